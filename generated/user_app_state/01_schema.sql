@@ -1,0 +1,332 @@
+-- pgshred 0.1.0 -- plan user_app_state: target tables and the helper functions the other scripts use.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Safe to run more than once (IF NOT EXISTS / OR REPLACE). Run it as the role that will own the
+-- tables, in one transaction:
+--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 01_schema.sql
+--
+-- Every table gets: a uuid primary key derived from (namespace, entity, user_id, legacy id); the
+-- user_id it belongs to; the legacy id it had in the document, unique per user; created_at and
+-- updated_at (kept current by a trigger); an index on every foreign-key column; row-level security
+-- with a policy comparing user_id to auth.uid()::text.
+
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+CREATE SCHEMA IF NOT EXISTS "pgshred";
+
+-- The id of a migrated row. The Rust preview computes the same value (uuid::Uuid::new_v5), e.g.
+-- the name for entity orgs, user "user-1", legacy id "org_1" is 'orgs:6:user-1:org_1'.
+CREATE OR REPLACE FUNCTION "pgshred".row_id(namespace uuid, entity text, user_id text, legacy_id text)
+RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT uuid_generate_v5(namespace, 'entity' || ':' || length(user_id) || ':' || user_id || ':' || legacy_id)
+$$;
+
+-- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the
+-- same facts as JSON in DETAIL for the executor.
+CREATE OR REPLACE FUNCTION "pgshred".fail(message text, user_id text, entity text, legacy_id text, path text, value jsonb, hint text)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = '22023',
+        MESSAGE = format('pgshred: %s (user %s, entity %s, legacy id %s, path %s, value %s)',
+                         message, user_id, entity, coalesce(legacy_id, '?'), path, coalesce(left(value::text, 200), 'missing')),
+        DETAIL = jsonb_build_object('user_id', user_id, 'entity', entity, 'legacy_id', legacy_id,
+                                    'path', path, 'value', value, 'problem', message)::text,
+        HINT = hint;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".cast_failed(value jsonb, type text, user_id text, entity text, legacy_id text, path text)
+RETURNS text LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('cannot convert value to ' || type, user_id, entity, legacy_id, path, value,
+                        'fix the value in the source document, or change the column type in the mapping')
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".missing_required(user_id text, entity text, legacy_id text, path text)
+RETURNS text LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('required value is missing', user_id, entity, legacy_id, path, NULL,
+                        'add the value to the document, give the column a default, or make it optional in the mapping')
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".missing_id(element jsonb, user_id text, entity text, path text, pos text)
+RETURNS text LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('element at ' || pos || ' has no legacy id', user_id, entity, NULL, path, element,
+                        'add the id to the document, or set source.on_missing_id: position in the mapping')
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".not_an_object(element jsonb, user_id text, entity text, path text, pos text)
+RETURNS text LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('element at ' || pos || ' is not a JSON object', user_id, entity, NULL, path, element,
+                        'every element of an entity array must be an object')
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id', to_jsonb(legacy_id),
+                        'run the dedupe step on the document, or set source.on_duplicate_id: keep_first')::boolean
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".missing_parent(user_id text, entity text, legacy_id text, parent_entity text, path text, parent_legacy_id text)
+RETURNS uuid LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('parent ' || parent_entity || ' not found', user_id, entity, legacy_id, path, to_jsonb(parent_legacy_id),
+                        'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
+RETURNS boolean LANGUAGE sql VOLATILE AS $$
+    SELECT "pgshred".fail('keys neither mapped nor dropped', user_id, entity, legacy_id, '(element)', residual,
+                        'map or drop these keys, or give the mapping an extra column')::boolean
+$$;
+
+-- The array at a path of a document or element: missing or null is an empty array; anything else
+-- that is not an array is an error (jsonb_array_elements would fail without saying where).
+CREATE OR REPLACE FUNCTION "pgshred".array_at(value jsonb, user_id text, entity text, path text)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
+        RETURN '[]'::jsonb;
+    ELSIF jsonb_typeof(value) = 'array' THEN
+        RETURN value;
+    END IF;
+    PERFORM "pgshred".fail('expected an array', user_id, entity, NULL, path, value,
+                         'the source path of an entity must hold a JSON array');
+END
+$$;
+
+-- Timestamps and dates that pass the format check can still name a day that does not exist
+-- (2024-02-30): the cast is attempted and its failure reported like any other.
+CREATE OR REPLACE FUNCTION "pgshred".to_timestamptz(value jsonb, user_id text, entity text, legacy_id text, path text)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (value #>> '{}')::timestamptz;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR invalid_time_zone_displacement_value THEN
+    RETURN "pgshred".cast_failed(value, 'timestamptz', user_id, entity, legacy_id, path)::timestamptz;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".to_date(value jsonb, user_id text, entity text, legacy_id text, path text)
+RETURNS date LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (value #>> '{}')::date;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+    RETURN "pgshred".cast_failed(value, 'date', user_id, entity, legacy_id, path)::date;
+END
+$$;
+
+-- Removes the object at `path` when mapping its keys left it empty, so `extra` holds only what
+-- was really left over.
+CREATE OR REPLACE FUNCTION "pgshred".prune(value jsonb, path text[])
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN value #> path = '{}'::jsonb THEN value #- path ELSE value END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".touch_updated_at()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW."updated_at" := now();
+    RETURN NEW;
+END
+$$;
+
+-- orgs: Organisations a user belongs to (state.orgs[*]).
+CREATE TABLE IF NOT EXISTS "public"."orgs" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "name" text NOT NULL,
+    "plan" text DEFAULT 'free'::text,
+    "seats" integer,
+    "settings" jsonb,
+    "source_created_at" timestamptz,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "orgs_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id")
+);
+-- user_id lookups use orgs_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "public"."orgs";
+CREATE TRIGGER "orgs_touch_updated_at" BEFORE UPDATE ON "public"."orgs"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."orgs" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "orgs_owner" ON "public"."orgs";
+CREATE POLICY "orgs_owner" ON "public"."orgs" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- personas: Writing personas, each belonging to an org (personas[*].orgId).
+CREATE TABLE IF NOT EXISTS "public"."personas" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "org_id" uuid,
+    "name" text NOT NULL,
+    "tone" text DEFAULT 'neutral'::text,
+    "bio" text,
+    "avatar_url" text,
+    "is_default" boolean DEFAULT 'false'::boolean,
+    "source_created_at" timestamptz,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "personas_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "personas_org_id_fkey" FOREIGN KEY ("org_id") REFERENCES "public"."orgs" ("id")
+);
+-- user_id lookups use personas_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "personas_org_id_idx" ON "public"."personas" ("org_id");
+DROP TRIGGER IF EXISTS "personas_touch_updated_at" ON "public"."personas";
+CREATE TRIGGER "personas_touch_updated_at" BEFORE UPDATE ON "public"."personas"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."personas" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "personas_owner" ON "public"."personas";
+CREATE POLICY "personas_owner" ON "public"."personas" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- contents: Drafts and published posts written as a persona (contents[*].personaId).
+CREATE TABLE IF NOT EXISTS "public"."contents" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "persona_id" uuid NOT NULL,
+    "title" text,
+    "body" text,
+    "status" text NOT NULL DEFAULT 'draft'::text,
+    "tags" text[],
+    "word_count" integer,
+    "published_at" timestamptz,
+    "source_created_at" timestamptz,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "contents_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "contents_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
+);
+-- user_id lookups use contents_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "contents_persona_id_idx" ON "public"."contents" ("persona_id");
+CREATE INDEX IF NOT EXISTS "contents_status_idx" ON "public"."contents" ("status");
+DROP TRIGGER IF EXISTS "contents_touch_updated_at" ON "public"."contents";
+CREATE TRIGGER "contents_touch_updated_at" BEFORE UPDATE ON "public"."contents"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."contents" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "contents_owner" ON "public"."contents";
+CREATE POLICY "contents_owner" ON "public"."contents" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- accounts: Social accounts connected to a persona (accounts[*].personaId).
+CREATE TABLE IF NOT EXISTS "public"."accounts" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "persona_id" uuid NOT NULL,
+    "platform" text NOT NULL,
+    "handle" text,
+    "followers" bigint,
+    "connected" boolean DEFAULT 'false'::boolean,
+    "connected_at" timestamptz,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "accounts_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "accounts_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
+);
+-- user_id lookups use accounts_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "accounts_persona_id_idx" ON "public"."accounts" ("persona_id");
+DROP TRIGGER IF EXISTS "accounts_touch_updated_at" ON "public"."accounts";
+CREATE TRIGGER "accounts_touch_updated_at" BEFORE UPDATE ON "public"."accounts"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."accounts" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "accounts_owner" ON "public"."accounts";
+CREATE POLICY "accounts_owner" ON "public"."accounts" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- leads: People who engaged through an account (leads[*].accountId).
+CREATE TABLE IF NOT EXISTS "public"."leads" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "account_id" uuid,
+    "name" text,
+    "email" text,
+    "score" numeric,
+    "stage" text DEFAULT 'new'::text,
+    "source_created_at" timestamptz,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "leads_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "leads_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "public"."accounts" ("id")
+);
+-- user_id lookups use leads_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "leads_account_id_idx" ON "public"."leads" ("account_id");
+CREATE INDEX IF NOT EXISTS "leads_email_idx" ON "public"."leads" ("email");
+DROP TRIGGER IF EXISTS "leads_touch_updated_at" ON "public"."leads";
+CREATE TRIGGER "leads_touch_updated_at" BEFORE UPDATE ON "public"."leads"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."leads" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "leads_owner" ON "public"."leads";
+CREATE POLICY "leads_owner" ON "public"."leads" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- references: Reference material saved for a persona (references[*].personaId).
+CREATE TABLE IF NOT EXISTS "public"."references" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "persona_id" uuid NOT NULL,
+    "url" text NOT NULL,
+    "title" text,
+    "note" text,
+    "added_on" date,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "references_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "references_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
+);
+-- user_id lookups use references_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "references_persona_id_idx" ON "public"."references" ("persona_id");
+DROP TRIGGER IF EXISTS "references_touch_updated_at" ON "public"."references";
+CREATE TRIGGER "references_touch_updated_at" BEFORE UPDATE ON "public"."references"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."references" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "references_owner" ON "public"."references";
+CREATE POLICY "references_owner" ON "public"."references" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));
+
+-- inbox_items: Messages received through an account (inboxItems[*].accountId).
+CREATE TABLE IF NOT EXISTS "public"."inbox_items" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "account_id" uuid,
+    "sender" text,
+    "subject" text,
+    "received_at" timestamptz NOT NULL,
+    "is_read" boolean DEFAULT 'false'::boolean,
+    "payload" jsonb,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "inbox_items_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "inbox_items_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "public"."accounts" ("id")
+);
+-- user_id lookups use inbox_items_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "inbox_items_account_id_idx" ON "public"."inbox_items" ("account_id");
+DROP TRIGGER IF EXISTS "inbox_items_touch_updated_at" ON "public"."inbox_items";
+CREATE TRIGGER "inbox_items_touch_updated_at" BEFORE UPDATE ON "public"."inbox_items"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "public"."inbox_items" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "inbox_items_owner" ON "public"."inbox_items";
+CREATE POLICY "inbox_items_owner" ON "public"."inbox_items" FOR ALL
+    USING ("user_id" = (auth.uid()::text))
+    WITH CHECK ("user_id" = (auth.uid()::text));

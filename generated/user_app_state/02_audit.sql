@@ -1,0 +1,142 @@
+-- pgshred 0.1.0 -- plan user_app_state: the audit trail, and the ledger of runs and batches.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- migration_runs     one row per `pgshred apply` (or per by-hand session), with the plan's checksum
+-- migration_batches  one row per batch of users: its users, status, row counts, error, duration
+-- migration_audit    one row per row created: user, source entity, legacy id -> target table and id;
+--                    rollback deletes exactly what these rows name
+--
+-- Safe to run more than once. Run after 01_schema.sql:
+--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 02_audit.sql
+
+CREATE SCHEMA IF NOT EXISTS "pgshred";
+
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_runs" (
+    "id"              bigserial   PRIMARY KEY,
+    "plan"            text        NOT NULL,
+    "plan_checksum"   text        NOT NULL,
+    "status"          text        NOT NULL DEFAULT 'running'
+                      CHECK ("status" IN ('running', 'completed', 'failed', 'rolled_back')),
+    "options"         jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    "high_water_mark" timestamptz,
+    "started_at"      timestamptz NOT NULL DEFAULT now(),
+    "finished_at"     timestamptz,
+    "error"           text
+);
+
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_batches" (
+    "id"          bigserial   PRIMARY KEY,
+    "run_id"      bigint      NOT NULL REFERENCES "pgshred"."migration_runs" ("id"),
+    "seq"         integer     NOT NULL,
+    "user_ids"    text[]      NOT NULL,
+    "status"      text        NOT NULL DEFAULT 'pending'
+                  CHECK ("status" IN ('pending', 'running', 'done', 'failed', 'rolled_back')),
+    "rows"        jsonb,
+    "error"       jsonb,
+    "started_at"  timestamptz,
+    "finished_at" timestamptz,
+    "duration_ms" bigint,
+    CONSTRAINT "migration_batches_run_id_seq_key" UNIQUE ("run_id", "seq")
+);
+
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_audit" (
+    "id"            bigserial   PRIMARY KEY,
+    "run_id"        bigint      NOT NULL REFERENCES "pgshred"."migration_runs" ("id"),
+    "batch_id"      bigint      NOT NULL REFERENCES "pgshred"."migration_batches" ("id"),
+    "user_id"       text        NOT NULL,
+    "source_entity" text        NOT NULL,
+    "legacy_id"     text        NOT NULL,
+    "target_table"  text        NOT NULL,
+    "target_id"     uuid        NOT NULL,
+    "created_at"    timestamptz NOT NULL DEFAULT now(),
+    -- A row is created once: a re-run inserts nothing and so audits nothing.
+    CONSTRAINT "migration_audit_target_key" UNIQUE ("target_table", "target_id")
+);
+CREATE INDEX IF NOT EXISTS "migration_audit_batch_id_idx" ON "pgshred"."migration_audit" ("batch_id");
+CREATE INDEX IF NOT EXISTS "migration_audit_run_id_idx" ON "pgshred"."migration_audit" ("run_id");
+CREATE INDEX IF NOT EXISTS "migration_audit_user_id_idx" ON "pgshred"."migration_audit" ("user_id");
+
+-- Application roles have no business here: with RLS on and no policy they see nothing. The owner
+-- (the role pgshred runs as) is not subject to RLS.
+ALTER TABLE "pgshred"."migration_runs" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_batches" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_audit" ENABLE ROW LEVEL SECURITY;
+
+-- The batch being applied comes from transaction-local settings (set_config(..., true)), which
+-- survive transaction-mode poolers, unlike session SETs.
+CREATE OR REPLACE FUNCTION "pgshred".setting(name text)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v text := current_setting('pgshred.' || name, true);
+BEGIN
+    IF v IS NULL OR v = '' THEN
+        RAISE EXCEPTION 'pgshred: setting pgshred.% is not set', name
+            USING HINT = 'run the script through pgshred apply, or call pgshred.begin_batch(plan, users) first in the same transaction';
+    END IF;
+    RETURN v;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".run_id() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT "pgshred".setting('run_id')::bigint
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".batch_id() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT "pgshred".setting('batch_id')::bigint
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".batch_users() RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT "pgshred".setting('batch_users')::text[]
+$$;
+
+-- Users a verification looks at: the current batch when one is set, otherwise everyone (NULL).
+CREATE OR REPLACE FUNCTION "pgshred".scope_users() RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT NULLIF(current_setting('pgshred.batch_users', true), '')::text[]
+$$;
+
+-- For running 03_forward.sql by hand: records a batch (and a run, unless pgshred.run_id is set)
+-- and sets the transaction-local settings the scripts read. Returns the batch id.
+CREATE OR REPLACE FUNCTION "pgshred".begin_batch(plan text, users text[])
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    run bigint := NULLIF(current_setting('pgshred.run_id', true), '')::bigint;
+    batch bigint;
+BEGIN
+    IF run IS NULL THEN
+        INSERT INTO "pgshred"."migration_runs" ("plan", "plan_checksum", "options")
+        VALUES (plan, 'by-hand', '{"by_hand": true}'::jsonb)
+        RETURNING "id" INTO run;
+        PERFORM set_config('pgshred.run_id', run::text, true);
+    END IF;
+    INSERT INTO "pgshred"."migration_batches" ("run_id", "seq", "user_ids", "status", "started_at")
+    VALUES (run,
+            (SELECT coalesce(max(b."seq"), 0) + 1 FROM "pgshred"."migration_batches" AS b WHERE b."run_id" = run),
+            users, 'running', now())
+    RETURNING "id" INTO batch;
+    PERFORM set_config('pgshred.batch_id', batch::text, true);
+    PERFORM set_config('pgshred.batch_users', users::text, true);
+    RETURN batch;
+END
+$$;
+
+-- For 05_rollback.sql: which audit rows the rollback selects. At least one selector must be set.
+CREATE OR REPLACE FUNCTION "pgshred".rollback_guard() RETURNS void LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF coalesce(current_setting('pgshred.rollback_run', true), '') = ''
+       AND coalesce(current_setting('pgshred.rollback_batch', true), '') = ''
+       AND coalesce(current_setting('pgshred.rollback_user', true), '') = '' THEN
+        RAISE EXCEPTION 'pgshred: nothing selected to roll back'
+            USING HINT = 'set pgshred.rollback_run, pgshred.rollback_batch and/or pgshred.rollback_user first (see the header of 05_rollback.sql)';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".rollback_selected(run_id bigint, batch_id bigint, user_id text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT (NULLIF(current_setting('pgshred.rollback_run', true), '') IS NULL
+            OR run_id = current_setting('pgshred.rollback_run', true)::bigint)
+       AND (NULLIF(current_setting('pgshred.rollback_batch', true), '') IS NULL
+            OR batch_id = current_setting('pgshred.rollback_batch', true)::bigint)
+       AND (NULLIF(current_setting('pgshred.rollback_user', true), '') IS NULL
+            OR user_id = current_setting('pgshred.rollback_user', true))
+$$;

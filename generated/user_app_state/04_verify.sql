@@ -1,0 +1,169 @@
+-- pgshred 0.1.0 -- plan user_app_state: verification. Returns ONLY mismatches: per user and
+-- entity, the rows the document should produce (after the mapping's duplicate and orphan policies)
+-- and the rows present. No rows returned means every user in scope is complete.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Scope: the current batch when pgshred.batch_users is set (as during `pgshred apply`), otherwise
+-- every user of the source table, and every user with rows in the target tables:
+--   psql "$DATABASE_URL" -f 04_verify.sql
+--   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+        OR s."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), expected AS (
+    SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'personas'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"orgId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"orgId"}' <> ''
+                                THEN l0.elem #>> '{"orgId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas', 'personas'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'contents'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"personaId"}' <> ''
+                                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents', 'contents'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'accounts'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"personaId"}' <> ''
+                                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts', 'accounts'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'leads'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"accountId"}' <> ''
+                                THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'references'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"personaId"}' <> ''
+                                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references', 'references'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     WHERE EXISTS (SELECT 1 FROM "public"."personas" AS p
+                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id))
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"accountId"}' <> ''
+                                THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items', 'inboxItems'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+), present AS (
+    SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
+      FROM "public"."orgs" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
+      FROM "public"."personas" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
+      FROM "public"."contents" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
+      FROM "public"."accounts" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
+      FROM "public"."leads" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'references'::text AS entity, count(*) AS n
+      FROM "public"."references" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
+      FROM "public"."inbox_items" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+)
+SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
+  FROM expected AS e
+  FULL JOIN present AS p USING (user_id, entity)
+ WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
+ ORDER BY user_id, entity;

@@ -1,0 +1,72 @@
+-- pgshred 0.1.0 -- plan user_app_state: exact rollback. Deletes the rows that
+-- pgshred.migration_audit says the selected run, batch and/or user created, children
+-- before parents, then those audit rows. Rows pgshred did not create are never touched.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Select what to roll back with transaction-local settings (any combination narrows it down):
+--   BEGIN;
+--   SELECT set_config('pgshred.rollback_batch', '42', true);   -- or rollback_run / rollback_user
+--   \i 05_rollback.sql
+--   COMMIT;
+-- `pgshred rollback PLAN --run ID | --batch ID | --user ID` does the same and checks nothing remains.
+
+SELECT "pgshred".rollback_guard();
+
+DELETE FROM "public"."inbox_items" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'inbox_items'
+   AND a."source_entity" = 'inbox_items'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."references" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'references'
+   AND a."source_entity" = 'references'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."leads" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'leads'
+   AND a."source_entity" = 'leads'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."accounts" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'accounts'
+   AND a."source_entity" = 'accounts'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."contents" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'contents'
+   AND a."source_entity" = 'contents'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."personas" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'personas'
+   AND a."source_entity" = 'personas'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "public"."orgs" AS t
+ USING "pgshred"."migration_audit" AS a
+ WHERE a."target_table" = 'orgs'
+   AND a."source_entity" = 'orgs'
+   AND t."id" = a."target_id"
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+DELETE FROM "pgshred"."migration_audit" AS a
+ WHERE a."target_table" IN ('orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inbox_items')
+   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+
+-- A whole batch or run rolled back is marked so; a single user's rollback leaves its batch as is.
+UPDATE "pgshred"."migration_batches" AS b
+   SET "status" = 'rolled_back'
+ WHERE NULLIF(current_setting('pgshred.rollback_user', true), '') IS NULL
+   AND "pgshred".rollback_selected(b."run_id", b."id", NULL);

@@ -1,0 +1,189 @@
+//! Command-line interface: clap definitions and dispatch. Each command calls into the library and
+//! maps the outcome to an [`ExitCode`].
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::spec::schema::SCHEMA_TEXT;
+use crate::{Error, ExitCode, artifacts, codegen, validate};
+
+/// Compile a declarative JSONB-to-tables migration plan into reviewable SQL.
+///
+/// A plan (plans/*.yaml) names the source table holding one JSONB document per user and the entity
+/// mappings (mappings/*.yaml) that say how each array in the document becomes a table. pgshred
+/// validates them, compiles them to deterministic SQL under generated/<plan>/ for review, and
+/// checks that the committed SQL is up to date.
+///
+/// Exit codes: 0 success; 1 a check failed (stale generated SQL); 2 usage error; 3 invalid plan or
+/// mapping (every problem is printed with file:line:column); 4 any other failure.
+#[derive(Debug, Parser)]
+#[command(name = "pgshred", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Readable text with source excerpts.
+    Human,
+    /// One JSON object per line, for editors and CI annotations.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// The combined schema: a plan when the file has a `plan` key, otherwise a mapping.
+    All,
+    Plan,
+    Mapping,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a plan and its mapping files; print every problem with file:line:column and a hint.
+    ///
+    /// Mapping paths in the plan are resolved relative to the plan file. Exits 3 when anything is
+    /// wrong, 0 otherwise.
+    Validate {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        /// How to print problems.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the spec format, for editor completion and checking.
+    ///
+    /// With the YAML language server, add `# yaml-language-server: $schema=<path>` at the top of a
+    /// plan or mapping file, pointing at the saved output.
+    Schema {
+        /// Which part of the schema to print.
+        #[arg(long, value_enum, default_value_t = SchemaKind::All)]
+        kind: SchemaKind,
+    },
+    /// Compile a plan to SQL files under <OUT>/<plan>/ (one file per concern, each with a header
+    /// that says what it does and how to run it by hand).
+    ///
+    /// Output is byte-for-byte deterministic, so it can be committed and reviewed in pull requests.
+    /// Files of the plan's directory that pgshred no longer generates are removed.
+    Compile {
+        plan: PathBuf,
+        /// Directory that holds one folder per plan.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+    },
+    /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
+    Check {
+        plan: PathBuf,
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+    },
+}
+
+/// Runs the CLI with the process arguments and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            };
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Validate { plan, format } => match validate::load_plan(&plan) {
+            Ok(p) => {
+                let n = p.entities.len();
+                match format {
+                    Format::Human => println!(
+                        "{}: ok, plan `{}` with {n} entities: {}",
+                        plan.display(),
+                        p.name,
+                        p.entities
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::json!({"ok": true, "plan": p.name, "entities": n})
+                    ),
+                }
+                Ok(ExitCode::Ok)
+            }
+            Err(Error::Spec(diags)) if matches!(format, Format::Json) => {
+                for d in &diags.items {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "code": d.code,
+                            "file": d.file.display().to_string(),
+                            "line": d.pos.map(|p| p.line),
+                            "column": d.pos.map(|p| p.column),
+                            "message": d.message,
+                            "hint": d.hint,
+                        })
+                    );
+                }
+                Ok(ExitCode::InvalidSpec)
+            }
+            Err(e) => Err(e),
+        },
+        Command::Schema { kind } => {
+            let text = match kind {
+                SchemaKind::All => SCHEMA_TEXT.to_string(),
+                SchemaKind::Plan | SchemaKind::Mapping => {
+                    let root: serde_json::Value =
+                        serde_json::from_str(SCHEMA_TEXT).expect("shipped schema is JSON");
+                    let def = if matches!(kind, SchemaKind::Plan) {
+                        "plan"
+                    } else {
+                        "mapping"
+                    };
+                    let one = serde_json::json!({
+                        "$schema": root["$schema"],
+                        "$ref": format!("#/$defs/{def}"),
+                        "$defs": root["$defs"],
+                    });
+                    serde_json::to_string_pretty(&one).expect("JSON value serializes") + "\n"
+                }
+            };
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| Error::io("writing to stdout", e))?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Compile { plan, out } => {
+            let p = validate::load_plan(&plan)?;
+            let files = codegen::render(&p)?;
+            let dir = out.join(&p.name);
+            let summary = artifacts::write(&dir, &files)?;
+            println!("{summary}");
+            Ok(ExitCode::Ok)
+        }
+        Command::Check { plan, out } => {
+            let p = validate::load_plan(&plan)?;
+            let files = codegen::render(&p)?;
+            let dir = out.join(&p.name);
+            artifacts::check(&dir, &files)?;
+            println!("{}: up to date ({} files)", dir.display(), files.len());
+            Ok(ExitCode::Ok)
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! SQL generation: the plan IR rendered through minijinja templates (`templates/*.sql.j2`).
+//!
+//! Codegen never talks to a database. Output is deterministic: entities come in foreign-key order,
+//! nothing depends on time, paths or hash-map order, and every name goes through the quoting
+//! filters of [`crate::ident`].
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, Value as JValue, context};
+use serde_json::Value;
+
+use crate::artifacts::Files;
+use crate::ident::{derived_name, quote_ident, quote_literal, text_array_literal};
+use crate::ir::{Entity, Plan, SqlType};
+use crate::{Error, ids};
+
+/// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
+const TEMPLATES: [(&str, &str); 8] = [
+    (
+        "macros.sql.j2",
+        include_str!("../../templates/macros.sql.j2"),
+    ),
+    (
+        "01_schema.sql",
+        include_str!("../../templates/01_schema.sql.j2"),
+    ),
+    (
+        "02_audit.sql",
+        include_str!("../../templates/02_audit.sql.j2"),
+    ),
+    (
+        "03_forward.sql",
+        include_str!("../../templates/03_forward.sql.j2"),
+    ),
+    (
+        "04_verify.sql",
+        include_str!("../../templates/04_verify.sql.j2"),
+    ),
+    (
+        "05_rollback.sql",
+        include_str!("../../templates/05_rollback.sql.j2"),
+    ),
+    ("dedupe.sql", include_str!("../../templates/dedupe.sql.j2")),
+    ("backup.sql", include_str!("../../templates/backup.sql.j2")),
+];
+
+/// A column default (a JSON scalar from the mapping) as a typed SQL literal.
+fn sql_literal(value: &Value, ty: &str) -> String {
+    let Some(t) = SqlType::parse(ty) else {
+        return quote_literal(&value.to_string());
+    };
+    match (t, value) {
+        (_, Value::Null) => "NULL".into(),
+        (SqlType::Jsonb, v) => format!("{}::jsonb", quote_literal(&v.to_string())),
+        (SqlType::TextArray, Value::Array(items)) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::Null => "NULL".into(),
+                    Value::String(s) => quote_literal(s),
+                    other => quote_literal(&other.to_string()),
+                })
+                .collect();
+            format!("ARRAY[{}]::text[]", parts.join(", "))
+        }
+        // Integral text such as "12.0" is valid for the column but not for ::integer directly.
+        (SqlType::Integer | SqlType::Bigint, v) => {
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            format!("{}::numeric::{}", quote_literal(text.trim()), t.sql())
+        }
+        (_, Value::String(s)) => format!("{}::{}", quote_literal(s), t.sql()),
+        (_, v) => format!("{}::{}", quote_literal(&v.to_string()), t.sql()),
+    }
+}
+
+fn environment() -> Result<Environment<'static>, Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| Error::Template(e.to_string()))?;
+    env.set_syntax(syntax);
+    env.add_filter("ident", |s: String| quote_ident(&s));
+    env.add_filter("lit", |s: String| quote_literal(&s));
+    env.add_filter("path", |s: String| {
+        text_array_literal(&s.split('.').map(str::to_string).collect::<Vec<_>>())
+    });
+    env.add_filter("sql_literal", |v: Serde<Value>, ty: String| {
+        sql_literal(&v, &ty)
+    });
+    env.add_function(
+        "row_name_sql",
+        |entity: String, user: String, legacy: String| {
+            // Must equal ids::row_name; the SQL side of the same format.
+            format!(
+                "{} || ':' || length({user}) || ':' || {user} || ':' || {legacy}",
+                quote_literal(&entity)
+            )
+        },
+    );
+    for (name, text) in TEMPLATES {
+        env.add_template(name, text)
+            .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
+    }
+    Ok(env)
+}
+
+/// What templates need of an entity beyond the IR: derived names and path pieces.
+fn entity_context(e: &Entity) -> Value {
+    let mut v = serde_json::to_value(e).expect("IR serializes");
+    let levels: Vec<String> = e.path.levels().iter().map(ToString::to_string).collect();
+    let prefixes: Vec<String> = (1..=levels.len())
+        .map(|n| levels[..n].join("[*]."))
+        .collect();
+    let consumed = e.consumed_paths();
+    let top: Vec<String> = consumed
+        .iter()
+        .filter(|p| p.keys().len() == 1)
+        .map(|p| p.head().to_string())
+        .collect();
+    let nested: Vec<String> = consumed
+        .iter()
+        .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
+        .map(ToString::to_string)
+        .collect();
+    // Parent objects of nested paths, outermost first, each pruned if mapping emptied it.
+    let mut prune: Vec<Vec<String>> = nested
+        .iter()
+        .flat_map(|p| {
+            let keys: Vec<String> = p.split('.').map(str::to_string).collect();
+            (1..keys.len()).map(move |n| keys[..n].to_vec())
+        })
+        .collect();
+    prune.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    prune.dedup();
+    let obj = v
+        .as_object_mut()
+        .expect("an entity serializes to an object");
+    obj.insert("depth".into(), levels.len().into());
+    obj.insert("path_levels".into(), levels.into());
+    obj.insert("path_prefixes".into(), prefixes.into());
+    obj.insert("consumed_top".into(), top.into());
+    obj.insert("consumed_nested".into(), nested.into());
+    obj.insert(
+        "prune".into(),
+        prune.iter().map(|p| p.join(".")).collect::<Vec<_>>().into(),
+    );
+    obj.insert(
+        "unique_name".into(),
+        derived_name(&[&e.table, "user_id", "legacy_id"], "key").into(),
+    );
+    obj.insert(
+        "trigger_name".into(),
+        derived_name(&[&e.table], "touch_updated_at").into(),
+    );
+    obj.insert(
+        "policy_name".into(),
+        derived_name(&[&e.table], "owner").into(),
+    );
+    if let Some(p) = &e.parent {
+        obj.insert(
+            "fkey_name".into(),
+            derived_name(&[&e.table, &p.column], "fkey").into(),
+        );
+    }
+    v
+}
+
+/// Renders every file of the plan: name -> SQL text.
+pub fn render(plan: &Plan) -> Result<Files, Error> {
+    let env = environment()?;
+    let mut plan_ctx = serde_json::to_value(plan).expect("IR serializes");
+    plan_ctx["entities"] = plan
+        .entities
+        .iter()
+        .map(entity_context)
+        .collect::<Vec<_>>()
+        .into();
+    let ctx = context! {
+        plan => JValue::from(Serde(&plan_ctx)),
+        version => env!("CARGO_PKG_VERSION"),
+        row_name_example => ids::row_name("orgs", "user-1", "org_1"),
+    };
+    let mut files = Files::new();
+    for (name, _) in TEMPLATES.iter().filter(|(n, _)| !n.starts_with("macros")) {
+        let tmpl = env
+            .get_template(name)
+            .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
+        let text = tmpl
+            .render(&ctx)
+            .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
+        files.insert((*name).to_string(), normalize(&text));
+    }
+    Ok(files)
+}
+
+/// Collapses runs of blank lines left by template control flow and trims trailing spaces, so the
+/// output reads as hand-written SQL.
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn literals() {
+        assert_eq!(sql_literal(&json!("neutral"), "text"), "'neutral'::text");
+        assert_eq!(sql_literal(&json!(3), "integer"), "'3'::numeric::integer");
+        assert_eq!(
+            sql_literal(&json!(["a", "b'c"]), "text[]"),
+            "ARRAY['a', 'b''c']::text[]"
+        );
+        assert_eq!(sql_literal(&json!({"a": 1}), "jsonb"), "'{\"a\":1}'::jsonb");
+        assert_eq!(sql_literal(&json!(true), "boolean"), "'true'::boolean");
+    }
+}

@@ -1,0 +1,218 @@
+//! The resolved plan: what codegen and the executor work from.
+//!
+//! Every name here is validated, every path parsed, every parent resolved, and `entities` is in
+//! foreign-key order (parents before children). Nothing refers back to YAML.
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::jsonpath::{ArrayPath, FieldPath};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub name: String,
+    pub description: Option<String>,
+    pub source: Source,
+    pub target_schema: String,
+    pub audit_schema: String,
+    pub namespace: Uuid,
+    pub batch: Batch,
+    pub owner_expression: String,
+    pub row_level_security: bool,
+    /// Parents before children; ties keep the order of the plan's `mappings` list.
+    pub entities: Vec<Entity>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub schema: String,
+    pub table: String,
+    pub key_column: String,
+    pub document_column: String,
+    pub order_column: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Batch {
+    pub size: u32,
+    pub lock_timeout: String,
+    pub statement_timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingId {
+    Error,
+    Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateId {
+    Error,
+    KeepFirst,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissingParent {
+    Error,
+    Null,
+    Skip,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entity {
+    pub name: String,
+    pub description: Option<String>,
+    pub table: String,
+    #[serde(serialize_with = "display")]
+    pub path: ArrayPath,
+    #[serde(serialize_with = "display")]
+    pub legacy_id: FieldPath,
+    pub on_missing_id: MissingId,
+    pub on_duplicate_id: DuplicateId,
+    pub parent: Option<ParentLink>,
+    pub columns: Vec<Column>,
+    /// jsonb column keeping unmapped keys; `None` means unmapped keys fail the batch.
+    pub extra: Option<String>,
+    #[serde(serialize_with = "display_all")]
+    pub drop: Vec<FieldPath>,
+    pub indexes: Vec<Index>,
+    /// Keys of this entity's elements that hold arrays of nested child entities.
+    pub child_arrays: Vec<String>,
+}
+
+impl Entity {
+    /// Paths of an element that end up somewhere other than `extra`: the legacy id, the parent
+    /// link, mapped columns, dropped keys and nested child arrays. Sorted, without repeats.
+    pub fn consumed_paths(&self) -> Vec<FieldPath> {
+        let mut paths = vec![self.legacy_id.clone()];
+        if let Some(ParentLink { field: Some(f), .. }) = &self.parent {
+            paths.push(f.clone());
+        }
+        paths.extend(self.columns.iter().map(|c| c.path.clone()));
+        paths.extend(self.drop.iter().cloned());
+        paths.extend(self.child_arrays.iter().map(|k| FieldPath(vec![k.clone()])));
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentLink {
+    pub entity: String,
+    pub table: String,
+    /// Field holding the parent's legacy id; `None` for a nested entity, whose parent is the
+    /// enclosing element.
+    #[serde(serialize_with = "display_opt")]
+    pub field: Option<FieldPath>,
+    /// The parent's own legacy id field, needed to read it from the enclosing element.
+    #[serde(serialize_with = "display")]
+    pub parent_legacy_id: FieldPath,
+    /// The parent's own policy for elements without an id, so a nested child derives the same
+    /// parent legacy id the parent row got.
+    pub parent_on_missing_id: MissingId,
+    pub column: String,
+    pub on_missing: OnMissingParent,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(serialize_with = "display")]
+    pub path: FieldPath,
+    #[serde(rename = "type")]
+    pub ty: SqlType,
+    pub required: bool,
+    pub default: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+}
+
+/// Column types a mapping may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SqlType {
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "integer")]
+    Integer,
+    #[serde(rename = "bigint")]
+    Bigint,
+    #[serde(rename = "numeric")]
+    Numeric,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "timestamptz")]
+    Timestamptz,
+    #[serde(rename = "date")]
+    Date,
+    #[serde(rename = "jsonb")]
+    Jsonb,
+    #[serde(rename = "uuid")]
+    Uuid,
+    #[serde(rename = "text[]")]
+    TextArray,
+}
+
+impl SqlType {
+    pub const ALL: [SqlType; 10] = [
+        SqlType::Text,
+        SqlType::Integer,
+        SqlType::Bigint,
+        SqlType::Numeric,
+        SqlType::Boolean,
+        SqlType::Timestamptz,
+        SqlType::Date,
+        SqlType::Jsonb,
+        SqlType::Uuid,
+        SqlType::TextArray,
+    ];
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            SqlType::Text => "text",
+            SqlType::Integer => "integer",
+            SqlType::Bigint => "bigint",
+            SqlType::Numeric => "numeric",
+            SqlType::Boolean => "boolean",
+            SqlType::Timestamptz => "timestamptz",
+            SqlType::Date => "date",
+            SqlType::Jsonb => "jsonb",
+            SqlType::Uuid => "uuid",
+            SqlType::TextArray => "text[]",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SqlType> {
+        SqlType::ALL.into_iter().find(|t| t.sql() == s)
+    }
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn display_opt<T: std::fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+fn display_all<T: std::fmt::Display, S: serde::Serializer>(
+    v: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(ToString::to_string))
+}

@@ -1,0 +1,176 @@
+//! The small path language of mappings: `name`, `profile.bio`, and for entity arrays
+//! `personas[*].contents` (each `[*]` steps into every element of an array).
+
+use std::fmt;
+
+/// A path inside one JSON object: keys only, no array steps.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath(pub Vec<String>);
+
+impl FieldPath {
+    pub fn keys(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The first key, which is what an element loses when this path is consumed whole.
+    pub fn head(&self) -> &str {
+        &self.0[0]
+    }
+
+    pub fn starts_with(&self, other: &FieldPath) -> bool {
+        self.0.len() >= other.0.len() && self.0[..other.0.len()] == other.0[..]
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+/// Where an entity's array sits: one field path per nesting level.
+/// `personas[*].contents` is `[["personas"], ["contents"]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayPath(pub Vec<FieldPath>);
+
+impl ArrayPath {
+    /// The path of the enclosing array, for a nested entity.
+    pub fn parent(&self) -> Option<ArrayPath> {
+        (self.0.len() > 1).then(|| ArrayPath(self.0[..self.0.len() - 1].to_vec()))
+    }
+
+    pub fn is_nested(&self) -> bool {
+        self.0.len() > 1
+    }
+
+    pub fn levels(&self) -> &[FieldPath] {
+        &self.0
+    }
+}
+
+impl fmt::Display for ArrayPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join("[*]."))
+    }
+}
+
+/// A malformed path: what is wrong and at which byte of the path text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathError {
+    pub offset: usize,
+    pub message: String,
+}
+
+fn valid_key(k: &str) -> bool {
+    let mut chars = k.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-')
+}
+
+fn parse_keys(text: &str, base: usize) -> Result<FieldPath, PathError> {
+    let mut keys = Vec::new();
+    let mut offset = base;
+    for key in text.split('.') {
+        if key.is_empty() {
+            return Err(PathError {
+                offset,
+                message: "empty key (two dots in a row, or a dot at an end)".into(),
+            });
+        }
+        if key.contains('[') || key.contains(']') {
+            let at = offset + key.find(['[', ']']).unwrap_or(0);
+            return Err(PathError {
+                offset: at,
+                message: format!(
+                    "unexpected bracket in `{key}`; only `[*]` between array levels is allowed"
+                ),
+            });
+        }
+        if !valid_key(key) {
+            return Err(PathError {
+                offset,
+                message: format!(
+                    "`{key}` is not a valid key: use letters, digits, `_`, `$` or `-`, not starting with a digit"
+                ),
+            });
+        }
+        keys.push(key.to_string());
+        offset += key.len() + 1;
+    }
+    Ok(FieldPath(keys))
+}
+
+/// Parses a field path such as `profile.bio`.
+pub fn parse_field(text: &str) -> Result<FieldPath, PathError> {
+    if text.is_empty() {
+        return Err(PathError {
+            offset: 0,
+            message: "the path is empty".into(),
+        });
+    }
+    if let Some(i) = text.find("[*]") {
+        return Err(PathError {
+            offset: i,
+            message: "`[*]` is only allowed in an entity's source path".into(),
+        });
+    }
+    parse_keys(text, 0)
+}
+
+/// Parses an entity array path such as `personas` or `personas[*].contents`.
+pub fn parse_array(text: &str) -> Result<ArrayPath, PathError> {
+    if text.is_empty() {
+        return Err(PathError {
+            offset: 0,
+            message: "the path is empty".into(),
+        });
+    }
+    let mut levels = Vec::new();
+    let mut offset = 0;
+    for (i, part) in text.split("[*]").enumerate() {
+        let part = if i == 0 {
+            part
+        } else {
+            part.strip_prefix('.').ok_or_else(|| PathError {
+                offset,
+                message: if part.is_empty() {
+                    "a path cannot end with `[*]`: name the array inside each element, e.g. `personas[*].contents`".into()
+                } else {
+                    "expected `.` after `[*]`".into()
+                },
+            })?
+        };
+        let skip = usize::from(i > 0);
+        levels.push(parse_keys(part, offset + skip)?);
+        offset += skip + part.len() + 3;
+    }
+    Ok(ArrayPath(levels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_paths() {
+        assert_eq!(
+            parse_field("profile.bio").unwrap().to_string(),
+            "profile.bio"
+        );
+        let a = parse_array("personas[*].contents").unwrap();
+        assert_eq!(a.levels().len(), 2);
+        assert_eq!(a.to_string(), "personas[*].contents");
+        assert_eq!(a.parent().unwrap().to_string(), "personas");
+    }
+
+    #[test]
+    fn rejects_malformed_paths() {
+        assert_eq!(parse_field("profile..bio").unwrap_err().offset, 8);
+        assert!(parse_field("tags[0]").is_err());
+        assert!(parse_array("personas[*]").is_err());
+        assert!(parse_array("personas[*]contents").is_err());
+        assert!(parse_field("1abc").is_err());
+        assert!(parse_field("a b").is_err());
+    }
+}

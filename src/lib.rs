@@ -1,0 +1,27 @@
+//! pgshred compiles a declarative migration plan (YAML) that moves per-user JSONB documents into
+//! normalized PostgreSQL tables, into reviewable SQL.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//!
+//! ```text
+//! plans/*.yaml + mappings/*.yaml
+//!   -> spec::load    (YAML -> JSON, schema check, raw serde types; positions kept)
+//!   -> validate      (semantic checks -> ir::Plan, entities in foreign-key order)
+//!   -> codegen       (minijinja templates -> SQL text, byte-for-byte deterministic)
+//!   -> artifacts     (generated/<plan>/*.sql written, or compared for `check`)
+//! ```
+
+pub mod artifacts;
+pub mod cast;
+pub mod cli;
+pub mod codegen;
+pub mod diagnostic;
+pub mod ident;
+pub mod ids;
+pub mod ir;
+pub mod jsonpath;
+pub mod spec;
+pub mod validate;
+
+mod error;
+pub use error::{Error, ExitCode};

@@ -1,0 +1,181 @@
+//! The spec format as written by users: serde types that mirror the YAML of plans and mappings.
+//!
+//! These "raw" types never leave validation: [`crate::validate`] turns them into the resolved
+//! [`crate::ir::Plan`] that codegen and the executor use.
+
+pub mod load;
+pub mod locate;
+pub mod schema;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `plans/<name>.yaml`: one migration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    pub plan: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub source: SourceSpec,
+    pub target: TargetSpec,
+    pub ids: IdsSpec,
+    #[serde(default)]
+    pub batch: BatchSpec,
+    #[serde(default)]
+    pub security: SecuritySpec,
+    /// Mapping files, relative to the plan file.
+    pub mappings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    #[serde(default = "default_public")]
+    pub schema: String,
+    pub table: String,
+    pub key_column: String,
+    pub document_column: String,
+    pub order_column: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    #[serde(default = "default_public")]
+    pub schema: String,
+    #[serde(default = "default_audit_schema")]
+    pub audit_schema: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdsSpec {
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSpec {
+    #[serde(default = "default_batch_size")]
+    pub size: u32,
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout: String,
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout: String,
+}
+
+impl Default for BatchSpec {
+    fn default() -> Self {
+        BatchSpec {
+            size: default_batch_size(),
+            lock_timeout: default_lock_timeout(),
+            statement_timeout: default_statement_timeout(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySpec {
+    #[serde(default = "default_owner_expression")]
+    pub owner_expression: String,
+    #[serde(default = "default_true")]
+    pub row_level_security: bool,
+}
+
+impl Default for SecuritySpec {
+    fn default() -> Self {
+        SecuritySpec {
+            owner_expression: default_owner_expression(),
+            row_level_security: true,
+        }
+    }
+}
+
+/// `mappings/<entity>.yaml`: how one array of the document becomes one table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingSpec {
+    pub entity: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub table: String,
+    pub source: EntitySourceSpec,
+    #[serde(default)]
+    pub parent: Option<ParentSpec>,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    /// Column that keeps every key neither mapped nor dropped; `false` makes such keys an error.
+    #[serde(default)]
+    pub extra: Option<Value>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+    #[serde(default)]
+    pub indexes: Vec<IndexSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySourceSpec {
+    pub path: String,
+    pub legacy_id: String,
+    #[serde(default)]
+    pub on_missing_id: Option<String>,
+    #[serde(default)]
+    pub on_duplicate_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentSpec {
+    pub entity: String,
+    #[serde(default)]
+    pub field: Option<String>,
+    pub column: String,
+    #[serde(default)]
+    pub on_missing: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub path: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    pub columns: Vec<String>,
+    #[serde(default)]
+    pub unique: bool,
+}
+
+fn default_public() -> String {
+    "public".into()
+}
+fn default_audit_schema() -> String {
+    "pgshred".into()
+}
+fn default_batch_size() -> u32 {
+    100
+}
+fn default_lock_timeout() -> String {
+    "5s".into()
+}
+fn default_statement_timeout() -> String {
+    "5min".into()
+}
+fn default_owner_expression() -> String {
+    "auth.uid()::text".into()
+}
+fn default_true() -> bool {
+    true
+}
