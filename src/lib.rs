@@ -20,6 +20,7 @@ pub mod ident;
 pub mod ids;
 pub mod ir;
 pub mod jsonpath;
+pub mod pgtemp;
 pub mod spec;
 pub mod validate;
 

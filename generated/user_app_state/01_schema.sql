@@ -17,7 +17,7 @@ CREATE SCHEMA IF NOT EXISTS "pgshred";
 -- the name for entity orgs, user "user-1", legacy id "org_1" is 'orgs:6:user-1:org_1'.
 CREATE OR REPLACE FUNCTION "pgshred".row_id(namespace uuid, entity text, user_id text, legacy_id text)
 RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT uuid_generate_v5(namespace, 'entity' || ':' || length(user_id) || ':' || user_id || ':' || legacy_id)
+    SELECT uuid_generate_v5(namespace, entity || ':' || length(user_id) || ':' || user_id || ':' || legacy_id)
 $$;
 
 -- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the

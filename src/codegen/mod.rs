@@ -94,16 +94,6 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.add_filter("sql_literal", |v: Serde<Value>, ty: String| {
         sql_literal(&v, &ty)
     });
-    env.add_function(
-        "row_name_sql",
-        |entity: String, user: String, legacy: String| {
-            // Must equal ids::row_name; the SQL side of the same format.
-            format!(
-                "{} || ':' || length({user}) || ':' || {user} || ':' || {legacy}",
-                quote_literal(&entity)
-            )
-        },
-    );
     for (name, text) in TEMPLATES {
         env.add_template(name, text)
             .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;

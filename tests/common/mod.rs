@@ -1,0 +1,69 @@
+//! Test harness: one throwaway PostgreSQL cluster per test binary, one database per test.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pgshred::pgtemp::TempCluster;
+
+static CLUSTER: Mutex<Option<TempCluster>> = Mutex::new(None);
+
+extern "C" fn stop_cluster() {
+    if let Ok(mut guard) = CLUSTER.lock() {
+        guard.take();
+    }
+}
+
+/// A new, empty database on the shared cluster; returns its connection string.
+pub fn fresh_db(test: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let mut guard = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
+        let cluster =
+            TempCluster::start().unwrap_or_else(|e| panic!("starting the test PostgreSQL: {e}"));
+        *guard = Some(cluster);
+        // Statics are never dropped: stop the server and remove its directory at process exit.
+        // SAFETY: registering a plain extern "C" function.
+        unsafe {
+            libc::atexit(stop_cluster);
+        }
+    }
+    let name = format!("{}_{}", test, N.fetch_add(1, Ordering::Relaxed));
+    guard
+        .as_ref()
+        .expect("started above")
+        .create_database(&name)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"))
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn read(path: impl AsRef<Path>) -> String {
+    let p = root().join(path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// Creates the source table and loads fixture rows (a JSON array of {id, user_id, updated_at, state}).
+pub fn load_source(c: &mut postgres::Client, fixture: &str) {
+    let rows: serde_json::Value = serde_json::from_str(&read(fixture)).expect("fixture is JSON");
+    c.batch_execute(
+        "CREATE TABLE public.user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, \
+         updated_at timestamptz NOT NULL, state jsonb)",
+    )
+    .expect("creating user_app_state");
+    c.execute(
+        "INSERT INTO public.user_app_state (id, user_id, updated_at, state) \
+         SELECT (r->>'id')::bigint, r->>'user_id', (r->>'updated_at')::timestamptz, r->'state' \
+           FROM jsonb_array_elements($1::jsonb) AS r",
+        &[&rows],
+    )
+    .expect("loading the fixture");
+}

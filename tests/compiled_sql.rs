@@ -1,0 +1,492 @@
+//! The compiled SQL of the shipped plan, run by hand-style transactions against a real PostgreSQL:
+//! schema, audit, forward, verify and rollback, checked against what the fixture holds.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use common::{connect, fresh_db, load_source, read, root};
+use pgshred::artifacts::Files;
+use pgshred::ir::Plan;
+use serde_json::Value;
+
+const TABLES: [&str; 7] = [
+    "orgs",
+    "personas",
+    "contents",
+    "accounts",
+    "leads",
+    "references",
+    "inbox_items",
+];
+
+fn compiled(plan: &str) -> (Plan, Files) {
+    let plan = pgshred::validate::load_plan(&root().join(plan)).unwrap_or_else(|e| panic!("{e}"));
+    let files = pgshred::codegen::render(&plan).unwrap_or_else(|e| panic!("{e}"));
+    (plan, files)
+}
+
+/// A database with the fixture loaded and the schema and audit scripts applied.
+fn prepared(test: &str, plan: &str, fixture: &str) -> (postgres::Client, Plan, Files) {
+    let (plan, files) = compiled(plan);
+    let mut c = connect(&fresh_db(test));
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .expect("auth stub");
+    load_source(&mut c, fixture);
+    c.batch_execute(&files["01_schema.sql"])
+        .expect("01_schema.sql runs");
+    c.batch_execute(&files["02_audit.sql"])
+        .expect("02_audit.sql runs");
+    (c, plan, files)
+}
+
+/// Runs forward + verify for `users` in one transaction, as the header of 03_forward.sql says.
+/// Returns verify's mismatches, or the database error (the transaction is then rolled back).
+fn run_batch(
+    c: &mut postgres::Client,
+    plan: &Plan,
+    files: &Files,
+    users: &[String],
+) -> Result<Vec<String>, postgres::Error> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pgshred.begin_batch($1, $2)", &[&plan.name, &users])?;
+    tx.batch_execute(&files["03_forward.sql"])?;
+    let rows = tx.query(files["04_verify.sql"].as_str(), &[])?;
+    let mismatches = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} expected {} present {}",
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, i64>(2),
+                r.get::<_, i64>(3)
+            )
+        })
+        .collect();
+    tx.commit()?;
+    Ok(mismatches)
+}
+
+fn all_users(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+fn count(c: &mut postgres::Client, table: &str) -> i64 {
+    c.query_one(
+        &format!(
+            "SELECT count(*) FROM public.{}",
+            pgshred::ident::quote_ident(table)
+        ),
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+/// Every row of every table (and the audit), as text, for before/after comparisons.
+fn snapshot(c: &mut postgres::Client) -> Vec<String> {
+    TABLES
+        .iter()
+        .map(|t| format!("public.{}", pgshred::ident::quote_ident(t)))
+        .chain(["pgshred.migration_audit".to_string()])
+        .map(|t| {
+            c.query_one(&format!("SELECT coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '') FROM {t} AS x"), &[])
+                .unwrap()
+                .get(0)
+        })
+        .collect()
+}
+
+/// The newest document of each user in the fixture: an independent reading of the source.
+fn newest_documents(fixture: &str) -> BTreeMap<String, Value> {
+    let rows: Vec<Value> = serde_json::from_str(&read(fixture)).unwrap();
+    let mut newest: BTreeMap<String, (String, Value)> = BTreeMap::new();
+    for r in rows {
+        let user = r["user_id"].as_str().unwrap().to_string();
+        let at = r["updated_at"].as_str().unwrap().to_string();
+        if newest.get(&user).is_none_or(|(t, _)| *t < at) {
+            newest.insert(user, (at, r["state"].clone()));
+        }
+    }
+    newest.into_iter().map(|(u, (_, s))| (u, s)).collect()
+}
+
+fn items<'a>(doc: &'a Value, key: &str) -> Vec<&'a Value> {
+    doc.get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+/// Rows each table should hold for the shipped mappings: org ids deduplicated (keep_first),
+/// references whose persona does not exist skipped, everything else one row per element.
+fn expected_counts(docs: &BTreeMap<String, Value>) -> BTreeMap<&'static str, i64> {
+    let mut n: BTreeMap<&str, i64> = TABLES.iter().map(|t| (*t, 0)).collect();
+    for doc in docs.values() {
+        let org_ids: HashSet<&str> = items(doc, "orgs")
+            .iter()
+            .filter_map(|o| o["id"].as_str())
+            .collect();
+        let persona_ids: HashSet<&str> = items(doc, "personas")
+            .iter()
+            .filter_map(|p| p["id"].as_str())
+            .collect();
+        *n.get_mut("orgs").unwrap() += org_ids.len() as i64;
+        *n.get_mut("personas").unwrap() += items(doc, "personas").len() as i64;
+        *n.get_mut("contents").unwrap() += items(doc, "contents").len() as i64;
+        *n.get_mut("accounts").unwrap() += items(doc, "accounts").len() as i64;
+        *n.get_mut("leads").unwrap() += items(doc, "leads").len() as i64;
+        *n.get_mut("inbox_items").unwrap() += items(doc, "inboxItems").len() as i64;
+        *n.get_mut("references").unwrap() += items(doc, "references")
+            .iter()
+            .filter(|r| {
+                r["personaId"]
+                    .as_str()
+                    .is_some_and(|p| persona_ids.contains(p))
+            })
+            .count() as i64;
+    }
+    n
+}
+
+#[test]
+fn fixture_migrates_completely_and_verify_finds_nothing() {
+    let fixture = "fixtures/sample_user_app_state.json";
+    let (mut c, plan, files) = prepared("full", "plans/user_app_state.yaml", fixture);
+    let users = all_users(&mut c);
+    assert_eq!(users.len(), 22);
+    let mismatches = run_batch(&mut c, &plan, &files, &users)
+        .unwrap_or_else(|e| panic!("forward failed: {e:?}"));
+    assert!(mismatches.is_empty(), "verify reported: {mismatches:#?}");
+
+    let docs = newest_documents(fixture);
+    let expected = expected_counts(&docs);
+    for t in TABLES {
+        assert_eq!(count(&mut c, t), expected[t], "rows in {t}");
+    }
+    assert!(expected.values().all(|n| *n > 0));
+    let audit: i64 = c
+        .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audit,
+        expected.values().sum::<i64>(),
+        "one audit row per created row"
+    );
+
+    // The superseded source row of user-21 is not what was migrated.
+    let name: String = c
+        .query_one("SELECT name FROM orgs WHERE legacy_id = 'org_21_1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "Org 21");
+    // Unmapped keys land in extra; dropped keys do not.
+    let extra: Value = c
+        .query_one("SELECT extra FROM orgs WHERE legacy_id = 'org_20_1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(extra, serde_json::json!({"industry": "Publishing"}));
+    let extra: Value = c
+        .query_one("SELECT extra FROM personas WHERE legacy_id = 'p_20_1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        extra,
+        serde_json::json!({"profile": {"links": ["https://example.com/me"]}})
+    );
+    // Numbers and booleans given as strings are converted.
+    let (seats, words): (i32, i32) = {
+        let r = c.query_one(
+            "SELECT o.seats, ct.word_count FROM orgs o JOIN contents ct ON ct.user_id = o.user_id \
+             WHERE o.legacy_id = 'org_17_1' AND ct.legacy_id = 'c_p_17_1_1'",
+            &[],
+        )
+        .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((seats, words), (12, 345));
+}
+
+#[test]
+fn parent_links_point_at_the_parent_with_that_legacy_id() {
+    let fixture = "fixtures/sample_user_app_state.json";
+    let (mut c, plan, files) = prepared("links", "plans/user_app_state.yaml", fixture);
+    let users = all_users(&mut c);
+    run_batch(&mut c, &plan, &files, &users).unwrap();
+    let docs = newest_documents(fixture);
+
+    let mut checked = 0;
+    for (child, parent, field, fk) in [
+        ("personas", "orgs", "orgId", "org_id"),
+        ("contents", "personas", "personaId", "persona_id"),
+        ("accounts", "personas", "personaId", "persona_id"),
+        ("leads", "accounts", "accountId", "account_id"),
+        ("inbox_items", "accounts", "accountId", "account_id"),
+    ] {
+        let key = if child == "inbox_items" {
+            "inboxItems"
+        } else {
+            child
+        };
+        let actual: HashMap<(String, String), Option<String>> = c
+            .query(
+                &format!(
+                    "SELECT c.user_id, c.legacy_id, p.legacy_id FROM public.{child} c \
+                     LEFT JOIN public.{parent} p ON p.id = c.{fk}"
+                ),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        for (user, doc) in &docs {
+            let parents: HashSet<&str> = items(doc, parent)
+                .iter()
+                .filter_map(|p| p["id"].as_str())
+                .collect();
+            for el in items(doc, key) {
+                let id = el["id"].as_str().unwrap().to_string();
+                let want = el[field]
+                    .as_str()
+                    .filter(|p| parents.contains(p))
+                    .map(str::to_string);
+                assert_eq!(
+                    actual[&(user.clone(), id.clone())],
+                    want,
+                    "{child} {id} of {user}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} links checked");
+    // The orphan persona of user-19 migrated with a NULL org (policy null).
+    let org: Option<uuid::Uuid> = c
+        .query_one(
+            "SELECT org_id FROM personas WHERE legacy_id = 'p_19_orphan'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(org, None);
+}
+
+#[test]
+fn rust_uuid_v5_equals_the_id_postgres_generated() {
+    let (mut c, plan, files) = prepared(
+        "uuids",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    let users = all_users(&mut c);
+    run_batch(&mut c, &plan, &files, &users).unwrap();
+    let mut n = 0;
+    for e in &plan.entities {
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT id, user_id, legacy_id FROM public.{}",
+                    pgshred::ident::quote_ident(&e.table)
+                ),
+                &[],
+            )
+            .unwrap();
+        for r in rows {
+            let (id, user, legacy): (uuid::Uuid, String, String) = (r.get(0), r.get(1), r.get(2));
+            assert_eq!(
+                id,
+                pgshred::ids::row_id(&plan.namespace, &e.name, &user, &legacy),
+                "{} {user} {legacy}",
+                e.name
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 300, "only {n} ids compared");
+}
+
+#[test]
+fn forward_twice_changes_nothing_and_rollback_empties_every_table() {
+    let (mut c, plan, files) = prepared(
+        "rerun",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    let users = all_users(&mut c);
+    run_batch(&mut c, &plan, &files, &users).unwrap();
+    let before = snapshot(&mut c);
+    let mismatches = run_batch(&mut c, &plan, &files, &users).unwrap();
+    assert!(mismatches.is_empty());
+    assert_eq!(
+        snapshot(&mut c),
+        before,
+        "a second forward run changed rows or audit"
+    );
+
+    let mut tx = c.transaction().unwrap();
+    tx.execute("SELECT set_config('pgshred.rollback_run', '1', true)", &[])
+        .unwrap();
+    tx.batch_execute(&files["05_rollback.sql"]).unwrap();
+    tx.commit().unwrap();
+    for t in TABLES {
+        assert_eq!(count(&mut c, t), 0, "{t} after rollback");
+    }
+    let audit: i64 = c
+        .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(audit, 0);
+}
+
+#[test]
+fn rollback_of_one_batch_leaves_the_other_batches() {
+    let (mut c, plan, files) = prepared(
+        "rollback_batch",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    let users = all_users(&mut c);
+    let (first, second) = users.split_at(10);
+    run_batch(&mut c, &plan, &files, first).unwrap();
+    let after_first = snapshot(&mut c);
+    run_batch(&mut c, &plan, &files, second).unwrap();
+    let batch: i64 = c
+        .query_one("SELECT max(id) FROM pgshred.migration_batches", &[])
+        .unwrap()
+        .get(0);
+
+    let mut tx = c.transaction().unwrap();
+    tx.execute(
+        "SELECT set_config('pgshred.rollback_batch', $1, true)",
+        &[&batch.to_string()],
+    )
+    .unwrap();
+    tx.batch_execute(&files["05_rollback.sql"]).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(snapshot(&mut c), after_first);
+}
+
+#[test]
+fn rollback_without_a_selection_refuses() {
+    let (mut c, _, files) = prepared(
+        "rollback_guard",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    let e = c.batch_execute(&files["05_rollback.sql"]).unwrap_err();
+    assert!(
+        e.as_db_error()
+            .unwrap()
+            .message()
+            .contains("nothing selected to roll back"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn an_uncastable_value_rolls_back_its_batch_and_names_user_entity_path_and_value() {
+    let (mut c, plan, files) = prepared(
+        "badvalue",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    let users = all_users(&mut c);
+    run_batch(&mut c, &plan, &files, &users[..5]).unwrap();
+    let before = snapshot(&mut c);
+    c.execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{contents,1,wordCount}', '\"lots\"') WHERE user_id = 'user-07'",
+        &[],
+    )
+    .unwrap();
+    let rest: Vec<String> = users[5..].to_vec();
+    let e = run_batch(&mut c, &plan, &files, &rest).unwrap_err();
+    let db = e
+        .as_db_error()
+        .unwrap_or_else(|| panic!("not a database error: {e:?}"));
+    assert_eq!(
+        db.message(),
+        "pgshred: cannot convert value to integer (user user-07, entity contents, legacy id c_p_7_1_2, path wordCount, value \"lots\")"
+    );
+    let detail: Value = serde_json::from_str(db.detail().unwrap()).unwrap();
+    assert_eq!(detail["path"], "wordCount");
+    assert_eq!(detail["value"], "lots");
+    assert_eq!(
+        snapshot(&mut c),
+        before,
+        "the failed batch left rows behind"
+    );
+}
+
+#[test]
+fn a_duplicate_id_under_the_error_policy_fails_the_batch() {
+    let (mut c, plan, files) = prepared(
+        "dupid",
+        "plans/user_app_state.yaml",
+        "fixtures/sample_user_app_state.json",
+    );
+    c.execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{personas}', state->'personas' || (state->'personas'->0)) \
+         WHERE user_id = 'user-03'",
+        &[],
+    )
+    .unwrap();
+    let e = run_batch(&mut c, &plan, &files, &["user-03".to_string()]).unwrap_err();
+    let msg = e.as_db_error().unwrap().message().to_string();
+    assert!(
+        msg.contains(
+            "legacy id appears more than once (user user-03, entity personas, legacy id p_3_1"
+        ),
+        "{msg}"
+    );
+    assert_eq!(count(&mut c, "orgs"), 0);
+}
+
+#[test]
+fn nested_arrays_link_to_their_enclosing_element() {
+    let (mut c, plan, files) = prepared(
+        "nested",
+        "tests/plans/nested/plan.yaml",
+        "tests/plans/nested/source.json",
+    );
+    let users = all_users(&mut c);
+    let mismatches = run_batch(&mut c, &plan, &files, &users).unwrap();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    let rows: Vec<(String, String, Option<Value>)> = c
+        .query(
+            "SELECT n.legacy_id, p.legacy_id, p.extra FROM notes n JOIN people p ON p.id = n.person_id ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        rows.iter()
+            .map(|(n, p, _)| (n.as_str(), p.as_str()))
+            .collect::<Vec<_>>(),
+        [("n1", "a"), ("n2", "a"), ("n3", "b")]
+    );
+    // The nested array belongs to the child entity, so it is not kept in the parent's extra.
+    assert!(rows.iter().all(|(_, _, extra)| extra.is_none()), "{rows:?}");
+    let positional: Vec<String> = c
+        .query("SELECT legacy_id FROM tags ORDER BY 1", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        positional,
+        ["#1.1.1", "t1"],
+        "a tag without id falls back to its array position"
+    );
+}
