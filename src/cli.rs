@@ -16,8 +16,9 @@ use crate::{Error, ExitCode, artifacts, codegen, validate};
 /// validates them, compiles them to deterministic SQL under generated/<plan>/ for review, and
 /// checks that the committed SQL is up to date.
 ///
-/// Exit codes: 0 success; 1 a check failed (stale generated SQL); 2 usage error; 3 invalid plan or
-/// mapping (every problem is printed with file:line:column); 4 any other failure.
+/// Exit codes: 0 success; 1 a check failed (stale generated SQL, a verification mismatch); 2 usage
+/// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
+/// failure (a file, the database).
 #[derive(Debug, Parser)]
 #[command(name = "pgshred", version, max_term_width = 100)]
 pub struct Cli {
@@ -74,6 +75,24 @@ pub enum Command {
         #[arg(long, default_value = "generated")]
         out: PathBuf,
     },
+    /// Run the whole job against a throwaway local PostgreSQL: nothing to set up by hand.
+    ///
+    /// Starts a temporary cluster from the machine's PostgreSQL binaries (initdb into a temp
+    /// directory, loopback only; as the `postgres` user when run as root), loads the sample
+    /// documents, applies the compiled plan batch by batch (forward + verify, one transaction per
+    /// batch), verifies every user, rolls the last batch back exactly, prints what happened and
+    /// removes the cluster. Binaries are found on PATH, in /usr/lib/postgresql/*/bin, or in
+    /// $PGSHRED_PG_BIN.
+    Demo {
+        #[arg(default_value = "plans/user_app_state.yaml")]
+        plan: PathBuf,
+        /// Source rows to load: a JSON array of {id, user_id, updated_at, state}.
+        #[arg(long, default_value = "fixtures/sample_user_app_state.json")]
+        input_file: PathBuf,
+        /// Users per batch.
+        #[arg(long, default_value_t = 5)]
+        batch_size: usize,
+    },
     /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
     Check {
         plan: PathBuf,
@@ -98,7 +117,7 @@ pub fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", e.to_string().trim_end());
             e.exit_code()
         }
     }
@@ -175,6 +194,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let dir = out.join(&p.name);
             let summary = artifacts::write(&dir, &files)?;
             println!("{summary}");
+            Ok(ExitCode::Ok)
+        }
+        Command::Demo {
+            plan,
+            input_file,
+            batch_size,
+        } => {
+            crate::demo::run(&plan, &input_file, batch_size, &mut std::io::stdout())?;
             Ok(ExitCode::Ok)
         }
         Command::Check { plan, out } => {

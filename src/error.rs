@@ -32,6 +32,17 @@ pub enum Error {
     Template(String),
     /// `check` found generated files that differ from a fresh compile.
     Stale { dir: PathBuf, report: String },
+    /// A database operation failed; `context` says what pgshred was doing.
+    Database {
+        context: String,
+        source: postgres::Error,
+    },
+    /// An input file (documents, fixtures) is not what was expected.
+    Input(String),
+    /// A throwaway PostgreSQL cluster could not be started.
+    Cluster(String),
+    /// Verification found users whose rows do not match their documents.
+    Verification(Vec<String>),
 }
 
 impl Error {
@@ -45,8 +56,12 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Spec(_) => ExitCode::InvalidSpec,
-            Error::Stale { .. } => ExitCode::CheckFailed,
-            Error::Io { .. } | Error::Template(_) => ExitCode::Failure,
+            Error::Stale { .. } | Error::Verification(_) => ExitCode::CheckFailed,
+            Error::Io { .. }
+            | Error::Template(_)
+            | Error::Database { .. }
+            | Error::Input(_)
+            | Error::Cluster(_) => ExitCode::Failure,
         }
     }
 }
@@ -65,6 +80,35 @@ impl fmt::Display for Error {
                 "{report}generated SQL in {} is stale; run `pgshred compile` and commit the result",
                 dir.display()
             ),
+            Error::Database { context, source } => {
+                write!(f, "{context}: ")?;
+                match source.as_db_error() {
+                    // Keep what the server said: its code, message, detail and hint.
+                    Some(db) => {
+                        write!(f, "{} [SQLSTATE {}]", db.message(), db.code().code())?;
+                        if let Some(d) = db.detail() {
+                            write!(f, "\n  detail: {d}")?;
+                        }
+                        if let Some(h) = db.hint() {
+                            write!(f, "\n  hint: {h}")?;
+                        }
+                        Ok(())
+                    }
+                    None => write!(f, "{source}"),
+                }
+            }
+            Error::Input(msg) | Error::Cluster(msg) => f.write_str(msg),
+            Error::Verification(lines) => {
+                writeln!(
+                    f,
+                    "verification failed for {} user/entity pairs:",
+                    lines.len()
+                )?;
+                for l in lines {
+                    writeln!(f, "  {l}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -73,6 +117,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::Database { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ pub mod artifacts;
 pub mod cast;
 pub mod cli;
 pub mod codegen;
+pub mod demo;
 pub mod diagnostic;
 pub mod ident;
 pub mod ids;

@@ -209,7 +209,7 @@ fn check_mapping<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics)
             &mut names,
             &c.name,
             &format!("{ptr}/name"),
-            &format!("column {i}"),
+            &format!("the column mapped from `{}`", c.path),
             diags,
         );
         let Some(ty) = SqlType::parse(&c.ty) else {
@@ -345,10 +345,6 @@ fn parse_policy<T: Copy>(
 /// Validates a loaded spec and resolves it into a plan, or returns every problem found.
 pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     let mut diags = Diagnostics::default();
-    diags.add_source(&spec.plan.path, &spec.plan.text);
-    for m in &spec.mappings {
-        diags.add_source(&m.path, &m.text);
-    }
     let plan_file = &spec.plan;
     let p = &plan_file.spec;
 
@@ -492,6 +488,9 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
             continue;
         };
         let Some(&j) = by_entity.get(pspec.entity.as_str()) else {
+            if spec.unusable_entities.contains(&pspec.entity) {
+                continue; // its own file's errors are already reported
+            }
             let mut dg = d.file.at(
                 "E-parent-unknown",
                 "/parent/entity",
@@ -606,11 +605,22 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
         }
     }
 
-    if !diags.is_empty() {
-        diags.sort();
-        return Err(diags);
+    // One problem per place: where the schema already spoke, a semantic check only repeats it.
+    let mut all = spec.diagnostics.clone();
+    let seen: BTreeSet<_> = all.items.iter().map(|d| (d.file.clone(), d.pos)).collect();
+    all.items.extend(
+        diags
+            .items
+            .into_iter()
+            .filter(|d| !seen.contains(&(d.file.clone(), d.pos))),
+    );
+    if !all.is_empty() {
+        all.sort();
+        return Err(all);
     }
-    Ok(resolve(p, namespace, drafts, &parent_of, &mut diags))
+    // Policies are enums in the schema, so a bad one has already been reported and returned above.
+    let mut unreachable = Diagnostics::default();
+    Ok(resolve(p, namespace, drafts, &parent_of, &mut unreachable))
 }
 
 fn missing_id_policy(f: &SourceFile<MappingSpec>, diags: &mut Diagnostics) -> MissingId {

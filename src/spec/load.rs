@@ -42,7 +42,13 @@ impl<T> SourceFile<T> {
 #[derive(Debug)]
 pub struct LoadedSpec {
     pub plan: SourceFile<PlanSpec>,
+    /// The mapping files that could be read into the spec types.
     pub mappings: Vec<SourceFile<MappingSpec>>,
+    /// Entities of mapping files too broken to use, so checks of other files do not also call
+    /// them unknown.
+    pub unusable_entities: Vec<String>,
+    /// Problems found while loading (syntax, schema). Validation adds its own.
+    pub diagnostics: Diagnostics,
 }
 
 /// YAML to JSON by hand: serde_json would refuse non-string keys, and YAML tags carry nothing here.
@@ -82,13 +88,27 @@ fn yaml_to_json(v: serde_yaml::Value) -> Value {
     }
 }
 
-/// Reads and checks one file. `None` means it produced diagnostics and cannot be used further.
+/// What loading one file gave: the usable spec, if its shape allowed one, and the raw document.
+struct Loaded<T> {
+    file: Option<SourceFile<T>>,
+    doc: Option<Value>,
+    locator: Option<Locator>,
+}
+
+/// Reads and checks one file. Schema violations are reported, but when the document still has the
+/// shape of the spec type it is returned too, so semantic checks can report their findings in the
+/// same run.
 fn load_file<T: DeserializeOwned>(
     path: &Path,
     kind: SpecKind,
     diags: &mut Diagnostics,
     referenced_from: Option<(&Path, Option<Pos>)>,
-) -> Option<SourceFile<T>> {
+) -> Loaded<T> {
+    let nothing = Loaded {
+        file: None,
+        doc: None,
+        locator: None,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
@@ -112,7 +132,7 @@ fn load_file<T: DeserializeOwned>(
                 ),
             };
             diags.push(d);
-            return None;
+            return nothing;
         }
     };
     diags.add_source(path, &text);
@@ -130,23 +150,22 @@ fn load_file<T: DeserializeOwned>(
                 Diagnostic::new("E-yaml", path, pos, format!("invalid YAML: {msg}"))
                     .with_hint("check indentation and quoting around this point"),
             );
-            return None;
+            return nothing;
         }
     };
     let doc = yaml_to_json(yaml);
     let locator = Locator::new(&text);
     let errors = schema::check(kind, &doc, path, &locator);
-    if !errors.is_empty() {
-        errors.into_iter().for_each(|d| diags.push(d));
-        return None;
-    }
-    match serde_json::from_value::<T>(doc) {
+    let schema_ok = errors.is_empty();
+    errors.into_iter().for_each(|d| diags.push(d));
+    let file = match serde_json::from_value::<T>(doc.clone()) {
         Ok(spec) => Some(SourceFile {
             path: path.to_path_buf(),
             text,
-            locator,
+            locator: locator.clone(),
             spec,
         }),
+        Err(_) if !schema_ok => None,
         Err(e) => {
             // The schema and the serde types describe the same format; reaching this is a bug in
             // pgshred, but it is still reported as a diagnostic rather than a panic.
@@ -158,35 +177,67 @@ fn load_file<T: DeserializeOwned>(
             ));
             None
         }
+    };
+    Loaded {
+        file,
+        doc: Some(doc),
+        locator: Some(locator),
     }
 }
 
-/// Loads a plan and every mapping it names (paths relative to the plan file).
+/// Loads a plan and every mapping it names (paths relative to the plan file). Problems found while
+/// loading are in `diagnostics`; an `Err` means not even the plan could be read.
 pub fn load(plan_path: &Path) -> Result<LoadedSpec, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let Some(plan) = load_file::<PlanSpec>(plan_path, SpecKind::Plan, &mut diags, None) else {
-        diags.sort();
-        return Err(diags);
+    let loaded = load_file::<PlanSpec>(plan_path, SpecKind::Plan, &mut diags, None);
+    // Even a plan with schema errors names its mapping files; load them to report their problems.
+    let mapping_paths: Vec<String> = match (&loaded.file, &loaded.doc) {
+        (Some(f), _) => f.spec.mappings.clone(),
+        (None, Some(doc)) => doc
+            .get("mappings")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        (None, None) => Vec::new(),
     };
     let base = plan_path.parent().unwrap_or(Path::new("."));
     let mut mappings = Vec::new();
-    for (i, rel) in plan.spec.mappings.iter().enumerate() {
-        let pos = plan.locator.pos(&format!("/mappings/{i}"));
+    let mut unusable_entities = Vec::new();
+    for (i, rel) in mapping_paths.iter().enumerate() {
+        let pos = loaded
+            .locator
+            .as_ref()
+            .and_then(|l| l.pos(&format!("/mappings/{i}")));
         let path = normalize(&base.join(rel));
-        if let Some(m) = load_file::<MappingSpec>(
-            &path,
-            SpecKind::Mapping,
-            &mut diags,
-            Some((&plan.path, pos)),
-        ) {
-            mappings.push(m);
+        let m =
+            load_file::<MappingSpec>(&path, SpecKind::Mapping, &mut diags, Some((plan_path, pos)));
+        match m.file {
+            Some(f) => mappings.push(f),
+            None => unusable_entities.extend(
+                m.doc
+                    .as_ref()
+                    .and_then(|d| d.get("entity"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            ),
         }
     }
-    if !diags.is_empty() {
-        diags.sort();
-        return Err(diags);
+    match loaded.file {
+        Some(plan) => Ok(LoadedSpec {
+            plan,
+            mappings,
+            unusable_entities,
+            diagnostics: diags,
+        }),
+        None => {
+            diags.sort();
+            Err(diags)
+        }
     }
-    Ok(LoadedSpec { plan, mappings })
 }
 
 /// Folds `a/../b` so paths in messages read the way the user would type them.

@@ -18,7 +18,7 @@ struct Span {
     value: Pos,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Locator {
     spans: HashMap<String, Span>,
 }

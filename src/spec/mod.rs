@@ -1,5 +1,8 @@
 //! The spec format as written by users: serde types that mirror the YAML of plans and mappings.
 //!
+//! Unknown keys are the schema's to reject (with a located message), so these types accept them
+//! and validation can go on to report every other problem in the same run.
+//!
 //! These "raw" types never leave validation: [`crate::validate`] turns them into the resolved
 //! [`crate::ir::Plan`] that codegen and the executor use.
 
@@ -12,7 +15,6 @@ use serde_json::Value;
 
 /// `plans/<name>.yaml`: one migration.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PlanSpec {
     pub plan: String,
     #[serde(default)]
@@ -29,7 +31,6 @@ pub struct PlanSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     #[serde(default = "default_public")]
     pub schema: String,
@@ -40,7 +41,6 @@ pub struct SourceSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     #[serde(default = "default_public")]
     pub schema: String,
@@ -49,13 +49,11 @@ pub struct TargetSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IdsSpec {
     pub namespace: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct BatchSpec {
     #[serde(default = "default_batch_size")]
     pub size: u32,
@@ -76,7 +74,6 @@ impl Default for BatchSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SecuritySpec {
     #[serde(default = "default_owner_expression")]
     pub owner_expression: String,
@@ -95,7 +92,6 @@ impl Default for SecuritySpec {
 
 /// `mappings/<entity>.yaml`: how one array of the document becomes one table.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MappingSpec {
     pub entity: String,
     #[serde(default)]
@@ -116,7 +112,6 @@ pub struct MappingSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EntitySourceSpec {
     pub path: String,
     pub legacy_id: String,
@@ -127,7 +122,6 @@ pub struct EntitySourceSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ParentSpec {
     pub entity: String,
     #[serde(default)]
@@ -138,7 +132,6 @@ pub struct ParentSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     pub name: String,
     pub path: String,
@@ -151,7 +144,6 @@ pub struct ColumnSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IndexSpec {
     pub columns: Vec<String>,
     #[serde(default)]

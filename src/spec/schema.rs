@@ -171,10 +171,11 @@ pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Dia
             }
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
+                // Point at the key introducing the incomplete mapping: that is where it gets fixed.
                 let mut d = Diagnostic::new(
                     "E-missing-key",
                     file,
-                    loc.pos(&pointer),
+                    loc.key_pos(&pointer),
                     format!("missing required key `{name}`"),
                 );
                 if let Some(desc) = root()

@@ -1,0 +1,146 @@
+//! Golden tests: the committed generated/ is exactly what the shipped plan compiles to.
+//! `PGSHRED_BLESS=1 cargo test --test golden` rewrites it after a deliberate change.
+
+mod common;
+
+use std::process::Command;
+
+use common::root;
+
+fn pgshred(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running pgshred");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn shipped_plan_compiles_to_the_committed_generated_sql() {
+    let plan = pgshred::validate::load_plan(&root().join("plans/user_app_state.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let files = pgshred::codegen::render(&plan).unwrap();
+    let dir = root().join("generated").join(&plan.name);
+    if std::env::var_os("PGSHRED_BLESS").is_some() {
+        pgshred::artifacts::write(&dir, &files).unwrap();
+    }
+    let diff = pgshred::artifacts::diff(&dir, &files).unwrap();
+    assert!(
+        diff.is_empty(),
+        "generated/ is stale; run `pgshred compile plans/user_app_state.yaml`:\n{diff}"
+    );
+    assert_eq!(
+        files.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "01_schema.sql",
+            "02_audit.sql",
+            "03_forward.sql",
+            "04_verify.sql",
+            "05_rollback.sql",
+            "backup.sql",
+            "dedupe.sql"
+        ]
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_where_or_when_it_is_compiled() {
+    let tmp = std::env::temp_dir().join(format!("pgshred-golden-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let plan = root().join("plans/user_app_state.yaml");
+    let plan = plan.to_str().unwrap();
+    let out = tmp.join("out");
+    // Compiled from another directory, with an absolute plan path, twice.
+    std::fs::create_dir_all(&tmp).unwrap();
+    for _ in 0..2 {
+        let (code, _, stderr) = pgshred(&["compile", plan, "--out", out.to_str().unwrap()], &tmp);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    for name in ["01_schema.sql", "03_forward.sql", "04_verify.sql"] {
+        let a = std::fs::read(out.join("user_app_state").join(name)).unwrap();
+        let b = std::fs::read(root().join("generated/user_app_state").join(name)).unwrap();
+        assert!(a == b, "{name} differs when compiled elsewhere");
+        assert!(
+            !String::from_utf8_lossy(&a).contains(root().to_str().unwrap()),
+            "{name} contains an absolute path"
+        );
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
+    let tmp = std::env::temp_dir().join(format!("pgshred-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let out = tmp.to_str().unwrap();
+    let (code, _, _) = pgshred(
+        &["compile", "plans/user_app_state.yaml", "--out", out],
+        &root(),
+    );
+    assert_eq!(code, 0);
+    let (code, stdout, _) = pgshred(
+        &["check", "plans/user_app_state.yaml", "--out", out],
+        &root(),
+    );
+    assert_eq!(
+        (code, stdout.trim_end().ends_with("up to date (7 files)")),
+        (0, true),
+        "{stdout}"
+    );
+
+    let forward = tmp.join("user_app_state/03_forward.sql");
+    let text = std::fs::read_to_string(&forward)
+        .unwrap()
+        .replace("ON CONFLICT DO NOTHING", "ON CONFLICT DO UPDATE");
+    std::fs::write(&forward, text).unwrap();
+    std::fs::write(tmp.join("user_app_state/stray.sql"), "SELECT 1;\n").unwrap();
+    let (code, _, stderr) = pgshred(
+        &["check", "plans/user_app_state.yaml", "--out", out],
+        &root(),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("--- committed/03_forward.sql\n+++ compiled/03_forward.sql\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("-        ON CONFLICT DO UPDATE\n+        ON CONFLICT DO NOTHING\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--- committed/stray.sql\n+++ /dev/null\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is stale; run `pgshred compile` and commit the result"),
+        "{stderr}"
+    );
+
+    // compile repairs it and removes the file it no longer generates.
+    let (code, stdout, _) = pgshred(
+        &["compile", "plans/user_app_state.yaml", "--out", out],
+        &root(),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("1 written, 6 unchanged, 1 removed"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn schema_command_prints_the_shipped_schema() {
+    let (code, stdout, _) = pgshred(&["schema"], &root());
+    assert_eq!(code, 0);
+    assert_eq!(stdout, common::read("schema/pgshred.schema.json"));
+    let (code, stdout, _) = pgshred(&["schema", "--kind", "mapping"], &root());
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["$ref"], "#/$defs/mapping");
+}
