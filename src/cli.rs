@@ -70,6 +70,7 @@ pub enum Command {
     /// Output is byte-for-byte deterministic, so it can be committed and reviewed in pull requests.
     /// Files of the plan's directory that pgshred no longer generates are removed.
     Compile {
+        /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
         /// Directory that holds one folder per plan.
         #[arg(long, default_value = "generated")]
@@ -84,6 +85,7 @@ pub enum Command {
     /// removes the cluster. Binaries are found on PATH, in /usr/lib/postgresql/*/bin, or in
     /// $PGSHRED_PG_BIN.
     Demo {
+        /// The plan to run.
         #[arg(default_value = "plans/user_app_state.yaml")]
         plan: PathBuf,
         /// Source rows to load: a JSON array of {id, user_id, updated_at, state}.
@@ -95,7 +97,9 @@ pub enum Command {
     },
     /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
     Check {
+        /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
+        /// Directory that holds one folder per plan.
         #[arg(long, default_value = "generated")]
         out: PathBuf,
     },
