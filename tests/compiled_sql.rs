@@ -490,3 +490,82 @@ fn nested_arrays_link_to_their_enclosing_element() {
         "a tag without id falls back to its array position"
     );
 }
+
+#[test]
+fn updated_at_trigger_and_owner_policies_work() {
+    // The shipped plan uses Supabase's auth.uid(); for plain PostgreSQL the owner expression is
+    // settable, which is what this test exercises.
+    let (mut plan, _) = compiled("plans/user_app_state.yaml");
+    plan.owner_expression = "current_setting('app.user_id', true)".into();
+    let files = pgshred::codegen::render(&plan).unwrap();
+    assert!(
+        files["01_schema.sql"]
+            .contains("USING (\"user_id\" = (current_setting('app.user_id', true)))")
+    );
+    let mut c = connect(&fresh_db("rls"));
+    load_source(&mut c, "fixtures/sample_user_app_state.json");
+    c.batch_execute(&files["01_schema.sql"]).unwrap();
+    c.batch_execute(&files["02_audit.sql"]).unwrap();
+    let users = all_users(&mut c);
+    run_batch(&mut c, &plan, &files, &users).unwrap();
+
+    let (before, after): (std::time::SystemTime, std::time::SystemTime) = {
+        let r = c
+            .query_one(
+                "WITH old AS (SELECT updated_at FROM personas WHERE legacy_id = 'p_3_1') \
+                 UPDATE personas SET tone = 'calm' WHERE legacy_id = 'p_3_1' RETURNING (SELECT updated_at FROM old), updated_at",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(after > before, "updated_at was not bumped by the trigger");
+
+    c.batch_execute(
+        "CREATE ROLE app_user NOLOGIN; GRANT USAGE ON SCHEMA public TO app_user; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app_user; \
+         GRANT USAGE ON SCHEMA pgshred TO app_user; GRANT SELECT ON ALL TABLES IN SCHEMA pgshred TO app_user",
+    )
+    .unwrap();
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute("SET LOCAL ROLE app_user; SET LOCAL app.user_id = 'user-04'")
+        .unwrap();
+    for t in TABLES {
+        let table = pgshred::ident::quote_ident(t);
+        let (rows, others): (i64, i64) = {
+            let r = tx
+                .query_one(&format!("SELECT count(*), count(*) FILTER (WHERE user_id <> 'user-04') FROM public.{table}"), &[])
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert!(
+            rows > 0 && others == 0,
+            "{t}: {rows} rows visible, {others} of other users"
+        );
+    }
+    let changed = tx
+        .execute(
+            "UPDATE personas SET tone = 'hijacked' WHERE user_id = 'user-05'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        changed, 0,
+        "an application user changed another user's rows"
+    );
+    let audit: i64 = tx
+        .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(audit, 0, "the audit is visible to application users");
+    let e = tx
+        .execute("INSERT INTO orgs (id, user_id, legacy_id, name) VALUES (gen_random_uuid(), 'user-05', 'x', 'x')", &[])
+        .unwrap_err();
+    assert!(
+        e.as_db_error()
+            .unwrap()
+            .message()
+            .contains("row-level security"),
+        "{e:?}"
+    );
+}

@@ -139,21 +139,47 @@ fn load_file<T: DeserializeOwned>(
     let yaml: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            let pos = e.location().map(|l| Pos {
-                line: l.line(),
-                column: l.column(),
-            });
+            let pos = e.location().map_or_else(
+                || Locator::problem_pos(&text),
+                |l| Pos {
+                    line: l.line(),
+                    column: l.column(),
+                },
+            );
             // serde_yaml appends " at line X column Y"; the location is shown separately.
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let hint = if msg.contains("more than one document") {
+                "a spec file holds one YAML document: remove the `---` separator here"
+            } else {
+                "check indentation and quoting around this point"
+            };
             diags.push(
-                Diagnostic::new("E-yaml", path, pos, format!("invalid YAML: {msg}"))
-                    .with_hint("check indentation and quoting around this point"),
+                Diagnostic::new("E-yaml", path, Some(pos), format!("invalid YAML: {msg}"))
+                    .with_hint(hint),
             );
             return nothing;
         }
     };
     let doc = yaml_to_json(yaml);
+    if doc.is_null() {
+        let needs = match kind {
+            SpecKind::Plan => "plan, source, target, ids and mappings",
+            SpecKind::Mapping => "entity, table and source",
+        };
+        diags.push(
+            Diagnostic::new(
+                "E-empty",
+                path,
+                Some(Pos { line: 1, column: 1 }),
+                "the file holds no YAML content",
+            )
+            .with_hint(format!(
+                "it needs at least {needs}; `pgshred schema` describes the format"
+            )),
+        );
+        return nothing;
+    }
     let locator = Locator::new(&text);
     let errors = schema::check(kind, &doc, path, &locator);
     let schema_ok = errors.is_empty();

@@ -163,18 +163,37 @@ impl MarkedEventReceiver for Builder {
 }
 
 impl Locator {
-    /// Builds the map; a document yaml-rust2 cannot parse yields an empty locator (serde_yaml will
-    /// already have reported the syntax error with its own position).
+    /// Builds the map. yaml-rust2 is stricter than serde_yaml about a few plain scalars; where it
+    /// stops, the nodes seen so far keep their positions and the rest fall back to ancestors.
     pub fn new(text: &str) -> Locator {
         let mut b = Builder {
             stack: Vec::new(),
             spans: HashMap::new(),
             unplaced_map: None,
         };
-        if Parser::new_from_str(text).load(&mut b, false).is_err() {
-            return Locator::default();
-        }
+        let _ = Parser::new_from_str(text).load(&mut b, false);
         Locator { spans: b.spans }
+    }
+
+    /// Where a document serde_yaml rejected without a position goes wrong: the scanner's error
+    /// position, or the start of a second document.
+    pub fn problem_pos(text: &str) -> Pos {
+        struct Docs(Vec<Marker>);
+        impl MarkedEventReceiver for Docs {
+            fn on_event(&mut self, ev: Event, mark: Marker) {
+                if ev == Event::DocumentStart {
+                    self.0.push(mark);
+                }
+            }
+        }
+        let mut docs = Docs(Vec::new());
+        match Parser::new_from_str(text).load(&mut docs, true) {
+            Err(e) => to_pos(*e.marker()),
+            Ok(()) => docs.0.get(1).map_or(Pos { line: 1, column: 1 }, |m| Pos {
+                line: m.line(),
+                column: m.col().max(1),
+            }),
+        }
     }
 
     /// Position of the value at `pointer`, or of its nearest located ancestor.
@@ -184,7 +203,11 @@ impl Locator {
             if let Some(s) = self.spans.get(p) {
                 return Some(s.value);
             }
-            p = &p[..p.rfind('/')?];
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                // Nothing located at all: the start of the file is still a place to look.
+                None => return Some(Pos { line: 1, column: 1 }),
+            }
         }
     }
 
@@ -217,5 +240,10 @@ mod tests {
         assert_eq!(l.key_pos("/bb/0/y"), Some(Pos { line: 4, column: 5 }));
         // Unknown pointers fall back to the closest ancestor.
         assert_eq!(l.pos("/bb/0/zzz"), Some(Pos { line: 3, column: 5 }));
+    }
+
+    #[test]
+    fn locates_a_second_document() {
+        assert_eq!(Locator::problem_pos("a: 1\n---\nb: 2\n").line, 2);
     }
 }

@@ -143,6 +143,14 @@ fn description_at(schema_path: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Adds the schema's description of the failing property as the hint, when it has one.
+fn with_description(d: Diagnostic, schema_path: &str) -> Diagnostic {
+    match description_at(schema_path) {
+        Some(desc) => d.with_hint(desc),
+        None => d,
+    }
+}
+
 /// Checks `doc` against the schema; every violation becomes a located diagnostic.
 pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -217,15 +225,18 @@ pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Dia
                 }
                 d
             }
-            ValidationErrorKind::Type { kind } => Diagnostic::new(
-                "E-bad-type",
-                file,
-                loc.pos(&pointer),
-                format!(
-                    "expected {}, found {}",
-                    type_name(kind),
-                    json_type(&instance)
+            ValidationErrorKind::Type { kind } => with_description(
+                Diagnostic::new(
+                    "E-bad-type",
+                    file,
+                    loc.pos(&pointer),
+                    format!(
+                        "expected {}, found {}",
+                        type_name(kind),
+                        json_type(&instance)
+                    ),
                 ),
+                &schema_path,
             ),
             ValidationErrorKind::Pattern { .. } => {
                 let mut d = Diagnostic::new(
@@ -251,7 +262,10 @@ pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Dia
                 }
                 d
             }
-            _ => Diagnostic::new("E-schema", file, loc.pos(&pointer), err.to_string()),
+            _ => with_description(
+                Diagnostic::new("E-schema", file, loc.pos(&pointer), err.to_string()),
+                &schema_path,
+            ),
         };
         out.push(d);
     }
