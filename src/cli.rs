@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::spec::schema::SCHEMA_TEXT;
-use crate::{Error, ExitCode, artifacts, codegen, validate};
+use crate::{Error, ExitCode, artifacts, codegen, executor, validate};
 
 /// Compile a declarative JSONB-to-tables migration plan into reviewable SQL.
 ///
@@ -18,7 +18,9 @@ use crate::{Error, ExitCode, artifacts, codegen, validate};
 ///
 /// Exit codes: 0 success; 1 a check failed (stale generated SQL, a verification mismatch); 2 usage
 /// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
-/// failure (a file, the database).
+/// failure (a file, the database); 5 refused by a precondition before anything was written (lock
+/// held, duplicate source rows, missing tables, row-level security, changed SQL under a run);
+/// 6 a batch failed and was rolled back (earlier batches stay; continue with --resume).
 #[derive(Debug, Parser)]
 #[command(name = "pgshred", version, max_term_width = 100)]
 pub struct Cli {
@@ -40,6 +42,16 @@ pub enum SchemaKind {
     All,
     Plan,
     Mapping,
+}
+
+/// Where the target database is.
+#[derive(Debug, Args)]
+pub struct Database {
+    /// Connection string (postgres://user:pass@host:5432/db?sslmode=verify-full&sslrootcert=ca.pem,
+    /// or key=value form). sslmode: disable, prefer (default), require, verify-ca, verify-full. The
+    /// password is never printed.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +106,70 @@ pub enum Command {
         /// Users per batch.
         #[arg(long, default_value_t = 5)]
         batch_size: usize,
+    },
+    /// Apply the plan to DATABASE_URL, batch by batch: one transaction per batch (forward, audit,
+    /// verify), progress kept in the ledger tables of the audit schema.
+    ///
+    /// Before the first write it checks that the source table and columns exist, that no user has
+    /// two source rows, that the target tables exist and that the role can write past row-level
+    /// security, and takes an advisory lock so no other pgshred applies the same plan. A failing
+    /// batch is rolled back whole and the error names the user, entity, JSON path and value; earlier
+    /// batches stay committed, and --resume continues the run. Without --limit or --user, every user
+    /// not yet migrated is taken, in user id order.
+    Apply {
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        /// Users per batch (default: the plan's batch.size).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// At most this many users in all: the next ones not yet migrated.
+        #[arg(long, conflicts_with = "user")]
+        limit: Option<usize>,
+        /// Only this user (repeatable), migrated or not.
+        #[arg(long)]
+        user: Vec<String>,
+        /// Run every batch and roll it back: counts and sample ids, nothing kept.
+        #[arg(long, conflicts_with = "resume")]
+        dry_run: bool,
+        /// Continue the last unfinished run, skipping its finished batches.
+        #[arg(long)]
+        resume: bool,
+        /// Apply 01_schema.sql and 02_audit.sql first (idempotent).
+        #[arg(long)]
+        create_schema: bool,
+        /// Migrate the newest row of users with several source rows instead of refusing.
+        #[arg(long)]
+        allow_duplicates: bool,
+        /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).
+        #[arg(long)]
+        lock_timeout: Option<String>,
+        /// statement_timeout inside each batch (default: the plan's batch.statement_timeout).
+        #[arg(long)]
+        statement_timeout: Option<String>,
+    },
+    /// List the runs of a plan and the batches of one run (the newest by default).
+    Status {
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        /// Show the batches of this run.
+        #[arg(long)]
+        run: Option<i64>,
+    },
+    /// Remove exactly what the audit says a run, batch or user created, children first, in one
+    /// transaction, and check that none of it remains. Options narrow each other down.
+    #[command(group(ArgGroup::new("what").required(true).multiple(true).args(["run", "batch", "user"])))]
+    Rollback {
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        #[arg(long)]
+        run: Option<i64>,
+        #[arg(long)]
+        batch: Option<i64>,
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
     Check {
@@ -206,6 +282,72 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             batch_size,
         } => {
             crate::demo::run(&plan, &input_file, batch_size, &mut std::io::stdout())?;
+            Ok(ExitCode::Ok)
+        }
+        Command::Apply {
+            plan,
+            db,
+            batch_size,
+            limit,
+            user,
+            dry_run,
+            resume,
+            create_schema,
+            allow_duplicates,
+            lock_timeout,
+            statement_timeout,
+        } => {
+            let p = validate::load_plan(&plan)?;
+            let files = codegen::render(&p)?;
+            let opts = executor::ApplyOptions {
+                batch_size: batch_size.unwrap_or(p.batch.size as usize),
+                limit,
+                users: user,
+                dry_run,
+                resume,
+                create_schema,
+                allow_duplicates,
+                lock_timeout: lock_timeout.unwrap_or_else(|| p.batch.lock_timeout.clone()),
+                statement_timeout: statement_timeout
+                    .unwrap_or_else(|| p.batch.statement_timeout.clone()),
+            };
+            let mut reporter = executor::for_terminal();
+            let report = executor::apply(&p, &files, &db.database_url, &opts, reporter.as_mut())?;
+            print!("{}", executor::render_report(&p, &report));
+            Ok(ExitCode::Ok)
+        }
+        Command::Status { plan, db, run } => {
+            let p = validate::load_plan(&plan)?;
+            print!("{}", executor::status(&p, &db.database_url, run)?);
+            Ok(ExitCode::Ok)
+        }
+        Command::Rollback {
+            plan,
+            db,
+            run,
+            batch,
+            user,
+        } => {
+            let p = validate::load_plan(&plan)?;
+            let files = codegen::render(&p)?;
+            let target = executor::RollbackTarget { run, batch, user };
+            let removed = executor::rollback(&p, &files, &db.database_url, &target)?;
+            let total: i64 = removed.values().sum();
+            let parts: Vec<String> = p
+                .entities
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        removed.get(&e.table).copied().unwrap_or(0),
+                        e.table
+                    )
+                })
+                .collect();
+            println!(
+                "rolled back {total} rows ({}); none of them remains",
+                parts.join(", ")
+            );
             Ok(ExitCode::Ok)
         }
         Command::Check { plan, out } => {

@@ -15,8 +15,29 @@ pub enum ExitCode {
     Usage = 2,
     /// The plan or a mapping is invalid; diagnostics were printed.
     InvalidSpec = 3,
-    /// Anything else: a file could not be read or written, a template failed.
+    /// Anything else: a file could not be read or written, the database could not be reached.
     Failure = 4,
+    /// A precondition refused the run before anything was written (lock held, duplicate source
+    /// rows, missing tables, row-level security, a changed plan under an unfinished run).
+    Refused = 5,
+    /// A batch failed (bad value, orphan, verification) and was rolled back; earlier batches stay.
+    BatchFailed = 6,
+}
+
+/// Why a batch was rolled back, with what the server said.
+#[derive(Debug, Clone)]
+pub struct BatchFailure {
+    pub run: i64,
+    pub batch: i64,
+    pub seq: i32,
+    pub users: Vec<String>,
+    /// Batches of the run already committed before this one.
+    pub committed: usize,
+    pub message: String,
+    /// The facts pgshred's SQL attaches to data errors (user, entity, legacy id, path, value).
+    pub detail: Option<serde_json::Value>,
+    pub hint: Option<String>,
+    pub sqlstate: Option<String>,
 }
 
 #[derive(Debug)]
@@ -37,12 +58,18 @@ pub enum Error {
         context: String,
         source: postgres::Error,
     },
-    /// An input file (documents, fixtures) is not what was expected.
+    /// The database could not be reached (the password is never part of `target` or `message`).
+    Connect { target: String, message: String },
+    /// An input file, URL or option is not what was expected.
     Input(String),
     /// A throwaway PostgreSQL cluster could not be started.
     Cluster(String),
     /// Verification found users whose rows do not match their documents.
     Verification(Vec<String>),
+    /// A precondition refused the operation before anything was written.
+    Refused { message: String, hint: String },
+    /// A batch failed and was rolled back.
+    Batch(Box<BatchFailure>),
 }
 
 impl Error {
@@ -53,16 +80,43 @@ impl Error {
         }
     }
 
+    pub fn refused(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Refused {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Spec(_) => ExitCode::InvalidSpec,
             Error::Stale { .. } | Error::Verification(_) => ExitCode::CheckFailed,
+            Error::Refused { .. } => ExitCode::Refused,
+            Error::Batch(_) => ExitCode::BatchFailed,
             Error::Io { .. }
             | Error::Template(_)
             | Error::Database { .. }
+            | Error::Connect { .. }
             | Error::Input(_)
             | Error::Cluster(_) => ExitCode::Failure,
         }
+    }
+}
+
+/// What the server said: message, SQLSTATE, detail, hint.
+fn write_db_error(f: &mut fmt::Formatter<'_>, source: &postgres::Error) -> fmt::Result {
+    match source.as_db_error() {
+        Some(db) => {
+            write!(f, "{} [SQLSTATE {}]", db.message(), db.code().code())?;
+            if let Some(d) = db.detail() {
+                write!(f, "\n  detail: {d}")?;
+            }
+            if let Some(h) = db.hint() {
+                write!(f, "\n  hint: {h}")?;
+            }
+            Ok(())
+        }
+        None => write!(f, "{source}"),
     }
 }
 
@@ -82,20 +136,10 @@ impl fmt::Display for Error {
             ),
             Error::Database { context, source } => {
                 write!(f, "{context}: ")?;
-                match source.as_db_error() {
-                    // Keep what the server said: its code, message, detail and hint.
-                    Some(db) => {
-                        write!(f, "{} [SQLSTATE {}]", db.message(), db.code().code())?;
-                        if let Some(d) = db.detail() {
-                            write!(f, "\n  detail: {d}")?;
-                        }
-                        if let Some(h) = db.hint() {
-                            write!(f, "\n  hint: {h}")?;
-                        }
-                        Ok(())
-                    }
-                    None => write!(f, "{source}"),
-                }
+                write_db_error(f, source)
+            }
+            Error::Connect { target, message } => {
+                write!(f, "cannot connect to {target}: {message}")
             }
             Error::Input(msg) | Error::Cluster(msg) => f.write_str(msg),
             Error::Verification(lines) => {
@@ -108,6 +152,52 @@ impl fmt::Display for Error {
                     writeln!(f, "  {l}")?;
                 }
                 Ok(())
+            }
+            Error::Refused { message, hint } => write!(f, "refused: {message}\n  hint: {hint}"),
+            Error::Batch(b) => {
+                let users = if b.users.len() > 10 {
+                    format!(
+                        "{}, ... ({} users)",
+                        b.users[..10].join(", "),
+                        b.users.len()
+                    )
+                } else {
+                    b.users.join(", ")
+                };
+                writeln!(
+                    f,
+                    "batch {} (seq {}) of run {} failed and was rolled back; users: {users}",
+                    b.batch, b.seq, b.run
+                )?;
+                write!(f, "  error: {}", b.message)?;
+                if let Some(code) = &b.sqlstate {
+                    write!(f, " [SQLSTATE {code}]")?;
+                }
+                if let Some(d) = &b.detail {
+                    let field = |k: &str| {
+                        d.get(k)
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    };
+                    if let (Some(u), Some(e)) = (field("user_id"), field("entity")) {
+                        write!(
+                            f,
+                            "\n  where: user {u}, entity {e}, legacy id {}, path {}, value {}",
+                            field("legacy_id").unwrap_or_else(|| "?".into()),
+                            field("path").unwrap_or_else(|| "?".into()),
+                            d.get("value")
+                                .map_or_else(|| "missing".into(), |v| v.to_string())
+                        )?;
+                    }
+                }
+                if let Some(h) = &b.hint {
+                    write!(f, "\n  hint: {h}")?;
+                }
+                write!(
+                    f,
+                    "\n  {} earlier batch{} of this run stay committed; after fixing, continue with `pgshred apply PLAN --resume`",
+                    b.committed,
+                    if b.committed == 1 { "" } else { "es" }
+                )
             }
         }
     }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod codegen;
 pub mod demo;
 pub mod diagnostic;
+pub mod executor;
 pub mod ident;
 pub mod ids;
 pub mod ir;

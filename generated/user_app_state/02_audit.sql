@@ -133,10 +133,71 @@ $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".rollback_selected(run_id bigint, batch_id bigint, user_id text)
 RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT (NULLIF(current_setting('pgshred.rollback_run', true), '') IS NULL
-            OR run_id = current_setting('pgshred.rollback_run', true)::bigint)
-       AND (NULLIF(current_setting('pgshred.rollback_batch', true), '') IS NULL
-            OR batch_id = current_setting('pgshred.rollback_batch', true)::bigint)
-       AND (NULLIF(current_setting('pgshred.rollback_user', true), '') IS NULL
-            OR user_id = current_setting('pgshred.rollback_user', true))
+    -- An unset selector reads as NULL and matches everything (SQL does not promise to evaluate
+    -- OR from left to right, so the casts themselves must cope with an empty setting).
+    SELECT coalesce(run_id = NULLIF(current_setting('pgshred.rollback_run', true), '')::bigint, true)
+       AND coalesce(batch_id = NULLIF(current_setting('pgshred.rollback_batch', true), '')::bigint, true)
+       AND coalesce(user_id = NULLIF(current_setting('pgshred.rollback_user', true), ''), true)
+$$;
+
+-- The executor's ledger operations, kept here so every statement it runs against the ledger can be
+-- reviewed. A run's batches are planned up front; a batch is marked done in the same transaction
+-- that writes its rows, so a crash leaves it pending and a resumed run redoes exactly it.
+CREATE OR REPLACE FUNCTION "pgshred".start_run(plan text, checksum text, options jsonb, users text[], batch_size integer)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    run bigint;
+BEGIN
+    INSERT INTO "pgshred"."migration_runs" ("plan", "plan_checksum", "options")
+    VALUES (plan, checksum, options)
+    RETURNING "id" INTO run;
+    INSERT INTO "pgshred"."migration_batches" ("run_id", "seq", "user_ids")
+    SELECT run, (g.n / batch_size) + 1, array_agg(u.user_id ORDER BY u.n)
+      FROM unnest(users) WITH ORDINALITY AS u(user_id, n)
+      CROSS JOIN LATERAL (SELECT u.n - 1 AS n) AS g
+     GROUP BY (g.n / batch_size) + 1;
+    RETURN run;
+END
+$$;
+
+-- Rows a batch created, per target table, as the audit records them.
+CREATE OR REPLACE FUNCTION "pgshred".batch_rows(batch bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_object_agg(t.target_table, t.n), '{}'::jsonb)
+      FROM (SELECT a."target_table", count(*) AS n
+              FROM "pgshred"."migration_audit" AS a
+             WHERE a."batch_id" = batch
+             GROUP BY a."target_table") AS t
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
+RETURNS jsonb LANGUAGE sql AS $$
+    UPDATE "pgshred"."migration_batches"
+       SET "status" = 'done', "rows" = "pgshred".batch_rows(batch), "error" = NULL,
+           "started_at" = started, "finished_at" = clock_timestamp(),
+           "duration_ms" = (extract(epoch FROM clock_timestamp() - started) * 1000)::bigint
+     WHERE "id" = batch
+    RETURNING "rows"
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".fail_batch(batch bigint, started timestamptz, problem jsonb)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE "pgshred"."migration_batches"
+       SET "status" = 'failed', "error" = problem, "started_at" = started, "finished_at" = clock_timestamp(),
+           "duration_ms" = (extract(epoch FROM clock_timestamp() - started) * 1000)::bigint
+     WHERE "id" = batch;
+    UPDATE "pgshred"."migration_runs" AS r
+       SET "status" = 'failed', "error" = problem ->> 'message'
+      FROM "pgshred"."migration_batches" AS b
+     WHERE b."id" = batch AND r."id" = b."run_id";
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".finish_run(run bigint)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE "pgshred"."migration_runs"
+       SET "status" = CASE WHEN EXISTS (SELECT 1 FROM "pgshred"."migration_batches" AS b
+                                         WHERE b."run_id" = run AND b."status" <> 'done')
+                           THEN "status" ELSE 'completed' END,
+           "finished_at" = clock_timestamp(), "error" = NULL
+     WHERE "id" = run;
 $$;

@@ -1,0 +1,52 @@
+//! Connecting to the target database, and describing it without its password.
+
+use postgres::Client;
+use postgres::config::Host;
+
+use crate::Error;
+
+/// "user@host:port/dbname", never the password, for messages and logs.
+pub fn describe(url: &str) -> String {
+    match url.parse::<postgres::Config>() {
+        Ok(cfg) => {
+            let host = match cfg.get_hosts().first() {
+                Some(Host::Tcp(h)) => h.clone(),
+                Some(Host::Unix(p)) => p.display().to_string(),
+                None => "localhost".into(),
+            };
+            let port = cfg.get_ports().first().copied().unwrap_or(5432);
+            format!(
+                "{}@{host}:{port}/{}",
+                cfg.get_user().unwrap_or("?"),
+                cfg.get_dbname().unwrap_or("?")
+            )
+        }
+        Err(_) => "(unparsable database URL)".into(),
+    }
+}
+
+/// Removes a password from any text that might quote a connection string.
+pub fn redact(text: &str, url: &str) -> String {
+    match url
+        .parse::<postgres::Config>()
+        .ok()
+        .and_then(|c| c.get_password().map(<[u8]>::to_vec))
+    {
+        Some(pw) if !pw.is_empty() => text.replace(&*String::from_utf8_lossy(&pw), "********"),
+        _ => text.to_string(),
+    }
+}
+
+/// Opens a connection; TLS is negotiated as the URL's `sslmode` asks (see [`super::tls`]).
+pub fn connect(url: &str) -> Result<Client, Error> {
+    let what = describe(url);
+    let (wire_url, connector) = super::tls::connector(url)?;
+    let result = match connector {
+        Some(tls) => Client::connect(&wire_url, tls),
+        None => Client::connect(&wire_url, postgres::NoTls),
+    };
+    result.map_err(|e| Error::Connect {
+        target: what,
+        message: redact(&e.to_string(), url),
+    })
+}

@@ -1,0 +1,545 @@
+//! The executor: applies a compiled plan to a real database, batch by batch.
+//!
+//! One batch is one transaction: `SET LOCAL` timeouts, the batch settings, `03_forward.sql`,
+//! `04_verify.sql`, and the ledger update marking the batch done. A failure anywhere rolls the whole
+//! batch back. Progress lives in the ledger tables, so a killed run resumes without duplicates, and
+//! a session advisory lock per plan keeps two executors apart.
+//!
+//! The executor runs the compiled scripts as they are; the few statements of its own (catalog
+//! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
+
+pub mod db;
+mod ops;
+mod preflight;
+mod progress;
+pub mod sql;
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, Transaction};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+use crate::artifacts::Files;
+use crate::error::BatchFailure;
+use crate::ir::Plan;
+
+pub use ops::{RollbackTarget, rollback, status};
+pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
+
+/// Rows created per target table.
+pub type RowCounts = BTreeMap<String, i64>;
+
+/// A legacy id -> new id example: (table, legacy id, new id).
+pub type Sample = (String, String, String);
+
+/// What `pgshred apply` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub batch_size: usize,
+    /// At most this many users in all (the next ones not yet migrated).
+    pub limit: Option<usize>,
+    /// Only these users (migrated or not).
+    pub users: Vec<String>,
+    pub dry_run: bool,
+    pub resume: bool,
+    pub create_schema: bool,
+    pub allow_duplicates: bool,
+    pub lock_timeout: String,
+    pub statement_timeout: String,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub run: Option<i64>,
+    pub dry_run: bool,
+    pub batches: usize,
+    pub users: usize,
+    pub rows: BTreeMap<String, i64>,
+    /// A few legacy id -> new id pairs per table (dry runs).
+    pub samples: Vec<(String, String, String)>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn total_rows(&self) -> i64 {
+        self.rows.values().sum()
+    }
+}
+
+/// sha256 over the compiled files that shape data; stored with a run, so a resume under changed
+/// SQL is refused.
+pub fn checksum(files: &Files) -> String {
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Database { context, source }
+}
+
+/// A batch to run: its ledger id, sequence number and users.
+#[derive(Debug, Clone)]
+struct Batch {
+    id: i64,
+    seq: i32,
+    users: Vec<String>,
+}
+
+/// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
+pub fn apply(
+    plan: &Plan,
+    files: &Files,
+    url: &str,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let q = sql::Queries::new(plan);
+    let mut client = db::connect(url)?;
+    out.line(&format!("connected to {}", db::describe(url)));
+    preflight::refuse_transaction_pooler(url)?;
+    preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
+    let _lock = Lock::take(&mut client, plan, &q)?;
+    if opts.create_schema && !opts.dry_run {
+        let mut tx = client
+            .transaction()
+            .map_err(db("starting the schema transaction"))?;
+        tx.batch_execute(&files["01_schema.sql"])
+            .map_err(db("running 01_schema.sql"))?;
+        tx.batch_execute(&files["02_audit.sql"])
+            .map_err(db("running 02_audit.sql"))?;
+        tx.commit().map_err(db("committing the schema"))?;
+        out.line("applied 01_schema.sql and 02_audit.sql");
+    }
+    preflight::check_targets(&mut client, plan, &q, opts.create_schema && opts.dry_run)?;
+    let sum = checksum(files);
+
+    let mut report = Report {
+        dry_run: opts.dry_run,
+        ..Report::default()
+    };
+    if opts.dry_run {
+        let users = choose_users(&mut client, &q, opts)?;
+        let batches: Vec<Batch> = users
+            .chunks(opts.batch_size.max(1))
+            .enumerate()
+            .map(|(i, u)| Batch {
+                id: 0,
+                seq: i as i32 + 1,
+                users: u.to_vec(),
+            })
+            .collect();
+        out.start(users.len(), batches.len());
+        for b in &batches {
+            let (rows, samples) = dry_batch(&mut client, plan, files, &q, &sum, opts, b)?;
+            merge(&mut report.rows, &rows);
+            if report.samples.is_empty() {
+                report.samples = samples;
+            }
+            report.batches += 1;
+            report.users += b.users.len();
+            out.batch_done(b.seq, b.users.len(), &rows);
+        }
+        out.finish();
+        report.elapsed = started.elapsed();
+        return Ok(report);
+    }
+
+    let (run, batches) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
+    report.run = Some(run);
+    let total_users: usize = batches.iter().map(|b| b.users.len()).sum();
+    let committed_before = q.count_done(&mut client, run)?;
+    out.start(total_users, batches.len());
+    for (i, b) in batches.iter().enumerate() {
+        match run_batch(&mut client, files, &q, run, opts, b) {
+            Ok(rows) => {
+                merge(&mut report.rows, &rows);
+                report.batches += 1;
+                report.users += b.users.len();
+                out.batch_done(b.seq, b.users.len(), &rows);
+            }
+            Err(failure) => {
+                out.finish();
+                let mut failure = *failure;
+                failure.committed = committed_before + i;
+                record_failure(&mut client, &q, &failure)?;
+                return Err(Error::Batch(Box::new(failure)));
+            }
+        }
+    }
+    q.finish_run(&mut client, run)?;
+    out.finish();
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn merge(total: &mut BTreeMap<String, i64>, rows: &BTreeMap<String, i64>) {
+    for (t, n) in rows {
+        *total.entry(t.clone()).or_default() += n;
+    }
+}
+
+/// The users of a new run: `--user` as given, else the next ones with nothing migrated yet.
+fn choose_users(
+    client: &mut Client,
+    q: &sql::Queries,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, Error> {
+    if !opts.users.is_empty() {
+        let found = q.existing_users(client, &opts.users)?;
+        let missing: Vec<&String> = opts.users.iter().filter(|u| !found.contains(u)).collect();
+        if !missing.is_empty() {
+            return Err(Error::Input(format!(
+                "no source row for user {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        return Ok(found);
+    }
+    q.unmigrated_users(client, opts.limit.map(|l| l as i64))
+}
+
+/// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
+fn plan_run(
+    client: &mut Client,
+    plan: &Plan,
+    q: &sql::Queries,
+    sum: &str,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<(i64, Vec<Batch>), Error> {
+    let unfinished = q.unfinished_run(client, &plan.name)?;
+    match (unfinished, opts.resume) {
+        (Some((run, old_sum)), true) => {
+            if old_sum != sum {
+                return Err(Error::refused(
+                    format!(
+                        "the compiled SQL changed since run {run} started (checksum {} -> {})",
+                        &old_sum[..12.min(old_sum.len())],
+                        &sum[..12]
+                    ),
+                    format!(
+                        "finish run {run} with the plan it started with, or roll it back first: pgshred rollback PLAN --run {run}"
+                    ),
+                ));
+            }
+            let batches = q.pending_batches(client, run)?;
+            out.line(&format!(
+                "resuming run {run}: {} batches left",
+                batches.len()
+            ));
+            Ok((run, batches))
+        }
+        (None, true) => Err(Error::refused(
+            format!("there is no unfinished run of plan {} to resume", plan.name),
+            "start a new run without --resume; `pgshred status PLAN` lists the runs",
+        )),
+        (Some((run, _)), false) => {
+            let (done, total) = q.batch_progress(client, run)?;
+            Err(Error::refused(
+                format!(
+                    "run {run} of plan {} is unfinished ({done} of {total} batches done)",
+                    plan.name
+                ),
+                format!(
+                    "continue it with --resume, or roll it back: pgshred rollback PLAN --run {run}"
+                ),
+            ))
+        }
+        (None, false) => {
+            let users = choose_users(client, q, opts)?;
+            let options = json!({
+                "batch_size": opts.batch_size,
+                "limit": opts.limit,
+                "users": opts.users,
+                "lock_timeout": opts.lock_timeout,
+                "statement_timeout": opts.statement_timeout,
+                "pgshred": env!("CARGO_PKG_VERSION"),
+            });
+            let run = q.start_run(
+                client,
+                &plan.name,
+                sum,
+                &options,
+                &users,
+                opts.batch_size.max(1) as i32,
+            )?;
+            let batches = q.pending_batches(client, run)?;
+            out.line(&format!(
+                "run {run}: {} users in {} batches of up to {}",
+                users.len(),
+                batches.len(),
+                opts.batch_size
+            ));
+            Ok((run, batches))
+        }
+    }
+}
+
+/// Sets the transaction-local settings a batch runs under.
+fn begin(
+    tx: &mut Transaction,
+    opts: &ApplyOptions,
+    run: i64,
+    batch: i64,
+    users: &[String],
+) -> Result<(), postgres::Error> {
+    // The server writes the array literal, so no user id can break out of it.
+    tx.execute(
+        "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
+                set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
+                set_config('pgshred.batch_users', $5::text[]::text, true)",
+        &[
+            &opts.lock_timeout,
+            &opts.statement_timeout,
+            &run.to_string(),
+            &batch.to_string(),
+            &users,
+        ],
+    )?;
+    Ok(())
+}
+
+fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
+    let (message, detail, hint, sqlstate) = match e.as_db_error() {
+        Some(d) => (
+            d.message().to_string(),
+            d.detail()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .or_else(|| d.detail().map(|t| Value::String(t.into()))),
+            d.hint().map(str::to_string),
+            Some(d.code().code().to_string()),
+        ),
+        None => (e.to_string(), None, None, None),
+    };
+    BatchFailure {
+        run,
+        batch: b.id,
+        seq: b.seq,
+        users: b.users.clone(),
+        committed: 0,
+        message,
+        detail,
+        hint,
+        sqlstate,
+    }
+}
+
+/// One batch, committed; or the reason it was rolled back.
+fn run_batch(
+    client: &mut Client,
+    files: &Files,
+    q: &sql::Queries,
+    run: i64,
+    opts: &ApplyOptions,
+    b: &Batch,
+) -> Result<BTreeMap<String, i64>, Box<BatchFailure>> {
+    let fail = |e: postgres::Error| Box::new(failure_from(&e, run, b));
+    let mut tx = client.transaction().map_err(fail)?;
+    let started: std::time::SystemTime = tx
+        .query_one("SELECT clock_timestamp()", &[])
+        .map_err(fail)?
+        .get(0);
+    begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
+    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
+    let mismatches = tx
+        .query(files["04_verify.sql"].as_str(), &[])
+        .map_err(fail)?;
+    if !mismatches.is_empty() {
+        let lines: Vec<String> = mismatches
+            .iter()
+            .map(|r| {
+                format!(
+                    "user {} {}: expected {}, found {}",
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, i64>(2),
+                    r.get::<_, i64>(3)
+                )
+            })
+            .collect();
+        drop(tx);
+        return Err(Box::new(BatchFailure {
+            message: format!("verification failed: {}", lines.join("; ")),
+            hint: Some(
+                "the written rows do not match the documents; nothing of this batch was kept"
+                    .into(),
+            ),
+            ..failure_from_message(run, b)
+        }));
+    }
+    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    Ok(rows)
+}
+
+fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {
+    BatchFailure {
+        run,
+        batch: b.id,
+        seq: b.seq,
+        users: b.users.clone(),
+        committed: 0,
+        message: String::new(),
+        detail: None,
+        hint: None,
+        sqlstate: None,
+    }
+}
+
+fn record_failure(client: &mut Client, q: &sql::Queries, f: &BatchFailure) -> Result<(), Error> {
+    let error = json!({
+        "message": f.message,
+        "detail": f.detail,
+        "hint": f.hint,
+        "sqlstate": f.sqlstate,
+    });
+    q.fail_batch(client, f.batch, &error)
+}
+
+/// A dry-run batch: the same work in a transaction that is always rolled back.
+fn dry_batch(
+    client: &mut Client,
+    plan: &Plan,
+    files: &Files,
+    q: &sql::Queries,
+    sum: &str,
+    opts: &ApplyOptions,
+    b: &Batch,
+) -> Result<(RowCounts, Vec<Sample>), Error> {
+    let mut tx = client
+        .transaction()
+        .map_err(db("starting a dry-run batch"))?;
+    if opts.create_schema {
+        // Created and rolled back with the batch, so a dry run leaves the database as it was.
+        tx.batch_execute(&files["01_schema.sql"])
+            .map_err(db("running 01_schema.sql"))?;
+        tx.batch_execute(&files["02_audit.sql"])
+            .map_err(db("running 02_audit.sql"))?;
+    }
+    let run = q.start_run_tx(
+        &mut tx,
+        &plan.name,
+        sum,
+        &json!({"dry_run": true}),
+        &b.users,
+        b.users.len().max(1) as i32,
+    )?;
+    let batch = q.batch_id_tx(&mut tx, run)?;
+    let as_batch = Batch {
+        id: batch,
+        ..b.clone()
+    };
+    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
+    let started: std::time::SystemTime = tx
+        .query_one("SELECT clock_timestamp()", &[])
+        .map_err(fail)?
+        .get(0);
+    begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
+    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
+    let mismatches = tx
+        .query(files["04_verify.sql"].as_str(), &[])
+        .map_err(fail)?;
+    if !mismatches.is_empty() {
+        return Err(Error::Verification(
+            mismatches
+                .iter()
+                .map(|r| {
+                    format!(
+                        "user {} {}: expected {}, found {}",
+                        r.get::<_, String>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, i64>(2),
+                        r.get::<_, i64>(3)
+                    )
+                })
+                .collect(),
+        ));
+    }
+    let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
+    let samples = q.samples(&mut tx, batch)?;
+    tx.rollback().map_err(db("rolling back a dry-run batch"))?;
+    Ok((rows, samples))
+}
+
+/// The session advisory lock of a plan, released when dropped (or when the session ends).
+struct Lock;
+
+impl Lock {
+    fn take(client: &mut Client, plan: &Plan, q: &sql::Queries) -> Result<Lock, Error> {
+        if q.try_lock(client, &plan.name)? {
+            return Ok(Lock);
+        }
+        let holder = q.lock_holder(client, &plan.name).unwrap_or(None);
+        Err(Error::refused(
+            format!(
+                "another pgshred is applying or rolling back plan {} on this database{}",
+                plan.name,
+                holder
+                    .map(|(pid, app)| format!(" (backend pid {pid}, {app})"))
+                    .unwrap_or_default()
+            ),
+            "wait for it to finish; `pgshred status PLAN` shows its progress",
+        ))
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Prints a finished report the way operators read it.
+pub fn render_report(plan: &Plan, r: &Report) -> String {
+    let rows: Vec<String> = plan
+        .entities
+        .iter()
+        .map(|e| format!("{} {}", r.rows.get(&e.table).copied().unwrap_or(0), e.table))
+        .collect();
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    let mut s = if r.dry_run {
+        format!(
+            "dry run: {} users in {} would create {} rows, all rolled back\n",
+            r.users,
+            plural(r.batches, "batch", "batches"),
+            r.total_rows()
+        )
+    } else {
+        format!(
+            "run {}: {} users in {}, {} rows created, verified and committed\n",
+            r.run.map_or("-".into(), |x| x.to_string()),
+            r.users,
+            plural(r.batches, "batch", "batches"),
+            r.total_rows()
+        )
+    };
+    s.push_str(&format!("  rows: {}\n", rows.join(", ")));
+    s.push_str(&format!(
+        "  time: {:.2}s ({:.0} users/s, {:.0} rows/s)\n",
+        secs,
+        r.users as f64 / secs,
+        r.total_rows() as f64 / secs
+    ));
+    if !r.samples.is_empty() {
+        s.push_str("  sample ids (legacy -> new):\n");
+        for (t, legacy, id) in &r.samples {
+            s.push_str(&format!("    {t:<12} {legacy:<24} -> {id}\n"));
+        }
+    }
+    s
+}

@@ -1,0 +1,146 @@
+//! `pgshred status` and `pgshred rollback`.
+
+use std::collections::BTreeMap;
+
+use crate::Error;
+use crate::artifacts::Files;
+use crate::ir::Plan;
+
+use super::sql::Queries;
+use super::{Lock, db};
+
+/// What to roll back; several narrow it down together.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackTarget {
+    pub run: Option<i64>,
+    pub batch: Option<i64>,
+    pub user: Option<String>,
+}
+
+/// Runs of the plan and the batches of one run (the newest unless `run` is given), as text.
+pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error> {
+    let q = Queries::new(plan);
+    let mut c = db::connect(url)?;
+    let ledger = format!("{}.\"migration_runs\"", q.a);
+    let exists: bool = c
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
+        .map_err(|source| Error::Database {
+            context: "looking up the ledger".into(),
+            source,
+        })?
+        .get(0);
+    let mut out = format!("plan {} on {}\n", plan.name, db::describe(url));
+    if !exists {
+        out.push_str("no runs: the audit schema is not installed (pgshred apply --create-schema installs it)\n");
+        return Ok(out);
+    }
+    let runs = q.runs(&mut c, &plan.name)?;
+    if runs.is_empty() {
+        out.push_str("no runs yet\n");
+        return Ok(out);
+    }
+    out.push_str("runs (newest first):\n");
+    for r in &runs {
+        let (id, status, started, done, total, users, rows, error): (
+            i64,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+        ) = (
+            r.get(0),
+            r.get(1),
+            r.get(2),
+            r.get(3),
+            r.get(4),
+            r.get(5),
+            r.get(6),
+            r.get(7),
+        );
+        out.push_str(&format!(
+            "  run {id:<4} {status:<11} started {started} UTC  batches {done}/{total}  users {users}  rows {rows}{}\n",
+            error.map(|e| format!("\n           error: {e}")).unwrap_or_default()
+        ));
+    }
+    let shown = run.unwrap_or_else(|| runs[0].get(0));
+    if !q.run_exists(&mut c, &plan.name, shown)? {
+        return Err(Error::Input(format!(
+            "there is no run {shown} of plan {}",
+            plan.name
+        )));
+    }
+    out.push_str(&format!("batches of run {shown}:\n"));
+    for b in q.batches(&mut c, shown)? {
+        let (id, seq, status): (i64, i32, String) = (b.get(0), b.get(1), b.get(2));
+        let (users, rows, ms): (i32, i64, Option<i64>) = (b.get(3), b.get(4), b.get(5));
+        let (error, ids): (Option<String>, Vec<String>) = (b.get(6), b.get(7));
+        let range = match (ids.first(), ids.last()) {
+            (Some(a), Some(z)) if a != z => format!("{a} .. {z}"),
+            (Some(a), _) => a.clone(),
+            _ => "-".into(),
+        };
+        out.push_str(&format!(
+            "  batch {id:<5} seq {seq:<4} {status:<11} users {users:<4} rows {rows:<6} {:>8}  {range}{}\n",
+            ms.map(|m| format!("{m} ms")).unwrap_or_default(),
+            error.map(|e| format!("\n             error: {e}")).unwrap_or_default()
+        ));
+    }
+    Ok(out)
+}
+
+/// Deletes exactly what the audit says the selection created, children first, in one transaction,
+/// and checks that none of it remains. Returns rows removed per table.
+pub fn rollback(
+    plan: &Plan,
+    files: &Files,
+    url: &str,
+    target: &RollbackTarget,
+) -> Result<BTreeMap<String, i64>, Error> {
+    if target.run.is_none() && target.batch.is_none() && target.user.is_none() {
+        return Err(Error::Input(
+            "say what to roll back: --run ID, --batch ID and/or --user ID".into(),
+        ));
+    }
+    let q = Queries::new(plan);
+    let mut c = db::connect(url)?;
+    let _lock = Lock::take(&mut c, plan, &q)?;
+    let dbe = |context: &'static str| {
+        move |source| Error::Database {
+            context: context.into(),
+            source,
+        }
+    };
+    let mut tx = c.transaction().map_err(dbe("starting the rollback"))?;
+    let run = target.run.map(|r| r.to_string()).unwrap_or_default();
+    let batch = target.batch.map(|b| b.to_string()).unwrap_or_default();
+    let user = target.user.clone().unwrap_or_default();
+    tx.execute(
+        "SELECT set_config('pgshred.rollback_run', $1, true), set_config('pgshred.rollback_batch', $2, true), \
+                set_config('pgshred.rollback_user', $3, true)",
+        &[&run, &batch, &user],
+    )
+    .map_err(dbe("selecting what to roll back"))?;
+    let selected = q.selected_rows(&mut tx)?;
+    tx.batch_execute(&files["05_rollback.sql"])
+        .map_err(dbe("running 05_rollback.sql"))?;
+    for (table, ids) in &selected {
+        let left = q.remaining(&mut tx, &plan.target_schema, table, ids)?;
+        if left > 0 {
+            // Dropping the transaction undoes the partial rollback.
+            return Err(Error::Input(format!(
+                "{left} rows of {table} named by the audit survived the rollback; nothing was changed"
+            )));
+        }
+    }
+    if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
+        q.mark_run_rolled_back(&mut tx, r)?;
+    }
+    tx.commit().map_err(dbe("committing the rollback"))?;
+    Ok(selected
+        .into_iter()
+        .map(|(t, ids)| (t, ids.len() as i64))
+        .collect())
+}

@@ -1,0 +1,222 @@
+//! Checks made before the first write, each refusing with what is wrong and what to do.
+
+use postgres::Client;
+
+use super::progress::Reporter;
+use super::sql::Queries;
+use crate::Error;
+use crate::ident::quote_ident;
+use crate::ir::Plan;
+
+fn db(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
+    move |source| Error::Database {
+        context: context.into(),
+        source,
+    }
+}
+
+/// Transaction-mode poolers (Supabase's port 6543) hand each transaction to any server session, so
+/// a session advisory lock would not protect anything.
+pub fn refuse_transaction_pooler(url: &str) -> Result<(), Error> {
+    let tls = super::tls::split(url)?;
+    let port = tls
+        .url
+        .parse::<postgres::Config>()
+        .ok()
+        .and_then(|c| c.get_ports().first().copied());
+    if port == Some(6543) {
+        return Err(Error::refused(
+            "port 6543 is a transaction-mode pooler (Supabase): session locks and settings do not hold there",
+            "connect directly (port 5432 of the database host) or through the session-mode pooler (port 5432)",
+        ));
+    }
+    Ok(())
+}
+
+/// Column names and types of a relation, or `None` when it does not exist.
+fn columns(c: &mut Client, relation: &str) -> Result<Option<Vec<(String, String)>>, Error> {
+    let exists: bool = c
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
+        .map_err(db("looking up a table"))?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let rows = c
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+              WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[&relation],
+        )
+        .map_err(db("reading a table's columns"))?;
+    Ok(Some(rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+}
+
+/// The source table and its columns exist with usable types; no user has two rows (unless allowed).
+pub fn check_source(
+    c: &mut Client,
+    plan: &Plan,
+    q: &Queries,
+    allow_duplicates: bool,
+    out: &mut dyn Reporter,
+) -> Result<(), Error> {
+    let s = &plan.source;
+    let name = format!("{}.{}", s.schema, s.table);
+    let Some(cols) = columns(c, &q.source)? else {
+        return Err(Error::refused(
+            format!("source table {name} does not exist"),
+            "check source.schema and source.table in the plan, and that DATABASE_URL names the right database",
+        ));
+    };
+    for (col, what, types) in [
+        (
+            &s.key_column,
+            "key_column",
+            &["text", "character varying", "uuid"][..],
+        ),
+        (&s.document_column, "document_column", &["jsonb"][..]),
+        (
+            &s.order_column,
+            "order_column",
+            &["timestamp with time zone", "timestamp without time zone"][..],
+        ),
+    ] {
+        match cols.iter().find(|(n, _)| n == col) {
+            None => {
+                return Err(Error::refused(
+                    format!("source table {name} has no column {col} (source.{what} in the plan)"),
+                    format!(
+                        "columns of {name}: {}",
+                        cols.iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            Some((_, ty)) if !types.iter().any(|t| ty.starts_with(t)) => {
+                let hint = if what == "document_column" {
+                    format!(
+                        "convert it first: ALTER TABLE {name} ALTER COLUMN {col} TYPE jsonb USING {col}::jsonb"
+                    )
+                } else {
+                    format!("expected {}", types.join(" or "))
+                };
+                return Err(Error::refused(
+                    format!("source column {name}.{col} has type {ty}"),
+                    hint,
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let (n, first) = q.duplicate_users(c)?;
+    if n > 0 {
+        let msg = format!(
+            "{n} user(s) have more than one row in {name}, e.g. {}",
+            first.join(", ")
+        );
+        if !allow_duplicates {
+            return Err(Error::refused(
+                msg,
+                format!(
+                    "review and remove them with generated/{}/dedupe.sql (after a backup), or pass --allow-duplicates to migrate the newest row of each",
+                    plan.name
+                ),
+            ));
+        }
+        out.line(&format!(
+            "{msg}; the newest row of each is migrated (--allow-duplicates)"
+        ));
+    }
+    Ok(())
+}
+
+/// Target and audit tables exist, the ledger functions are current, and the connected role can
+/// write past row-level security.
+pub fn check_targets(
+    c: &mut Client,
+    plan: &Plan,
+    q: &Queries,
+    schema_comes_with_each_batch: bool,
+) -> Result<(), Error> {
+    if schema_comes_with_each_batch {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    let tables: Vec<(String, String)> = plan
+        .entities
+        .iter()
+        .map(|e| (plan.target_schema.clone(), e.table.clone()))
+        .chain(
+            crate::validate::AUDIT_TABLES
+                .iter()
+                .map(|t| (plan.audit_schema.clone(), t.to_string())),
+        )
+        .collect();
+    for (schema, table) in &tables {
+        let rel = format!("{}.{}", quote_ident(schema), quote_ident(table));
+        if columns(c, &rel)?.is_none() {
+            missing.push(format!("{schema}.{table}"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::refused(
+            format!("missing tables: {}", missing.join(", ")),
+            format!(
+                "pass --create-schema, or run generated/{p}/01_schema.sql and generated/{p}/02_audit.sql first",
+                p = plan.name
+            ),
+        ));
+    }
+    let ledger = format!("{}.start_run(text,text,jsonb,text[],integer)", q.a);
+    let current: bool = c
+        .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
+        .map_err(db("looking up the ledger functions"))?
+        .get(0);
+    if !current {
+        return Err(Error::refused(
+            "the audit schema predates this pgshred (no start_run function)",
+            format!(
+                "re-run generated/{}/02_audit.sql (it is idempotent), or pass --create-schema",
+                plan.name
+            ),
+        ));
+    }
+    for e in &plan.entities {
+        let rel = format!(
+            "{}.{}",
+            quote_ident(&plan.target_schema),
+            quote_ident(&e.table)
+        );
+        let r = c
+            .query_one(
+                "SELECT c.relrowsecurity, c.relforcerowsecurity, pg_has_role(current_user, c.relowner, 'USAGE'), \
+                        r.rolsuper OR r.rolbypassrls, has_table_privilege(c.oid, 'INSERT, SELECT, DELETE'), current_user::text \
+                   FROM pg_class AS c, pg_roles AS r WHERE c.oid = to_regclass($1) AND r.rolname = current_user",
+                &[&rel],
+            )
+            .map_err(db("checking row-level security"))?;
+        let (rls, forced, owner, bypass, privileged, role): (bool, bool, bool, bool, bool, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+        if !privileged {
+            return Err(Error::refused(
+                format!(
+                    "role {role} may not INSERT, SELECT and DELETE on {}.{}",
+                    plan.target_schema, e.table
+                ),
+                "run as the role that owns the tables, or grant those privileges",
+            ));
+        }
+        if rls && !bypass && (!owner || forced) {
+            return Err(Error::refused(
+                format!(
+                    "role {role} is subject to row-level security on {}.{}: it would write rows it cannot see, and checks would pass on nothing",
+                    plan.target_schema, e.table
+                ),
+                "run as the tables' owner (without FORCE ROW LEVEL SECURITY) or a role with BYPASSRLS, e.g. postgres on Supabase",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Progress: a bar with users/s, rows/s and ETA on a terminal; plain log lines otherwise.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Receives what the executor does, as it does it.
+pub trait Reporter {
+    fn line(&mut self, text: &str);
+    fn start(&mut self, users: usize, batches: usize);
+    fn batch_done(&mut self, seq: i32, users: usize, rows: &BTreeMap<String, i64>);
+    fn finish(&mut self);
+}
+
+/// Chooses a bar when stderr is a terminal, log lines on stdout otherwise.
+pub fn for_terminal() -> Box<dyn Reporter> {
+    if std::io::stderr().is_terminal() {
+        Box::new(Bar::default())
+    } else {
+        Box::new(Lines::default())
+    }
+}
+
+/// Plain lines, one per batch, for logs and CI.
+#[derive(Default)]
+pub struct Lines {
+    started: Option<Instant>,
+    users: usize,
+    done_users: usize,
+    rows: i64,
+}
+
+impl Reporter for Lines {
+    fn line(&mut self, text: &str) {
+        println!("{text}");
+    }
+    fn start(&mut self, users: usize, _batches: usize) {
+        self.started = Some(Instant::now());
+        self.users = users;
+    }
+    fn batch_done(&mut self, seq: i32, users: usize, rows: &BTreeMap<String, i64>) {
+        self.done_users += users;
+        let n: i64 = rows.values().sum();
+        self.rows += n;
+        let secs = self
+            .started
+            .map_or(0.0, |s| s.elapsed().as_secs_f64())
+            .max(1e-9);
+        println!(
+            "batch {seq}: {users} users, {n} rows ({}/{} users, {:.0} users/s, {:.0} rows/s)",
+            self.done_users,
+            self.users,
+            self.done_users as f64 / secs,
+            self.rows as f64 / secs
+        );
+        let _ = std::io::stdout().flush();
+    }
+    fn finish(&mut self) {}
+}
+
+/// An indicatif bar on stderr.
+#[derive(Default)]
+pub struct Bar {
+    bar: Option<ProgressBar>,
+    rows: i64,
+    started: Option<Instant>,
+}
+
+impl Reporter for Bar {
+    fn line(&mut self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+    fn start(&mut self, users: usize, _batches: usize) {
+        let bar = ProgressBar::with_draw_target(Some(users as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} users  {per_sec}  {msg}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.bar = Some(bar);
+        self.started = Some(Instant::now());
+    }
+    fn batch_done(&mut self, _seq: i32, users: usize, rows: &BTreeMap<String, i64>) {
+        self.rows += rows.values().sum::<i64>();
+        if let Some(b) = &self.bar {
+            let secs = self
+                .started
+                .map_or(0.0, |s| s.elapsed().as_secs_f64())
+                .max(1e-9);
+            b.set_message(format!(
+                "{} rows ({:.0} rows/s)",
+                self.rows,
+                self.rows as f64 / secs
+            ));
+            b.inc(users as u64);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Collects nothing: for library callers that print their own report.
+pub struct Quiet;
+
+impl Reporter for Quiet {
+    fn line(&mut self, _: &str) {}
+    fn start(&mut self, _: usize, _: usize) {}
+    fn batch_done(&mut self, _: i32, _: usize, _: &BTreeMap<String, i64>) {}
+    fn finish(&mut self) {}
+}

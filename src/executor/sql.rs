@@ -1,0 +1,363 @@
+//! The only statements the executor writes itself: catalog checks, source user lists and calls to
+//! the ledger functions of `02_audit.sql`. Identifiers come from the validated plan and are quoted
+//! by [`crate::ident`]; every value is a bind parameter.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use postgres::{Client, GenericClient, Transaction};
+use serde_json::Value;
+
+use super::Batch;
+use crate::Error;
+use crate::ident::quote_ident;
+use crate::ir::Plan;
+
+/// Constant first half of the two-key advisory lock of a plan ("pgsh").
+pub const LOCK_CLASS: i32 = 0x7067_7368;
+
+fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Database { context, source }
+}
+
+/// Quoted names of one plan, and the statements built from them.
+pub struct Queries {
+    /// The audit schema, quoted.
+    pub a: String,
+    /// `"schema"."table"` of the source.
+    pub source: String,
+    pub key: String,
+    pub tables: Vec<String>,
+}
+
+impl Queries {
+    pub fn new(plan: &Plan) -> Self {
+        Queries {
+            a: quote_ident(&plan.audit_schema),
+            source: format!(
+                "{}.{}",
+                quote_ident(&plan.source.schema),
+                quote_ident(&plan.source.table)
+            ),
+            key: quote_ident(&plan.source.key_column),
+            tables: plan.entities.iter().map(|e| e.table.clone()).collect(),
+        }
+    }
+
+    pub fn try_lock(&self, c: &mut Client, plan: &str) -> Result<bool, Error> {
+        Ok(c.query_one(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))",
+            &[&LOCK_CLASS, &plan],
+        )
+        .map_err(db("taking the plan's advisory lock"))?
+        .get(0))
+    }
+
+    /// Backend pid and application of whoever holds the plan's lock.
+    pub fn lock_holder(&self, c: &mut Client, plan: &str) -> Result<Option<(i32, String)>, Error> {
+        let row = c
+            .query_opt(
+                "SELECT l.pid, coalesce(nullif(a.application_name, ''), 'no application name') || ' as ' || coalesce(a.usename::text, '?') \
+                   FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid \
+                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid \
+                    AND l.objid = hashtext($2)::oid AND l.objsubid = 2 LIMIT 1",
+                &[&LOCK_CLASS, &plan],
+            )
+            .map_err(db("looking up the holder of the plan's lock"))?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub fn unmigrated_users(
+        &self,
+        c: &mut Client,
+        limit: Option<i64>,
+    ) -> Result<Vec<String>, Error> {
+        // A user counts as migrated once the audit records a row of theirs in one of the plan's
+        // tables; rolled-back users (audit rows deleted) become eligible again.
+        let sql = format!(
+            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s) AS u \
+              WHERE NOT EXISTS (SELECT 1 FROM {a}.\"migration_audit\" AS m \
+                                 WHERE m.\"user_id\" = u.user_id AND m.\"target_table\" = ANY ($2)) \
+              ORDER BY u.user_id LIMIT $1",
+            key = self.key,
+            source = self.source,
+            a = self.a
+        );
+        Ok(c.query(&sql, &[&limit, &self.tables])
+            .map_err(db("listing users to migrate"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    pub fn existing_users(&self, c: &mut Client, users: &[String]) -> Result<Vec<String>, Error> {
+        let sql = format!(
+            "SELECT DISTINCT s.{key}::text FROM {source} AS s WHERE s.{key}::text = ANY ($1) ORDER BY 1",
+            key = self.key,
+            source = self.source
+        );
+        Ok(c.query(&sql, &[&users])
+            .map_err(db("looking up users"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Users with more than one source row: how many, and the first few.
+    pub fn duplicate_users(&self, c: &mut Client) -> Result<(i64, Vec<String>), Error> {
+        let sql = format!(
+            "SELECT count(*) OVER (), d.user_id FROM (SELECT s.{key}::text AS user_id FROM {source} AS s \
+              GROUP BY 1 HAVING count(*) > 1) AS d ORDER BY d.user_id LIMIT 5",
+            key = self.key,
+            source = self.source
+        );
+        let rows = c
+            .query(&sql, &[])
+            .map_err(db("looking for duplicate source rows"))?;
+        Ok((
+            rows.first().map_or(0, |r| r.get(0)),
+            rows.iter().map(|r| r.get(1)).collect(),
+        ))
+    }
+
+    pub fn unfinished_run(
+        &self,
+        c: &mut Client,
+        plan: &str,
+    ) -> Result<Option<(i64, String)>, Error> {
+        let sql = format!(
+            "SELECT \"id\", \"plan_checksum\" FROM {}.\"migration_runs\" \
+              WHERE \"plan\" = $1 AND \"status\" IN ('running', 'failed') AND NOT (\"options\" ? 'dry_run') \
+              ORDER BY \"id\" DESC LIMIT 1",
+            self.a
+        );
+        Ok(c.query_opt(&sql, &[&plan])
+            .map_err(db("looking for an unfinished run"))?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub fn batch_progress(&self, c: &mut Client, run: i64) -> Result<(i64, i64), Error> {
+        let sql = format!(
+            "SELECT count(*) FILTER (WHERE \"status\" = 'done'), count(*) FROM {}.\"migration_batches\" WHERE \"run_id\" = $1",
+            self.a
+        );
+        let r = c
+            .query_one(&sql, &[&run])
+            .map_err(db("reading batch progress"))?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    pub fn count_done(&self, c: &mut Client, run: i64) -> Result<usize, Error> {
+        Ok(self.batch_progress(c, run)?.0 as usize)
+    }
+
+    pub fn start_run(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        sum: &str,
+        options: &Value,
+        users: &[String],
+        size: i32,
+    ) -> Result<i64, Error> {
+        let mut tx = c.transaction().map_err(db("starting a run"))?;
+        let run = self.start_run_tx(&mut tx, plan, sum, options, users, size)?;
+        tx.commit().map_err(db("recording the run"))?;
+        Ok(run)
+    }
+
+    pub fn start_run_tx(
+        &self,
+        tx: &mut Transaction,
+        plan: &str,
+        sum: &str,
+        options: &Value,
+        users: &[String],
+        size: i32,
+    ) -> Result<i64, Error> {
+        let sql = format!("SELECT {}.start_run($1, $2, $3, $4, $5)", self.a);
+        Ok(tx
+            .query_one(&sql, &[&plan, &sum, options, &users, &size])
+            .map_err(db("recording the run"))?
+            .get(0))
+    }
+
+    pub fn batch_id_tx(&self, tx: &mut Transaction, run: i64) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT \"id\" FROM {}.\"migration_batches\" WHERE \"run_id\" = $1 ORDER BY \"seq\" LIMIT 1",
+            self.a
+        );
+        Ok(tx
+            .query_one(&sql, &[&run])
+            .map_err(db("reading the batch"))?
+            .get(0))
+    }
+
+    pub(super) fn pending_batches(&self, c: &mut Client, run: i64) -> Result<Vec<Batch>, Error> {
+        let sql = format!(
+            "SELECT \"id\", \"seq\", \"user_ids\" FROM {}.\"migration_batches\" \
+              WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') ORDER BY \"seq\"",
+            self.a
+        );
+        Ok(c.query(&sql, &[&run])
+            .map_err(db("reading the run's batches"))?
+            .iter()
+            .map(|r| Batch {
+                id: r.get(0),
+                seq: r.get(1),
+                users: r.get(2),
+            })
+            .collect())
+    }
+
+    pub fn finish_batch(
+        &self,
+        tx: &mut Transaction,
+        batch: i64,
+        started: SystemTime,
+    ) -> Result<BTreeMap<String, i64>, postgres::Error> {
+        let sql = format!("SELECT {}.finish_batch($1, $2)", self.a);
+        let rows: Value = tx.query_one(&sql, &[&batch, &started])?.get(0);
+        Ok(rows
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub fn fail_batch(&self, c: &mut Client, batch: i64, error: &Value) -> Result<(), Error> {
+        let sql = format!("SELECT {}.fail_batch($1, clock_timestamp(), $2)", self.a);
+        c.execute(&sql, &[&batch, error])
+            .map_err(db("recording the failed batch"))?;
+        Ok(())
+    }
+
+    pub fn finish_run(&self, c: &mut Client, run: i64) -> Result<(), Error> {
+        let sql = format!("SELECT {}.finish_run($1)", self.a);
+        c.execute(&sql, &[&run])
+            .map_err(db("recording the end of the run"))?;
+        Ok(())
+    }
+
+    /// One legacy id -> new id pair per table of a batch.
+    pub fn samples(
+        &self,
+        tx: &mut Transaction,
+        batch: i64,
+    ) -> Result<Vec<(String, String, String)>, Error> {
+        let sql = format!(
+            "SELECT DISTINCT ON (\"target_table\") \"target_table\", \"legacy_id\", \"target_id\"::text \
+               FROM {}.\"migration_audit\" WHERE \"batch_id\" = $1 ORDER BY \"target_table\", \"id\"",
+            self.a
+        );
+        Ok(tx
+            .query(&sql, &[&batch])
+            .map_err(db("reading sample ids"))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// Runs of a plan, newest first: id, status, started, finished, batches done/total, users, rows, error.
+    pub fn runs(
+        &self,
+        c: &mut impl GenericClient,
+        plan: &str,
+    ) -> Result<Vec<postgres::Row>, Error> {
+        let sql = format!(
+            "SELECT r.\"id\", r.\"status\", to_char(r.\"started_at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), \
+                    count(b.\"id\") FILTER (WHERE b.\"status\" = 'done'), count(b.\"id\"), \
+                    coalesce(sum(cardinality(b.\"user_ids\")), 0)::bigint, \
+                    coalesce(sum((SELECT sum(v::bigint) FROM jsonb_each_text(b.\"rows\") AS x(k, v))), 0)::bigint, \
+                    r.\"error\" \
+               FROM {a}.\"migration_runs\" AS r LEFT JOIN {a}.\"migration_batches\" AS b ON b.\"run_id\" = r.\"id\" \
+              WHERE r.\"plan\" = $1 AND NOT (r.\"options\" ? 'dry_run') \
+              GROUP BY r.\"id\" ORDER BY r.\"id\" DESC",
+            a = self.a
+        );
+        c.query(&sql, &[&plan]).map_err(db("reading runs"))
+    }
+
+    /// Batches of a run: id, seq, status, users, rows, duration, error message.
+    pub fn batches(
+        &self,
+        c: &mut impl GenericClient,
+        run: i64,
+    ) -> Result<Vec<postgres::Row>, Error> {
+        let sql = format!(
+            "SELECT \"id\", \"seq\", \"status\", cardinality(\"user_ids\"), \
+                    coalesce((SELECT sum(v::bigint) FROM jsonb_each_text(\"rows\") AS x(k, v)), 0)::bigint, \
+                    \"duration_ms\", \"error\" ->> 'message', \"user_ids\" \
+               FROM {}.\"migration_batches\" WHERE \"run_id\" = $1 ORDER BY \"seq\"",
+            self.a
+        );
+        c.query(&sql, &[&run]).map_err(db("reading batches"))
+    }
+
+    /// Audit rows a rollback selection covers: table -> ids.
+    pub fn selected_rows(
+        &self,
+        tx: &mut Transaction,
+    ) -> Result<BTreeMap<String, Vec<uuid::Uuid>>, Error> {
+        let sql = format!(
+            "SELECT \"target_table\", array_agg(\"target_id\") FROM {a}.\"migration_audit\" AS m \
+              WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") AND m.\"target_table\" = ANY ($1) \
+              GROUP BY 1",
+            a = self.a
+        );
+        Ok(tx
+            .query(&sql, &[&self.tables])
+            .map_err(db("reading the audit"))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    /// Rows of `table` among `ids` that still exist.
+    pub fn remaining(
+        &self,
+        tx: &mut Transaction,
+        schema: &str,
+        table: &str,
+        ids: &[uuid::Uuid],
+    ) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT count(*) FROM {}.{} WHERE \"id\" = ANY ($1)",
+            quote_ident(schema),
+            quote_ident(table)
+        );
+        Ok(tx
+            .query_one(&sql, &[&ids])
+            .map_err(db("checking the rollback"))?
+            .get(0))
+    }
+
+    pub fn mark_run_rolled_back(&self, tx: &mut Transaction, run: i64) -> Result<(), Error> {
+        let sql = format!(
+            "UPDATE {}.\"migration_runs\" SET \"status\" = 'rolled_back', \"finished_at\" = clock_timestamp() WHERE \"id\" = $1",
+            self.a
+        );
+        tx.execute(&sql, &[&run])
+            .map_err(db("marking the run rolled back"))?;
+        Ok(())
+    }
+
+    pub fn run_exists(
+        &self,
+        c: &mut impl GenericClient,
+        plan: &str,
+        run: i64,
+    ) -> Result<bool, Error> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.\"migration_runs\" WHERE \"id\" = $1 AND \"plan\" = $2)",
+            self.a
+        );
+        Ok(c.query_one(&sql, &[&run, &plan])
+            .map_err(db("looking up the run"))?
+            .get(0))
+    }
+}
