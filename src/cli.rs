@@ -281,7 +281,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             input_file,
             batch_size,
         } => {
-            crate::demo::run(&plan, &input_file, batch_size, &mut std::io::stdout())?;
+            crate::demo::run(&plan, &input_file, batch_size)?;
             Ok(ExitCode::Ok)
         }
         Command::Apply {

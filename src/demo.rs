@@ -1,16 +1,18 @@
 //! `pgshred demo`: the whole job against a throwaway PostgreSQL, with nothing set up by hand.
 //!
 //! Starts a temporary cluster from the machine's PostgreSQL binaries, loads the sample documents,
-//! runs the compiled scripts of the plan batch by batch (forward + verify in one transaction per
-//! batch), verifies every user, rolls the last batch back exactly, and removes the cluster.
+//! runs `pgshred apply` on them (schema, batches, verification), verifies every user again, shows
+//! `pgshred status`, rolls the last batch back exactly with `pgshred rollback`, and removes the
+//! cluster.
 
 use std::path::Path;
 use std::time::Instant;
 
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, NoTls};
 use serde_json::Value;
 
-use crate::artifacts::Files;
+use crate::executor::{self, ApplyOptions, Lines, RollbackTarget};
+use crate::ident::quote_ident;
 use crate::ir::Plan;
 use crate::pgtemp::TempCluster;
 use crate::{Error, codegen, validate};
@@ -18,23 +20,15 @@ use crate::{Error, codegen, validate};
 /// Stands in for Supabase's `auth.uid()` so the shipped RLS policies compile on plain PostgreSQL.
 const AUTH_STUB: &str = include_str!("../fixtures/supabase_auth_stub.sql");
 
-fn db(context: &str) -> impl FnOnce(postgres::Error) -> Error + '_ {
+fn db(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
     move |source| Error::Database {
-        context: context.to_string(),
+        context: context.into(),
         source,
     }
 }
 
-/// Runs the demo; `out` receives the narration.
-pub fn run(
-    plan_path: &Path,
-    input: &Path,
-    batch_size: usize,
-    out: &mut dyn std::io::Write,
-) -> Result<(), Error> {
-    let mut say = |line: String| {
-        let _ = writeln!(out, "{line}");
-    };
+/// Runs the demo, narrating on stdout.
+pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Error> {
     let plan = validate::load_plan(plan_path)?;
     let files = codegen::render(&plan)?;
     let rows: Vec<Value> = {
@@ -47,140 +41,113 @@ pub fn run(
             ))
         })?
     };
-    say(format!(
+    let names: Vec<&str> = plan.entities.iter().map(|e| e.name.as_str()).collect();
+    println!(
         "plan `{}`: {} entities in foreign-key order: {}",
         plan.name,
-        plan.entities.len(),
-        entity_names(&plan)
-    ));
+        names.len(),
+        names.join(", ")
+    );
 
     let started = Instant::now();
     let cluster = TempCluster::start().map_err(|e| Error::Cluster(e.to_string()))?;
-    say(format!(
+    println!(
         "started a throwaway PostgreSQL in {} (port {}, loopback only)",
         cluster.socket_dir().display(),
         cluster.port
-    ));
+    );
     let url = cluster
         .create_database("pgshred_demo")
         .map_err(|e| Error::Cluster(e.to_string()))?;
     let mut c = Client::connect(&url, NoTls).map_err(db("connecting to the throwaway database"))?;
-
+    c.batch_execute(AUTH_STUB)
+        .map_err(db("creating the auth.uid() stand-in"))?;
     load_source(&mut c, &plan, &rows)?;
-    let users: Vec<String> = c
-        .query(
+    println!("loaded {} source rows from {}", rows.len(), input.display());
+
+    println!(
+        "\n$ pgshred apply {} --create-schema --allow-duplicates --batch-size {batch_size}",
+        plan_path.display()
+    );
+    let opts = ApplyOptions {
+        batch_size,
+        limit: None,
+        users: Vec::new(),
+        dry_run: false,
+        resume: false,
+        create_schema: true,
+        allow_duplicates: true,
+        lock_timeout: plan.batch.lock_timeout.clone(),
+        statement_timeout: plan.batch.statement_timeout.clone(),
+    };
+    let report = executor::apply(&plan, &files, &url, &opts, &mut Lines::default())?;
+    print!("{}", executor::render_report(&plan, &report));
+
+    let mismatches = c
+        .query(files["04_verify.sql"].as_str(), &[])
+        .map_err(db("running 04_verify.sql"))?;
+    if !mismatches.is_empty() {
+        return Err(Error::Verification(
+            mismatches
+                .iter()
+                .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect(),
+        ));
+    }
+    println!(
+        "\n04_verify.sql over every user: 0 mismatches; {}",
+        table_counts(&mut c, &plan)?
+    );
+
+    println!("\n$ pgshred status {}", plan_path.display());
+    print!("{}", executor::status(&plan, &url, None)?);
+
+    let last: i64 = c
+        .query_one(
             &format!(
-                "SELECT DISTINCT {key}::text FROM {schema}.{table} ORDER BY 1",
-                key = crate::ident::quote_ident(&plan.source.key_column),
-                schema = crate::ident::quote_ident(&plan.source.schema),
-                table = crate::ident::quote_ident(&plan.source.table),
+                "SELECT max(\"id\") FROM {}.\"migration_batches\"",
+                quote_ident(&plan.audit_schema)
             ),
             &[],
         )
-        .map_err(db("listing users"))?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    say(format!(
-        "loaded {} source rows for {} users from {}",
-        rows.len(),
-        users.len(),
-        input.display()
-    ));
-
-    c.batch_execute(AUTH_STUB)
-        .map_err(db("creating the auth.uid() stand-in"))?;
-    c.batch_execute(&files["01_schema.sql"])
-        .map_err(db("running 01_schema.sql"))?;
-    c.batch_execute(&files["02_audit.sql"])
-        .map_err(db("running 02_audit.sql"))?;
-    say("applied 01_schema.sql and 02_audit.sql".into());
-
-    let mut last_batch = 0i64;
-    for (i, chunk) in users.chunks(batch_size.max(1)).enumerate() {
-        let mut tx = c.transaction().map_err(db("starting a batch"))?;
-        let batch: i64 = tx
-            .query_one(
-                &format!(
-                    "SELECT {}.begin_batch($1, $2)",
-                    crate::ident::quote_ident(&plan.audit_schema)
-                ),
-                &[&plan.name, &chunk],
-            )
-            .map_err(db("recording the batch"))?
-            .get(0);
-        tx.batch_execute(&files["03_forward.sql"])
-            .map_err(|e| Error::Database {
-                context: format!(
-                    "batch {} (users {}): 03_forward.sql",
-                    i + 1,
-                    chunk.join(", ")
-                ),
-                source: e,
-            })?;
-        let mismatches = verify(&mut tx, &files)?;
-        if !mismatches.is_empty() {
-            return Err(Error::Verification(mismatches));
-        }
-        let created = created_by_batch(&mut tx, &plan, batch)?;
-        tx.commit().map_err(db("committing a batch"))?;
-        say(format!(
-            "batch {batch}: {} users -> {created}; verify: ok",
-            chunk.len()
-        ));
-        last_batch = batch;
-    }
-
-    let mismatches = verify_all(&mut c, &files)?;
-    if !mismatches.is_empty() {
-        return Err(Error::Verification(mismatches));
-    }
-    say(format!(
-        "verify over all users: 0 mismatches; {}",
-        table_counts(&mut c, &plan)?
-    ));
-
-    let mut tx = c.transaction().map_err(db("starting the rollback"))?;
-    let created = created_by_batch(&mut tx, &plan, last_batch)?;
-    tx.execute(
-        "SELECT set_config('pgshred.rollback_batch', $1, true)",
-        &[&last_batch.to_string()],
-    )
-    .map_err(db("selecting the batch to roll back"))?;
-    tx.batch_execute(&files["05_rollback.sql"])
-        .map_err(db("running 05_rollback.sql"))?;
-    tx.commit().map_err(db("committing the rollback"))?;
-    say(format!(
-        "rolled back batch {last_batch} exactly (it had created {created})"
-    ));
-    say(format!("after rollback: {}", table_counts(&mut c, &plan)?));
+        .map_err(db("finding the last batch"))?
+        .get(0);
+    println!(
+        "\n$ pgshred rollback {} --batch {last}",
+        plan_path.display()
+    );
+    let removed = executor::rollback(
+        &plan,
+        &files,
+        &url,
+        &RollbackTarget {
+            batch: Some(last),
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "rolled back {} rows of batch {last}; none of them remains",
+        removed.values().sum::<i64>()
+    );
+    println!("after the rollback: {}", table_counts(&mut c, &plan)?);
 
     drop(c);
     drop(cluster);
-    say(format!(
-        "removed the throwaway cluster; done in {:.1}s",
+    println!(
+        "\nremoved the throwaway cluster; done in {:.1}s",
         started.elapsed().as_secs_f64()
-    ));
+    );
     Ok(())
-}
-
-fn entity_names(plan: &Plan) -> String {
-    plan.entities
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error> {
     let s = &plan.source;
-    let q = crate::ident::quote_ident;
-    let table = format!("{}.{}", q(&s.schema), q(&s.table));
+    let table = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.table));
     c.batch_execute(&format!(
         "CREATE TABLE {table} (\"id\" bigint PRIMARY KEY, {key} text NOT NULL, {order} timestamptz NOT NULL, {doc} jsonb)",
-        key = q(&s.key_column),
-        order = q(&s.order_column),
-        doc = q(&s.document_column),
+        key = quote_ident(&s.key_column),
+        order = quote_ident(&s.order_column),
+        doc = quote_ident(&s.document_column),
     ))
     .map_err(db("creating the source table"))?;
     c.execute(
@@ -194,65 +161,15 @@ fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error>
     Ok(())
 }
 
-fn mismatch_lines(rows: &[postgres::Row]) -> Vec<String> {
-    rows.iter()
-        .map(|r| {
-            format!(
-                "user {} entity {}: expected {} rows, found {}",
-                r.get::<_, String>(0),
-                r.get::<_, String>(1),
-                r.get::<_, i64>(2),
-                r.get::<_, i64>(3)
-            )
-        })
-        .collect()
-}
-
-fn verify(tx: &mut Transaction, files: &Files) -> Result<Vec<String>, Error> {
-    let rows = tx
-        .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(db("running 04_verify.sql"))?;
-    Ok(mismatch_lines(&rows))
-}
-
-fn verify_all(c: &mut Client, files: &Files) -> Result<Vec<String>, Error> {
-    let rows = c
-        .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(db("running 04_verify.sql"))?;
-    Ok(mismatch_lines(&rows))
-}
-
-/// "3 orgs, 5 personas, ..." as the audit records them for one batch.
-fn created_by_batch(tx: &mut Transaction, plan: &Plan, batch: i64) -> Result<String, Error> {
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT target_table, count(*) FROM {}.\"migration_audit\" WHERE batch_id = $1 GROUP BY 1",
-                crate::ident::quote_ident(&plan.audit_schema)
-            ),
-            &[&batch],
-        )
-        .map_err(db("reading the audit"))?;
-    let counts: std::collections::HashMap<String, i64> =
-        rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    Ok(plan
-        .entities
-        .iter()
-        .map(|e| format!("{} {}", counts.get(&e.table).copied().unwrap_or(0), e.table))
-        .collect::<Vec<_>>()
-        .join(", "))
-}
-
 fn table_counts(c: &mut Client, plan: &Plan) -> Result<String, Error> {
-    let q = crate::ident::quote_ident;
     let mut parts = Vec::new();
     for e in &plan.entities {
         let n: i64 = c
             .query_one(
                 &format!(
                     "SELECT count(*) FROM {}.{}",
-                    q(&plan.target_schema),
-                    q(&e.table)
+                    quote_ident(&plan.target_schema),
+                    quote_ident(&e.table)
                 ),
                 &[],
             )

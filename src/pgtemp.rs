@@ -28,6 +28,15 @@ fn err(msg: impl Into<String>) -> ClusterError {
     ClusterError(msg.into())
 }
 
+/// Extra configuration for a cluster: `postgresql.conf` lines, files in the data directory (TLS
+/// keys and certificates, owned by the server user, mode 0600) and a replacement `pg_hba.conf`.
+#[derive(Debug, Default, Clone)]
+pub struct Setup {
+    pub settings: Vec<(String, String)>,
+    pub data_files: Vec<(String, String)>,
+    pub hba: Option<String>,
+}
+
 pub struct TempCluster {
     dir: PathBuf,
     bin_dir: PathBuf,
@@ -91,12 +100,12 @@ fn free_port() -> Result<u16, ClusterError> {
 }
 
 impl TempCluster {
-    /// Creates and starts a cluster. Extra `postgresql.conf` lines may be appended (TLS tests).
+    /// Creates and starts a cluster.
     pub fn start() -> Result<TempCluster, ClusterError> {
-        Self::start_with(&[])
+        Self::start_with(&Setup::default())
     }
 
-    pub fn start_with(settings: &[(&str, &str)]) -> Result<TempCluster, ClusterError> {
+    pub fn start_with(setup: &Setup) -> Result<TempCluster, ClusterError> {
         let bin_dir = find_bin_dir().ok_or_else(|| {
             err("PostgreSQL server binaries (initdb, postgres) not found; install them with \
                  `apt-get update && apt-get install -y postgresql`, or set PGSHRED_PG_BIN to their directory")
@@ -127,7 +136,7 @@ impl TempCluster {
             child: None,
             run_as,
         };
-        cluster.init(settings)?;
+        cluster.init(setup)?;
         cluster.launch()?;
         Ok(cluster)
     }
@@ -160,7 +169,7 @@ impl TempCluster {
         &self.dir
     }
 
-    fn init(&self, settings: &[(&str, &str)]) -> Result<(), ClusterError> {
+    fn init(&self, setup: &Setup) -> Result<(), ClusterError> {
         let out = self
             .command("initdb")
             .args([
@@ -195,14 +204,35 @@ impl TempCluster {
             self.port,
             self.dir.display()
         );
-        for (k, v) in settings {
+        for (k, v) in &setup.settings {
             conf.push_str(&format!("{k} = {v}\n"));
         }
         let path = self.data_dir().join("postgresql.conf");
         let mut text = std::fs::read_to_string(&path)
             .map_err(|e| err(format!("reading {}: {e}", path.display())))?;
         text.push_str(&conf);
-        std::fs::write(&path, text).map_err(|e| err(format!("writing {}: {e}", path.display())))
+        std::fs::write(&path, text).map_err(|e| err(format!("writing {}: {e}", path.display())))?;
+        let hba = setup
+            .hba
+            .iter()
+            .map(|h| ("pg_hba.conf".to_string(), h.clone()));
+        for (name, contents) in setup.data_files.iter().cloned().chain(hba) {
+            let path = self.data_dir().join(&name);
+            std::fs::write(&path, contents)
+                .map_err(|e| err(format!("writing {}: {e}", path.display())))?;
+            // The server refuses a private key that others can read.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| err(format!("setting permissions on {}: {e}", path.display())))?;
+            if let Some((uid, gid)) = self.run_as {
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(|e| {
+                    err(format!(
+                        "handing {} to the postgres user: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+        }
+        Ok(())
     }
 
     fn launch(&mut self) -> Result<(), ClusterError> {

@@ -25,7 +25,12 @@ use crate::{Error, cast};
 pub const SYSTEM_COLUMNS: [&str; 5] = ["id", "user_id", "legacy_id", "created_at", "updated_at"];
 
 /// Tables pgshred creates in the audit schema.
-pub const AUDIT_TABLES: [&str; 3] = ["migration_audit", "migration_runs", "migration_batches"];
+pub const AUDIT_TABLES: [&str; 4] = [
+    "migration_audit",
+    "migration_runs",
+    "migration_batches",
+    "migration_users",
+];
 
 /// Loads and validates a plan file: the one entry point from a path to a resolved plan.
 pub fn load_plan(path: &Path) -> Result<Plan, Error> {

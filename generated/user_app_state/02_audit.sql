@@ -52,6 +52,18 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_audit" (
     -- A row is created once: a re-run inserts nothing and so audits nothing.
     CONSTRAINT "migration_audit_target_key" UNIQUE ("target_table", "target_id")
 );
+-- Which users a plan has migrated, and by which batch: what `pgshred apply` skips. A user whose
+-- document yields no rows is migrated all the same; a rollback makes its users eligible again.
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_users" (
+    "plan"        text        NOT NULL,
+    "user_id"     text        NOT NULL,
+    "run_id"      bigint      NOT NULL REFERENCES "pgshred"."migration_runs" ("id"),
+    "batch_id"    bigint      NOT NULL REFERENCES "pgshred"."migration_batches" ("id"),
+    "migrated_at" timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY ("plan", "user_id")
+);
+CREATE INDEX IF NOT EXISTS "migration_users_batch_id_idx" ON "pgshred"."migration_users" ("batch_id");
+
 CREATE INDEX IF NOT EXISTS "migration_audit_batch_id_idx" ON "pgshred"."migration_audit" ("batch_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_run_id_idx" ON "pgshred"."migration_audit" ("run_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_user_id_idx" ON "pgshred"."migration_audit" ("user_id");
@@ -61,6 +73,7 @@ CREATE INDEX IF NOT EXISTS "migration_audit_user_id_idx" ON "pgshred"."migration
 ALTER TABLE "pgshred"."migration_runs" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_batches" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_audit" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_users" ENABLE ROW LEVEL SECURITY;
 
 -- The batch being applied comes from transaction-local settings (set_config(..., true)), which
 -- survive transaction-mode poolers, unlike session SETs.
@@ -172,6 +185,14 @@ $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
 RETURNS jsonb LANGUAGE sql AS $$
+    INSERT INTO "pgshred"."migration_users" ("plan", "user_id", "run_id", "batch_id")
+    SELECT r."plan", u.user_id, b."run_id", b."id"
+      FROM "pgshred"."migration_batches" AS b
+      JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
+     CROSS JOIN LATERAL unnest(b."user_ids") AS u(user_id)
+     WHERE b."id" = batch
+        ON CONFLICT ("plan", "user_id") DO UPDATE
+       SET "run_id" = EXCLUDED."run_id", "batch_id" = EXCLUDED."batch_id", "migrated_at" = EXCLUDED."migrated_at";
     UPDATE "pgshred"."migration_batches"
        SET "status" = 'done', "rows" = "pgshred".batch_rows(batch), "error" = NULL,
            "started_at" = started, "finished_at" = clock_timestamp(),

@@ -65,6 +65,11 @@ DELETE FROM "pgshred"."migration_audit" AS a
  WHERE a."target_table" IN ('orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inbox_items')
    AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
 
+-- Its users are no longer migrated: the next `pgshred apply` takes them again.
+DELETE FROM "pgshred"."migration_users" AS u
+ WHERE u."plan" = 'user_app_state'
+   AND "pgshred".rollback_selected(u."run_id", u."batch_id", u."user_id");
+
 -- A whole batch or run rolled back is marked so; a single user's rollback leaves its batch as is.
 UPDATE "pgshred"."migration_batches" AS b
    SET "status" = 'rolled_back'

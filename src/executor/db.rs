@@ -47,6 +47,20 @@ pub fn connect(url: &str) -> Result<Client, Error> {
     };
     result.map_err(|e| Error::Connect {
         target: what,
-        message: redact(&e.to_string(), url),
+        message: redact(&chain(&e), url),
     })
+}
+
+/// An error with its causes: postgres's own Display says only "db error" for server errors.
+fn chain(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} [SQLSTATE {}]", db.message(), db.code().code());
+    }
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
 }

@@ -131,7 +131,7 @@ pub fn apply(
         ..Report::default()
     };
     if opts.dry_run {
-        let users = choose_users(&mut client, &q, opts)?;
+        let users = choose_users(&mut client, plan, &q, opts)?;
         let batches: Vec<Batch> = users
             .chunks(opts.batch_size.max(1))
             .enumerate()
@@ -194,6 +194,7 @@ fn merge(total: &mut BTreeMap<String, i64>, rows: &BTreeMap<String, i64>) {
 /// The users of a new run: `--user` as given, else the next ones with nothing migrated yet.
 fn choose_users(
     client: &mut Client,
+    plan: &Plan,
     q: &sql::Queries,
     opts: &ApplyOptions,
 ) -> Result<Vec<String>, Error> {
@@ -212,7 +213,7 @@ fn choose_users(
         }
         return Ok(found);
     }
-    q.unmigrated_users(client, opts.limit.map(|l| l as i64))
+    q.unmigrated_users(client, &plan.name, opts.limit.map(|l| l as i64))
 }
 
 /// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
@@ -263,7 +264,7 @@ fn plan_run(
             ))
         }
         (None, false) => {
-            let users = choose_users(client, q, opts)?;
+            let users = choose_users(client, plan, q, opts)?;
             let options = json!({
                 "batch_size": opts.batch_size,
                 "limit": opts.limit,

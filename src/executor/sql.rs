@@ -71,20 +71,29 @@ impl Queries {
     pub fn unmigrated_users(
         &self,
         c: &mut Client,
+        plan: &str,
         limit: Option<i64>,
     ) -> Result<Vec<String>, Error> {
-        // A user counts as migrated once the audit records a row of theirs in one of the plan's
-        // tables; rolled-back users (audit rows deleted) become eligible again.
+        let ledger = format!("{}.\"migration_users\"", self.a);
+        let installed: bool = c
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
+            .map_err(db("looking up the ledger"))?
+            .get(0);
+        // Before the audit schema exists (a dry run that creates it per batch) nobody is migrated.
+        let filter = if installed {
+            format!(
+                "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id)"
+            )
+        } else {
+            "WHERE $2::text IS NOT NULL".to_string()
+        };
         let sql = format!(
-            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s) AS u \
-              WHERE NOT EXISTS (SELECT 1 FROM {a}.\"migration_audit\" AS m \
-                                 WHERE m.\"user_id\" = u.user_id AND m.\"target_table\" = ANY ($2)) \
+            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s) AS u {filter} \
               ORDER BY u.user_id LIMIT $1",
             key = self.key,
             source = self.source,
-            a = self.a
         );
-        Ok(c.query(&sql, &[&limit, &self.tables])
+        Ok(c.query(&sql, &[&limit, &plan])
             .map_err(db("listing users to migrate"))?
             .iter()
             .map(|r| r.get(0))

@@ -1,0 +1,914 @@
+//! `pgshred apply`, `status` and `rollback` driven as an operator would, against a real PostgreSQL:
+//! full runs, kills and resumes, concurrent executors, bad values, dry runs, preconditions, TLS and
+//! secrets.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{connect, fresh_db, load_source, read, root};
+
+const PLAN: &str = "plans/user_app_state.yaml";
+const TABLES: [&str; 7] = [
+    "orgs",
+    "personas",
+    "contents",
+    "accounts",
+    "leads",
+    "references",
+    "inbox_items",
+];
+
+fn pgshred(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pgshred")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[track_caller]
+fn assert_code(o: &Output, code: i32) {
+    let (out, err) = text(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+}
+
+/// A database holding the fixture as its source table and the auth.uid() stand-in.
+fn source_db(test: &str) -> String {
+    let url = fresh_db(test);
+    let mut c = connect(&url);
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load_source(&mut c, "fixtures/sample_user_app_state.json");
+    url
+}
+
+/// Every migrated row (without the timestamps a later run would differ in), and the audit without
+/// its run and batch numbers: what two runs that did the same work must agree on.
+fn snapshot(url: &str) -> Vec<String> {
+    let mut c = connect(url);
+    let mut out: Vec<String> = TABLES
+        .iter()
+        .map(|t| {
+            c.query_one(
+                &format!(
+                    "SELECT coalesce(string_agg((to_jsonb(x) - 'created_at' - 'updated_at')::text, E'\\n' ORDER BY x.id), '') \
+                       FROM public.{} AS x",
+                    pgshred::ident::quote_ident(t)
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0)
+        })
+        .collect();
+    out.push(
+        c.query_one(
+            "SELECT coalesce(string_agg(concat_ws(' ', user_id, source_entity, legacy_id, target_table, target_id), E'\\n' \
+                    ORDER BY target_table, target_id), '') FROM pgshred.migration_audit",
+            &[],
+        )
+        .unwrap()
+        .get(0),
+    );
+    out
+}
+
+/// The tables after one uninterrupted run of the whole fixture.
+fn reference() -> Vec<String> {
+    static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    REF.get_or_init(|| {
+        let url = source_db("reference");
+        assert_code(
+            &pgshred(
+                &url,
+                &["apply", PLAN, "--create-schema", "--allow-duplicates"],
+            ),
+            0,
+        );
+        snapshot(&url)
+    })
+    .clone()
+}
+
+fn count(url: &str, sql: &str) -> i64 {
+    connect(url).query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn a_full_run_migrates_every_user_and_reports_it() {
+    let url = source_db("full_run");
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "5",
+        ],
+    );
+    assert_code(&o, 0);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("run 1: 22 users in 5 batches of up to 5"),
+        "{out}"
+    );
+    assert!(
+        out.contains("run 1: 22 users in 5 batches, 357 rows created, verified and committed"),
+        "{out}"
+    );
+    assert!(out.contains("rows: 28 orgs, 43 personas, 105 contents, 42 accounts, 55 leads, 42 references, 42 inbox_items"), "{out}");
+    assert_eq!(snapshot(&url), reference());
+
+    let (status, _) = text(&pgshred(&url, &["status", PLAN]));
+    assert!(status.contains("run 1    completed"), "{status}");
+    assert!(
+        status.contains("batches 5/5  users 22  rows 357"),
+        "{status}"
+    );
+    assert_eq!(status.matches(" done ").count(), 5, "{status}");
+
+    // Nothing is left to migrate: a second apply takes no users and changes nothing.
+    let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 0);
+    assert!(
+        text(&o).0.contains("0 users in 0 batches"),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(snapshot(&url), reference());
+}
+
+#[test]
+fn limit_takes_the_next_users_not_yet_migrated() {
+    let url = source_db("limit");
+    for _ in 0..3 {
+        assert_code(
+            &pgshred(
+                &url,
+                &[
+                    "apply",
+                    PLAN,
+                    "--create-schema",
+                    "--allow-duplicates",
+                    "--limit",
+                    "8",
+                ],
+            ),
+            0,
+        );
+    }
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(DISTINCT user_id) FROM pgshred.migration_audit"
+        ),
+        21,
+        "user-22 has no rows"
+    );
+    assert_eq!(snapshot(&url), reference());
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--allow-duplicates",
+            "--user",
+            "user-03",
+            "--user",
+            "user-04",
+        ],
+    );
+    assert_code(&o, 0);
+    assert!(text(&o).0.contains("2 users in 1 batch,"), "{}", text(&o).0);
+}
+
+/// Starts an apply, kills it with SIGKILL once it has reported `after` batches, resumes it, and
+/// checks the result equals an uninterrupted run.
+fn kill_and_resume(test: &str, after: usize) {
+    let url = source_db(test);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args([
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "2",
+        ])
+        .env("DATABASE_URL", &url)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = 0;
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().starts_with("batch ") {
+            seen += 1;
+            if seen == after {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = count(
+        &url,
+        "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'done'",
+    );
+    assert!(
+        done >= after as i64 && done < 11,
+        "{done} batches done after killing at {after}"
+    );
+
+    // The killed session's lock goes when the server notices the connection is gone.
+    let mut resumed = pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]);
+    for _ in 0..50 {
+        if resumed.status.code() != Some(5) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        resumed = pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]);
+    }
+    assert_code(&resumed, 0);
+    assert!(
+        text(&resumed).0.contains("resuming run 1:"),
+        "{}",
+        text(&resumed).0
+    );
+    assert_eq!(
+        snapshot(&url),
+        reference(),
+        "killed after batch {after}, resumed"
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_batches WHERE status <> 'done'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn killed_after_the_first_batch_resumes_to_the_same_tables() {
+    kill_and_resume("kill1", 1);
+}
+
+#[test]
+fn killed_midway_resumes_to_the_same_tables() {
+    kill_and_resume("kill5", 5);
+}
+
+#[test]
+fn killed_near_the_end_resumes_to_the_same_tables() {
+    kill_and_resume("kill10", 10);
+}
+
+#[test]
+fn an_unfinished_run_must_be_resumed_or_rolled_back() {
+    let url = source_db("unfinished");
+    let mut c = connect(&url);
+    c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-09'", &[])
+        .unwrap();
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--batch-size",
+                "4",
+            ],
+        ),
+        6,
+    );
+    let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("run 1 of plan user_app_state is unfinished (2 of 6 batches done)"),
+        "{}",
+        text(&o).1
+    );
+}
+
+#[test]
+fn a_bad_value_rolls_back_its_batch_names_it_and_resume_finishes_after_the_fix() {
+    let url = source_db("bad_value");
+    let mut c = connect(&url);
+    let original: serde_json::Value = c
+        .query_one("SELECT state #> '{contents,1,wordCount}' FROM user_app_state WHERE user_id = 'user-07'", &[])
+        .unwrap()
+        .get(0);
+    c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{contents,1,wordCount}', '\"lots\"') WHERE user_id = 'user-07'", &[])
+        .unwrap();
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "3",
+        ],
+    );
+    assert_code(&o, 6);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains(
+            "batch 3 (seq 3) of run 1 failed and was rolled back; users: user-07, user-08, user-09"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("where: user user-07, entity contents, legacy id c_p_7_1_2, path wordCount, value \"lots\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 earlier batches of this run stay committed"),
+        "{err}"
+    );
+    // Earlier batches are intact, nothing of the failed one is there.
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(DISTINCT user_id) FROM pgshred.migration_audit"
+        ),
+        6
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM orgs WHERE user_id IN ('user-07', 'user-08', 'user-09')"
+        ),
+        0
+    );
+    let (status, _) = text(&pgshred(&url, &["status", PLAN]));
+    assert!(status.contains("run 1    failed"), "{status}");
+    assert!(
+        status.contains("error: pgshred: cannot convert value to integer (user user-07"),
+        "{status}"
+    );
+
+    c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{contents,1,wordCount}', $1) WHERE user_id = 'user-07'", &[&original])
+        .unwrap();
+    assert_code(
+        &pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]),
+        0,
+    );
+    assert_eq!(snapshot(&url), reference());
+}
+
+#[test]
+fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
+    let url = source_db("lock");
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "1",
+            ],
+        ),
+        0,
+    );
+    let mut holder = connect(&url);
+    holder
+        .execute(
+            "SELECT pg_advisory_lock($1, hashtext('user_app_state'))",
+            &[&pgshred::executor::sql::LOCK_CLASS],
+        )
+        .unwrap();
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 5);
+    let (_, err) = text(&o);
+    assert!(err.contains(&format!("another pgshred is applying or rolling back plan user_app_state on this database (backend pid {pid}")), "{err}");
+    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "1"]), 5);
+    holder
+        .execute(
+            "SELECT pg_advisory_unlock($1, hashtext('user_app_state'))",
+            &[&pgshred::executor::sql::LOCK_CLASS],
+        )
+        .unwrap();
+    assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
+    assert_eq!(snapshot(&url), reference());
+}
+
+#[test]
+fn two_concurrent_applies_never_both_write() {
+    let url = source_db("concurrent");
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "1",
+            ],
+        ),
+        0,
+    );
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_pgshred"))
+            .args(["apply", PLAN, "--allow-duplicates", "--batch-size", "1"])
+            .env("DATABASE_URL", &url)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    for o in &outs {
+        let code = o.status.code();
+        assert!(code == Some(0) || code == Some(5), "{:?}", text(o));
+        if code == Some(5) {
+            assert!(
+                text(o).1.contains("another pgshred is applying"),
+                "{}",
+                text(o).1
+            );
+        }
+    }
+    assert_eq!(snapshot(&url), reference());
+    // Every user was migrated by exactly one run.
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM (SELECT user_id FROM pgshred.migration_audit GROUP BY user_id HAVING count(DISTINCT run_id) > 1) AS x"
+        ),
+        0
+    );
+}
+
+#[test]
+fn dry_run_leaves_the_database_as_it_was() {
+    let url = source_db("dry_run");
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "4",
+            ],
+        ),
+        0,
+    );
+    let ledger = |url: &str| -> String {
+        connect(url)
+            .query_one(
+                "SELECT (SELECT coalesce(string_agg(r::text, ';' ORDER BY r.id), '') FROM pgshred.migration_runs r) || \
+                        (SELECT coalesce(string_agg(b::text, ';' ORDER BY b.id), '') FROM pgshred.migration_batches b)",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let (before, ledger_before) = (snapshot(&url), ledger(&url));
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--dry-run",
+            "--allow-duplicates",
+            "--batch-size",
+            "6",
+        ],
+    );
+    assert_code(&o, 0);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("dry run: 18 users in 3 batches would create"),
+        "{out}"
+    );
+    assert!(out.contains("sample ids (legacy -> new):"), "{out}");
+    let (sample_table, sample_legacy, sample_id) = out
+        .lines()
+        .skip_while(|l| !l.contains("sample ids"))
+        .nth(1)
+        .map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            (
+                parts[0].to_string(),
+                parts[1].to_string(),
+                parts[3].to_string(),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        (snapshot(&url), ledger(&url)),
+        (before, ledger_before),
+        "a dry run changed the database"
+    );
+    // The sample shows the id a real run gives that row.
+    assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
+    let real: String = connect(&url)
+        .query_one(
+            &format!(
+                "SELECT id::text FROM public.{} WHERE legacy_id = $1",
+                pgshred::ident::quote_ident(&sample_table)
+            ),
+            &[&sample_legacy],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(real, sample_id);
+}
+
+#[test]
+fn dry_run_with_create_schema_on_an_empty_database_creates_nothing() {
+    let url = source_db("dry_schema");
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--dry-run",
+            "--create-schema",
+            "--allow-duplicates",
+        ],
+    );
+    assert_code(&o, 0);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('orgs', 'migration_audit')"
+        ),
+        0
+    );
+}
+
+#[test]
+fn rollback_of_one_batch_leaves_the_others_and_checks_nothing_remains() {
+    let url = source_db("rollback");
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--batch-size",
+                "5",
+            ],
+        ),
+        0,
+    );
+    let batch: i64 = count(
+        &url,
+        "SELECT id FROM pgshred.migration_batches WHERE seq = 2",
+    );
+    let o = pgshred(&url, &["rollback", PLAN, "--batch", &batch.to_string()]);
+    assert_code(&o, 0);
+    assert!(
+        text(&o).0.starts_with("rolled back 74 rows ("),
+        "{}",
+        text(&o).0
+    );
+    assert!(
+        text(&o).0.trim_end().ends_with("none of them remains"),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM orgs WHERE user_id IN ('user-06', 'user-07', 'user-08', 'user-09', 'user-10')"
+        ),
+        0
+    );
+    assert_eq!(count(&url, "SELECT count(*) FROM orgs"), 28 - 7);
+    // Putting the users back (they are unmigrated again) restores the reference exactly.
+    assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
+    assert_eq!(snapshot(&url), reference());
+    // A whole run, then by user.
+    assert_code(&pgshred(&url, &["rollback", PLAN, "--user", "user-01"]), 0);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM personas WHERE user_id = 'user-01'"
+        ),
+        0
+    );
+    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "1"]), 0);
+    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "2"]), 0);
+    for t in TABLES {
+        assert_eq!(
+            count(
+                &url,
+                &format!(
+                    "SELECT count(*) FROM public.{}",
+                    pgshred::ident::quote_ident(t)
+                )
+            ),
+            0,
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn preconditions_refuse_before_writing() {
+    let url = source_db("preconditions");
+    let o = pgshred(&url, &["apply", PLAN]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o).1.contains(
+            "refused: 1 user(s) have more than one row in public.user_app_state, e.g. user-21"
+        ),
+        "{}",
+        text(&o).1
+    );
+    assert!(text(&o).1.contains("dedupe.sql"));
+    let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("refused: missing tables: public.orgs, public.personas"),
+        "{}",
+        text(&o).1
+    );
+    assert!(
+        text(&o).1.contains("pass --create-schema"),
+        "{}",
+        text(&o).1
+    );
+
+    // A role subject to row-level security would write rows it cannot see.
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "1",
+            ],
+        ),
+        0,
+    );
+    let mut c = connect(&url);
+    c.batch_execute(
+        "CREATE ROLE app_writer LOGIN; GRANT USAGE ON SCHEMA public, pgshred TO app_writer; \
+         GRANT ALL ON ALL TABLES IN SCHEMA public, pgshred TO app_writer; \
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA pgshred TO app_writer",
+    )
+    .unwrap();
+    let as_app = url.replace("user=postgres", "user=app_writer");
+    let o = pgshred(&as_app, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("refused: role app_writer is subject to row-level security on public.orgs"),
+        "{}",
+        text(&o).1
+    );
+
+    c.batch_execute("ALTER TABLE user_app_state RENAME COLUMN state TO doc")
+        .unwrap();
+    let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 5);
+    assert!(text(&o).1.contains("refused: source table public.user_app_state has no column state (source.document_column in the plan)"), "{}", text(&o).1);
+    c.batch_execute("ALTER TABLE user_app_state RENAME TO old_state")
+        .unwrap();
+    let o = pgshred(&url, &["apply", PLAN]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("refused: source table public.user_app_state does not exist"),
+        "{}",
+        text(&o).1
+    );
+}
+
+#[test]
+fn resume_refuses_when_the_compiled_sql_changed_under_the_run() {
+    let url = source_db("checksum");
+    let mut c = connect(&url);
+    c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-09'", &[])
+        .unwrap();
+    assert_code(
+        &pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--batch-size",
+                "4",
+            ],
+        ),
+        6,
+    );
+    c.execute(
+        "UPDATE pgshred.migration_runs SET plan_checksum = 'feedface' || plan_checksum",
+        &[],
+    )
+    .unwrap();
+    let o = pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("the compiled SQL changed since run 1 started"),
+        "{}",
+        text(&o).1
+    );
+}
+
+#[test]
+fn passwords_never_appear_in_output() {
+    let url = source_db("secrets");
+    let port = url
+        .split("port=")
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let secret = "S3cr3t-Pa55word";
+    let with_password =
+        format!("postgres://postgres:{secret}@127.0.0.1:{port}/no_such_database?sslmode=disable");
+    for args in [
+        &["apply", PLAN][..],
+        &["status", PLAN],
+        &["rollback", PLAN, "--run", "1"],
+    ] {
+        let o = pgshred(&with_password, args);
+        assert_code(&o, 4);
+        let (out, err) = text(&o);
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+        assert!(
+            err.contains("cannot connect to postgres@127.0.0.1:"),
+            "{err}"
+        );
+    }
+    // Help never shows the environment's value.
+    let o = pgshred(&with_password, &["apply", "--help"]);
+    assert!(!text(&o).0.contains(secret));
+    // Nor does a successful run, or what it records.
+    let db = url.split("dbname=").nth(1).unwrap().to_string();
+    let good = format!("postgres://postgres:{secret}@127.0.0.1:{port}/{db}?sslmode=disable");
+    let o = pgshred(
+        &good,
+        &["apply", PLAN, "--create-schema", "--allow-duplicates"],
+    );
+    assert_code(&o, 0);
+    assert!(!text(&o).0.contains(secret) && !text(&o).1.contains(secret));
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM pgshred.migration_runs WHERE options::text LIKE '%{secret}%'"
+            )
+        ),
+        0
+    );
+}
+
+mod tls {
+    use super::*;
+    use pgshred::pgtemp::{Setup, TempCluster};
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+    /// A CA and a server certificate for localhost / 127.0.0.1 signed by it (PEM).
+    fn certificates() -> (String, String, String) {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, &ca_key);
+        let key = KeyPair::generate().unwrap();
+        let server =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        let cert = server.signed_by(&key, &issuer).unwrap();
+        (ca_cert.pem(), cert.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn sslmode_require_and_verify_full_work_against_a_self_signed_server() {
+        let (ca, cert, key) = certificates();
+        let cluster = TempCluster::start_with(&Setup {
+            settings: vec![
+                ("ssl".into(), "on".into()),
+                ("ssl_cert_file".into(), "'server.crt'".into()),
+                ("ssl_key_file".into(), "'server.key'".into()),
+            ],
+            data_files: vec![("server.crt".into(), cert), ("server.key".into(), key)],
+            // TCP connections must use TLS: a plain one is refused, so a success proves encryption.
+            hba: Some("local all all trust\nhostssl all all 127.0.0.1/32 trust\n".into()),
+        })
+        .unwrap();
+        cluster.create_database("tls").unwrap();
+        let mut c = connect(&cluster.url("tls"));
+        c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+            .unwrap();
+        load_source(&mut c, "fixtures/sample_user_app_state.json");
+        let dir = std::env::temp_dir().join(format!("pgshred-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_path = dir.join("ca.pem");
+        std::fs::write(&ca_path, ca).unwrap();
+        let (_, _, wrong_ca) = {
+            let (other_ca, _, _) = certificates();
+            std::fs::write(dir.join("other-ca.pem"), &other_ca).unwrap();
+            ((), (), dir.join("other-ca.pem"))
+        };
+        let base = format!("postgres://postgres@localhost:{}/tls", cluster.port);
+
+        let o = pgshred(&format!("{base}?sslmode=disable"), &["status", PLAN]);
+        assert_code(&o, 4);
+        assert!(
+            text(&o).1.contains("no encryption") || text(&o).1.contains("pg_hba.conf"),
+            "{}",
+            text(&o).1
+        );
+
+        let o = pgshred(
+            &format!("{base}?sslmode=require"),
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "5",
+            ],
+        );
+        assert_code(&o, 0);
+        let full = format!(
+            "{base}?sslmode=verify-full&sslrootcert={}",
+            ca_path.display()
+        );
+        let o = pgshred(&full, &["apply", PLAN, "--allow-duplicates"]);
+        assert_code(&o, 0);
+        assert!(text(&o).0.contains("run 2: 17 users"), "{}", text(&o).0);
+        let ip = format!(
+            "host=127.0.0.1 port={} user=postgres dbname=tls sslmode=verify-ca sslrootcert={}",
+            cluster.port,
+            ca_path.display()
+        );
+        assert_code(&pgshred(&ip, &["status", PLAN]), 0);
+
+        let o = pgshred(
+            &format!(
+                "{base}?sslmode=verify-full&sslrootcert={}",
+                wrong_ca.display()
+            ),
+            &["status", PLAN],
+        );
+        assert_code(&o, 4);
+        assert!(
+            text(&o).1.to_lowercase().contains("certificate"),
+            "{}",
+            text(&o).1
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
