@@ -144,7 +144,8 @@ fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error>
     let s = &plan.source;
     let table = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.table));
     c.batch_execute(&format!(
-        "CREATE TABLE {table} (\"id\" bigint PRIMARY KEY, {key} text NOT NULL, {order} timestamptz NOT NULL, {doc} jsonb)",
+        "CREATE TABLE {table} (\"id\" bigint PRIMARY KEY, {key} text NOT NULL, {order} timestamptz NOT NULL, {doc} jsonb); \
+         CREATE INDEX ON {table} ({key})",
         key = quote_ident(&s.key_column),
         order = quote_ident(&s.order_column),
         doc = quote_ident(&s.document_column),

@@ -157,7 +157,9 @@ WITH doc AS (
              END, -- source_created_at
            NULLIF("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'), '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."orgs" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."orgs" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
      ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING
@@ -243,7 +245,9 @@ WITH doc AS (
              END, -- source_created_at
            NULLIF(x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[], '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."personas" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
      ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING
@@ -321,7 +325,9 @@ WITH doc AS (
              END, -- connected_at
            NULLIF(x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[], '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."personas" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
      ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING
@@ -392,7 +398,9 @@ WITH doc AS (
              END, -- source_created_at
            NULLIF(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[], '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."accounts" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
      ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING
@@ -457,7 +465,9 @@ WITH doc AS (
              END, -- added_on
            NULLIF(x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[], '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."personas" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
   AND p."id" IS NOT NULL
      ORDER BY x.user_id, x.ord0
@@ -529,7 +539,9 @@ WITH doc AS (
            NULLIF(x.elem #> '{"payload"}', 'null'::jsonb), -- payload
            NULLIF(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[], '{}'::jsonb)
       FROM x
-      LEFT JOIN "public"."accounts" AS p ON p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id)
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
      ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING

@@ -8,13 +8,19 @@
 --   psql "$DATABASE_URL" -f 04_verify.sql
 --   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
 WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
-        OR s."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
+      FROM (-- Everyone when no scope is set, else the scope's users through the index: two
+            -- branches, one of them empty (an OR of the two would scan the whole table).
+            SELECT s."user_id"::text AS user_id, s."state" AS doc,
+                   s."updated_at" AS version, s.ctid AS position
+              FROM "public"."user_app_state" AS s
+             WHERE (SELECT "pgshred".scope_users()) IS NULL
+            UNION ALL
+            SELECT s."user_id"::text, s."state",
+                   s."updated_at", s.ctid
+              FROM "public"."user_app_state" AS s
+             WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+     ORDER BY s.user_id, s.version DESC, s.position DESC
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
       FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
@@ -108,7 +114,8 @@ WITH doc AS (
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      WHERE EXISTS (SELECT 1 FROM "public"."personas" AS p
-                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id))
+                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id)
+                    LIMIT 1)
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n
@@ -127,39 +134,76 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
 ), present AS (
+    -- Two branches, one of them empty, so a batch's check uses the user_id index instead of
+    -- scanning whole tables (an OR of the two conditions would).
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "public"."orgs" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
+      FROM "public"."orgs" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "public"."personas" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
+      FROM "public"."personas" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "public"."contents" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
+      FROM "public"."contents" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "public"."accounts" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
+      FROM "public"."accounts" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "public"."leads" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
+      FROM "public"."leads" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "public"."references" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'references'::text AS entity, count(*) AS n
+      FROM "public"."references" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "public"."inbox_items" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL OR t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
+      FROM "public"."inbox_items" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
 )
 SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present

@@ -110,6 +110,22 @@ pub fn check_source(
             Some(_) => {}
         }
     }
+    let indexed: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_index AS i JOIN pg_attribute AS a \
+                              ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                             WHERE i.indrelid = to_regclass($1) AND a.attname = $2)",
+            &[&q.source, &s.key_column],
+        )
+        .map_err(db("looking for an index on the source key"))?
+        .get(0);
+    if !indexed {
+        out.line(&format!(
+            "warning: no index on {name}({}): every batch reads the whole source table; \
+             consider CREATE INDEX CONCURRENTLY ON {name} ({}) first",
+            s.key_column, s.key_column
+        ));
+    }
     let (n, first) = q.duplicate_users(c)?;
     if n > 0 {
         let msg = format!(

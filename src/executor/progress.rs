@@ -78,7 +78,7 @@ impl Reporter for Bar {
     fn start(&mut self, users: usize, _batches: usize) {
         let bar = ProgressBar::with_draw_target(Some(users as u64), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} users  {per_sec}  {msg}  ETA {eta}")
+            ProgressStyle::with_template("{bar:30} {pos}/{len} users  {msg}  ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         self.bar = Some(bar);
@@ -91,12 +91,13 @@ impl Reporter for Bar {
                 .started
                 .map_or(0.0, |s| s.elapsed().as_secs_f64())
                 .max(1e-9);
+            b.inc(users as u64);
             b.set_message(format!(
-                "{} rows ({:.0} rows/s)",
+                "{:.0} users/s, {} rows, {:.0} rows/s",
+                b.position() as f64 / secs,
                 self.rows,
                 self.rows as f64 / secs
             ));
-            b.inc(users as u64);
         }
     }
     fn finish(&mut self) {

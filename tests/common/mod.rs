@@ -56,7 +56,7 @@ pub fn load_source(c: &mut postgres::Client, fixture: &str) {
     let rows: serde_json::Value = serde_json::from_str(&read(fixture)).expect("fixture is JSON");
     c.batch_execute(
         "CREATE TABLE public.user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, \
-         updated_at timestamptz NOT NULL, state jsonb)",
+         updated_at timestamptz NOT NULL, state jsonb); CREATE INDEX ON public.user_app_state (user_id)",
     )
     .expect("creating user_app_state");
     c.execute(
