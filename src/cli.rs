@@ -117,6 +117,7 @@ pub enum Command {
     /// batches stay committed, and --resume continues the run. Without --limit or --user, every user
     /// not yet migrated is taken, in user id order.
     Apply {
+        /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
         #[command(flatten)]
         db: Database,
@@ -150,6 +151,7 @@ pub enum Command {
     },
     /// List the runs of a plan and the batches of one run (the newest by default).
     Status {
+        /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
         #[command(flatten)]
         db: Database,
@@ -161,13 +163,17 @@ pub enum Command {
     /// transaction, and check that none of it remains. Options narrow each other down.
     #[command(group(ArgGroup::new("what").required(true).multiple(true).args(["run", "batch", "user"])))]
     Rollback {
+        /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
         #[command(flatten)]
         db: Database,
+        /// Everything a run created (ids as `pgshred status` shows them); marks the run rolled back.
         #[arg(long)]
         run: Option<i64>,
+        /// Everything one batch created; its users become eligible for the next apply.
         #[arg(long)]
         batch: Option<i64>,
+        /// Everything created for one user.
         #[arg(long)]
         user: Option<String>,
     },

@@ -173,21 +173,11 @@ impl fmt::Display for Error {
                 if let Some(code) = &b.sqlstate {
                     write!(f, " [SQLSTATE {code}]")?;
                 }
-                if let Some(d) = &b.detail {
-                    let field = |k: &str| {
-                        d.get(k)
-                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                    };
-                    if let (Some(u), Some(e)) = (field("user_id"), field("entity")) {
-                        write!(
-                            f,
-                            "\n  where: user {u}, entity {e}, legacy id {}, path {}, value {}",
-                            field("legacy_id").unwrap_or_else(|| "?".into()),
-                            field("path").unwrap_or_else(|| "?".into()),
-                            d.get("value")
-                                .map_or_else(|| "missing".into(), |v| v.to_string())
-                        )?;
-                    }
+                // pgshred's own errors already name user, entity, legacy id, path and value in the
+                // message (and as JSON in `detail`, kept in the ledger); other server errors may
+                // carry a plain-text detail worth showing.
+                if let Some(serde_json::Value::String(d)) = &b.detail {
+                    write!(f, "\n  detail: {d}")?;
                 }
                 if let Some(h) = &b.hint {
                     write!(f, "\n  hint: {h}")?;

@@ -345,7 +345,7 @@ fn a_bad_value_rolls_back_its_batch_names_it_and_resume_finishes_after_the_fix()
         "{err}"
     );
     assert!(
-        err.contains("where: user user-07, entity contents, legacy id c_p_7_1_2, path wordCount, value \"lots\""),
+        err.contains("error: pgshred: cannot convert value to integer (user user-07, entity contents, legacy id c_p_7_1_2, path wordCount, value \"lots\") [SQLSTATE 22023]"),
         "{err}"
     );
     assert!(
