@@ -57,10 +57,6 @@ fn numeric_text(s: &str) -> bool {
     mantissa_ok && exp_ok
 }
 
-const BOOL_WORDS: [&str; 12] = [
-    "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0",
-];
-
 fn two(s: &str, at: usize) -> Option<u32> {
     let d = s.get(at..at + 2)?;
     is_digits(d).then(|| d.parse().ok())?
@@ -150,49 +146,256 @@ fn uuid_text(s: &str) -> bool {
 /// `Ok` when `v` converts to `ty` the way the generated SQL converts it; JSON null always does
 /// (it becomes SQL NULL). The error says what was expected.
 pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
-    let text = match v {
-        Value::Null => return Ok(()),
-        Value::String(s) => Some(s.as_str()),
-        _ => None,
-    };
-    let scalar_text = match v {
+    convert(ty, v).map(|_| ())
+}
+
+/// The value PostgreSQL stores for `v` in a column of type `ty`, as `to_jsonb` of that column
+/// would show it (`None` for SQL NULL), or what was expected instead.
+pub fn convert(ty: SqlType, v: &Value) -> Result<Option<Value>, String> {
+    let fail = || Err(expectation(ty).to_string());
+    if v.is_null() {
+        return Ok(None);
+    }
+    let number_text = match v {
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),
         _ => None,
     };
-    let ok = match ty {
-        SqlType::Jsonb => true,
-        SqlType::Text => !matches!(v, Value::Array(_) | Value::Object(_)),
-        SqlType::Integer => scalar_text
-            .as_deref()
-            .and_then(integral_text)
-            .is_some_and(|n| i32::try_from(n).is_ok()),
-        SqlType::Bigint => scalar_text
-            .as_deref()
-            .and_then(integral_text)
-            .is_some_and(|n| i64::try_from(n).is_ok()),
-        SqlType::Numeric => scalar_text.as_deref().is_some_and(numeric_text),
-        SqlType::Boolean => match v {
-            Value::Bool(_) => true,
-            Value::Number(n) => n.as_i64().is_some_and(|i| i == 0 || i == 1),
-            Value::String(s) => BOOL_WORDS.contains(&trimmed(s).to_ascii_lowercase().as_str()),
-            _ => false,
+    let out = match ty {
+        SqlType::Jsonb => v.clone(),
+        SqlType::Text => match scalar_text(v) {
+            Some(t) => Value::String(t),
+            None => return fail(),
         },
-        SqlType::Timestamptz => text.is_some_and(iso_timestamp),
-        SqlType::Date => text.is_some_and(|s| iso_date(trimmed(s))),
-        SqlType::Uuid => text.is_some_and(|s| uuid_text(trimmed(s))),
+        SqlType::Integer | SqlType::Bigint => {
+            let Some(n) = number_text.as_deref().and_then(integral_text) else {
+                return fail();
+            };
+            let fits = if ty == SqlType::Integer {
+                i32::try_from(n).is_ok()
+            } else {
+                i64::try_from(n).is_ok()
+            };
+            if !fits {
+                return fail();
+            }
+            Value::from(n as i64)
+        }
+        SqlType::Numeric => match number_text.as_deref().filter(|t| numeric_text(t)) {
+            Some(t) => numeric_value(t),
+            None => return fail(),
+        },
+        SqlType::Boolean => match v {
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Number(_) | Value::String(_) => {
+                let word = trimmed(number_text.as_deref().unwrap_or_default()).to_ascii_lowercase();
+                match word.as_str() {
+                    "true" | "t" | "yes" | "y" | "on" | "1" => Value::Bool(true),
+                    "false" | "f" | "no" | "n" | "off" | "0" => Value::Bool(false),
+                    _ => return fail(),
+                }
+            }
+            _ => return fail(),
+        },
+        SqlType::Timestamptz => match v.as_str().and_then(timestamp_micros) {
+            Some(us) => Value::String(format_timestamptz(us)),
+            None => return fail(),
+        },
+        SqlType::Date => match v.as_str().map(trimmed).filter(|s| iso_date(s)) {
+            Some(d) => Value::String(d.to_string()),
+            None => return fail(),
+        },
+        SqlType::Uuid => match v.as_str().map(trimmed).filter(|s| uuid_text(s)) {
+            Some(u) => {
+                let hex: String = u
+                    .chars()
+                    .filter(char::is_ascii_hexdigit)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                Value::String(format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                ))
+            }
+            None => return fail(),
+        },
         SqlType::TextArray => match v {
-            Value::Array(items) => items
-                .iter()
-                .all(|i| !matches!(i, Value::Array(_) | Value::Object(_))),
-            _ => false,
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(match i {
+                        Value::Null => Value::Null,
+                        other => match scalar_text(other) {
+                            Some(t) => Value::String(t),
+                            None => return fail(),
+                        },
+                    });
+                }
+                Value::Array(out)
+            }
+            _ => return fail(),
         },
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(expectation(ty).to_string())
+    Ok(Some(out))
+}
+
+/// What `value #>> '{}'` gives for a JSON scalar: strings as they are, numbers as PostgreSQL's
+/// numeric prints them, booleans as true/false. `None` for arrays and objects.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(numeric_canonical(&n.to_string())),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
+}
+
+/// A JSON number with exactly the digits PostgreSQL's numeric output has.
+fn numeric_value(text: &str) -> Value {
+    serde_json::from_str(&numeric_canonical(text)).unwrap_or(Value::Null)
+}
+
+/// numeric_in followed by numeric_out: `1e3` -> `1000`, `1.50e1` -> `15.0`, `.5` -> `0.5`,
+/// `-0.00` -> `0.00`. The scale is the digits after the point less the exponent, at least 0.
+pub fn numeric_canonical(text: &str) -> String {
+    let t = trimmed(text);
+    let negative = t.starts_with('-');
+    let t = t.trim_start_matches(['+', '-']);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().unwrap_or(0)),
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: String = format!("{int}{frac}");
+    let scale = (frac.len() as i64 - exp).max(0) as usize;
+    let point = int.len() as i64 + exp;
+    // All digits with the point at `point`, then cut or padded to `scale` fractional digits.
+    let (mut ip, mut fp) = if point <= 0 {
+        (
+            "0".to_string(),
+            format!("{}{digits}", "0".repeat((-point) as usize)),
+        )
+    } else if point as usize >= digits.len() {
+        (
+            format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+            String::new(),
+        )
+    } else {
+        (
+            digits[..point as usize].to_string(),
+            digits[point as usize..].to_string(),
+        )
+    };
+    fp.truncate(scale);
+    while fp.len() < scale {
+        fp.push('0');
+    }
+    ip = ip.trim_start_matches('0').to_string();
+    if ip.is_empty() {
+        ip.push('0');
+    }
+    let zero = ip == "0" && fp.bytes().all(|b| b == b'0');
+    let sign = if negative && !zero { "-" } else { "" };
+    if fp.is_empty() {
+        format!("{sign}{ip}")
+    } else {
+        format!("{sign}{ip}.{fp}")
+    }
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Microseconds since 1970-01-01 UTC of an accepted timestamp (no zone means UTC, as the forward
+/// script sets TIME ZONE 'UTC'); fractions are rounded to microseconds as PostgreSQL does.
+pub fn timestamp_micros(s: &str) -> Option<i64> {
+    let s = trimmed(s);
+    if !iso_timestamp(s) {
+        return None;
+    }
+    let num = |a: usize, b: usize| s[a..b].parse::<i64>().ok();
+    let days = days_from_civil(num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let rest = &s[10..];
+    let mut micros = days * 86_400_000_000;
+    if rest.is_empty() {
+        return Some(micros);
+    }
+    let time = &rest[1..];
+    micros += (num(11, 13)? * 3600 + num(14, 16)? * 60) * 1_000_000;
+    let mut tail = &time[5..];
+    if let Some(sec) = tail.strip_prefix(':') {
+        micros += sec[..2].parse::<i64>().ok()? * 1_000_000;
+        tail = &sec[2..];
+        if let Some(frac) = tail.strip_prefix('.') {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+            let digits = &frac[..n];
+            let mut us: i64 = format!("{:0<6}", &digits[..n.min(6)]).parse().ok()?;
+            if n > 6 && digits.as_bytes()[6] >= b'5' {
+                us += 1;
+            }
+            micros += us;
+            tail = &frac[n..];
+        }
+    }
+    let offset_secs = match tail {
+        "" | "Z" | "z" => 0,
+        off => {
+            let sign = if off.starts_with('-') { -1 } else { 1 };
+            let o = &off[1..];
+            let h: i64 = o[..2].parse().ok()?;
+            let rest = o[2..].trim_start_matches(':');
+            let m: i64 = if rest.is_empty() {
+                0
+            } else {
+                rest.parse().ok()?
+            };
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    Some(micros - offset_secs * 1_000_000)
+}
+
+/// How `to_jsonb(timestamptz)` prints an instant in UTC: `2024-05-01T06:30:00.123+00:00`.
+pub fn format_timestamptz(micros: i64) -> String {
+    let days = micros.div_euclid(86_400_000_000);
+    let rem = micros.rem_euclid(86_400_000_000);
+    let (y, m, d) = civil_from_days(days);
+    let (secs, us) = (rem / 1_000_000, rem % 1_000_000);
+    let frac = if us == 0 {
+        String::new()
+    } else {
+        format!(".{us:06}").trim_end_matches('0').to_string()
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+00:00",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// What a type accepts, in words, for error messages.
@@ -219,6 +422,45 @@ pub fn expectation(ty: SqlType) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn converts_as_postgres_stores() {
+        assert_eq!(numeric_canonical("1e3"), "1000");
+        assert_eq!(numeric_canonical("1.50e1"), "15.0");
+        assert_eq!(numeric_canonical(".5"), "0.5");
+        assert_eq!(numeric_canonical("-0.00"), "0.00");
+        assert_eq!(numeric_canonical(" 42.50 "), "42.50");
+        assert_eq!(numeric_canonical("1e-2"), "0.01");
+        assert_eq!(numeric_canonical("007"), "7");
+        let ts = |s: &str| convert(SqlType::Timestamptz, &json!(s)).unwrap().unwrap();
+        assert_eq!(
+            ts("2024-05-01T08:30:00.123+02:00"),
+            json!("2024-05-01T06:30:00.123+00:00")
+        );
+        assert_eq!(ts("2024-05-01 08:30"), json!("2024-05-01T08:30:00+00:00"));
+        assert_eq!(
+            ts("2024-12-31T23:59:59.9999996Z"),
+            json!("2025-01-01T00:00:00+00:00")
+        );
+        assert_eq!(ts("2024-03-01"), json!("2024-03-01T00:00:00+00:00"));
+        assert_eq!(
+            convert(SqlType::Integer, &json!("12.0")).unwrap(),
+            Some(json!(12))
+        );
+        let parsed: Value = serde_json::from_str("10.50").unwrap();
+        assert_eq!(
+            convert(SqlType::Text, &parsed).unwrap(),
+            Some(json!("10.50"))
+        );
+        assert_eq!(
+            convert(SqlType::TextArray, &json!(["a", 2024, null])).unwrap(),
+            Some(json!(["a", "2024", null]))
+        );
+        assert_eq!(
+            convert(SqlType::Uuid, &json!("{6F1C0E5C0B7A4C1E9A573F5B8A7E9D10}")).unwrap(),
+            Some(json!("6f1c0e5c-0b7a-4c1e-9a57-3f5b8a7e9d10"))
+        );
+    }
 
     #[test]
     fn accepts_what_sql_accepts() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::spec::schema::SCHEMA_TEXT;
-use crate::{Error, ExitCode, artifacts, codegen, executor, validate};
+use crate::{Error, ExitCode, artifacts, codegen, executor, preview, validate};
 
 /// Compile a declarative JSONB-to-tables migration plan into reviewable SQL.
 ///
@@ -148,6 +148,34 @@ pub enum Command {
         /// statement_timeout inside each batch (default: the plan's batch.statement_timeout).
         #[arg(long)]
         statement_timeout: Option<String>,
+    },
+    /// Preview what the plan writes, with no database: rows with their new ids and parent ids, and a
+    /// lint report of what in the data would stop a batch.
+    ///
+    /// Reads a JSON array or JSON lines of {user_id, updated_at, state} (what backup.sql exports),
+    /// one row at a time, or the source table with --database-url. The ids are the ones the
+    /// database will generate. Lint: keys neither mapped nor dropped, values that will not convert,
+    /// orphans, duplicate legacy ids, missing required values and ids, duplicate users. Exits 1
+    /// when a batch would fail.
+    #[command(group(ArgGroup::new("source").required(true).args(["input_file", "database_url"])))]
+    Preview {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        /// Source rows: a JSON array or JSON lines.
+        #[arg(long)]
+        input_file: Option<PathBuf>,
+        /// Read the source table instead (with --limit); the password is never printed.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// At most this many source rows from the database, in user order.
+        #[arg(long, requires = "database_url")]
+        limit: Option<i64>,
+        /// Show the rows of this user only.
+        #[arg(long)]
+        user: Option<String>,
+        /// human: counts, lint and (with --user) rows; json: one line per row and finding, then a summary.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// List the runs of a plan and the batches of one run (the newest by default).
     Status {
@@ -321,6 +349,35 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let report = executor::apply(&p, &files, &db.database_url, &opts, reporter.as_mut())?;
             print!("{}", executor::render_report(&p, &report));
             Ok(ExitCode::Ok)
+        }
+        Command::Preview {
+            plan,
+            input_file,
+            database_url,
+            limit,
+            user,
+            format,
+        } => {
+            let p = validate::load_plan(&plan)?;
+            let source = match (&input_file, &database_url) {
+                (Some(f), _) => preview::Source::File(f),
+                (None, Some(url)) => preview::Source::Database { url, limit },
+                (None, None) => unreachable!("clap requires one source"),
+            };
+            let format = match format {
+                Format::Human => preview::Format::Human,
+                Format::Json => preview::Format::Json,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let summary = preview::run(&p, source, format, user.as_deref(), &mut out)?;
+            out.flush()
+                .map_err(|e| Error::io("writing the preview", e))?;
+            Ok(if summary.aborts() > 0 {
+                ExitCode::CheckFailed
+            } else {
+                ExitCode::Ok
+            })
         }
         Command::Status { plan, db, run } => {
             let p = validate::load_plan(&plan)?;

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod ir;
 pub mod jsonpath;
 pub mod pgtemp;
+pub mod preview;
 pub mod spec;
 pub mod validate;
 

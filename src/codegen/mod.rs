@@ -5,7 +5,6 @@
 //! filters of [`crate::ident`].
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value as JValue, context};
 use serde_json::Value;
 
@@ -91,8 +90,9 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.add_filter("path", |s: String| {
         text_array_literal(&s.split('.').map(str::to_string).collect::<Vec<_>>())
     });
-    env.add_filter("sql_literal", |v: Serde<Value>, ty: String| {
-        sql_literal(&v, &ty)
+    // Defaults arrive as JSON text, so a numeric default keeps the digits it was written with.
+    env.add_filter("sql_literal", |json: String, ty: String| {
+        sql_literal(&serde_json::from_str(&json).unwrap_or(Value::Null), &ty)
     });
     for (name, text) in TEMPLATES {
         env.add_template(name, text)
@@ -132,6 +132,17 @@ fn entity_context(e: &Entity) -> Value {
     let obj = v
         .as_object_mut()
         .expect("an entity serializes to an object");
+    if let Some(Value::Array(columns)) = obj.get_mut("columns") {
+        for c in columns {
+            if let Some(d) = c
+                .get("default")
+                .filter(|d| !d.is_null())
+                .map(ToString::to_string)
+            {
+                c["default"] = Value::String(d);
+            }
+        }
+    }
     obj.insert("depth".into(), levels.len().into());
     obj.insert("path_levels".into(), levels.into());
     obj.insert("path_prefixes".into(), prefixes.into());
@@ -162,6 +173,26 @@ fn entity_context(e: &Entity) -> Value {
     v
 }
 
+/// A JSON value as a template value. Done by hand because serde_json's exact numbers would
+/// otherwise reach templates as opaque maps.
+fn to_template(v: &Value) -> JValue {
+    match v {
+        Value::Null => JValue::from(()),
+        Value::Bool(b) => JValue::from(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => JValue::from(i),
+            None => JValue::from(n.to_string()),
+        },
+        Value::String(s) => JValue::from(s.as_str()),
+        Value::Array(items) => JValue::from(items.iter().map(to_template).collect::<Vec<_>>()),
+        Value::Object(m) => JValue::from(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_template(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
+    }
+}
+
 /// Renders every file of the plan: name -> SQL text.
 pub fn render(plan: &Plan) -> Result<Files, Error> {
     let env = environment()?;
@@ -173,7 +204,7 @@ pub fn render(plan: &Plan) -> Result<Files, Error> {
         .collect::<Vec<_>>()
         .into();
     let ctx = context! {
-        plan => JValue::from(Serde(&plan_ctx)),
+        plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),
         row_name_example => ids::row_name("orgs", "user-1", "org_1"),
     };

@@ -1,0 +1,344 @@
+//! `pgshred preview`: what a plan will write, and what in the data would stop it, without a
+//! database. Rows stream through one user at a time; only counts, a few examples per kind of
+//! finding, and an 8-byte fingerprint per user (to notice duplicate users) are kept.
+
+pub mod eval;
+pub mod input;
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::ir::Plan;
+use eval::{Finding, Row, Severity};
+use input::SourceRow;
+
+/// Where the source rows come from.
+pub enum Source<'a> {
+    File(&'a Path),
+    Database { url: &'a str, limit: Option<i64> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Examples kept per kind of finding.
+const EXAMPLES: usize = 3;
+
+/// Findings of one kind for one entity and path: how many, and the first few.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub count: u64,
+    pub users: u64,
+    pub examples: Vec<Finding>,
+    last_user: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub source_rows: u64,
+    pub users: u64,
+    pub rows: BTreeMap<String, u64>,
+    pub lint: BTreeMap<(Severity, &'static str, String, String), Group>,
+    /// Users whose batch would fail.
+    pub failing_users: u64,
+}
+
+impl Summary {
+    pub fn aborts(&self) -> u64 {
+        self.lint
+            .iter()
+            .filter(|((s, ..), _)| *s == Severity::Abort)
+            .map(|(_, g)| g.count)
+            .sum()
+    }
+
+    fn add(&mut self, f: Finding) {
+        let g = self
+            .lint
+            .entry((f.severity, f.kind, f.entity.clone(), f.path.clone()))
+            .or_default();
+        g.count += 1;
+        if g.last_user.as_deref() != Some(f.user_id.as_str()) {
+            g.users += 1;
+            g.last_user = Some(f.user_id.clone());
+        }
+        if g.examples.len() < EXAMPLES {
+            g.examples.push(f);
+        }
+    }
+}
+
+struct Previewer<'a> {
+    plan: &'a Plan,
+    format: Format,
+    only_user: Option<&'a str>,
+    out: &'a mut dyn Write,
+    summary: Summary,
+    seen: HashSet<u64>,
+    /// The current user's newest row: input sorted by user (backups, the source table) lets
+    /// duplicates be resolved the way the forward script does, newest wins.
+    pending: Option<SourceRow>,
+    user_rows: Vec<Row>,
+}
+
+fn fingerprint(user: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    user.hash(&mut h);
+    h.finish()
+}
+
+fn write_err(e: std::io::Error) -> Error {
+    Error::io("writing the preview", e)
+}
+
+impl Previewer<'_> {
+    fn push(&mut self, row: SourceRow) -> Result<(), Error> {
+        if let Some(only) = self.only_user
+            && row.user_id != only
+        {
+            self.summary.source_rows += 1;
+            return Ok(());
+        }
+        self.summary.source_rows += 1;
+        match &mut self.pending {
+            Some(p) if p.user_id == row.user_id => {
+                self.summary.add(Finding {
+                    severity: Severity::Note,
+                    kind: "duplicate_user",
+                    entity: String::new(),
+                    user_id: row.user_id.clone(),
+                    legacy_id: None,
+                    path: String::new(),
+                    value: None,
+                    message: "several source rows; the newest is migrated, and apply refuses unless --allow-duplicates".into(),
+                });
+                if row.updated_at >= p.updated_at {
+                    *p = row;
+                }
+                Ok(())
+            }
+            _ => {
+                let previous = self.pending.replace(row);
+                match previous {
+                    Some(p) => self.evaluate(p),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn evaluate(&mut self, row: SourceRow) -> Result<(), Error> {
+        if !self.seen.insert(fingerprint(&row.user_id)) {
+            self.summary.add(Finding {
+                severity: Severity::Note,
+                kind: "duplicate_user",
+                entity: String::new(),
+                user_id: row.user_id.clone(),
+                legacy_id: None,
+                path: String::new(),
+                value: None,
+                message: "several source rows, not next to each other: sort the input by user to preview only the newest"
+                    .into(),
+            });
+        }
+        self.summary.users += 1;
+        let mut findings = Vec::new();
+        let rows = eval::evaluate(self.plan, &row.user_id, &row.state, &mut findings);
+        if findings.iter().any(|f| f.severity == Severity::Abort) {
+            self.summary.failing_users += 1;
+        }
+        for r in &rows {
+            *self.summary.rows.entry(r.table.clone()).or_default() += 1;
+        }
+        if self.format == Format::Json {
+            for r in &rows {
+                writeln!(self.out, "{}", json!({"table": r.table, "row": r.values}))
+                    .map_err(write_err)?;
+            }
+            for f in &findings {
+                writeln!(self.out, "{}", json!({"finding": finding_json(f)})).map_err(write_err)?;
+            }
+        } else if self.only_user.is_some() {
+            self.user_rows.extend(rows);
+        }
+        for f in findings {
+            self.summary.add(f);
+        }
+        Ok(())
+    }
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "severity": if f.severity == Severity::Abort { "abort" } else { "note" },
+        "kind": f.kind,
+        "entity": f.entity,
+        "user_id": f.user_id,
+        "legacy_id": f.legacy_id,
+        "path": f.path,
+        "value": f.value,
+        "message": f.message,
+    })
+}
+
+/// Previews the plan over `source`, writing rows (JSON) or a report (human) to `out`.
+pub fn run(
+    plan: &Plan,
+    source: Source,
+    format: Format,
+    only_user: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Summary, Error> {
+    let mut p = Previewer {
+        plan,
+        format,
+        only_user,
+        out,
+        summary: Summary::default(),
+        seen: HashSet::new(),
+        pending: None,
+        user_rows: Vec::new(),
+    };
+    match source {
+        Source::File(path) => input::from_file(path, &mut |row| p.push(row))?,
+        Source::Database { url, limit } => {
+            input::from_database(url, plan, limit, &mut |row| p.push(row))?
+        }
+    };
+    if let Some(last) = p.pending.take() {
+        p.evaluate(last)?;
+    }
+    let Previewer {
+        summary,
+        user_rows,
+        out,
+        ..
+    } = p;
+    match format {
+        Format::Json => {
+            let lint: Vec<Value> = summary
+                .lint
+                .iter()
+                .map(|((sev, kind, entity, path), g)| {
+                    json!({"severity": if *sev == Severity::Abort { "abort" } else { "note" }, "kind": kind,
+                           "entity": entity, "path": path, "count": g.count, "users": g.users})
+                })
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                json!({"summary": {"source_rows": summary.source_rows, "users": summary.users, "rows": summary.rows,
+                                   "failing_users": summary.failing_users, "lint": lint}})
+            )
+            .map_err(write_err)?;
+        }
+        Format::Human => out
+            .write_all(render(plan, &summary, &user_rows).as_bytes())
+            .map_err(write_err)?,
+    }
+    Ok(summary)
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
+    let mut out = String::new();
+    if !user_rows.is_empty() {
+        for e in &plan.entities {
+            let rows: Vec<&Row> = user_rows.iter().filter(|r| r.entity == e.name).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "{} ({} row{})\n",
+                e.table,
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" }
+            ));
+            for r in rows {
+                out.push_str(&format!(
+                    "  {} -> {}\n",
+                    show(&r.values["legacy_id"]),
+                    r.values["id"].as_str().unwrap_or("?")
+                ));
+                for (k, v) in &r.values {
+                    if !matches!(k.as_str(), "id" | "legacy_id" | "user_id") {
+                        out.push_str(&format!("      {k:<18} {}\n", show(v)));
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} source rows, {} users\nrows that would be written:\n",
+        s.source_rows, s.users
+    ));
+    for e in &plan.entities {
+        out.push_str(&format!(
+            "  {:<14} {}\n",
+            e.table,
+            s.rows.get(&e.table).copied().unwrap_or(0)
+        ));
+    }
+    if s.lint.is_empty() {
+        out.push_str("lint: nothing to report\n");
+    } else {
+        out.push_str("lint:\n");
+        for ((sev, kind, entity, path), g) in &s.lint {
+            let level = if *sev == Severity::Abort {
+                "ABORT"
+            } else {
+                "note "
+            };
+            let place = match (entity.is_empty(), path.is_empty()) {
+                (true, _) => String::new(),
+                (false, true) => format!(" {entity}"),
+                (false, false) => format!(" {entity} {path}"),
+            };
+            out.push_str(&format!(
+                "  {level} {kind}{place}: {} times, {} users\n",
+                g.count, g.users
+            ));
+            for f in &g.examples {
+                let id = f
+                    .legacy_id
+                    .as_ref()
+                    .map(|l| format!(" {l}"))
+                    .unwrap_or_default();
+                let value = f
+                    .value
+                    .as_ref()
+                    .map(|v| format!(" value {}", show(v)))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "      user {}{id}{value}: {}\n",
+                    f.user_id, f.message
+                ));
+            }
+        }
+    }
+    let aborts = s.aborts();
+    if aborts == 0 {
+        out.push_str("every batch would succeed\n");
+    } else {
+        out.push_str(&format!(
+            "{} users would fail their batch ({aborts} problems marked ABORT); fix the data or the mapping first\n",
+            s.failing_users
+        ));
+    }
+    out
+}

@@ -1,0 +1,279 @@
+//! The offline preview against the real thing: for every fixture user, the rows the preview
+//! predicts equal, column for column, what PostgreSQL holds after `pgshred apply`; and the lint
+//! predicts the batches that fail.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Output, Stdio};
+
+use common::{connect, fresh_db, load_source, read, root};
+use serde_json::Value;
+
+const PLAN: &str = "plans/user_app_state.yaml";
+const FIXTURE: &str = "fixtures/sample_user_app_state.json";
+
+fn pgshred(args: &[&str], url: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgshred"));
+    cmd.args(args).current_dir(root()).stdin(Stdio::null());
+    if let Some(u) = url {
+        cmd.env("DATABASE_URL", u);
+    }
+    cmd.output().expect("running pgshred")
+}
+
+/// (table, id) -> row, from the preview's JSON lines.
+fn preview_rows(stdout: &[u8]) -> BTreeMap<(String, String), Value> {
+    let mut rows = BTreeMap::new();
+    for line in String::from_utf8_lossy(stdout).lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if let Some(row) = v.get("row") {
+            let table = v["table"].as_str().unwrap().to_string();
+            let id = row["id"].as_str().unwrap().to_string();
+            assert!(
+                rows.insert((table, id), row.clone()).is_none(),
+                "row predicted twice: {line}"
+            );
+        }
+    }
+    rows
+}
+
+/// (table, id) -> row as to_jsonb shows it, timestamps in UTC.
+fn database_rows(url: &str) -> BTreeMap<(String, String), Value> {
+    let mut c = connect(url);
+    c.batch_execute("SET TIME ZONE 'UTC'").unwrap();
+    let mut rows = BTreeMap::new();
+    for t in [
+        "orgs",
+        "personas",
+        "contents",
+        "accounts",
+        "leads",
+        "references",
+        "inbox_items",
+    ] {
+        let q = format!(
+            "SELECT x.id::text, to_jsonb(x) - 'created_at' - 'updated_at' FROM public.{} AS x",
+            pgshred::ident::quote_ident(t)
+        );
+        for r in c.query(&q, &[]).unwrap() {
+            rows.insert((t.to_string(), r.get::<_, String>(0)), r.get::<_, Value>(1));
+        }
+    }
+    rows
+}
+
+#[test]
+fn preview_rows_equal_the_database_column_for_column() {
+    let url = fresh_db("differential");
+    let mut c = connect(&url);
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load_source(&mut c, FIXTURE);
+    let o = pgshred(
+        &["apply", PLAN, "--create-schema", "--allow-duplicates"],
+        Some(&url),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let o = pgshred(
+        &["preview", PLAN, "--input-file", FIXTURE, "--format", "json"],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let predicted = preview_rows(&o.stdout);
+    let actual = database_rows(&url);
+    assert_eq!(predicted.len(), 357);
+    let mut differences = Vec::new();
+    for (key, row) in &actual {
+        match predicted.get(key) {
+            None => differences.push(format!("{key:?} is in the database, not in the preview")),
+            Some(p) if p != row => {
+                differences.push(format!("{key:?}\n  preview:  {p}\n  database: {row}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for key in predicted.keys().filter(|k| !actual.contains_key(*k)) {
+        differences.push(format!("{key:?} is predicted but not in the database"));
+    }
+    assert!(
+        differences.is_empty(),
+        "{} differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+
+    // The same preview, reading the source table instead of a file.
+    let o = pgshred(
+        &["preview", PLAN, "--database-url", &url, "--format", "json"],
+        None,
+    );
+    assert_eq!(preview_rows(&o.stdout), predicted);
+}
+
+#[test]
+fn lint_reports_what_would_stop_a_batch_and_exits_1() {
+    let rows: Vec<Value> = serde_json::from_str(&read(FIXTURE)).unwrap();
+    let mut rows = rows;
+    let user = |rows: &mut Vec<Value>, id: &str| -> usize {
+        rows.iter().position(|r| r["user_id"] == id).unwrap()
+    };
+    let i = user(&mut rows, "user-07");
+    rows[i]["state"]["contents"][1]["wordCount"] = Value::from("lots");
+    let i = user(&mut rows, "user-08");
+    rows[i]["state"]["contents"][0]["personaId"] = Value::from("p_nobody");
+    let i = user(&mut rows, "user-09");
+    rows[i]["state"]["accounts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("platform");
+    let i = user(&mut rows, "user-10");
+    let dup = rows[i]["state"]["personas"][0].clone();
+    rows[i]["state"]["personas"]
+        .as_array_mut()
+        .unwrap()
+        .push(dup);
+    let i = user(&mut rows, "user-11");
+    rows[i]["state"]["leads"] = Value::from("not a list");
+    let dir = std::env::temp_dir().join(format!("pgshred-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // JSON lines this time, the backup format.
+    let file = dir.join("bad.jsonl");
+    std::fs::write(
+        &file,
+        rows.iter()
+            .map(|r| r.to_string() + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+
+    let o = pgshred(
+        &["preview", PLAN, "--input-file", file.to_str().unwrap()],
+        None,
+    );
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    for expected in [
+        "  ABORT cast contents wordCount: 1 times, 1 users\n      user user-07 c_p_7_1_2 value \"lots\": cannot convert value to integer",
+        "  ABORT orphan contents personaId: 1 times, 1 users\n      user user-08 c_p_8_1_1 value \"p_nobody\": parent personas not found; the batch fails (on_missing: error)",
+        "  ABORT missing_required accounts platform: 1 times, 1 users\n      user user-09 a_p_9_1: required value is missing",
+        "  ABORT duplicate_id personas id: 1 times, 1 users\n      user user-10 p_10_1: legacy id appears 2 times; the batch fails (on_duplicate_id: error)",
+        "  ABORT not_an_array leads leads: 1 times, 1 users\n      user user-11 value \"not a list\": expected an array",
+        "5 users would fail their batch",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing:\n{expected}\nin:\n{report}"
+        );
+    }
+
+    // The executor fails exactly those users' batches (one user per batch).
+    let url = fresh_db("lint_vs_apply");
+    let mut c = connect(&url);
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load_source(&mut c, FIXTURE);
+    for r in &rows {
+        c.execute("UPDATE user_app_state SET state = $2 WHERE user_id = $1 AND updated_at = (SELECT max(updated_at) FROM user_app_state WHERE user_id = $1)", &[&r["user_id"].as_str().unwrap(), &r["state"]])
+            .unwrap();
+    }
+    let mut failed = Vec::new();
+    let users: Vec<String> = c
+        .query(
+            "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        pgshred(
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--limit",
+                "0"
+            ],
+            Some(&url)
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    for u in &users {
+        let o = pgshred(
+            &["apply", PLAN, "--allow-duplicates", "--user", u],
+            Some(&url),
+        );
+        match o.status.code() {
+            Some(0) => {}
+            Some(6) => {
+                failed.push(u.clone());
+                // Leave no unfinished run behind for the next user.
+                let run: i64 = c
+                    .query_one("SELECT max(id) FROM pgshred.migration_runs", &[])
+                    .unwrap()
+                    .get(0);
+                assert!(
+                    pgshred(&["rollback", PLAN, "--run", &run.to_string()], Some(&url))
+                        .status
+                        .success()
+                );
+            }
+            other => panic!("{u}: {other:?} {}", String::from_utf8_lossy(&o.stderr)),
+        }
+    }
+    assert_eq!(
+        failed,
+        ["user-07", "user-08", "user-09", "user-10", "user-11"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn one_users_rows_are_shown_with_their_ids() {
+    let o = pgshred(
+        &[
+            "preview",
+            PLAN,
+            "--input-file",
+            FIXTURE,
+            "--user",
+            "user-19",
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let id = pgshred::ids::row_id(
+        &pgshred::validate::load_plan(&root().join(PLAN))
+            .unwrap()
+            .namespace,
+        "personas",
+        "user-19",
+        "p_19_orphan",
+    );
+    assert!(
+        out.contains(&format!("  \"p_19_orphan\" -> {id}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("personas (3 rows)") && out.contains("orgs (1 row)\n"),
+        "{out}"
+    );
+    assert!(out.contains("      org_id             null\n"), "{out}");
+    assert!(
+        out.contains("1 users\n") || out.contains("23 source rows, 1 users"),
+        "{out}"
+    );
+}
