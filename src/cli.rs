@@ -177,6 +177,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Write N realistic users as JSON lines (the backup format), deterministically, for benchmarks.
+    ///
+    /// Per user: 1-3 orgs, 2-6 personas, 5-40 contents (bodies of 200-2000 characters), 1-4
+    /// accounts, 0-20 leads, 0-10 references, 0-30 inbox items; about --messy-percent of users have
+    /// a value that stops their batch. The same seed gives the same bytes.
+    Generate {
+        #[arg(long)]
+        users: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 1.0)]
+        messy_percent: f64,
+    },
     /// List the runs of a plan and the batches of one run (the newest by default).
     Status {
         /// The plan file, e.g. plans/user_app_state.yaml.
@@ -230,6 +243,10 @@ pub fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(code) => code,
+        // `pgshred generate | head` is not a failure.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::Ok
+        }
         Err(e) => {
             eprintln!("{}", e.to_string().trim_end());
             e.exit_code()
@@ -378,6 +395,18 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::Ok
             })
+        }
+        Command::Generate {
+            users,
+            seed,
+            messy_percent,
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            crate::generate::write(&mut out, users, seed, messy_percent)
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io("writing generated users", e))?;
+            Ok(ExitCode::Ok)
         }
         Command::Status { plan, db, run } => {
             let p = validate::load_plan(&plan)?;

@@ -18,6 +18,7 @@ pub mod codegen;
 pub mod demo;
 pub mod diagnostic;
 pub mod executor;
+pub mod generate;
 pub mod ident;
 pub mod ids;
 pub mod ir;
