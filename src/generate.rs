@@ -17,18 +17,22 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        lo + self.next_u64() % (hi - lo + 1)
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.next() as usize % items.len()]
+        items[self.next_u64() as usize % items.len()]
     }
 }
 
@@ -140,7 +144,7 @@ pub fn write(
 ) -> std::io::Result<()> {
     let mut rng = Rng::new(seed);
     for n in 1..=users {
-        let messy = (rng.next() % 10_000) as f64 / 100.0 < messy_percent;
+        let messy = (rng.next_u64() % 10_000) as f64 / 100.0 < messy_percent;
         let state = document(&mut rng, n, messy);
         let row = json!({"id": n, "user_id": format!("u{n:08}"), "updated_at": "2024-11-01T00:00:00Z", "state": state});
         serde_json::to_writer(&mut *out, &row)?;

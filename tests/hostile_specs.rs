@@ -17,20 +17,7 @@ const FILES: [&str; 8] = [
     "mappings/inbox_items.yaml",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use pgshred::generate::Rng;
 
 const PIECES: [&str; 22] = [
     "{",
@@ -104,7 +91,7 @@ fn mutated_specs_never_panic_and_every_rejection_is_located() {
     let tmp = std::env::temp_dir().join(format!("pgshred-hostile-{}", std::process::id()));
     std::fs::create_dir_all(tmp.join("plans")).unwrap();
     std::fs::create_dir_all(tmp.join("mappings")).unwrap();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let cases = 2_000;
     let (mut rejected, mut accepted) = (0, 0);
     for case in 0..cases {
