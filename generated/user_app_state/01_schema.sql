@@ -119,6 +119,28 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN value #> path = '{}'::jsonb THEN value #- path ELSE value END
 $$;
 
+-- Sets each dotted path (keys never contain dots) to its value, creating objects on the way;
+-- NULL values are skipped. Used to keep dangling references and to rebuild documents.
+CREATE OR REPLACE FUNCTION "pgshred".assemble(base jsonb, paths text[], vals jsonb[])
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    doc jsonb := coalesce(base, '{}'::jsonb);
+    keys text[];
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(paths, 1), 0) LOOP
+        CONTINUE WHEN vals[i] IS NULL;
+        keys := string_to_array(paths[i], '.');
+        FOR j IN 1 .. array_length(keys, 1) - 1 LOOP
+            IF jsonb_typeof(doc #> keys[1:j]) IS DISTINCT FROM 'object' THEN
+                doc := jsonb_set(doc, keys[1:j], '{}'::jsonb, true);
+            END IF;
+        END LOOP;
+        doc := jsonb_set(doc, keys, vals[i], true);
+    END LOOP;
+    RETURN doc;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".touch_updated_at()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -155,7 +155,11 @@ WITH doc AS (
                  THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'personas', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'personas', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
-           NULLIF("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'), '{}'::jsonb)
+           -- A reference to a parent that does not exist is kept in extra, not lost.
+           NULLIF("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}')
+                  || CASE WHEN p."id" IS NULL AND x.elem #> '{"orgId"}' IS NOT NULL
+                          THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."orgs" AS p
@@ -396,7 +400,11 @@ WITH doc AS (
                  THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'leads', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
-           NULLIF(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[], '{}'::jsonb)
+           -- A reference to a parent that does not exist is kept in extra, not lost.
+           NULLIF(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[]
+                  || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
+                          THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
@@ -537,7 +545,11 @@ WITH doc AS (
              END,
                     'false'::boolean), -- is_read
            NULLIF(x.elem #> '{"payload"}', 'null'::jsonb), -- payload
-           NULLIF(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[], '{}'::jsonb)
+           -- A reference to a parent that does not exist is kept in extra, not lost.
+           NULLIF(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[]
+                  || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
+                          THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p

@@ -199,6 +199,25 @@ fn remove_path(obj: &mut Map<String, Value>, keys: &[String]) {
     }
 }
 
+/// Sets `keys` to `v`, creating objects on the way (the SQL's assemble).
+pub fn set_path(obj: &mut Map<String, Value>, keys: &[String], v: Value) {
+    match keys {
+        [] => {}
+        [last] => {
+            obj.insert(last.clone(), v);
+        }
+        [first, rest @ ..] => {
+            let entry = obj.entry(first.clone()).or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = entry {
+                set_path(inner, rest, v);
+            }
+        }
+    }
+}
+
 /// Dotted paths of the leaves (or whole non-object values) in a residual, for the lint report.
 fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in obj {
@@ -350,6 +369,13 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                 }
                 values.insert(p.column.clone(), id.unwrap_or(Value::Null));
             }
+            // A reference to a parent that does not exist is kept in extra (on_missing: null).
+            let dangling = match (&e.parent, &e.extra) {
+                (Some(p), Some(_)) if p.on_missing == OnMissingParent::Null && values.get(&p.column) == Some(&Value::Null) => {
+                    p.field.as_ref().and_then(|f| at(el.value, f).map(|v| (f.clone(), v.clone())))
+                }
+                _ => None,
+            };
             for c in &e.columns {
                 let v = at(el.value, &c.path);
                 let converted = match cast::convert(c.ty, v.unwrap_or(&Value::Null)) {
@@ -391,7 +417,7 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                 }
                 values.insert(c.name.clone(), with_default.unwrap_or(Value::Null));
             }
-            let rest = residual(obj, &consumed);
+            let mut rest = residual(obj, &consumed);
             if !rest.is_empty() {
                 let mut paths = Vec::new();
                 leaf_paths(&rest, "", &mut paths);
@@ -413,6 +439,9 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                         format!("neither mapped nor dropped; {what}"),
                     );
                 }
+            }
+            if let Some((field, v)) = dangling {
+                set_path(&mut rest, field.keys(), v);
             }
             if let Some(col) = &e.extra {
                 values.insert(
