@@ -42,6 +42,7 @@ fn shipped_plan_compiles_to_the_committed_generated_sql() {
             "03_forward.sql",
             "04_verify.sql",
             "05_rollback.sql",
+            "06_reconstruct.sql",
             "backup.sql",
             "dedupe.sql"
         ]
@@ -88,7 +89,7 @@ fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
         &root(),
     );
     assert_eq!(
-        (code, stdout.trim_end().ends_with("up to date (7 files)")),
+        (code, stdout.trim_end().ends_with("up to date (8 files)")),
         (0, true),
         "{stdout}"
     );
@@ -128,7 +129,7 @@ fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
     );
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("1 written, 6 unchanged, 1 removed"),
+        stdout.contains("1 written, 7 unchanged, 1 removed"),
         "{stdout}"
     );
     std::fs::remove_dir_all(&tmp).unwrap();

@@ -277,3 +277,127 @@ fn one_users_rows_are_shown_with_their_ids() {
         "{out}"
     );
 }
+
+fn migrated(test: &str, plan: &str, fixture: &str) -> String {
+    let url = fresh_db(test);
+    let mut c = connect(&url);
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load_source(&mut c, fixture);
+    let o = pgshred(
+        &["apply", plan, "--create-schema", "--allow-duplicates"],
+        Some(&url),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    url
+}
+
+#[test]
+fn round_trip_of_the_fixture_finds_no_difference() {
+    let url = migrated("roundtrip", PLAN, FIXTURE);
+    let o = pgshred(&["verify", PLAN, "--roundtrip"], Some(&url));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(
+        out,
+        "row counts match for every user and entity; round trip: 22 users compared, 0 differ (0 differences)\n"
+    );
+    // The view is the user's document again: unmapped keys from extra, dangling references kept,
+    // dropped keys gone.
+    let state: Value = connect(&url)
+        .query_one(
+            "SELECT state FROM pgshred.user_app_state_reconstructed WHERE user_id = 'user-20'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let org = &state["orgs"][0];
+    assert_eq!(
+        (org["id"].as_str(), org["industry"].as_str()),
+        (Some("org_20_1"), Some("Publishing"))
+    );
+    assert!(org.get("_localCache").is_none());
+    let state: Value = connect(&url)
+        .query_one(
+            "SELECT state FROM pgshred.user_app_state_reconstructed WHERE user_id = 'user-19'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let orphan = state["personas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "p_19_orphan")
+        .unwrap();
+    assert_eq!(orphan["orgId"], "org_gone");
+}
+
+#[test]
+fn round_trip_reports_each_difference_with_its_path_and_both_values() {
+    let url = migrated("roundtrip_diff", PLAN, FIXTURE);
+    connect(&url)
+        .batch_execute(
+            "UPDATE personas SET bio = 'tampered' WHERE legacy_id = 'p_3_1'; \
+             DELETE FROM inbox_items WHERE legacy_id = 'i_a_p_4_1'; \
+             UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"Renamed\"') || '{\"settings\": {\"darkMode\": true}}' \
+              WHERE user_id = 'user-05'",
+        )
+        .unwrap();
+    let o = pgshred(&["verify", PLAN, "--roundtrip"], Some(&url));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for line in [
+        "user user-04 inbox_items: 2 rows expected, 1 present",
+        "user user-03: personas[id=p_3_1].profile.bio: source \"Bio of persona 3.1\", rebuilt \"tampered\"",
+        "user user-05: orgs[id=org_5_1].name: source \"Renamed\", rebuilt \"Org 5\"",
+        "user user-05: settings: source {\"darkMode\":true}, rebuilt (absent)",
+        "1 user/entity row counts differ; round trip: 22 users compared, 3 differ (4 differences)",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "missing {line:?} in:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("user user-04: inboxItems[id=i_a_p_4_1]: source {"),
+        "{out}"
+    );
+    let o = pgshred(
+        &["verify", PLAN, "--roundtrip", "--user", "user-06"],
+        Some(&url),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn round_trip_rebuilds_nested_children_inside_their_parents() {
+    let plan = "tests/plans/nested/plan.yaml";
+    let url = migrated("roundtrip_nested", plan, "tests/plans/nested/source.json");
+    let o = pgshred(&["verify", plan, "--roundtrip"], Some(&url));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let state: Value = connect(&url)
+        .query_one(
+            "SELECT state FROM pgshred.nested_demo_reconstructed WHERE user_id = 'u1'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(state["people"][0]["notes"][0]["tags"][0]["label"], "no id");
+    assert!(
+        state["people"][0]["notes"][0]["tags"][0]
+            .get("id")
+            .is_none(),
+        "a positional id is not written back"
+    );
+}

@@ -14,7 +14,7 @@ use crate::ir::{Entity, Plan, SqlType};
 use crate::{Error, ids};
 
 /// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     (
         "macros.sql.j2",
         include_str!("../../templates/macros.sql.j2"),
@@ -38,6 +38,10 @@ const TEMPLATES: [(&str, &str); 8] = [
     (
         "05_rollback.sql",
         include_str!("../../templates/05_rollback.sql.j2"),
+    ),
+    (
+        "06_reconstruct.sql",
+        include_str!("../../templates/06_reconstruct.sql.j2"),
     ),
     ("dedupe.sql", include_str!("../../templates/dedupe.sql.j2")),
     ("backup.sql", include_str!("../../templates/backup.sql.j2")),
@@ -197,12 +201,18 @@ fn to_template(v: &Value) -> JValue {
 pub fn render(plan: &Plan) -> Result<Files, Error> {
     let env = environment()?;
     let mut plan_ctx = serde_json::to_value(plan).expect("IR serializes");
-    plan_ctx["entities"] = plan
-        .entities
-        .iter()
-        .map(entity_context)
-        .collect::<Vec<_>>()
-        .into();
+    let mut entities: Vec<Value> = plan.entities.iter().map(entity_context).collect();
+    // Nested children of each entity: their name and the (dotted) key holding their array.
+    for (i, e) in plan.entities.iter().enumerate() {
+        let children: Vec<Value> = plan
+            .entities
+            .iter()
+            .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
+            .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string)}))
+            .collect();
+        entities[i]["nested_children"] = Value::Array(children);
+    }
+    plan_ctx["entities"] = Value::Array(entities);
     let ctx = context! {
         plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),

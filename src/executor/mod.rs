@@ -14,6 +14,7 @@ mod preflight;
 mod progress;
 pub mod sql;
 pub mod tls;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -29,6 +30,7 @@ use crate::ir::Plan;
 
 pub use ops::{RollbackTarget, rollback, status};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
+pub use verify::{Verdict, verify};
 
 /// Rows created per target table.
 pub type RowCounts = BTreeMap<String, i64>;
@@ -120,8 +122,10 @@ pub fn apply(
             .map_err(db("running 01_schema.sql"))?;
         tx.batch_execute(&files["02_audit.sql"])
             .map_err(db("running 02_audit.sql"))?;
+        tx.batch_execute(&files["06_reconstruct.sql"])
+            .map_err(db("running 06_reconstruct.sql"))?;
         tx.commit().map_err(db("committing the schema"))?;
-        out.line("applied 01_schema.sql and 02_audit.sql");
+        out.line("applied 01_schema.sql, 02_audit.sql and 06_reconstruct.sql");
     }
     preflight::check_targets(&mut client, plan, &q, opts.create_schema && opts.dry_run)?;
     let sum = checksum(files);
@@ -433,6 +437,8 @@ fn dry_batch(
             .map_err(db("running 01_schema.sql"))?;
         tx.batch_execute(&files["02_audit.sql"])
             .map_err(db("running 02_audit.sql"))?;
+        tx.batch_execute(&files["06_reconstruct.sql"])
+            .map_err(db("running 06_reconstruct.sql"))?;
     }
     let run = q.start_run_tx(
         &mut tx,

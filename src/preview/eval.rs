@@ -207,7 +207,9 @@ pub fn set_path(obj: &mut Map<String, Value>, keys: &[String], v: Value) {
             obj.insert(last.clone(), v);
         }
         [first, rest @ ..] => {
-            let entry = obj.entry(first.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = obj
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }
@@ -371,8 +373,13 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
             }
             // A reference to a parent that does not exist is kept in extra (on_missing: null).
             let dangling = match (&e.parent, &e.extra) {
-                (Some(p), Some(_)) if p.on_missing == OnMissingParent::Null && values.get(&p.column) == Some(&Value::Null) => {
-                    p.field.as_ref().and_then(|f| at(el.value, f).map(|v| (f.clone(), v.clone())))
+                (Some(p), Some(_))
+                    if p.on_missing == OnMissingParent::Null
+                        && values.get(&p.column) == Some(&Value::Null) =>
+                {
+                    p.field
+                        .as_ref()
+                        .and_then(|f| at(el.value, f).map(|v| (f.clone(), v.clone())))
                 }
                 _ => None,
             };

@@ -1,0 +1,184 @@
+//! `pgshred verify`: counts per user and entity (04_verify.sql) and, with `--roundtrip`, each
+//! user's document rebuilt from the tables (06_reconstruct.sql) against the source.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::db;
+use crate::Error;
+use crate::artifacts::Files;
+use crate::ident::quote_ident;
+use crate::ir::Plan;
+use crate::roundtrip::{self, Difference};
+
+fn dbe(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
+    move |source| Error::Database {
+        context: context.into(),
+        source,
+    }
+}
+
+/// What verification found.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub count_mismatches: Vec<String>,
+    pub users_compared: u64,
+    pub users_differing: u64,
+    pub differences: u64,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.count_mismatches.is_empty() && self.differences == 0
+    }
+}
+
+fn show(v: &Option<Value>) -> String {
+    v.as_ref()
+        .map_or_else(|| "(absent)".into(), |v| v.to_string())
+}
+
+/// Verifies every user (or one), writing what differs to `out`.
+pub fn verify(
+    plan: &Plan,
+    files: &Files,
+    url: &str,
+    roundtrip: bool,
+    user: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Verdict, Error> {
+    let w = |e| Error::io("writing the verification", e);
+    let mut c = db::connect(url)?;
+    let mut verdict = Verdict::default();
+    let mut tx = c.transaction().map_err(dbe("starting verification"))?;
+    tx.batch_execute("SET TRANSACTION READ ONLY; SET LOCAL TIME ZONE 'UTC'")
+        .map_err(dbe("starting verification"))?;
+    if let Some(u) = user {
+        tx.execute(
+            "SELECT set_config('pgshred.batch_users', ARRAY[$1]::text, true)",
+            &[&u],
+        )
+        .map_err(dbe("selecting the user"))?;
+    }
+    for r in tx
+        .query(files["04_verify.sql"].as_str(), &[])
+        .map_err(dbe("running 04_verify.sql"))?
+    {
+        let line = format!(
+            "user {} {}: {} rows expected, {} present",
+            r.get::<_, String>(0),
+            r.get::<_, String>(1),
+            r.get::<_, i64>(2),
+            r.get::<_, i64>(3)
+        );
+        writeln!(out, "{line}").map_err(w)?;
+        verdict.count_mismatches.push(line);
+    }
+    if !roundtrip {
+        return Ok(verdict);
+    }
+    let view = format!(
+        "{}.{}",
+        quote_ident(&plan.audit_schema),
+        quote_ident(&format!("{}_reconstructed", plan.name))
+    );
+    let exists: bool = tx
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&view])
+        .map_err(dbe("looking up the view"))?
+        .get(0);
+    if !exists {
+        return Err(Error::refused(
+            format!("the reconstruction view {view} does not exist"),
+            format!(
+                "run generated/{}/06_reconstruct.sql, or pgshred apply --create-schema",
+                plan.name
+            ),
+        ));
+    }
+    let s = &plan.source;
+    // Both sides in byte order of user id (COLLATE "C"), so they merge in Rust's string order.
+    let key = format!("s.{}::text COLLATE \"C\"", quote_ident(&s.key_column));
+    let source_sql = format!(
+        "SELECT DISTINCT ON ({key}) {key}, s.{doc} FROM {schema}.{table} AS s \
+          WHERE $1::text IS NULL OR s.{k} = $1 ORDER BY {key}, s.{order} DESC, s.ctid DESC",
+        doc = quote_ident(&s.document_column),
+        schema = quote_ident(&s.schema),
+        table = quote_ident(&s.table),
+        k = quote_ident(&s.key_column),
+        order = quote_ident(&s.order_column),
+    );
+    let view_sql = format!(
+        "SELECT v.\"user_id\" COLLATE \"C\", v.\"state\" FROM {view} AS v WHERE $1::text IS NULL OR v.\"user_id\" = $1 ORDER BY 1"
+    );
+    let src = tx
+        .bind(source_sql.as_str(), &[&user])
+        .map_err(dbe("reading the source"))?;
+    let rebuilt = tx
+        .bind(view_sql.as_str(), &[&user])
+        .map_err(dbe("reading the reconstruction view"))?;
+    let next = |portal: &postgres::Portal,
+                buf: &mut std::collections::VecDeque<(String, Value)>,
+                tx: &mut postgres::Transaction| {
+        if buf.is_empty() {
+            for r in tx.query_portal(portal, 200)? {
+                let state: Option<Value> = r.get(1);
+                buf.push_back((r.get(0), state.unwrap_or(Value::Null)));
+            }
+        }
+        Ok::<_, postgres::Error>(buf.pop_front())
+    };
+    let (mut sbuf, mut rbuf) = (Default::default(), Default::default());
+    let mut a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
+    let mut b =
+        next(&rebuilt, &mut rbuf, &mut tx).map_err(dbe("reading the reconstruction view"))?;
+    let empty = Value::Object(Default::default());
+    loop {
+        let (user_id, diffs): (String, Vec<Difference>) = match (&a, &b) {
+            (None, None) => break,
+            (Some((u, doc)), Some((v, state))) if u == v => {
+                let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), state);
+                let u = u.clone();
+                a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
+                b = next(&rebuilt, &mut rbuf, &mut tx)
+                    .map_err(dbe("reading the reconstruction view"))?;
+                (u, d)
+            }
+            (Some((u, doc)), other) if other.as_ref().is_none_or(|(v, _)| u < v) => {
+                // Nothing in the tables for this user: fine if the document maps to nothing.
+                let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), &empty);
+                let u = u.clone();
+                a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
+                (u, d)
+            }
+            (_, Some((v, state))) => {
+                let d = vec![Difference {
+                    path: "(user)".into(),
+                    expected: None,
+                    rebuilt: Some(state.clone()),
+                }];
+                let v = v.clone();
+                b = next(&rebuilt, &mut rbuf, &mut tx)
+                    .map_err(dbe("reading the reconstruction view"))?;
+                (v, d)
+            }
+            (Some(_), None) => unreachable!("handled above"),
+        };
+        verdict.users_compared += 1;
+        if !diffs.is_empty() {
+            verdict.users_differing += 1;
+            verdict.differences += diffs.len() as u64;
+            for d in &diffs {
+                writeln!(
+                    out,
+                    "user {user_id}: {}: source {}, rebuilt {}",
+                    d.path,
+                    show(&d.expected),
+                    show(&d.rebuilt)
+                )
+                .map_err(w)?;
+            }
+        }
+    }
+    Ok(verdict)
+}
