@@ -142,6 +142,7 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
         .push(dup);
     let i = user(&mut rows, "user-11");
     rows[i]["state"]["leads"] = Value::from("not a list");
+    rows[i]["state"]["settings"] = serde_json::json!({"darkMode": true});
     let dir = std::env::temp_dir().join(format!("pgshred-lint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // JSON lines this time, the backup format.
@@ -166,6 +167,7 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
         "  ABORT missing_required accounts platform: 1 times, 1 users\n      user user-09 a_p_9_1: required value is missing",
         "  ABORT duplicate_id personas id: 1 times, 1 users\n      user user-10 p_10_1: legacy id appears 2 times; the batch fails (on_duplicate_id: error)",
         "  ABORT not_an_array leads leads: 1 times, 1 users\n      user user-11 value \"not a list\": expected an array",
+        "  note  unmapped_document_key settings.darkMode: 1 times, 1 users\n      user user-11: no entity reads it: it is not migrated",
         "5 users would fail their batch",
     ] {
         assert!(

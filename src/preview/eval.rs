@@ -240,6 +240,26 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
     let mut cx = Ctx { user, findings };
     let mut created: HashMap<&str, HashSet<String>> = HashMap::new();
     let mut rows = Vec::new();
+    // Document keys outside every entity's array are not migrated at all.
+    if let Value::Object(top) = doc {
+        let mut rest = top.clone();
+        for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
+            remove_path(&mut rest, e.path.levels()[0].keys());
+        }
+        let mut paths = Vec::new();
+        leaf_paths(&rest, "", &mut paths);
+        for p in paths {
+            cx.find(
+                Severity::Note,
+                "unmapped_document_key",
+                "",
+                None,
+                &p,
+                None,
+                "no entity reads it: it is not migrated (verify --roundtrip reports it)".into(),
+            );
+        }
+    }
     for e in &plan.entities {
         let consumed = e.consumed_paths();
         // Legacy ids first, in array order, as the SQL's src CTE has them.
@@ -347,7 +367,13 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                         ),
                         OnMissingParent::Null => (
                             Severity::Note,
-                            format!("{} is set to NULL (on_missing: null)", p.column),
+                            match &e.extra {
+                                Some(x) => format!(
+                                    "{} is set to NULL, the reference kept in {x} (on_missing: null)",
+                                    p.column
+                                ),
+                                None => format!("{} is set to NULL (on_missing: null)", p.column),
+                            },
                             false,
                         ),
                         OnMissingParent::Skip => (

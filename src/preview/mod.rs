@@ -305,7 +305,8 @@ fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
                 "note "
             };
             let place = match (entity.is_empty(), path.is_empty()) {
-                (true, _) => String::new(),
+                (true, true) => String::new(),
+                (true, false) => format!(" {path}"),
                 (false, true) => format!(" {entity}"),
                 (false, false) => format!(" {entity} {path}"),
             };
