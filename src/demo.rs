@@ -88,10 +88,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         .map_err(db("running 04_verify.sql"))?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(
-            mismatches
-                .iter()
-                .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, String>(1)))
-                .collect(),
+            mismatches.iter().map(executor::mismatch_line).collect(),
         ));
     }
     println!(

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::ir::{MissingId, Plan};
 use crate::jsonpath::FieldPath;
-use crate::preview::eval::{self, Row, set_path};
+use crate::preview::eval::{self, Row, remove_path, set_path};
 
 /// One place where the rebuilt document differs from the expected one.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,30 +119,13 @@ pub fn expected(plan: &Plan, user: &str, source: &Value) -> Value {
     if let Value::Object(src) = source {
         let mut rest = src.clone();
         for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
-            remove(&mut rest, e.path.levels()[0].keys());
+            remove_path(&mut rest, e.path.levels()[0].keys());
         }
         for (k, v) in rest {
             doc.entry(k).or_insert(v);
         }
     }
     Value::Object(doc)
-}
-
-fn remove(obj: &mut Map<String, Value>, keys: &[String]) {
-    match keys {
-        [] => {}
-        [last] => {
-            obj.remove(last);
-        }
-        [first, rest @ ..] => {
-            if let Some(Value::Object(inner)) = obj.get_mut(first) {
-                remove(inner, rest);
-                if inner.is_empty() {
-                    obj.remove(first);
-                }
-            }
-        }
-    }
 }
 
 /// Every difference between the expected and the rebuilt document of one user.

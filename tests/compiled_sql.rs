@@ -5,20 +5,10 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use common::{connect, fresh_db, load_source, read, root};
+use common::{TABLES, connect, fresh_db, load_source, read, root};
 use pgshred::artifacts::Files;
 use pgshred::ir::Plan;
 use serde_json::Value;
-
-const TABLES: [&str; 7] = [
-    "orgs",
-    "personas",
-    "contents",
-    "accounts",
-    "leads",
-    "references",
-    "inbox_items",
-];
 
 fn compiled(plan: &str) -> (Plan, Files) {
     let plan = pgshred::validate::load_plan(&root().join(plan)).unwrap_or_else(|e| panic!("{e}"));

@@ -8,34 +8,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{connect, fresh_db, load_source, read, root};
+use common::{TABLES, connect, fresh_db, load_source, read, root, text};
 
 const PLAN: &str = "plans/user_app_state.yaml";
-const TABLES: [&str; 7] = [
-    "orgs",
-    "personas",
-    "contents",
-    "accounts",
-    "leads",
-    "references",
-    "inbox_items",
-];
 
 fn pgshred(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pgshred"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .expect("running pgshred")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    common::run(args, Some(url))
 }
 
 #[track_caller]

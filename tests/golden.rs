@@ -3,21 +3,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::root;
 
 fn pgshred(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pgshred"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("running pgshred");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = common::run_in(cwd, args, None);
+    let (stdout, stderr) = common::text(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::{connect, fresh_db, load_source, read, root};
 use serde_json::Value;
@@ -14,12 +14,7 @@ const PLAN: &str = "plans/user_app_state.yaml";
 const FIXTURE: &str = "fixtures/sample_user_app_state.json";
 
 fn pgshred(args: &[&str], url: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgshred"));
-    cmd.args(args).current_dir(root()).stdin(Stdio::null());
-    if let Some(u) = url {
-        cmd.env("DATABASE_URL", u);
-    }
-    cmd.output().expect("running pgshred")
+    common::run(args, url)
 }
 
 /// (table, id) -> row, from the preview's JSON lines.

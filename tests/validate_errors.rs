@@ -9,16 +9,9 @@ use std::process::Command;
 use common::root;
 
 fn run_validate(plan: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pgshred"))
-        .args(["validate", plan])
-        .current_dir(root())
-        .output()
-        .expect("running pgshred");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = common::run(&["validate", plan], None);
+    let (stdout, stderr) = common::text(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 #[test]

@@ -189,6 +189,17 @@ pub fn apply(
     Ok(report)
 }
 
+/// One row of 04_verify.sql (user, entity, expected, present) in words.
+pub fn mismatch_line(r: &postgres::Row) -> String {
+    format!(
+        "user {} {}: {} rows expected, {} present",
+        r.get::<_, String>(0),
+        r.get::<_, String>(1),
+        r.get::<_, i64>(2),
+        r.get::<_, i64>(3)
+    )
+}
+
 fn merge(total: &mut BTreeMap<String, i64>, rows: &BTreeMap<String, i64>) {
     for (t, n) in rows {
         *total.entry(t.clone()).or_default() += n;
@@ -367,18 +378,7 @@ fn run_batch(
         .query(files["04_verify.sql"].as_str(), &[])
         .map_err(fail)?;
     if !mismatches.is_empty() {
-        let lines: Vec<String> = mismatches
-            .iter()
-            .map(|r| {
-                format!(
-                    "user {} {}: expected {}, found {}",
-                    r.get::<_, String>(0),
-                    r.get::<_, String>(1),
-                    r.get::<_, i64>(2),
-                    r.get::<_, i64>(3)
-                )
-            })
-            .collect();
+        let lines: Vec<String> = mismatches.iter().map(mismatch_line).collect();
         drop(tx);
         return Err(Box::new(BatchFailure {
             message: format!("verification failed: {}", lines.join("; ")),
@@ -465,18 +465,7 @@ fn dry_batch(
         .map_err(fail)?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(
-            mismatches
-                .iter()
-                .map(|r| {
-                    format!(
-                        "user {} {}: expected {}, found {}",
-                        r.get::<_, String>(0),
-                        r.get::<_, String>(1),
-                        r.get::<_, i64>(2),
-                        r.get::<_, i64>(3)
-                    )
-                })
-                .collect(),
+            mismatches.iter().map(mismatch_line).collect(),
         ));
     }
     let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;

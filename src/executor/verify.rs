@@ -65,13 +65,7 @@ pub fn verify(
         .query(files["04_verify.sql"].as_str(), &[])
         .map_err(dbe("running 04_verify.sql"))?
     {
-        let line = format!(
-            "user {} {}: {} rows expected, {} present",
-            r.get::<_, String>(0),
-            r.get::<_, String>(1),
-            r.get::<_, i64>(2),
-            r.get::<_, i64>(3)
-        );
+        let line = super::mismatch_line(&r);
         writeln!(out, "{line}").map_err(w)?;
         verdict.count_mismatches.push(line);
     }

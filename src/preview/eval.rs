@@ -182,7 +182,8 @@ fn residual(elem: &Map<String, Value>, consumed: &[FieldPath]) -> Map<String, Va
     out
 }
 
-fn remove_path(obj: &mut Map<String, Value>, keys: &[String]) {
+/// Removes `keys` from `obj`, and objects the removal leaves empty (the SQL's `#-` and prune).
+pub fn remove_path(obj: &mut Map<String, Value>, keys: &[String]) {
     match keys {
         [] => {}
         [last] => {

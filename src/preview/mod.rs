@@ -110,16 +110,10 @@ impl Previewer<'_> {
         self.summary.source_rows += 1;
         match &mut self.pending {
             Some(p) if p.user_id == row.user_id => {
-                self.summary.add(Finding {
-                    severity: Severity::Note,
-                    kind: "duplicate_user",
-                    entity: String::new(),
-                    user_id: row.user_id.clone(),
-                    legacy_id: None,
-                    path: String::new(),
-                    value: None,
-                    message: "several source rows; the newest is migrated, and apply refuses unless --allow-duplicates".into(),
-                });
+                self.summary.add(duplicate_user(
+                    &row.user_id,
+                    "several source rows; the newest is migrated, and apply refuses unless --allow-duplicates",
+                ));
                 if row.updated_at >= p.updated_at {
                     *p = row;
                 }
@@ -137,17 +131,10 @@ impl Previewer<'_> {
 
     fn evaluate(&mut self, row: SourceRow) -> Result<(), Error> {
         if !self.seen.insert(fingerprint(&row.user_id)) {
-            self.summary.add(Finding {
-                severity: Severity::Note,
-                kind: "duplicate_user",
-                entity: String::new(),
-                user_id: row.user_id.clone(),
-                legacy_id: None,
-                path: String::new(),
-                value: None,
-                message: "several source rows, not next to each other: sort the input by user to preview only the newest"
-                    .into(),
-            });
+            self.summary.add(duplicate_user(
+                &row.user_id,
+                "several source rows, not next to each other: sort the input by user to preview only the newest",
+            ));
         }
         self.summary.users += 1;
         let mut findings = Vec::new();
@@ -173,6 +160,19 @@ impl Previewer<'_> {
             self.summary.add(f);
         }
         Ok(())
+    }
+}
+
+fn duplicate_user(user: &str, message: &str) -> Finding {
+    Finding {
+        severity: Severity::Note,
+        kind: "duplicate_user",
+        entity: String::new(),
+        user_id: user.to_string(),
+        legacy_id: None,
+        path: String::new(),
+        value: None,
+        message: message.to_string(),
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -66,4 +67,41 @@ pub fn load_source(c: &mut postgres::Client, fixture: &str) {
         &[&rows],
     )
     .expect("loading the fixture");
+}
+
+/// The seven tables of the shipped plan, parents first.
+pub const TABLES: [&str; 7] = [
+    "orgs",
+    "personas",
+    "contents",
+    "accounts",
+    "leads",
+    "references",
+    "inbox_items",
+];
+
+/// Runs the pgshred binary in `cwd` with `DATABASE_URL` set when given, as an operator would.
+pub fn run_in(cwd: &Path, args: &[&str], url: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgshred"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .env_remove("DATABASE_URL");
+    if let Some(u) = url {
+        cmd.env("DATABASE_URL", u);
+    }
+    cmd.output().expect("running pgshred")
+}
+
+/// Runs the pgshred binary from the repository root.
+pub fn run(args: &[&str], url: Option<&str>) -> Output {
+    run_in(&root(), args, url)
+}
+
+/// stdout and stderr as text.
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
