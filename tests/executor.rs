@@ -262,9 +262,9 @@ fn killed_near_the_end_resumes_to_the_same_tables() {
     kill_and_resume("kill10", 10);
 }
 
-#[test]
-fn an_unfinished_run_must_be_resumed_or_rolled_back() {
-    let url = source_db("unfinished");
+/// A run whose third batch (of six) failed on an uncastable value in user-09's document.
+fn failed_run(test: &str) -> (String, postgres::Client) {
+    let url = source_db(test);
     let mut c = connect(&url);
     c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-09'", &[])
         .unwrap();
@@ -282,6 +282,12 @@ fn an_unfinished_run_must_be_resumed_or_rolled_back() {
         ),
         6,
     );
+    (url, c)
+}
+
+#[test]
+fn an_unfinished_run_must_be_resumed_or_rolled_back() {
+    let (url, _) = failed_run("unfinished");
     let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
     assert_code(&o, 5);
     assert!(
@@ -708,24 +714,7 @@ fn preconditions_refuse_before_writing() {
 
 #[test]
 fn resume_refuses_when_the_compiled_sql_changed_under_the_run() {
-    let url = source_db("checksum");
-    let mut c = connect(&url);
-    c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-09'", &[])
-        .unwrap();
-    assert_code(
-        &pgshred(
-            &url,
-            &[
-                "apply",
-                PLAN,
-                "--create-schema",
-                "--allow-duplicates",
-                "--batch-size",
-                "4",
-            ],
-        ),
-        6,
-    );
+    let (url, mut c) = failed_run("checksum");
     c.execute(
         "UPDATE pgshred.migration_runs SET plan_checksum = 'feedface' || plan_checksum",
         &[],
