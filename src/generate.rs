@@ -135,18 +135,28 @@ pub fn document(rng: &mut Rng, n: u64, messy: bool) -> Value {
     doc
 }
 
-/// Writes `users` rows as JSON lines ({id, user_id, updated_at, state}), the backup format.
+/// The generated users in order: (number, user id, state document).
+pub fn users(
+    count: u64,
+    seed: u64,
+    messy_percent: f64,
+) -> impl Iterator<Item = (u64, String, Value)> {
+    let mut rng = Rng::new(seed);
+    (1..=count).map(move |n| {
+        let messy = (rng.next_u64() % 10_000) as f64 / 100.0 < messy_percent;
+        (n, format!("u{n:08}"), document(&mut rng, n, messy))
+    })
+}
+
+/// Writes `count` rows as JSON lines ({id, user_id, updated_at, state}), the backup format.
 pub fn write(
     out: &mut dyn Write,
-    users: u64,
+    count: u64,
     seed: u64,
     messy_percent: f64,
 ) -> std::io::Result<()> {
-    let mut rng = Rng::new(seed);
-    for n in 1..=users {
-        let messy = (rng.next_u64() % 10_000) as f64 / 100.0 < messy_percent;
-        let state = document(&mut rng, n, messy);
-        let row = json!({"id": n, "user_id": format!("u{n:08}"), "updated_at": "2024-11-01T00:00:00Z", "state": state});
+    for (n, user_id, state) in users(count, seed, messy_percent) {
+        let row = json!({"id": n, "user_id": user_id, "updated_at": "2024-11-01T00:00:00Z", "state": state});
         serde_json::to_writer(&mut *out, &row)?;
         out.write_all(b"\n")?;
     }

@@ -1,0 +1,197 @@
+//! Benchmark: `pgshred apply` against the hand-written SQL a DBA would write (bench/baseline.sql),
+//! on the same generated users in a throwaway PostgreSQL. Prints figures; asserts nothing.
+//!
+//!   scripts/bench                     # 2000, 10000 and 40000 users
+//!   scripts/bench 1000 5000           # other sizes
+//!
+//! Both sides run batches of the same size, one transaction per batch, with audit rows. The data
+//! is clean (no messy users): the baseline has no way to survive a bad value.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use pgshred::ident::quote_ident;
+use pgshred::pgtemp::TempCluster;
+use postgres::{Client, NoTls};
+
+const PLAN: &str = "plans/user_app_state.yaml";
+const BATCH: usize = 100;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Source table with `users` generated users, loaded with COPY.
+fn load(c: &mut Client, users: u64) {
+    c.batch_execute(
+        "CREATE TABLE user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, updated_at timestamptz NOT NULL, state jsonb);
+         CREATE INDEX ON user_app_state (user_id)",
+    )
+    .unwrap();
+    let mut w = c
+        .copy_in("COPY user_app_state (id, user_id, updated_at, state) FROM STDIN (FORMAT csv)")
+        .unwrap();
+    for (n, user, state) in pgshred::generate::users(users, 7, 0.0) {
+        let json = state.to_string().replace('"', "\"\"");
+        writeln!(w, "{n},{user},2024-11-01T00:00:00Z,\"{json}\"").unwrap();
+    }
+    w.finish().unwrap();
+    c.batch_execute("ANALYZE user_app_state").unwrap();
+}
+
+fn prepare(
+    cluster: &TempCluster,
+    name: &str,
+    users: u64,
+    files: &pgshred::artifacts::Files,
+) -> String {
+    let url = cluster.create_database(name).unwrap();
+    let mut c = Client::connect(&url, NoTls).unwrap();
+    c.batch_execute(include_str!("../fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load(&mut c, users);
+    for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
+        c.batch_execute(&files[f]).unwrap();
+    }
+    url
+}
+
+fn rows(url: &str, plan: &pgshred::ir::Plan) -> i64 {
+    let mut c = Client::connect(url, NoTls).unwrap();
+    plan.entities
+        .iter()
+        .map(|e| {
+            c.query_one(
+                &format!("SELECT count(*) FROM public.{}", quote_ident(&e.table)),
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+        })
+        .sum()
+}
+
+/// The baseline, batch by batch; returns seconds.
+fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
+    let statements: Vec<String> = include_str!("../bench/baseline.sql")
+        .split("\n\n")
+        .filter(|s| s.trim_start().starts_with("WITH"))
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    assert_eq!(statements.len(), 7);
+    let mut c = Client::connect(url, NoTls).unwrap();
+    let users: Vec<String> = c
+        .query(
+            "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let prepared: Vec<_> = statements.iter().map(|s| c.prepare(s).unwrap()).collect();
+    let started = Instant::now();
+    for chunk in users.chunks(BATCH) {
+        let mut tx = c.transaction().unwrap();
+        let batch: i64 = tx
+            .query_one("SELECT pgshred.begin_batch($1, $2)", &[&plan.name, &chunk])
+            .unwrap()
+            .get(0);
+        let run: i64 = tx
+            .query_one("SELECT current_setting('pgshred.run_id')::bigint", &[])
+            .unwrap()
+            .get(0);
+        for s in &prepared {
+            tx.execute(s, &[&chunk, &plan.namespace, &run, &batch])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    started.elapsed().as_secs_f64()
+}
+
+/// `pgshred apply` as an operator runs it; returns seconds and peak RSS in KB.
+fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap()
+        .join("pgshred");
+    let started = Instant::now();
+    let child = Command::new(&bin)
+        .args(["apply", PLAN, "--batch-size", &BATCH.to_string()])
+        .args(jobs_args)
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "running {}: {e} (build it first: cargo build --release)",
+                bin.display()
+            )
+        });
+    let mut status = 0;
+    // SAFETY: zeroed rusage is valid; wait4 on our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let secs = started.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "pgshred apply failed"
+    );
+    (secs, usage.ru_maxrss)
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("sizes are numbers of users"))
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![2_000, 10_000, 40_000]
+    } else {
+        sizes
+    };
+    let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
+    let files = pgshred::codegen::render(&plan).unwrap();
+    let cluster = TempCluster::start().unwrap();
+    println!(
+        "batches of {BATCH} users, one transaction each, audit included; {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "{:>7} {:>9} | {:>9} {:>10} | {:>9} {:>10} {:>6} {:>9} | {:>8}",
+        "users", "rows", "base s", "rows/s", "apply s", "rows/s", "ratio", "users/s", "peak MB"
+    );
+    for n in sizes {
+        let base_url = prepare(&cluster, &format!("base_{n}"), n, &files);
+        let base_s = baseline(&base_url, &plan);
+        let base_rows = rows(&base_url, &plan);
+        let url = prepare(&cluster, &format!("apply_{n}"), n, &files);
+        let (apply_s, rss) = apply(&url, &[]);
+        let apply_rows = rows(&url, &plan);
+        assert_eq!(apply_rows, base_rows, "both sides must write the same rows");
+        println!(
+            "{:>7} {:>9} | {:>9.2} {:>10.0} | {:>9.2} {:>10.0} {:>6.2} {:>9.0} | {:>8.1}",
+            n,
+            apply_rows,
+            base_s,
+            base_rows as f64 / base_s,
+            apply_s,
+            apply_rows as f64 / apply_s,
+            base_s / apply_s,
+            n as f64 / apply_s,
+            rss as f64 / 1024.0
+        );
+    }
+}
