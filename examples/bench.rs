@@ -118,6 +118,8 @@ fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
 }
 
 /// `pgshred apply` as an operator runs it; returns seconds and peak RSS in KB.
+// The child is reaped by wait4, which std cannot see; wait4 is what reports its peak memory.
+#[allow(clippy::zombie_processes)]
 fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
     let exe = std::env::current_exe().unwrap();
     let bin = exe
