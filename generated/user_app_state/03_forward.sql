@@ -47,6 +47,18 @@ WITH doc AS (
     SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
       FROM src
      ORDER BY src.user_id, src.legacy_id, src.ord0
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                   x.elem -> 'plan' AS v1, jsonb_typeof(x.elem -> 'plan') AS t1,
+                   x.elem -> 'seats' AS v2, jsonb_typeof(x.elem -> 'seats') AS t2,
+                   x.elem -> 'settings' AS v3, jsonb_typeof(x.elem -> 'settings') AS t3,
+                   x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."orgs" (
         "id", "user_id", "legacy_id", "name", "plan", "seats", "settings", "source_created_at", "extra"
@@ -54,33 +66,32 @@ WITH doc AS (
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.legacy_id),
            x.user_id,
            x.legacy_id,
-           COALESCE(CASE WHEN x.elem #> '{"name"}' IS NULL OR jsonb_typeof(x.elem #> '{"name"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"name"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"name"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"name"}', 'text', x.user_id, 'orgs', x.legacy_id, 'name')::text
+           COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'orgs', x.legacy_id, 'name')::text
              END,
                     "pgshred".missing_required(x.user_id, 'orgs', x.legacy_id, 'name')::text), -- name
-           COALESCE(CASE WHEN x.elem #> '{"plan"}' IS NULL OR jsonb_typeof(x.elem #> '{"plan"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"plan"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"plan"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"plan"}', 'text', x.user_id, 'orgs', x.legacy_id, 'plan')::text
+           COALESCE(CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'orgs', x.legacy_id, 'plan')::text
              END,
                     'free'::text), -- plan
-           CASE WHEN x.elem #> '{"seats"}' IS NULL OR jsonb_typeof(x.elem #> '{"seats"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"seats"}') IN ('string', 'number') AND x.elem #> '{"seats"}' #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
-                 THEN CASE WHEN (x.elem #> '{"seats"}' #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
-                           THEN (x.elem #> '{"seats"}' #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.elem #> '{"seats"}', 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer END
-                 ELSE "pgshred".cast_failed(x.elem #> '{"seats"}', 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
+                 THEN CASE WHEN (x.v2 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
+                           THEN (x.v2 #>> '{}')::numeric::integer
+                           ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer END
+                 ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer
              END, -- seats
-           NULLIF(x.elem #> '{"settings"}', 'null'::jsonb), -- settings
-           CASE WHEN x.elem #> '{"createdAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"createdAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"createdAt"}') = 'string'
-                  AND x.elem #> '{"createdAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'orgs', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'orgs', x.legacy_id, 'createdAt')::timestamptz
+           NULLIF(x.v3, 'null'::jsonb), -- settings
+           CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
+                 WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'orgs', x.legacy_id, 'createdAt')
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'orgs', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            NULLIF(x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[], '{}'::jsonb)
-      FROM x
-     ORDER BY x.user_id, x.ord0
+      FROM v AS x
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -113,8 +124,26 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas', 'personas'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                   x.elem -> 'tone' AS v1, jsonb_typeof(x.elem -> 'tone') AS t1,
+                   x.elem #> '{"profile","bio"}' AS v2, jsonb_typeof(x.elem #> '{"profile","bio"}') AS t2,
+                   x.elem #> '{"profile","avatarUrl"}' AS v3, jsonb_typeof(x.elem #> '{"profile","avatarUrl"}') AS t3,
+                   x.elem -> 'isDefault' AS v4, jsonb_typeof(x.elem -> 'isDefault') AS t4,
+                   x.elem -> 'createdAt' AS v5, jsonb_typeof(x.elem -> 'createdAt') AS t5
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."personas" (
         "id", "user_id", "legacy_id", "org_id", "name", "tone", "bio", "avatar_url", "is_default", "source_created_at", "extra"
@@ -123,49 +152,48 @@ WITH doc AS (
            x.user_id,
            x.legacy_id,
            p.id,
-           COALESCE(CASE WHEN x.elem #> '{"name"}' IS NULL OR jsonb_typeof(x.elem #> '{"name"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"name"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"name"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"name"}', 'text', x.user_id, 'personas', x.legacy_id, 'name')::text
+           COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'personas', x.legacy_id, 'name')::text
              END,
                     "pgshred".missing_required(x.user_id, 'personas', x.legacy_id, 'name')::text), -- name
-           COALESCE(CASE WHEN x.elem #> '{"tone"}' IS NULL OR jsonb_typeof(x.elem #> '{"tone"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"tone"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"tone"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"tone"}', 'text', x.user_id, 'personas', x.legacy_id, 'tone')::text
+           COALESCE(CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'personas', x.legacy_id, 'tone')::text
              END,
                     'neutral'::text), -- tone
-           CASE WHEN x.elem #> '{"profile","bio"}' IS NULL OR jsonb_typeof(x.elem #> '{"profile","bio"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"profile","bio"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"profile","bio"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"profile","bio"}', 'text', x.user_id, 'personas', x.legacy_id, 'profile.bio')::text
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'personas', x.legacy_id, 'profile.bio')::text
              END, -- bio
-           CASE WHEN x.elem #> '{"profile","avatarUrl"}' IS NULL OR jsonb_typeof(x.elem #> '{"profile","avatarUrl"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"profile","avatarUrl"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"profile","avatarUrl"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"profile","avatarUrl"}', 'text', x.user_id, 'personas', x.legacy_id, 'profile.avatarUrl')::text
+           CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 IN ('string', 'number', 'boolean') THEN x.v3 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v3, 'text', x.user_id, 'personas', x.legacy_id, 'profile.avatarUrl')::text
              END, -- avatar_url
-           COALESCE(CASE WHEN x.elem #> '{"isDefault"}' IS NULL OR jsonb_typeof(x.elem #> '{"isDefault"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"isDefault"}') = 'boolean' THEN (x.elem #> '{"isDefault"}' #>> '{}')::boolean
-                 WHEN jsonb_typeof(x.elem #> '{"isDefault"}') IN ('string', 'number')
-                  AND lower(btrim(x.elem #> '{"isDefault"}' #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
-                 THEN lower(btrim(x.elem #> '{"isDefault"}' #>> '{}', E' \t\n\r'))::boolean
-                 ELSE "pgshred".cast_failed(x.elem #> '{"isDefault"}', 'boolean', x.user_id, 'personas', x.legacy_id, 'isDefault')::boolean
+           COALESCE(CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
+                 WHEN x.t4 = 'boolean' THEN (x.v4 #>> '{}')::boolean
+                 WHEN x.t4 IN ('string', 'number')
+                  AND lower(btrim(x.v4 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                 THEN lower(btrim(x.v4 #>> '{}', E' \t\n\r'))::boolean
+                 ELSE "pgshred".cast_failed(x.v4, 'boolean', x.user_id, 'personas', x.legacy_id, 'isDefault')::boolean
              END,
                     'false'::boolean), -- is_default
-           CASE WHEN x.elem #> '{"createdAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"createdAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"createdAt"}') = 'string'
-                  AND x.elem #> '{"createdAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'personas', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'personas', x.legacy_id, 'createdAt')::timestamptz
+           CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
+                 WHEN x.t5 = 'string'
+                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'personas', x.legacy_id, 'createdAt')
+                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'personas', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}')
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"orgId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."orgs" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
-     ORDER BY x.user_id, x.ord0
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -198,8 +226,27 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents', 'contents'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
+                   x.elem -> 'body' AS v1, jsonb_typeof(x.elem -> 'body') AS t1,
+                   x.elem -> 'status' AS v2, jsonb_typeof(x.elem -> 'status') AS t2,
+                   x.elem -> 'tags' AS v3, jsonb_typeof(x.elem -> 'tags') AS t3,
+                   x.elem -> 'wordCount' AS v4, jsonb_typeof(x.elem -> 'wordCount') AS t4,
+                   x.elem -> 'publishedAt' AS v5, jsonb_typeof(x.elem -> 'publishedAt') AS t5,
+                   x.elem -> 'createdAt' AS v6, jsonb_typeof(x.elem -> 'createdAt') AS t6
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."contents" (
         "id", "user_id", "legacy_id", "persona_id", "title", "body", "status", "tags", "word_count", "published_at", "source_created_at", "extra"
@@ -209,51 +256,50 @@ WITH doc AS (
            x.legacy_id,
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'contents', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
-           CASE WHEN x.elem #> '{"title"}' IS NULL OR jsonb_typeof(x.elem #> '{"title"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"title"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"title"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"title"}', 'text', x.user_id, 'contents', x.legacy_id, 'title')::text
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'contents', x.legacy_id, 'title')::text
              END, -- title
-           CASE WHEN x.elem #> '{"body"}' IS NULL OR jsonb_typeof(x.elem #> '{"body"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"body"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"body"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"body"}', 'text', x.user_id, 'contents', x.legacy_id, 'body')::text
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'contents', x.legacy_id, 'body')::text
              END, -- body
-           COALESCE(CASE WHEN x.elem #> '{"status"}' IS NULL OR jsonb_typeof(x.elem #> '{"status"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"status"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"status"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"status"}', 'text', x.user_id, 'contents', x.legacy_id, 'status')::text
+           COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'contents', x.legacy_id, 'status')::text
              END,
                     'draft'::text), -- status
-           CASE WHEN x.elem #> '{"tags"}' IS NULL OR jsonb_typeof(x.elem #> '{"tags"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"tags"}') = 'array'
-                  AND NOT jsonb_path_exists(x.elem #> '{"tags"}', '$[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.elem #> '{"tags"}') WITH ORDINALITY AS a(item, n) ORDER BY a.n)
-                 ELSE "pgshred".cast_failed(x.elem #> '{"tags"}', 'text[]', x.user_id, 'contents', x.legacy_id, 'tags')::text[]
+           CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'array'
+                  AND NOT jsonb_path_exists(x.v3, '$[*] ? (@.type() == "object" || @.type() == "array")')
+                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v3) WITH ORDINALITY AS a(item, n) ORDER BY a.n)
+                 ELSE "pgshred".cast_failed(x.v3, 'text[]', x.user_id, 'contents', x.legacy_id, 'tags')::text[]
              END, -- tags
-           CASE WHEN x.elem #> '{"wordCount"}' IS NULL OR jsonb_typeof(x.elem #> '{"wordCount"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"wordCount"}') IN ('string', 'number') AND x.elem #> '{"wordCount"}' #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
-                 THEN CASE WHEN (x.elem #> '{"wordCount"}' #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
-                           THEN (x.elem #> '{"wordCount"}' #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.elem #> '{"wordCount"}', 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer END
-                 ELSE "pgshred".cast_failed(x.elem #> '{"wordCount"}', 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer
+           CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
+                 WHEN x.t4 IN ('string', 'number') AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
+                 THEN CASE WHEN (x.v4 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
+                           THEN (x.v4 #>> '{}')::numeric::integer
+                           ELSE "pgshred".cast_failed(x.v4, 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer END
+                 ELSE "pgshred".cast_failed(x.v4, 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer
              END, -- word_count
-           CASE WHEN x.elem #> '{"publishedAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"publishedAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"publishedAt"}') = 'string'
-                  AND x.elem #> '{"publishedAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"publishedAt"}', x.user_id, 'contents', x.legacy_id, 'publishedAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"publishedAt"}', 'timestamptz', x.user_id, 'contents', x.legacy_id, 'publishedAt')::timestamptz
+           CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
+                 WHEN x.t5 = 'string'
+                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'contents', x.legacy_id, 'publishedAt')
+                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'publishedAt')::timestamptz
              END, -- published_at
-           CASE WHEN x.elem #> '{"createdAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"createdAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"createdAt"}') = 'string'
-                  AND x.elem #> '{"createdAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'contents', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'contents', x.legacy_id, 'createdAt')::timestamptz
+           CASE WHEN x.t6 IS NULL OR x.t6 = 'null' THEN NULL
+                 WHEN x.t6 = 'string'
+                  AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v6, x.user_id, 'contents', x.legacy_id, 'createdAt')
+                 ELSE "pgshred".cast_failed(x.v6, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            NULLIF(x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[], '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
-     ORDER BY x.user_id, x.ord0
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -286,8 +332,25 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts', 'accounts'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'platform' AS v0, jsonb_typeof(x.elem -> 'platform') AS t0,
+                   x.elem -> 'handle' AS v1, jsonb_typeof(x.elem -> 'handle') AS t1,
+                   x.elem -> 'followers' AS v2, jsonb_typeof(x.elem -> 'followers') AS t2,
+                   x.elem -> 'connected' AS v3, jsonb_typeof(x.elem -> 'connected') AS t3,
+                   x.elem -> 'connectedAt' AS v4, jsonb_typeof(x.elem -> 'connectedAt') AS t4
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."accounts" (
         "id", "user_id", "legacy_id", "persona_id", "platform", "handle", "followers", "connected", "connected_at", "extra"
@@ -297,43 +360,42 @@ WITH doc AS (
            x.legacy_id,
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'accounts', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
-           COALESCE(CASE WHEN x.elem #> '{"platform"}' IS NULL OR jsonb_typeof(x.elem #> '{"platform"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"platform"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"platform"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"platform"}', 'text', x.user_id, 'accounts', x.legacy_id, 'platform')::text
+           COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'accounts', x.legacy_id, 'platform')::text
              END,
                     "pgshred".missing_required(x.user_id, 'accounts', x.legacy_id, 'platform')::text), -- platform
-           CASE WHEN x.elem #> '{"handle"}' IS NULL OR jsonb_typeof(x.elem #> '{"handle"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"handle"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"handle"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"handle"}', 'text', x.user_id, 'accounts', x.legacy_id, 'handle')::text
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'accounts', x.legacy_id, 'handle')::text
              END, -- handle
-           CASE WHEN x.elem #> '{"followers"}' IS NULL OR jsonb_typeof(x.elem #> '{"followers"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"followers"}') IN ('string', 'number') AND x.elem #> '{"followers"}' #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
-                 THEN CASE WHEN (x.elem #> '{"followers"}' #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
-                           THEN (x.elem #> '{"followers"}' #>> '{}')::numeric::bigint
-                           ELSE "pgshred".cast_failed(x.elem #> '{"followers"}', 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint END
-                 ELSE "pgshred".cast_failed(x.elem #> '{"followers"}', 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
+                 THEN CASE WHEN (x.v2 #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
+                           THEN (x.v2 #>> '{}')::numeric::bigint
+                           ELSE "pgshred".cast_failed(x.v2, 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint END
+                 ELSE "pgshred".cast_failed(x.v2, 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint
              END, -- followers
-           COALESCE(CASE WHEN x.elem #> '{"connected"}' IS NULL OR jsonb_typeof(x.elem #> '{"connected"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"connected"}') = 'boolean' THEN (x.elem #> '{"connected"}' #>> '{}')::boolean
-                 WHEN jsonb_typeof(x.elem #> '{"connected"}') IN ('string', 'number')
-                  AND lower(btrim(x.elem #> '{"connected"}' #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
-                 THEN lower(btrim(x.elem #> '{"connected"}' #>> '{}', E' \t\n\r'))::boolean
-                 ELSE "pgshred".cast_failed(x.elem #> '{"connected"}', 'boolean', x.user_id, 'accounts', x.legacy_id, 'connected')::boolean
+           COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'boolean' THEN (x.v3 #>> '{}')::boolean
+                 WHEN x.t3 IN ('string', 'number')
+                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                 THEN lower(btrim(x.v3 #>> '{}', E' \t\n\r'))::boolean
+                 ELSE "pgshred".cast_failed(x.v3, 'boolean', x.user_id, 'accounts', x.legacy_id, 'connected')::boolean
              END,
                     'false'::boolean), -- connected
-           CASE WHEN x.elem #> '{"connectedAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"connectedAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"connectedAt"}') = 'string'
-                  AND x.elem #> '{"connectedAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"connectedAt"}', x.user_id, 'accounts', x.legacy_id, 'connectedAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"connectedAt"}', 'timestamptz', x.user_id, 'accounts', x.legacy_id, 'connectedAt')::timestamptz
+           CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
+                 WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'accounts', x.legacy_id, 'connectedAt')
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'accounts', x.legacy_id, 'connectedAt')::timestamptz
              END, -- connected_at
            NULLIF(x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[], '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
-     ORDER BY x.user_id, x.ord0
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -366,8 +428,25 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                   x.elem -> 'email' AS v1, jsonb_typeof(x.elem -> 'email') AS t1,
+                   x.elem -> 'score' AS v2, jsonb_typeof(x.elem -> 'score') AS t2,
+                   x.elem -> 'stage' AS v3, jsonb_typeof(x.elem -> 'stage') AS t3,
+                   x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."leads" (
         "id", "user_id", "legacy_id", "account_id", "name", "email", "score", "stage", "source_created_at", "extra"
@@ -376,41 +455,40 @@ WITH doc AS (
            x.user_id,
            x.legacy_id,
            p.id,
-           CASE WHEN x.elem #> '{"name"}' IS NULL OR jsonb_typeof(x.elem #> '{"name"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"name"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"name"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"name"}', 'text', x.user_id, 'leads', x.legacy_id, 'name')::text
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'leads', x.legacy_id, 'name')::text
              END, -- name
-           CASE WHEN x.elem #> '{"email"}' IS NULL OR jsonb_typeof(x.elem #> '{"email"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"email"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"email"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"email"}', 'text', x.user_id, 'leads', x.legacy_id, 'email')::text
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'leads', x.legacy_id, 'email')::text
              END, -- email
-           CASE WHEN x.elem #> '{"score"}' IS NULL OR jsonb_typeof(x.elem #> '{"score"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"score"}') IN ('string', 'number') AND x.elem #> '{"score"}' #>> '{}' ~ '^[ \t\n\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r]*$'
-                 THEN (x.elem #> '{"score"}' #>> '{}')::numeric
-                 ELSE "pgshred".cast_failed(x.elem #> '{"score"}', 'numeric', x.user_id, 'leads', x.legacy_id, 'score')::numeric
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r]*$'
+                 THEN (x.v2 #>> '{}')::numeric
+                 ELSE "pgshred".cast_failed(x.v2, 'numeric', x.user_id, 'leads', x.legacy_id, 'score')::numeric
              END, -- score
-           COALESCE(CASE WHEN x.elem #> '{"stage"}' IS NULL OR jsonb_typeof(x.elem #> '{"stage"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"stage"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"stage"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"stage"}', 'text', x.user_id, 'leads', x.legacy_id, 'stage')::text
+           COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 IN ('string', 'number', 'boolean') THEN x.v3 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v3, 'text', x.user_id, 'leads', x.legacy_id, 'stage')::text
              END,
                     'new'::text), -- stage
-           CASE WHEN x.elem #> '{"createdAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"createdAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"createdAt"}') = 'string'
-                  AND x.elem #> '{"createdAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"createdAt"}', x.user_id, 'leads', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"createdAt"}', 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
+           CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
+                 WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'leads', x.legacy_id, 'createdAt')
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[]
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
-     ORDER BY x.user_id, x.ord0
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -443,8 +521,24 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references', 'references'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'url' AS v0, jsonb_typeof(x.elem -> 'url') AS t0,
+                   x.elem -> 'title' AS v1, jsonb_typeof(x.elem -> 'title') AS t1,
+                   x.elem -> 'note' AS v2, jsonb_typeof(x.elem -> 'note') AS t2,
+                   x.elem -> 'addedOn' AS v3, jsonb_typeof(x.elem -> 'addedOn') AS t3
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."references" (
         "id", "user_id", "legacy_id", "persona_id", "url", "title", "note", "added_on", "extra"
@@ -453,32 +547,31 @@ WITH doc AS (
            x.user_id,
            x.legacy_id,
            p.id,
-           COALESCE(CASE WHEN x.elem #> '{"url"}' IS NULL OR jsonb_typeof(x.elem #> '{"url"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"url"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"url"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"url"}', 'text', x.user_id, 'references', x.legacy_id, 'url')::text
+           COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'references', x.legacy_id, 'url')::text
              END,
                     "pgshred".missing_required(x.user_id, 'references', x.legacy_id, 'url')::text), -- url
-           CASE WHEN x.elem #> '{"title"}' IS NULL OR jsonb_typeof(x.elem #> '{"title"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"title"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"title"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"title"}', 'text', x.user_id, 'references', x.legacy_id, 'title')::text
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'references', x.legacy_id, 'title')::text
              END, -- title
-           CASE WHEN x.elem #> '{"note"}' IS NULL OR jsonb_typeof(x.elem #> '{"note"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"note"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"note"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"note"}', 'text', x.user_id, 'references', x.legacy_id, 'note')::text
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'references', x.legacy_id, 'note')::text
              END, -- note
-           CASE WHEN x.elem #> '{"addedOn"}' IS NULL OR jsonb_typeof(x.elem #> '{"addedOn"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"addedOn"}') = 'string' AND x.elem #> '{"addedOn"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
-                 THEN "pgshred".to_date(x.elem #> '{"addedOn"}', x.user_id, 'references', x.legacy_id, 'addedOn')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"addedOn"}', 'date', x.user_id, 'references', x.legacy_id, 'addedOn')::date
+           CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
+                 THEN "pgshred".to_date(x.v3, x.user_id, 'references', x.legacy_id, 'addedOn')
+                 ELSE "pgshred".cast_failed(x.v3, 'date', x.user_id, 'references', x.legacy_id, 'addedOn')::date
              END, -- added_on
            NULLIF(x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[], '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
   AND p."id" IS NOT NULL
-     ORDER BY x.user_id, x.ord0
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
@@ -511,8 +604,25 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items', 'inboxItems'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
-    SELECT src.*, count(*) OVER (PARTITION BY src.user_id, src.legacy_id) AS copies
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
       FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'from' AS v0, jsonb_typeof(x.elem -> 'from') AS t0,
+                   x.elem -> 'subject' AS v1, jsonb_typeof(x.elem -> 'subject') AS t1,
+                   x.elem -> 'receivedAt' AS v2, jsonb_typeof(x.elem -> 'receivedAt') AS t2,
+                   x.elem -> 'read' AS v3, jsonb_typeof(x.elem -> 'read') AS t3,
+                   x.elem -> 'payload' AS v4, jsonb_typeof(x.elem -> 'payload') AS t4
+                   OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."inbox_items" (
         "id", "user_id", "legacy_id", "account_id", "sender", "subject", "received_at", "is_read", "payload", "extra"
@@ -521,41 +631,40 @@ WITH doc AS (
            x.user_id,
            x.legacy_id,
            p.id,
-           CASE WHEN x.elem #> '{"from"}' IS NULL OR jsonb_typeof(x.elem #> '{"from"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"from"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"from"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"from"}', 'text', x.user_id, 'inbox_items', x.legacy_id, 'from')::text
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'inbox_items', x.legacy_id, 'from')::text
              END, -- sender
-           CASE WHEN x.elem #> '{"subject"}' IS NULL OR jsonb_typeof(x.elem #> '{"subject"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"subject"}') IN ('string', 'number', 'boolean') THEN x.elem #> '{"subject"}' #>> '{}'
-                 ELSE "pgshred".cast_failed(x.elem #> '{"subject"}', 'text', x.user_id, 'inbox_items', x.legacy_id, 'subject')::text
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'inbox_items', x.legacy_id, 'subject')::text
              END, -- subject
-           COALESCE(CASE WHEN x.elem #> '{"receivedAt"}' IS NULL OR jsonb_typeof(x.elem #> '{"receivedAt"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"receivedAt"}') = 'string'
-                  AND x.elem #> '{"receivedAt"}' #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
-                 THEN "pgshred".to_timestamptz(x.elem #> '{"receivedAt"}', x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')
-                 ELSE "pgshred".cast_failed(x.elem #> '{"receivedAt"}', 'timestamptz', x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz
+           COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string'
+                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                 THEN "pgshred".to_timestamptz(x.v2, x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')
+                 ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz
              END,
                     "pgshred".missing_required(x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz), -- received_at
-           COALESCE(CASE WHEN x.elem #> '{"read"}' IS NULL OR jsonb_typeof(x.elem #> '{"read"}') = 'null' THEN NULL
-                 WHEN jsonb_typeof(x.elem #> '{"read"}') = 'boolean' THEN (x.elem #> '{"read"}' #>> '{}')::boolean
-                 WHEN jsonb_typeof(x.elem #> '{"read"}') IN ('string', 'number')
-                  AND lower(btrim(x.elem #> '{"read"}' #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
-                 THEN lower(btrim(x.elem #> '{"read"}' #>> '{}', E' \t\n\r'))::boolean
-                 ELSE "pgshred".cast_failed(x.elem #> '{"read"}', 'boolean', x.user_id, 'inbox_items', x.legacy_id, 'read')::boolean
+           COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'boolean' THEN (x.v3 #>> '{}')::boolean
+                 WHEN x.t3 IN ('string', 'number')
+                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                 THEN lower(btrim(x.v3 #>> '{}', E' \t\n\r'))::boolean
+                 ELSE "pgshred".cast_failed(x.v3, 'boolean', x.user_id, 'inbox_items', x.legacy_id, 'read')::boolean
              END,
                     'false'::boolean), -- is_read
-           NULLIF(x.elem #> '{"payload"}', 'null'::jsonb), -- payload
+           NULLIF(x.v4, 'null'::jsonb), -- payload
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[]
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
-      FROM x
+      FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies > 1 THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
-     ORDER BY x.user_id, x.ord0
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
