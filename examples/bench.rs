@@ -172,28 +172,44 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>7} {:>9} | {:>9} {:>10} | {:>9} {:>10} {:>6} {:>9} | {:>8}",
-        "users", "rows", "base s", "rows/s", "apply s", "rows/s", "ratio", "users/s", "peak MB"
+        "{:>7} {:>9} | {:>7} {:>8} | {:>13} {:>8} {:>6} | {:>13} {:>8} {:>6} | {:>8}",
+        "users",
+        "rows",
+        "base s",
+        "rows/s",
+        "apply -j1 s",
+        "rows/s",
+        "ratio",
+        "apply -j2 s",
+        "rows/s",
+        "ratio",
+        "peak MB"
     );
     for n in sizes {
         let base_url = prepare(&cluster, &format!("base_{n}"), n, &files);
         let base_s = baseline(&base_url, &plan);
         let base_rows = rows(&base_url, &plan);
-        let url = prepare(&cluster, &format!("apply_{n}"), n, &files);
-        let (apply_s, rss) = apply(&url, &[]);
-        let apply_rows = rows(&url, &plan);
-        assert_eq!(apply_rows, base_rows, "both sides must write the same rows");
-        println!(
-            "{:>7} {:>9} | {:>9.2} {:>10.0} | {:>9.2} {:>10.0} {:>6.2} {:>9.0} | {:>8.1}",
-            n,
-            apply_rows,
-            base_s,
-            base_rows as f64 / base_s,
-            apply_s,
-            apply_rows as f64 / apply_s,
-            base_s / apply_s,
-            n as f64 / apply_s,
-            rss as f64 / 1024.0
+        let _ = std::io::stdout().flush();
+        let mut line = format!(
+            "{n:>7} {base_rows:>9} | {base_s:>7.2} {:>8.0} |",
+            base_rows as f64 / base_s
         );
+        let mut peak = 0;
+        for jobs in ["1", "2"] {
+            let url = prepare(&cluster, &format!("apply_{n}_j{jobs}"), n, &files);
+            let (secs, rss) = apply(&url, &["--jobs", jobs]);
+            assert_eq!(
+                rows(&url, &plan),
+                base_rows,
+                "both sides must write the same rows"
+            );
+            peak = peak.max(rss);
+            line.push_str(&format!(
+                " {secs:>13.2} {:>8.0} {:>6.2} |",
+                base_rows as f64 / secs,
+                base_s / secs
+            ));
+        }
+        println!("{line} {:>8.1}", peak as f64 / 1024.0);
     }
 }

@@ -142,6 +142,13 @@ pub enum Command {
         /// Migrate the newest row of users with several source rows instead of refusing.
         #[arg(long)]
         allow_duplicates: bool,
+        /// Worker connections running batches in parallel (each batch still one transaction).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Help another pgshred (on this or another machine) with its unfinished run: claim its
+        /// pending batches without taking the plan's lock or planning a run.
+        #[arg(long, conflicts_with_all = ["dry_run", "limit", "user", "create_schema"])]
+        join: bool,
         /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).
         #[arg(long)]
         lock_timeout: Option<String>,
@@ -361,6 +368,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             resume,
             create_schema,
             allow_duplicates,
+            jobs,
+            join,
             lock_timeout,
             statement_timeout,
         } => {
@@ -374,6 +383,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 resume,
                 create_schema,
                 allow_duplicates,
+                jobs,
+                join,
                 lock_timeout: lock_timeout.unwrap_or_else(|| p.batch.lock_timeout.clone()),
                 statement_timeout: statement_timeout
                     .unwrap_or_else(|| p.batch.statement_timeout.clone()),

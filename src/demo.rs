@@ -77,6 +77,8 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         resume: false,
         create_schema: true,
         allow_duplicates: true,
+        jobs: 1,
+        join: false,
         lock_timeout: plan.batch.lock_timeout.clone(),
         statement_timeout: plan.batch.statement_timeout.clone(),
     };

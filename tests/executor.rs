@@ -181,6 +181,10 @@ fn limit_takes_the_next_users_not_yet_migrated() {
 /// Starts an apply, kills it with SIGKILL once it has reported `after` batches, resumes it, and
 /// checks the result equals an uninterrupted run.
 fn kill_and_resume(test: &str, after: usize) {
+    kill_and_resume_with(test, after, "1");
+}
+
+fn kill_and_resume_with(test: &str, after: usize, jobs: &str) {
     let url = source_db(test);
     let mut child = Command::new(env!("CARGO_BIN_EXE_pgshred"))
         .args([
@@ -190,6 +194,8 @@ fn kill_and_resume(test: &str, after: usize) {
             "--allow-duplicates",
             "--batch-size",
             "2",
+            "--jobs",
+            jobs,
         ])
         .env("DATABASE_URL", &url)
         .current_dir(root())
@@ -219,13 +225,21 @@ fn kill_and_resume(test: &str, after: usize) {
     );
 
     // The killed session's lock goes when the server notices the connection is gone.
-    let mut resumed = pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]);
+    let resume = [
+        "apply",
+        PLAN,
+        "--resume",
+        "--allow-duplicates",
+        "--jobs",
+        jobs,
+    ];
+    let mut resumed = pgshred(&url, &resume);
     for _ in 0..50 {
         if resumed.status.code() != Some(5) {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
-        resumed = pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]);
+        resumed = pgshred(&url, &resume);
     }
     assert_code(&resumed, 0);
     assert!(
@@ -877,5 +891,137 @@ mod tls {
             text(&o).1
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+mod parallel {
+    use super::*;
+
+    #[test]
+    fn two_jobs_write_exactly_what_one_does() {
+        let url = source_db("jobs2");
+        let o = pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--batch-size",
+                "2",
+                "--jobs",
+                "2",
+            ],
+        );
+        assert_code(&o, 0);
+        assert!(
+            text(&o)
+                .0
+                .contains("run 1: 22 users in 11 batches, 357 rows created"),
+            "{}",
+            text(&o).0
+        );
+        assert_eq!(snapshot(&url), reference());
+    }
+
+    #[test]
+    fn killed_with_two_jobs_resumes_with_two_jobs_to_the_same_tables() {
+        kill_and_resume_with("kill_jobs2", 4, "2");
+    }
+
+    #[test]
+    fn a_failing_batch_stops_the_other_workers_and_resume_finishes() {
+        let url = source_db("jobs2_fail");
+        let mut c = connect(&url);
+        c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-09'", &[])
+            .unwrap();
+        let o = pgshred(
+            &url,
+            &[
+                "apply",
+                PLAN,
+                "--create-schema",
+                "--allow-duplicates",
+                "--batch-size",
+                "2",
+                "--jobs",
+                "2",
+            ],
+        );
+        assert_code(&o, 6);
+        assert!(
+            text(&o).1.contains("users: user-09, user-10"),
+            "{}",
+            text(&o).1
+        );
+        assert_eq!(
+            count(
+                &url,
+                "SELECT count(*) FROM orgs WHERE user_id IN ('user-09', 'user-10')"
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                &url,
+                "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'failed'"
+            ),
+            1
+        );
+        c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '12') WHERE user_id = 'user-09'", &[])
+            .unwrap();
+        assert_code(
+            &pgshred(
+                &url,
+                &[
+                    "apply",
+                    PLAN,
+                    "--resume",
+                    "--allow-duplicates",
+                    "--jobs",
+                    "2",
+                ],
+            ),
+            0,
+        );
+        assert_eq!(snapshot(&url), reference());
+    }
+
+    #[test]
+    fn processes_that_join_a_run_share_its_batches() {
+        let (url, mut c) = failed_run("join");
+        c.execute("UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '12') WHERE user_id = 'user-09'", &[])
+            .unwrap();
+        let join = || {
+            Command::new(env!("CARGO_BIN_EXE_pgshred"))
+                .args(["apply", PLAN, "--join", "--allow-duplicates", "--jobs", "2"])
+                .env("DATABASE_URL", &url)
+                .current_dir(root())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (join(), join());
+        for o in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            assert_code(&o, 0);
+        }
+        assert_eq!(
+            count(
+                &url,
+                "SELECT count(*) FROM pgshred.migration_batches WHERE status <> 'done'"
+            ),
+            0
+        );
+        assert_eq!(snapshot(&url), reference());
+        let o = pgshred(&url, &["apply", PLAN, "--join", "--allow-duplicates"]);
+        assert_code(&o, 5);
+        assert!(
+            text(&o)
+                .1
+                .contains("there is no unfinished run of plan user_app_state to join"),
+            "{}",
+            text(&o).1
+        );
     }
 }

@@ -17,6 +17,8 @@ pub mod tls;
 mod verify;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, Transaction};
@@ -52,6 +54,10 @@ pub struct ApplyOptions {
     pub allow_duplicates: bool,
     pub lock_timeout: String,
     pub statement_timeout: String,
+    /// Worker connections claiming batches in parallel.
+    pub jobs: usize,
+    /// Help with another process's unfinished run instead of starting one (no lock, no planning).
+    pub join: bool,
 }
 
 /// What a run did.
@@ -113,7 +119,12 @@ pub fn apply(
     out.line(&format!("connected to {}", db::describe(url)));
     preflight::refuse_transaction_pooler(url)?;
     preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
-    let _lock = Lock::take(&mut client, plan, &q)?;
+    // Joiners share a run the lock holder planned; batch claims keep them apart.
+    let _lock = if opts.join {
+        None
+    } else {
+        Some(Lock::take(&mut client, plan, &q)?)
+    };
     if opts.create_schema && !opts.dry_run {
         let mut tx = client
             .transaction()
@@ -164,29 +175,132 @@ pub fn apply(
     let (run, batches) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
     report.run = Some(run);
     let total_users: usize = batches.iter().map(|b| b.users.len()).sum();
-    let committed_before = q.count_done(&mut client, run)?;
     out.start(total_users, batches.len());
-    for (i, b) in batches.iter().enumerate() {
-        match run_batch(&mut client, files, &q, run, opts, b) {
-            Ok(rows) => {
-                merge(&mut report.rows, &rows);
-                report.batches += 1;
-                report.users += b.users.len();
-                out.batch_done(b.seq, b.users.len(), &rows);
-            }
-            Err(failure) => {
-                out.finish();
-                let mut failure = *failure;
-                failure.committed = committed_before + i;
-                record_failure(&mut client, &q, &failure)?;
-                return Err(Error::Batch(Box::new(failure)));
-            }
+    let failure = run_workers(url, files, &q, run, opts, |b, rows| {
+        merge(&mut report.rows, rows);
+        report.batches += 1;
+        report.users += b.users.len();
+        out.batch_done(b.seq, b.users.len(), rows);
+    });
+    out.finish();
+    match failure {
+        None => {}
+        Some(Outcome::Failed(mut f)) => {
+            record_failure(&mut client, &q, &f)?;
+            f.committed = q.count_done(&mut client, run)?;
+            return Err(Error::Batch(f));
         }
+        Some(Outcome::Error(e)) => return Err(e),
+        Some(Outcome::Done(..)) => unreachable!("a worker reports only failures as its last word"),
     }
     q.finish_run(&mut client, run)?;
-    out.finish();
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// What a worker reports.
+enum Outcome {
+    Done(Batch, RowCounts),
+    Failed(Box<BatchFailure>),
+    Error(Error),
+}
+
+/// Runs the run's pending batches on `opts.jobs` connections; each worker claims the next batch
+/// with `FOR UPDATE SKIP LOCKED` inside that batch's own transaction, so workers in this process,
+/// or in `--join`ed processes elsewhere, never take the same batch. The first failure stops the
+/// others from claiming more; it is returned.
+fn run_workers(
+    url: &str,
+    files: &Files,
+    q: &sql::Queries,
+    run: i64,
+    opts: &ApplyOptions,
+    mut done: impl FnMut(&Batch, &RowCounts),
+) -> Option<Outcome> {
+    let stop = AtomicBool::new(false);
+    let (events, received) = mpsc::channel::<Outcome>();
+    let mut failure = None;
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1) {
+            let events = events.clone();
+            let stop = &stop;
+            s.spawn(move || {
+                let mut client = match db::connect(url) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        stop.store(true, Ordering::SeqCst);
+                        let _ = events.send(Outcome::Error(e));
+                        return;
+                    }
+                };
+                while !stop.load(Ordering::SeqCst) {
+                    match claim_and_run(&mut client, files, q, run, opts) {
+                        Ok(None) => return,
+                        Ok(Some((b, rows))) => {
+                            let _ = events.send(Outcome::Done(b, rows));
+                        }
+                        Err(outcome) => {
+                            stop.store(true, Ordering::SeqCst);
+                            let _ = events.send(outcome);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        drop(events);
+        for event in received {
+            match event {
+                Outcome::Done(b, rows) => done(&b, &rows),
+                other => {
+                    failure.get_or_insert(other);
+                }
+            }
+        }
+    });
+    failure
+}
+
+/// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
+/// is left to claim.
+fn claim_and_run(
+    client: &mut Client,
+    files: &Files,
+    q: &sql::Queries,
+    run: i64,
+    opts: &ApplyOptions,
+) -> Result<Option<(Batch, RowCounts)>, Outcome> {
+    let mut tx = client
+        .transaction()
+        .map_err(|e| Outcome::Error(db("starting a batch")(e)))?;
+    let Some(b) = q.claim_batch(&mut tx, run).map_err(Outcome::Error)? else {
+        return Ok(None);
+    };
+    let fail = |e: postgres::Error| Outcome::Failed(Box::new(failure_from(&e, run, &b)));
+    let started: std::time::SystemTime = tx
+        .query_one("SELECT clock_timestamp()", &[])
+        .map_err(fail)?
+        .get(0);
+    begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
+    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
+    let mismatches = tx
+        .query(files["04_verify.sql"].as_str(), &[])
+        .map_err(fail)?;
+    if !mismatches.is_empty() {
+        let lines: Vec<String> = mismatches.iter().map(mismatch_line).collect();
+        drop(tx);
+        return Err(Outcome::Failed(Box::new(BatchFailure {
+            message: format!("verification failed: {}", lines.join("; ")),
+            hint: Some(
+                "the written rows do not match the documents; nothing of this batch was kept"
+                    .into(),
+            ),
+            ..failure_from_message(run, &b)
+        })));
+    }
+    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    Ok(Some((b, rows)))
 }
 
 /// One row of 04_verify.sql (user, entity, expected, present) in words.
@@ -241,7 +355,13 @@ fn plan_run(
     out: &mut dyn Reporter,
 ) -> Result<(i64, Vec<Batch>), Error> {
     let unfinished = q.unfinished_run(client, &plan.name)?;
-    match (unfinished, opts.resume) {
+    if opts.join && unfinished.is_none() {
+        return Err(Error::refused(
+            format!("there is no unfinished run of plan {} to join", plan.name),
+            "start the run first (pgshred apply PLAN), then --join from other processes or machines",
+        ));
+    }
+    match (unfinished, opts.resume || opts.join) {
         (Some((run, old_sum)), true) => {
             if old_sum != sum {
                 return Err(Error::refused(
@@ -355,43 +475,6 @@ fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
         hint,
         sqlstate,
     }
-}
-
-/// One batch, committed; or the reason it was rolled back.
-fn run_batch(
-    client: &mut Client,
-    files: &Files,
-    q: &sql::Queries,
-    run: i64,
-    opts: &ApplyOptions,
-    b: &Batch,
-) -> Result<BTreeMap<String, i64>, Box<BatchFailure>> {
-    let fail = |e: postgres::Error| Box::new(failure_from(&e, run, b));
-    let mut tx = client.transaction().map_err(fail)?;
-    let started: std::time::SystemTime = tx
-        .query_one("SELECT clock_timestamp()", &[])
-        .map_err(fail)?
-        .get(0);
-    begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
-    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
-    let mismatches = tx
-        .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(fail)?;
-    if !mismatches.is_empty() {
-        let lines: Vec<String> = mismatches.iter().map(mismatch_line).collect();
-        drop(tx);
-        return Err(Box::new(BatchFailure {
-            message: format!("verification failed: {}", lines.join("; ")),
-            hint: Some(
-                "the written rows do not match the documents; nothing of this batch was kept"
-                    .into(),
-            ),
-            ..failure_from_message(run, b)
-        }));
-    }
-    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
-    tx.commit().map_err(fail)?;
-    Ok(rows)
 }
 
 fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {

@@ -203,6 +203,29 @@ impl Queries {
             .get(0))
     }
 
+    /// Locks the next pending batch of a run for this transaction, skipping batches other
+    /// workers hold.
+    pub(super) fn claim_batch(
+        &self,
+        tx: &mut Transaction,
+        run: i64,
+    ) -> Result<Option<Batch>, Error> {
+        let sql = format!(
+            "SELECT \"id\", \"seq\", \"user_ids\" FROM {}.\"migration_batches\" \
+              WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') \
+              ORDER BY \"seq\" LIMIT 1 FOR UPDATE SKIP LOCKED",
+            self.a
+        );
+        Ok(tx
+            .query_opt(&sql, &[&run])
+            .map_err(db("claiming a batch"))?
+            .map(|r| Batch {
+                id: r.get(0),
+                seq: r.get(1),
+                users: r.get(2),
+            }))
+    }
+
     pub(super) fn pending_batches(&self, c: &mut Client, run: i64) -> Result<Vec<Batch>, Error> {
         let sql = format!(
             "SELECT \"id\", \"seq\", \"user_ids\" FROM {}.\"migration_batches\" \
