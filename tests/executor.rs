@@ -381,9 +381,9 @@ fn a_bad_value_rolls_back_its_batch_names_it_and_resume_finishes_after_the_fix()
     assert_eq!(snapshot(&url), reference());
 }
 
-#[test]
-fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
-    let url = source_db("lock");
+/// A database where the schema exists and one user is migrated.
+fn one_user_migrated(test: &str) -> String {
+    let url = source_db(test);
     assert_code(
         &pgshred(
             &url,
@@ -398,6 +398,12 @@ fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
         ),
         0,
     );
+    url
+}
+
+#[test]
+fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
+    let url = one_user_migrated("lock");
     let mut holder = connect(&url);
     holder
         .execute(
@@ -426,21 +432,7 @@ fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
 
 #[test]
 fn two_concurrent_applies_never_both_write() {
-    let url = source_db("concurrent");
-    assert_code(
-        &pgshred(
-            &url,
-            &[
-                "apply",
-                PLAN,
-                "--create-schema",
-                "--allow-duplicates",
-                "--limit",
-                "1",
-            ],
-        ),
-        0,
-    );
+    let url = one_user_migrated("concurrent");
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_pgshred"))
             .args(["apply", PLAN, "--allow-duplicates", "--batch-size", "1"])

@@ -129,12 +129,7 @@ pub fn apply(
         let mut tx = client
             .transaction()
             .map_err(db("starting the schema transaction"))?;
-        tx.batch_execute(&files["01_schema.sql"])
-            .map_err(db("running 01_schema.sql"))?;
-        tx.batch_execute(&files["02_audit.sql"])
-            .map_err(db("running 02_audit.sql"))?;
-        tx.batch_execute(&files["06_reconstruct.sql"])
-            .map_err(db("running 06_reconstruct.sql"))?;
+        apply_schema(&mut tx, files)?;
         tx.commit().map_err(db("committing the schema"))?;
         out.line("applied 01_schema.sql, 02_audit.sql and 06_reconstruct.sql");
     }
@@ -301,6 +296,15 @@ fn claim_and_run(
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
     tx.commit().map_err(fail)?;
     Ok(Some((b, rows)))
+}
+
+/// The scripts --create-schema applies, in one transaction with whatever follows.
+fn apply_schema(tx: &mut Transaction, files: &Files) -> Result<(), Error> {
+    for name in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
+        tx.batch_execute(&files[name])
+            .map_err(db(format!("running {name}")))?;
+    }
+    Ok(())
 }
 
 /// One row of 04_verify.sql (user, entity, expected, present) in words.
@@ -516,12 +520,7 @@ fn dry_batch(
         .map_err(db("starting a dry-run batch"))?;
     if opts.create_schema {
         // Created and rolled back with the batch, so a dry run leaves the database as it was.
-        tx.batch_execute(&files["01_schema.sql"])
-            .map_err(db("running 01_schema.sql"))?;
-        tx.batch_execute(&files["02_audit.sql"])
-            .map_err(db("running 02_audit.sql"))?;
-        tx.batch_execute(&files["06_reconstruct.sql"])
-            .map_err(db("running 06_reconstruct.sql"))?;
+        apply_schema(&mut tx, files)?;
     }
     let run = q.start_run_tx(
         &mut tx,
