@@ -167,10 +167,9 @@ pub fn apply(
         return Ok(report);
     }
 
-    let (run, batches) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
+    let (run, total_batches, total_users) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
     report.run = Some(run);
-    let total_users: usize = batches.iter().map(|b| b.users.len()).sum();
-    out.start(total_users, batches.len());
+    out.start(total_users, total_batches);
     let failure = run_workers(url, files, &q, run, opts, |b, rows| {
         merge(&mut report.rows, rows);
         report.batches += 1;
@@ -357,7 +356,7 @@ fn plan_run(
     sum: &str,
     opts: &ApplyOptions,
     out: &mut dyn Reporter,
-) -> Result<(i64, Vec<Batch>), Error> {
+) -> Result<(i64, usize, usize), Error> {
     let unfinished = q.unfinished_run(client, &plan.name)?;
     if opts.join && unfinished.is_none() {
         return Err(Error::refused(
@@ -379,12 +378,9 @@ fn plan_run(
                     ),
                 ));
             }
-            let batches = q.pending_batches(client, run)?;
-            out.line(&format!(
-                "resuming run {run}: {} batches left",
-                batches.len()
-            ));
-            Ok((run, batches))
+            let (batches, users) = q.pending_totals(client, run)?;
+            out.line(&format!("resuming run {run}: {batches} batches left"));
+            Ok((run, batches, users))
         }
         (None, true) => Err(Error::refused(
             format!("there is no unfinished run of plan {} to resume", plan.name),
@@ -403,7 +399,6 @@ fn plan_run(
             ))
         }
         (None, false) => {
-            let users = choose_users(client, plan, q, opts)?;
             let options = json!({
                 "batch_size": opts.batch_size,
                 "limit": opts.limit,
@@ -412,22 +407,26 @@ fn plan_run(
                 "statement_timeout": opts.statement_timeout,
                 "pgshred": env!("CARGO_PKG_VERSION"),
             });
-            let run = q.start_run(
-                client,
-                &plan.name,
-                sum,
-                &options,
-                &users,
-                opts.batch_size.max(1) as i32,
-            )?;
-            let batches = q.pending_batches(client, run)?;
+            let size = opts.batch_size.max(1) as i32;
+            let run = if opts.users.is_empty() {
+                q.start_run_planned(
+                    client,
+                    &plan.name,
+                    sum,
+                    &options,
+                    opts.limit.map(|l| l as i64),
+                    size,
+                )?
+            } else {
+                let users = choose_users(client, plan, q, opts)?;
+                q.start_run(client, &plan.name, sum, &options, &users, size)?
+            };
+            let (batches, users) = q.pending_totals(client, run)?;
             out.line(&format!(
-                "run {run}: {} users in {} batches of up to {}",
-                users.len(),
-                batches.len(),
+                "run {run}: {users} users in {batches} batches of up to {}",
                 opts.batch_size
             ));
-            Ok((run, batches))
+            Ok((run, batches, users))
         }
     }
 }

@@ -68,18 +68,14 @@ impl Queries {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    pub fn unmigrated_users(
-        &self,
-        c: &mut Client,
-        plan: &str,
-        limit: Option<i64>,
-    ) -> Result<Vec<String>, Error> {
+    /// Source users the plan has not migrated, in user order, at most `$1` of them; `$2` is the
+    /// plan. Before the audit schema exists (a dry run that creates it per batch) nobody is.
+    fn eligible_users_sql(&self, c: &mut Client) -> Result<String, Error> {
         let ledger = format!("{}.\"migration_users\"", self.a);
         let installed: bool = c
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
             .map_err(db("looking up the ledger"))?
             .get(0);
-        // Before the audit schema exists (a dry run that creates it per batch) nobody is migrated.
         let filter = if installed {
             format!(
                 "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id)"
@@ -87,17 +83,67 @@ impl Queries {
         } else {
             "WHERE $2::text IS NOT NULL".to_string()
         };
-        let sql = format!(
+        Ok(format!(
             "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s) AS u {filter} \
               ORDER BY u.user_id LIMIT $1",
             key = self.key,
             source = self.source,
-        );
+        ))
+    }
+
+    pub fn unmigrated_users(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        limit: Option<i64>,
+    ) -> Result<Vec<String>, Error> {
+        let sql = self.eligible_users_sql(c)?;
         Ok(c.query(&sql, &[&limit, &plan])
             .map_err(db("listing users to migrate"))?
             .iter()
             .map(|r| r.get(0))
             .collect())
+    }
+
+    /// Starts a run whose batches are planned in the database from the users not yet migrated,
+    /// so the executor never holds the user list (memory stays flat however many users).
+    pub fn start_run_planned(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        sum: &str,
+        options: &Value,
+        limit: Option<i64>,
+        size: i32,
+    ) -> Result<i64, Error> {
+        let eligible = self.eligible_users_sql(c)?;
+        let mut tx = c.transaction().map_err(db("starting a run"))?;
+        let none: Vec<String> = Vec::new();
+        let run = self.start_run_tx(&mut tx, plan, sum, options, &none, size)?;
+        let sql = format!(
+            "INSERT INTO {a}.\"migration_batches\" (\"run_id\", \"seq\", \"user_ids\") \
+             SELECT $3, e.n / $4 + 1, array_agg(e.user_id ORDER BY e.n) \
+               FROM (SELECT x.user_id, row_number() OVER (ORDER BY x.user_id) - 1 AS n FROM ({eligible}) AS x) AS e \
+              GROUP BY e.n / $4 + 1",
+            a = self.a
+        );
+        tx.execute(&sql, &[&limit, &plan, &run, &i64::from(size)])
+            .map_err(db("planning the run's batches"))?;
+        tx.commit().map_err(db("recording the run"))?;
+        Ok(run)
+    }
+
+    /// Batches of a run still to do, and their users.
+    pub fn pending_totals(&self, c: &mut Client, run: i64) -> Result<(usize, usize), Error> {
+        let sql = format!(
+            "SELECT count(*), coalesce(sum(cardinality(\"user_ids\")), 0)::bigint FROM {}.\"migration_batches\" \
+              WHERE \"run_id\" = $1 AND \"status\" <> 'done'",
+            self.a
+        );
+        let r = c
+            .query_one(&sql, &[&run])
+            .map_err(db("reading the run's batches"))?;
+        Ok((r.get::<_, i64>(0) as usize, r.get::<_, i64>(1) as usize))
     }
 
     pub fn existing_users(&self, c: &mut Client, users: &[String]) -> Result<Vec<String>, Error> {
@@ -224,23 +270,6 @@ impl Queries {
                 seq: r.get(1),
                 users: r.get(2),
             }))
-    }
-
-    pub(super) fn pending_batches(&self, c: &mut Client, run: i64) -> Result<Vec<Batch>, Error> {
-        let sql = format!(
-            "SELECT \"id\", \"seq\", \"user_ids\" FROM {}.\"migration_batches\" \
-              WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') ORDER BY \"seq\"",
-            self.a
-        );
-        Ok(c.query(&sql, &[&run])
-            .map_err(db("reading the run's batches"))?
-            .iter()
-            .map(|r| Batch {
-                id: r.get(0),
-                seq: r.get(1),
-                users: r.get(2),
-            })
-            .collect())
     }
 
     pub fn finish_batch(
