@@ -824,8 +824,8 @@ mod tls {
         c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
             .unwrap();
         load_source(&mut c, "fixtures/sample_user_app_state.json");
-        let dir = std::env::temp_dir().join(format!("pgshred-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let guard = common::TempDir::new("tls");
+        let dir = guard.path().to_path_buf();
         let ca_path = dir.join("ca.pem");
         std::fs::write(&ca_path, ca).unwrap();
         let (_, _, wrong_ca) = {
@@ -882,7 +882,6 @@ mod tls {
             "{}",
             text(&o).1
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 

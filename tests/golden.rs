@@ -42,13 +42,12 @@ fn shipped_plan_compiles_to_the_committed_generated_sql() {
 
 #[test]
 fn output_does_not_depend_on_where_or_when_it_is_compiled() {
-    let tmp = std::env::temp_dir().join(format!("pgshred-golden-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let guard = common::TempDir::new("golden");
+    let tmp = guard.path().to_path_buf();
     let plan = root().join("plans/user_app_state.yaml");
     let plan = plan.to_str().unwrap();
     let out = tmp.join("out");
     // Compiled from another directory, with an absolute plan path, twice.
-    std::fs::create_dir_all(&tmp).unwrap();
     for _ in 0..2 {
         let (code, _, stderr) = pgshred(&["compile", plan, "--out", out.to_str().unwrap()], &tmp);
         assert_eq!(code, 0, "{stderr}");
@@ -62,13 +61,12 @@ fn output_does_not_depend_on_where_or_when_it_is_compiled() {
             "{name} contains an absolute path"
         );
     }
-    std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 #[test]
 fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
-    let tmp = std::env::temp_dir().join(format!("pgshred-check-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let guard = common::TempDir::new("check");
+    let tmp = guard.path().to_path_buf();
     let out = tmp.to_str().unwrap();
     let (code, _, _) = pgshred(
         &["compile", "plans/user_app_state.yaml", "--out", out],
@@ -123,7 +121,6 @@ fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
         stdout.contains("1 written, 7 unchanged, 1 removed"),
         "{stdout}"
     );
-    std::fs::remove_dir_all(&tmp).unwrap();
 }
 
 #[test]

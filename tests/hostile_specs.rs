@@ -1,6 +1,8 @@
 //! Mutated spec files never make pgshred panic: every rejection is a located diagnostic, and every
 //! spec that passes validation also compiles. Deterministic (fixed seed), so a failure reproduces.
 
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -88,7 +90,8 @@ fn mutated_specs_never_panic_and_every_rejection_is_located() {
         .iter()
         .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
         .collect();
-    let tmp = std::env::temp_dir().join(format!("pgshred-hostile-{}", std::process::id()));
+    let guard = common::TempDir::new("hostile");
+    let tmp = guard.path().to_path_buf();
     std::fs::create_dir_all(tmp.join("plans")).unwrap();
     std::fs::create_dir_all(tmp.join("mappings")).unwrap();
     let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
@@ -129,7 +132,6 @@ fn mutated_specs_never_panic_and_every_rejection_is_located() {
             Ok(Err(e)) => panic!("case {case}: unexpected error kind: {e}"),
         }
     }
-    std::fs::remove_dir_all(&tmp).unwrap();
     println!(
         "{cases} mutated specs: {rejected} rejected with located errors, {accepted} accepted and compiled"
     );

@@ -138,8 +138,8 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
     let i = user(&mut rows, "user-11");
     rows[i]["state"]["leads"] = Value::from("not a list");
     rows[i]["state"]["settings"] = serde_json::json!({"darkMode": true});
-    let dir = std::env::temp_dir().join(format!("pgshred-lint-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let guard = common::TempDir::new("lint");
+    let dir = guard.path().to_path_buf();
     // JSON lines this time, the backup format.
     let file = dir.join("bad.jsonl");
     std::fs::write(
@@ -234,7 +234,6 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
         failed,
         ["user-07", "user-08", "user-09", "user-10", "user-11"]
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
