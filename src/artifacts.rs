@@ -64,34 +64,35 @@ pub fn write(dir: &Path, files: &Files) -> Result<String, Error> {
 
 /// A unified diff per differing file, empty when `dir` holds exactly `files`.
 pub fn diff(dir: &Path, files: &Files) -> Result<String, Error> {
-    let before = existing(dir)?;
+    Ok(diff_files(&existing(dir)?, files, "committed", "compiled"))
+}
+
+/// A unified diff per file between two sets of compiled files (`/dev/null` for a file only one
+/// side has), empty when they are equal.
+pub fn diff_files(before: &Files, after: &Files, before_label: &str, after_label: &str) -> String {
     let mut report = String::new();
-    let names: std::collections::BTreeSet<&String> = before.keys().chain(files.keys()).collect();
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     for name in names {
-        let old = before.get(name).map(String::as_str).unwrap_or("");
-        let new = files.get(name).map(String::as_str).unwrap_or("");
-        if old == new && before.contains_key(name) == files.contains_key(name) {
+        let (old, new) = (before.get(name), after.get(name));
+        if old == new {
             continue;
         }
-        let a = if before.contains_key(name) {
-            format!("committed/{name}")
-        } else {
-            "/dev/null".into()
-        };
-        let b = if files.contains_key(name) {
-            format!("compiled/{name}")
-        } else {
-            "/dev/null".into()
+        let label = |side: Option<&String>, prefix: &str| match side {
+            Some(_) => format!("{prefix}/{name}"),
+            None => "/dev/null".into(),
         };
         report.push_str(
-            &TextDiff::from_lines(old, new)
-                .unified_diff()
-                .context_radius(3)
-                .header(&a, &b)
-                .to_string(),
+            &TextDiff::from_lines(
+                old.map_or("", String::as_str),
+                new.map_or("", String::as_str),
+            )
+            .unified_diff()
+            .context_radius(3)
+            .header(&label(old, before_label), &label(new, after_label))
+            .to_string(),
         );
     }
-    Ok(report)
+    report
 }
 
 /// Fails with the diff when `dir` does not hold exactly `files`.

@@ -241,6 +241,15 @@ pub enum Command {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Show what a change to the plan or its mappings does to the compiled SQL: the plan compiled
+    /// at git revision REV against the plan in the working tree, as a unified diff per file.
+    Diff {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        /// A git revision: a branch, tag or commit (e.g. origin/main).
+        #[arg(long)]
+        against: String,
+    },
     /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
     Check {
         /// The plan file, e.g. plans/user_app_state.yaml.
@@ -504,6 +513,15 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 "rolled back {total} rows ({}); none of them remains",
                 parts.join(", ")
             );
+            Ok(ExitCode::Ok)
+        }
+        Command::Diff { plan, against } => {
+            let report = crate::revision::diff_against(&plan, &against)?;
+            if report.is_empty() {
+                println!("no change to the compiled SQL since {against}");
+            } else {
+                print!("{report}");
+            }
             Ok(ExitCode::Ok)
         }
         Command::Check { plan, out } => {

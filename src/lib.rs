@@ -25,6 +25,7 @@ pub mod ir;
 pub mod jsonpath;
 pub mod pgtemp;
 pub mod preview;
+pub mod revision;
 pub mod roundtrip;
 pub mod spec;
 pub mod validate;

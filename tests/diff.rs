@@ -1,0 +1,131 @@
+//! `pgshred diff PLAN --against REV` in a scratch git repository: a mapping change shows up as the
+//! SQL it changes, per file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{TempDir, root, run_in, text};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=pgshred",
+            "-c",
+            "user.email=pgshred@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_mapping_change_shows_as_its_sql_diff() {
+    let repo = TempDir::new("diff");
+    let dir = repo.path();
+    copy_dir(&root().join("plans"), &dir.join("plans"));
+    copy_dir(&root().join("mappings"), &dir.join("mappings"));
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "v1"]);
+
+    let o = run_in(
+        dir,
+        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
+        None,
+    );
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(0), "no change to the compiled SQL since HEAD\n")
+    );
+
+    let path = dir.join("mappings/leads.yaml");
+    let mapping = std::fs::read_to_string(&path).unwrap();
+    let added = "  - { name: company,           path: company,           type: text }\n";
+    std::fs::write(
+        &path,
+        mapping.replace("extra: extra", &format!("{added}extra: extra")),
+    )
+    .unwrap();
+    let o = run_in(
+        dir,
+        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("--- HEAD/01_schema.sql\n+++ now/01_schema.sql\n"),
+        "{out}"
+    );
+    assert!(out.contains("+    \"company\" text,\n"), "{out}");
+    assert!(
+        out.contains("--- HEAD/03_forward.sql\n+++ now/03_forward.sql\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--- HEAD/06_reconstruct.sql\n+++ now/06_reconstruct.sql\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("05_rollback.sql"),
+        "rollback does not depend on columns: {out}"
+    );
+
+    // Against a revision that has no such plan, everything is new.
+    git(dir, &["commit", "-q", "-am", "v2"]);
+    std::fs::copy(
+        dir.join("plans/user_app_state.yaml"),
+        dir.join("plans/second.yaml"),
+    )
+    .unwrap();
+    let o = run_in(
+        dir,
+        &["diff", "plans/second.yaml", "--against", "HEAD"],
+        None,
+    );
+    assert!(
+        text(&o)
+            .0
+            .contains("--- /dev/null\n+++ now/01_schema.sql\n"),
+        "{}",
+        text(&o).0
+    );
+
+    let o = run_in(
+        dir,
+        &[
+            "diff",
+            "plans/user_app_state.yaml",
+            "--against",
+            "no-such-rev",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        text(&o)
+            .1
+            .contains("git rev-parse --verify no-such-rev^{commit}"),
+        "{}",
+        text(&o).1
+    );
+}
