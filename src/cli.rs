@@ -87,6 +87,10 @@ pub enum Command {
         /// Directory that holds one folder per plan.
         #[arg(long, default_value = "generated")]
         out: PathBuf,
+        /// Instead of writing SQL, print a Markdown summary for a pull request: entities, the
+        /// JSON path -> column table, a Mermaid ER diagram and risk notes.
+        #[arg(long)]
+        summary: bool,
     },
     /// Run the whole job against a throwaway local PostgreSQL: nothing to set up by hand.
     ///
@@ -351,7 +355,16 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 .map_err(|e| Error::io("writing to stdout", e))?;
             Ok(ExitCode::Ok)
         }
-        Command::Compile { plan, out } => {
+        Command::Compile {
+            plan,
+            summary: true,
+            ..
+        } => {
+            let p = validate::load_plan(&plan)?;
+            print!("{}", codegen::render_summary(&p)?);
+            Ok(ExitCode::Ok)
+        }
+        Command::Compile { plan, out, .. } => {
             let p = validate::load_plan(&plan)?;
             let files = codegen::render(&p)?;
             let dir = out.join(&p.name);

@@ -133,3 +133,26 @@ fn schema_command_prints_the_shipped_schema() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["$ref"], "#/$defs/mapping");
 }
+
+#[test]
+fn compile_summary_prints_mapping_diagram_and_risks() {
+    let (code, out, err) = pgshred(
+        &["compile", "plans/user_app_state.yaml", "--summary"],
+        &root(),
+    );
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "## pgshred plan `user_app_state`\n",
+        "```mermaid\nerDiagram\n    orgs ||--o{ personas : \"org_id\"\n",
+        "        text_array tags\n",
+        "| `profile.bio` | `bio` | text | optional |\n",
+        "| `_localCache` | - | - | dropped |\n",
+        "- `references`: elements whose parent is missing are not migrated (on_missing: skip).\n",
+        "- `contents`: conversions that can fail a batch: `tags` (text[]), `word_count` (integer), `published_at` (timestamptz), `source_created_at` (timestamptz).\n",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    // The summary is printed, not written into generated/.
+    let (code, _, _) = pgshred(&["check", "plans/user_app_state.yaml"], &root());
+    assert_eq!(code, 0);
+}

@@ -14,7 +14,7 @@ use crate::ir::{Entity, Plan, SqlType};
 use crate::{Error, ids};
 
 /// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     (
         "macros.sql.j2",
         include_str!("../../templates/macros.sql.j2"),
@@ -45,6 +45,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ),
     ("dedupe.sql", include_str!("../../templates/dedupe.sql.j2")),
     ("backup.sql", include_str!("../../templates/backup.sql.j2")),
+    ("summary.md", include_str!("../../templates/summary.md.j2")),
 ];
 
 /// A column default (a JSON scalar from the mapping) as a typed SQL literal.
@@ -200,6 +201,32 @@ fn to_template(v: &Value) -> JValue {
 /// Renders every file of the plan: name -> SQL text.
 pub fn render(plan: &Plan) -> Result<Files, Error> {
     let env = environment()?;
+    let ctx = template_context(plan);
+    let mut files = Files::new();
+    for (name, _) in TEMPLATES.iter().filter(|(n, _)| n.ends_with(".sql")) {
+        files.insert((*name).to_string(), render_one(&env, name, &ctx)?);
+    }
+    Ok(files)
+}
+
+/// A Markdown summary of the plan for a pull request: mapping tables, an ER diagram (Mermaid) and
+/// risk notes.
+pub fn render_summary(plan: &Plan) -> Result<String, Error> {
+    render_one(&environment()?, "summary.md", &template_context(plan))
+}
+
+fn render_one(env: &Environment<'static>, name: &str, ctx: &JValue) -> Result<String, Error> {
+    let tmpl = env
+        .get_template(name)
+        .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
+    let text = tmpl
+        .render(ctx)
+        .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
+    Ok(normalize(&text))
+}
+
+/// What every template sees: the plan, with derived fields per entity.
+fn template_context(plan: &Plan) -> JValue {
     let mut plan_ctx = serde_json::to_value(plan).expect("IR serializes");
     let mut entities: Vec<Value> = plan.entities.iter().map(entity_context).collect();
     // Nested children of each entity: their name and the (dotted) key holding their array.
@@ -213,22 +240,11 @@ pub fn render(plan: &Plan) -> Result<Files, Error> {
         entities[i]["nested_children"] = Value::Array(children);
     }
     plan_ctx["entities"] = Value::Array(entities);
-    let ctx = context! {
+    context! {
         plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),
         row_name_example => ids::row_name("orgs", "user-1", "org_1"),
-    };
-    let mut files = Files::new();
-    for (name, _) in TEMPLATES.iter().filter(|(n, _)| !n.starts_with("macros")) {
-        let tmpl = env
-            .get_template(name)
-            .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
-        let text = tmpl
-            .render(&ctx)
-            .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
-        files.insert((*name).to_string(), normalize(&text));
     }
-    Ok(files)
 }
 
 /// Collapses runs of blank lines left by template control flow and trims trailing spaces, so the
