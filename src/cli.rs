@@ -217,6 +217,48 @@ pub enum Command {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Back up the source table: one JSON line per row (every column), in user order, streamed,
+    /// with FILE.manifest.json (rows, sha256, when taken, newest change).
+    Backup {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        /// The backup file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load a backup into a new table shaped like the source, after checking it against its
+    /// manifest; one transaction.
+    Restore {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        /// The backup file (its manifest sits beside it).
+        #[arg(long)]
+        from: PathBuf,
+        /// The table to create and fill, in the source's schema.
+        #[arg(long)]
+        into: String,
+    },
+    /// Users with several source rows: --review lists them; --apply keeps the newest row of each
+    /// (in one transaction) and lists what it deleted, only with a backup newer than the last
+    /// change to the source.
+    #[command(group(ArgGroup::new("mode").required(true).args(["review", "apply"])))]
+    Dedupe {
+        /// The plan file, e.g. plans/user_app_state.yaml.
+        plan: PathBuf,
+        #[command(flatten)]
+        db: Database,
+        #[arg(long)]
+        review: bool,
+        #[arg(long, requires = "backup")]
+        apply: bool,
+        /// A backup taken with `pgshred backup` since the source last changed.
+        #[arg(long)]
+        backup: Option<PathBuf>,
+    },
     /// List the runs of a plan and the batches of one run (the newest by default).
     Status {
         /// The plan file, e.g. plans/user_app_state.yaml.
@@ -493,6 +535,63 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             } else {
                 ExitCode::CheckFailed
             })
+        }
+        Command::Backup { plan, db, out } => {
+            let p = validate::load_plan(&plan)?;
+            let m = executor::runbook::backup(&p, &db.database_url, &out)?;
+            println!(
+                "backed up {} rows of {} to {} (sha256 {}); manifest {}",
+                m["rows"],
+                m["source"].as_str().unwrap_or("?"),
+                out.display(),
+                m["sha256"].as_str().unwrap_or("?"),
+                executor::runbook::manifest_path(&out).display()
+            );
+            Ok(ExitCode::Ok)
+        }
+        Command::Restore {
+            plan,
+            db,
+            from,
+            into,
+        } => {
+            let p = validate::load_plan(&plan)?;
+            let n = executor::runbook::restore(&p, &db.database_url, &from, &into)?;
+            println!(
+                "checked {} against its manifest and restored {n} rows into {}.{into}",
+                from.display(),
+                p.source.schema
+            );
+            Ok(ExitCode::Ok)
+        }
+        Command::Dedupe {
+            plan,
+            db,
+            apply,
+            backup,
+            ..
+        } => {
+            let p = validate::load_plan(&plan)?;
+            match (apply, backup) {
+                (true, Some(b)) => {
+                    let deleted = executor::runbook::dedupe_apply(&p, &db.database_url, &b)?;
+                    for (u, at) in &deleted {
+                        println!("deleted the row of {u} from {at}");
+                    }
+                    println!(
+                        "deleted {} older rows; every user now has one row",
+                        deleted.len()
+                    );
+                }
+                _ => {
+                    let users = executor::runbook::dedupe_review(&p, &db.database_url)?;
+                    for (u, n, newest) in &users {
+                        println!("{u}: {n} rows, newest {newest}");
+                    }
+                    println!("{} users have more than one row", users.len());
+                }
+            }
+            Ok(ExitCode::Ok)
         }
         Command::Status { plan, db, run } => {
             let p = validate::load_plan(&plan)?;

@@ -12,6 +12,7 @@ pub mod db;
 mod ops;
 mod preflight;
 mod progress;
+pub mod runbook;
 pub mod sql;
 pub mod tls;
 mod verify;
