@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use common::{TABLES, connect, fresh_db, load_source, read, root};
+use common::{TABLES, all_users, connect, fresh_db, load_source, read, root};
 use pgshred::artifacts::Files;
 use pgshred::ir::Plan;
 use serde_json::Value;
@@ -56,17 +56,6 @@ fn run_batch(
         .collect();
     tx.commit()?;
     Ok(mismatches)
-}
-
-fn all_users(c: &mut postgres::Client) -> Vec<String> {
-    c.query(
-        "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
-        &[],
-    )
-    .unwrap()
-    .iter()
-    .map(|r| r.get(0))
-    .collect()
 }
 
 fn count(c: &mut postgres::Client, table: &str) -> i64 {

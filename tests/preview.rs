@@ -39,15 +39,7 @@ fn database_rows(url: &str) -> BTreeMap<(String, String), Value> {
     let mut c = connect(url);
     c.batch_execute("SET TIME ZONE 'UTC'").unwrap();
     let mut rows = BTreeMap::new();
-    for t in [
-        "orgs",
-        "personas",
-        "contents",
-        "accounts",
-        "leads",
-        "references",
-        "inbox_items",
-    ] {
+    for t in common::TABLES {
         let q = format!(
             "SELECT x.id::text, to_jsonb(x) - 'created_at' - 'updated_at' FROM public.{} AS x",
             pgshred::ident::quote_ident(t)
@@ -182,15 +174,7 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
             .unwrap();
     }
     let mut failed = Vec::new();
-    let users: Vec<String> = c
-        .query(
-            "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let users = common::all_users(&mut c);
     assert_eq!(
         pgshred(
             &[

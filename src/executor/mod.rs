@@ -272,11 +272,7 @@ fn claim_and_run(
         return Ok(None);
     };
     let fail = |e: postgres::Error| Outcome::Failed(Box::new(failure_from(&e, run, &b)));
-    let started: std::time::SystemTime = tx
-        .query_one("SELECT clock_timestamp()", &[])
-        .map_err(fail)?
-        .get(0);
-    begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
+    let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
     tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
     let mismatches = tx
         .query(files["04_verify.sql"].as_str(), &[])
@@ -432,17 +428,18 @@ fn plan_run(
     }
 }
 
-/// Sets the transaction-local settings a batch runs under.
+/// Sets the transaction-local settings a batch runs under; returns when the batch started, as
+/// the server's clock has it (one round trip for both).
 fn begin(
     tx: &mut Transaction,
     opts: &ApplyOptions,
     run: i64,
     batch: i64,
     users: &[String],
-) -> Result<(), postgres::Error> {
+) -> Result<std::time::SystemTime, postgres::Error> {
     // The server writes the array literal, so no user id can break out of it.
-    tx.execute(
-        "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
+    let row = tx.query_one(
+        "SELECT clock_timestamp(), set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
                 set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
                 set_config('pgshred.batch_users', $5::text[]::text, true)",
         &[
@@ -453,7 +450,7 @@ fn begin(
             &users,
         ],
     )?;
-    Ok(())
+    Ok(row.get(0))
 }
 
 fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
@@ -536,11 +533,7 @@ fn dry_batch(
         ..b.clone()
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
-    let started: std::time::SystemTime = tx
-        .query_one("SELECT clock_timestamp()", &[])
-        .map_err(fail)?
-        .get(0);
-    begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
+    let started = begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
     tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
     let mismatches = tx
         .query(files["04_verify.sql"].as_str(), &[])

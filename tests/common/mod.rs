@@ -69,6 +69,18 @@ pub fn load_source(c: &mut postgres::Client, fixture: &str) {
     .expect("loading the fixture");
 }
 
+/// Every user of the source table, in order.
+pub fn all_users(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT DISTINCT user_id FROM user_app_state ORDER BY 1",
+        &[],
+    )
+    .expect("listing users")
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
 /// The seven tables of the shipped plan, parents first.
 pub const TABLES: [&str; 7] = [
     "orgs",
