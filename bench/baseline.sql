@@ -4,6 +4,14 @@
 -- would abort it without saying where), with the batch's user ids as $1 (text[]), the plan
 -- namespace as $2 (uuid), and the run and batch ids as $3 and $4 (bigint).
 -- Each statement is run separately (the benchmark splits on the blank-line-separated blocks).
+-- The audit is the table a DBA would add for rollback: one row per created row, indexed by batch
+-- (created once, before the first batch).
+
+CREATE TABLE dba_audit (
+  run_id bigint NOT NULL, batch_id bigint NOT NULL, user_id text NOT NULL, source_entity text NOT NULL,
+  legacy_id text NOT NULL, target_table text NOT NULL, target_id uuid NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX ON dba_audit (batch_id)
 
 WITH ins AS (
   INSERT INTO orgs (id, user_id, legacy_id, name, plan, seats, settings, source_created_at, extra)
@@ -13,7 +21,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'orgs') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'orgs', legacy_id, 'orgs', id FROM ins
 
 WITH ins AS (
@@ -27,7 +35,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'personas') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'personas', legacy_id, 'personas', id FROM ins
 
 WITH ins AS (
@@ -42,7 +50,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'contents') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'contents', legacy_id, 'contents', id FROM ins
 
 WITH ins AS (
@@ -56,7 +64,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'accounts') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'accounts', legacy_id, 'accounts', id FROM ins
 
 WITH ins AS (
@@ -69,7 +77,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'leads') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'leads', legacy_id, 'leads', id FROM ins
 
 WITH ins AS (
@@ -82,7 +90,7 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'references') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'references', legacy_id, 'references', id FROM ins
 
 WITH ins AS (
@@ -95,5 +103,5 @@ WITH ins AS (
     FROM user_app_state s CROSS JOIN LATERAL jsonb_array_elements(s.state->'inboxItems') e
    WHERE s.user_id = ANY($1)
   ON CONFLICT DO NOTHING RETURNING id, user_id, legacy_id)
-INSERT INTO pgshred.migration_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
+INSERT INTO dba_audit (run_id, batch_id, user_id, source_entity, legacy_id, target_table, target_id)
 SELECT $3, $4, user_id, 'inbox_items', legacy_id, 'inbox_items', id FROM ins

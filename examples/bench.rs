@@ -96,6 +96,11 @@ fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
         .iter()
         .map(|r| r.get(0))
         .collect();
+    let setup = include_str!("../bench/baseline.sql")
+        .split("\n\n")
+        .find(|s| s.trim_start().starts_with("CREATE TABLE"))
+        .expect("baseline.sql creates its audit table");
+    c.batch_execute(setup).unwrap();
     let prepared: Vec<_> = statements.iter().map(|s| c.prepare(s).unwrap()).collect();
     let started = Instant::now();
     for chunk in users.chunks(BATCH) {

@@ -159,6 +159,16 @@ pub enum Command {
         /// statement_timeout inside each batch (default: the plan's batch.statement_timeout).
         #[arg(long)]
         statement_timeout: Option<String>,
+        /// Keep going past users whose documents cannot be migrated: a failing batch is split
+        /// until the bad users are found; they are quarantined (no rows, listed by `status`) and
+        /// the others migrated. The run stops once more than N users are quarantined. 0 (the
+        /// default) stops at the first failing batch.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        max_bad_users: usize,
+        /// Take the quarantined users again (and only them), after fixing their source rows or
+        /// the mapping; those that migrate leave the quarantine.
+        #[arg(long, conflicts_with_all = ["user", "resume", "join"])]
+        retry_quarantined: bool,
     },
     /// Preview what the plan writes, with no database: rows with their new ids and parent ids, and a
     /// lint report of what in the data would stop a batch.
@@ -436,10 +446,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             join,
             lock_timeout,
             statement_timeout,
+            max_bad_users,
+            retry_quarantined,
         } => {
             let p = validate::load_plan(&plan)?;
             let files = codegen::render(&p)?;
             let opts = executor::ApplyOptions {
+                max_bad_users,
+                retry_quarantined,
                 batch_size: batch_size.unwrap_or(p.batch.size as usize),
                 limit,
                 users: user,

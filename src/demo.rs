@@ -70,6 +70,8 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         plan_path.display()
     );
     let opts = ApplyOptions {
+        max_bad_users: 0,
+        retry_quarantined: false,
         batch_size,
         limit: None,
         users: Vec::new(),

@@ -25,8 +25,10 @@ use crate::{Error, cast};
 pub const SYSTEM_COLUMNS: [&str; 5] = ["id", "user_id", "legacy_id", "created_at", "updated_at"];
 
 /// Tables pgshred creates in the audit schema.
-pub const AUDIT_TABLES: [&str; 4] = [
+pub const AUDIT_TABLES: [&str; 6] = [
     "migration_audit",
+    "migration_audit_sets",
+    "migration_quarantine",
     "migration_runs",
     "migration_batches",
     "migration_users",

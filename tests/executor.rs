@@ -36,37 +36,6 @@ fn source_db(test: &str) -> String {
     url
 }
 
-/// Every migrated row (without the timestamps a later run would differ in), and the audit without
-/// its run and batch numbers: what two runs that did the same work must agree on.
-fn snapshot(url: &str) -> Vec<String> {
-    let mut c = connect(url);
-    let mut out: Vec<String> = TABLES
-        .iter()
-        .map(|t| {
-            c.query_one(
-                &format!(
-                    "SELECT coalesce(string_agg((to_jsonb(x) - 'created_at' - 'updated_at')::text, E'\\n' ORDER BY x.id), '') \
-                       FROM public.{} AS x",
-                    pgshred::ident::quote_ident(t)
-                ),
-                &[],
-            )
-            .unwrap()
-            .get(0)
-        })
-        .collect();
-    out.push(
-        c.query_one(
-            "SELECT coalesce(string_agg(concat_ws(' ', user_id, source_entity, legacy_id, target_table, target_id), E'\\n' \
-                    ORDER BY target_table, target_id), '') FROM pgshred.migration_audit",
-            &[],
-        )
-        .unwrap()
-        .get(0),
-    );
-    out
-}
-
 /// The tables after one uninterrupted run of the whole fixture.
 fn reference() -> Vec<String> {
     static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
@@ -79,7 +48,7 @@ fn reference() -> Vec<String> {
             ),
             0,
         );
-        snapshot(&url)
+        common::snapshot(&url)
     })
     .clone()
 }
@@ -113,7 +82,7 @@ fn a_full_run_migrates_every_user_and_reports_it() {
         "{out}"
     );
     assert!(out.contains("rows: 28 orgs, 43 personas, 105 contents, 42 accounts, 55 leads, 42 references, 42 inbox_items"), "{out}");
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
 
     let (status, _) = text(&pgshred(&url, &["status", PLAN]));
     assert!(status.contains("run 1    completed"), "{status}");
@@ -131,7 +100,7 @@ fn a_full_run_migrates_every_user_and_reports_it() {
         "{}",
         text(&o).0
     );
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
 }
 
 #[test]
@@ -161,7 +130,7 @@ fn limit_takes_the_next_users_not_yet_migrated() {
         21,
         "user-22 has no rows"
     );
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
     let o = pgshred(
         &url,
         &[
@@ -248,7 +217,7 @@ fn kill_and_resume_with(test: &str, after: usize, jobs: &str) {
         text(&resumed).0
     );
     assert_eq!(
-        snapshot(&url),
+        common::snapshot(&url),
         reference(),
         "killed after batch {after}, resumed"
     );
@@ -378,7 +347,7 @@ fn a_bad_value_rolls_back_its_batch_names_it_and_resume_finishes_after_the_fix()
         &pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]),
         0,
     );
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
 }
 
 /// A database where the schema exists and one user is migrated.
@@ -427,7 +396,7 @@ fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
         )
         .unwrap();
     assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
 }
 
 #[test]
@@ -456,7 +425,7 @@ fn two_concurrent_applies_never_both_write() {
             );
         }
     }
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
     // Every user was migrated by exactly one run.
     assert_eq!(
         count(
@@ -494,7 +463,7 @@ fn dry_run_leaves_the_database_as_it_was() {
             .unwrap()
             .get(0)
     };
-    let (before, ledger_before) = (snapshot(&url), ledger(&url));
+    let (before, ledger_before) = (common::snapshot(&url), ledger(&url));
     let o = pgshred(
         &url,
         &[
@@ -527,7 +496,7 @@ fn dry_run_leaves_the_database_as_it_was() {
         })
         .unwrap();
     assert_eq!(
-        (snapshot(&url), ledger(&url)),
+        (common::snapshot(&url), ledger(&url)),
         (before, ledger_before),
         "a dry run changed the database"
     );
@@ -612,7 +581,7 @@ fn rollback_of_one_batch_leaves_the_others_and_checks_nothing_remains() {
     assert_eq!(count(&url, "SELECT count(*) FROM orgs"), 28 - 7);
     // Putting the users back (they are unmigrated again) restores the reference exactly.
     assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
-    assert_eq!(snapshot(&url), reference());
+    assert_eq!(common::snapshot(&url), reference());
     // A whole run, then by user.
     assert_code(&pgshred(&url, &["rollback", PLAN, "--user", "user-01"]), 0);
     assert_eq!(
@@ -912,7 +881,7 @@ mod parallel {
             "{}",
             text(&o).0
         );
-        assert_eq!(snapshot(&url), reference());
+        assert_eq!(common::snapshot(&url), reference());
     }
 
     #[test]
@@ -975,7 +944,7 @@ mod parallel {
             ),
             0,
         );
-        assert_eq!(snapshot(&url), reference());
+        assert_eq!(common::snapshot(&url), reference());
     }
 
     #[test]
@@ -1004,7 +973,7 @@ mod parallel {
             ),
             0
         );
-        assert_eq!(snapshot(&url), reference());
+        assert_eq!(common::snapshot(&url), reference());
         let o = pgshred(&url, &["apply", PLAN, "--join", "--allow-duplicates"]);
         assert_code(&o, 5);
         assert!(

@@ -107,29 +107,7 @@ fn preview_rows_equal_the_database_column_for_column() {
 
 #[test]
 fn lint_reports_what_would_stop_a_batch_and_exits_1() {
-    let rows: Vec<Value> = serde_json::from_str(&read(FIXTURE)).unwrap();
-    let mut rows = rows;
-    let user = |rows: &mut Vec<Value>, id: &str| -> usize {
-        rows.iter().position(|r| r["user_id"] == id).unwrap()
-    };
-    let i = user(&mut rows, "user-07");
-    rows[i]["state"]["contents"][1]["wordCount"] = Value::from("lots");
-    let i = user(&mut rows, "user-08");
-    rows[i]["state"]["contents"][0]["personaId"] = Value::from("p_nobody");
-    let i = user(&mut rows, "user-09");
-    rows[i]["state"]["accounts"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("platform");
-    let i = user(&mut rows, "user-10");
-    let dup = rows[i]["state"]["personas"][0].clone();
-    rows[i]["state"]["personas"]
-        .as_array_mut()
-        .unwrap()
-        .push(dup);
-    let i = user(&mut rows, "user-11");
-    rows[i]["state"]["leads"] = Value::from("not a list");
-    rows[i]["state"]["settings"] = serde_json::json!({"darkMode": true});
+    let rows = common::broken_fixture();
     let guard = common::TempDir::new("lint");
     let dir = guard.path().to_path_buf();
     // JSON lines this time, the backup format.
@@ -214,10 +192,7 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
             other => panic!("{u}: {other:?} {}", String::from_utf8_lossy(&o.stderr)),
         }
     }
-    assert_eq!(
-        failed,
-        ["user-07", "user-08", "user-09", "user-10", "user-11"]
-    );
+    assert_eq!(failed, common::BROKEN_USERS);
 }
 
 #[test]

@@ -5,8 +5,8 @@
 -- children (orgs, personas, contents, accounts, leads, references, inbox_items).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT DO NOTHING). Every inserted row gets one row in pgshred.migration_audit,
--- which is what rollback deletes by.
+-- (ON CONFLICT DO NOTHING). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
 -- policy or a duplicate legacy id under an `error` policy raises an error naming the user, entity,
@@ -95,9 +95,11 @@ WITH doc AS (
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'orgs', ins."legacy_id", 'orgs', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'orgs', 'orgs',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- personas -> public.personas: one row per element of `personas`, legacy id `id`
 --   parent orgs via `orgId` -> org_id; parent missing: null
@@ -197,9 +199,11 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'per
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'personas', ins."legacy_id", 'personas', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'personas', 'personas',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- contents -> public.contents: one row per element of `contents`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
@@ -303,9 +307,11 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'con
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'contents', ins."legacy_id", 'contents', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'contents', 'contents',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- accounts -> public.accounts: one row per element of `accounts`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
@@ -399,9 +405,11 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'acc
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'accounts', ins."legacy_id", 'accounts', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'accounts', 'accounts',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- leads -> public.leads: one row per element of `leads`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
@@ -492,9 +500,11 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'lea
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'leads', ins."legacy_id", 'leads', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'leads', 'leads',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- references -> public.references: one row per element of `references`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: skip
@@ -575,9 +585,11 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'ref
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'references', ins."legacy_id", 'references', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'references', 'references',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
 
 -- inbox_items -> public.inbox_items: one row per element of `inboxItems`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
@@ -668,6 +680,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inb
         ON CONFLICT DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit" ("run_id", "batch_id", "user_id", "source_entity", "legacy_id", "target_table", "target_id")
-SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'inbox_items', ins."legacy_id", 'inbox_items', ins."id"
-  FROM ins;
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'inbox_items', 'inbox_items',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";

@@ -23,7 +23,8 @@ WITH doc AS (
      ORDER BY s.user_id, s.version DESC, s.position DESC
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -36,7 +37,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'personas'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -52,7 +54,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'contents'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -68,7 +71,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'accounts'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -84,7 +88,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'leads'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -100,7 +105,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'references'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
@@ -119,7 +125,8 @@ WITH doc AS (
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.*
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,

@@ -13,55 +13,62 @@
 SELECT "pgshred".rollback_guard();
 
 DELETE FROM "public"."inbox_items" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'inbox_items'
-   AND a."source_entity" = 'inbox_items'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'inbox_items'
+           AND a."source_entity" = 'inbox_items'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."references" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'references'
-   AND a."source_entity" = 'references'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'references'
+           AND a."source_entity" = 'references'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."leads" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'leads'
-   AND a."source_entity" = 'leads'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'leads'
+           AND a."source_entity" = 'leads'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."accounts" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'accounts'
-   AND a."source_entity" = 'accounts'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'accounts'
+           AND a."source_entity" = 'accounts'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."contents" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'contents'
-   AND a."source_entity" = 'contents'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'contents'
+           AND a."source_entity" = 'contents'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."personas" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'personas'
-   AND a."source_entity" = 'personas'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'personas'
+           AND a."source_entity" = 'personas'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
 DELETE FROM "public"."orgs" AS t
- USING "pgshred"."migration_audit" AS a
- WHERE a."target_table" = 'orgs'
-   AND a."source_entity" = 'orgs'
-   AND t."id" = a."target_id"
-   AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
+ USING (SELECT unnest(a."target_ids") AS "id"
+          FROM "pgshred"."migration_audit_sets" AS a
+         WHERE a."target_table" = 'orgs'
+           AND a."source_entity" = 'orgs'
+           AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id")) AS a
+ WHERE t."id" = a."id";
 
-DELETE FROM "pgshred"."migration_audit" AS a
+DELETE FROM "pgshred"."migration_audit_sets" AS a
  WHERE a."target_table" IN ('orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inbox_items')
    AND "pgshred".rollback_selected(a."run_id", a."batch_id", a."user_id");
 
@@ -69,6 +76,11 @@ DELETE FROM "pgshred"."migration_audit" AS a
 DELETE FROM "pgshred"."migration_users" AS u
  WHERE u."plan" = 'user_app_state'
    AND "pgshred".rollback_selected(u."run_id", u."batch_id", u."user_id");
+
+-- Users it set aside are no longer quarantined either: the next `pgshred apply` tries them again.
+DELETE FROM "pgshred"."migration_quarantine" AS q
+ WHERE q."plan" = 'user_app_state'
+   AND "pgshred".rollback_selected(q."run_id", q."batch_id", q."user_id");
 
 -- A whole batch or run rolled back is marked so; a single user's rollback leaves its batch as is.
 UPDATE "pgshred"."migration_batches" AS b

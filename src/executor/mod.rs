@@ -59,6 +59,18 @@ pub struct ApplyOptions {
     pub jobs: usize,
     /// Help with another process's unfinished run instead of starting one (no lock, no planning).
     pub join: bool,
+    /// Users whose documents fail may be set aside (quarantined) up to this many per run; 0 stops
+    /// at the first failing batch.
+    pub max_bad_users: usize,
+    /// Take the quarantined users (and only them) again.
+    pub retry_quarantined: bool,
+}
+
+/// A user set aside by `--max-bad-users`, and why.
+#[derive(Debug, Clone)]
+pub struct BadUser {
+    pub user: String,
+    pub message: String,
 }
 
 /// What a run did.
@@ -71,6 +83,8 @@ pub struct Report {
     pub rows: BTreeMap<String, i64>,
     /// A few legacy id -> new id pairs per table (dry runs).
     pub samples: Vec<(String, String, String)>,
+    /// Users this run quarantined.
+    pub quarantined: Vec<BadUser>,
     pub elapsed: Duration,
 }
 
@@ -171,10 +185,14 @@ pub fn apply(
     let (run, total_batches, total_users) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
     report.run = Some(run);
     out.start(total_users, total_batches);
-    let failure = run_workers(url, files, &q, run, opts, |b, rows| {
+    let failure = run_workers(url, files, &q, run, opts, |b, rows, bad| {
         merge(&mut report.rows, rows);
         report.batches += 1;
-        report.users += b.users.len();
+        report.users += b.users.len() - bad.len();
+        for u in bad {
+            out.line(&format!("quarantined user {}: {}", u.user, u.message));
+        }
+        report.quarantined.extend_from_slice(bad);
         out.batch_done(b.seq, b.users.len(), rows);
     });
     out.finish();
@@ -195,7 +213,7 @@ pub fn apply(
 
 /// What a worker reports.
 enum Outcome {
-    Done(Batch, RowCounts),
+    Done(Batch, RowCounts, Vec<BadUser>),
     Failed(Box<BatchFailure>),
     Error(Error),
 }
@@ -210,7 +228,7 @@ fn run_workers(
     q: &sql::Queries,
     run: i64,
     opts: &ApplyOptions,
-    mut done: impl FnMut(&Batch, &RowCounts),
+    mut done: impl FnMut(&Batch, &RowCounts, &[BadUser]),
 ) -> Option<Outcome> {
     let stop = AtomicBool::new(false);
     let (events, received) = mpsc::channel::<Outcome>();
@@ -231,8 +249,8 @@ fn run_workers(
                 while !stop.load(Ordering::SeqCst) {
                     match claim_and_run(&mut client, files, q, run, opts) {
                         Ok(None) => return,
-                        Ok(Some((b, rows))) => {
-                            let _ = events.send(Outcome::Done(b, rows));
+                        Ok(Some((b, rows, bad))) => {
+                            let _ = events.send(Outcome::Done(b, rows, bad));
                         }
                         Err(outcome) => {
                             stop.store(true, Ordering::SeqCst);
@@ -246,7 +264,7 @@ fn run_workers(
         drop(events);
         for event in received {
             match event {
-                Outcome::Done(b, rows) => done(&b, &rows),
+                Outcome::Done(b, rows, bad) => done(&b, &rows, &bad),
                 other => {
                     failure.get_or_insert(other);
                 }
@@ -257,14 +275,16 @@ fn run_workers(
 }
 
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
-/// is left to claim.
+/// is left to claim. With `--max-bad-users`, a batch that fails on its data is split in halves, each
+/// tried under its own savepoint, down to the single users to quarantine; the good parts and the
+/// ledger entry still commit as one transaction, so a crash mid-way leaves the whole batch to redo.
 fn claim_and_run(
     client: &mut Client,
     files: &Files,
     q: &sql::Queries,
     run: i64,
     opts: &ApplyOptions,
-) -> Result<Option<(Batch, RowCounts)>, Outcome> {
+) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Outcome> {
     let mut tx = client
         .transaction()
         .map_err(|e| Outcome::Error(db("starting a batch")(e)))?;
@@ -273,25 +293,161 @@ fn claim_and_run(
     };
     let fail = |e: postgres::Error| Outcome::Failed(Box::new(failure_from(&e, run, &b)));
     let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
-    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
+    let mut bad = Vec::new();
+    if opts.max_bad_users == 0 {
+        if let Err(e) = run_part(&mut tx, files, &b.users) {
+            return Err(Outcome::Failed(Box::new(e.into_failure(run, &b))));
+        }
+    } else {
+        isolate(&mut tx, files, &b.users, &mut bad).map_err(fail)?;
+        for (user, problem) in &bad {
+            q.quarantine(&mut tx, user, b.id, &problem.as_json())
+                .map_err(fail)?;
+        }
+        if !bad.is_empty() {
+            let total = q.quarantined_in_run(&mut tx, run).map_err(fail)?;
+            if total > opts.max_bad_users as i64 {
+                drop(tx);
+                let (user, problem) = &bad[0];
+                return Err(Outcome::Failed(Box::new(BatchFailure {
+                    message: format!(
+                        "more than {} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
+                        opts.max_bad_users, b.seq, problem.message
+                    ),
+                    hint: Some(
+                        "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
+                            .into(),
+                    ),
+                    detail: problem.detail.clone(),
+                    sqlstate: problem.sqlstate.clone(),
+                    ..failure_from_message(run, &b)
+                })));
+            }
+        }
+    }
+    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    let bad = bad
+        .into_iter()
+        .map(|(user, p)| BadUser {
+            user,
+            message: p.message,
+        })
+        .collect();
+    Ok(Some((b, rows, bad)))
+}
+
+/// Why a part of a batch failed.
+#[derive(Debug)]
+struct Problem {
+    message: String,
+    detail: Option<Value>,
+    hint: Option<String>,
+    sqlstate: Option<String>,
+    /// The users' documents are at fault (a data or integrity error, a verification mismatch),
+    /// not the connection or the server: splitting the part can find the users to set aside.
+    data: bool,
+    /// The server's error, for problems that stop the batch whatever the users.
+    source: Option<postgres::Error>,
+}
+
+impl Problem {
+    fn from_db(e: postgres::Error) -> Problem {
+        let (message, detail, hint, sqlstate) = error_parts(&e);
+        let data = sqlstate
+            .as_deref()
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23"));
+        Problem {
+            message,
+            detail,
+            hint,
+            sqlstate,
+            data,
+            source: Some(e),
+        }
+    }
+
+    /// What the quarantine table records.
+    fn as_json(&self) -> Value {
+        let d = self.detail.as_ref();
+        let field = |k: &str| d.and_then(|d| d.get(k)).cloned().unwrap_or(Value::Null);
+        json!({
+            "message": self.message,
+            "sqlstate": self.sqlstate,
+            "entity": field("entity"),
+            "legacy_id": field("legacy_id"),
+            "path": field("path"),
+            "value": field("value"),
+        })
+    }
+
+    fn into_failure(self, run: i64, b: &Batch) -> BatchFailure {
+        BatchFailure {
+            message: self.message,
+            detail: self.detail,
+            hint: self.hint,
+            sqlstate: self.sqlstate,
+            ..failure_from_message(run, b)
+        }
+    }
+}
+
+/// Runs the forward script and the verification for `users` in the current transaction.
+fn run_part(tx: &mut Transaction, files: &Files, users: &[String]) -> Result<(), Problem> {
+    tx.execute(
+        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
+        &[&users],
+    )
+    .map_err(Problem::from_db)?;
+    tx.batch_execute(&files["03_forward.sql"])
+        .map_err(Problem::from_db)?;
     let mismatches = tx
         .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(fail)?;
+        .map_err(Problem::from_db)?;
     if !mismatches.is_empty() {
         let lines: Vec<String> = mismatches.iter().map(mismatch_line).collect();
-        drop(tx);
-        return Err(Outcome::Failed(Box::new(BatchFailure {
+        return Err(Problem {
             message: format!("verification failed: {}", lines.join("; ")),
+            detail: None,
             hint: Some(
                 "the written rows do not match the documents; nothing of this batch was kept"
                     .into(),
             ),
-            ..failure_from_message(run, &b)
-        })));
+            sqlstate: None,
+            data: true,
+            source: None,
+        });
     }
-    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
-    tx.commit().map_err(fail)?;
-    Ok(Some((b, rows)))
+    Ok(())
+}
+
+/// Runs `users` under a savepoint; when their documents fail, splits them in halves and tries
+/// each, down to single users, which are returned in `bad` with their problem. Fails only on an
+/// error that is not about the data (a lost connection, a timeout), which no split can fix.
+fn isolate(
+    tx: &mut Transaction,
+    files: &Files,
+    users: &[String],
+    bad: &mut Vec<(String, Problem)>,
+) -> Result<(), postgres::Error> {
+    let mut part = tx.savepoint("pgshred_part")?;
+    match run_part(&mut part, files, users) {
+        Ok(()) => part.commit(),
+        Err(p) if p.data => {
+            part.rollback()?;
+            if let [user] = users {
+                bad.push((user.clone(), p));
+                return Ok(());
+            }
+            let (left, right) = users.split_at(users.len() / 2);
+            isolate(tx, files, left, bad)?;
+            isolate(tx, files, right, bad)
+        }
+        Err(p) => {
+            part.rollback()?;
+            Err(p.source.expect("a non-data problem comes from the server"))
+        }
+    }
 }
 
 /// The scripts --create-schema applies, in one transaction with whatever follows.
@@ -342,7 +498,12 @@ fn choose_users(
         }
         return Ok(found);
     }
-    q.unmigrated_users(client, &plan.name, opts.limit.map(|l| l as i64))
+    q.unmigrated_users(
+        client,
+        &plan.name,
+        opts.limit.map(|l| l as i64),
+        opts.retry_quarantined,
+    )
 }
 
 /// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
@@ -402,6 +563,8 @@ fn plan_run(
                 "users": opts.users,
                 "lock_timeout": opts.lock_timeout,
                 "statement_timeout": opts.statement_timeout,
+                "max_bad_users": opts.max_bad_users,
+                "retry_quarantined": opts.retry_quarantined,
                 "pgshred": env!("CARGO_PKG_VERSION"),
             });
             let size = opts.batch_size.max(1) as i32;
@@ -413,6 +576,7 @@ fn plan_run(
                     &options,
                     opts.limit.map(|l| l as i64),
                     size,
+                    opts.retry_quarantined,
                 )?
             } else {
                 let users = choose_users(client, plan, q, opts)?;
@@ -454,17 +618,7 @@ fn begin(
 }
 
 fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
-    let (message, detail, hint, sqlstate) = match e.as_db_error() {
-        Some(d) => (
-            d.message().to_string(),
-            d.detail()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-                .or_else(|| d.detail().map(|t| Value::String(t.into()))),
-            d.hint().map(str::to_string),
-            Some(d.code().code().to_string()),
-        ),
-        None => (e.to_string(), None, None, None),
-    };
+    let (message, detail, hint, sqlstate) = error_parts(e);
     BatchFailure {
         run,
         batch: b.id,
@@ -475,6 +629,21 @@ fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
         detail,
         hint,
         sqlstate,
+    }
+}
+
+/// Message, detail (the JSON pgshred's SQL attaches, else the text), hint and SQLSTATE.
+fn error_parts(e: &postgres::Error) -> (String, Option<Value>, Option<String>, Option<String>) {
+    match e.as_db_error() {
+        Some(d) => (
+            d.message().to_string(),
+            d.detail()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .or_else(|| d.detail().map(|t| Value::String(t.into()))),
+            d.hint().map(str::to_string),
+            Some(d.code().code().to_string()),
+        ),
+        None => (e.to_string(), None, None, None),
     }
 }
 
@@ -600,6 +769,12 @@ pub fn render_report(plan: &Plan, r: &Report) -> String {
         )
     };
     s.push_str(&format!("  rows: {}\n", rows.join(", ")));
+    if !r.quarantined.is_empty() {
+        s.push_str(&format!(
+            "  quarantined: {} (no rows written for them; `pgshred status PLAN` lists them)\n",
+            plural(r.quarantined.len(), "user", "users")
+        ));
+    }
     s.push_str(&format!(
         "  time: {:.2}s ({:.0} users/s, {:.0} rows/s)\n",
         secs,

@@ -88,6 +88,43 @@ pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error>
             error.map(|e| format!("\n             error: {e}")).unwrap_or_default()
         ));
     }
+    let quarantine = format!("{}.\"migration_quarantine\"", q.a);
+    let installed: bool = c
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quarantine])
+        .map_err(db("looking up the quarantine"))?
+        .get(0);
+    let bad = if installed {
+        q.quarantined(&mut c, &plan.name)?
+    } else {
+        Vec::new()
+    };
+    if !bad.is_empty() {
+        out.push_str(&format!(
+            "quarantined users ({}; no rows written for them; `pgshred apply PLAN --retry-quarantined` after a fix):\n",
+            bad.len()
+        ));
+        for r in &bad {
+            let user: String = r.get(0);
+            let (error, run, batch): (String, i64, i64) = (r.get(5), r.get(6), r.get(7));
+            let at = ["entity", "legacy id", "path", "value"]
+                .iter()
+                .enumerate()
+                .filter_map(|(i, label)| {
+                    r.get::<_, Option<String>>(i + 1)
+                        .map(|v| format!("{label} {}", v.chars().take(80).collect::<String>()))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!(
+                "  user {user}  run {run} batch {batch}{}\n             error: {error}\n",
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({at})")
+                }
+            ));
+        }
+    }
     Ok(out)
 }
 

@@ -69,17 +69,23 @@ impl Queries {
     }
 
     /// Source users the plan has not migrated, in user order, at most `$1` of them; `$2` is the
-    /// plan. Before the audit schema exists (a dry run that creates it per batch) nobody is.
-    fn eligible_users_sql(&self, c: &mut Client) -> Result<String, Error> {
+    /// plan. Quarantined users are left out, or with `quarantined` are the only ones taken.
+    /// Before the audit schema exists (a dry run that creates it per batch) nobody is migrated.
+    fn eligible_users_sql(&self, c: &mut Client, quarantined: bool) -> Result<String, Error> {
         let ledger = format!("{}.\"migration_users\"", self.a);
+        let quarantine = format!("{}.\"migration_quarantine\"", self.a);
         let installed: bool = c
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
             .map_err(db("looking up the ledger"))?
             .get(0);
         let filter = if installed {
             format!(
-                "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id)"
+                "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id) \
+                   AND {} EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = u.user_id)",
+                if quarantined { "" } else { "NOT" }
             )
+        } else if quarantined {
+            "WHERE $2::text IS NULL".to_string()
         } else {
             "WHERE $2::text IS NOT NULL".to_string()
         };
@@ -96,8 +102,9 @@ impl Queries {
         c: &mut Client,
         plan: &str,
         limit: Option<i64>,
+        quarantined: bool,
     ) -> Result<Vec<String>, Error> {
-        let sql = self.eligible_users_sql(c)?;
+        let sql = self.eligible_users_sql(c, quarantined)?;
         Ok(c.query(&sql, &[&limit, &plan])
             .map_err(db("listing users to migrate"))?
             .iter()
@@ -107,6 +114,7 @@ impl Queries {
 
     /// Starts a run whose batches are planned in the database from the users not yet migrated,
     /// so the executor never holds the user list (memory stays flat however many users).
+    #[allow(clippy::too_many_arguments)] // the run's options, each a bind parameter
     pub fn start_run_planned(
         &self,
         c: &mut Client,
@@ -115,8 +123,9 @@ impl Queries {
         options: &Value,
         limit: Option<i64>,
         size: i32,
+        quarantined: bool,
     ) -> Result<i64, Error> {
-        let eligible = self.eligible_users_sql(c)?;
+        let eligible = self.eligible_users_sql(c, quarantined)?;
         let mut tx = c.transaction().map_err(db("starting a run"))?;
         let none: Vec<String> = Vec::new();
         let run = self.start_run_tx(&mut tx, plan, sum, options, &none, size)?;
@@ -290,6 +299,47 @@ impl Queries {
             .unwrap_or_default())
     }
 
+    /// Sets a user of a batch aside, in the batch's transaction.
+    pub fn quarantine(
+        &self,
+        tx: &mut Transaction,
+        user: &str,
+        batch: i64,
+        problem: &Value,
+    ) -> Result<(), postgres::Error> {
+        let sql = format!("SELECT {}.quarantine_user($1, $2, $3)", self.a);
+        tx.execute(&sql, &[&user, &batch, problem])?;
+        Ok(())
+    }
+
+    /// Users a run has quarantined so far (this transaction's included).
+    pub fn quarantined_in_run(
+        &self,
+        tx: &mut Transaction,
+        run: i64,
+    ) -> Result<i64, postgres::Error> {
+        let sql = format!(
+            "SELECT count(*) FROM {}.\"migration_quarantine\" WHERE \"run_id\" = $1",
+            self.a
+        );
+        Ok(tx.query_one(&sql, &[&run])?.get(0))
+    }
+
+    /// Quarantined users of a plan: user, entity, legacy id, path, value, error, run, batch.
+    pub fn quarantined(
+        &self,
+        c: &mut impl GenericClient,
+        plan: &str,
+    ) -> Result<Vec<postgres::Row>, Error> {
+        let sql = format!(
+            "SELECT \"user_id\", \"entity\", \"legacy_id\", \"path\", \"value\"::text, \"error\", \"run_id\", \"batch_id\" \
+               FROM {}.\"migration_quarantine\" WHERE \"plan\" = $1 ORDER BY \"user_id\"",
+            self.a
+        );
+        c.query(&sql, &[&plan])
+            .map_err(db("reading the quarantine"))
+    }
+
     pub fn fail_batch(&self, c: &mut Client, batch: i64, error: &Value) -> Result<(), Error> {
         let sql = format!("SELECT {}.fail_batch($1, clock_timestamp(), $2)", self.a);
         c.execute(&sql, &[&batch, error])
@@ -312,7 +362,7 @@ impl Queries {
     ) -> Result<Vec<(String, String, String)>, Error> {
         let sql = format!(
             "SELECT DISTINCT ON (\"target_table\") \"target_table\", \"legacy_id\", \"target_id\"::text \
-               FROM {}.\"migration_audit\" WHERE \"batch_id\" = $1 ORDER BY \"target_table\", \"id\"",
+               FROM {}.\"migration_audit\" WHERE \"batch_id\" = $1 ORDER BY \"target_table\", \"set_id\", \"position\"",
             self.a
         );
         Ok(tx

@@ -144,3 +144,74 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The fixture with five users broken in five ways, each enough to stop a batch: user-07 an
+/// uncastable value, user-08 an orphan under `on_missing: error`, user-09 a missing required
+/// value, user-10 a duplicate legacy id, user-11 a list that is not a list.
+pub fn broken_fixture() -> Vec<serde_json::Value> {
+    use serde_json::Value;
+    let mut rows: Vec<Value> = serde_json::from_str(&read("fixtures/sample_user_app_state.json"))
+        .expect("fixture is JSON");
+    let at = |rows: &[Value], id: &str| rows.iter().position(|r| r["user_id"] == id).unwrap();
+    let i = at(&rows, "user-07");
+    rows[i]["state"]["contents"][1]["wordCount"] = Value::from("lots");
+    let i = at(&rows, "user-08");
+    rows[i]["state"]["contents"][0]["personaId"] = Value::from("p_nobody");
+    let i = at(&rows, "user-09");
+    rows[i]["state"]["accounts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("platform");
+    let i = at(&rows, "user-10");
+    let dup = rows[i]["state"]["personas"][0].clone();
+    rows[i]["state"]["personas"]
+        .as_array_mut()
+        .unwrap()
+        .push(dup);
+    let i = at(&rows, "user-11");
+    rows[i]["state"]["leads"] = Value::from("not a list");
+    rows[i]["state"]["settings"] = serde_json::json!({"darkMode": true});
+    rows
+}
+
+/// The users `broken_fixture` breaks.
+pub const BROKEN_USERS: [&str; 5] = ["user-07", "user-08", "user-09", "user-10", "user-11"];
+
+/// Source table holding `rows` (as `load_source` makes it from a file).
+pub fn load_rows(c: &mut postgres::Client, rows: &[serde_json::Value]) {
+    let dir = TempDir::new("rows");
+    let file = dir.path().join("rows.json");
+    std::fs::write(&file, serde_json::to_string(rows).unwrap()).unwrap();
+    load_source(c, file.to_str().unwrap());
+}
+
+/// Every row of the seven tables (without timestamps) and the audit without its run and batch
+/// numbers: what two runs that did the same work must agree on.
+pub fn snapshot(url: &str) -> Vec<String> {
+    let mut c = connect(url);
+    let mut out: Vec<String> = TABLES
+        .iter()
+        .map(|t| {
+            c.query_one(
+                &format!(
+                    "SELECT coalesce(string_agg((to_jsonb(x) - 'created_at' - 'updated_at')::text, E'\\n' ORDER BY x.id), '') \
+                       FROM public.{} AS x",
+                    pgshred::ident::quote_ident(t)
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0)
+        })
+        .collect();
+    out.push(
+        c.query_one(
+            "SELECT coalesce(string_agg(concat_ws(' ', user_id, source_entity, legacy_id, target_table, target_id), E'\\n' \
+                    ORDER BY target_table, target_id), '') FROM pgshred.migration_audit",
+            &[],
+        )
+        .unwrap()
+        .get(0),
+    );
+    out
+}
