@@ -3,6 +3,7 @@
 //!
 //!   scripts/bench                     # 2000, 10000 and 40000 users
 //!   scripts/bench 1000 5000           # other sizes
+//!   scripts/bench --quarantine 2000 10000   # cost of isolating 1, 10, 50 bad users
 //!
 //! Both sides run batches of the same size, one transaction per batch, with audit rows. The data
 //! is clean (no messy users): the baseline has no way to survive a bad value.
@@ -159,12 +160,70 @@ fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
     (secs, usage.ru_maxrss)
 }
 
+/// Breaks `k` users spread evenly over the `n` (an uncastable value in their first content).
+fn break_users(url: &str, n: u64, k: u64) {
+    if k == 0 {
+        return;
+    }
+    let mut c = Client::connect(url, NoTls).unwrap();
+    let broken = c
+        .execute(
+            "UPDATE user_app_state SET state = jsonb_set(state, '{contents,0,wordCount}', '\"lots\"') \
+              WHERE id % $1 = 0",
+            &[&((n / k) as i64)],
+        )
+        .unwrap();
+    assert_eq!(broken, k, "{n} users, {k} to break");
+}
+
+/// The cost of isolating k bad users among n: apply --max-bad-users k against apply on clean data.
+fn quarantine_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, sizes: &[u64]) {
+    println!(
+        "isolating bad users: apply --jobs 1 --max-bad-users k, batches of {BATCH}, one bad value per bad user"
+    );
+    println!(
+        "{:>7} {:>5} | {:>8} | {:>8} | {:>16}",
+        "users", "bad", "apply s", "extra s", "per bad user ms"
+    );
+    for &n in sizes {
+        let mut clean = 0.0;
+        for k in [0, 1, 10, 50] {
+            let url = prepare(cluster, &format!("q_{n}_{k}"), n, files);
+            break_users(&url, n, k);
+            let (secs, _) = apply(&url, &["--jobs", "1", "--max-bad-users", &k.to_string()]);
+            let mut c = Client::connect(&url, NoTls).unwrap();
+            let quarantined: i64 = c
+                .query_one("SELECT count(*) FROM pgshred.migration_quarantine", &[])
+                .unwrap()
+                .get(0);
+            assert_eq!(quarantined, k as i64, "every broken user, and only they");
+            if k == 0 {
+                clean = secs;
+                println!("{n:>7} {k:>5} | {secs:>8.2} |");
+            } else {
+                println!(
+                    "{n:>7} {k:>5} | {secs:>8.2} | {:>8.2} | {:>16.0}",
+                    secs - clean,
+                    (secs - clean) * 1000.0 / k as f64
+                );
+            }
+        }
+    }
+}
+
 fn main() {
-    let sizes: Vec<u64> = std::env::args()
-        .skip(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let isolate = args.first().is_some_and(|a| a == "--quarantine");
+    if isolate {
+        args.remove(0);
+    }
+    let sizes: Vec<u64> = args
+        .iter()
         .map(|a| a.parse().expect("sizes are numbers of users"))
         .collect();
-    let sizes = if sizes.is_empty() {
+    let sizes = if sizes.is_empty() && isolate {
+        vec![2_000, 10_000]
+    } else if sizes.is_empty() {
         vec![2_000, 10_000, 40_000]
     } else {
         sizes
@@ -172,6 +231,10 @@ fn main() {
     let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
     let files = pgshred::codegen::render(&plan).unwrap();
     let cluster = TempCluster::start().unwrap();
+    if isolate {
+        quarantine_cost(&cluster, &files, &sizes);
+        return;
+    }
     println!(
         "batches of {BATCH} users, one transaction each, audit included; {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -393,11 +393,17 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
         }
     };
     let owner = p.security.owner_expression.trim();
-    if owner.is_empty() || owner.contains(';') || owner.contains("--") || owner.contains("/*") {
+    if owner.is_empty()
+        || owner.contains(';')
+        || owner.contains("--")
+        || owner.contains("/*")
+        || owner.chars().any(char::is_control)
+        || !balanced_parentheses(owner)
+    {
         diags.push(
             plan_file
                 .at("E-owner-expression", "/security/owner_expression", "the owner expression must be one SQL expression")
-                .with_hint("e.g. auth.uid()::text (Supabase) or current_setting('app.user_id', true); no `;` or comments"),
+                .with_hint("e.g. auth.uid()::text (Supabase) or current_setting('app.user_id', true); one line, balanced parentheses, no `;` or comments"),
         );
     }
 
@@ -770,6 +776,29 @@ fn resolve(
         row_level_security: p.security.row_level_security,
         entities,
     }
+}
+
+/// Parentheses outside string literals and quoted identifiers close in order and all close: the
+/// owner expression is placed inside `(...)` in the policies, and `x) OR (true` would widen them.
+fn balanced_parentheses(sql: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && quote.is_none()
 }
 
 #[cfg(test)]

@@ -92,6 +92,13 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.set_syntax(syntax);
     env.add_filter("ident", |s: String| quote_ident(&s));
     env.add_filter("lit", |s: String| quote_literal(&s));
+    // Free text from the spec inside a `--` comment: a line break would end the comment and turn
+    // the rest into SQL, so every control character becomes a space.
+    env.add_filter("comment", |s: String| {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+    });
     env.add_filter("path", |s: String| {
         text_array_literal(&s.split('.').map(str::to_string).collect::<Vec<_>>())
     });

@@ -292,14 +292,16 @@ fn claim_and_run(
         return Ok(None);
     };
     let fail = |e: postgres::Error| Outcome::Failed(Box::new(failure_from(&e, run, &b)));
+    failpoint("claimed", b.seq);
     let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b.users) {
+        if let Err(e) = run_part(&mut tx, files, &b.users, b.seq) {
             return Err(Outcome::Failed(Box::new(e.into_failure(run, &b))));
         }
+        failpoint("verified", b.seq);
     } else {
-        isolate(&mut tx, files, &b.users, &mut bad).map_err(fail)?;
+        isolate(&mut tx, files, &b.users, b.seq, &mut bad).map_err(fail)?;
         for (user, problem) in &bad {
             q.quarantine(&mut tx, user, b.id, &problem.as_json())
                 .map_err(fail)?;
@@ -326,7 +328,9 @@ fn claim_and_run(
         }
     }
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
+    failpoint("finished", b.seq);
     tx.commit().map_err(fail)?;
+    failpoint("committed", b.seq);
     let bad = bad
         .into_iter()
         .map(|(user, p)| BadUser {
@@ -393,7 +397,12 @@ impl Problem {
 }
 
 /// Runs the forward script and the verification for `users` in the current transaction.
-fn run_part(tx: &mut Transaction, files: &Files, users: &[String]) -> Result<(), Problem> {
+fn run_part(
+    tx: &mut Transaction,
+    files: &Files,
+    users: &[String],
+    seq: i32,
+) -> Result<(), Problem> {
     tx.execute(
         "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
         &[&users],
@@ -401,6 +410,7 @@ fn run_part(tx: &mut Transaction, files: &Files, users: &[String]) -> Result<(),
     .map_err(Problem::from_db)?;
     tx.batch_execute(&files["03_forward.sql"])
         .map_err(Problem::from_db)?;
+    failpoint("forward", seq);
     let mismatches = tx
         .query(files["04_verify.sql"].as_str(), &[])
         .map_err(Problem::from_db)?;
@@ -428,10 +438,11 @@ fn isolate(
     tx: &mut Transaction,
     files: &Files,
     users: &[String],
+    seq: i32,
     bad: &mut Vec<(String, Problem)>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
-    match run_part(&mut part, files, users) {
+    match run_part(&mut part, files, users, seq) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -440,13 +451,24 @@ fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, left, bad)?;
-            isolate(tx, files, right, bad)
+            isolate(tx, files, left, seq, bad)?;
+            isolate(tx, files, right, seq, bad)
         }
         Err(p) => {
             part.rollback()?;
             Err(p.source.expect("a non-data problem comes from the server"))
         }
+    }
+}
+
+/// For fault-injection tests: with `PGSHRED_FAILPOINT=<point>:<batch seq>` in the environment
+/// the process dies there as if killed (no unwinding, no goodbye to the server). The points are
+/// claimed, forward, verified, finished (ledger updated, not committed) and committed.
+fn failpoint(point: &str, seq: i32) {
+    if let Ok(wanted) = std::env::var("PGSHRED_FAILPOINT")
+        && wanted == format!("{point}:{seq}")
+    {
+        std::process::abort();
     }
 }
 
@@ -633,8 +655,9 @@ fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
 }
 
 /// Message, detail (the JSON pgshred's SQL attaches, else the text), hint and SQLSTATE.
+/// Errors about the session rather than the data get a hint of what to do.
 fn error_parts(e: &postgres::Error) -> (String, Option<Value>, Option<String>, Option<String>) {
-    match e.as_db_error() {
+    let (message, detail, hint, code) = match e.as_db_error() {
         Some(d) => (
             d.message().to_string(),
             d.detail()
@@ -644,7 +667,29 @@ fn error_parts(e: &postgres::Error) -> (String, Option<Value>, Option<String>, O
             Some(d.code().code().to_string()),
         ),
         None => (e.to_string(), None, None, None),
-    }
+    };
+    let hint = hint.or_else(|| {
+        let said = match code.as_deref() {
+            Some("55P03") => {
+                "another session holds a lock on a table this batch writes (see pg_locks and pg_stat_activity): let it finish, or raise --lock-timeout"
+            }
+            Some("57014") => {
+                "the statement ran past --statement-timeout or was cancelled: raise the timeout or lower --batch-size"
+            }
+            Some("57P01" | "57P02" | "57P03") => {
+                "the server ended the connection (a terminated backend, a restart or a failover); nothing of this batch was kept"
+            }
+            Some("40001" | "40P01") => {
+                "a concurrent transaction conflicted with this batch; nothing of it was kept"
+            }
+            None if e.is_closed() => {
+                "the connection was lost mid-batch; nothing of this batch was kept"
+            }
+            _ => return None,
+        };
+        Some(said.to_string())
+    });
+    (message, detail, hint, code)
 }
 
 fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {

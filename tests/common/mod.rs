@@ -215,3 +215,12 @@ pub fn snapshot(url: &str) -> Vec<String> {
     );
     out
 }
+
+/// Generated cases per fuzz target: 2,000 in the suite; `PGSHRED_FUZZ_CASES=10000 cargo test
+/// --release --test hostile_specs --test hostile_documents` is the documented longer run.
+pub fn fuzz_cases() -> usize {
+    std::env::var("PGSHRED_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000)
+}

@@ -1,0 +1,299 @@
+//! The bad day: the executor killed at 20 points across a run (fault injection, as `kill -9`),
+//! its backend terminated by the server mid-batch, a lock_timeout and a statement_timeout firing.
+//! Each time: a clear error, nothing of the batch in flight kept, and `--resume` ends with exactly
+//! the tables of an uninterrupted run.
+
+mod common;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use common::{connect, fresh_db, load_source, read, root, run, snapshot, text};
+
+const PLAN: &str = "plans/user_app_state.yaml";
+/// The fixture's 22 users in batches of 2: 11 batches.
+const BATCHES: i32 = 11;
+
+fn source_db(test: &str) -> String {
+    let url = fresh_db(test);
+    let mut c = connect(&url);
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    load_source(&mut c, "fixtures/sample_user_app_state.json");
+    url
+}
+
+const APPLY: [&str; 5] = ["apply", PLAN, "--allow-duplicates", "--batch-size", "2"];
+
+fn apply_args(extra: &[&'static str]) -> Vec<&'static str> {
+    APPLY.iter().chain(extra).copied().collect()
+}
+
+/// The tables after one uninterrupted run.
+fn reference() -> &'static Vec<String> {
+    static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    REF.get_or_init(|| {
+        let url = source_db("faults_reference");
+        let o = run(&apply_args(&["--create-schema"]), Some(&url));
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        snapshot(&url)
+    })
+}
+
+fn count(url: &str, sql: &str) -> i64 {
+    connect(url).query_one(sql, &[]).unwrap().get(0)
+}
+
+/// `--resume` until it runs: a killed session's advisory lock goes when the server notices.
+fn resume(url: &str, extra: &[&str]) -> Output {
+    let args: Vec<&str> = ["apply", PLAN, "--resume", "--allow-duplicates"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    for _ in 0..50 {
+        let o = run(&args, Some(url));
+        if o.status.code() != Some(5) {
+            return o;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("resume was refused for 5 s")
+}
+
+/// Rows and audit of the users of batch `seq`: none may remain of a batch that did not commit.
+fn rows_of_batch(url: &str, seq: i32) -> i64 {
+    let mut c = connect(url);
+    let users: Vec<String> = c
+        .query_one(
+            "SELECT user_ids FROM pgshred.migration_batches WHERE seq = $1",
+            &[&seq],
+        )
+        .unwrap()
+        .get(0);
+    common::TABLES
+        .iter()
+        .map(|t| {
+            c.query_one(
+                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
+                &[&users],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+        })
+        .sum::<i64>()
+        + c.query_one(
+            "SELECT count(*) FROM pgshred.migration_audit_sets AS a JOIN pgshred.migration_batches AS b ON b.id = a.batch_id WHERE b.seq = $1",
+            &[&seq],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+}
+
+/// Kills the executor at `point` of batch `seq`, checks what the kill left, resumes, compares.
+fn kill_at(point: &str, seq: i32, jobs: &str) {
+    let url = source_db(&format!("kill_{point}_{seq}_j{jobs}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(apply_args(&["--create-schema", "--jobs"]))
+        .arg(jobs)
+        .env("DATABASE_URL", &url)
+        .env("PGSHRED_FAILPOINT", format!("{point}:{seq}"))
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        None,
+        "killed at {point}:{seq}: {:?}",
+        text(&o)
+    );
+    let done = count(
+        &url,
+        "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'done'",
+    );
+    let status: String = connect(&url)
+        .query_one(
+            "SELECT status FROM pgshred.migration_batches WHERE seq = $1",
+            &[&seq],
+        )
+        .unwrap()
+        .get(0);
+    if point == "committed" {
+        assert_eq!(status, "done", "{point}:{seq}");
+        assert!(rows_of_batch(&url, seq) > 0);
+    } else {
+        assert_ne!(status, "done", "{point}:{seq}");
+        assert_eq!(
+            rows_of_batch(&url, seq),
+            0,
+            "{point}:{seq} left rows behind"
+        );
+    }
+    if jobs == "1" {
+        let expected = if point == "committed" { seq } else { seq - 1 };
+        assert_eq!(done, i64::from(expected), "{point}:{seq}");
+    }
+    let o = resume(&url, &["--jobs", jobs]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(
+        &snapshot(&url),
+        reference(),
+        "killed at {point}:{seq}, resumed"
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_batches WHERE status <> 'done'"
+        ),
+        0
+    );
+}
+
+const POINTS: [&str; 5] = ["claimed", "forward", "verified", "finished", "committed"];
+
+#[test]
+fn killed_at_every_point_of_the_first_batch() {
+    for p in POINTS {
+        kill_at(p, 1, "1");
+    }
+}
+
+#[test]
+fn killed_at_every_point_of_an_early_batch() {
+    for p in POINTS {
+        kill_at(p, 4, "1");
+    }
+}
+
+#[test]
+fn killed_at_every_point_of_a_middle_batch() {
+    for p in POINTS {
+        kill_at(p, 8, "1");
+    }
+}
+
+#[test]
+fn killed_at_every_point_of_the_last_batch() {
+    for p in POINTS {
+        kill_at(p, BATCHES, "1");
+    }
+}
+
+#[test]
+fn killed_with_two_jobs_mid_batch() {
+    kill_at("forward", 5, "2");
+    kill_at("finished", 9, "2");
+}
+
+/// A session holding `LOCK TABLE contents IN SHARE MODE`: readers pass, a batch blocks on its
+/// first write to it.
+fn hold_lock(url: &str) -> postgres::Client {
+    let mut c = connect(url);
+    c.batch_execute("BEGIN; LOCK TABLE public.contents IN SHARE MODE")
+        .unwrap();
+    c
+}
+
+fn spawn_apply(url: &str, extra: &[&'static str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(apply_args(extra))
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The pid of the backend waiting for the lock, once there is one.
+fn waiting_backend(url: &str) -> i32 {
+    let mut c = connect(url);
+    for _ in 0..200 {
+        if let Some(r) = c
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+        {
+            return r.get(0);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("no batch waited for the lock")
+}
+
+#[test]
+fn backend_terminated_mid_batch_then_resumed() {
+    let url = source_db("terminated");
+    // Schema first, so the lock can be taken on an existing table.
+    let o = run(
+        &apply_args(&["--create-schema", "--limit", "0"]),
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let locker = hold_lock(&url);
+    let child = spawn_apply(&url, &["--lock-timeout", "0"]);
+    let pid = waiting_backend(&url);
+    let killed: bool = connect(&url)
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(killed);
+    drop(locker);
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{out}{err}");
+    assert!(
+        err.contains("terminating connection due to administrator command")
+            || err.contains("connection closed"),
+        "{err}"
+    );
+    assert!(err.contains("--resume"), "{err}");
+    assert_eq!(rows_of_batch(&url, 1), 0);
+    let o = resume(&url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(&snapshot(&url), reference());
+}
+
+/// A timeout fires while a batch waits for a lock: the batch fails with the reason and a hint,
+/// nothing of it is kept, and the run resumes once the lock is gone.
+fn timeout_then_resume(test: &str, extra: &[&'static str], reason: &str) {
+    let url = source_db(test);
+    let o = run(
+        &apply_args(&["--create-schema", "--limit", "0"]),
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let locker = hold_lock(&url);
+    let o = spawn_apply(&url, extra).wait_with_output().unwrap();
+    drop(locker);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{out}{err}");
+    assert!(err.contains(reason), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(rows_of_batch(&url, 1), 0);
+    let o = resume(&url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(&snapshot(&url), reference());
+}
+
+#[test]
+fn lock_timeout_fires_then_resumed() {
+    timeout_then_resume(
+        "lock_timeout",
+        &["--lock-timeout", "200ms"],
+        "canceling statement due to lock timeout",
+    );
+}
+
+#[test]
+fn statement_timeout_fires_then_resumed() {
+    timeout_then_resume(
+        "statement_timeout",
+        &["--lock-timeout", "0", "--statement-timeout", "300ms"],
+        "canceling statement due to statement timeout",
+    );
+}
