@@ -522,16 +522,34 @@ fn updated_at_trigger_and_owner_policies_work() {
             "{t}: {rows} rows visible, {others} of other users"
         );
     }
-    let changed = tx
-        .execute(
-            "UPDATE personas SET tone = 'hijacked' WHERE user_id = 'user-05'",
-            &[],
-        )
-        .unwrap();
-    assert_eq!(
-        changed, 0,
-        "an application user changed another user's rows"
-    );
+    // Writes: another user's rows can be neither changed nor deleted, and no row can be created
+    // for, or handed over to, another user, in any of the seven tables.
+    for t in TABLES {
+        let table = pgshred::ident::quote_ident(t);
+        for sql in [
+            format!("UPDATE public.{table} SET legacy_id = legacy_id WHERE user_id <> 'user-04'"),
+            format!("DELETE FROM public.{table} WHERE user_id <> 'user-04'"),
+        ] {
+            assert_eq!(tx.execute(&sql, &[]).unwrap(), 0, "{sql}");
+        }
+        for sql in [
+            format!(
+                "INSERT INTO public.{table} SELECT (jsonb_populate_record(NULL::public.{table}, \
+                   to_jsonb(x) || jsonb_build_object('id', gen_random_uuid(), 'user_id', 'user-05', 'legacy_id', 'planted'))).* \
+                   FROM public.{table} AS x LIMIT 1"
+            ),
+            format!("UPDATE public.{table} SET user_id = 'user-05' WHERE user_id = 'user-04'"),
+        ] {
+            let mut sp = tx.savepoint("attempt").unwrap();
+            let e = sp.execute(&sql, &[]).unwrap_err();
+            assert!(
+                e.as_db_error()
+                    .is_some_and(|d| d.message().contains("row-level security")),
+                "{sql}: {e:?}"
+            );
+            sp.rollback().unwrap();
+        }
+    }
     let audit: i64 = tx
         .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
         .unwrap()

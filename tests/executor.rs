@@ -744,11 +744,33 @@ fn passwords_never_appear_in_output() {
     );
     assert_code(&o, 0);
     assert!(!text(&o).0.contains(secret) && !text(&o).1.contains(secret));
+    for args in [
+        &["status", PLAN][..],
+        &["verify", PLAN],
+        &["apply", PLAN, "--dry-run", "--allow-duplicates"],
+    ] {
+        let o = pgshred(&good, args);
+        let (out, err) = text(&o);
+        assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+    }
+    // Nor does a failed batch, on screen or in the ledger.
+    connect(&url)
+        .execute(
+            "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,seats}', '\"many\"') WHERE user_id = 'user-02'",
+            &[],
+        )
+        .unwrap();
+    let rollback = pgshred(&good, &["rollback", PLAN, "--run", "1"]);
+    assert_code(&rollback, 0);
+    let o = pgshred(&good, &["apply", PLAN, "--allow-duplicates"]);
+    assert_code(&o, 6);
+    assert!(!text(&o).0.contains(secret) && !text(&o).1.contains(secret));
     assert_eq!(
         count(
             &url,
             &format!(
-                "SELECT count(*) FROM pgshred.migration_runs WHERE options::text LIKE '%{secret}%'"
+                "SELECT (SELECT count(*) FROM pgshred.migration_runs WHERE concat(options, error) LIKE '%{secret}%') \
+                      + (SELECT count(*) FROM pgshred.migration_batches WHERE error::text LIKE '%{secret}%')"
             )
         ),
         0
