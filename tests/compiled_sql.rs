@@ -20,9 +20,7 @@ fn compiled(plan: &str) -> (Plan, Files) {
 fn prepared(test: &str, plan: &str, fixture: &str) -> (postgres::Client, Plan, Files) {
     let (plan, files) = compiled(plan);
     let mut c = connect(&fresh_db(test));
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .expect("auth stub");
-    load_source(&mut c, fixture);
+    common::load_fixture(&mut c, fixture);
     c.batch_execute(&files["01_schema.sql"])
         .expect("01_schema.sql runs");
     c.batch_execute(&files["02_audit.sql"])

@@ -6,9 +6,8 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
-use common::{TABLES, connect, fresh_db, load_source, read, root, text};
+use common::{TABLES, connect, count, load_fixture, reference, root, source_db, text};
 
 const PLAN: &str = "plans/user_app_state.yaml";
 
@@ -24,37 +23,6 @@ fn assert_code(o: &Output, code: i32) {
         Some(code),
         "stdout:\n{out}\nstderr:\n{err}"
     );
-}
-
-/// A database holding the fixture as its source table and the auth.uid() stand-in.
-fn source_db(test: &str) -> String {
-    let url = fresh_db(test);
-    let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, "fixtures/sample_user_app_state.json");
-    url
-}
-
-/// The tables after one uninterrupted run of the whole fixture.
-fn reference() -> Vec<String> {
-    static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    REF.get_or_init(|| {
-        let url = source_db("reference");
-        assert_code(
-            &pgshred(
-                &url,
-                &["apply", PLAN, "--create-schema", "--allow-duplicates"],
-            ),
-            0,
-        );
-        common::snapshot(&url)
-    })
-    .clone()
-}
-
-fn count(url: &str, sql: &str) -> i64 {
-    connect(url).query_one(sql, &[]).unwrap().get(0)
 }
 
 #[test]
@@ -202,14 +170,7 @@ fn kill_and_resume_with(test: &str, after: usize, jobs: &str) {
         "--jobs",
         jobs,
     ];
-    let mut resumed = pgshred(&url, &resume);
-    for _ in 0..50 {
-        if resumed.status.code() != Some(5) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        resumed = pgshred(&url, &resume);
-    }
+    let resumed = common::run_when_unlocked(&resume, &url);
     assert_code(&resumed, 0);
     assert!(
         text(&resumed).0.contains("resuming run 1:"),
@@ -812,9 +773,7 @@ mod tls {
         .unwrap();
         cluster.create_database("tls").unwrap();
         let mut c = connect(&cluster.url("tls"));
-        c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-            .unwrap();
-        load_source(&mut c, "fixtures/sample_user_app_state.json");
+        load_fixture(&mut c, common::FIXTURE);
         let guard = common::TempDir::new("tls");
         let dir = guard.path().to_path_buf();
         let ca_path = dir.join("ca.pem");

@@ -1,4 +1,4 @@
-//! The bad day: the executor killed at 20 points across a run (fault injection, as `kill -9`),
+//! The bad day: the executor killed at 22 points across a run (fault injection, as `kill -9`),
 //! its backend terminated by the server mid-batch, a lock_timeout and a statement_timeout firing.
 //! Each time: a clear error, nothing of the batch in flight kept, and `--resume` ends with exactly
 //! the tables of an uninterrupted run.
@@ -8,20 +8,11 @@ mod common;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{connect, fresh_db, load_source, read, root, run, snapshot, text};
+use common::{connect, count, reference, root, rows_of_users, run, snapshot, source_db, text};
 
 const PLAN: &str = "plans/user_app_state.yaml";
 /// The fixture's 22 users in batches of 2: 11 batches.
 const BATCHES: i32 = 11;
-
-fn source_db(test: &str) -> String {
-    let url = fresh_db(test);
-    let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, "fixtures/sample_user_app_state.json");
-    url
-}
 
 const APPLY: [&str; 5] = ["apply", PLAN, "--allow-duplicates", "--batch-size", "2"];
 
@@ -29,36 +20,14 @@ fn apply_args(extra: &[&'static str]) -> Vec<&'static str> {
     APPLY.iter().chain(extra).copied().collect()
 }
 
-/// The tables after one uninterrupted run.
-fn reference() -> &'static Vec<String> {
-    static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    REF.get_or_init(|| {
-        let url = source_db("faults_reference");
-        let o = run(&apply_args(&["--create-schema"]), Some(&url));
-        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-        snapshot(&url)
-    })
-}
-
-fn count(url: &str, sql: &str) -> i64 {
-    connect(url).query_one(sql, &[]).unwrap().get(0)
-}
-
-/// `--resume` until it runs: a killed session's advisory lock goes when the server notices.
+/// `--resume` once the killed executor's lock is gone.
 fn resume(url: &str, extra: &[&str]) -> Output {
     let args: Vec<&str> = ["apply", PLAN, "--resume", "--allow-duplicates"]
         .iter()
         .chain(extra)
         .copied()
         .collect();
-    for _ in 0..50 {
-        let o = run(&args, Some(url));
-        if o.status.code() != Some(5) {
-            return o;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("resume was refused for 5 s")
+    common::run_when_unlocked(&args, url)
 }
 
 /// Rows and audit of the users of batch `seq`: none may remain of a batch that did not commit.
@@ -71,17 +40,7 @@ fn rows_of_batch(url: &str, seq: i32) -> i64 {
         )
         .unwrap()
         .get(0);
-    common::TABLES
-        .iter()
-        .map(|t| {
-            c.query_one(
-                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
-                &[&users],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-        })
-        .sum::<i64>()
+    rows_of_users(url, &users)
         + c.query_one(
             "SELECT count(*) FROM pgshred.migration_audit_sets AS a JOIN pgshred.migration_batches AS b ON b.id = a.batch_id WHERE b.seq = $1",
             &[&seq],
@@ -137,7 +96,7 @@ fn kill_at(point: &str, seq: i32, jobs: &str) {
     let o = resume(&url, &["--jobs", jobs]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_eq!(
-        &snapshot(&url),
+        snapshot(&url),
         reference(),
         "killed at {point}:{seq}, resumed"
     );
@@ -255,7 +214,7 @@ fn backend_terminated_mid_batch_then_resumed() {
     assert_eq!(rows_of_batch(&url, 1), 0);
     let o = resume(&url, &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    assert_eq!(&snapshot(&url), reference());
+    assert_eq!(snapshot(&url), reference());
 }
 
 /// A timeout fires while a batch waits for a lock: the batch fails with the reason and a hint,
@@ -277,7 +236,7 @@ fn timeout_then_resume(test: &str, extra: &[&'static str], reason: &str) {
     assert_eq!(rows_of_batch(&url, 1), 0);
     let o = resume(&url, &[]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    assert_eq!(&snapshot(&url), reference());
+    assert_eq!(snapshot(&url), reference());
 }
 
 #[test]

@@ -158,10 +158,6 @@ fn users_the_preview_flags_are_the_users_apply_quarantines() {
         .collect();
     predicted.sort();
 
-    let url = common::fresh_db("hostile_docs");
-    let mut c = common::connect(&url);
-    c.batch_execute(&common::read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
     let rows: Vec<Value> = docs
         .iter()
         .enumerate()
@@ -169,7 +165,8 @@ fn users_the_preview_flags_are_the_users_apply_quarantines() {
             json!({"id": i, "user_id": user, "updated_at": "2024-11-01T00:00:00Z", "state": doc})
         })
         .collect();
-    common::load_rows(&mut c, &rows);
+    let url = common::source_db_with_rows("hostile_docs", &rows);
+    let mut c = common::connect(&url);
     let o = common::run(
         &[
             "apply",

@@ -240,10 +240,8 @@ fn crafted_spec_text_is_rejected_or_stays_data() {
         let files = pgshred::codegen::render(&p).unwrap();
         let url = common::fresh_db("inject");
         let mut c = common::connect(&url);
-        c.batch_execute(&common::read("fixtures/supabase_auth_stub.sql"))
-            .unwrap();
+        common::load_fixture(&mut c, common::FIXTURE);
         c.batch_execute("CREATE TABLE canary (x int)").unwrap();
-        common::load_source(&mut c, "fixtures/sample_user_app_state.json");
         let mut tx = c.transaction().unwrap();
         for f in ["01_schema.sql", "02_audit.sql"] {
             tx.batch_execute(&files[f]).unwrap();
@@ -297,10 +295,8 @@ fn crafted_document_values_and_keys_are_stored_as_data() {
     ];
     let url = common::fresh_db("inject_docs");
     let mut c = common::connect(&url);
-    c.batch_execute(&common::read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
+    common::load_fixture(&mut c, common::FIXTURE);
     c.batch_execute("CREATE TABLE canary (x int)").unwrap();
-    common::load_source(&mut c, "fixtures/sample_user_app_state.json");
     for (i, h) in hostile.iter().enumerate() {
         c.execute(
             "UPDATE user_app_state SET state = jsonb_set(jsonb_set(state, ARRAY['orgs', $1::text, 'name'], to_jsonb($2::text)), ARRAY['orgs', $1::text, $2::text], '1') WHERE user_id = 'user-01'",

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Output;
 
-use common::{connect, fresh_db, load_source, read, root};
+use common::{connect, fresh_db, load_fixture, root};
 use serde_json::Value;
 
 const PLAN: &str = "plans/user_app_state.yaml";
@@ -55,9 +55,7 @@ fn database_rows(url: &str) -> BTreeMap<(String, String), Value> {
 fn preview_rows_equal_the_database_column_for_column() {
     let url = fresh_db("differential");
     let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, FIXTURE);
+    load_fixture(&mut c, FIXTURE);
     let o = pgshred(
         &["apply", PLAN, "--create-schema", "--allow-duplicates"],
         Some(&url),
@@ -144,9 +142,7 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
     // The executor fails exactly those users' batches (one user per batch).
     let url = fresh_db("lint_vs_apply");
     let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, FIXTURE);
+    load_fixture(&mut c, FIXTURE);
     for r in &rows {
         c.execute("UPDATE user_app_state SET state = $2 WHERE user_id = $1 AND updated_at = (SELECT max(updated_at) FROM user_app_state WHERE user_id = $1)", &[&r["user_id"].as_str().unwrap(), &r["state"]])
             .unwrap();
@@ -236,9 +232,7 @@ fn one_users_rows_are_shown_with_their_ids() {
 fn migrated(test: &str, plan: &str, fixture: &str) -> String {
     let url = fresh_db(test);
     let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, fixture);
+    load_fixture(&mut c, fixture);
     let o = pgshred(
         &["apply", plan, "--create-schema", "--allow-duplicates"],
         Some(&url),

@@ -5,19 +5,27 @@
 mod common;
 
 use common::{
-    BROKEN_USERS, broken_fixture, connect, fresh_db, load_rows, read, run, snapshot, text,
+    BROKEN_USERS, broken_fixture, connect, rows_of_users, run, snapshot, source_db_with_rows, text,
 };
 use serde_json::Value;
 
 const PLAN: &str = "plans/user_app_state.yaml";
 
-fn source_db(test: &str, rows: &[Value]) -> String {
-    let url = fresh_db(test);
-    let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_rows(&mut c, rows);
-    url
+/// A first run with `--max-bad-users max`, schema included.
+fn apply_keeping_going(url: &str, max: &str) -> std::process::Output {
+    run(
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "8",
+            "--max-bad-users",
+            max,
+        ],
+        Some(url),
+    )
 }
 
 fn quarantined(url: &str) -> Vec<(String, Option<String>, Option<String>, String)> {
@@ -32,38 +40,11 @@ fn quarantined(url: &str) -> Vec<(String, Option<String>, Option<String>, String
         .collect()
 }
 
-fn users_with_rows(url: &str, users: &[&str]) -> i64 {
-    let mut c = connect(url);
-    common::TABLES
-        .iter()
-        .map(|t| {
-            c.query_one(
-                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
-                &[&users],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-        })
-        .sum()
-}
-
 #[test]
 fn bad_users_are_quarantined_and_the_rest_equals_a_run_without_them() {
     let rows = broken_fixture();
-    let url = source_db("quarantine", &rows);
-    let o = run(
-        &[
-            "apply",
-            PLAN,
-            "--create-schema",
-            "--allow-duplicates",
-            "--batch-size",
-            "8",
-            "--max-bad-users",
-            "5",
-        ],
-        Some(&url),
-    );
+    let url = source_db_with_rows("quarantine", &rows);
+    let o = apply_keeping_going(&url, "5");
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("quarantined: 5 users"), "{out}");
@@ -109,13 +90,13 @@ fn bad_users_are_quarantined_and_the_rest_equals_a_run_without_them() {
     assert_eq!(flagged, who);
 
     // No partial rows for them, and the others as a run without them makes them.
-    assert_eq!(users_with_rows(&url, &BROKEN_USERS), 0);
+    assert_eq!(rows_of_users(&url, &BROKEN_USERS), 0);
     let good: Vec<Value> = rows
         .iter()
         .filter(|r| !BROKEN_USERS.contains(&r["user_id"].as_str().unwrap()))
         .cloned()
         .collect();
-    let clean = source_db("quarantine_clean", &good);
+    let clean = source_db_with_rows("quarantine_clean", &good);
     let o = run(
         &["apply", PLAN, "--create-schema", "--allow-duplicates"],
         Some(&clean),
@@ -159,8 +140,8 @@ fn bad_users_are_quarantined_and_the_rest_equals_a_run_without_them() {
     );
     let who: Vec<String> = quarantined(&url).into_iter().map(|r| r.0).collect();
     assert_eq!(who, &BROKEN_USERS[1..]);
-    assert!(users_with_rows(&url, &["user-07"]) > 0);
-    assert_eq!(users_with_rows(&url, &BROKEN_USERS[1..]), 0);
+    assert!(rows_of_users(&url, &["user-07"]) > 0);
+    assert_eq!(rows_of_users(&url, &BROKEN_USERS[1..]), 0);
     let o = run(&["verify", PLAN], Some(&url));
     // The quarantined users have documents and no rows: verify does not pass them.
     let (out, err) = text(&o);
@@ -179,26 +160,14 @@ fn bad_users_are_quarantined_and_the_rest_equals_a_run_without_them() {
 
 #[test]
 fn the_run_stops_when_more_than_max_bad_users_are_found() {
-    let url = source_db("quarantine_limit", &broken_fixture());
-    let o = run(
-        &[
-            "apply",
-            PLAN,
-            "--create-schema",
-            "--allow-duplicates",
-            "--batch-size",
-            "8",
-            "--max-bad-users",
-            "2",
-        ],
-        Some(&url),
-    );
+    let url = source_db_with_rows("quarantine_limit", &broken_fixture());
+    let o = apply_keeping_going(&url, "2");
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(6), "{out}{err}");
     assert!(err.contains("more than 2 bad users"), "{err}");
     // Whatever was quarantined is at most the limit, and no broken user has rows.
     assert!(quarantined(&url).len() <= 2);
-    assert_eq!(users_with_rows(&url, &BROKEN_USERS), 0);
+    assert_eq!(rows_of_users(&url, &BROKEN_USERS), 0);
     // Raising the limit, the run resumes and finishes.
     let o = run(
         &[
@@ -217,18 +186,8 @@ fn the_run_stops_when_more_than_max_bad_users_are_found() {
 
 #[test]
 fn rolling_back_a_run_releases_its_quarantined_users() {
-    let url = source_db("quarantine_rollback", &broken_fixture());
-    let o = run(
-        &[
-            "apply",
-            PLAN,
-            "--create-schema",
-            "--allow-duplicates",
-            "--max-bad-users",
-            "5",
-        ],
-        Some(&url),
-    );
+    let url = source_db_with_rows("quarantine_rollback", &broken_fixture());
+    let o = apply_keeping_going(&url, "5");
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let run_id: i64 = connect(&url)
         .query_one("SELECT max(id) FROM pgshred.migration_runs", &[])

@@ -3,18 +3,9 @@
 
 mod common;
 
-use common::{TempDir, connect, fresh_db, load_source, read, run, text};
+use common::{TempDir, connect, run, source_db, text};
 
 const PLAN: &str = "plans/user_app_state.yaml";
-
-fn source_db(test: &str) -> String {
-    let url = fresh_db(test);
-    let mut c = connect(&url);
-    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    load_source(&mut c, "fixtures/sample_user_app_state.json");
-    url
-}
 
 fn rows(url: &str, table: &str) -> Vec<String> {
     connect(url)

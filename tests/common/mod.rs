@@ -69,6 +69,92 @@ pub fn load_source(c: &mut postgres::Client, fixture: &str) {
     .expect("loading the fixture");
 }
 
+/// The shipped fixture: 22 users, 23 source rows.
+pub const FIXTURE: &str = "fixtures/sample_user_app_state.json";
+
+/// Supabase's auth.uid(), as the shipped plan's policies call it.
+fn auth_stub(c: &mut postgres::Client) {
+    c.batch_execute(&read("fixtures/supabase_auth_stub.sql"))
+        .expect("auth stub");
+}
+
+/// The auth.uid() stand-in, and the source table holding `fixture`.
+pub fn load_fixture(c: &mut postgres::Client, fixture: &str) {
+    auth_stub(c);
+    load_source(c, fixture);
+}
+
+/// A new database holding the fixture as its source table, and the auth.uid() stand-in.
+pub fn source_db(test: &str) -> String {
+    let url = fresh_db(test);
+    load_fixture(&mut connect(&url), FIXTURE);
+    url
+}
+
+/// A new database like `source_db`'s, with `rows` as the source table instead of the fixture.
+pub fn source_db_with_rows(test: &str, rows: &[serde_json::Value]) -> String {
+    let url = fresh_db(test);
+    let mut c = connect(&url);
+    auth_stub(&mut c);
+    load_rows(&mut c, rows);
+    url
+}
+
+/// The tables after one uninterrupted run of the whole fixture (computed once per test binary).
+pub fn reference() -> Vec<String> {
+    static REF: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    REF.get_or_init(|| {
+        let url = source_db("reference");
+        let o = run(
+            &[
+                "apply",
+                "plans/user_app_state.yaml",
+                "--create-schema",
+                "--allow-duplicates",
+            ],
+            Some(&url),
+        );
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        snapshot(&url)
+    })
+    .clone()
+}
+
+/// The one bigint a query returns.
+pub fn count(url: &str, sql: &str) -> i64 {
+    connect(url).query_one(sql, &[]).unwrap().get(0)
+}
+
+/// Rows of the seven tables that belong to `users`.
+pub fn rows_of_users<S: AsRef<str>>(url: &str, users: &[S]) -> i64 {
+    let users: Vec<&str> = users.iter().map(AsRef::as_ref).collect();
+    let mut c = connect(url);
+    TABLES
+        .iter()
+        .map(|t| {
+            c.query_one(
+                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
+                &[&users],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+        })
+        .sum()
+}
+
+/// Runs pgshred until it is not refused (exit 5): a killed session's advisory lock goes only
+/// when the server notices the connection is gone.
+pub fn run_when_unlocked(args: &[&str], url: &str) -> Output {
+    for _ in 0..50 {
+        let o = run(args, Some(url));
+        if o.status.code() != Some(5) {
+            return o;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("pgshred {args:?} was refused for 5 s")
+}
+
 /// Every user of the source table, in order.
 pub fn all_users(c: &mut postgres::Client) -> Vec<String> {
     c.query(
