@@ -1,7 +1,7 @@
 //! Connecting to the target database, and describing it without its password.
 
-use postgres::Client;
 use postgres::config::Host;
+use postgres::{Client, GenericClient};
 
 use crate::Error;
 
@@ -23,6 +23,16 @@ pub fn describe(url: &str) -> String {
         }
         Err(_) => "(unparsable database URL)".into(),
     }
+}
+
+/// Whether a table or view exists (`relation` as SQL writes it, quoted where needed).
+pub fn relation_exists(c: &mut impl GenericClient, relation: &str) -> Result<bool, Error> {
+    c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
+        .map(|r| r.get(0))
+        .map_err(|source| Error::Database {
+            context: format!("looking up {relation}"),
+            source,
+        })
 }
 
 /// Removes a password from any text that might quote a connection string.

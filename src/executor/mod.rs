@@ -296,7 +296,7 @@ fn claim_and_run(
     let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b.users, b.seq) {
+        if let Err(e) = run_part(&mut tx, files, b.seq) {
             return Err(Outcome::Failed(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
@@ -396,39 +396,38 @@ impl Problem {
     }
 }
 
-/// Runs the forward script and the verification for `users` in the current transaction.
-fn run_part(
+/// Runs the forward script and the verification for the batch users set in the transaction;
+/// returns the verification's mismatches in words.
+fn forward_and_verify(
     tx: &mut Transaction,
     files: &Files,
-    users: &[String],
     seq: i32,
-) -> Result<(), Problem> {
-    tx.execute(
-        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
-        &[&users],
-    )
-    .map_err(Problem::from_db)?;
-    tx.batch_execute(&files["03_forward.sql"])
-        .map_err(Problem::from_db)?;
+) -> Result<Vec<String>, postgres::Error> {
+    tx.batch_execute(&files["03_forward.sql"])?;
     failpoint("forward", seq);
-    let mismatches = tx
-        .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(Problem::from_db)?;
-    if !mismatches.is_empty() {
-        let lines: Vec<String> = mismatches.iter().map(mismatch_line).collect();
-        return Err(Problem {
-            message: format!("verification failed: {}", lines.join("; ")),
-            detail: None,
-            hint: Some(
-                "the written rows do not match the documents; nothing of this batch was kept"
-                    .into(),
-            ),
-            sqlstate: None,
-            data: true,
-            source: None,
-        });
+    Ok(tx
+        .query(files["04_verify.sql"].as_str(), &[])?
+        .iter()
+        .map(mismatch_line)
+        .collect())
+}
+
+/// `forward_and_verify`, with a mismatch as a problem of the data.
+fn run_part(tx: &mut Transaction, files: &Files, seq: i32) -> Result<(), Problem> {
+    let mismatches = forward_and_verify(tx, files, seq).map_err(Problem::from_db)?;
+    if mismatches.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(Problem {
+        message: format!("verification failed: {}", mismatches.join("; ")),
+        detail: None,
+        hint: Some(
+            "the written rows do not match the documents; nothing of this batch was kept".into(),
+        ),
+        sqlstate: None,
+        data: true,
+        source: None,
+    })
 }
 
 /// Runs `users` under a savepoint; when their documents fail, splits them in halves and tries
@@ -442,7 +441,11 @@ fn isolate(
     bad: &mut Vec<(String, Problem)>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
-    match run_part(&mut part, files, users, seq) {
+    part.execute(
+        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
+        &[&users],
+    )?;
+    match run_part(&mut part, files, seq) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -465,8 +468,10 @@ fn isolate(
 /// the process dies there as if killed (no unwinding, no goodbye to the server). The points are
 /// claimed, forward, verified, finished (ledger updated, not committed) and committed.
 fn failpoint(point: &str, seq: i32) {
-    if let Ok(wanted) = std::env::var("PGSHRED_FAILPOINT")
-        && wanted == format!("{point}:{seq}")
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let wanted = WANTED.get_or_init(|| std::env::var("PGSHRED_FAILPOINT").ok());
+    if let Some(wanted) = wanted
+        && *wanted == format!("{point}:{seq}")
     {
         std::process::abort();
     }
@@ -642,15 +647,11 @@ fn begin(
 fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
     let (message, detail, hint, sqlstate) = error_parts(e);
     BatchFailure {
-        run,
-        batch: b.id,
-        seq: b.seq,
-        users: b.users.clone(),
-        committed: 0,
         message,
         detail,
         hint,
         sqlstate,
+        ..failure_from_message(run, b)
     }
 }
 
@@ -748,14 +749,9 @@ fn dry_batch(
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
     let started = begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
-    tx.batch_execute(&files["03_forward.sql"]).map_err(fail)?;
-    let mismatches = tx
-        .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(fail)?;
+    let mismatches = forward_and_verify(&mut tx, files, b.seq).map_err(fail)?;
     if !mismatches.is_empty() {
-        return Err(Error::Verification(
-            mismatches.iter().map(mismatch_line).collect(),
-        ));
+        return Err(Error::Verification(mismatches));
     }
     let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
     let samples = q.samples(&mut tx, batch)?;

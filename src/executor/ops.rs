@@ -22,13 +22,7 @@ pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error>
     let q = Queries::new(plan);
     let mut c = db::connect(url)?;
     let ledger = format!("{}.\"migration_runs\"", q.a);
-    let exists: bool = c
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
-        .map_err(|source| Error::Database {
-            context: "looking up the ledger".into(),
-            source,
-        })?
-        .get(0);
+    let exists = db::relation_exists(&mut c, &ledger)?;
     let mut out = format!("plan {} on {}\n", plan.name, db::describe(url));
     if !exists {
         out.push_str("no runs: the audit schema is not installed (pgshred apply --create-schema installs it)\n");
@@ -89,11 +83,7 @@ pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error>
         ));
     }
     let quarantine = format!("{}.\"migration_quarantine\"", q.a);
-    let installed: bool = c
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quarantine])
-        .map_err(db("looking up the quarantine"))?
-        .get(0);
-    let bad = if installed {
+    let bad = if db::relation_exists(&mut c, &quarantine)? {
         q.quarantined(&mut c, &plan.name)?
     } else {
         Vec::new()

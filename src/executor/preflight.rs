@@ -35,11 +35,7 @@ pub fn refuse_transaction_pooler(url: &str) -> Result<(), Error> {
 
 /// Column names and types of a relation, or `None` when it does not exist.
 fn columns(c: &mut Client, relation: &str) -> Result<Option<Vec<(String, String)>>, Error> {
-    let exists: bool = c
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
-        .map_err(db("looking up a table"))?
-        .get(0);
-    if !exists {
+    if !super::db::relation_exists(c, relation)? {
         return Ok(None);
     }
     let rows = c

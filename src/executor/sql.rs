@@ -74,11 +74,7 @@ impl Queries {
     fn eligible_users_sql(&self, c: &mut Client, quarantined: bool) -> Result<String, Error> {
         let ledger = format!("{}.\"migration_users\"", self.a);
         let quarantine = format!("{}.\"migration_quarantine\"", self.a);
-        let installed: bool = c
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&ledger])
-            .map_err(db("looking up the ledger"))?
-            .get(0);
-        let filter = if installed {
+        let filter = if super::db::relation_exists(c, &ledger)? {
             format!(
                 "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id) \
                    AND {} EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = u.user_id)",

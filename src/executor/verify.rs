@@ -77,11 +77,7 @@ pub fn verify(
         quote_ident(&plan.audit_schema),
         quote_ident(&format!("{}_reconstructed", plan.name))
     );
-    let exists: bool = tx
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&view])
-        .map_err(dbe("looking up the view"))?
-        .get(0);
-    if !exists {
+    if !super::db::relation_exists(&mut tx, &view)? {
         return Err(Error::refused(
             format!("the reconstruction view {view} does not exist"),
             format!(
