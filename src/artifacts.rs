@@ -107,3 +107,48 @@ pub fn check(dir: &Path, files: &Files) -> Result<(), Error> {
         })
     }
 }
+
+/// Starts each entity's statement in `03_forward.sql`.
+pub const ENTITY_MARK: &str = "-- pgshred:entity ";
+
+/// `03_forward.sql` cut at its entity marks: what every batch runs first, then each entity's
+/// statement in the order they run.
+pub fn forward_sections(forward: &str) -> (&str, Vec<(&str, &str)>) {
+    let mut starts: Vec<usize> = forward
+        .match_indices(ENTITY_MARK)
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || forward.as_bytes()[i - 1] == b'\n')
+        .collect();
+    let preamble = &forward[..starts.first().copied().unwrap_or(forward.len())];
+    starts.push(forward.len());
+    let sections = starts
+        .windows(2)
+        .map(|w| {
+            let text = &forward[w[0]..w[1]];
+            let name = text[ENTITY_MARK.len()..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim();
+            (name, text)
+        })
+        .collect();
+    (preamble, sections)
+}
+
+/// Per entity, in the order they run, a checksum of its statement in `03_forward.sql`: the
+/// version of its mapping a user is migrated with. 16 hex digits, since the ledger keeps one per
+/// user and entity.
+pub fn entity_checksums(files: &Files) -> Vec<(String, String)> {
+    use sha2::{Digest, Sha256};
+    let forward = files.get("03_forward.sql").map_or("", String::as_str);
+    forward_sections(forward)
+        .1
+        .into_iter()
+        .map(|(name, text)| {
+            let sum = Sha256::digest(text.as_bytes());
+            let hex: String = sum[..8].iter().map(|b| format!("{b:02x}")).collect();
+            (name.to_string(), hex)
+        })
+        .collect()
+}

@@ -141,6 +141,27 @@ BEGIN
 END
 $$;
 
+-- Brings a table made by an earlier version of the mappings to this one: adds a column that is
+-- new (nullable, even if the mapping requires it: rows already there have no value until
+-- `pgshred apply --remap ENTITY` rewrites them) and converts a column whose type changed with
+-- USING column::type, so a value that does not convert stops the script with nothing changed.
+CREATE OR REPLACE FUNCTION "pgshred".ensure_column(tab regclass, col text, typ text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    have oid;
+BEGIN
+    SELECT a.atttypid INTO have FROM pg_attribute AS a
+     WHERE a.attrelid = tab AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', tab, col, typ);
+        RAISE NOTICE 'pgshred: added column %.% (%)', tab, col, typ;
+    ELSIF have <> typ::regtype THEN
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s USING %I::%s', tab, col, typ, col, typ);
+        RAISE NOTICE 'pgshred: changed column %.% from % to %', tab, col, have::regtype, typ;
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".touch_updated_at()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -164,6 +185,13 @@ CREATE TABLE IF NOT EXISTS "public"."orgs" (
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "orgs_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."orgs"', 'name', 'text');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'plan', 'text');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'seats', 'integer');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'settings', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'source_created_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'extra', 'jsonb');
 -- user_id lookups use orgs_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "public"."orgs";
@@ -193,6 +221,15 @@ CREATE TABLE IF NOT EXISTS "public"."personas" (
     CONSTRAINT "personas_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "personas_org_id_fkey" FOREIGN KEY ("org_id") REFERENCES "public"."orgs" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."personas"', 'org_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."personas"', 'name', 'text');
+SELECT "pgshred".ensure_column('"public"."personas"', 'tone', 'text');
+SELECT "pgshred".ensure_column('"public"."personas"', 'bio', 'text');
+SELECT "pgshred".ensure_column('"public"."personas"', 'avatar_url', 'text');
+SELECT "pgshred".ensure_column('"public"."personas"', 'is_default', 'boolean');
+SELECT "pgshred".ensure_column('"public"."personas"', 'source_created_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."personas"', 'extra', 'jsonb');
 -- user_id lookups use personas_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "personas_org_id_idx" ON "public"."personas" ("org_id");
@@ -224,6 +261,16 @@ CREATE TABLE IF NOT EXISTS "public"."contents" (
     CONSTRAINT "contents_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "contents_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."contents"', 'persona_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."contents"', 'title', 'text');
+SELECT "pgshred".ensure_column('"public"."contents"', 'body', 'text');
+SELECT "pgshred".ensure_column('"public"."contents"', 'status', 'text');
+SELECT "pgshred".ensure_column('"public"."contents"', 'tags', 'text[]');
+SELECT "pgshred".ensure_column('"public"."contents"', 'word_count', 'integer');
+SELECT "pgshred".ensure_column('"public"."contents"', 'published_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."contents"', 'source_created_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."contents"', 'extra', 'jsonb');
 -- user_id lookups use contents_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "contents_persona_id_idx" ON "public"."contents" ("persona_id");
@@ -254,6 +301,14 @@ CREATE TABLE IF NOT EXISTS "public"."accounts" (
     CONSTRAINT "accounts_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "accounts_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."accounts"', 'persona_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'platform', 'text');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'handle', 'text');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'followers', 'bigint');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'connected', 'boolean');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'connected_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'extra', 'jsonb');
 -- user_id lookups use accounts_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "accounts_persona_id_idx" ON "public"."accounts" ("persona_id");
@@ -283,6 +338,14 @@ CREATE TABLE IF NOT EXISTS "public"."leads" (
     CONSTRAINT "leads_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "leads_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "public"."accounts" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."leads"', 'account_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."leads"', 'name', 'text');
+SELECT "pgshred".ensure_column('"public"."leads"', 'email', 'text');
+SELECT "pgshred".ensure_column('"public"."leads"', 'score', 'numeric');
+SELECT "pgshred".ensure_column('"public"."leads"', 'stage', 'text');
+SELECT "pgshred".ensure_column('"public"."leads"', 'source_created_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."leads"', 'extra', 'jsonb');
 -- user_id lookups use leads_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "leads_account_id_idx" ON "public"."leads" ("account_id");
@@ -312,6 +375,13 @@ CREATE TABLE IF NOT EXISTS "public"."references" (
     CONSTRAINT "references_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "references_persona_id_fkey" FOREIGN KEY ("persona_id") REFERENCES "public"."personas" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."references"', 'persona_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."references"', 'url', 'text');
+SELECT "pgshred".ensure_column('"public"."references"', 'title', 'text');
+SELECT "pgshred".ensure_column('"public"."references"', 'note', 'text');
+SELECT "pgshred".ensure_column('"public"."references"', 'added_on', 'date');
+SELECT "pgshred".ensure_column('"public"."references"', 'extra', 'jsonb');
 -- user_id lookups use references_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "references_persona_id_idx" ON "public"."references" ("persona_id");
@@ -341,6 +411,14 @@ CREATE TABLE IF NOT EXISTS "public"."inbox_items" (
     CONSTRAINT "inbox_items_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "inbox_items_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "public"."accounts" ("id")
 );
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'account_id', 'uuid');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'sender', 'text');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'subject', 'text');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'received_at', 'timestamptz');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'is_read', 'boolean');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'payload', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'extra', 'jsonb');
 -- user_id lookups use inbox_items_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "inbox_items_account_id_idx" ON "public"."inbox_items" ("account_id");

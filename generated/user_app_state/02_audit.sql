@@ -7,6 +7,11 @@
 --                       (two arrays in the same order); rollback deletes exactly what they name
 -- migration_audit       a view of the same, one row per row created: user, source entity,
 --                       legacy id -> target table and id
+-- migration_users       per user: the batch that last migrated it, the checksum of each entity's
+--                       mapping it was migrated with, and the source row's updated_at it saw
+-- migration_replaced, migration_replaced_users
+--                       what a batch that re-migrated users (apply --sync, --remap, a backfill)
+--                       replaced: rolling that batch back puts it back
 --
 -- Safe to run more than once. Run after 01_schema.sql:
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 02_audit.sql
@@ -21,6 +26,8 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_runs" (
                       CHECK ("status" IN ('running', 'completed', 'failed', 'rolled_back')),
     "options"         jsonb       NOT NULL DEFAULT '{}'::jsonb,
     "high_water_mark" timestamptz,
+    -- The checksum of each entity's statement in 03_forward.sql when the run started.
+    "entity_checksums" jsonb      NOT NULL DEFAULT '{}'::jsonb,
     "started_at"      timestamptz NOT NULL DEFAULT now(),
     "finished_at"     timestamptz,
     "error"           text
@@ -38,6 +45,10 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_batches" (
     "started_at"  timestamptz,
     "finished_at" timestamptz,
     "duration_ms" bigint,
+    -- The entities the batch migrates (entity -> checksum of its statement); NULL: all of them.
+    "entities"    jsonb,
+    -- Whether the rows its users already have of those entities are replaced (--sync, --remap).
+    "replace"     boolean     NOT NULL DEFAULT false,
     CONSTRAINT "migration_batches_run_id_seq_key" UNIQUE ("run_id", "seq")
 );
 
@@ -54,6 +65,8 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_audit_sets" (
     "legacy_ids"    text[]      NOT NULL,
     "target_ids"    uuid[]      NOT NULL,
     "created_at"    timestamptz NOT NULL DEFAULT now(),
+    -- The batch that replaced these rows (moved them to migration_replaced); NULL while they live.
+    "replaced_by"   bigint,
     CONSTRAINT "migration_audit_sets_same_length" CHECK (cardinality("legacy_ids") = cardinality("target_ids"))
 );
 -- Which users a plan has migrated, and by which batch: what `pgshred apply` skips. A user whose
@@ -64,9 +77,38 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_users" (
     "run_id"      bigint      NOT NULL REFERENCES "pgshred"."migration_runs" ("id"),
     "batch_id"    bigint      NOT NULL REFERENCES "pgshred"."migration_batches" ("id"),
     "migrated_at" timestamptz NOT NULL DEFAULT now(),
+    -- entity -> checksum of the statement that migrated it for this user (see 03_forward.sql)
+    "entities"    jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    -- The newest updated_at of the user's source rows when it was migrated:
+    -- `apply --sync` re-migrates the users whose source moved on since (or disappeared).
+    "source_updated_at" timestamptz,
     PRIMARY KEY ("plan", "user_id")
 );
 CREATE INDEX IF NOT EXISTS "migration_users_batch_id_idx" ON "pgshred"."migration_users" ("batch_id");
+
+-- What a batch replaced, so that rolling it back restores it exactly: the target rows it deleted
+-- before re-migrating their users, and each user's ledger entry as it was before the batch.
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_replaced" (
+    "batch_id"     bigint      NOT NULL REFERENCES "pgshred"."migration_batches" ("id"),
+    "user_id"      text        NOT NULL,
+    "target_table" text        NOT NULL,
+    "row"          jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "migration_replaced_batch_id_idx" ON "pgshred"."migration_replaced" ("batch_id");
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_replaced_users" (
+    "batch_id"     bigint      NOT NULL REFERENCES "pgshred"."migration_batches" ("id"),
+    "user_id"      text        NOT NULL,
+    "previous"     jsonb       NOT NULL,
+    PRIMARY KEY ("batch_id", "user_id")
+);
+
+-- Databases set up by pgshred 0.1 get the columns added since.
+ALTER TABLE "pgshred"."migration_runs" ADD COLUMN IF NOT EXISTS "entity_checksums" jsonb NOT NULL DEFAULT '{}'::jsonb;
+ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "entities" jsonb;
+ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "replace" boolean NOT NULL DEFAULT false;
+ALTER TABLE "pgshred"."migration_audit_sets" ADD COLUMN IF NOT EXISTS "replaced_by" bigint;
+ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "entities" jsonb NOT NULL DEFAULT '{}'::jsonb;
+ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "source_updated_at" timestamptz;
 
 -- Users `apply --max-bad-users` set aside: their documents cannot be migrated as they are. They
 -- have no rows in the target tables; `apply` skips them until `--retry-quarantined`, and leaves
@@ -89,6 +131,8 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_quarantine" (
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_batch_id_idx" ON "pgshred"."migration_audit_sets" ("batch_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_run_id_idx" ON "pgshred"."migration_audit_sets" ("run_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_user_id_idx" ON "pgshred"."migration_audit_sets" ("user_id");
+CREATE INDEX IF NOT EXISTS "migration_audit_sets_replaced_by_idx" ON "pgshred"."migration_audit_sets" ("replaced_by")
+    WHERE "replaced_by" IS NOT NULL;
 
 -- The audit one row per created row, for people and reports. A row is created once: a re-run
 -- inserts nothing and so audits nothing. On PostgreSQL 15 and later the view reads the table with
@@ -99,7 +143,7 @@ BEGIN
     EXECUTE format($view$
         CREATE OR REPLACE VIEW "pgshred"."migration_audit" %s AS
         SELECT s."id" AS "set_id", u."position", s."run_id", s."batch_id", s."user_id", s."source_entity",
-               u."legacy_id", s."target_table", u."target_id", s."created_at"
+               u."legacy_id", s."target_table", u."target_id", s."created_at", s."replaced_by"
           FROM "pgshred"."migration_audit_sets" AS s
          CROSS JOIN LATERAL unnest(s."legacy_ids", s."target_ids") WITH ORDINALITY AS u("legacy_id", "target_id", "position")
     $view$, CASE WHEN current_setting('server_version_num')::int >= 150000
@@ -117,6 +161,8 @@ ALTER TABLE "pgshred"."migration_batches" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_audit_sets" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_users" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_quarantine" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_replaced" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_replaced_users" ENABLE ROW LEVEL SECURITY;
 
 -- The batch being applied comes from transaction-local settings (set_config(..., true)), which
 -- survive transaction-mode poolers, unlike session SETs.
@@ -242,8 +288,133 @@ RETURNS void LANGUAGE sql AS $$
            "error" = EXCLUDED."error", "sqlstate" = EXCLUDED."sqlstate", "quarantined_at" = now();
 $$;
 
+-- Before a batch re-migrates users (apply --sync or --remap), the rows they have of the entities
+-- it runs are moved to migration_replaced, children first, and their audit is marked replaced_by
+-- the batch; rolling the batch back puts them back. Any other batch: nothing to do. Called at the
+-- top of 03_forward.sql, for the users of the batch (or of the part being tried).
+CREATE OR REPLACE FUNCTION "pgshred".replace_rows()
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    batch bigint := "pgshred".batch_id();
+    users text[] := "pgshred".batch_users();
+    entities jsonb;
+BEGIN
+    SELECT b."entities" INTO entities FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch AND b."replace";
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF entities IS NULL OR entities ? 'inbox_items' THEN
+        WITH gone AS (
+            DELETE FROM "public"."inbox_items" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'inbox_items'
+                       AND a."target_table" = 'inbox_items' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'inbox_items', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'inbox_items'
+           AND a."target_table" = 'inbox_items' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'references' THEN
+        WITH gone AS (
+            DELETE FROM "public"."references" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'references'
+                       AND a."target_table" = 'references' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'references', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'references'
+           AND a."target_table" = 'references' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'leads' THEN
+        WITH gone AS (
+            DELETE FROM "public"."leads" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'leads'
+                       AND a."target_table" = 'leads' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'leads', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'leads'
+           AND a."target_table" = 'leads' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'accounts' THEN
+        WITH gone AS (
+            DELETE FROM "public"."accounts" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'accounts'
+                       AND a."target_table" = 'accounts' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'accounts', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'accounts'
+           AND a."target_table" = 'accounts' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'contents' THEN
+        WITH gone AS (
+            DELETE FROM "public"."contents" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'contents'
+                       AND a."target_table" = 'contents' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'contents', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'contents'
+           AND a."target_table" = 'contents' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'personas' THEN
+        WITH gone AS (
+            DELETE FROM "public"."personas" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'personas'
+                       AND a."target_table" = 'personas' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'personas', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'personas'
+           AND a."target_table" = 'personas' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'orgs' THEN
+        WITH gone AS (
+            DELETE FROM "public"."orgs" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'orgs'
+                       AND a."target_table" = 'orgs' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'orgs', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'orgs'
+           AND a."target_table" = 'orgs' AND a."replaced_by" IS NULL;
+    END IF;
+END
+$$;
+
 -- Marks a batch done and its users migrated, except the users it quarantined; a user quarantined
--- earlier and migrated by this batch (a retry) leaves the quarantine.
+-- earlier and migrated by this batch (a retry) leaves the quarantine. Each user's ledger entry
+-- records the checksums of the entities the batch ran and the source row's updated_at;
+-- the entry it replaces is kept for rollback; a user whose source row is gone (a sync) leaves it.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
 RETURNS jsonb LANGUAGE sql AS $$
     DELETE FROM "pgshred"."migration_quarantine" AS q
@@ -251,16 +422,36 @@ RETURNS jsonb LANGUAGE sql AS $$
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
      WHERE b."id" = batch AND q."plan" = r."plan" AND q."user_id" = ANY (b."user_ids")
        AND q."batch_id" <> batch;
-    INSERT INTO "pgshred"."migration_users" ("plan", "user_id", "run_id", "batch_id")
-    SELECT r."plan", u.user_id, b."run_id", b."id"
+    INSERT INTO "pgshred"."migration_replaced_users" ("batch_id", "user_id", "previous")
+    SELECT batch, m."user_id", to_jsonb(m)
       FROM "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
-     CROSS JOIN LATERAL unnest(b."user_ids") AS u(user_id)
+      JOIN "pgshred"."migration_users" AS m ON m."plan" = r."plan" AND m."user_id" = ANY (b."user_ids")
+     WHERE b."id" = batch AND m."batch_id" <> batch
+       AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
+                        WHERE q."plan" = r."plan" AND q."user_id" = m."user_id")
+        ON CONFLICT DO NOTHING;
+    DELETE FROM "pgshred"."migration_users" AS m
+     USING "pgshred"."migration_batches" AS b
+      JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
+     WHERE b."id" = batch AND m."plan" = r."plan" AND m."user_id" = ANY (b."user_ids")
+       AND NOT EXISTS (SELECT 1 FROM "public"."user_app_state" AS s WHERE s."user_id"::text = m."user_id");
+    INSERT INTO "pgshred"."migration_users" ("plan", "user_id", "run_id", "batch_id", "entities", "source_updated_at")
+    SELECT r."plan", s.user_id, b."run_id", b."id", coalesce(b."entities", '{}'::jsonb), s.updated
+      FROM "pgshred"."migration_batches" AS b
+      JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
+     CROSS JOIN LATERAL (SELECT s."user_id"::text AS user_id,
+                                max(s."updated_at")::timestamptz AS updated
+                           FROM "public"."user_app_state" AS s
+                          WHERE s."user_id"::text = ANY (b."user_ids")
+                          GROUP BY 1) AS s
      WHERE b."id" = batch
        AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
-                        WHERE q."plan" = r."plan" AND q."user_id" = u.user_id)
+                        WHERE q."plan" = r."plan" AND q."user_id" = s.user_id)
         ON CONFLICT ("plan", "user_id") DO UPDATE
-       SET "run_id" = EXCLUDED."run_id", "batch_id" = EXCLUDED."batch_id", "migrated_at" = EXCLUDED."migrated_at";
+       SET "run_id" = EXCLUDED."run_id", "batch_id" = EXCLUDED."batch_id", "migrated_at" = EXCLUDED."migrated_at",
+           "entities" = "pgshred"."migration_users"."entities" || EXCLUDED."entities",
+           "source_updated_at" = EXCLUDED."source_updated_at";
     UPDATE "pgshred"."migration_batches"
        SET "status" = 'done', "rows" = "pgshred".batch_rows(batch), "error" = NULL,
            "started_at" = started, "finished_at" = clock_timestamp(),

@@ -19,10 +19,20 @@
 --   \i 04_verify.sql      -- must return no rows
 --   COMMIT;
 -- `pgshred apply` does exactly this, batch by batch, with progress kept in pgshred.migration_batches.
+--
+-- Each entity's statement starts at its `-- pgshred:entity NAME` line. When a mapping is added or
+-- changed after users were migrated, `pgshred apply` runs only the statements of the entities
+-- those users need (a backfill, or a re-migration with --remap), and records a checksum of each
+-- statement it ran per user, so it knows which version of each mapping every user has.
 
 -- Naive timestamps in documents are read as UTC, whatever the session's time zone.
 SET LOCAL TIME ZONE 'UTC';
 
+-- A batch that re-migrates users (apply --sync or --remap) first moves the rows they have of its
+-- entities aside, for rollback; for any other batch this does nothing.
+SELECT "pgshred".replace_rows();
+
+-- pgshred:entity orgs
 -- orgs -> public.orgs: one row per element of `orgs`, legacy id `id`
 --   duplicate legacy id within a user: keep_first; missing legacy id: error
 WITH doc AS (
@@ -101,6 +111,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'orgs', 'orgs',
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity personas
 -- personas -> public.personas: one row per element of `personas`, legacy id `id`
 --   parent orgs via `orgId` -> org_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -205,6 +216,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'personas', 'per
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity contents
 -- contents -> public.contents: one row per element of `contents`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -313,6 +325,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'contents', 'con
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity accounts
 -- accounts -> public.accounts: one row per element of `accounts`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -411,6 +424,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'accounts', 'acc
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity leads
 -- leads -> public.leads: one row per element of `leads`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -506,6 +520,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'leads', 'leads'
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity references
 -- references -> public.references: one row per element of `references`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: skip
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -591,6 +606,7 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'references', 'r
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity inbox_items
 -- inbox_items -> public.inbox_items: one row per element of `inboxItems`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error

@@ -406,13 +406,13 @@ impl Queries {
     }
 
     /// Audit rows a rollback selection covers: table -> ids.
-    pub fn selected_rows(
-        &self,
-        tx: &mut Transaction,
-    ) -> Result<BTreeMap<String, Vec<uuid::Uuid>>, Error> {
+    /// Rows the selected rollback deletes, per target table (rows since replaced by another batch
+    /// are that batch's to give back).
+    pub fn selected_rows(&self, tx: &mut Transaction) -> Result<BTreeMap<String, i64>, Error> {
         let sql = format!(
-            "SELECT \"target_table\", array_agg(\"target_id\") FROM {a}.\"migration_audit\" AS m \
+            "SELECT \"target_table\", count(*) FROM {a}.\"migration_audit\" AS m \
               WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") AND m.\"target_table\" = ANY ($1) \
+                AND m.\"replaced_by\" IS NULL \
               GROUP BY 1",
             a = self.a
         );
@@ -422,25 +422,6 @@ impl Queries {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
-    }
-
-    /// Rows of `table` among `ids` that still exist.
-    pub fn remaining(
-        &self,
-        tx: &mut Transaction,
-        schema: &str,
-        table: &str,
-        ids: &[uuid::Uuid],
-    ) -> Result<i64, Error> {
-        let sql = format!(
-            "SELECT count(*) FROM {}.{} WHERE \"id\" = ANY ($1)",
-            quote_ident(schema),
-            quote_ident(table)
-        );
-        Ok(tx
-            .query_one(&sql, &[&ids])
-            .map_err(db("checking the rollback"))?
-            .get(0))
     }
 
     pub fn mark_run_rolled_back(&self, tx: &mut Transaction, run: i64) -> Result<(), Error> {
