@@ -146,7 +146,8 @@ pub fn entity_checksums(files: &Files) -> Vec<(String, String)> {
         .1
         .into_iter()
         .map(|(name, text)| {
-            let sum = Sha256::digest(text.as_bytes());
+            // Trailing blank lines depend on what follows the statement, not on the statement.
+            let sum = Sha256::digest(text.trim_end().as_bytes());
             let hex: String = sum[..8].iter().map(|b| format!("{b:02x}")).collect();
             (name.to_string(), hex)
         })

@@ -169,6 +169,18 @@ pub enum Command {
         /// the mapping; those that migrate leave the quarantine.
         #[arg(long, conflicts_with_all = ["user", "resume", "join"])]
         retry_quarantined: bool,
+        /// Re-migrate ENTITY (and every entity below it) for the users migrated with an older
+        /// version of its mapping: per batch, their rows are replaced in the batch's transaction;
+        /// rolling the batch back restores the old rows. Without it, apply refuses to run when a
+        /// mapping changed after users were migrated with it. Repeatable.
+        #[arg(long, value_name = "ENTITY", conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
+        remap: Vec<String>,
+        /// Also re-migrate the users whose source row changed since they were migrated (a newer
+        /// source.order_column, e.g. updated_at) or disappeared: their rows are replaced, per
+        /// batch, so the tables equal a fresh migration of the current documents. Repeat until
+        /// cutover; the last sync plus `pgshred verify` is the cutover check.
+        #[arg(long, conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
+        sync: bool,
     },
     /// Preview what the plan writes, with no database: rows with their new ids and parent ids, and a
     /// lint report of what in the data would stop a batch.
@@ -448,12 +460,16 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             statement_timeout,
             max_bad_users,
             retry_quarantined,
+            remap,
+            sync,
         } => {
             let p = validate::load_plan(&plan)?;
             let files = codegen::render(&p)?;
             let opts = executor::ApplyOptions {
                 max_bad_users,
                 retry_quarantined,
+                remap,
+                sync,
                 batch_size: batch_size.unwrap_or(p.batch.size as usize),
                 limit,
                 users: user,
@@ -609,7 +625,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Status { plan, db, run } => {
             let p = validate::load_plan(&plan)?;
-            print!("{}", executor::status(&p, &db.database_url, run)?);
+            let files = codegen::render(&p)?;
+            print!("{}", executor::status(&p, &files, &db.database_url, run)?);
             Ok(ExitCode::Ok)
         }
         Command::Rollback {

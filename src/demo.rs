@@ -72,6 +72,8 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     let opts = ApplyOptions {
         max_bad_users: 0,
         retry_quarantined: false,
+        remap: Vec::new(),
+        sync: false,
         batch_size,
         limit: None,
         users: Vec::new(),
@@ -101,7 +103,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     );
 
     println!("\n$ pgshred status {}", plan_path.display());
-    print!("{}", executor::status(&plan, &url, None)?);
+    print!("{}", executor::status(&plan, &files, &url, None)?);
 
     let last: i64 = c
         .query_one(

@@ -162,6 +162,10 @@ BEGIN
 END
 $$;
 
+-- The reconstruction view reads the tables below: dropped so their columns can change type, and
+-- created again, in its new shape, by 06_reconstruct.sql.
+DROP VIEW IF EXISTS "pgshred"."user_app_state_reconstructed";
+
 CREATE OR REPLACE FUNCTION "pgshred".touch_updated_at()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

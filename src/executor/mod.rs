@@ -9,6 +9,7 @@
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
 pub mod db;
+mod evolve;
 mod ops;
 mod preflight;
 mod progress;
@@ -17,7 +18,8 @@ pub mod sql;
 pub mod tls;
 mod verify;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -27,7 +29,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
-use crate::artifacts::Files;
+use crate::artifacts::{self, Files};
 use crate::error::BatchFailure;
 use crate::ir::Plan;
 
@@ -64,6 +66,11 @@ pub struct ApplyOptions {
     pub max_bad_users: usize,
     /// Take the quarantined users (and only them) again.
     pub retry_quarantined: bool,
+    /// Entities whose changed mapping may be re-applied to users migrated with an older one
+    /// (with every entity below them).
+    pub remap: Vec<String>,
+    /// Also re-migrate users whose source row changed (or disappeared) since they were migrated.
+    pub sync: bool,
 }
 
 /// A user set aside by `--max-bad-users`, and why.
@@ -118,6 +125,8 @@ struct Batch {
     id: i64,
     seq: i32,
     users: Vec<String>,
+    /// The entities it migrates; `None`: all.
+    entities: Option<Vec<String>>,
 }
 
 /// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
@@ -139,6 +148,18 @@ pub fn apply(
         None
     } else {
         Some(Lock::take(&mut client, plan, &q)?)
+    };
+    // Decided before the schema changes, so a refused run leaves the database as it was.
+    let versions = evolve::Versions::new(plan, files);
+    let work = if opts.resume
+        || opts.join
+        || opts.dry_run
+        || opts.retry_quarantined
+        || !opts.users.is_empty()
+    {
+        Vec::new()
+    } else {
+        rework(&mut client, plan, &q, &versions, opts, out)?
     };
     if opts.create_schema && !opts.dry_run {
         let mut tx = client
@@ -164,6 +185,7 @@ pub fn apply(
                 id: 0,
                 seq: i as i32 + 1,
                 users: u.to_vec(),
+                entities: None,
             })
             .collect();
         out.start(users.len(), batches.len());
@@ -182,7 +204,8 @@ pub fn apply(
         return Ok(report);
     }
 
-    let (run, total_batches, total_users) = plan_run(&mut client, plan, &q, &sum, opts, out)?;
+    let (run, total_batches, total_users) =
+        plan_run(&mut client, plan, &versions, &work, &q, &sum, opts, out)?;
     report.run = Some(run);
     out.start(total_users, total_batches);
     let failure = run_workers(url, files, &q, run, opts, |b, rows, bad| {
@@ -296,12 +319,12 @@ fn claim_and_run(
     let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, b.seq) {
+        if let Err(e) = run_part(&mut tx, files, &b) {
             return Err(Outcome::Failed(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
     } else {
-        isolate(&mut tx, files, &b.users, b.seq, &mut bad).map_err(fail)?;
+        isolate(&mut tx, files, &b, &b.users, &mut bad).map_err(fail)?;
         for (user, problem) in &bad {
             q.quarantine(&mut tx, user, b.id, &problem.as_json())
                 .map_err(fail)?;
@@ -401,10 +424,10 @@ impl Problem {
 fn forward_and_verify(
     tx: &mut Transaction,
     files: &Files,
-    seq: i32,
+    b: &Batch,
 ) -> Result<Vec<String>, postgres::Error> {
-    tx.batch_execute(&files["03_forward.sql"])?;
-    failpoint("forward", seq);
+    tx.batch_execute(&forward_script(files, b.entities.as_deref()))?;
+    failpoint("forward", b.seq);
     Ok(tx
         .query(files["04_verify.sql"].as_str(), &[])?
         .iter()
@@ -412,9 +435,31 @@ fn forward_and_verify(
         .collect())
 }
 
+/// `03_forward.sql` with only the statements of `entities` (all when `None`) after its preamble.
+fn forward_script<'a>(files: &'a Files, entities: Option<&[String]>) -> Cow<'a, str> {
+    let all = files["03_forward.sql"].as_str();
+    let Some(only) = entities else {
+        return Cow::Borrowed(all);
+    };
+    let (preamble, sections) = artifacts::forward_sections(all);
+    if sections
+        .iter()
+        .all(|(name, _)| only.iter().any(|o| o == name))
+    {
+        return Cow::Borrowed(all);
+    }
+    let mut script = preamble.to_string();
+    for (name, text) in sections {
+        if only.iter().any(|o| o == name) {
+            script.push_str(text);
+        }
+    }
+    Cow::Owned(script)
+}
+
 /// `forward_and_verify`, with a mismatch as a problem of the data.
-fn run_part(tx: &mut Transaction, files: &Files, seq: i32) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, files, seq).map_err(Problem::from_db)?;
+fn run_part(tx: &mut Transaction, files: &Files, b: &Batch) -> Result<(), Problem> {
+    let mismatches = forward_and_verify(tx, files, b).map_err(Problem::from_db)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -436,8 +481,8 @@ fn run_part(tx: &mut Transaction, files: &Files, seq: i32) -> Result<(), Problem
 fn isolate(
     tx: &mut Transaction,
     files: &Files,
+    b: &Batch,
     users: &[String],
-    seq: i32,
     bad: &mut Vec<(String, Problem)>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
@@ -445,7 +490,7 @@ fn isolate(
         "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
         &[&users],
     )?;
-    match run_part(&mut part, files, seq) {
+    match run_part(&mut part, files, b) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -454,8 +499,8 @@ fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, left, seq, bad)?;
-            isolate(tx, files, right, seq, bad)
+            isolate(tx, files, b, left, bad)?;
+            isolate(tx, files, b, right, bad)
         }
         Err(p) => {
             part.rollback()?;
@@ -534,9 +579,12 @@ fn choose_users(
 }
 
 /// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
+#[allow(clippy::too_many_arguments)]
 fn plan_run(
     client: &mut Client,
     plan: &Plan,
+    versions: &evolve::Versions,
+    work: &[sql::Rework],
     q: &sql::Queries,
     sum: &str,
     opts: &ApplyOptions,
@@ -592,9 +640,12 @@ fn plan_run(
                 "statement_timeout": opts.statement_timeout,
                 "max_bad_users": opts.max_bad_users,
                 "retry_quarantined": opts.retry_quarantined,
+                "remap": opts.remap,
+                "sync": opts.sync,
                 "pgshred": env!("CARGO_PKG_VERSION"),
             });
             let size = opts.batch_size.max(1) as i32;
+            let current = versions.map(None);
             let run = if opts.users.is_empty() {
                 q.start_run_planned(
                     client,
@@ -604,10 +655,12 @@ fn plan_run(
                     opts.limit.map(|l| l as i64),
                     size,
                     opts.retry_quarantined,
+                    &current,
+                    work,
                 )?
             } else {
                 let users = choose_users(client, plan, q, opts)?;
-                q.start_run(client, &plan.name, sum, &options, &users, size)?
+                q.start_run(client, &plan.name, sum, &options, &users, size, &current)?
             };
             let (batches, users) = q.pending_totals(client, run)?;
             out.line(&format!(
@@ -617,6 +670,112 @@ fn plan_run(
             Ok((run, batches, users))
         }
     }
+}
+
+/// What a new run does to users already migrated: with `--sync`, everything again for those whose
+/// source changed; for each group of users migrated with the same mapping versions, the entities
+/// they lack (a backfill) and, with `--remap`, the changed ones and those below them. Refused
+/// when a mapping changed that `--remap` does not name.
+fn rework(
+    client: &mut Client,
+    plan: &Plan,
+    q: &sql::Queries,
+    versions: &evolve::Versions,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<Vec<sql::Rework>, Error> {
+    let remap: BTreeSet<String> = opts.remap.iter().cloned().collect();
+    if let Some(unknown) = remap.iter().find(|e| !versions.contains(e)) {
+        return Err(Error::Input(format!(
+            "--remap {unknown}: the plan has no entity {unknown} (it has {})",
+            versions.names().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let ledger = format!("{}.\"migration_users\"", q.a);
+    if !db::relation_exists(client, &ledger)? {
+        return Ok(Vec::new());
+    }
+    let sync = opts.sync.then(|| plan.source.order_column.clone());
+    let mut work = Vec::new();
+    if let Some(order) = &sync {
+        let changed = q.changed_count(client, &plan.name, order)?;
+        if changed > 0 {
+            out.line(&format!(
+                "{changed} migrated users changed at the source (newer {order}, or gone): re-migrating them whole"
+            ));
+            work.push(sql::Rework {
+                users: sql::Reworked::Changed {
+                    order: order.clone(),
+                },
+                entities: versions.map(None),
+                replace: true,
+            });
+        }
+    }
+    let mut refused: BTreeMap<String, i64> = BTreeMap::new();
+    for (recorded, users) in q.version_groups(client, &plan.name, sync.as_deref())? {
+        let empty = serde_json::Map::new();
+        let map = recorded.as_object().unwrap_or(&empty);
+        match versions.need(map, &remap) {
+            Ok(None) => {}
+            Ok(Some(need)) => {
+                out.line(&format!(
+                    "{users} migrated users: {} {}",
+                    if need.replace {
+                        "re-migrate"
+                    } else {
+                        "backfill"
+                    },
+                    need.entities.join(", ")
+                ));
+                work.push(sql::Rework {
+                    users: sql::Reworked::Group {
+                        recorded: recorded.clone(),
+                        sync: sync.clone(),
+                    },
+                    entities: versions.map(Some(&need.entities)),
+                    replace: need.replace,
+                });
+            }
+            Err(changed) => {
+                for e in changed {
+                    *refused.entry(e).or_default() += users;
+                }
+            }
+        }
+    }
+    if refused.is_empty() {
+        return Ok(work);
+    }
+    let entities: Vec<String> = refused.keys().cloned().collect();
+    let said: Vec<String> = refused
+        .iter()
+        .map(|(e, n)| format!("{e} ({n} users migrated with an older version)"))
+        .collect();
+    let below: Vec<String> = versions
+        .with_dependents(&entities)
+        .into_iter()
+        .filter(|e| !entities.contains(e))
+        .collect();
+    Err(Error::refused(
+        format!(
+            "the mapping of {} changed since users were migrated with it; nothing was written",
+            said.join(", ")
+        ),
+        format!(
+            "`pgshred diff PLAN --against REV` shows what changed. To re-migrate those users' rows batch by batch (rollback restores the old ones), run again with {}{}; or put the old mapping back",
+            entities
+                .iter()
+                .map(|e| format!("--remap {e}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            if below.is_empty() {
+                String::new()
+            } else {
+                format!(" (also re-migrates {}, which hang below)", below.join(", "))
+            }
+        ),
+    ))
 }
 
 /// Sets the transaction-local settings a batch runs under; returns when the batch started, as
@@ -742,6 +901,7 @@ fn dry_batch(
         &b.users,
         b.users.len().max(1) as i32,
     )?;
+    q.record_versions(&mut tx, run, &evolve::Versions::new(plan, files).map(None))?;
     let batch = q.batch_id_tx(&mut tx, run)?;
     let as_batch = Batch {
         id: batch,
@@ -749,7 +909,7 @@ fn dry_batch(
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
     let started = begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
-    let mismatches = forward_and_verify(&mut tx, files, b.seq).map_err(fail)?;
+    let mismatches = forward_and_verify(&mut tx, files, b).map_err(fail)?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(mismatches));
     }

@@ -6,6 +6,7 @@ use crate::Error;
 use crate::artifacts::Files;
 use crate::ir::Plan;
 
+use super::evolve::Versions;
 use super::sql::Queries;
 use super::{Lock, db};
 
@@ -18,7 +19,7 @@ pub struct RollbackTarget {
 }
 
 /// Runs of the plan and the batches of one run (the newest unless `run` is given), as text.
-pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error> {
+pub fn status(plan: &Plan, files: &Files, url: &str, run: Option<i64>) -> Result<String, Error> {
     let q = Queries::new(plan);
     let mut c = db::connect(url)?;
     let ledger = format!("{}.\"migration_runs\"", q.a);
@@ -59,6 +60,7 @@ pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error>
             error.map(|e| format!("\n           error: {e}")).unwrap_or_default()
         ));
     }
+    out.push_str(&versions_status(&mut c, plan, files, &q)?);
     let shown = run.unwrap_or_else(|| runs[0].get(0));
     if !q.run_exists(&mut c, &plan.name, shown)? {
         return Err(Error::Input(format!(
@@ -114,6 +116,39 @@ pub fn status(plan: &Plan, url: &str, run: Option<i64>) -> Result<String, Error>
                 }
             ));
         }
+    }
+    Ok(out)
+}
+
+/// Per entity, how many users were migrated with its current mapping, an older one, or not at all,
+/// and what `apply` will do about it.
+fn versions_status(
+    c: &mut postgres::Client,
+    plan: &Plan,
+    files: &Files,
+    q: &Queries,
+) -> Result<String, Error> {
+    let versions = Versions::new(plan, files);
+    let counts = q.version_counts(c, &plan.name, &versions.map(None))?;
+    let users = q.source_users(c)?;
+    let mut out = format!(
+        "mappings ({users} source users; migrated with the current mapping / an older one / not at all):\n"
+    );
+    let migrated = counts.values().map(|(c, o)| c + o).max().unwrap_or(0);
+    for name in versions.names() {
+        let (current, older) = counts.get(name).copied().unwrap_or((0, 0));
+        let none = (users - current - older).max(0);
+        let lacking = migrated - current - older;
+        let note = if older > 0 {
+            format!("  changed: `apply --remap {name}` re-migrates it")
+        } else if lacking > 0 {
+            format!("  new: `apply` backfills it for {lacking} migrated users")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {name:<12} {current:>8} {older:>8} {none:>8}{note}\n"
+        ));
     }
     Ok(out)
 }

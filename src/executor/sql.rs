@@ -13,6 +13,28 @@ use crate::Error;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
 
+/// Work a run plans on users already migrated.
+#[derive(Debug, Clone)]
+pub struct Rework {
+    pub users: Reworked,
+    /// entity -> checksum of the entities the batches run.
+    pub entities: Value,
+    /// Whether the rows those users have of them are replaced.
+    pub replace: bool,
+}
+
+/// Which migrated users a [`Rework`] takes.
+#[derive(Debug, Clone)]
+pub enum Reworked {
+    /// Those whose source row moved on (by this order column) or is gone.
+    Changed { order: String },
+    /// Those migrated with these versions (with `sync`, only those unchanged at the source).
+    Group {
+        recorded: Value,
+        sync: Option<String>,
+    },
+}
+
 /// Constant first half of the two-key advisory lock of a plan ("pgsh").
 pub const LOCK_CLASS: i32 = 0x7067_7368;
 
@@ -108,8 +130,10 @@ impl Queries {
             .collect())
     }
 
-    /// Starts a run whose batches are planned in the database from the users not yet migrated,
-    /// so the executor never holds the user list (memory stays flat however many users).
+    /// Starts a run whose batches are planned in the database, so the executor never holds the
+    /// user list (memory stays flat however many users): first the `work` on users already
+    /// migrated (in the order given), then the users not yet migrated (or, with `quarantined`,
+    /// only the quarantined ones), all under one `limit`. `versions` is every entity's checksum.
     #[allow(clippy::too_many_arguments)] // the run's options, each a bind parameter
     pub fn start_run_planned(
         &self,
@@ -120,20 +144,42 @@ impl Queries {
         limit: Option<i64>,
         size: i32,
         quarantined: bool,
+        versions: &Value,
+        work: &[Rework],
     ) -> Result<i64, Error> {
         let eligible = self.eligible_users_sql(c, quarantined)?;
         let mut tx = c.transaction().map_err(db("starting a run"))?;
+        // source_updated_at is compared as the batches record it, in UTC.
+        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
+            .map_err(db("starting a run"))?;
         let none: Vec<String> = Vec::new();
         let run = self.start_run_tx(&mut tx, plan, sum, options, &none, size)?;
-        let sql = format!(
-            "INSERT INTO {a}.\"migration_batches\" (\"run_id\", \"seq\", \"user_ids\") \
-             SELECT $3, e.n / $4 + 1, array_agg(e.user_id ORDER BY e.n) \
-               FROM (SELECT x.user_id, row_number() OVER (ORDER BY x.user_id) - 1 AS n FROM ({eligible}) AS x) AS e \
-              GROUP BY e.n / $4 + 1",
-            a = self.a
-        );
-        tx.execute(&sql, &[&limit, &plan, &run, &i64::from(size)])
-            .map_err(db("planning the run's batches"))?;
+        self.record_versions(&mut tx, run, versions)?;
+        let size = i64::from(size);
+        let mut left = limit;
+        for w in work {
+            let (selection, group) = match &w.users {
+                Reworked::Changed { order } => (self.changed_users_sql(order), None),
+                Reworked::Group { recorded, sync } => {
+                    (self.group_users_sql(sync.as_deref()), Some(recorded))
+                }
+            };
+            let n = self.plan_batches(
+                &mut tx,
+                &selection,
+                left,
+                plan,
+                run,
+                size,
+                &w.entities,
+                w.replace,
+                group,
+            )?;
+            left = left.map(|l| (l - n).max(0));
+        }
+        self.plan_batches(
+            &mut tx, &eligible, left, plan, run, size, versions, false, None,
+        )?;
         tx.commit().map_err(db("recording the run"))?;
         Ok(run)
     }
@@ -212,6 +258,7 @@ impl Queries {
         Ok(self.batch_progress(c, run)?.0 as usize)
     }
 
+    #[allow(clippy::too_many_arguments)] // the run's options, each a bind parameter
     pub fn start_run(
         &self,
         c: &mut Client,
@@ -220,9 +267,11 @@ impl Queries {
         options: &Value,
         users: &[String],
         size: i32,
+        versions: &Value,
     ) -> Result<i64, Error> {
         let mut tx = c.transaction().map_err(db("starting a run"))?;
         let run = self.start_run_tx(&mut tx, plan, sum, options, users, size)?;
+        self.record_versions(&mut tx, run, versions)?;
         tx.commit().map_err(db("recording the run"))?;
         Ok(run)
     }
@@ -262,7 +311,9 @@ impl Queries {
         run: i64,
     ) -> Result<Option<Batch>, Error> {
         let sql = format!(
-            "SELECT \"id\", \"seq\", \"user_ids\" FROM {}.\"migration_batches\" \
+            "SELECT \"id\", \"seq\", \"user_ids\", \
+                    (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(\"entities\") AS k) \
+               FROM {}.\"migration_batches\" \
               WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') \
               ORDER BY \"seq\" LIMIT 1 FOR UPDATE SKIP LOCKED",
             self.a
@@ -274,7 +325,152 @@ impl Queries {
                 id: r.get(0),
                 seq: r.get(1),
                 users: r.get(2),
+                entities: r.get(3),
             }))
+    }
+
+    /// Records the version of each entity's mapping the run applies, on the run and on its
+    /// batches that do not say otherwise.
+    pub fn record_versions(
+        &self,
+        tx: &mut Transaction,
+        run: i64,
+        versions: &Value,
+    ) -> Result<(), Error> {
+        let sql = format!(
+            "UPDATE {a}.\"migration_runs\" SET \"entity_checksums\" = $2 WHERE \"id\" = $1; ",
+            a = self.a
+        );
+        tx.execute(&sql, &[&run, versions])
+            .map_err(db("recording the mapping versions"))?;
+        let sql = format!(
+            "UPDATE {a}.\"migration_batches\" SET \"entities\" = $2 WHERE \"run_id\" = $1 AND \"entities\" IS NULL",
+            a = self.a
+        );
+        tx.execute(&sql, &[&run, versions])
+            .map_err(db("recording the mapping versions"))?;
+        Ok(())
+    }
+
+    /// Users the plan migrated whose source row moved on (a later `order_column`) or is gone:
+    /// the condition on `m`, a row of migration_users.
+    fn changed_sql(&self, order: &str) -> String {
+        format!(
+            "(NOT EXISTS (SELECT 1 FROM {source} AS s WHERE s.{key}::text = m.\"user_id\") \
+              OR m.\"source_updated_at\" IS DISTINCT FROM \
+                 (SELECT max(s.{order})::timestamptz FROM {source} AS s WHERE s.{key}::text = m.\"user_id\"))",
+            source = self.source,
+            key = self.key,
+            order = quote_ident(order),
+        )
+    }
+
+    /// Migrated users grouped by the versions of the mappings they were migrated with: the
+    /// versions and how many users (quarantined users and, with `sync`, changed ones left out).
+    pub fn version_groups(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        sync: Option<&str>,
+    ) -> Result<Vec<(Value, i64)>, Error> {
+        let sql = format!(
+            "SELECT m.\"entities\", count(*) FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $1 {unchanged} \
+                AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $1 AND q.\"user_id\" = m.\"user_id\") \
+              GROUP BY 1 ORDER BY 2 DESC",
+            a = self.a,
+            unchanged = sync
+                .map(|o| format!("AND NOT {}", self.changed_sql(o)))
+                .unwrap_or_default(),
+        );
+        Ok(c.query(&sql, &[&plan])
+            .map_err(db(
+                "reading which mapping versions users were migrated with",
+            ))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    /// How many migrated users changed at the source (quarantined users left out).
+    pub fn changed_count(&self, c: &mut Client, plan: &str, order: &str) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT count(*) FROM ({}) AS x",
+            self.changed_users_sql(order)
+        );
+        let mut tx = c.transaction().map_err(db("looking for changed users"))?;
+        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
+            .map_err(db("looking for changed users"))?;
+        let n = tx
+            .query_one(&sql, &[&None::<i64>, &plan])
+            .map_err(db(
+                "looking for source rows changed since they were migrated",
+            ))?
+            .get(0);
+        tx.commit().map_err(db("looking for changed users"))?;
+        Ok(n)
+    }
+
+    /// Migrated users whose source changed, with `version_groups`' conditions, in user order.
+    fn changed_users_sql(&self, order: &str) -> String {
+        format!(
+            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $2 AND {changed} \
+                AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
+              ORDER BY m.\"user_id\" LIMIT $1",
+            a = self.a,
+            changed = self.changed_sql(order),
+        )
+    }
+
+    /// Migrated users with the versions `$7`, in user order (with `sync`, unchanged ones only).
+    fn group_users_sql(&self, sync: Option<&str>) -> String {
+        format!(
+            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $2 AND m.\"entities\" = $7 {unchanged} \
+                AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
+              ORDER BY m.\"user_id\" LIMIT $1",
+            a = self.a,
+            unchanged = sync
+                .map(|o| format!("AND NOT {}", self.changed_sql(o)))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Appends batches of `size` to a run for the users `selection` picks (parameters: `$1` the
+    /// limit, `$2` the plan, and `$7` when `group` is given), each running `entities` (entity ->
+    /// checksum) and replacing rows or not. Returns how many users were planned.
+    #[allow(clippy::too_many_arguments)] // one statement's bind parameters
+    fn plan_batches(
+        &self,
+        tx: &mut Transaction,
+        selection: &str,
+        limit: Option<i64>,
+        plan: &str,
+        run: i64,
+        size: i64,
+        entities: &Value,
+        replace: bool,
+        group: Option<&Value>,
+    ) -> Result<i64, Error> {
+        let sql = format!(
+            "WITH planned AS ( \
+             INSERT INTO {a}.\"migration_batches\" (\"run_id\", \"seq\", \"user_ids\", \"entities\", \"replace\") \
+             SELECT $3, (SELECT coalesce(max(b.\"seq\"), 0) FROM {a}.\"migration_batches\" AS b WHERE b.\"run_id\" = $3) + e.k + 1, \
+                    array_agg(e.user_id ORDER BY e.n), $5, $6 \
+               FROM (SELECT x.user_id, row_number() OVER (ORDER BY x.user_id) - 1 AS n, \
+                            (row_number() OVER (ORDER BY x.user_id) - 1) / $4 AS k FROM ({selection}) AS x) AS e \
+              GROUP BY e.k \
+             RETURNING cardinality(\"user_ids\") AS n) \
+             SELECT coalesce(sum(n), 0)::bigint FROM planned",
+            a = self.a
+        );
+        let row = match group {
+            Some(g) => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace, g]),
+            None => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace]),
+        }
+        .map_err(db("planning the run's batches"))?;
+        Ok(row.get(0))
     }
 
     pub fn finish_batch(
@@ -367,6 +563,41 @@ impl Queries {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    /// Per entity of `versions` (entity -> current checksum): migrated users with that version,
+    /// and with another.
+    pub fn version_counts(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        versions: &Value,
+    ) -> Result<BTreeMap<String, (i64, i64)>, Error> {
+        let sql = format!(
+            "SELECT v.key, count(m.\"user_id\") FILTER (WHERE m.\"entities\" ->> v.key = v.value), \
+                    count(m.\"user_id\") FILTER (WHERE m.\"entities\" ->> v.key <> v.value) \
+               FROM jsonb_each_text($2) AS v \
+               LEFT JOIN {a}.\"migration_users\" AS m ON m.\"plan\" = $1 \
+              GROUP BY v.key",
+            a = self.a
+        );
+        Ok(c.query(&sql, &[&plan, versions])
+            .map_err(db("counting users per mapping version"))?
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect())
+    }
+
+    /// How many users the source table holds.
+    pub fn source_users(&self, c: &mut Client) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT count(DISTINCT s.{key}) FROM {source} AS s",
+            key = self.key,
+            source = self.source
+        );
+        Ok(c.query_one(&sql, &[])
+            .map_err(db("counting source users"))?
+            .get(0))
     }
 
     /// Runs of a plan, newest first: id, status, started, finished, batches done/total, users, rows, error.

@@ -1,0 +1,358 @@
+//! A plan that changes after it ran, against a real PostgreSQL: entities added (backfill), a
+//! column's type and a default changed (`--remap`), source rows updated and deleted (`--sync`),
+//! and rollback of those batches. Each end state is compared with a fresh run of the same plan on
+//! the same documents.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const V1: [&str; 3] = ["orgs", "personas", "contents"];
+const V2: [&str; 5] = ["orgs", "personas", "contents", "accounts", "leads"];
+
+/// A copy of the shipped plan in `dir` with only `entities`, and its mappings, each edited by
+/// `edit` (entity, text) -> text. Returns the plan's path.
+fn plan_version(dir: &Path, entities: &[&str], edit: impl Fn(&str, String) -> String) -> PathBuf {
+    fs::create_dir_all(dir.join("plans")).unwrap();
+    fs::create_dir_all(dir.join("mappings")).unwrap();
+    let shipped = read("plans/user_app_state.yaml");
+    let head = &shipped[..shipped
+        .find("mappings:\n")
+        .expect("the plan lists its mappings")];
+    let mut plan = format!("{head}mappings:\n");
+    for e in entities {
+        plan.push_str(&format!("  - ../mappings/{e}.yaml\n"));
+        let text = edit(e, read(format!("mappings/{e}.yaml")));
+        fs::write(dir.join(format!("mappings/{e}.yaml")), text).unwrap();
+    }
+    let path = dir.join("plans/user_app_state.yaml");
+    fs::write(&path, plan).unwrap();
+    path
+}
+
+fn unchanged(_: &str, text: String) -> String {
+    text
+}
+
+fn apply(plan: &Path, url: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "apply",
+        plan.to_str().unwrap(),
+        "--create-schema",
+        "--allow-duplicates",
+        "--batch-size",
+        "4",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args, Some(url));
+    let said = text(&o);
+    assert_eq!(o.status.code(), Some(0), "apply {extra:?}: {said:?}");
+    said
+}
+
+/// The tables of `entities` after a fresh run of `plan` on the documents `url` holds now.
+fn fresh_run(plan: &Path, url: &str, entities: &[&str]) -> Vec<String> {
+    let mut from = connect(url);
+    let rows: Vec<serde_json::Value> = from
+        .query(
+            "SELECT jsonb_build_object('id', id, 'user_id', user_id, 'updated_at', updated_at, 'state', state) FROM user_app_state ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let fresh = source_db_with_rows("evolve_fresh", &rows);
+    apply(plan, &fresh, &[]);
+    snapshot_of(&fresh, entities)
+}
+
+#[test]
+fn added_entities_are_backfilled_for_migrated_users_only() {
+    let dir = TempDir::new("evolve-add");
+    let v1 = plan_version(&dir.path().join("v1"), &V1, unchanged);
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    let url = source_db("evolve_add");
+    // Part of the users first, so v2 meets both migrated and new users.
+    apply(&v1, &url, &["--limit", "8"]);
+    let before: i64 = count(&url, "SELECT count(*) FROM public.orgs");
+
+    let (out, _) = apply(&v2, &url, &[]);
+    assert!(
+        out.contains("8 migrated users: backfill accounts, leads"),
+        "{out}"
+    );
+    assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
+    // The v1 users' orgs were not written again: no audit of orgs in the second run.
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_audit_sets a JOIN pgshred.migration_runs r ON r.id = a.run_id \
+              WHERE r.id = (SELECT max(id) FROM pgshred.migration_runs) AND a.source_entity = 'orgs' \
+                AND a.user_id IN (SELECT user_id FROM pgshred.migration_users WHERE run_id < a.run_id)"
+        ),
+        0
+    );
+    assert!(count(&url, "SELECT count(*) FROM public.orgs") > before);
+
+    // Status: every user has every entity at the current version.
+    let o = run(&["status", v2.to_str().unwrap()], Some(&url));
+    let (status, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let users = count(&url, "SELECT count(DISTINCT user_id) FROM user_app_state");
+    for e in V2 {
+        assert!(
+            status.contains(&format!("{e:<12} {users:>8} {:>8} {:>8}", 0, 0)),
+            "{e} not current for all {users} users:\n{status}"
+        );
+    }
+
+    // Rolling back the v2 run takes the backfilled rows away and leaves the v1 users as v1 made them.
+    let run_id = count(&url, "SELECT max(id) FROM pgshred.migration_runs").to_string();
+    let o = run(
+        &["rollback", v2.to_str().unwrap(), "--run", &run_id],
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(count(&url, "SELECT count(*) FROM public.accounts"), 0);
+    assert_eq!(count(&url, "SELECT count(*) FROM public.orgs"), before);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_users"),
+        8
+    );
+}
+
+#[test]
+fn a_changed_mapping_is_refused_then_remapped_with_its_dependents() {
+    let dir = TempDir::new("evolve-remap");
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    // v3: contents.word_count becomes a bigint; personas get another default tone.
+    let v3 = plan_version(&dir.path().join("v3"), &V2, |e, t| match e {
+        "contents" => t.replace(
+            "path: wordCount,         type: integer",
+            "path: wordCount,         type: bigint",
+        ),
+        "personas" => t.replace("default: neutral", "default: calm"),
+        _ => t,
+    });
+    assert_ne!(
+        read(v2.parent().unwrap().join("../mappings/personas.yaml")),
+        read(v3.parent().unwrap().join("../mappings/personas.yaml"))
+    );
+    let url = source_db("evolve_remap");
+    apply(&v2, &url, &[]);
+    let v2_tables = snapshot_of(&url, &V2);
+    let runs = count(&url, "SELECT count(*) FROM pgshred.migration_runs");
+
+    // Without --remap: refused, nothing written, not even the schema change.
+    let o = run(
+        &[
+            "apply",
+            v3.to_str().unwrap(),
+            "--create-schema",
+            "--allow-duplicates",
+        ],
+        Some(&url),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}{err}");
+    assert!(
+        err.contains("contents") && err.contains("personas"),
+        "{err}"
+    );
+    assert!(err.contains("--remap contents --remap personas"), "{err}");
+    assert!(
+        err.contains("accounts, leads"),
+        "names what hangs below: {err}"
+    );
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_runs"),
+        runs
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'contents' AND column_name = 'word_count' AND data_type = 'integer'"
+        ),
+        1
+    );
+
+    // --remap both: the tables equal a fresh v3 run; the column is a bigint now.
+    let (out, _) = apply(&v3, &url, &["--remap", "personas", "--remap", "contents"]);
+    assert!(
+        out.contains("re-migrate personas, contents, accounts, leads"),
+        "{out}"
+    );
+    assert_eq!(snapshot_of(&url, &V2), fresh_run(&v3, &url, &V2));
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'contents' AND column_name = 'word_count' AND data_type = 'bigint'"
+        ),
+        1
+    );
+    assert!(
+        count(
+            &url,
+            "SELECT count(*) FROM public.personas WHERE tone = 'calm'"
+        ) > 0
+    );
+    // Every user is current again: a second apply has nothing to do.
+    let (out, _) = apply(&v3, &url, &[]);
+    assert!(out.contains("0 users in 0 batches"), "{out}");
+
+    // Rolling the remap run back restores the v2 rows and audit exactly.
+    let remap_run = (runs + 1).to_string();
+    let o = run(
+        &["rollback", v3.to_str().unwrap(), "--run", &remap_run],
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(snapshot_of(&url, &V2), v2_tables);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_replaced"),
+        0,
+        "the archive is emptied by the restore"
+    );
+}
+
+/// Source changes the application makes before cutover: some documents edited (an org renamed,
+/// a content removed, a lead added), some users deleted.
+fn change_source(url: &str) -> (Vec<String>, Vec<String>) {
+    let mut c = connect(url);
+    let users = all_users(&mut c);
+    let (edited, deleted) = (
+        vec![users[1].clone(), users[3].clone()],
+        vec![users[5].clone()],
+    );
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                state = jsonb_set(jsonb_set(state, '{orgs,0,name}', '\"Renamed\"'),
+                                  '{contents}', coalesce(state -> 'contents', '[]') - 0)
+          WHERE user_id = $1",
+        &[&edited[0]],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                state = jsonb_set(state, '{leads}', coalesce(state -> 'leads', '[]') ||
+                        jsonb_build_array(jsonb_build_object('id', 'lead-new', 'name', 'New lead')))
+          WHERE user_id = $1",
+        &[&edited[1]],
+    )
+    .unwrap();
+    c.execute(
+        "DELETE FROM user_app_state WHERE user_id = $1",
+        &[&deleted[0]],
+    )
+    .unwrap();
+    (edited, deleted)
+}
+
+#[test]
+fn sync_follows_the_source_and_its_rollback_restores_the_rows_it_replaced() {
+    let dir = TempDir::new("evolve-sync");
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    let url = source_db("evolve_sync");
+    apply(&v2, &url, &[]);
+    let before = snapshot_of(&url, &V2);
+    let users = all_users(&mut connect(&url));
+    let changed = [users[1].clone(), users[3].clone(), users[5].clone()];
+    // Rows of the users the source change leaves alone, with when they were written.
+    let untouched_stamps = || -> Vec<String> {
+        connect(&url)
+            .query(
+                "SELECT id::text || ' ' || created_at::text FROM public.contents WHERE user_id <> ALL ($1) ORDER BY id",
+                &[&changed.to_vec()],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let stamps = untouched_stamps();
+    let (edited, deleted) = change_source(&url);
+    assert_eq!([edited.clone(), deleted.clone()].concat(), changed.to_vec());
+
+    let (out, _) = apply(&v2, &url, &["--sync"]);
+    assert!(
+        out.contains("3 migrated users changed at the source"),
+        "{out}"
+    );
+    assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
+    assert_eq!(rows_of_users_in(&url, &deleted, &V2), 0);
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM public.leads WHERE legacy_id = 'lead-new' AND user_id = '{}'",
+                edited[1]
+            )
+        ),
+        1
+    );
+    // Users whose source did not change were not rewritten (their rows keep their created_at).
+    assert!(!stamps.is_empty());
+    assert!(
+        untouched_stamps() == stamps,
+        "rows of unchanged users were rewritten"
+    );
+    // A second sync finds nothing to do.
+    let (out, _) = apply(&v2, &url, &["--sync"]);
+    assert!(out.contains("0 users in 0 batches"), "{out}");
+
+    // Rolling back the sync puts back exactly the rows it replaced, users' ledger entries too.
+    // The first sync (the second had no batches).
+    let sync_run = count(
+        &url,
+        "SELECT max(run_id) FROM pgshred.migration_batches b JOIN pgshred.migration_runs r ON r.id = b.run_id \
+          WHERE r.options ->> 'sync' = 'true'",
+    )
+    .to_string();
+    let o = run(
+        &["rollback", v2.to_str().unwrap(), "--run", &sync_run],
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(snapshot_of(&url, &V2), before);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_users"),
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_users WHERE run_id = 1"
+        )
+    );
+    // After another sync, rolling back run 1 alone would pull rows out from under the sync's
+    // batch: refused, with nothing changed.
+    apply(&v2, &url, &["--sync"]);
+    let o = run(
+        &["rollback", v2.to_str().unwrap(), "--run", "1"],
+        Some(&url),
+    );
+    let (_, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err.contains("was migrated again by batch"), "{err}");
+    assert_eq!(
+        snapshot_of(&url, &V2),
+        fresh_run(&v2, &url, &V2),
+        "the refused rollback changed nothing"
+    );
+}
+
+fn rows_of_users_in(url: &str, users: &[String], tables: &[&str]) -> i64 {
+    let mut c = connect(url);
+    tables
+        .iter()
+        .map(|t| {
+            c.query_one(
+                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
+                &[&users],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+        })
+        .sum()
+}
