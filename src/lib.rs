@@ -21,6 +21,7 @@ pub mod executor;
 pub mod generate;
 pub mod ident;
 pub mod ids;
+pub mod impact;
 pub mod ir;
 pub mod jsonpath;
 pub mod pgtemp;

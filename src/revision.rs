@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::artifacts::{Files, diff_files};
-use crate::{Error, codegen, validate};
+use crate::ir::Plan;
+use crate::{Error, codegen, impact, validate};
 
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     let out = Command::new("git")
@@ -35,8 +36,8 @@ impl Drop for Scratch {
     }
 }
 
-/// The compiled files of `plan` at `rev` (empty when the plan did not exist there).
-fn compiled_at(plan: &Path, rev: &str) -> Result<Files, Error> {
+/// The plan at `rev` and its compiled files (none, when the plan did not exist there).
+fn compiled_at(plan: &Path, rev: &str) -> Result<(Option<Plan>, Files), Error> {
     let plan = std::fs::canonicalize(plan)
         .map_err(|e| Error::io(format!("reading {}", plan.display()), e))?;
     let dir = plan.parent().unwrap_or(Path::new("."));
@@ -86,18 +87,35 @@ fn compiled_at(plan: &Path, rev: &str) -> Result<Files, Error> {
     }
     let old_plan = scratch.0.join(rel);
     if !old_plan.exists() {
-        return Ok(Files::new());
+        return Ok((None, Files::new()));
     }
     let p = validate::load_plan(&old_plan).map_err(|e| match e {
         Error::Spec(d) => Error::Input(format!("the plan at {rev} is not valid:\n{}", d.render())),
         other => other,
     })?;
-    codegen::render(&p)
+    let files = codegen::render(&p)?;
+    Ok((Some(p), files))
 }
 
-/// The per-file SQL diff between the plan at `rev` and the plan now; empty when nothing changed.
+/// What the change since `rev` does to data already migrated, in words, then the per-file SQL
+/// diff; empty when nothing changed.
 pub fn diff_against(plan: &Path, rev: &str) -> Result<String, Error> {
-    let before = compiled_at(plan, rev)?;
-    let after = codegen::render(&validate::load_plan(plan)?)?;
-    Ok(diff_files(&before, &after, rev, "now"))
+    let (old_plan, before) = compiled_at(plan, rev)?;
+    let new_plan = validate::load_plan(plan)?;
+    let after = codegen::render(&new_plan)?;
+    let sql = diff_files(&before, &after, rev, "now");
+    if sql.is_empty() {
+        return Ok(sql);
+    }
+    let said = impact::describe(old_plan.as_ref(), &before, &new_plan, &after);
+    let mut out = format!("What this change does to data already migrated (since {rev}):\n");
+    if said.is_empty() {
+        out.push_str("  nothing: every entity's statement is the same, so no user needs a backfill or a re-migration\n");
+    }
+    for s in &said {
+        out.push_str(&format!("  - {s}\n"));
+    }
+    out.push('\n');
+    out.push_str(&sql);
+    Ok(out)
 }

@@ -89,6 +89,52 @@ fn a_mapping_change_shows_as_its_sql_diff() {
         !out.contains("05_rollback.sql"),
         "rollback does not depend on columns: {out}"
     );
+    // Before the SQL, in words, what it does to data already migrated.
+    assert!(
+        out.starts_with("What this change does to data already migrated (since HEAD):\n  - leads changed: new column company (text, from `company`), added to the existing table and empty until the re-migration. Users already migrated keep the rows the old mapping made, and `apply` refuses to run until `apply --remap leads` re-migrates leads for them"),
+        "{out}"
+    );
+
+    // A retyped column of a parent: its children are re-migrated with it.
+    let path = dir.join("mappings/accounts.yaml");
+    let mapping = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, mapping.replace("type: bigint", "type: numeric")).unwrap();
+    let out = text(&run_in(
+        dir,
+        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
+        None,
+    ))
+    .0;
+    assert!(
+        out.contains("  - accounts changed: column followers becomes numeric (was bigint; 01_schema.sql converts it in place, USING followers::numeric). Users already migrated keep the rows the old mapping made, and `apply` refuses to run until `apply --remap accounts` re-migrates accounts and leads, inbox_items below it"),
+        "{out}"
+    );
+    std::fs::write(&path, mapping).unwrap();
+
+    // An entity added to the plan: a new table and a backfill.
+    let plan_path = dir.join("plans/user_app_state.yaml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    std::fs::write(
+        &plan_path,
+        plan.replace("  - ../mappings/inbox_items.yaml\n", ""),
+    )
+    .unwrap();
+    git(dir, &["commit", "-q", "-am", "without inbox items"]);
+    std::fs::write(&plan_path, &plan).unwrap();
+    let out = text(&run_in(
+        dir,
+        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
+        None,
+    ))
+    .0;
+    assert!(
+        out.contains("  - new entity inbox_items -> table public.inbox_items: `apply --create-schema` creates the table; `apply` backfills inbox_items for the users already migrated (their accounts are there already)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("leads changed"),
+        "only inbox_items is affected: {out}"
+    );
 
     // Against a revision that has no such plan, everything is new.
     git(dir, &["commit", "-q", "-am", "v2"]);
