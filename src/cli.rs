@@ -120,6 +120,10 @@ pub enum Command {
     /// batch is rolled back whole and the error names the user, entity, JSON path and value; earlier
     /// batches stay committed, and --resume continues the run. Without --limit or --user, every user
     /// not yet migrated is taken, in user id order.
+    ///
+    /// After the plan changed: users already migrated get entities added since (a backfill);
+    /// a changed mapping is refused unless --remap names it; --sync also re-migrates users whose
+    /// source row changed or disappeared. `pgshred status` shows per entity who has which version.
     Apply {
         /// The plan file, e.g. plans/user_app_state.yaml.
         plan: PathBuf,
@@ -639,7 +643,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let p = validate::load_plan(&plan)?;
             let files = codegen::render(&p)?;
             let target = executor::RollbackTarget { run, batch, user };
-            let removed = executor::rollback(&p, &files, &db.database_url, &target)?;
+            let done = executor::rollback(&p, &files, &db.database_url, &target)?;
+            let removed = &done.removed;
             let total: i64 = removed.values().sum();
             let parts: Vec<String> = p
                 .entities
@@ -653,8 +658,16 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 })
                 .collect();
             println!(
-                "rolled back {total} rows ({}); none of them remains",
-                parts.join(", ")
+                "rolled back {total} rows ({}); {}",
+                parts.join(", "),
+                if done.restored > 0 {
+                    format!(
+                        "the {} rows they had replaced (apply --sync or --remap) are back as they were",
+                        done.restored
+                    )
+                } else {
+                    "none of them remains".to_string()
+                }
             );
             Ok(ExitCode::Ok)
         }

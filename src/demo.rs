@@ -130,7 +130,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     )?;
     println!(
         "rolled back {} rows of batch {last}; none of them remains",
-        removed.values().sum::<i64>()
+        removed.removed.values().sum::<i64>()
     );
     println!("after the rollback: {}", table_counts(&mut c, &plan)?);
 

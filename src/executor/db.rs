@@ -9,15 +9,30 @@ use crate::Error;
 pub fn describe(url: &str) -> String {
     match url.parse::<postgres::Config>() {
         Ok(cfg) => {
-            let host = match cfg.get_hosts().first() {
-                Some(Host::Tcp(h)) => h.clone(),
-                Some(Host::Unix(p)) => p.display().to_string(),
-                None => "localhost".into(),
+            // Every host the URL names (a URL may give one in its authority and more in
+            // `host=`), each with its port: the client tries them in turn.
+            let ports = cfg.get_ports();
+            let port = |i: usize| match ports {
+                [] => 5432,
+                [one] => *one,
+                many => many.get(i).copied().unwrap_or(5432),
             };
-            let port = cfg.get_ports().first().copied().unwrap_or(5432);
+            let mut hosts: Vec<String> = cfg
+                .get_hosts()
+                .iter()
+                .enumerate()
+                .map(|(i, h)| match h {
+                    Host::Tcp(h) => format!("{h}:{}", port(i)),
+                    Host::Unix(p) => format!("{}:{}", p.display(), port(i)),
+                })
+                .collect();
+            if hosts.is_empty() {
+                hosts.push(format!("localhost:{}", port(0)));
+            }
             format!(
-                "{}@{host}:{port}/{}",
+                "{}@{}/{}",
                 cfg.get_user().unwrap_or("?"),
+                hosts.join(" or "),
                 cfg.get_dbname().unwrap_or("?")
             )
         }

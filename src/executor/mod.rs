@@ -33,7 +33,7 @@ use crate::artifacts::{self, Files};
 use crate::error::BatchFailure;
 use crate::ir::Plan;
 
-pub use ops::{RollbackTarget, rollback, status};
+pub use ops::{RollbackTarget, RolledBack, rollback, status};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
 pub use verify::{Verdict, verify};
 

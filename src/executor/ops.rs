@@ -153,6 +153,14 @@ fn versions_status(
     Ok(out)
 }
 
+/// What a rollback did: rows deleted per target table, and rows put back that the rolled-back
+/// batches had replaced (`apply --sync`, `--remap`).
+#[derive(Debug, Default)]
+pub struct RolledBack {
+    pub removed: BTreeMap<String, i64>,
+    pub restored: i64,
+}
+
 /// Deletes exactly what the audit says the selection created, children first, in one transaction,
 /// and checks that none of it remains. Returns rows removed per table.
 pub fn rollback(
@@ -160,7 +168,7 @@ pub fn rollback(
     files: &Files,
     url: &str,
     target: &RollbackTarget,
-) -> Result<BTreeMap<String, i64>, Error> {
+) -> Result<RolledBack, Error> {
     if target.run.is_none() && target.batch.is_none() && target.user.is_none() {
         return Err(Error::Input(
             "say what to roll back: --run ID, --batch ID and/or --user ID".into(),
@@ -186,6 +194,7 @@ pub fn rollback(
     )
     .map_err(dbe("selecting what to roll back"))?;
     let selected = q.selected_rows(&mut tx)?;
+    let restored = q.replaced_rows(&mut tx)?;
     // The script checks that no row the audit names survives, and refuses to pull rows out from
     // under a later batch; either way the transaction is dropped and nothing changes.
     tx.batch_execute(&files["05_rollback.sql"])
@@ -194,5 +203,8 @@ pub fn rollback(
         q.mark_run_rolled_back(&mut tx, r)?;
     }
     tx.commit().map_err(dbe("committing the rollback"))?;
-    Ok(selected)
+    Ok(RolledBack {
+        removed: selected,
+        restored,
+    })
 }

@@ -655,6 +655,20 @@ impl Queries {
             .collect())
     }
 
+    /// Rows the selected rollback puts back: those its batches replaced.
+    pub fn replaced_rows(&self, tx: &mut Transaction) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT count(*) FROM {a}.\"migration_replaced\" AS p \
+               JOIN {a}.\"migration_batches\" AS b ON b.\"id\" = p.\"batch_id\" \
+              WHERE {a}.rollback_selected(b.\"run_id\", p.\"batch_id\", p.\"user_id\")",
+            a = self.a
+        );
+        Ok(tx
+            .query_one(&sql, &[])
+            .map_err(db("reading the replaced rows"))?
+            .get(0))
+    }
+
     pub fn mark_run_rolled_back(&self, tx: &mut Transaction, run: i64) -> Result<(), Error> {
         let sql = format!(
             "UPDATE {}.\"migration_runs\" SET \"status\" = 'rolled_back', \"finished_at\" = clock_timestamp() WHERE \"id\" = $1",
