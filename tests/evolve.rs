@@ -356,3 +356,62 @@ fn rows_of_users_in(url: &str, users: &[String], tables: &[&str]) -> i64 {
         })
         .sum()
 }
+
+#[test]
+fn a_sync_that_meets_a_broken_document_keeps_the_old_rows_until_a_retry() {
+    let dir = TempDir::new("evolve-sync-bad");
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    let url = source_db("evolve_sync_bad");
+    apply(&v2, &url, &[]);
+    let mut c = connect(&url);
+    let users = all_users(&mut c);
+    let (bad, good) = (&users[2], &users[4]);
+    let rows_before = rows_of_users_in(&url, std::slice::from_ref(bad), &V2);
+    let stamp = |c: &mut postgres::Client, user: &str| -> String {
+        c.query_one(
+            "SELECT string_agg(id::text || name, ',' ORDER BY id) FROM public.orgs WHERE user_id = $1",
+            &[&user],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let bad_orgs = stamp(&mut c, bad);
+    // The bad user's new document has an org without a name (required); the good user's renames one.
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                state = jsonb_set(state, '{orgs,0}', (state #> '{orgs,0}') - 'name') WHERE user_id = $1",
+        &[bad],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                state = jsonb_set(state, '{orgs,0,name}', '\"Renamed\"') WHERE user_id = $1",
+        &[good],
+    )
+    .unwrap();
+
+    let (out, _) = apply(&v2, &url, &["--sync", "--max-bad-users", "5"]);
+    assert!(out.contains(&format!("quarantined user {bad}")), "{out}");
+    // The bad user keeps the rows of its previous document; the good one is synced.
+    assert_eq!(
+        rows_of_users_in(&url, std::slice::from_ref(bad), &V2),
+        rows_before
+    );
+    assert_eq!(stamp(&mut c, bad), bad_orgs);
+    assert!(stamp(&mut c, good).contains("Renamed"));
+
+    // Fixed at the source, the retry replaces its rows: the tables equal a fresh run.
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                state = jsonb_set(state, '{orgs,0,name}', '\"Fixed\"') WHERE user_id = $1",
+        &[bad],
+    )
+    .unwrap();
+    apply(&v2, &url, &["--retry-quarantined"]);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_quarantine"),
+        0
+    );
+    assert!(stamp(&mut c, bad).contains("Fixed"));
+    assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
+}

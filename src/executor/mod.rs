@@ -151,13 +151,21 @@ pub fn apply(
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = evolve::Versions::new(plan, files);
-    let work = if opts.resume
-        || opts.join
-        || opts.dry_run
-        || opts.retry_quarantined
-        || !opts.users.is_empty()
-    {
+    let work = if opts.resume || opts.join || opts.dry_run || !opts.users.is_empty() {
         Vec::new()
+    } else if opts.retry_quarantined {
+        // Users quarantined by a sync still have the rows of their previous document: those
+        // are replaced, the others migrated afresh.
+        let ledger = format!("{}.\"migration_users\"", q.a);
+        if db::relation_exists(&mut client, &ledger)? {
+            vec![sql::Rework {
+                users: sql::Reworked::Quarantined,
+                entities: versions.map(None),
+                replace: true,
+            }]
+        } else {
+            Vec::new()
+        }
     } else {
         rework(&mut client, plan, &q, &versions, opts, out)?
     };

@@ -33,6 +33,8 @@ pub enum Reworked {
         recorded: Value,
         sync: Option<String>,
     },
+    /// Those set aside since (a sync whose new document failed): `--retry-quarantined`.
+    Quarantined,
 }
 
 /// Constant first half of the two-key advisory lock of a plan ("pgsh").
@@ -160,6 +162,7 @@ impl Queries {
         for w in work {
             let (selection, group) = match &w.users {
                 Reworked::Changed { order } => (self.changed_users_sql(order), None),
+                Reworked::Quarantined => (self.quarantined_migrated_sql(), None),
                 Reworked::Group { recorded, sync } => {
                     (self.group_users_sql(sync.as_deref()), Some(recorded))
                 }
@@ -420,6 +423,17 @@ impl Queries {
               ORDER BY m.\"user_id\" LIMIT $1",
             a = self.a,
             changed = self.changed_sql(order),
+        )
+    }
+
+    /// Migrated users who are quarantined (their document failed a later sync), in user order.
+    fn quarantined_migrated_sql(&self) -> String {
+        format!(
+            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $2 \
+                AND EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
+              ORDER BY m.\"user_id\" LIMIT $1",
+            a = self.a,
         )
     }
 
