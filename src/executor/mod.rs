@@ -151,7 +151,7 @@ pub fn apply(
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = evolve::Versions::new(plan, files);
-    let work = if opts.resume || opts.join || opts.dry_run || !opts.users.is_empty() {
+    let work = if opts.resume || opts.join || !opts.users.is_empty() {
         Vec::new()
     } else if opts.retry_quarantined {
         // Users quarantined by a sync still have the rows of their previous document: those
@@ -185,6 +185,11 @@ pub fn apply(
         ..Report::default()
     };
     if opts.dry_run {
+        if !work.is_empty() {
+            out.line(
+                "the dry run tries only users not yet migrated; the work on migrated users above runs with `apply` (and each of its batches can be rolled back)",
+            );
+        }
         let users = choose_users(&mut client, plan, &q, opts)?;
         let batches: Vec<Batch> = users
             .chunks(opts.batch_size.max(1))
@@ -727,15 +732,16 @@ fn rework(
         match versions.need(map, &remap) {
             Ok(None) => {}
             Ok(Some(need)) => {
-                out.line(&format!(
-                    "{users} migrated users: {} {}",
-                    if need.replace {
-                        "re-migrate"
-                    } else {
-                        "backfill"
-                    },
-                    need.entities.join(", ")
-                ));
+                let (again, new): (Vec<&String>, Vec<&String>) =
+                    need.entities.iter().partition(|e| map.contains_key(*e));
+                let join =
+                    |v: &[&String]| v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+                let said: Vec<String> = [("re-migrate", join(&again)), ("backfill", join(&new))]
+                    .into_iter()
+                    .filter(|(_, e)| !e.is_empty())
+                    .map(|(what, e)| format!("{what} {e}"))
+                    .collect();
+                out.line(&format!("{users} migrated users: {}", said.join("; ")));
                 work.push(sql::Rework {
                     users: sql::Reworked::Group {
                         recorded: recorded.clone(),
