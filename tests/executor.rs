@@ -943,7 +943,16 @@ mod parallel {
                 .spawn()
                 .unwrap()
         };
+        // Both must find the run unfinished: a lock on a target table holds the first one's
+        // batches until the second has started (else the first may finish the run alone, and
+        // the second rightly finds nothing to join).
+        let mut blocker = common::connect(&url);
+        let mut hold = blocker.transaction().unwrap();
+        hold.batch_execute("LOCK TABLE public.orgs IN EXCLUSIVE MODE")
+            .unwrap();
         let (a, b) = (join(), join());
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        hold.commit().unwrap();
         for o in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
             assert_code(&o, 0);
         }

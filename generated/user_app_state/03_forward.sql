@@ -96,6 +96,9 @@ WITH doc AS (
            NULLIF(x.v3, 'null'::jsonb), -- settings
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v4 #>> '{}')::timestamptz
+                 WHEN x.t4 = 'string'
                   AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'orgs', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'orgs', x.legacy_id, 'createdAt')::timestamptz
@@ -192,6 +195,9 @@ WITH doc AS (
              END,
                     'false'::boolean), -- is_default
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
+                 WHEN x.t5 = 'string'
+                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v5 #>> '{}')::timestamptz
                  WHEN x.t5 = 'string'
                   AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'personas', x.legacy_id, 'createdAt')
@@ -300,11 +306,17 @@ WITH doc AS (
              END, -- word_count
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
                  WHEN x.t5 = 'string'
+                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v5 #>> '{}')::timestamptz
+                 WHEN x.t5 = 'string'
                   AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'contents', x.legacy_id, 'publishedAt')
                  ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'publishedAt')::timestamptz
              END, -- published_at
            CASE WHEN x.t6 IS NULL OR x.t6 = 'null' THEN NULL
+                 WHEN x.t6 = 'string'
+                  AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v6 #>> '{}')::timestamptz
                  WHEN x.t6 = 'string'
                   AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v6, x.user_id, 'contents', x.legacy_id, 'createdAt')
@@ -405,6 +417,9 @@ WITH doc AS (
                     'false'::boolean), -- connected
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v4 #>> '{}')::timestamptz
+                 WHEN x.t4 = 'string'
                   AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'accounts', x.legacy_id, 'connectedAt')
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'accounts', x.legacy_id, 'connectedAt')::timestamptz
@@ -497,6 +512,9 @@ WITH doc AS (
                     'new'::text), -- stage
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
+                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v4 #>> '{}')::timestamptz
+                 WHEN x.t4 = 'string'
                   AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'leads', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
@@ -586,6 +604,8 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'references', x.legacy_id, 'note')::text
              END, -- note
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)[ \t\n\r]*$'
+                 THEN (x.v3 #>> '{}')::date
                  WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
                  THEN "pgshred".to_date(x.v3, x.user_id, 'references', x.legacy_id, 'addedOn')
                  ELSE "pgshred".cast_failed(x.v3, 'date', x.user_id, 'references', x.legacy_id, 'addedOn')::date
@@ -668,6 +688,9 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'inbox_items', x.legacy_id, 'subject')::text
              END, -- subject
            COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string'
+                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                 THEN (x.v2 #>> '{}')::timestamptz
                  WHEN x.t2 = 'string'
                   AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
                  THEN "pgshred".to_timestamptz(x.v2, x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')
