@@ -240,15 +240,18 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "{:>7} {:>9} | {:>7} {:>8} | {:>13} {:>8} {:>6} | {:>13} {:>8} {:>6} | {:>8}",
+        "{:>7} {:>9} | {:>7} {:>7} {:>8} | {:>11} {:>7} {:>8} {:>6} | {:>11} {:>7} {:>8} {:>6} | {:>8}",
         "users",
         "rows",
         "base s",
+        "users/s",
         "rows/s",
         "apply -j1 s",
+        "users/s",
         "rows/s",
         "ratio",
         "apply -j2 s",
+        "users/s",
         "rows/s",
         "ratio",
         "peak MB"
@@ -259,7 +262,8 @@ fn main() {
         let base_rows = rows(&base_url, &plan);
         let _ = std::io::stdout().flush();
         let mut line = format!(
-            "{n:>7} {base_rows:>9} | {base_s:>7.2} {:>8.0} |",
+            "{n:>7} {base_rows:>9} | {base_s:>7.2} {:>7.0} {:>8.0} |",
+            n as f64 / base_s,
             base_rows as f64 / base_s
         );
         let mut peak = 0;
@@ -273,7 +277,8 @@ fn main() {
             );
             peak = peak.max(rss);
             line.push_str(&format!(
-                " {secs:>13.2} {:>8.0} {:>6.2} |",
+                " {secs:>11.2} {:>7.0} {:>8.0} {:>6.2} |",
+                n as f64 / secs,
                 base_rows as f64 / secs,
                 base_s / secs
             ));
