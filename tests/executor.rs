@@ -866,7 +866,10 @@ mod parallel {
         // A run written by two workers rolls back exactly like any other.
         let o = pgshred(&url, &["rollback", PLAN, "--run", "1"]);
         assert_code(&o, 0);
-        assert_eq!(common::rows_of_users(&url, &common::all_users(&mut common::connect(&url))), 0);
+        assert_eq!(
+            common::rows_of_users(&url, &common::all_users(&mut common::connect(&url))),
+            0
+        );
         assert_eq!(
             count(&url, "SELECT count(*) FROM pgshred.migration_users"),
             0
