@@ -415,3 +415,58 @@ fn a_sync_that_meets_a_broken_document_keeps_the_old_rows_until_a_retry() {
     assert!(stamp(&mut c, bad).contains("Fixed"));
     assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
 }
+
+#[test]
+fn a_document_changed_while_its_batch_runs_is_taken_again_by_the_next_sync() {
+    let dir = TempDir::new("evolve-midbatch");
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    let url = source_db("evolve_midbatch");
+    let mut c = connect(&url);
+    let user = all_users(&mut c)[3].clone();
+    apply(&v2, &url, &["--limit", "1"]);
+    // The application changes the user's document after the batch has begun reading it: here a
+    // trigger does it once, when the batch writes the user's first org.
+    c.batch_execute(&format!(
+        "CREATE FUNCTION change_midway() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             UPDATE user_app_state SET updated_at = updated_at + interval '1 day',
+                    state = jsonb_set(state, '{{orgs,0,name}}', '\"Changed mid-batch\"')
+              WHERE user_id = NEW.user_id
+                AND state #>> '{{orgs,0,name}}' IS DISTINCT FROM 'Changed mid-batch';
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER change_midway AFTER INSERT ON public.orgs FOR EACH ROW
+             WHEN (NEW.user_id = '{user}') EXECUTE FUNCTION change_midway();"
+    ))
+    .unwrap();
+    apply(&v2, &url, &[]);
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM public.orgs WHERE user_id = '{user}' AND name = 'Changed mid-batch'"
+            )
+        ),
+        0,
+        "the org was written before the change"
+    );
+    // The ledger kept the version the batch began with, so the change is not lost: the next
+    // sync takes the user again and the tables equal a fresh run of the current documents.
+    let (out, _) = apply(&v2, &url, &["--sync"]);
+    assert!(
+        out.contains("1 migrated users changed at the source"),
+        "{out}"
+    );
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM public.orgs WHERE user_id = '{user}' AND name = 'Changed mid-batch'"
+            )
+        ),
+        1
+    );
+    c.batch_execute("DROP TRIGGER change_midway ON public.orgs")
+        .unwrap();
+    assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
+}

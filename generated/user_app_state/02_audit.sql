@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_batches" (
     "entities"    jsonb,
     -- Whether the rows its users already have of those entities are replaced (--sync, --remap).
     "replace"     boolean     NOT NULL DEFAULT false,
+    -- Per user, the newest updated_at of its source rows as the batch began.
+    "source_versions" jsonb,
     CONSTRAINT "migration_batches_run_id_seq_key" UNIQUE ("run_id", "seq")
 );
 
@@ -106,6 +108,7 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_replaced_users" (
 ALTER TABLE "pgshred"."migration_runs" ADD COLUMN IF NOT EXISTS "entity_checksums" jsonb NOT NULL DEFAULT '{}'::jsonb;
 ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "entities" jsonb;
 ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "replace" boolean NOT NULL DEFAULT false;
+ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "source_versions" jsonb;
 ALTER TABLE "pgshred"."migration_audit_sets" ADD COLUMN IF NOT EXISTS "replaced_by" bigint;
 ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "entities" jsonb NOT NULL DEFAULT '{}'::jsonb;
 ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "source_updated_at" timestamptz;
@@ -288,17 +291,29 @@ RETURNS void LANGUAGE sql AS $$
            "error" = EXCLUDED."error", "sqlstate" = EXCLUDED."sqlstate", "quarantined_at" = now();
 $$;
 
--- Before a batch re-migrates users (apply --sync or --remap), the rows they have of the entities
--- it runs are moved to migration_replaced, children first, and their audit is marked replaced_by
--- the batch; rolling the batch back puts them back. Any other batch: nothing to do. Called at the
--- top of 03_forward.sql, for the users of the batch (or of the part being tried).
-CREATE OR REPLACE FUNCTION "pgshred".replace_rows()
+-- Called at the top of 03_forward.sql, for the users of the batch (or of the part being tried).
+-- First it notes each user's source version (newest updated_at) before any
+-- document is read: each statement of a batch reads the source afresh, so a row the application
+-- changes mid-batch is then recorded as older than it is, and the next `apply --sync` takes it
+-- again, rather than the other way round. Then, before a batch re-migrates users (--sync,
+-- --remap), the rows they have of the entities it runs are moved to migration_replaced, children
+-- first, and their audit is marked replaced_by the batch; rolling the batch back puts them back.
+CREATE OR REPLACE FUNCTION "pgshred".begin_forward()
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     batch bigint := "pgshred".batch_id();
     users text[] := "pgshred".batch_users();
     entities jsonb;
 BEGIN
+    UPDATE "pgshred"."migration_batches" AS b
+       SET "source_versions" = coalesce(b."source_versions", '{}'::jsonb) || coalesce(
+               (SELECT jsonb_object_agg(v.user_id, v.updated)
+                  FROM (SELECT s."user_id"::text AS user_id,
+                               max(s."updated_at")::timestamptz AS updated
+                          FROM "public"."user_app_state" AS s
+                         WHERE s."user_id"::text = ANY (users)
+                         GROUP BY 1) AS v), '{}'::jsonb)
+     WHERE b."id" = batch;
     SELECT b."entities" INTO entities FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch AND b."replace";
     IF NOT FOUND THEN
         RETURN;
@@ -414,7 +429,8 @@ $$;
 -- Marks a batch done and its users migrated, except the users it quarantined; a user quarantined
 -- earlier and migrated by this batch (a retry) leaves the quarantine. Each user's ledger entry
 -- records the checksums of the entities the batch ran and the source row's updated_at;
--- the entry it replaces is kept for rollback; a user whose source row is gone (a sync) leaves it.
+-- (as begin_forward noted it); the entry it replaces is kept for rollback; a user whose source row
+-- is gone (a sync) leaves the ledger.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
 RETURNS jsonb LANGUAGE sql AS $$
     DELETE FROM "pgshred"."migration_quarantine" AS q
@@ -435,19 +451,17 @@ RETURNS jsonb LANGUAGE sql AS $$
      USING "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
      WHERE b."id" = batch AND m."plan" = r."plan" AND m."user_id" = ANY (b."user_ids")
-       AND NOT EXISTS (SELECT 1 FROM "public"."user_app_state" AS s WHERE s."user_id"::text = m."user_id");
+       AND NOT coalesce(b."source_versions", '{}'::jsonb) ? m."user_id"
+       AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
+                        WHERE q."plan" = r."plan" AND q."user_id" = m."user_id");
     INSERT INTO "pgshred"."migration_users" ("plan", "user_id", "run_id", "batch_id", "entities", "source_updated_at")
-    SELECT r."plan", s.user_id, b."run_id", b."id", coalesce(b."entities", '{}'::jsonb), s.updated
+    SELECT r."plan", s.key, b."run_id", b."id", coalesce(b."entities", '{}'::jsonb), (s.value #>> '{}')::timestamptz
       FROM "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
-     CROSS JOIN LATERAL (SELECT s."user_id"::text AS user_id,
-                                max(s."updated_at")::timestamptz AS updated
-                           FROM "public"."user_app_state" AS s
-                          WHERE s."user_id"::text = ANY (b."user_ids")
-                          GROUP BY 1) AS s
+     CROSS JOIN LATERAL jsonb_each(coalesce(b."source_versions", '{}'::jsonb)) AS s
      WHERE b."id" = batch
        AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
-                        WHERE q."plan" = r."plan" AND q."user_id" = s.user_id)
+                        WHERE q."plan" = r."plan" AND q."user_id" = s.key)
         ON CONFLICT ("plan", "user_id") DO UPDATE
        SET "run_id" = EXCLUDED."run_id", "batch_id" = EXCLUDED."batch_id", "migrated_at" = EXCLUDED."migrated_at",
            "entities" = "pgshred"."migration_users"."entities" || EXCLUDED."entities",

@@ -28,9 +28,9 @@
 -- Naive timestamps in documents are read as UTC, whatever the session's time zone.
 SET LOCAL TIME ZONE 'UTC';
 
--- A batch that re-migrates users (apply --sync or --remap) first moves the rows they have of its
--- entities aside, for rollback; for any other batch this does nothing.
-SELECT "pgshred".replace_rows();
+-- Notes each user's source version; a batch that re-migrates users (apply --sync or --remap) also
+-- moves the rows they have of its entities aside, for rollback.
+SELECT "pgshred".begin_forward();
 
 -- pgshred:entity orgs
 -- orgs -> public.orgs: one row per element of `orgs`, legacy id `id`
