@@ -78,13 +78,15 @@ impl Queries {
         .get(0))
     }
 
-    /// Backend pid and application of whoever holds the plan's lock.
+    /// Backend pid and application of whoever holds the plan's lock in this database (advisory
+    /// locks are per database, pg_locks lists every database's).
     pub fn lock_holder(&self, c: &mut Client, plan: &str) -> Result<Option<(i32, String)>, Error> {
         let row = c
             .query_opt(
                 "SELECT l.pid, coalesce(nullif(a.application_name, ''), 'no application name') || ' as ' || coalesce(a.usename::text, '?') \
                    FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid \
                   WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid \
+                    AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()) \
                     AND l.objid = hashtext($2)::oid AND l.objsubid = 2 LIMIT 1",
                 &[&LOCK_CLASS, &plan],
             )
