@@ -551,11 +551,17 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 user.as_deref(),
                 &mut out,
             )?;
-            let counts = if v.count_mismatches.is_empty() {
+            let mut counts = if v.count_mismatches.is_empty() {
                 "row counts match for every user and entity".to_string()
             } else {
                 format!("{} user/entity row counts differ", v.count_mismatches.len())
             };
+            if !v.quarantined.is_empty() {
+                counts.push_str(&format!(
+                    "; {} quarantined users (fix their documents, then apply --retry-quarantined)",
+                    v.quarantined.len()
+                ));
+            }
             if roundtrip {
                 println!(
                     "{counts}; round trip: {} users compared, {} differ ({} differences)",

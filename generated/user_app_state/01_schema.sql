@@ -94,6 +94,14 @@ BEGIN
 END
 $$;
 
+-- The same, for counting what a document holds (04_verify.sql): a value that is not an array
+-- counts as none instead of stopping the check, so one broken document (a quarantined user) does
+-- not hide the others.
+CREATE OR REPLACE FUNCTION "pgshred".array_or_empty(value jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN jsonb_typeof(value) = 'array' THEN value ELSE '[]'::jsonb END
+$$;
+
 -- Timestamps and dates that pass the format check can still name a day that does not exist
 -- (2024-02-30): the cast is attempted and its failure reported like any other. The forward script
 -- casts values that are certainly valid (no Feb 29, hour 24 or year 0) directly and calls these

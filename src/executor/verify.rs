@@ -23,6 +23,8 @@ fn dbe(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
 #[derive(Debug, Default)]
 pub struct Verdict {
     pub count_mismatches: Vec<String>,
+    /// Users `apply --max-bad-users` set aside: not migrated (or, after a sync, not up to date).
+    pub quarantined: Vec<String>,
     pub users_compared: u64,
     pub users_differing: u64,
     pub differences: u64,
@@ -30,7 +32,7 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn ok(&self) -> bool {
-        self.count_mismatches.is_empty() && self.differences == 0
+        self.count_mismatches.is_empty() && self.quarantined.is_empty() && self.differences == 0
     }
 }
 
@@ -68,6 +70,19 @@ pub fn verify(
         let line = super::mismatch_line(&r);
         writeln!(out, "{line}").map_err(w)?;
         verdict.count_mismatches.push(line);
+    }
+    let q = super::sql::Queries::new(plan);
+    if db::relation_exists(&mut tx, &format!("{}.\"migration_quarantine\"", q.a))? {
+        for r in q.quarantined(&mut tx, &plan.name)? {
+            let (who, error): (String, String) = (r.get(0), r.get(5));
+            if user.is_none_or(|u| u == who) {
+                let line = format!(
+                    "user {who}: quarantined, not migrated as its document stands: {error}"
+                );
+                writeln!(out, "{line}").map_err(w)?;
+                verdict.quarantined.push(line);
+            }
+        }
     }
     if !roundtrip {
         return Ok(verdict);
