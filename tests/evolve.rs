@@ -80,6 +80,25 @@ fn added_entities_are_backfilled_for_migrated_users_only() {
     apply(&v1, &url, &["--limit", "8"]);
     let before: i64 = count(&url, "SELECT count(*) FROM public.orgs");
 
+    // A dry run rehearses the backfill and the new users, and leaves everything as it was.
+    let v1_tables = snapshot_of(&url, &V1);
+    let (out, _) = apply(&v2, &url, &["--dry-run"]);
+    assert!(
+        out.contains("8 migrated users: backfill accounts, leads"),
+        "{out}"
+    );
+    let users = count(&url, "SELECT count(DISTINCT user_id) FROM user_app_state");
+    assert!(out.contains(&format!("dry run: {users} users in")), "{out}");
+    assert!(
+        !out.contains(" 0 accounts") && !out.contains(" 0 leads"),
+        "{out}"
+    );
+    assert_eq!(snapshot_of(&url, &V1), v1_tables);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_users"),
+        8
+    );
+
     let (out, _) = apply(&v2, &url, &[]);
     assert!(
         out.contains("8 migrated users: backfill accounts, leads"),
@@ -180,6 +199,22 @@ fn a_changed_mapping_is_refused_then_remapped_with_its_dependents() {
         1
     );
 
+    // A dry run of the re-migration changes nothing.
+    let (out, _) = apply(
+        &v3,
+        &url,
+        &["--dry-run", "--remap", "personas", "--remap", "contents"],
+    );
+    assert!(
+        out.contains("re-migrate personas, contents, accounts, leads"),
+        "{out}"
+    );
+    assert_eq!(snapshot_of(&url, &V2), v2_tables);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_replaced"),
+        0
+    );
+
     // --remap both: the tables equal a fresh v3 run; the column is a bigint now.
     let (out, _) = apply(&v3, &url, &["--remap", "personas", "--remap", "contents"]);
     assert!(
@@ -205,13 +240,27 @@ fn a_changed_mapping_is_refused_then_remapped_with_its_dependents() {
     assert!(out.contains("0 users in 0 batches"), "{out}");
 
     // Rolling the remap run back restores the v2 rows and audit exactly.
-    let remap_run = (runs + 1).to_string();
+    // (the last run with batches: the second apply had none)
+    let remap_run = count(&url, "SELECT max(run_id) FROM pgshred.migration_batches").to_string();
     let o = run(
         &["rollback", v3.to_str().unwrap(), "--run", &remap_run],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_eq!(snapshot_of(&url, &V2), v2_tables);
+    // A run id that does not exist is an error, not a quiet rollback of nothing.
+    let o = run(
+        &["rollback", v3.to_str().unwrap(), "--run", "999"],
+        Some(&url),
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        text(&o)
+            .1
+            .contains("there is no run 999 of plan user_app_state"),
+        "{:?}",
+        text(&o)
+    );
     assert_eq!(
         count(&url, "SELECT count(*) FROM pgshred.migration_replaced"),
         0,

@@ -185,25 +185,39 @@ pub fn apply(
         ..Report::default()
     };
     if opts.dry_run {
-        if !work.is_empty() {
-            out.line(
-                "the dry run tries only users not yet migrated; the work on migrated users above runs with `apply` (and each of its batches can be rolled back)",
-            );
+        // The same work a run would plan (re-migrations and backfills first, then new users),
+        // each batch tried in a transaction that is rolled back.
+        let size = opts.batch_size.max(1);
+        let mut left = opts.limit.map(|l| l as i64);
+        let mut batches: Vec<(Batch, bool)> = Vec::new();
+        let mut add = |users: &[String], entities: Option<Vec<String>>, replace: bool| {
+            for u in users.chunks(size) {
+                let seq = batches.len() as i32 + 1;
+                let b = Batch {
+                    id: 0,
+                    seq,
+                    users: u.to_vec(),
+                    entities: entities.clone(),
+                };
+                batches.push((b, replace));
+            }
+        };
+        for w in &work {
+            let users = q.rework_users(&mut client, &plan.name, w, left)?;
+            left = left.map(|l| (l - users.len() as i64).max(0));
+            let names = w.entities.as_object().map(|m| m.keys().cloned().collect());
+            add(&users, names, w.replace);
         }
-        let users = choose_users(&mut client, plan, &q, opts)?;
-        let batches: Vec<Batch> = users
-            .chunks(opts.batch_size.max(1))
-            .enumerate()
-            .map(|(i, u)| Batch {
-                id: 0,
-                seq: i as i32 + 1,
-                users: u.to_vec(),
-                entities: None,
-            })
-            .collect();
-        out.start(users.len(), batches.len());
-        for b in &batches {
-            let (rows, samples) = dry_batch(&mut client, plan, files, &q, &sum, opts, b)?;
+        let users = if opts.users.is_empty() {
+            q.unmigrated_users(&mut client, &plan.name, left, opts.retry_quarantined)?
+        } else {
+            choose_users(&mut client, plan, &q, opts)?
+        };
+        add(&users, None, false);
+        let total: usize = batches.iter().map(|(b, _)| b.users.len()).sum();
+        out.start(total, batches.len());
+        for (b, replace) in &batches {
+            let (rows, samples) = dry_batch(&mut client, plan, files, &q, &sum, opts, b, *replace)?;
             merge(&mut report.rows, &rows);
             if report.samples.is_empty() {
                 report.samples = samples;
@@ -891,6 +905,7 @@ fn record_failure(client: &mut Client, q: &sql::Queries, f: &BatchFailure) -> Re
 }
 
 /// A dry-run batch: the same work in a transaction that is always rolled back.
+#[allow(clippy::too_many_arguments)] // the batch, and what it runs
 fn dry_batch(
     client: &mut Client,
     plan: &Plan,
@@ -899,6 +914,7 @@ fn dry_batch(
     sum: &str,
     opts: &ApplyOptions,
     b: &Batch,
+    replace: bool,
 ) -> Result<(RowCounts, Vec<Sample>), Error> {
     let mut tx = client
         .transaction()
@@ -915,8 +931,12 @@ fn dry_batch(
         &b.users,
         b.users.len().max(1) as i32,
     )?;
-    q.record_versions(&mut tx, run, &evolve::Versions::new(plan, files).map(None))?;
+    let versions = evolve::Versions::new(plan, files);
+    q.record_versions(&mut tx, run, &versions.map(None))?;
     let batch = q.batch_id_tx(&mut tx, run)?;
+    if let Some(only) = &b.entities {
+        q.set_batch_work(&mut tx, batch, &versions.map(Some(only)), replace)?;
+    }
     let as_batch = Batch {
         id: batch,
         ..b.clone()

@@ -177,6 +177,23 @@ pub fn rollback(
     let q = Queries::new(plan);
     let mut c = db::connect(url)?;
     let _lock = Lock::take(&mut c, plan, &q)?;
+    // A mistyped id would otherwise roll back nothing and say so quietly.
+    if let Some(r) = target.run
+        && !q.run_exists(&mut c, &plan.name, r)?
+    {
+        return Err(Error::Input(format!(
+            "there is no run {r} of plan {}; `pgshred status PLAN` lists the runs",
+            plan.name
+        )));
+    }
+    if let Some(b) = target.batch
+        && !q.batch_exists(&mut c, &plan.name, b)?
+    {
+        return Err(Error::Input(format!(
+            "there is no batch {b} of plan {}; `pgshred status PLAN --run ID` lists a run's batches",
+            plan.name
+        )));
+    }
     let dbe = |context: &'static str| {
         move |source| Error::Database {
             context: context.into(),

@@ -162,13 +162,7 @@ impl Queries {
         let size = i64::from(size);
         let mut left = limit;
         for w in work {
-            let (selection, group) = match &w.users {
-                Reworked::Changed { order } => (self.changed_users_sql(order), None),
-                Reworked::Quarantined => (self.quarantined_migrated_sql(), None),
-                Reworked::Group { recorded, sync } => {
-                    (self.group_users_sql(sync.as_deref()), Some(recorded))
-                }
-            };
+            let (selection, group) = self.rework_selection(&w.users, "$7");
             let n = self.plan_batches(
                 &mut tx,
                 &selection,
@@ -439,11 +433,12 @@ impl Queries {
         )
     }
 
-    /// Migrated users with the versions `$7`, in user order (with `sync`, unchanged ones only).
-    fn group_users_sql(&self, sync: Option<&str>) -> String {
+    /// Migrated users with the versions in parameter `param`, in user order (with `sync`,
+    /// unchanged ones only).
+    fn group_users_sql(&self, sync: Option<&str>, param: &str) -> String {
         format!(
             "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
-              WHERE m.\"plan\" = $2 AND m.\"entities\" = $7 {unchanged} \
+              WHERE m.\"plan\" = $2 AND m.\"entities\" = {param} {unchanged} \
                 AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
               ORDER BY m.\"user_id\" LIMIT $1",
             a = self.a,
@@ -451,6 +446,63 @@ impl Queries {
                 .map(|o| format!("AND NOT {}", self.changed_sql(o)))
                 .unwrap_or_default(),
         )
+    }
+
+    /// The statement picking a rework's users (`$1` the limit, `$2` the plan, `param` the
+    /// versions of a group), and the group's versions.
+    fn rework_selection<'a>(
+        &self,
+        users: &'a Reworked,
+        param: &str,
+    ) -> (String, Option<&'a Value>) {
+        match users {
+            Reworked::Changed { order } => (self.changed_users_sql(order), None),
+            Reworked::Quarantined => (self.quarantined_migrated_sql(), None),
+            Reworked::Group { recorded, sync } => {
+                (self.group_users_sql(sync.as_deref(), param), Some(recorded))
+            }
+        }
+    }
+
+    /// The users a rework takes, at most `limit`, in user order (for a dry run, which plans no
+    /// batches in the ledger).
+    pub fn rework_users(
+        &self,
+        c: &mut Client,
+        plan: &str,
+        w: &Rework,
+        limit: Option<i64>,
+    ) -> Result<Vec<String>, Error> {
+        let (sql, group) = self.rework_selection(&w.users, "$3");
+        let mut tx = c
+            .transaction()
+            .map_err(db("listing users to migrate again"))?;
+        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
+            .map_err(db("listing users to migrate again"))?;
+        let rows = match group {
+            Some(g) => tx.query(&sql, &[&limit, &plan, g]),
+            None => tx.query(&sql, &[&limit, &plan]),
+        }
+        .map_err(db("listing users to migrate again"))?;
+        tx.commit().map_err(db("listing users to migrate again"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Gives a batch the entities it runs and whether it replaces (a dry run's own batch).
+    pub fn set_batch_work(
+        &self,
+        tx: &mut Transaction,
+        batch: i64,
+        entities: &Value,
+        replace: bool,
+    ) -> Result<(), Error> {
+        let sql = format!(
+            "UPDATE {}.\"migration_batches\" SET \"entities\" = $2, \"replace\" = $3 WHERE \"id\" = $1",
+            self.a
+        );
+        tx.execute(&sql, &[&batch, entities, &replace])
+            .map_err(db("recording the dry-run batch"))?;
+        Ok(())
     }
 
     /// Appends batches of `size` to a run for the users `selection` picks (parameters: `$1` the
@@ -707,6 +759,22 @@ impl Queries {
         );
         Ok(c.query_one(&sql, &[&run, &plan])
             .map_err(db("looking up the run"))?
+            .get(0))
+    }
+
+    pub fn batch_exists(
+        &self,
+        c: &mut impl GenericClient,
+        plan: &str,
+        batch: i64,
+    ) -> Result<bool, Error> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {a}.\"migration_batches\" AS b JOIN {a}.\"migration_runs\" AS r \
+                               ON r.\"id\" = b.\"run_id\" WHERE b.\"id\" = $1 AND r.\"plan\" = $2)",
+            a = self.a
+        );
+        Ok(c.query_one(&sql, &[&batch, &plan])
+            .map_err(db("looking up the batch"))?
             .get(0))
     }
 }
