@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::artifacts::{Files, entity_checksums};
 use crate::ir::{Column, Entity, Plan};
+use crate::versions::Versions;
 
 /// One sentence per entity the change affects; empty when data already migrated is unaffected.
 pub fn describe(
@@ -15,7 +16,12 @@ pub fn describe(
     after_files: &Files,
 ) -> Vec<String> {
     let old_sums: BTreeMap<String, String> = entity_checksums(before_files).into_iter().collect();
-    let new_sums: BTreeMap<String, String> = entity_checksums(after_files).into_iter().collect();
+    let versions = Versions::new(after, after_files);
+    let new_sums: BTreeMap<&str, &str> = versions
+        .current
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
     let old_entity = |name: &str| before.and_then(|p| p.entities.iter().find(|e| e.name == name));
     let mut said = Vec::new();
     for e in &after.entities {
@@ -33,7 +39,7 @@ pub fn describe(
             ));
             continue;
         };
-        if old_sums.get(&e.name) == new_sums.get(&e.name) {
+        if old_sums.get(&e.name).map(String::as_str) == new_sums.get(e.name.as_str()).copied() {
             continue;
         }
         let mut details = column_changes(old, e);
@@ -41,11 +47,10 @@ pub fn describe(
         if details.is_empty() {
             details.push("its statement in 03_forward.sql changed (see the diff below)".into());
         }
-        let below: Vec<&str> = after
-            .entities
-            .iter()
-            .filter(|d| d.name != e.name && descends(after, &d.name, &e.name))
-            .map(|d| d.name.as_str())
+        let below: Vec<String> = versions
+            .with_dependents(std::slice::from_ref(&e.name))
+            .into_iter()
+            .filter(|d| *d != e.name)
             .collect();
         said.push(format!(
             "{name} changed: {details}. Users already migrated keep the rows the old mapping made, and `apply` refuses to run until `apply --remap {name}` re-migrates {name}{below} for them, batch by batch (a rollback restores the old rows)",
@@ -69,19 +74,6 @@ pub fn describe(
         }
     }
     said
-}
-
-/// Whether `entity` lies below `ancestor` in `plan`.
-fn descends(plan: &Plan, entity: &str, ancestor: &str) -> bool {
-    let mut at = plan.entities.iter().find(|e| e.name == entity);
-    while let Some(e) = at {
-        let Some(p) = &e.parent else { return false };
-        if p.entity == ancestor {
-            return true;
-        }
-        at = plan.entities.iter().find(|x| x.name == p.entity);
-    }
-    false
 }
 
 fn column_changes(old: &Entity, new: &Entity) -> Vec<String> {

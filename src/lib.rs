@@ -30,6 +30,7 @@ pub mod revision;
 pub mod roundtrip;
 pub mod spec;
 pub mod validate;
+pub mod versions;
 
 mod error;
 pub use error::{Error, ExitCode};

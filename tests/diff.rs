@@ -29,6 +29,15 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `pgshred diff` of the shipped plan's copy in `dir` against its last commit.
+fn diff_against_head(dir: &Path) -> std::process::Output {
+    run_in(
+        dir,
+        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
+        None,
+    )
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -47,11 +56,7 @@ fn a_mapping_change_shows_as_its_sql_diff() {
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "v1"]);
 
-    let o = run_in(
-        dir,
-        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
-        None,
-    );
+    let o = diff_against_head(dir);
     assert_eq!(
         (o.status.code(), text(&o).0.as_str()),
         (Some(0), "no change to the compiled SQL since HEAD\n")
@@ -65,11 +70,7 @@ fn a_mapping_change_shows_as_its_sql_diff() {
         mapping.replace("extra: extra", &format!("{added}extra: extra")),
     )
     .unwrap();
-    let o = run_in(
-        dir,
-        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
-        None,
-    );
+    let o = diff_against_head(dir);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
@@ -99,12 +100,7 @@ fn a_mapping_change_shows_as_its_sql_diff() {
     let path = dir.join("mappings/accounts.yaml");
     let mapping = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, mapping.replace("type: bigint", "type: numeric")).unwrap();
-    let out = text(&run_in(
-        dir,
-        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
-        None,
-    ))
-    .0;
+    let out = text(&diff_against_head(dir)).0;
     assert!(
         out.contains("  - accounts changed: column followers becomes numeric (was bigint; 01_schema.sql converts it in place, USING followers::numeric). Users already migrated keep the rows the old mapping made, and `apply` refuses to run until `apply --remap accounts` re-migrates accounts and leads, inbox_items below it"),
         "{out}"
@@ -121,12 +117,7 @@ fn a_mapping_change_shows_as_its_sql_diff() {
     .unwrap();
     git(dir, &["commit", "-q", "-am", "without inbox items"]);
     std::fs::write(&plan_path, &plan).unwrap();
-    let out = text(&run_in(
-        dir,
-        &["diff", "plans/user_app_state.yaml", "--against", "HEAD"],
-        None,
-    ))
-    .0;
+    let out = text(&diff_against_head(dir)).0;
     assert!(
         out.contains("  - new entity inbox_items -> table public.inbox_items: `apply --create-schema` creates the table; `apply` backfills inbox_items for the users already migrated (their accounts are there already)"),
         "{out}"

@@ -391,21 +391,6 @@ fn sync_follows_the_source_and_its_rollback_restores_the_rows_it_replaced() {
     );
 }
 
-fn rows_of_users_in(url: &str, users: &[String], tables: &[&str]) -> i64 {
-    let mut c = connect(url);
-    tables
-        .iter()
-        .map(|t| {
-            c.query_one(
-                &format!("SELECT count(*) FROM public.\"{t}\" WHERE user_id = ANY ($1)"),
-                &[&users],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-        })
-        .sum()
-}
-
 #[test]
 fn a_sync_that_meets_a_broken_document_keeps_the_old_rows_until_a_retry() {
     let dir = TempDir::new("evolve-sync-bad");

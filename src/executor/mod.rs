@@ -9,7 +9,6 @@
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
 pub mod db;
-mod evolve;
 mod ops;
 mod preflight;
 mod progress;
@@ -32,6 +31,7 @@ use crate::Error;
 use crate::artifacts::{self, Files};
 use crate::error::BatchFailure;
 use crate::ir::Plan;
+use crate::versions::Versions;
 
 pub use ops::{RollbackTarget, RolledBack, rollback, status};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
@@ -150,22 +150,9 @@ pub fn apply(
         Some(Lock::take(&mut client, plan, &q)?)
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
-    let versions = evolve::Versions::new(plan, files);
+    let versions = Versions::new(plan, files);
     let work = if opts.resume || opts.join || !opts.users.is_empty() {
         Vec::new()
-    } else if opts.retry_quarantined {
-        // Users quarantined by a sync still have the rows of their previous document: those
-        // are replaced, the others migrated afresh.
-        let ledger = format!("{}.\"migration_users\"", q.a);
-        if db::relation_exists(&mut client, &ledger)? {
-            vec![sql::Rework {
-                users: sql::Reworked::Quarantined,
-                entities: versions.map(None),
-                replace: true,
-            }]
-        } else {
-            Vec::new()
-        }
     } else {
         rework(&mut client, plan, &q, &versions, opts, out)?
     };
@@ -610,7 +597,7 @@ fn choose_users(
 fn plan_run(
     client: &mut Client,
     plan: &Plan,
-    versions: &evolve::Versions,
+    versions: &Versions,
     work: &[sql::Rework],
     q: &sql::Queries,
     sum: &str,
@@ -702,12 +689,13 @@ fn plan_run(
 /// What a new run does to users already migrated: with `--sync`, everything again for those whose
 /// source changed; for each group of users migrated with the same mapping versions, the entities
 /// they lack (a backfill) and, with `--remap`, the changed ones and those below them. Refused
-/// when a mapping changed that `--remap` does not name.
+/// when a mapping changed that `--remap` does not name. With `--retry-quarantined`, only the
+/// migrated users a sync quarantined: they still have their previous document's rows, replaced.
 fn rework(
     client: &mut Client,
     plan: &Plan,
     q: &sql::Queries,
-    versions: &evolve::Versions,
+    versions: &Versions,
     opts: &ApplyOptions,
     out: &mut dyn Reporter,
 ) -> Result<Vec<sql::Rework>, Error> {
@@ -718,29 +706,35 @@ fn rework(
             versions.names().collect::<Vec<_>>().join(", ")
         )));
     }
-    let ledger = format!("{}.\"migration_users\"", q.a);
-    if !db::relation_exists(client, &ledger)? {
+    if !q.has_ledger(client)? {
         return Ok(Vec::new());
     }
+    if opts.retry_quarantined {
+        return Ok(vec![sql::Rework {
+            users: sql::Reworked::Quarantined,
+            entities: versions.map(None),
+            replace: true,
+        }]);
+    }
     let sync = opts.sync.then(|| plan.source.order_column.clone());
+    let groups = q.version_groups(client, &plan.name, sync.as_deref())?;
     let mut work = Vec::new();
-    if let Some(order) = &sync {
-        let changed = q.changed_count(client, &plan.name, order)?;
-        if changed > 0 {
-            out.line(&format!(
-                "{changed} migrated users changed at the source (newer {order}, or gone): re-migrating them whole"
-            ));
-            work.push(sql::Rework {
-                users: sql::Reworked::Changed {
-                    order: order.clone(),
-                },
-                entities: versions.map(None),
-                replace: true,
-            });
-        }
+    let changed: i64 = groups.iter().filter(|g| g.1).map(|g| g.2).sum();
+    if let Some(order) = sync.as_ref().filter(|_| changed > 0) {
+        out.line(&format!(
+            "{changed} migrated users changed at the source (newer {order}, or gone): re-migrating them whole"
+        ));
+        work.push(sql::Rework {
+            users: sql::Reworked::Changed {
+                order: order.clone(),
+            },
+            entities: versions.map(None),
+            replace: true,
+        });
     }
     let mut refused: BTreeMap<String, i64> = BTreeMap::new();
-    for (recorded, users) in q.version_groups(client, &plan.name, sync.as_deref())? {
+    // Users changed at the source are taken whole above, whatever versions they have.
+    for (recorded, _, users) in groups.into_iter().filter(|g| !g.1) {
         let empty = serde_json::Map::new();
         let map = recorded.as_object().unwrap_or(&empty);
         match versions.need(map, &remap) {
@@ -931,7 +925,7 @@ fn dry_batch(
         &b.users,
         b.users.len().max(1) as i32,
     )?;
-    let versions = evolve::Versions::new(plan, files);
+    let versions = Versions::new(plan, files);
     q.record_versions(&mut tx, run, &versions.map(None))?;
     let batch = q.batch_id_tx(&mut tx, run)?;
     if let Some(only) = &b.entities {

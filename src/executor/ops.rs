@@ -6,9 +6,9 @@ use crate::Error;
 use crate::artifacts::Files;
 use crate::ir::Plan;
 
-use super::evolve::Versions;
 use super::sql::Queries;
 use super::{Lock, db};
+use crate::versions::Versions;
 
 /// What to roll back; several narrow it down together.
 #[derive(Debug, Clone, Default)]

@@ -40,6 +40,15 @@ pub enum Reworked {
 /// Constant first half of the two-key advisory lock of a plan ("pgsh").
 pub const LOCK_CLASS: i32 = 0x7067_7368;
 
+/// A transaction in UTC: source versions (`source_updated_at`) are compared as the batches
+/// record them, which matters when the order column is a timestamp without time zone.
+fn utc_transaction<'a>(c: &'a mut Client, context: &str) -> Result<Transaction<'a>, Error> {
+    let mut tx = c.transaction().map_err(db(context))?;
+    tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
+        .map_err(db(context))?;
+    Ok(tx)
+}
+
 fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
     let context = context.into();
     move |source| Error::Database { context, source }
@@ -100,7 +109,7 @@ impl Queries {
     fn eligible_users_sql(&self, c: &mut Client, quarantined: bool) -> Result<String, Error> {
         let ledger = format!("{}.\"migration_users\"", self.a);
         let quarantine = format!("{}.\"migration_quarantine\"", self.a);
-        let filter = if super::db::relation_exists(c, &ledger)? {
+        let filter = if self.has_ledger(c)? {
             format!(
                 "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id) \
                    AND {} EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = u.user_id)",
@@ -117,6 +126,11 @@ impl Queries {
             key = self.key,
             source = self.source,
         ))
+    }
+
+    /// Whether the ledger of migrated users exists (not before 02_audit.sql has run).
+    pub fn has_ledger(&self, c: &mut Client) -> Result<bool, Error> {
+        super::db::relation_exists(c, &format!("{}.\"migration_users\"", self.a))
     }
 
     pub fn unmigrated_users(
@@ -152,10 +166,7 @@ impl Queries {
         work: &[Rework],
     ) -> Result<i64, Error> {
         let eligible = self.eligible_users_sql(c, quarantined)?;
-        let mut tx = c.transaction().map_err(db("starting a run"))?;
-        // source_updated_at is compared as the batches record it, in UTC.
-        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
-            .map_err(db("starting a run"))?;
+        let mut tx = utc_transaction(c, "starting a run")?;
         let none: Vec<String> = Vec::new();
         let run = self.start_run_tx(&mut tx, plan, sum, options, &none, size)?;
         self.record_versions(&mut tx, run, versions)?;
@@ -364,104 +375,64 @@ impl Queries {
         )
     }
 
-    /// Migrated users grouped by the versions of the mappings they were migrated with: the
-    /// versions and how many users (quarantined users and, with `sync`, changed ones left out).
+    /// Migrated users (quarantined ones left out) grouped by the versions of the mappings they
+    /// were migrated with and, with `sync`, by whether their source changed since: the versions,
+    /// whether changed, and how many users.
     pub fn version_groups(
         &self,
         c: &mut Client,
         plan: &str,
         sync: Option<&str>,
-    ) -> Result<Vec<(Value, i64)>, Error> {
+    ) -> Result<Vec<(Value, bool, i64)>, Error> {
         let sql = format!(
-            "SELECT m.\"entities\", count(*) FROM {a}.\"migration_users\" AS m \
-              WHERE m.\"plan\" = $1 {unchanged} \
+            "SELECT m.\"entities\", {changed}, count(*) FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $1 \
                 AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $1 AND q.\"user_id\" = m.\"user_id\") \
-              GROUP BY 1 ORDER BY 2 DESC",
+              GROUP BY 1, 2 ORDER BY 3 DESC",
             a = self.a,
-            unchanged = sync
-                .map(|o| format!("AND NOT {}", self.changed_sql(o)))
-                .unwrap_or_default(),
+            changed = sync.map_or("false".to_string(), |o| self.changed_sql(o)),
         );
-        Ok(c.query(&sql, &[&plan])
-            .map_err(db(
-                "reading which mapping versions users were migrated with",
-            ))?
+        let context = "reading which mapping versions users were migrated with";
+        let mut tx = utc_transaction(c, context)?;
+        let rows = tx.query(&sql, &[&plan]).map_err(db(context))?;
+        tx.commit().map_err(db(context))?;
+        Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
     }
 
-    /// How many migrated users changed at the source (quarantined users left out).
-    pub fn changed_count(&self, c: &mut Client, plan: &str, order: &str) -> Result<i64, Error> {
-        let sql = format!(
-            "SELECT count(*) FROM ({}) AS x",
-            self.changed_users_sql(order)
-        );
-        let mut tx = c.transaction().map_err(db("looking for changed users"))?;
-        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
-            .map_err(db("looking for changed users"))?;
-        let n = tx
-            .query_one(&sql, &[&None::<i64>, &plan])
-            .map_err(db(
-                "looking for source rows changed since they were migrated",
-            ))?
-            .get(0);
-        tx.commit().map_err(db("looking for changed users"))?;
-        Ok(n)
-    }
-
-    /// Migrated users whose source changed, with `version_groups`' conditions, in user order.
-    fn changed_users_sql(&self, order: &str) -> String {
-        format!(
-            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
-              WHERE m.\"plan\" = $2 AND {changed} \
-                AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
-              ORDER BY m.\"user_id\" LIMIT $1",
-            a = self.a,
-            changed = self.changed_sql(order),
-        )
-    }
-
-    /// Migrated users who are quarantined (their document failed a later sync), in user order.
-    fn quarantined_migrated_sql(&self) -> String {
-        format!(
-            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
-              WHERE m.\"plan\" = $2 \
-                AND EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
-              ORDER BY m.\"user_id\" LIMIT $1",
-            a = self.a,
-        )
-    }
-
-    /// Migrated users with the versions in parameter `param`, in user order (with `sync`,
-    /// unchanged ones only).
-    fn group_users_sql(&self, sync: Option<&str>, param: &str) -> String {
-        format!(
-            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
-              WHERE m.\"plan\" = $2 AND m.\"entities\" = {param} {unchanged} \
-                AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
-              ORDER BY m.\"user_id\" LIMIT $1",
-            a = self.a,
-            unchanged = sync
-                .map(|o| format!("AND NOT {}", self.changed_sql(o)))
-                .unwrap_or_default(),
-        )
-    }
-
-    /// The statement picking a rework's users (`$1` the limit, `$2` the plan, `param` the
-    /// versions of a group), and the group's versions.
+    /// The statement picking a rework's migrated users, in user order (`$1` the limit, `$2` the
+    /// plan, `param` the versions of a group), and the group's versions. Quarantined users are
+    /// left out, except by `Quarantined`, which takes only them.
     fn rework_selection<'a>(
         &self,
         users: &'a Reworked,
         param: &str,
     ) -> (String, Option<&'a Value>) {
-        match users {
-            Reworked::Changed { order } => (self.changed_users_sql(order), None),
-            Reworked::Quarantined => (self.quarantined_migrated_sql(), None),
-            Reworked::Group { recorded, sync } => {
-                (self.group_users_sql(sync.as_deref(), param), Some(recorded))
-            }
-        }
+        let (condition, quarantined, group) = match users {
+            Reworked::Changed { order } => (self.changed_sql(order), false, None),
+            Reworked::Quarantined => ("true".to_string(), true, None),
+            Reworked::Group { recorded, sync } => (
+                format!(
+                    "m.\"entities\" = {param}{}",
+                    sync.as_deref()
+                        .map(|o| format!(" AND NOT {}", self.changed_sql(o)))
+                        .unwrap_or_default()
+                ),
+                false,
+                Some(recorded),
+            ),
+        };
+        let sql = format!(
+            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+              WHERE m.\"plan\" = $2 AND {condition} \
+                AND {not}EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
+              ORDER BY m.\"user_id\" LIMIT $1",
+            a = self.a,
+            not = if quarantined { "" } else { "NOT " },
+        );
+        (sql, group)
     }
 
     /// The users a rework takes, at most `limit`, in user order (for a dry run, which plans no
@@ -474,11 +445,7 @@ impl Queries {
         limit: Option<i64>,
     ) -> Result<Vec<String>, Error> {
         let (sql, group) = self.rework_selection(&w.users, "$3");
-        let mut tx = c
-            .transaction()
-            .map_err(db("listing users to migrate again"))?;
-        tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
-            .map_err(db("listing users to migrate again"))?;
+        let mut tx = utc_transaction(c, "listing users to migrate again")?;
         let rows = match group {
             Some(g) => tx.query(&sql, &[&limit, &plan, g]),
             None => tx.query(&sql, &[&limit, &plan]),

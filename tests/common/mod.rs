@@ -127,9 +127,14 @@ pub fn count(url: &str, sql: &str) -> i64 {
 
 /// Rows of the seven tables that belong to `users`.
 pub fn rows_of_users<S: AsRef<str>>(url: &str, users: &[S]) -> i64 {
+    rows_of_users_in(url, users, &TABLES)
+}
+
+/// Rows of `tables` that belong to `users`.
+pub fn rows_of_users_in<S: AsRef<str>>(url: &str, users: &[S], tables: &[&str]) -> i64 {
     let users: Vec<&str> = users.iter().map(AsRef::as_ref).collect();
     let mut c = connect(url);
-    TABLES
+    tables
         .iter()
         .map(|t| {
             c.query_one(

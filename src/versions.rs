@@ -1,4 +1,5 @@
-//! A plan that changes after it ran: which already-migrated users need which entities.
+//! The version of each entity's mapping, and after a plan changed, what already-migrated users
+//! need: used by `apply` (and `status`) against the ledger, and by `diff` between revisions.
 //!
 //! Every user's ledger entry records, per entity, the checksum of the statement that migrated it
 //! ([`crate::artifacts::entity_checksums`]). Users with the same recorded versions form a group,
@@ -74,7 +75,7 @@ impl Versions {
     }
 
     /// The entities whose recorded version differs from the current one.
-    pub fn older(&self, recorded: &Map<String, Value>) -> Vec<String> {
+    fn older(&self, recorded: &Map<String, Value>) -> Vec<String> {
         self.current
             .iter()
             .filter(|(n, c)| {
