@@ -154,7 +154,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         jobs: usize,
         /// Help another pgshred (on this or another machine) with its unfinished run: claim its
-        /// pending batches without taking the plan's lock or planning a run.
+        /// pending batches without planning a run. Batches commit only while the process holding
+        /// the plan's lock lives; with no such process, the joiner takes the lock and leads.
         #[arg(long, conflicts_with_all = ["dry_run", "limit", "user", "create_schema"])]
         join: bool,
         /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).

@@ -22,6 +22,8 @@ pub enum ExitCode {
     Refused = 5,
     /// A batch failed (bad value, orphan, verification) and was rolled back; earlier batches stay.
     BatchFailed = 6,
+    /// The run stopped before its end and can be resumed: the plan's guard was lost.
+    Stopped = 7,
 }
 
 /// Why a batch was rolled back, with what the server said.
@@ -70,6 +72,9 @@ pub enum Error {
     Refused { message: String, hint: String },
     /// A batch failed and was rolled back.
     Batch(Box<BatchFailure>),
+    /// The session holding the plan's guard ended while a run was writing: no batch commits
+    /// without it, so the run stopped.
+    GuardLost { plan: String, run: i64, pid: i32 },
 }
 
 impl Error {
@@ -93,6 +98,7 @@ impl Error {
             Error::Stale { .. } | Error::Verification(_) => ExitCode::CheckFailed,
             Error::Refused { .. } => ExitCode::Refused,
             Error::Batch(_) => ExitCode::BatchFailed,
+            Error::GuardLost { .. } => ExitCode::Stopped,
             Error::Io { .. }
             | Error::Template(_)
             | Error::Database { .. }
@@ -154,6 +160,14 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Refused { message, hint } => write!(f, "refused: {message}\n  hint: {hint}"),
+            Error::GuardLost { plan, run, pid } => write!(
+                f,
+                "stopped: the session holding plan {plan}'s lock (backend pid {pid}) ended while run {run} was writing \
+                 (terminated, restarted, or dropped by a pooler or the network); no batch commits without it, so \
+                 nothing was written after it ended\n  hint: batches committed before stay; `pgshred status PLAN` \
+                 shows them. Continue with `pgshred apply PLAN --resume`, or undo the run with \
+                 `pgshred rollback PLAN --run {run}`"
+            ),
             Error::Batch(b) => {
                 let users = if b.users.len() > 10 {
                     format!(

@@ -9,6 +9,7 @@
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
 pub mod db;
+pub mod guard;
 mod ops;
 mod preflight;
 mod progress;
@@ -32,6 +33,7 @@ use crate::artifacts::{self, Files};
 use crate::error::BatchFailure;
 use crate::ir::Plan;
 use crate::versions::Versions;
+use guard::Guard;
 
 pub use ops::{RollbackTarget, RolledBack, rollback, status};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
@@ -143,11 +145,12 @@ pub fn apply(
     out.line(&format!("connected to {}", db::describe(url)));
     preflight::refuse_transaction_pooler(url)?;
     preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
-    // Joiners share a run the lock holder planned; batch claims keep them apart.
-    let _lock = if opts.join {
-        None
-    } else {
-        Some(Lock::take(&mut client, plan, &q)?)
+    // Joiners share a run the lock holder planned; batch claims keep them apart, and their
+    // batches prove the leader's guard like the leader's own. A joiner that finds no leader
+    // leads the unfinished run itself.
+    let guard = match Guard::take(&mut client, &plan.name) {
+        Err(Error::Refused { .. }) if opts.join => Guard::find(&mut client, &plan.name)?,
+        taken => taken?,
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = Versions::new(plan, files);
@@ -204,7 +207,17 @@ pub fn apply(
         let total: usize = batches.iter().map(|(b, _)| b.users.len()).sum();
         out.start(total, batches.len());
         for (b, replace) in &batches {
-            let (rows, samples) = dry_batch(&mut client, plan, files, &q, &sum, opts, b, *replace)?;
+            let (rows, samples) = dry_batch(
+                &mut client,
+                plan,
+                files,
+                &q,
+                &sum,
+                opts,
+                &guard,
+                b,
+                *replace,
+            )?;
             merge(&mut report.rows, &rows);
             if report.samples.is_empty() {
                 report.samples = samples;
@@ -222,7 +235,7 @@ pub fn apply(
         plan_run(&mut client, plan, &versions, &work, &q, &sum, opts, out)?;
     report.run = Some(run);
     out.start(total_users, total_batches);
-    let failure = run_workers(url, files, &q, run, opts, |b, rows, bad| {
+    let failure = run_workers(url, files, &q, &guard, run, opts, |b, rows, bad| {
         merge(&mut report.rows, rows);
         report.batches += 1;
         report.users += b.users.len() - bad.len();
@@ -243,7 +256,15 @@ pub fn apply(
         Some(Outcome::Error(e)) => return Err(e),
         Some(Outcome::Done(..)) => unreachable!("a worker reports only failures as its last word"),
     }
-    q.finish_run(&mut client, run)?;
+    if let Err(e) = q.finish_run(&mut client, run) {
+        // The guard's own session is gone: every batch committed, but the run stays for a
+        // `--resume` (with nothing left to do) to close.
+        return Err(if client.is_closed() {
+            guard.lost(run)
+        } else {
+            e
+        });
+    }
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -263,6 +284,7 @@ fn run_workers(
     url: &str,
     files: &Files,
     q: &sql::Queries,
+    guard: &Guard,
     run: i64,
     opts: &ApplyOptions,
     mut done: impl FnMut(&Batch, &RowCounts, &[BadUser]),
@@ -284,7 +306,7 @@ fn run_workers(
                     }
                 };
                 while !stop.load(Ordering::SeqCst) {
-                    match claim_and_run(&mut client, files, q, run, opts) {
+                    match claim_and_run(&mut client, files, q, guard, run, opts) {
                         Ok(None) => return,
                         Ok(Some((b, rows, bad))) => {
                             let _ = events.send(Outcome::Done(b, rows, bad));
@@ -319,18 +341,23 @@ fn claim_and_run(
     client: &mut Client,
     files: &Files,
     q: &sql::Queries,
+    guard: &Guard,
     run: i64,
     opts: &ApplyOptions,
 ) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Outcome> {
-    let mut tx = client
-        .transaction()
-        .map_err(|e| Outcome::Error(db("starting a batch")(e)))?;
-    let Some(b) = q.claim_batch(&mut tx, run).map_err(Outcome::Error)? else {
-        return Ok(None);
+    let (mut tx, b) = loop {
+        match claim(client, q, run)? {
+            Some((tx, Some(b))) => break (tx, b),
+            Some((_, None)) => return Ok(None),
+            None => continue,
+        }
     };
     let fail = |e: postgres::Error| Outcome::Failed(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
-    let started = begin(&mut tx, opts, run, b.id, &b.users).map_err(fail)?;
+    let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
+    if !proven {
+        return Err(Outcome::Error(guard.lost(run)));
+    }
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
         if let Err(e) = run_part(&mut tx, files, &b) {
@@ -376,6 +403,33 @@ fn claim_and_run(
         })
         .collect();
     Ok(Some((b, rows, bad)))
+}
+
+/// Starts a batch's transaction and claims the run's next pending batch in it; `Ok(None)` when
+/// the claim must be tried again. The transaction is REPEATABLE READ so that every statement of
+/// the batch (each entity's, and the verification) reads the documents as of one snapshot: at
+/// READ COMMITTED a document the application updates mid-batch would give parents of one version
+/// and children of the next. A claim that meets a batch another worker committed after this
+/// snapshot was taken cannot lock it at this level (SQLSTATE 40001), so it is tried again.
+fn claim<'c>(
+    client: &'c mut Client,
+    q: &sql::Queries,
+    run: i64,
+) -> Result<Option<(Transaction<'c>, Option<Batch>)>, Outcome> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .map_err(|e| Outcome::Error(db("starting a batch")(e)))?;
+    match q.claim_batch(&mut tx, run) {
+        Ok(b) => Ok(Some((tx, b))),
+        Err(Error::Database { source, .. })
+            if source.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Outcome::Error(e)),
+    }
 }
 
 /// Why a part of a batch failed.
@@ -800,29 +854,40 @@ fn rework(
     ))
 }
 
-/// Sets the transaction-local settings a batch runs under; returns when the batch started, as
-/// the server's clock has it (one round trip for both).
+/// Sets the transaction-local settings a batch runs under and proves the plan's guard (see
+/// [`guard`]); returns when the batch started, as the server's clock has it, and whether the
+/// guard is proven (one round trip for all of it). JIT is off: compiling the long, nested
+/// expressions of the forward and verify statements costs far more than it saves on a batch.
 fn begin(
     tx: &mut Transaction,
     opts: &ApplyOptions,
+    guard: &Guard,
     run: i64,
     batch: i64,
     users: &[String],
-) -> Result<std::time::SystemTime, postgres::Error> {
+) -> Result<(std::time::SystemTime, bool), postgres::Error> {
     // The server writes the array literal, so no user id can break out of it.
     let row = tx.query_one(
-        "SELECT clock_timestamp(), set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
-                set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
-                set_config('pgshred.batch_users', $5::text[]::text, true)",
+        &format!(
+            "SELECT clock_timestamp(), set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
+                    set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
+                    set_config('pgshred.batch_users', $5::text[]::text, true), set_config('jit', 'off', true), {}",
+            guard::PROOF
+        ),
         &[
             &opts.lock_timeout,
             &opts.statement_timeout,
             &run.to_string(),
             &batch.to_string(),
             &users,
+            &guard::GATE_CLASS,
+            &guard.plan,
+            &sql::LOCK_CLASS,
+            &guard.pid,
+            &guard.started,
         ],
     )?;
-    Ok(row.get(0))
+    Ok((row.get(0), row.get::<_, bool>(7) && row.get::<_, bool>(8)))
 }
 
 fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
@@ -907,6 +972,7 @@ fn dry_batch(
     q: &sql::Queries,
     sum: &str,
     opts: &ApplyOptions,
+    guard: &Guard,
     b: &Batch,
     replace: bool,
 ) -> Result<(RowCounts, Vec<Sample>), Error> {
@@ -936,7 +1002,7 @@ fn dry_batch(
         ..b.clone()
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
-    let started = begin(&mut tx, opts, run, batch, &b.users).map_err(fail)?;
+    let (started, _) = begin(&mut tx, opts, guard, run, batch, &b.users).map_err(fail)?;
     let mismatches = forward_and_verify(&mut tx, files, b).map_err(fail)?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(mismatches));
@@ -945,28 +1011,6 @@ fn dry_batch(
     let samples = q.samples(&mut tx, batch)?;
     tx.rollback().map_err(db("rolling back a dry-run batch"))?;
     Ok((rows, samples))
-}
-
-/// The session advisory lock of a plan, released when dropped (or when the session ends).
-struct Lock;
-
-impl Lock {
-    fn take(client: &mut Client, plan: &Plan, q: &sql::Queries) -> Result<Lock, Error> {
-        if q.try_lock(client, &plan.name)? {
-            return Ok(Lock);
-        }
-        let holder = q.lock_holder(client, &plan.name).unwrap_or(None);
-        Err(Error::refused(
-            format!(
-                "another pgshred is applying or rolling back plan {} on this database{}",
-                plan.name,
-                holder
-                    .map(|(pid, app)| format!(" (backend pid {pid}, {app})"))
-                    .unwrap_or_default()
-            ),
-            "wait for it to finish; `pgshred status PLAN` shows its progress",
-        ))
-    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -6,8 +6,9 @@ use crate::Error;
 use crate::artifacts::Files;
 use crate::ir::Plan;
 
+use super::db;
+use super::guard::Guard;
 use super::sql::Queries;
-use super::{Lock, db};
 use crate::versions::Versions;
 
 /// What to roll back; several narrow it down together.
@@ -176,7 +177,7 @@ pub fn rollback(
     }
     let q = Queries::new(plan);
     let mut c = db::connect(url)?;
-    let _lock = Lock::take(&mut c, plan, &q)?;
+    let _guard = Guard::take(&mut c, &plan.name)?;
     // A mistyped id would otherwise roll back nothing and say so quietly.
     if let Some(r) = target.run
         && !q.run_exists(&mut c, &plan.name, r)?
@@ -201,6 +202,9 @@ pub fn rollback(
         }
     };
     let mut tx = c.transaction().map_err(dbe("starting the rollback"))?;
+    // Batches of an apply whose guard was lost may still be in flight: wait for them, so what
+    // they commit is rolled back too, and keep new ones from starting.
+    Guard::close_gate(&mut tx, &plan.name)?;
     let run = target.run.map(|r| r.to_string()).unwrap_or_default();
     let batch = target.batch.map(|b| b.to_string()).unwrap_or_default();
     let user = target.user.clone().unwrap_or_default();

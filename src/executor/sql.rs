@@ -78,31 +78,6 @@ impl Queries {
         }
     }
 
-    pub fn try_lock(&self, c: &mut Client, plan: &str) -> Result<bool, Error> {
-        Ok(c.query_one(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))",
-            &[&LOCK_CLASS, &plan],
-        )
-        .map_err(db("taking the plan's advisory lock"))?
-        .get(0))
-    }
-
-    /// Backend pid and application of whoever holds the plan's lock in this database (advisory
-    /// locks are per database, pg_locks lists every database's).
-    pub fn lock_holder(&self, c: &mut Client, plan: &str) -> Result<Option<(i32, String)>, Error> {
-        let row = c
-            .query_opt(
-                "SELECT l.pid, coalesce(nullif(a.application_name, ''), 'no application name') || ' as ' || coalesce(a.usename::text, '?') \
-                   FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid \
-                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid \
-                    AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()) \
-                    AND l.objid = hashtext($2)::oid AND l.objsubid = 2 LIMIT 1",
-                &[&LOCK_CLASS, &plan],
-            )
-            .map_err(db("looking up the holder of the plan's lock"))?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
-    }
-
     /// Source users the plan has not migrated, in user order, at most `$1` of them; `$2` is the
     /// plan. Quarantined users are left out, or with `quarantined` are the only ones taken.
     /// Before the audit schema exists (a dry run that creates it per batch) nobody is migrated.

@@ -1,0 +1,211 @@
+//! Safe on a database an application is using: each test reproduces a way a live production
+//! database hurt a run (a lost guard, DDL behind the application's locks, a column of the wrong
+//! type, a document changed mid-batch, ...) and checks that pgshred stops cleanly or carries on
+//! correctly.
+
+mod common;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{connect, count, reference, root, run, snapshot, source_db, text};
+
+const PLAN: &str = "plans/user_app_state.yaml";
+
+fn apply_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    ["apply", PLAN, "--allow-duplicates"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect()
+}
+
+fn spawn(url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn assert_code(o: &Output, code: i32) {
+    let (out, err) = text(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+}
+
+/// The source with the schema installed and nobody migrated; every statement writing orgs then
+/// sleeps `seconds`, so a run of the 22 users in batches of one lasts a while.
+fn slow_source(test: &str, seconds: f64) -> String {
+    let url = source_db(test);
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    connect(&url)
+        .batch_execute(&format!(
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_sleep({seconds}); RETURN NULL; END $$;
+             CREATE TRIGGER slow AFTER INSERT ON public.orgs FOR EACH STATEMENT EXECUTE FUNCTION slow();"
+        ))
+        .unwrap();
+    url
+}
+
+fn done_batches(url: &str) -> i64 {
+    count(
+        url,
+        "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'done'",
+    )
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while !ok() {
+        assert!(Instant::now() < until, "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The backend holding the plan's guard.
+fn guard_pid(url: &str) -> i32 {
+    connect(url)
+        .query_one(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1::int4::oid \
+               AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[&pgshred::executor::sql::LOCK_CLASS],
+        )
+        .unwrap()
+        .get(0)
+}
+
+fn terminate(url: &str, pid: i32) {
+    let done: bool = connect(url)
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(done);
+}
+
+/// Users of batches not marked done have no rows and no audit: nothing was committed without
+/// the ledger saying so.
+fn nothing_beyond_the_ledger(url: &str) {
+    assert_eq!(
+        count(
+            url,
+            "SELECT count(*) FROM pgshred.migration_audit_sets AS a JOIN pgshred.migration_batches AS b \
+               ON b.id = a.batch_id WHERE b.status <> 'done'"
+        ),
+        0
+    );
+    let mut c = connect(url);
+    let users: Vec<String> = c
+        .query(
+            "SELECT DISTINCT unnest(user_ids) FROM pgshred.migration_batches WHERE status <> 'done'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(common::rows_of_users(url, &users), 0, "{users:?}");
+}
+
+#[test]
+fn a_terminated_guard_stops_the_apply_and_the_run_resumes() {
+    let url = slow_source("guard_terminated", 0.1);
+    let child = spawn(&url, &apply_args(&["--batch-size", "1", "--jobs", "2"]));
+    wait_for("two batches", || done_batches(&url) >= 2);
+    terminate(&url, guard_pid(&url));
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 7);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("stopped: the session holding plan user_app_state's lock"),
+        "{err}"
+    );
+    assert!(err.contains("--resume"), "{err}");
+    let done = done_batches(&url);
+    assert!(
+        done < 22,
+        "the apply went on after its guard ended ({done} batches done)"
+    );
+    nothing_beyond_the_ledger(&url);
+    connect(&url)
+        .batch_execute("DROP TRIGGER slow ON public.orgs")
+        .unwrap();
+    assert_code(
+        &common::run_when_unlocked(&apply_args(&["--resume"]), &url),
+        0,
+    );
+    assert_eq!(snapshot(&url), reference());
+}
+
+#[test]
+fn a_rollback_after_the_guard_ended_waits_for_batches_in_flight_and_undoes_everything() {
+    let url = slow_source("guard_rollback", 0.4);
+    let child = spawn(&url, &apply_args(&["--batch-size", "1", "--jobs", "2"]));
+    wait_for("a batch", || done_batches(&url) >= 1);
+    // The guard ends while the workers are inside batches (each sleeps in its orgs statement);
+    // the rollback is admitted at once, and must not leave what those batches commit.
+    let run_id = count(&url, "SELECT max(id) FROM pgshred.migration_runs").to_string();
+    terminate(&url, guard_pid(&url));
+    let rollback = run(&["rollback", PLAN, "--run", &run_id], Some(&url));
+    assert_code(&rollback, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 7);
+    for t in common::TABLES {
+        assert_eq!(
+            count(&url, &format!("SELECT count(*) FROM public.\"{t}\"")),
+            0,
+            "{t} kept rows of the rolled-back run"
+        );
+    }
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_audit_sets WHERE replaced_by IS NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM pgshred.migration_runs WHERE status = 'rolled_back' AND id = {run_id}"
+            )
+        ),
+        1
+    );
+}
+
+#[test]
+fn the_guard_outlives_an_idle_session_timeout() {
+    let url = slow_source("guard_idle", 0.05);
+    let db: String = connect(&url)
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
+    connect(&url)
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{db}\" SET idle_session_timeout = '300ms'"
+        ))
+        .unwrap();
+    // 22 batches of at least 50 ms: the guard's session sits idle for over a second.
+    let o = run(&apply_args(&["--batch-size", "1"]), Some(&url));
+    assert_code(&o, 0);
+    connect(&url)
+        .batch_execute("DROP TRIGGER slow ON public.orgs")
+        .unwrap();
+    assert_eq!(snapshot(&url), reference());
+}
