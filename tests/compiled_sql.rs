@@ -498,6 +498,7 @@ fn updated_at_trigger_and_owner_policies_work() {
     };
     assert!(after > before, "updated_at was not bumped by the trigger");
 
+    c.batch_execute(&files["06_reconstruct.sql"]).unwrap();
     c.batch_execute(
         "CREATE ROLE app_user NOLOGIN; GRANT USAGE ON SCHEMA public TO app_user; \
          GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app_user; \
@@ -553,6 +554,22 @@ fn updated_at_trigger_and_owner_policies_work() {
         .unwrap()
         .get(0);
     assert_eq!(audit, 0, "the audit is visible to application users");
+    // The reconstruction view, granted to the application (the dual-read advice), shows each
+    // user only their own document.
+    let users: Vec<String> = tx
+        .query(
+            "SELECT user_id FROM pgshred.user_app_state_reconstructed",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        users,
+        ["user-04"],
+        "the reconstruction view bypasses row-level security"
+    );
     let e = tx
         .execute("INSERT INTO orgs (id, user_id, legacy_id, name) VALUES (gen_random_uuid(), 'user-05', 'x', 'x')", &[])
         .unwrap_err();

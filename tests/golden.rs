@@ -86,7 +86,7 @@ fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
     let forward = tmp.join("user_app_state/03_forward.sql");
     let text = std::fs::read_to_string(&forward)
         .unwrap()
-        .replace("ON CONFLICT DO NOTHING", "ON CONFLICT DO UPDATE");
+        .replace("ON CONFLICT (\"id\") DO NOTHING", "ON CONFLICT DO UPDATE");
     std::fs::write(&forward, text).unwrap();
     std::fs::write(tmp.join("user_app_state/stray.sql"), "SELECT 1;\n").unwrap();
     let (code, _, stderr) = pgshred(
@@ -99,7 +99,8 @@ fn check_exits_1_with_a_diff_when_generated_sql_is_stale() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("-        ON CONFLICT DO UPDATE\n+        ON CONFLICT DO NOTHING\n"),
+        stderr
+            .contains("-        ON CONFLICT DO UPDATE\n+        ON CONFLICT (\"id\") DO NOTHING\n"),
         "{stderr}"
     );
     assert!(

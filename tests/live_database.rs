@@ -209,3 +209,93 @@ fn the_guard_outlives_an_idle_session_timeout() {
         .unwrap();
     assert_eq!(snapshot(&url), reference());
 }
+
+#[test]
+fn a_batch_reads_each_document_once_even_when_the_application_changes_it_midway() {
+    // One batch of every user; its orgs statement sleeps, and meanwhile the application renames
+    // a user's first org and first persona in one transaction.
+    let url = slow_source("snapshot", 1.0);
+    let mut c = connect(&url);
+    let user = "user-03";
+    let before: (String, String) = {
+        let r = c
+            .query_one(
+                "SELECT state #>> '{orgs,0,name}', state #>> '{personas,0,name}' FROM user_app_state \
+                  WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1",
+                &[&user],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let child = spawn(&url, &apply_args(&["--batch-size", "100"]));
+    wait_for("the batch to sleep in its orgs statement", || {
+        count(
+            &url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'",
+        ) > 0
+    });
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', \
+                state = jsonb_set(jsonb_set(state, '{orgs,0,name}', '\"Org renamed\"'), '{personas,0,name}', '\"Persona renamed\"') \
+          WHERE user_id = $1",
+        &[&user],
+    )
+    .unwrap();
+    assert_code(&child.wait_with_output().unwrap(), 0);
+    // Parents and children come from the same version of the document: the one the batch began
+    // with (at READ COMMITTED the personas would have come from the new one).
+    let names: (String, String) = {
+        let r = c
+            .query_one(
+                "SELECT (SELECT name FROM orgs WHERE user_id = $1 ORDER BY legacy_id LIMIT 1), \
+                        (SELECT p.name FROM personas AS p WHERE p.user_id = $1 AND p.legacy_id = \
+                           (SELECT state #>> '{personas,0,id}' FROM user_app_state WHERE user_id = $1 ORDER BY updated_at DESC LIMIT 1))",
+                &[&user],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(
+        names.1, before.1,
+        "personas read a newer document than orgs"
+    );
+    // The next sync takes the user again, whole.
+    c.batch_execute("DROP TRIGGER slow ON public.orgs").unwrap();
+    let o = run(&apply_args(&["--sync"]), Some(&url));
+    assert_code(&o, 0);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM personas WHERE user_id = 'user-03' AND name = 'Persona renamed'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn a_clash_on_another_unique_index_is_an_error_not_a_skipped_row() {
+    let url = source_db("unique_clash");
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    // An index the DBA (or a mapping's `indexes: unique`) added: two orgs of one user may not
+    // share a name. ON CONFLICT without a target would skip the second org without a word.
+    let mut c = connect(&url);
+    c.batch_execute(
+        "CREATE UNIQUE INDEX orgs_one_name ON public.orgs (user_id, name);
+         UPDATE user_app_state SET state = jsonb_set(state, '{orgs,1,name}', state #> '{orgs,0,name}')
+          WHERE id = (SELECT max(id) FROM user_app_state WHERE jsonb_array_length(state -> 'orgs') > 1)",
+    )
+    .unwrap();
+    let o = run(&apply_args(&[]), Some(&url));
+    assert_code(&o, 6);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("orgs_one_name") && err.contains("23505"),
+        "{err}"
+    );
+}

@@ -293,9 +293,9 @@ $$;
 
 -- Called at the top of 03_forward.sql, for the users of the batch (or of the part being tried).
 -- First it notes each user's source version (newest updated_at) before any
--- document is read: each statement of a batch reads the source afresh, so a row the application
--- changes mid-batch is then recorded as older than it is, and the next `apply --sync` takes it
--- again, rather than the other way round. Then, before a batch re-migrates users (--sync,
+-- document is read. The batch runs REPEATABLE READ, so this and every statement after it read
+-- the documents as of one snapshot; a row the application changes mid-batch is taken by the next
+-- `apply --sync`. Then, before a batch re-migrates users (--sync,
 -- --remap), the rows they have of the entities it runs are moved to migration_replaced, children
 -- first, and their audit is marked replaced_by the batch; rolling the batch back puts them back.
 CREATE OR REPLACE FUNCTION "pgshred".begin_forward()

@@ -5,15 +5,16 @@
 -- children (orgs, personas, contents, accounts, leads, references, inbox_items).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT DO NOTHING). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
 -- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
 -- policy or a duplicate legacy id under an `error` policy raises an error naming the user, entity,
 -- path and value: the whole batch rolls back.
 --
--- Run it inside a transaction, after 01_schema.sql and 02_audit.sql:
---   BEGIN;
+-- Run it inside a transaction, after 01_schema.sql and 02_audit.sql; REPEATABLE READ, as
+-- `pgshred apply` runs it, so every statement reads the documents as of one snapshot:
+--   BEGIN ISOLATION LEVEL REPEATABLE READ;
 --   SELECT pgshred.begin_batch('user_app_state', ARRAY['user-1', 'user-2']);
 --   \i 03_forward.sql
 --   \i 04_verify.sql      -- must return no rows
@@ -25,8 +26,10 @@
 -- those users need (a backfill, or a re-migration with --remap), and records a checksum of each
 -- statement it ran per user, so it knows which version of each mapping every user has.
 
--- Naive timestamps in documents are read as UTC, whatever the session's time zone.
+-- Naive timestamps in documents are read as UTC, whatever the session's time zone. JIT is off:
+-- compiling these long, nested expressions costs seconds and saves nothing on a batch.
 SET LOCAL TIME ZONE 'UTC';
+SET LOCAL jit = off;
 
 -- Notes each user's source version; a batch that re-migrates users (apply --sync or --remap) also
 -- moves the rows they have of its entities aside, for rollback.
@@ -105,7 +108,7 @@ WITH doc AS (
              END, -- source_created_at
            NULLIF(x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[], '{}'::jsonb)
       FROM v AS x
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -213,7 +216,7 @@ WITH doc AS (
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."orgs" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -328,7 +331,7 @@ WITH doc AS (
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -430,7 +433,7 @@ WITH doc AS (
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -529,7 +532,7 @@ WITH doc AS (
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -617,7 +620,7 @@ WITH doc AS (
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
   AND p."id" IS NOT NULL
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
@@ -716,7 +719,7 @@ WITH doc AS (
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
                           WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
-        ON CONFLICT DO NOTHING
+        ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")

@@ -3,6 +3,8 @@
 -- and the rows present. No rows returned means every user in scope is complete.
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
+-- Run it with jit off (`SET LOCAL jit = off`, as pgshred does): compiling its nested expressions
+-- can take longer than the query.
 -- Scope: the current batch when pgshred.batch_users is set (as during `pgshred apply`), otherwise
 -- every user of the source table, and every user with rows in the target tables:
 --   psql "$DATABASE_URL" -f 04_verify.sql

@@ -129,3 +129,16 @@ SELECT u."user_id",
                (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_inbox_items" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
   FROM (SELECT "user_id" FROM "public"."orgs" UNION SELECT "user_id" FROM "public"."personas" UNION SELECT "user_id" FROM "public"."contents" UNION SELECT "user_id" FROM "public"."accounts" UNION SELECT "user_id" FROM "public"."leads" UNION SELECT "user_id" FROM "public"."references" UNION SELECT "user_id" FROM "public"."inbox_items") AS u;
+
+-- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
+-- their row-level security applies: granted to the application, it shows each user only their own
+-- document. Before 15 a view reads with its owner's rights, so it is kept from everyone else.
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 150000 THEN
+        EXECUTE 'ALTER VIEW "pgshred"."user_app_state_reconstructed" SET (security_invoker = true)';
+    ELSE
+        EXECUTE 'REVOKE ALL ON "pgshred"."user_app_state_reconstructed" FROM PUBLIC';
+    END IF;
+END
+$$;
