@@ -504,3 +504,59 @@ fn a_document_changed_while_its_batch_runs_is_taken_again_by_the_next_sync() {
         .unwrap();
     assert_eq!(snapshot_of(&url, &V2), fresh_run(&v2, &url, &V2));
 }
+
+#[test]
+fn a_retyped_column_is_never_written_in_its_old_type() {
+    let dir = TempDir::new("evolve-retype");
+    let v2 = plan_version(&dir.path().join("v2"), &V2, unchanged);
+    let v3 = plan_version(&dir.path().join("v3"), &V2, |e, t| match e {
+        "accounts" => t.replace(
+            "path: followers,         type: bigint",
+            "path: followers,         type: numeric",
+        ),
+        _ => t,
+    });
+    let url = source_db("evolve_retype");
+    apply(&v2, &url, &[]);
+    connect(&url)
+        .execute(
+            "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', \
+                    state = jsonb_set(state, '{accounts,0,followers}', '12.5') \
+              WHERE user_id = 'user-01'",
+            &[],
+        )
+        .unwrap();
+    let runs = count(&url, "SELECT count(*) FROM pgshred.migration_runs");
+    // The mapping says numeric, the live column is still bigint: refused before anything.
+    let o = run(
+        &[
+            "apply",
+            v3.to_str().unwrap(),
+            "--allow-duplicates",
+            "--sync",
+            "--remap",
+            "accounts",
+        ],
+        Some(&url),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}{err}");
+    assert!(
+        err.contains("accounts.followers is bigint, the mapping says numeric"),
+        "{err}"
+    );
+    assert!(err.contains("--create-schema"), "{err}");
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pgshred.migration_runs"),
+        runs
+    );
+    // With the schema change applied, the value is kept exactly.
+    apply(&v3, &url, &["--sync", "--remap", "accounts"]);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM accounts WHERE user_id = 'user-01' AND followers = 12.5"
+        ),
+        1
+    );
+}

@@ -299,3 +299,57 @@ fn a_clash_on_another_unique_index_is_an_error_not_a_skipped_row() {
         "{err}"
     );
 }
+
+#[test]
+fn schema_changes_give_way_to_the_application_and_name_who_is_in_the_way() {
+    let url = source_db("ddl_lock");
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    // The application reads orgs in a long transaction: ACCESS SHARE, nothing more.
+    let mut app = connect(&url);
+    app.batch_execute("BEGIN; SELECT count(*) FROM public.orgs")
+        .unwrap();
+    let app_pid: i32 = app
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let child = spawn(
+        &url,
+        &apply_args(&["--create-schema", "--lock-timeout", "200ms"]),
+    );
+    // Other readers keep reading while the schema tries and retries: none waits past 1 s.
+    let reader_url = url.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_reader = stop.clone();
+    let reader = std::thread::spawn(move || {
+        let mut c = connect(&reader_url);
+        c.batch_execute("SET statement_timeout = '1s'").unwrap();
+        let mut reads = 0;
+        while !stop_reader.load(std::sync::atomic::Ordering::SeqCst) {
+            c.query_one("SELECT count(*) FROM public.orgs", &[])
+                .expect("a reader was blocked behind the schema change");
+            reads += 1;
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        reads
+    });
+    let o = child.wait_with_output().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(reader.join().unwrap() > 10);
+    assert_code(&o, 5);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("within lock_timeout 200ms in 4 tries; nothing was changed"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("backend pid {app_pid} (")), "{err}");
+    assert!(err.contains("AccessShareLock on orgs"), "{err}");
+    app.batch_execute("COMMIT").unwrap();
+    assert_code(&run(&apply_args(&["--create-schema"]), Some(&url)), 0);
+    assert_eq!(snapshot(&url), reference());
+}

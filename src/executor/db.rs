@@ -89,3 +89,14 @@ fn chain(e: &postgres::Error) -> String {
     }
     out
 }
+
+/// Sets `lock_timeout` for the rest of the transaction: no statement of pgshred's waits for a
+/// table lock longer than the plan allows, so it never queues the application behind it.
+pub fn set_lock_timeout(tx: &mut impl GenericClient, timeout: &str) -> Result<(), Error> {
+    tx.execute("SELECT set_config('lock_timeout', $1, true)", &[&timeout])
+        .map(|_| ())
+        .map_err(|source| Error::Database {
+            context: format!("setting lock_timeout {timeout}"),
+            source,
+        })
+}

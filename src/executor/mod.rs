@@ -14,6 +14,7 @@ mod ops;
 mod preflight;
 mod progress;
 pub mod runbook;
+mod schema;
 pub mod sql;
 pub mod tls;
 mod verify;
@@ -160,12 +161,7 @@ pub fn apply(
         rework(&mut client, plan, &q, &versions, opts, out)?
     };
     if opts.create_schema && !opts.dry_run {
-        let mut tx = client
-            .transaction()
-            .map_err(db("starting the schema transaction"))?;
-        apply_schema(&mut tx, files)?;
-        tx.commit().map_err(db("committing the schema"))?;
-        out.line("applied 01_schema.sql, 02_audit.sql and 06_reconstruct.sql");
+        schema::apply(&mut client, plan, files, &opts.lock_timeout, out)?;
     }
     preflight::check_targets(&mut client, plan, &q, opts.create_schema && opts.dry_run)?;
     let sum = checksum(files);
@@ -590,15 +586,6 @@ fn failpoint(point: &str, seq: i32) {
     }
 }
 
-/// The scripts --create-schema applies, in one transaction with whatever follows.
-fn apply_schema(tx: &mut Transaction, files: &Files) -> Result<(), Error> {
-    for name in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
-        tx.batch_execute(&files[name])
-            .map_err(db(format!("running {name}")))?;
-    }
-    Ok(())
-}
-
 /// One row of 04_verify.sql (user, entity, expected, present) in words.
 pub fn mismatch_line(r: &postgres::Row) -> String {
     format!(
@@ -981,7 +968,7 @@ fn dry_batch(
         .map_err(db("starting a dry-run batch"))?;
     if opts.create_schema {
         // Created and rolled back with the batch, so a dry run leaves the database as it was.
-        apply_schema(&mut tx, files)?;
+        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
     }
     let run = q.start_run_tx(
         &mut tx,

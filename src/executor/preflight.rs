@@ -181,6 +181,7 @@ pub fn check_targets(
             ),
         ));
     }
+    check_columns(c, plan)?;
     let ledger = format!("{}.start_run(text,text,jsonb,text[],integer)", q.a);
     let current: bool = c
         .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
@@ -231,4 +232,60 @@ pub fn check_targets(
         }
     }
     Ok(())
+}
+
+/// Every mapped column exists with the type the mapping declares: a batch must never write into a
+/// column whose live type differs (12.5 into a bigint is stored as 13), so a schema change the
+/// mapping made and nobody applied is refused, with the command that applies it.
+fn check_columns(c: &mut Client, plan: &Plan) -> Result<(), Error> {
+    let mut wrong = Vec::new();
+    for e in &plan.entities {
+        let rel = format!(
+            "{}.{}",
+            quote_ident(&plan.target_schema),
+            quote_ident(&e.table)
+        );
+        let (names, types): (Vec<String>, Vec<String>) = e
+            .parent
+            .iter()
+            .map(|p| (p.column.clone(), "uuid".to_string()))
+            .chain(
+                e.columns
+                    .iter()
+                    .map(|col| (col.name.clone(), col.ty.sql().to_string())),
+            )
+            .chain(e.extra.iter().map(|x| (x.clone(), "jsonb".to_string())))
+            .unzip();
+        let rows = c
+            .query(
+                "SELECT x.col, format_type(x.typ::regtype, NULL), format_type(a.atttypid, a.atttypmod) \
+                   FROM unnest($2::text[], $3::text[]) AS x(col, typ) \
+                   LEFT JOIN pg_attribute AS a ON a.attrelid = to_regclass($1) AND a.attname = x.col \
+                        AND a.attnum > 0 AND NOT a.attisdropped \
+                  WHERE a.atttypid IS DISTINCT FROM x.typ::regtype",
+                &[&rel, &names, &types],
+            )
+            .map_err(db("comparing the tables' columns with the mappings"))?;
+        for r in rows {
+            let (col, want, have): (String, String, Option<String>) =
+                (r.get(0), r.get(1), r.get(2));
+            wrong.push(match have {
+                Some(have) => format!("{}.{col} is {have}, the mapping says {want}", e.table),
+                None => format!("{}.{col} ({want}) does not exist", e.table),
+            });
+        }
+    }
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(
+        format!(
+            "the tables do not match the compiled schema: {}; nothing was written",
+            wrong.join("; ")
+        ),
+        format!(
+            "apply the schema change first: run again with --create-schema (01_schema.sql adds and retypes columns, under lock_timeout), or have a DBA run generated/{}/01_schema.sql",
+            plan.name
+        ),
+    ))
 }

@@ -166,6 +166,7 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
     let manifest = check_backup(file)?;
     let mut c = db::connect(url)?;
     let mut tx = c.transaction().map_err(dbe("starting the restore"))?;
+    db::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let target = format!(
         "{}.{}",
         quote_ident(&plan.source.schema),
@@ -247,6 +248,7 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
     }
     let mut c = db::connect(url)?;
     let mut tx = c.transaction().map_err(dbe("starting the dedupe"))?;
+    db::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let (key, order) = (
         quote_ident(&plan.source.key_column),
         quote_ident(&plan.source.order_column),
