@@ -381,6 +381,26 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
             diags.push(d);
         }
     }
+    // Per-plan objects in the audit schema are named `<plan>_reconstructed` and
+    // `<plan>_begin_forward`: both must fit PostgreSQL's name length.
+    let longest_suffix = "_begin_forward".len().max("_reconstructed".len());
+    if is_valid_identifier(&p.plan) && p.plan.len() + longest_suffix > MAX_IDENT_BYTES {
+        diags.push(
+            plan_file
+                .at(
+                    "E-identifier",
+                    "/plan",
+                    format!(
+                        "plan name `{}` is {} bytes long; at most {} fit, since the audit schema names objects after it (`{}_reconstructed`)",
+                        p.plan,
+                        p.plan.len(),
+                        MAX_IDENT_BYTES - longest_suffix,
+                        p.plan
+                    ),
+                )
+                .with_hint("choose a shorter name"),
+        );
+    }
     let namespace = match Uuid::parse_str(&p.ids.namespace) {
         Ok(u) => u,
         Err(_) => {

@@ -353,3 +353,76 @@ fn schema_changes_give_way_to_the_application_and_name_who_is_in_the_way() {
     assert_code(&run(&apply_args(&["--create-schema"]), Some(&url)), 0);
     assert_eq!(snapshot(&url), reference());
 }
+
+/// A second plan on the same source, into schema `second`, sharing the audit schema `pgshred`:
+/// orgs and personas only.
+fn second_plan(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("plans")).unwrap();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    for e in ["orgs", "personas"] {
+        std::fs::copy(
+            root().join(format!("mappings/{e}.yaml")),
+            dir.join(format!("mappings/{e}.yaml")),
+        )
+        .unwrap();
+    }
+    let shipped = common::read(PLAN);
+    let head = &shipped[..shipped.find("mappings:\n").unwrap()];
+    let plan = head
+        .replace("plan: user_app_state", "plan: second")
+        .replace(
+            "  schema: public\n  audit_schema",
+            "  schema: second\n  audit_schema",
+        )
+        + "mappings:\n  - ../mappings/orgs.yaml\n  - ../mappings/personas.yaml\n";
+    assert!(plan.contains("schema: second"), "{plan}");
+    let path = dir.join("plans/second.yaml");
+    std::fs::write(&path, plan).unwrap();
+    path
+}
+
+#[test]
+fn two_plans_share_one_audit_schema_and_each_syncs_its_own_tables() {
+    let dir = common::TempDir::new("two-plans");
+    let second = second_plan(dir.path());
+    let second = second.to_str().unwrap();
+    let url = source_db("two_plans");
+    assert_code(&run(&apply_args(&["--create-schema"]), Some(&url)), 0);
+    // The second plan's 02_audit.sql runs after the first's.
+    assert_code(
+        &run(
+            &["apply", second, "--create-schema", "--allow-duplicates"],
+            Some(&url),
+        ),
+        0,
+    );
+    connect(&url)
+        .execute(
+            "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', \
+                    state = jsonb_set(state, '{orgs,0,name}', '\"Renamed\"') WHERE user_id = 'user-01'",
+            &[],
+        )
+        .unwrap();
+    assert_code(&run(&apply_args(&["--sync"]), Some(&url)), 0);
+    assert_code(
+        &run(
+            &["apply", second, "--sync", "--allow-duplicates"],
+            Some(&url),
+        ),
+        0,
+    );
+    for schema in ["public", "second"] {
+        assert_eq!(
+            count(
+                &url,
+                &format!(
+                    "SELECT count(*) FROM {schema}.orgs WHERE user_id = 'user-01' AND name = 'Renamed'"
+                )
+            ),
+            1,
+            "{schema}.orgs"
+        );
+    }
+    assert_code(&run(&["verify", PLAN], Some(&url)), 0);
+    assert_code(&run(&["verify", second], Some(&url)), 0);
+}

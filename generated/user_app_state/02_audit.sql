@@ -292,13 +292,15 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- Called at the top of 03_forward.sql, for the users of the batch (or of the part being tried).
+-- It reads this plan's source and tables, so its name carries the plan's: the other functions here
+-- are the same for every plan, and several plans may share one audit schema.
 -- First it notes each user's source version (newest updated_at) before any
 -- document is read. The batch runs REPEATABLE READ, so this and every statement after it read
 -- the documents as of one snapshot; a row the application changes mid-batch is taken by the next
 -- `apply --sync`. Then, before a batch re-migrates users (--sync,
 -- --remap), the rows they have of the entities it runs are moved to migration_replaced, children
 -- first, and their audit is marked replaced_by the batch; rolling the batch back puts them back.
-CREATE OR REPLACE FUNCTION "pgshred".begin_forward()
+CREATE OR REPLACE FUNCTION "pgshred"."user_app_state_begin_forward"()
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     batch bigint := "pgshred".batch_id();
@@ -429,7 +431,7 @@ $$;
 -- Marks a batch done and its users migrated, except the users it quarantined; a user quarantined
 -- earlier and migrated by this batch (a retry) leaves the quarantine. Each user's ledger entry
 -- records the checksums of the entities the batch ran and the source row's updated_at;
--- (as begin_forward noted it); the entry it replaces is kept for rollback; a user whose source row
+-- (as user_app_state_begin_forward noted it); the entry it replaces is kept for rollback; a user whose source row
 -- is gone (a sync) leaves the ledger.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
 RETURNS jsonb LANGUAGE sql AS $$

@@ -33,7 +33,7 @@ SET LOCAL jit = off;
 
 -- Notes each user's source version; a batch that re-migrates users (apply --sync or --remap) also
 -- moves the rows they have of its entities aside, for rollback.
-SELECT "pgshred".begin_forward();
+SELECT "pgshred"."user_app_state_begin_forward"();
 
 -- pgshred:entity orgs
 -- orgs -> public.orgs: one row per element of `orgs`, legacy id `id`
