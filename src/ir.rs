@@ -29,6 +29,8 @@ pub struct Source {
     pub schema: String,
     pub table: String,
     pub key_column: String,
+    /// SQL type of `key_column` (`text`, `uuid`, `integer`, `bigint`).
+    pub key_type: String,
     pub document_column: String,
     pub order_column: String,
 }

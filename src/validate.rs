@@ -781,6 +781,7 @@ fn resolve(
             schema: p.source.schema.clone(),
             table: p.source.table.clone(),
             key_column: p.source.key_column.clone(),
+            key_type: p.source.key_type.clone().unwrap_or_else(|| "text".into()),
             document_column: p.source.document_column.clone(),
             order_column: p.source.order_column.clone(),
         },

@@ -426,3 +426,123 @@ fn two_plans_share_one_audit_schema_and_each_syncs_its_own_tables() {
     assert_code(&run(&["verify", PLAN], Some(&url)), 0);
     assert_code(&run(&["verify", second], Some(&url)), 0);
 }
+
+/// A copy of the shipped plan and its mappings in `dir`, the plan edited by `edit`.
+fn plan_copy(dir: &std::path::Path, edit: impl Fn(String) -> String) -> String {
+    std::fs::create_dir_all(dir.join("plans")).unwrap();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    for e in common::TABLES {
+        std::fs::copy(
+            root().join(format!("mappings/{e}.yaml")),
+            dir.join(format!("mappings/{e}.yaml")),
+        )
+        .unwrap();
+    }
+    let path = dir.join("plans/user_app_state.yaml");
+    std::fs::write(&path, edit(common::read(PLAN))).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The fixture in a source table whose key column has type `ty`.
+fn typed_key_source(test: &str, ty: &str, convert: &str) -> String {
+    let url = common::fresh_db(test);
+    let mut c = connect(&url);
+    c.batch_execute(&common::read("fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&common::read(common::FIXTURE)).unwrap();
+    c.batch_execute(&format!(
+        "CREATE TABLE public.user_app_state (id bigint PRIMARY KEY, user_id {ty} NOT NULL, \
+         updated_at timestamptz NOT NULL, state jsonb); CREATE INDEX ON public.user_app_state (user_id)"
+    ))
+    .unwrap();
+    c.execute(
+        &format!(
+            "INSERT INTO public.user_app_state (id, user_id, updated_at, state) \
+             SELECT (r->>'id')::bigint, {convert}, (r->>'updated_at')::timestamptz, r->'state' \
+               FROM jsonb_array_elements($1::jsonb) AS r"
+        ),
+        &[&rows],
+    )
+    .unwrap();
+    url
+}
+
+#[test]
+fn source_keys_of_type_uuid_integer_and_bigint() {
+    for (ty, convert) in [
+        ("uuid", "md5(r->>'user_id')::uuid"),
+        (
+            "integer",
+            "regexp_replace(r->>'user_id', '[^0-9]', '', 'g')::integer",
+        ),
+        (
+            "bigint",
+            "regexp_replace(r->>'user_id', '[^0-9]', '', 'g')::bigint * 10000000000",
+        ),
+    ] {
+        let dir = common::TempDir::new(&format!("key-{ty}"));
+        let url = typed_key_source(&format!("key_{ty}"), ty, convert);
+        // The shipped plan says nothing of the key's type (text): refused, with the fix.
+        let o = run(&apply_args(&["--create-schema"]), Some(&url));
+        assert_code(&o, 5);
+        assert!(
+            text(&o)
+                .1
+                .contains(&format!("set `key_type: {ty}` under source:")),
+            "{}",
+            text(&o).1
+        );
+        let plan = plan_copy(dir.path(), |p| {
+            p.replace(
+                "  key_column: user_id        # text\n",
+                &format!("  key_column: user_id\n  key_type: {ty}\n"),
+            )
+        });
+        let args = |extra: &[&str]| -> Vec<String> {
+            [
+                "apply",
+                plan.as_str(),
+                "--allow-duplicates",
+                "--batch-size",
+                "5",
+            ]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+        };
+        let go = |extra: &[&str]| {
+            let a = args(extra);
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            run(&a, Some(&url))
+        };
+        assert_code(&go(&["--create-schema"]), 0);
+        assert_eq!(
+            count(&url, "SELECT count(DISTINCT user_id) FROM public.orgs"),
+            21,
+            "{ty}"
+        );
+        assert_code(&run(&["verify", &plan], Some(&url)), 0);
+        connect(&url)
+            .execute(
+                "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', \
+                        state = jsonb_set(state, '{orgs,0,name}', '\"Renamed\"') \
+                  WHERE id = (SELECT min(id) FROM user_app_state)",
+                &[],
+            )
+            .unwrap();
+        assert_code(&go(&["--sync"]), 0);
+        assert_eq!(
+            count(
+                &url,
+                "SELECT count(*) FROM public.orgs WHERE name = 'Renamed'"
+            ),
+            1,
+            "{ty}"
+        );
+        assert_code(&run(&["verify", &plan], Some(&url)), 0);
+        assert_code(&run(&["rollback", &plan, "--run", "2"], Some(&url)), 0);
+        assert_code(&run(&["rollback", &plan, "--run", "1"], Some(&url)), 0);
+        assert_eq!(count(&url, "SELECT count(*) FROM public.orgs"), 0, "{ty}");
+    }
+}

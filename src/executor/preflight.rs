@@ -68,7 +68,7 @@ pub fn check_source(
         (
             &s.key_column,
             "key_column",
-            &["text", "character varying", "uuid"][..],
+            &["text", "character varying", "uuid", "integer", "bigint"][..],
         ),
         (&s.document_column, "document_column", &["jsonb"][..]),
         (
@@ -104,6 +104,22 @@ pub fn check_source(
                 ));
             }
             Some(_) => {}
+        }
+    }
+    if let Some((_, ty)) = cols.iter().find(|(n, _)| *n == s.key_column) {
+        let live = if ty.starts_with("character varying") {
+            "text"
+        } else {
+            ty.as_str()
+        };
+        if live != s.key_type {
+            return Err(Error::refused(
+                format!(
+                    "source column {name}.{} has type {ty}, and the plan says source.key_type {}",
+                    s.key_column, s.key_type
+                ),
+                format!("set `key_type: {live}` under source: in the plan, then compile again"),
+            ));
         }
     }
     let indexed: bool = c

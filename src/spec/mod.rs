@@ -36,6 +36,9 @@ pub struct SourceSpec {
     pub schema: String,
     pub table: String,
     pub key_column: String,
+    /// SQL type of `key_column`: text (default), uuid, integer or bigint.
+    #[serde(default)]
+    pub key_type: Option<String>,
     pub document_column: String,
     pub order_column: String,
 }
