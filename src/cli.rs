@@ -353,7 +353,7 @@ pub fn main() -> ExitCode {
             ExitCode::Ok
         }
         Err(e) => {
-            eprintln!("{}", e.to_string().trim_end());
+            let _ = writeln!(std::io::stderr(), "{}", e.to_string().trim_end());
             e.exit_code()
         }
     }
@@ -365,7 +365,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(p) => {
                 let n = p.entities.len();
                 match format {
-                    Format::Human => println!(
+                    Format::Human => crate::outln!(
                         "{}: ok, plan `{}` with {n} entities: {}",
                         plan.display(),
                         p.name,
@@ -375,7 +375,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                    Format::Json => println!(
+                    Format::Json => crate::outln!(
                         "{}",
                         serde_json::json!({"ok": true, "plan": p.name, "entities": n})
                     ),
@@ -384,7 +384,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             }
             Err(Error::Spec(diags)) if matches!(format, Format::Json) => {
                 for d in &diags.items {
-                    println!(
+                    crate::outln!(
                         "{}",
                         serde_json::json!({
                             "code": d.code,
@@ -430,7 +430,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             ..
         } => {
             let p = validate::load_plan(&plan)?;
-            print!("{}", codegen::render_summary(&p)?);
+            crate::out!("{}", codegen::render_summary(&p)?);
             Ok(ExitCode::Ok)
         }
         Command::Compile { plan, out, .. } => {
@@ -438,7 +438,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let files = codegen::render(&p)?;
             let dir = out.join(&p.name);
             let summary = artifacts::write(&dir, &files)?;
-            println!("{summary}");
+            crate::outln!("{summary}");
             Ok(ExitCode::Ok)
         }
         Command::Demo {
@@ -490,7 +490,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             };
             let mut reporter = executor::for_terminal();
             let report = executor::apply(&p, &files, &db.database_url, &opts, reporter.as_mut())?;
-            print!("{}", executor::render_report(&p, &report));
+            crate::out!("{}", executor::render_report(&p, &report));
             Ok(ExitCode::Ok)
         }
         Command::Preview {
@@ -564,12 +564,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 ));
             }
             if roundtrip {
-                println!(
+                crate::outln!(
                     "{counts}; round trip: {} users compared, {} differ ({} differences)",
-                    v.users_compared, v.users_differing, v.differences
+                    v.users_compared,
+                    v.users_differing,
+                    v.differences
                 );
             } else {
-                println!("{counts}");
+                crate::outln!("{counts}");
             }
             Ok(if v.ok() {
                 ExitCode::Ok
@@ -580,7 +582,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Backup { plan, db, out } => {
             let p = validate::load_plan(&plan)?;
             let m = executor::runbook::backup(&p, &db.database_url, &out)?;
-            println!(
+            crate::outln!(
                 "backed up {} rows of {} to {} (sha256 {}); manifest {}",
                 m["rows"],
                 m["source"].as_str().unwrap_or("?"),
@@ -598,7 +600,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         } => {
             let p = validate::load_plan(&plan)?;
             let n = executor::runbook::restore(&p, &db.database_url, &from, &into)?;
-            println!(
+            crate::outln!(
                 "checked {} against its manifest and restored {n} rows into {}.{into}",
                 from.display(),
                 p.source.schema
@@ -617,9 +619,9 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 (true, Some(b)) => {
                     let deleted = executor::runbook::dedupe_apply(&p, &db.database_url, &b)?;
                     for (u, at) in &deleted {
-                        println!("deleted the row of {u} from {at}");
+                        crate::outln!("deleted the row of {u} from {at}");
                     }
-                    println!(
+                    crate::outln!(
                         "deleted {} older rows; every user now has one row",
                         deleted.len()
                     );
@@ -627,9 +629,9 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 _ => {
                     let users = executor::runbook::dedupe_review(&p, &db.database_url)?;
                     for (u, n, newest) in &users {
-                        println!("{u}: {n} rows, newest {newest}");
+                        crate::outln!("{u}: {n} rows, newest {newest}");
                     }
-                    println!("{} users have more than one row", users.len());
+                    crate::outln!("{} users have more than one row", users.len());
                 }
             }
             Ok(ExitCode::Ok)
@@ -637,7 +639,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Status { plan, db, run } => {
             let p = validate::load_plan(&plan)?;
             let files = codegen::render(&p)?;
-            print!("{}", executor::status(&p, &files, &db.database_url, run)?);
+            crate::out!("{}", executor::status(&p, &files, &db.database_url, run)?);
             Ok(ExitCode::Ok)
         }
         Command::Rollback {
@@ -664,7 +666,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     )
                 })
                 .collect();
-            println!(
+            crate::outln!(
                 "rolled back {total} rows ({}); {}",
                 parts.join(", "),
                 if done.restored > 0 {
@@ -681,9 +683,9 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Diff { plan, against } => {
             let report = crate::revision::diff_against(&plan, &against)?;
             if report.is_empty() {
-                println!("no change to the compiled SQL since {against}");
+                crate::outln!("no change to the compiled SQL since {against}");
             } else {
-                print!("{report}");
+                crate::out!("{report}");
             }
             Ok(ExitCode::Ok)
         }
@@ -692,7 +694,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let files = codegen::render(&p)?;
             let dir = out.join(&p.name);
             artifacts::check(&dir, &files)?;
-            println!("{}: up to date ({} files)", dir.display(), files.len());
+            crate::outln!("{}: up to date ({} files)", dir.display(), files.len());
             Ok(ExitCode::Ok)
         }
     }

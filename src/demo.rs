@@ -42,7 +42,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         })?
     };
     let names: Vec<&str> = plan.entities.iter().map(|e| e.name.as_str()).collect();
-    println!(
+    crate::outln!(
         "plan `{}`: {} entities in foreign-key order: {}",
         plan.name,
         names.len(),
@@ -51,7 +51,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
 
     let started = Instant::now();
     let cluster = TempCluster::start().map_err(|e| Error::Cluster(e.to_string()))?;
-    println!(
+    crate::outln!(
         "started a throwaway PostgreSQL in {} (port {}, loopback only)",
         cluster.socket_dir().display(),
         cluster.port
@@ -63,9 +63,9 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     c.batch_execute(AUTH_STUB)
         .map_err(db("creating the auth.uid() stand-in"))?;
     load_source(&mut c, &plan, &rows)?;
-    println!("loaded {} source rows from {}", rows.len(), input.display());
+    crate::outln!("loaded {} source rows from {}", rows.len(), input.display());
 
-    println!(
+    crate::outln!(
         "\n$ pgshred apply {} --create-schema --allow-duplicates --batch-size {batch_size}",
         plan_path.display()
     );
@@ -87,7 +87,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         statement_timeout: plan.batch.statement_timeout.clone(),
     };
     let report = executor::apply(&plan, &files, &url, &opts, &mut Lines::default())?;
-    print!("{}", executor::render_report(&plan, &report));
+    crate::out!("{}", executor::render_report(&plan, &report));
 
     let mismatches = c
         .query(files["04_verify.sql"].as_str(), &[])
@@ -97,13 +97,13 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
             mismatches.iter().map(executor::mismatch_line).collect(),
         ));
     }
-    println!(
+    crate::outln!(
         "\n04_verify.sql over every user: 0 mismatches; {}",
         table_counts(&mut c, &plan)?
     );
 
-    println!("\n$ pgshred status {}", plan_path.display());
-    print!("{}", executor::status(&plan, &files, &url, None)?);
+    crate::outln!("\n$ pgshred status {}", plan_path.display());
+    crate::out!("{}", executor::status(&plan, &files, &url, None)?);
 
     let last: i64 = c
         .query_one(
@@ -115,7 +115,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
         )
         .map_err(db("finding the last batch"))?
         .get(0);
-    println!(
+    crate::outln!(
         "\n$ pgshred rollback {} --batch {last}",
         plan_path.display()
     );
@@ -128,15 +128,15 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
             ..Default::default()
         },
     )?;
-    println!(
+    crate::outln!(
         "rolled back {} rows of batch {last}; none of them remains",
         removed.removed.values().sum::<i64>()
     );
-    println!("after the rollback: {}", table_counts(&mut c, &plan)?);
+    crate::outln!("after the rollback: {}", table_counts(&mut c, &plan)?);
 
     drop(c);
     drop(cluster);
-    println!(
+    crate::outln!(
         "\nremoved the throwaway cluster; done in {:.1}s",
         started.elapsed().as_secs_f64()
     );

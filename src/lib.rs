@@ -29,6 +29,7 @@ pub mod preview;
 pub mod revision;
 pub mod roundtrip;
 pub mod spec;
+pub mod stdout;
 pub mod validate;
 pub mod versions;
 

@@ -11,7 +11,12 @@ fn demo_migrates_verifies_rolls_back_and_cleans_up() {
         .current_dir(common::root())
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The narrative on stdout, the executor's log lines on stderr: the demo shows both.
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.status.success(),
         "{stdout}\n{}",

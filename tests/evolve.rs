@@ -48,9 +48,10 @@ fn apply(plan: &Path, url: &str, extra: &[&str]) -> (String, String) {
     ];
     args.extend_from_slice(extra);
     let o = run(&args, Some(url));
-    let said = text(&o);
-    assert_eq!(o.status.code(), Some(0), "apply {extra:?}: {said:?}");
-    said
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "apply {extra:?}: {out}{err}");
+    // The result on stdout and the log on stderr, read together.
+    (format!("{out}{err}"), err)
 }
 
 /// The tables of `entities` after a fresh run of `plan` on the documents `url` holds now.

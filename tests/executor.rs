@@ -40,11 +40,13 @@ fn a_full_run_migrates_every_user_and_reports_it() {
         ],
     );
     assert_code(&o, 0);
-    let (out, _) = text(&o);
+    let (out, err) = text(&o);
+    // The log on stderr, the result on stdout.
     assert!(
-        out.contains("run 1: 22 users in 5 batches of up to 5"),
-        "{out}"
+        err.contains("run 1: 22 users in 5 batches of up to 5"),
+        "{err}"
     );
+    assert!(!out.contains("batches of up to"), "{out}");
     assert!(
         out.contains("run 1: 22 users in 5 batches, 357 rows created, verified and committed"),
         "{out}"
@@ -136,13 +138,14 @@ fn kill_and_resume_with(test: &str, after: usize, jobs: &str) {
         ])
         .env("DATABASE_URL", &url)
         .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    // Progress lines are the log, on stderr.
+    let log = child.stderr.take().unwrap();
     let mut seen = 0;
-    for line in BufReader::new(stdout).lines() {
+    for line in BufReader::new(log).lines() {
         if line.unwrap().starts_with("batch ") {
             seen += 1;
             if seen == after {
@@ -173,9 +176,9 @@ fn kill_and_resume_with(test: &str, after: usize, jobs: &str) {
     let resumed = common::run_when_unlocked(&resume, &url);
     assert_code(&resumed, 0);
     assert!(
-        text(&resumed).0.contains("resuming run 1:"),
+        text(&resumed).1.contains("resuming run 1:"),
         "{}",
-        text(&resumed).0
+        text(&resumed).1
     );
     assert_eq!(
         common::snapshot(&url),

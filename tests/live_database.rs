@@ -546,3 +546,82 @@ fn source_keys_of_type_uuid_integer_and_bigint() {
         assert_eq!(count(&url, "SELECT count(*) FROM public.orgs"), 0, "{ty}");
     }
 }
+
+#[test]
+fn a_server_crash_mid_batch_names_the_batch_and_says_how_to_resume() {
+    // A cluster of its own: this test stops it the hard way.
+    let mut cluster = pgshred::pgtemp::TempCluster::start().unwrap();
+    let url = cluster.create_database("crash").unwrap();
+    common::load_fixture(&mut connect(&url), common::FIXTURE);
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    connect(&url)
+        .batch_execute(
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;
+             CREATE TRIGGER slow AFTER INSERT ON public.orgs FOR EACH STATEMENT EXECUTE FUNCTION slow();",
+        )
+        .unwrap();
+    let child = spawn(&url, &apply_args(&["--batch-size", "100"]));
+    wait_for("the batch to sleep in its orgs statement", || {
+        count(
+            &url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'",
+        ) > 0
+    });
+    // An immediate shutdown, as a crash looks to clients.
+    cluster.stop();
+    let o = child.wait_with_output().unwrap();
+    assert_code(&o, 6);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("batch 1 (seq 1) of run 2 failed and was rolled back"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the failure could not be recorded in the ledger"),
+        "{err}"
+    );
+    assert!(err.contains("pgshred apply PLAN --resume"), "{err}");
+}
+
+#[test]
+fn a_reader_that_stops_early_stops_nothing() {
+    // `pgshred apply ... | head -2`, for stdout and for stderr: the pipe closes before pgshred
+    // writes, and the run still completes with its ledger consistent.
+    let url = source_db("broken_pipe");
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    for closed in ["stdout", "stderr"] {
+        let mut child = spawn(&url, &apply_args(&["--batch-size", "2", "--limit", "10"]));
+        let mut said = String::new();
+        if closed == "stdout" {
+            drop(child.stdout.take());
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+        } else {
+            drop(child.stderr.take());
+            std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut said).unwrap();
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{closed} closed: {said}");
+        assert!(!said.contains("panicked"), "{said}");
+    }
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pgshred.migration_runs WHERE status <> 'completed'"
+        ),
+        0
+    );
+    assert_eq!(count(&url, "SELECT count(DISTINCT user_id) FROM orgs"), 20);
+}

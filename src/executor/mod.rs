@@ -245,8 +245,21 @@ pub fn apply(
     match failure {
         None => {}
         Some(Outcome::Failed(mut f)) => {
-            record_failure(&mut client, &q, &f)?;
-            f.committed = q.count_done(&mut client, run)?;
+            // The batch rolled back with its transaction whatever happens here; when the server
+            // is gone (a crash, a restart) the ledger cannot hear of it, and the batch simply
+            // stays pending for --resume.
+            match record_failure(&mut client, &q, &f).and_then(|()| q.count_done(&mut client, run))
+            {
+                Ok(n) => f.committed = n,
+                Err(e) => {
+                    f.committed = report.batches;
+                    f.hint = Some(format!(
+                        "{}the failure could not be recorded in the ledger ({}); the batch stays pending, and --resume runs it again once the server is back",
+                        f.hint.take().map(|h| format!("{h}; ")).unwrap_or_default(),
+                        first_line(&e.to_string())
+                    ));
+                }
+            }
             return Err(Error::Batch(f));
         }
         Some(Outcome::Error(e)) => return Err(e),
@@ -998,6 +1011,10 @@ fn dry_batch(
     let samples = q.samples(&mut tx, batch)?;
     tx.rollback().map_err(db("rolling back a dry-run batch"))?;
     Ok((rows, samples))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -14,7 +14,8 @@ pub trait Reporter {
     fn finish(&mut self);
 }
 
-/// Chooses a bar when stderr is a terminal, log lines on stdout otherwise.
+/// Chooses a bar when stderr is a terminal, log lines otherwise; both on stderr, so that stdout
+/// carries only the command's result.
 pub fn for_terminal() -> Box<dyn Reporter> {
     if std::io::stderr().is_terminal() {
         Box::new(Bar::default())
@@ -34,7 +35,8 @@ pub struct Lines {
 
 impl Reporter for Lines {
     fn line(&mut self, text: &str) {
-        println!("{text}");
+        // Nobody reading the log (a closed stderr) is no reason to stop a migration.
+        let _ = writeln!(std::io::stderr(), "{text}");
     }
     fn start(&mut self, users: usize, _batches: usize) {
         self.started = Some(Instant::now());
@@ -48,14 +50,14 @@ impl Reporter for Lines {
             .started
             .map_or(0.0, |s| s.elapsed().as_secs_f64())
             .max(1e-9);
-        println!(
+        let _ = writeln!(
+            std::io::stderr(),
             "batch {seq}: {users} users, {n} rows ({}/{} users, {:.0} users/s, {:.0} rows/s)",
             self.done_users,
             self.users,
             self.done_users as f64 / secs,
             self.rows as f64 / secs
         );
-        let _ = std::io::stdout().flush();
     }
     fn finish(&mut self) {}
 }
@@ -72,7 +74,9 @@ impl Reporter for Bar {
     fn line(&mut self, text: &str) {
         match &self.bar {
             Some(b) => b.println(text),
-            None => eprintln!("{text}"),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
         }
     }
     fn start(&mut self, users: usize, _batches: usize) {
