@@ -477,7 +477,7 @@ fn updated_at_trigger_and_owner_policies_work() {
     let files = pgshred::codegen::render(&plan).unwrap();
     assert!(
         files["01_schema.sql"]
-            .contains("USING (\"user_id\" = (current_setting('app.user_id', true)))")
+            .contains("USING (\"user_id\" = (SELECT current_setting('app.user_id', true)))")
     );
     let mut c = connect(&fresh_db("rls"));
     load_source(&mut c, "fixtures/sample_user_app_state.json");
@@ -579,5 +579,57 @@ fn updated_at_trigger_and_owner_policies_work() {
             .message()
             .contains("row-level security"),
         "{e:?}"
+    );
+}
+
+#[test]
+fn functions_have_a_fixed_search_path_and_row_id_is_still_inlined() {
+    let (mut c, _, _) = prepared("search_path", "plans/user_app_state.yaml", common::FIXTURE);
+    let unfixed: Vec<String> = c
+        .query(
+            "SELECT p.proname::text FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace \
+              WHERE n.nspname = 'pgshred' AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false) \
+              ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // Only the three the planner inlines, whose bodies name their functions' schemas.
+    assert_eq!(unfixed, ["array_or_empty", "prune", "row_id"]);
+    // Inlined: the plan shows uuid_generate_v5 itself, not a call of row_id.
+    let plan: String = c
+        .query(
+            "EXPLAIN (VERBOSE, COSTS OFF) SELECT pgshred.row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x, 'o1') \
+               FROM (VALUES ('u1'), ('u2')) AS v(x)",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("uuid_generate_v5") && !plan.contains("row_id"),
+        "{plan}"
+    );
+    // The application's search_path does not matter: a schema that shadows what the functions
+    // call changes nothing.
+    c.batch_execute(
+        "CREATE SCHEMA evil; CREATE FUNCTION evil.left(text, integer) RETURNS text \
+         LANGUAGE sql AS $$ SELECT 'HIJACKED' $$; SET search_path = evil, pg_catalog, public",
+    )
+    .unwrap();
+    let e = c
+        .query_one(
+            "SELECT pgshred.cast_failed('\"lots\"', 'integer', 'u1', 'orgs', 'o1', 'seats')",
+            &[],
+        )
+        .unwrap_err();
+    let message = e.as_db_error().unwrap().message().to_string();
+    assert!(
+        message.contains("value \"lots\"") && !message.contains("HIJACKED"),
+        "{message}"
     );
 }

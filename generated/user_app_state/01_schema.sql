@@ -8,24 +8,38 @@
 -- Every table gets: a uuid primary key derived from (namespace, entity, user_id, legacy id); the
 -- user_id it belongs to; the legacy id it had in the document, unique per user; created_at and
 -- updated_at (kept current by a trigger); an index on every foreign-key column; row-level security
--- with a policy comparing user_id to auth.uid()::text.
+-- with a policy comparing user_id to auth.uid()::text, written as a sub-select so
+-- it is evaluated once per statement rather than once per row (as Supabase advises).
 
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE SCHEMA IF NOT EXISTS "pgshred";
+
+-- Every function below runs with a fixed search_path (pg_catalog, pg_temp), so no object another
+-- role creates can stand in for what it calls. The three the planner inlines into the forward
+-- statements (row_id, array_or_empty, prune) cannot carry a SET clause (it stops inlining, at
+-- twice the time per row); their bodies name every function with its schema instead.
 
 -- The id of a migrated row. The Rust preview computes the same value (uuid::Uuid::new_v5), e.g.
 -- the name for entity orgs, user "user-1", legacy id "org_1" is 'orgs:6:user-1:org_1'.
 -- Every piece is text, so the body is immutable and the planner inlines the call (`text ||
 -- integer` would make it stable, and each use a function call: twice the time per row).
+-- uuid_generate_v5 is named with the schema uuid-ossp is installed in (public here, extensions
+-- on Supabase), looked up as the function is created.
+DO $do$
+BEGIN
+    EXECUTE format($f$
 CREATE OR REPLACE FUNCTION "pgshred".row_id(namespace uuid, entity text, user_id text, legacy_id text)
 RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT uuid_generate_v5(namespace, entity || ':' || length(user_id)::text || ':' || user_id || ':' || legacy_id)
-$$;
+    SELECT %I.uuid_generate_v5(namespace, entity || ':' || pg_catalog.length(user_id)::text || ':' || user_id || ':' || legacy_id)
+$$$f$, (SELECT n.nspname FROM pg_catalog.pg_extension AS e JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
+         WHERE e.extname = 'uuid-ossp'));
+END
+$do$;
 
 -- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the
 -- same facts as JSON in DETAIL for the executor.
 CREATE OR REPLACE FUNCTION "pgshred".fail(message text, user_id text, entity text, legacy_id text, path text, value jsonb, hint text)
-RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+RETURNS text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION USING
         ERRCODE = '22023',
@@ -38,43 +52,43 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".cast_failed(value jsonb, type text, user_id text, entity text, legacy_id text, path text)
-RETURNS text LANGUAGE sql VOLATILE AS $$
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('cannot convert value to ' || type, user_id, entity, legacy_id, path, value,
                         'fix the value in the source document, or change the column type in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_required(user_id text, entity text, legacy_id text, path text)
-RETURNS text LANGUAGE sql VOLATILE AS $$
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('required value is missing', user_id, entity, legacy_id, path, NULL,
                         'add the value to the document, give the column a default, or make it optional in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_id(element jsonb, user_id text, entity text, path text, pos text)
-RETURNS text LANGUAGE sql VOLATILE AS $$
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('element at ' || pos || ' has no legacy id', user_id, entity, NULL, path, element,
                         'add the id to the document, or set source.on_missing_id: position in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".not_an_object(element jsonb, user_id text, entity text, path text, pos text)
-RETURNS text LANGUAGE sql VOLATILE AS $$
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('element at ' || pos || ' is not a JSON object', user_id, entity, NULL, path, element,
                         'every element of an entity array must be an object')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
-RETURNS boolean LANGUAGE sql VOLATILE AS $$
+RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id', to_jsonb(legacy_id),
                         'run the dedupe step on the document, or set source.on_duplicate_id: keep_first')::boolean
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_parent(user_id text, entity text, legacy_id text, parent_entity text, path text, parent_legacy_id text)
-RETURNS uuid LANGUAGE sql VOLATILE AS $$
+RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('parent ' || parent_entity || ' not found', user_id, entity, legacy_id, path, to_jsonb(parent_legacy_id),
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
-RETURNS boolean LANGUAGE sql VOLATILE AS $$
+RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('keys neither mapped nor dropped', user_id, entity, legacy_id, '(element)', residual,
                         'map or drop these keys, or give the mapping an extra column')::boolean
 $$;
@@ -82,7 +96,7 @@ $$;
 -- The array at a path of a document or element: missing or null is an empty array; anything else
 -- that is not an array is an error (jsonb_array_elements would fail without saying where).
 CREATE OR REPLACE FUNCTION "pgshred".array_at(value jsonb, user_id text, entity text, path text)
-RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
         RETURN '[]'::jsonb;
@@ -99,7 +113,7 @@ $$;
 -- not hide the others.
 CREATE OR REPLACE FUNCTION "pgshred".array_or_empty(value jsonb)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(value) = 'array' THEN value ELSE '[]'::jsonb END
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(value) = 'array' THEN value ELSE '[]'::jsonb END
 $$;
 
 -- Timestamps and dates that pass the format check can still name a day that does not exist
@@ -107,7 +121,7 @@ $$;
 -- casts values that are certainly valid (no Feb 29, hour 24 or year 0) directly and calls these
 -- only for the rest, since catching the error costs a subtransaction per value.
 CREATE OR REPLACE FUNCTION "pgshred".to_timestamptz(value jsonb, user_id text, entity text, legacy_id text, path text)
-RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+RETURNS timestamptz LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN (value #>> '{}')::timestamptz;
 EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR invalid_time_zone_displacement_value THEN
@@ -116,7 +130,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".to_date(value jsonb, user_id text, entity text, legacy_id text, path text)
-RETURNS date LANGUAGE plpgsql STABLE AS $$
+RETURNS date LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN (value #>> '{}')::date;
 EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
@@ -134,7 +148,7 @@ $$;
 -- Sets each dotted path (keys never contain dots) to its value, creating objects on the way;
 -- NULL values are skipped. Used to keep dangling references and to rebuild documents.
 CREATE OR REPLACE FUNCTION "pgshred".assemble(base jsonb, paths text[], vals jsonb[])
-RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     doc jsonb := coalesce(base, '{}'::jsonb);
     keys text[];
@@ -158,7 +172,7 @@ $$;
 -- `pgshred apply --remap ENTITY` rewrites them) and converts a column whose type changed with
 -- USING column::type, so a value that does not convert stops the script with nothing changed.
 CREATE OR REPLACE FUNCTION "pgshred".ensure_column(tab regclass, col text, typ text)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     have oid;
 BEGIN
@@ -179,7 +193,7 @@ $$;
 DROP VIEW IF EXISTS "pgshred"."user_app_state_reconstructed";
 
 CREATE OR REPLACE FUNCTION "pgshred".touch_updated_at()
-RETURNS trigger LANGUAGE plpgsql AS $$
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     NEW."updated_at" := now();
     RETURN NEW;
@@ -216,8 +230,8 @@ CREATE TRIGGER "orgs_touch_updated_at" BEFORE UPDATE ON "public"."orgs"
 ALTER TABLE "public"."orgs" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "orgs_owner" ON "public"."orgs";
 CREATE POLICY "orgs_owner" ON "public"."orgs" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- personas: Writing personas, each belonging to an org (personas[*].orgId).
 CREATE TABLE IF NOT EXISTS "public"."personas" (
@@ -255,8 +269,8 @@ CREATE TRIGGER "personas_touch_updated_at" BEFORE UPDATE ON "public"."personas"
 ALTER TABLE "public"."personas" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "personas_owner" ON "public"."personas";
 CREATE POLICY "personas_owner" ON "public"."personas" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- contents: Drafts and published posts written as a persona (contents[*].personaId).
 CREATE TABLE IF NOT EXISTS "public"."contents" (
@@ -297,8 +311,8 @@ CREATE TRIGGER "contents_touch_updated_at" BEFORE UPDATE ON "public"."contents"
 ALTER TABLE "public"."contents" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "contents_owner" ON "public"."contents";
 CREATE POLICY "contents_owner" ON "public"."contents" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- accounts: Social accounts connected to a persona (accounts[*].personaId).
 CREATE TABLE IF NOT EXISTS "public"."accounts" (
@@ -334,8 +348,8 @@ CREATE TRIGGER "accounts_touch_updated_at" BEFORE UPDATE ON "public"."accounts"
 ALTER TABLE "public"."accounts" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "accounts_owner" ON "public"."accounts";
 CREATE POLICY "accounts_owner" ON "public"."accounts" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- leads: People who engaged through an account (leads[*].accountId).
 CREATE TABLE IF NOT EXISTS "public"."leads" (
@@ -372,8 +386,8 @@ CREATE TRIGGER "leads_touch_updated_at" BEFORE UPDATE ON "public"."leads"
 ALTER TABLE "public"."leads" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "leads_owner" ON "public"."leads";
 CREATE POLICY "leads_owner" ON "public"."leads" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- references: Reference material saved for a persona (references[*].personaId).
 CREATE TABLE IF NOT EXISTS "public"."references" (
@@ -407,8 +421,8 @@ CREATE TRIGGER "references_touch_updated_at" BEFORE UPDATE ON "public"."referenc
 ALTER TABLE "public"."references" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "references_owner" ON "public"."references";
 CREATE POLICY "references_owner" ON "public"."references" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
 
 -- inbox_items: Messages received through an account (inboxItems[*].accountId).
 CREATE TABLE IF NOT EXISTS "public"."inbox_items" (
@@ -444,5 +458,5 @@ CREATE TRIGGER "inbox_items_touch_updated_at" BEFORE UPDATE ON "public"."inbox_i
 ALTER TABLE "public"."inbox_items" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "inbox_items_owner" ON "public"."inbox_items";
 CREATE POLICY "inbox_items_owner" ON "public"."inbox_items" FOR ALL
-    USING ("user_id" = (auth.uid()::text))
-    WITH CHECK ("user_id" = (auth.uid()::text));
+    USING ("user_id" = (SELECT auth.uid()::text))
+    WITH CHECK ("user_id" = (SELECT auth.uid()::text));

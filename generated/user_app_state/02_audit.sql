@@ -170,7 +170,7 @@ ALTER TABLE "pgshred"."migration_replaced_users" ENABLE ROW LEVEL SECURITY;
 -- The batch being applied comes from transaction-local settings (set_config(..., true)), which
 -- survive transaction-mode poolers, unlike session SETs.
 CREATE OR REPLACE FUNCTION "pgshred".setting(name text)
-RETURNS text LANGUAGE plpgsql STABLE AS $$
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v text := current_setting('pgshred.' || name, true);
 BEGIN
@@ -182,27 +182,27 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".run_id() RETURNS bigint LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION "pgshred".run_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".setting('run_id')::bigint
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".batch_id() RETURNS bigint LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION "pgshred".batch_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".setting('batch_id')::bigint
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".batch_users() RETURNS text[] LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION "pgshred".batch_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".setting('batch_users')::text[]
 $$;
 
 -- Users a verification looks at: the current batch when one is set, otherwise everyone (NULL).
-CREATE OR REPLACE FUNCTION "pgshred".scope_users() RETURNS text[] LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION "pgshred".scope_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT NULLIF(current_setting('pgshred.batch_users', true), '')::text[]
 $$;
 
 -- For running 03_forward.sql by hand: records a batch (and a run, unless pgshred.run_id is set)
 -- and sets the transaction-local settings the scripts read. Returns the batch id.
 CREATE OR REPLACE FUNCTION "pgshred".begin_batch(plan text, users text[])
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     run bigint := NULLIF(current_setting('pgshred.run_id', true), '')::bigint;
     batch bigint;
@@ -225,7 +225,7 @@ END
 $$;
 
 -- For 05_rollback.sql: which audit rows the rollback selects. At least one selector must be set.
-CREATE OR REPLACE FUNCTION "pgshred".rollback_guard() RETURNS void LANGUAGE plpgsql STABLE AS $$
+CREATE OR REPLACE FUNCTION "pgshred".rollback_guard() RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF coalesce(current_setting('pgshred.rollback_run', true), '') = ''
        AND coalesce(current_setting('pgshred.rollback_batch', true), '') = ''
@@ -237,7 +237,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".rollback_selected(run_id bigint, batch_id bigint, user_id text)
-RETURNS boolean LANGUAGE sql STABLE AS $$
+RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     -- An unset selector reads as NULL and matches everything (SQL does not promise to evaluate
     -- OR from left to right, so the casts themselves must cope with an empty setting).
     SELECT coalesce(run_id = NULLIF(current_setting('pgshred.rollback_run', true), '')::bigint, true)
@@ -249,7 +249,7 @@ $$;
 -- reviewed. A run's batches are planned up front; a batch is marked done in the same transaction
 -- that writes its rows, so a crash leaves it pending and a resumed run redoes exactly it.
 CREATE OR REPLACE FUNCTION "pgshred".start_run(plan text, checksum text, options jsonb, users text[], batch_size integer)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     run bigint;
 BEGIN
@@ -267,7 +267,7 @@ $$;
 
 -- Rows a batch created, per target table, as the audit records them.
 CREATE OR REPLACE FUNCTION "pgshred".batch_rows(batch bigint)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(jsonb_object_agg(t.target_table, t.n), '{}'::jsonb)
       FROM (SELECT a."target_table", sum(cardinality(a."target_ids")) AS n
               FROM "pgshred"."migration_audit_sets" AS a
@@ -277,7 +277,7 @@ $$;
 
 -- Sets a user aside (see migration_quarantine); `problem` is the error as the executor read it.
 CREATE OR REPLACE FUNCTION "pgshred".quarantine_user(user_id text, batch bigint, problem jsonb)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     INSERT INTO "pgshred"."migration_quarantine" AS q
            ("plan", "user_id", "run_id", "batch_id", "entity", "legacy_id", "path", "value", "error", "sqlstate")
     SELECT r."plan", user_id, b."run_id", b."id", problem ->> 'entity', problem ->> 'legacy_id',
@@ -301,7 +301,7 @@ $$;
 -- --remap), the rows they have of the entities it runs are moved to migration_replaced, children
 -- first, and their audit is marked replaced_by the batch; rolling the batch back puts them back.
 CREATE OR REPLACE FUNCTION "pgshred"."user_app_state_begin_forward"()
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     batch bigint := "pgshred".batch_id();
     users text[] := "pgshred".batch_users();
@@ -434,7 +434,7 @@ $$;
 -- (as user_app_state_begin_forward noted it); the entry it replaces is kept for rollback; a user whose source row
 -- is gone (a sync) leaves the ledger.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
-RETURNS jsonb LANGUAGE sql AS $$
+RETURNS jsonb LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     DELETE FROM "pgshred"."migration_quarantine" AS q
      USING "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
@@ -477,7 +477,7 @@ RETURNS jsonb LANGUAGE sql AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".fail_batch(batch bigint, started timestamptz, problem jsonb)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     UPDATE "pgshred"."migration_batches"
        SET "status" = 'failed', "error" = problem, "started_at" = started, "finished_at" = clock_timestamp(),
            "duration_ms" = (extract(epoch FROM clock_timestamp() - started) * 1000)::bigint
@@ -489,7 +489,7 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".finish_run(run bigint)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     UPDATE "pgshred"."migration_runs"
        SET "status" = CASE WHEN EXISTS (SELECT 1 FROM "pgshred"."migration_batches" AS b
                                          WHERE b."run_id" = run AND b."status" <> 'done')
