@@ -563,6 +563,18 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     v.quarantined.len()
                 ));
             }
+            if !v.not_documents.is_empty() {
+                counts.push_str(&format!(
+                    "; {} documents are not JSON objects and were not migrated",
+                    v.not_documents.len()
+                ));
+            }
+            if p.source.not_a_document == crate::ir::NotADocument::Skip {
+                counts.push_str(&format!(
+                    "; {} documents that are not JSON objects skipped by policy (source.not_a_document: skip)",
+                    v.skipped_documents
+                ));
+            }
             if roundtrip {
                 crate::outln!(
                     "{counts}; round trip: {} users compared, {} differ ({} differences)",

@@ -31,6 +31,8 @@ pub struct Source {
     pub key_column: String,
     /// SQL type of `key_column` (`text`, `uuid`, `integer`, `bigint`).
     pub key_type: String,
+    /// What a document that is not a JSON object does to its batch.
+    pub not_a_document: NotADocument,
     pub document_column: String,
     pub order_column: String,
 }
@@ -40,6 +42,17 @@ pub struct Batch {
     pub size: u32,
     pub lock_timeout: String,
     pub statement_timeout: String,
+}
+
+/// A user's document that is not a JSON object (JSON null, a string, a number, an array, or SQL
+/// NULL) has nothing to migrate; recording it as migrated with no rows would lose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotADocument {
+    /// It stops its batch (or, with --max-bad-users, its user is set aside).
+    Error,
+    /// Its user is migrated with no rows, and every report says how many.
+    Skip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

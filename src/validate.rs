@@ -782,6 +782,11 @@ fn resolve(
             table: p.source.table.clone(),
             key_column: p.source.key_column.clone(),
             key_type: p.source.key_type.clone().unwrap_or_else(|| "text".into()),
+            // The JSON Schema admits only these two.
+            not_a_document: match p.source.not_a_document.as_deref() {
+                Some("skip") => crate::ir::NotADocument::Skip,
+                _ => crate::ir::NotADocument::Error,
+            },
             document_column: p.source.document_column.clone(),
             order_column: p.source.order_column.clone(),
         },

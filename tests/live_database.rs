@@ -625,3 +625,137 @@ fn a_reader_that_stops_early_stops_nothing() {
     );
     assert_eq!(count(&url, "SELECT count(DISTINCT user_id) FROM orgs"), 20);
 }
+
+/// Source rows whose documents are not JSON objects, as (user, state as SQL).
+const NOT_DOCUMENTS: [(&str, &str); 5] = [
+    ("nd-json-null", "'null'::jsonb"),
+    ("nd-sql-null", "NULL"),
+    ("nd-string", "'\"a string\"'::jsonb"),
+    ("nd-number", "'42'::jsonb"),
+    ("nd-array", "'[{\"orgs\": []}]'::jsonb"),
+];
+
+fn add_non_documents(url: &str) {
+    let mut c = connect(url);
+    for (i, (user, state)) in NOT_DOCUMENTS.iter().enumerate() {
+        c.execute(
+            &format!(
+                "INSERT INTO user_app_state (id, user_id, updated_at, state) VALUES ($1, $2, now(), {state})"
+            ),
+            &[&(1000 + i as i64), user],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn documents_that_are_not_objects_are_never_lost_without_a_word() {
+    // preview: each is a finding that stops its batch.
+    let dir = common::TempDir::new("not-documents");
+    let input = dir.path().join("input.json");
+    let rows: Vec<serde_json::Value> = [
+        serde_json::Value::Null,
+        serde_json::json!("a string"),
+        serde_json::json!(42),
+        serde_json::json!([{"orgs": []}]),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, state)| serde_json::json!({"user_id": format!("u{i}"), "updated_at": "2024-01-01T00:00:00Z", "state": state}))
+    .collect();
+    std::fs::write(&input, serde_json::to_string(&rows).unwrap()).unwrap();
+    let o = run(
+        &["preview", PLAN, "--input-file", input.to_str().unwrap()],
+        None,
+    );
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(out.contains("not_a_document"), "{out}");
+    assert!(
+        out.contains("the document is string, not a JSON object"),
+        "{out}"
+    );
+
+    // apply: the batch stops naming the user; with --max-bad-users exactly those users are set
+    // aside, and verify lists them.
+    let url = source_db("not_documents");
+    add_non_documents(&url);
+    let o = run(&apply_args(&["--create-schema"]), Some(&url));
+    assert_code(&o, 6);
+    assert!(
+        text(&o).1.contains("not a JSON object (user nd-"),
+        "{}",
+        text(&o).1
+    );
+    let o = run(
+        &apply_args(&["--resume", "--max-bad-users", "10"]),
+        Some(&url),
+    );
+    assert_code(&o, 0);
+    let mut quarantined: Vec<String> = connect(&url)
+        .query(
+            "SELECT user_id FROM pgshred.migration_quarantine ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    quarantined.sort();
+    let mut expected: Vec<String> = NOT_DOCUMENTS.iter().map(|(u, _)| u.to_string()).collect();
+    expected.sort();
+    assert_eq!(quarantined, expected);
+    let o = run(&["verify", PLAN], Some(&url));
+    assert_code(&o, 1);
+    assert!(text(&o).0.contains("5 quarantined users"), "{}", text(&o).0);
+
+    // A migrated user whose document becomes a string: verify says so and fails.
+    connect(&url)
+        .execute(
+            "UPDATE user_app_state SET state = '\"oops\"' WHERE user_id = 'user-01'",
+            &[],
+        )
+        .unwrap();
+    let o = run(&["verify", PLAN], Some(&url));
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("user user-01: the document is string, not a JSON object"),
+        "{out}"
+    );
+}
+
+#[test]
+fn skipping_documents_that_are_not_objects_is_a_declared_policy_in_every_report() {
+    let dir = common::TempDir::new("skip-not-documents");
+    let plan = plan_copy(dir.path(), |p| {
+        p.replace(
+            "  document_column: state     # jsonb\n",
+            "  document_column: state     # jsonb\n  not_a_document: skip\n",
+        )
+    });
+    assert!(common::read(&plan).contains("not_a_document: skip"));
+    let url = source_db("skip_not_documents");
+    add_non_documents(&url);
+    let o = run(
+        &["apply", &plan, "--create-schema", "--allow-duplicates"],
+        Some(&url),
+    );
+    assert_code(&o, 0);
+    assert!(
+        text(&o)
+            .0
+            .contains("policy: documents that are not JSON objects are migrated with no rows"),
+        "{}",
+        text(&o).0
+    );
+    let o = run(&["verify", &plan], Some(&url));
+    assert_code(&o, 0);
+    assert!(
+        text(&o)
+            .0
+            .contains("5 documents that are not JSON objects skipped by policy"),
+        "{}",
+        text(&o).0
+    );
+}

@@ -75,6 +75,12 @@ RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                         'every element of an entity array must be an object')
 $$;
 
+CREATE OR REPLACE FUNCTION "pgshred".not_a_document(user_id text, doc jsonb)
+RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT "pgshred".fail('the document is ' || coalesce(jsonb_typeof(doc), 'SQL NULL') || ', not a JSON object', user_id, '(document)', NULL, '$', doc,
+                        'fix or remove the source row, or set source.not_a_document: skip in the plan to migrate such users with no rows')::boolean
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id', to_jsonb(legacy_id),

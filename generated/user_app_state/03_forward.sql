@@ -35,6 +35,18 @@ SET LOCAL jit = off;
 -- moves the rows they have of its entities aside, for rollback.
 SELECT "pgshred"."user_app_state_begin_forward"();
 
+-- A document that is not a JSON object (JSON null, a string, a number, an array, SQL NULL) has
+-- nothing to migrate, and recording it as migrated with no rows would lose it: it stops the
+-- batch, naming the user (source.not_a_document: skip migrates such users with no rows).
+SELECT "pgshred".not_a_document(d.user_id, d.doc)
+  FROM (SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC) AS d
+ WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object';
+
 -- pgshred:entity orgs
 -- orgs -> public.orgs: one row per element of `orgs`, legacy id `id`
 --   duplicate legacy id within a user: keep_first; missing legacy id: error

@@ -1046,6 +1046,9 @@ pub fn render_report(plan: &Plan, r: &Report) -> String {
         )
     };
     s.push_str(&format!("  rows: {}\n", rows.join(", ")));
+    if plan.source.not_a_document == crate::ir::NotADocument::Skip {
+        s.push_str("  policy: documents that are not JSON objects are migrated with no rows (source.not_a_document: skip); `pgshred verify` counts them\n");
+    }
     if !r.quarantined.is_empty() {
         s.push_str(&format!(
             "  quarantined: {} (no rows written for them; `pgshred status PLAN` lists them)\n",

@@ -25,6 +25,11 @@ pub struct Verdict {
     pub count_mismatches: Vec<String>,
     /// Users `apply --max-bad-users` set aside: not migrated (or, after a sync, not up to date).
     pub quarantined: Vec<String>,
+    /// Users whose document is not a JSON object, under `not_a_document: error`: nothing of them
+    /// is migrated, and nothing else would say so.
+    pub not_documents: Vec<String>,
+    /// Documents that are not JSON objects, skipped under `not_a_document: skip`.
+    pub skipped_documents: u64,
     pub users_compared: u64,
     pub users_differing: u64,
     pub differences: u64,
@@ -32,7 +37,10 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn ok(&self) -> bool {
-        self.count_mismatches.is_empty() && self.quarantined.is_empty() && self.differences == 0
+        self.count_mismatches.is_empty()
+            && self.quarantined.is_empty()
+            && self.not_documents.is_empty()
+            && self.differences == 0
     }
 }
 
@@ -85,6 +93,26 @@ pub fn verify(
             }
         }
     }
+    let quarantined: Vec<&str> = verdict
+        .quarantined
+        .iter()
+        .filter_map(|l| l.strip_prefix("user ")?.split(':').next())
+        .collect();
+    let mut not_documents = Vec::new();
+    for (who, kind) in non_documents(&mut tx, plan, user)? {
+        match plan.source.not_a_document {
+            crate::ir::NotADocument::Skip => verdict.skipped_documents += 1,
+            crate::ir::NotADocument::Error if !quarantined.contains(&who.as_str()) => {
+                let line = format!(
+                    "user {who}: the document is {kind}, not a JSON object: nothing of it is migrated (source.not_a_document: error)"
+                );
+                writeln!(out, "{line}").map_err(w)?;
+                not_documents.push(line);
+            }
+            crate::ir::NotADocument::Error => {}
+        }
+    }
+    verdict.not_documents = not_documents;
     if !roundtrip {
         return Ok(verdict);
     }
@@ -107,7 +135,7 @@ pub fn verify(
     let key = format!("s.{}::text COLLATE \"C\"", quote_ident(&s.key_column));
     let source_sql = format!(
         "SELECT DISTINCT ON ({key}) {key}, s.{doc} FROM {schema}.{table} AS s \
-          WHERE $1::text IS NULL OR s.{k} = $1 ORDER BY {key}, s.{order} DESC, s.ctid DESC",
+          WHERE $1::text IS NULL OR s.{k}::text = $1 ORDER BY {key}, s.{order} DESC, s.ctid DESC",
         doc = quote_ident(&s.document_column),
         schema = quote_ident(&s.schema),
         table = quote_ident(&s.table),
@@ -187,4 +215,30 @@ pub fn verify(
         }
     }
     Ok(verdict)
+}
+
+/// Users in scope whose newest document is not a JSON object, with its JSON type.
+fn non_documents(
+    tx: &mut postgres::Transaction,
+    plan: &Plan,
+    user: Option<&str>,
+) -> Result<Vec<(String, String)>, Error> {
+    let s = &plan.source;
+    let sql = format!(
+        "SELECT d.user_id, coalesce(jsonb_typeof(d.doc), 'SQL NULL') \
+           FROM (SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc} AS doc FROM {schema}.{table} AS s \
+                  WHERE $1::text IS NULL OR s.{k}::text = $1 ORDER BY s.{k}, s.{order} DESC, s.ctid DESC) AS d \
+          WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object' ORDER BY 1",
+        doc = quote_ident(&s.document_column),
+        schema = quote_ident(&s.schema),
+        table = quote_ident(&s.table),
+        k = quote_ident(&s.key_column),
+        order = quote_ident(&s.order_column),
+    );
+    Ok(tx
+        .query(sql.as_str(), &[&user])
+        .map_err(dbe("looking for documents that are not JSON objects"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }

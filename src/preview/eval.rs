@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::cast;
 use crate::ids::row_id;
-use crate::ir::{DuplicateId, Entity, MissingId, OnMissingParent, Plan};
+use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, OnMissingParent, Plan};
 use crate::jsonpath::FieldPath;
 
 /// One row that would be written: its table and the row as `to_jsonb` of it would read (without
@@ -32,8 +32,8 @@ pub enum Severity {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub severity: Severity,
-    /// Stable name: cast, missing_required, missing_id, not_an_object, not_an_array,
-    /// duplicate_id, orphan, unmapped_key, duplicate_user.
+    /// Stable name: not_a_document, cast, missing_required, missing_id, not_an_object,
+    /// not_an_array, duplicate_id, orphan, unmapped_key, duplicate_user.
     pub kind: &'static str,
     pub entity: String,
     pub user_id: String,
@@ -55,6 +55,18 @@ fn id_text(v: Option<&Value>) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         n @ Value::Number(_) => cast::scalar_text(n),
         _ => None,
+    }
+}
+
+/// The JSON type as `jsonb_typeof` names it (SQL NULL reaches the evaluator as JSON null).
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -239,6 +251,31 @@ fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
 /// Rows and findings for one user's document.
 pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding>) -> Vec<Row> {
     let mut cx = Ctx { user, findings };
+    if !doc.is_object() {
+        let (severity, outcome) = match plan.source.not_a_document {
+            NotADocument::Error => (
+                Severity::Abort,
+                "the batch fails (source.not_a_document: error)",
+            ),
+            NotADocument::Skip => (
+                Severity::Note,
+                "migrated with no rows (source.not_a_document: skip)",
+            ),
+        };
+        cx.find(
+            severity,
+            "not_a_document",
+            "(document)",
+            None,
+            "$",
+            Some(doc),
+            format!(
+                "the document is {}, not a JSON object: {outcome}",
+                json_type(doc)
+            ),
+        );
+        return Vec::new();
+    }
     let mut created: HashMap<&str, HashSet<String>> = HashMap::new();
     let mut rows = Vec::new();
     // Document keys outside every entity's array are not migrated at all.

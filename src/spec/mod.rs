@@ -39,6 +39,9 @@ pub struct SourceSpec {
     /// SQL type of `key_column`: text (default), uuid, integer or bigint.
     #[serde(default)]
     pub key_type: Option<String>,
+    /// `error` (default) or `skip`: a document that is not a JSON object.
+    #[serde(default)]
+    pub not_a_document: Option<String>,
     pub document_column: String,
     pub order_column: String,
 }
