@@ -6,6 +6,13 @@
 
 use uuid::Uuid;
 
+/// The longest user id and legacy id, in bytes, pgshred migrates. Both go into B-tree indexes
+/// (`UNIQUE (user_id, legacy_id)` on every table, the ledger's keys), whose entries hold at most
+/// 2,704 bytes; a longer id would fail its batch with "index row size exceeds maximum" and no
+/// user named. Longer legacy ids stop their batch naming user, entity and id (the user can be
+/// quarantined); users with longer ids are left out of runs, and `apply` and `verify` list them.
+pub const MAX_ID_BYTES: usize = 1000;
+
 /// The name string that is hashed for one row; kept in one place so SQL and Rust cannot drift.
 pub fn row_name(entity: &str, user_id: &str, legacy_id: &str) -> String {
     format!("{entity}:{}:{user_id}:{legacy_id}", user_id.chars().count())

@@ -759,3 +759,75 @@ fn skipping_documents_that_are_not_objects_is_a_declared_policy_in_every_report(
         text(&o).0
     );
 }
+
+#[test]
+fn ids_too_long_for_an_index_set_aside_exactly_their_user() {
+    let long_user = format!("u{}", "0123456789".repeat(270));
+    let long_legacy = "L".repeat(3000);
+    let doc = |legacy: &str| serde_json::json!({"orgs": [{"id": legacy, "name": "Org"}]});
+    // preview flags both.
+    let dir = common::TempDir::new("long-ids");
+    let input = dir.path().join("input.json");
+    let rows = serde_json::json!([
+        {"user_id": long_user, "updated_at": "2024-01-01T00:00:00Z", "state": doc("o1")},
+        {"user_id": "user-long-legacy", "updated_at": "2024-01-01T00:00:00Z", "state": doc(&long_legacy)},
+    ]);
+    std::fs::write(&input, rows.to_string()).unwrap();
+    let o = run(
+        &["preview", PLAN, "--input-file", input.to_str().unwrap()],
+        None,
+    );
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(out.contains("the user id is 2701 bytes long"), "{out}");
+    assert!(out.contains("legacy id is 3000 bytes long"), "{out}");
+
+    let url = source_db("long_ids");
+    let mut c = connect(&url);
+    for (i, (user, d)) in [
+        (long_user.as_str(), doc("o1")),
+        ("user-long-legacy", doc(&long_legacy)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        c.execute(
+            "INSERT INTO user_app_state (id, user_id, updated_at, state) VALUES ($1, $2, now(), $3)",
+            &[&(2000 + i as i64), user, d],
+        )
+        .unwrap();
+    }
+    // The legacy id stops its batch, naming user and entity; the long user id is left out, said.
+    let o = run(&apply_args(&["--create-schema"]), Some(&url));
+    assert_code(&o, 6);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("1 source user(s) have ids longer than 1000 bytes and are left out"),
+        "{err}"
+    );
+    assert!(
+        err.contains("legacy id is 3000 bytes long; at most 1000 fit in an index (user user-long-legacy, entity orgs"),
+        "{err}"
+    );
+    let o = run(
+        &apply_args(&["--resume", "--max-bad-users", "1"]),
+        Some(&url),
+    );
+    assert_code(&o, 0);
+    let quarantined: Vec<String> = c
+        .query("SELECT user_id FROM pgshred.migration_quarantine", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(quarantined, ["user-long-legacy"]);
+    assert_eq!(count(&url, "SELECT count(DISTINCT user_id) FROM orgs"), 21);
+    let o = run(&["verify", PLAN], Some(&url));
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("(2701 bytes): the user id is longer than 1000 bytes; not migrated"),
+        "{out}"
+    );
+    assert!(out.contains("user user-long-legacy: quarantined"), "{out}");
+}

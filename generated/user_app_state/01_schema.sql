@@ -81,6 +81,15 @@ RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $
                         'fix or remove the source row, or set source.not_a_document: skip in the plan to migrate such users with no rows')::boolean
 $$;
 
+-- An index entry holds at most 2,704 bytes: a longer legacy id would fail the batch with "index
+-- row size exceeds maximum" and no user named.
+CREATE OR REPLACE FUNCTION "pgshred".id_too_long(user_id text, entity text, legacy_id text)
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT "pgshred".fail('legacy id is ' || octet_length(legacy_id) || ' bytes long; at most 1000 fit in an index', user_id, entity,
+                        left(legacy_id, 40) || '...', 'legacy id', to_jsonb(left(legacy_id, 200)),
+                        'shorten the id in the source document; apply --max-bad-users N sets its user aside meanwhile')
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id', to_jsonb(legacy_id),

@@ -90,7 +90,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'orgs', x.legacy_id) END,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'orgs', x.legacy_id, 'name')::text
@@ -181,7 +182,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'personas', x.legacy_id) END,
            p.id,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -290,7 +292,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'contents', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'contents', x.legacy_id) END,
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'contents', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
@@ -403,7 +406,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'accounts', x.legacy_id) END,
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'accounts', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
@@ -505,7 +509,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'leads', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'leads', x.legacy_id) END,
            p.id,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -603,7 +608,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'references', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'references', x.legacy_id) END,
            p.id,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -692,7 +698,8 @@ WITH doc AS (
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'inbox_items', x.user_id, x.legacy_id),
            x.user_id,
-           x.legacy_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'inbox_items', x.legacy_id) END,
            p.id,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'

@@ -251,6 +251,7 @@ fn template_context(plan: &Plan) -> JValue {
         plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),
         row_name_example => ids::row_name("orgs", "user-1", "org_1"),
+        max_id_bytes => ids::MAX_ID_BYTES,
     }
 }
 

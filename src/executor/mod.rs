@@ -458,9 +458,10 @@ struct Problem {
 impl Problem {
     fn from_db(e: postgres::Error) -> Problem {
         let (message, detail, hint, sqlstate) = error_parts(&e);
+        // 54000: a value too large for an index entry, which only the users' documents hold.
         let data = sqlstate
             .as_deref()
-            .is_some_and(|c| c.starts_with("22") || c.starts_with("23"));
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23") || c == "54000");
         Problem {
             message,
             detail,
@@ -634,6 +635,14 @@ fn choose_users(
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
+            )));
+        }
+        if let Some(long) = found.iter().find(|u| u.len() > crate::ids::MAX_ID_BYTES) {
+            return Err(Error::Input(format!(
+                "user id {:?}... is {} bytes long; at most {} can be migrated (an index entry holds at most 2,704 bytes)",
+                long.chars().take(40).collect::<String>(),
+                long.len(),
+                crate::ids::MAX_ID_BYTES
             )));
         }
         return Ok(found);

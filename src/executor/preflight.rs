@@ -138,6 +138,18 @@ pub fn check_source(
             s.key_column, s.key_column
         ));
     }
+    let (n, first) = q.overlong_users(c)?;
+    if n > 0 {
+        out.line(&format!(
+            "warning: {n} source user(s) have ids longer than {} bytes and are left out (an index entry holds at most 2,704 bytes); `pgshred verify` lists them: {}",
+            crate::ids::MAX_ID_BYTES,
+            first
+                .iter()
+                .map(|(u, len)| format!("{u:?}... ({len} bytes)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let (n, first) = q.duplicate_users(c)?;
     if n > 0 {
         let msg = format!(

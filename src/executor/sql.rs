@@ -96,8 +96,10 @@ impl Queries {
             "WHERE $2::text IS NOT NULL".to_string()
         };
         Ok(format!(
-            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s) AS u {filter} \
+            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
+                                     WHERE octet_length(s.{key}::text) <= {max}) AS u {filter} \
               ORDER BY u.user_id LIMIT $1",
+            max = crate::ids::MAX_ID_BYTES,
             key = self.key,
             source = self.source,
         ))
@@ -193,6 +195,29 @@ impl Queries {
             .iter()
             .map(|r| r.get(0))
             .collect())
+    }
+
+    /// Source users whose id is too long to be migrated (see [`crate::ids::MAX_ID_BYTES`]): how
+    /// many, and the first few (their first 40 characters and length in bytes).
+    pub fn overlong_users(
+        &self,
+        c: &mut impl GenericClient,
+    ) -> Result<(i64, Vec<(String, i32)>), Error> {
+        let sql = format!(
+            "SELECT count(*) OVER (), left(d.user_id, 40), octet_length(d.user_id) \
+               FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
+                      WHERE octet_length(s.{key}::text) > {max}) AS d ORDER BY d.user_id LIMIT 5",
+            key = self.key,
+            source = self.source,
+            max = crate::ids::MAX_ID_BYTES,
+        );
+        let rows = c
+            .query(&sql, &[])
+            .map_err(db("looking for user ids too long to migrate"))?;
+        Ok((
+            rows.first().map_or(0, |r| r.get(0)),
+            rows.iter().map(|r| (r.get(1), r.get(2))).collect(),
+        ))
     }
 
     /// Users with more than one source row: how many, and the first few.

@@ -28,6 +28,8 @@ pub struct Verdict {
     /// Users whose document is not a JSON object, under `not_a_document: error`: nothing of them
     /// is migrated, and nothing else would say so.
     pub not_documents: Vec<String>,
+    /// Users whose id is too long to migrate (see [`crate::ids::MAX_ID_BYTES`]).
+    pub overlong_users: Vec<String>,
     /// Documents that are not JSON objects, skipped under `not_a_document: skip`.
     pub skipped_documents: u64,
     pub users_compared: u64,
@@ -40,6 +42,7 @@ impl Verdict {
         self.count_mismatches.is_empty()
             && self.quarantined.is_empty()
             && self.not_documents.is_empty()
+            && self.overlong_users.is_empty()
             && self.differences == 0
     }
 }
@@ -113,6 +116,25 @@ pub fn verify(
         }
     }
     verdict.not_documents = not_documents;
+    if user.is_none() {
+        let (n, first) = q.overlong_users(&mut tx)?;
+        for (who, len) in &first {
+            let line = format!(
+                "user {who:?}... ({len} bytes): the user id is longer than {} bytes; not migrated",
+                crate::ids::MAX_ID_BYTES
+            );
+            writeln!(out, "{line}").map_err(w)?;
+            verdict.overlong_users.push(line);
+        }
+        if n > first.len() as i64 {
+            let line = format!(
+                "... and {} more users with ids that long",
+                n - first.len() as i64
+            );
+            writeln!(out, "{line}").map_err(w)?;
+            verdict.overlong_users.push(line);
+        }
+    }
     if !roundtrip {
         return Ok(verdict);
     }

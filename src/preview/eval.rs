@@ -32,7 +32,7 @@ pub enum Severity {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub severity: Severity,
-    /// Stable name: not_a_document, cast, missing_required, missing_id, not_an_object,
+    /// Stable name: not_a_document, id_too_long, cast, missing_required, missing_id, not_an_object,
     /// not_an_array, duplicate_id, orphan, unmapped_key, duplicate_user.
     pub kind: &'static str,
     pub entity: String,
@@ -251,6 +251,22 @@ fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
 /// Rows and findings for one user's document.
 pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding>) -> Vec<Row> {
     let mut cx = Ctx { user, findings };
+    if user.len() > crate::ids::MAX_ID_BYTES {
+        cx.find(
+            Severity::Abort,
+            "id_too_long",
+            "(document)",
+            None,
+            "user id",
+            None,
+            format!(
+                "the user id is {} bytes long; at most {} fit in an index: apply leaves the user out and verify lists it",
+                user.len(),
+                crate::ids::MAX_ID_BYTES
+            ),
+        );
+        return Vec::new();
+    }
     if !doc.is_object() {
         let (severity, outcome) = match plan.source.not_a_document {
             NotADocument::Error => (
@@ -332,6 +348,24 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                     continue;
                 }
             };
+            if legacy.len() > crate::ids::MAX_ID_BYTES {
+                cx.find(
+                    Severity::Abort,
+                    "id_too_long",
+                    &e.name,
+                    Some(&format!(
+                        "{}...",
+                        legacy.chars().take(40).collect::<String>()
+                    )),
+                    &e.legacy_id.to_string(),
+                    None,
+                    format!(
+                        "legacy id is {} bytes long; at most {} fit in an index",
+                        legacy.len(),
+                        crate::ids::MAX_ID_BYTES
+                    ),
+                );
+            }
             let parent_legacy = match &e.parent {
                 None => None,
                 Some(p) => match &p.field {
