@@ -831,3 +831,33 @@ fn ids_too_long_for_an_index_set_aside_exactly_their_user() {
     );
     assert!(out.contains("user user-long-legacy: quarantined"), "{out}");
 }
+
+#[test]
+fn batches_run_repeatable_read_with_jit_off() {
+    // A trigger notes the settings the batch's statements run under.
+    let url = source_db("batch_settings");
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    connect(&url)
+        .batch_execute(
+            "CREATE TABLE seen (isolation text, jit text);
+             CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN INSERT INTO seen VALUES (current_setting('transaction_isolation'), current_setting('jit')); RETURN NULL; END $$;
+             CREATE TRIGGER note AFTER INSERT ON public.contents FOR EACH STATEMENT EXECUTE FUNCTION note();
+             DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET jit = on', current_database()); END $$;",
+        )
+        .unwrap();
+    assert_code(&run(&apply_args(&["--batch-size", "5"]), Some(&url)), 0);
+    let seen: Vec<(String, String)> = connect(&url)
+        .query("SELECT DISTINCT isolation, jit FROM seen", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(seen, [("repeatable read".to_string(), "off".to_string())]);
+}
