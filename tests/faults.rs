@@ -155,15 +155,7 @@ fn hold_lock(url: &str) -> postgres::Client {
 }
 
 fn spawn_apply(url: &str, extra: &[&'static str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pgshred"))
-        .args(apply_args(extra))
-        .env("DATABASE_URL", url)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    common::spawn(url, &apply_args(extra))
 }
 
 /// The pid of the backend waiting for the lock, once there is one.

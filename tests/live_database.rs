@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{connect, count, reference, root, run, snapshot, source_db, text};
+use common::{connect, count, reference, root, run, snapshot, source_db, spawn, text};
 
 const PLAN: &str = "plans/user_app_state.yaml";
 
@@ -20,16 +20,17 @@ fn apply_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-fn spawn(url: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pgshred"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// Checks the exit code and returns (stdout, stderr).
+fn said(o: &Output, code: i32) -> (String, String) {
+    assert_code(o, code);
+    text(o)
+}
+
+/// Every phrase is in `text`.
+fn says(text: &str, phrases: &[&str]) {
+    for p in phrases {
+        assert!(text.contains(p), "{p:?} not in:\n{text}");
+    }
 }
 
 fn assert_code(o: &Output, code: i32) {
@@ -39,6 +40,19 @@ fn assert_code(o: &Output, code: i32) {
         Some(code),
         "stdout:\n{out}\nstderr:\n{err}"
     );
+}
+
+/// The fixture's source with the schema installed and nobody migrated.
+fn installed_source(test: &str) -> String {
+    let url = source_db(test);
+    assert_code(
+        &run(
+            &apply_args(&["--create-schema", "--limit", "0"]),
+            Some(&url),
+        ),
+        0,
+    );
+    url
 }
 
 /// The source with the schema installed and nobody migrated; every statement writing orgs then
@@ -127,14 +141,14 @@ fn a_terminated_guard_stops_the_apply_and_the_run_resumes() {
     let child = spawn(&url, &apply_args(&["--batch-size", "1", "--jobs", "2"]));
     wait_for("two batches", || done_batches(&url) >= 2);
     terminate(&url, guard_pid(&url));
-    let o = child.wait_with_output().unwrap();
-    assert_code(&o, 7);
-    let (_, err) = text(&o);
-    assert!(
-        err.contains("stopped: the session holding plan user_app_state's lock"),
-        "{err}"
+    let (_, err) = said(&child.wait_with_output().unwrap(), 7);
+    says(
+        &err,
+        &[
+            "stopped: the session holding plan user_app_state's lock",
+            "--resume",
+        ],
     );
-    assert!(err.contains("--resume"), "{err}");
     let done = done_batches(&url);
     assert!(
         done < 22,
@@ -274,14 +288,7 @@ fn a_batch_reads_each_document_once_even_when_the_application_changes_it_midway(
 
 #[test]
 fn a_clash_on_another_unique_index_is_an_error_not_a_skipped_row() {
-    let url = source_db("unique_clash");
-    assert_code(
-        &run(
-            &apply_args(&["--create-schema", "--limit", "0"]),
-            Some(&url),
-        ),
-        0,
-    );
+    let url = installed_source("unique_clash");
     // An index the DBA (or a mapping's `indexes: unique`) added: two orgs of one user may not
     // share a name. ON CONFLICT without a target would skip the second org without a word.
     let mut c = connect(&url);
@@ -302,14 +309,7 @@ fn a_clash_on_another_unique_index_is_an_error_not_a_skipped_row() {
 
 #[test]
 fn schema_changes_give_way_to_the_application_and_name_who_is_in_the_way() {
-    let url = source_db("ddl_lock");
-    assert_code(
-        &run(
-            &apply_args(&["--create-schema", "--limit", "0"]),
-            Some(&url),
-        ),
-        0,
-    );
+    let url = installed_source("ddl_lock");
     // The application reads orgs in a long transaction: ACCESS SHARE, nothing more.
     let mut app = connect(&url);
     app.batch_execute("BEGIN; SELECT count(*) FROM public.orgs")
@@ -576,32 +576,22 @@ fn a_server_crash_mid_batch_names_the_batch_and_says_how_to_resume() {
     });
     // An immediate shutdown, as a crash looks to clients.
     cluster.stop();
-    let o = child.wait_with_output().unwrap();
-    assert_code(&o, 6);
-    let (_, err) = text(&o);
-    assert!(
-        err.contains("batch 1 (seq 1) of run 2 failed and was rolled back"),
-        "{err}"
+    let (_, err) = said(&child.wait_with_output().unwrap(), 6);
+    says(
+        &err,
+        &[
+            "batch 1 (seq 1) of run 2 failed and was rolled back",
+            "the failure could not be recorded in the ledger",
+            "pgshred apply PLAN --resume",
+        ],
     );
-    assert!(
-        err.contains("the failure could not be recorded in the ledger"),
-        "{err}"
-    );
-    assert!(err.contains("pgshred apply PLAN --resume"), "{err}");
 }
 
 #[test]
 fn a_reader_that_stops_early_stops_nothing() {
     // `pgshred apply ... | head -2`, for stdout and for stderr: the pipe closes before pgshred
     // writes, and the run still completes with its ledger consistent.
-    let url = source_db("broken_pipe");
-    assert_code(
-        &run(
-            &apply_args(&["--create-schema", "--limit", "0"]),
-            Some(&url),
-        ),
-        0,
-    );
+    let url = installed_source("broken_pipe");
     for closed in ["stdout", "stderr"] {
         let mut child = spawn(&url, &apply_args(&["--batch-size", "2", "--limit", "10"]));
         let mut said = String::new();
@@ -822,27 +812,20 @@ fn ids_too_long_for_an_index_set_aside_exactly_their_user() {
         .collect();
     assert_eq!(quarantined, ["user-long-legacy"]);
     assert_eq!(count(&url, "SELECT count(DISTINCT user_id) FROM orgs"), 21);
-    let o = run(&["verify", PLAN], Some(&url));
-    assert_code(&o, 1);
-    let (out, _) = text(&o);
-    assert!(
-        out.contains("(2701 bytes): the user id is longer than 1000 bytes; not migrated"),
-        "{out}"
+    let (out, _) = said(&run(&["verify", PLAN], Some(&url)), 1);
+    says(
+        &out,
+        &[
+            "(2701 bytes): the user id is longer than 1000 bytes; not migrated",
+            "user user-long-legacy: quarantined",
+        ],
     );
-    assert!(out.contains("user user-long-legacy: quarantined"), "{out}");
 }
 
 #[test]
 fn batches_run_repeatable_read_with_jit_off() {
     // A trigger notes the settings the batch's statements run under.
-    let url = source_db("batch_settings");
-    assert_code(
-        &run(
-            &apply_args(&["--create-schema", "--limit", "0"]),
-            Some(&url),
-        ),
-        0,
-    );
+    let url = installed_source("batch_settings");
     connect(&url)
         .batch_execute(
             "CREATE TABLE seen (isolation text, jit text);

@@ -196,6 +196,19 @@ pub fn run_in(cwd: &Path, args: &[&str], url: Option<&str>) -> Output {
     cmd.output().expect("running pgshred")
 }
 
+/// Starts the pgshred binary from the repository root with both streams piped.
+pub fn spawn(url: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting pgshred")
+}
+
 /// Runs the pgshred binary from the repository root.
 pub fn run(args: &[&str], url: Option<&str>) -> Output {
     run_in(&root(), args, url)
