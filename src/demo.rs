@@ -5,6 +5,7 @@
 //! `pgshred status`, rolls the last batch back exactly with `pgshred rollback`, and removes the
 //! cluster.
 
+use crate::pg::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -19,13 +20,6 @@ use crate::{Error, codegen, validate};
 
 /// Stands in for Supabase's `auth.uid()` so the shipped RLS policies compile on plain PostgreSQL.
 const AUTH_STUB: &str = include_str!("../fixtures/supabase_auth_stub.sql");
-
-fn db(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database {
-        context: context.into(),
-        source,
-    }
-}
 
 /// Runs the demo, narrating on stdout.
 pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Error> {
@@ -59,9 +53,9 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     let url = cluster
         .create_database("pgshred_demo")
         .map_err(|e| Error::Cluster(e.to_string()))?;
-    let mut c = Client::connect(&url, NoTls).map_err(db("connecting to the throwaway database"))?;
+    let mut c = Client::connect(&url, NoTls).context("connecting to the throwaway database")?;
     c.batch_execute(AUTH_STUB)
-        .map_err(db("creating the auth.uid() stand-in"))?;
+        .context("creating the auth.uid() stand-in")?;
     load_source(&mut c, &plan, &rows)?;
     crate::outln!("loaded {} source rows from {}", rows.len(), input.display());
 
@@ -91,7 +85,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
 
     let mismatches = c
         .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(db("running 04_verify.sql"))?;
+        .context("running 04_verify.sql")?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(
             mismatches.iter().map(executor::mismatch_line).collect(),
@@ -113,7 +107,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
             ),
             &[],
         )
-        .map_err(db("finding the last batch"))?
+        .context("finding the last batch")?
         .get(0);
     crate::outln!(
         "\n$ pgshred rollback {} --batch {last}",
@@ -153,7 +147,7 @@ fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error>
         order = quote_ident(&s.order_column),
         doc = quote_ident(&s.document_column),
     ))
-    .map_err(db("creating the source table"))?;
+    .context("creating the source table")?;
     c.execute(
         &format!(
             "INSERT INTO {table} SELECT (r->>'id')::bigint, r->>'user_id', (r->>'updated_at')::timestamptz, r->'state' \
@@ -161,7 +155,7 @@ fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error>
         ),
         &[&Value::Array(rows.to_vec())],
     )
-    .map_err(db("loading the source rows"))?;
+    .context("loading the source rows")?;
     Ok(())
 }
 
@@ -177,7 +171,7 @@ fn table_counts(c: &mut Client, plan: &Plan) -> Result<String, Error> {
                 ),
                 &[],
             )
-            .map_err(db("counting rows"))?
+            .context("counting rows")?
             .get(0);
         parts.push(format!("{n} {}", e.table));
     }

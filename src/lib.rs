@@ -24,6 +24,7 @@ pub mod ids;
 pub mod impact;
 pub mod ir;
 pub mod jsonpath;
+pub mod pg;
 pub mod pgtemp;
 pub mod preview;
 pub mod revision;

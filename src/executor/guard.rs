@@ -16,6 +16,7 @@
 //! A lost guard therefore ends in one of two states, never a mix: the run resumable (batches
 //! committed while the guard lived stay, none after), or rolled back in full.
 
+use crate::pg::Context;
 use std::time::SystemTime;
 
 use postgres::{Client, GenericClient};
@@ -34,13 +35,6 @@ pub struct Guard {
     pub started: SystemTime,
 }
 
-fn db(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database {
-        context: context.into(),
-        source,
-    }
-}
-
 const HOLDER: &str = "SELECT l.pid, a.backend_start, \
         coalesce(nullif(a.application_name, ''), 'no application name') || ' as ' || coalesce(a.usename::text, '?') \
    FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid \
@@ -56,7 +50,7 @@ impl Guard {
                 "SELECT pg_try_advisory_lock($1, hashtext($2))",
                 &[&LOCK_CLASS, &plan],
             )
-            .map_err(db("taking the plan's advisory lock"))?
+            .context("taking the plan's advisory lock")?
             .get(0);
         if !taken {
             let holder = Self::holder(client, plan).unwrap_or(None);
@@ -77,7 +71,7 @@ impl Guard {
                 "SELECT set_config('idle_session_timeout', '0', false) \
                   WHERE current_setting('server_version_num')::int >= 140000",
             )
-            .map_err(db("keeping the guard's session open"))?;
+            .context("keeping the guard's session open")?;
         Self::holder(client, plan)?.map(|(g, _)| g).ok_or_else(|| {
             Error::Input(format!(
                 "the lock of plan {plan} was taken, yet pg_locks does not list it"
@@ -103,7 +97,7 @@ impl Guard {
     ) -> Result<Option<(Guard, String)>, Error> {
         let row = client
             .query_opt(HOLDER, &[&LOCK_CLASS, &plan])
-            .map_err(db("looking up the holder of the plan's lock"))?;
+            .context("looking up the holder of the plan's lock")?;
         Ok(row.map(|r| {
             (
                 Guard {
@@ -123,7 +117,7 @@ impl Guard {
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&GATE_CLASS, &plan],
         )
-        .map_err(db("waiting for the batches in flight"))?;
+        .context("waiting for the batches in flight")?;
         Ok(())
     }
 

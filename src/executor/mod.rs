@@ -8,7 +8,6 @@
 //! The executor runs the compiled scripts as they are; the few statements of its own (catalog
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
-pub mod db;
 pub mod guard;
 mod ops;
 mod preflight;
@@ -16,9 +15,9 @@ mod progress;
 pub mod runbook;
 mod schema;
 pub mod sql;
-pub mod tls;
 mod verify;
 
+use crate::pg::Context;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -117,11 +116,6 @@ pub fn checksum(files: &Files) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
-    let context = context.into();
-    move |source| Error::Database { context, source }
-}
-
 /// A batch to run: its ledger id, sequence number and users.
 #[derive(Debug, Clone)]
 struct Batch {
@@ -142,8 +136,8 @@ pub fn apply(
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let q = sql::Queries::new(plan);
-    let mut client = db::connect(url)?;
-    out.line(&format!("connected to {}", db::describe(url)));
+    let mut client = crate::pg::connect(url)?;
+    out.line(&format!("connected to {}", crate::pg::describe(url)));
     preflight::refuse_transaction_pooler(url)?;
     preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
     // Joiners share a run the lock holder planned; batch claims keep them apart, and their
@@ -306,7 +300,7 @@ fn run_workers(
             let events = events.clone();
             let stop = &stop;
             s.spawn(move || {
-                let mut client = match db::connect(url) {
+                let mut client = match crate::pg::connect(url) {
                     Ok(c) => c,
                     Err(e) => {
                         stop.store(true, Ordering::SeqCst);
@@ -429,7 +423,8 @@ fn claim<'c>(
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .start()
-        .map_err(|e| Outcome::Error(db("starting a batch")(e)))?;
+        .context("starting a batch")
+        .map_err(Outcome::Error)?;
     match q.claim_batch(&mut tx, run) {
         Ok(b) => Ok(Some((tx, b))),
         Err(Error::Database { source, .. })
@@ -985,9 +980,7 @@ fn dry_batch(
     b: &Batch,
     replace: bool,
 ) -> Result<(RowCounts, Vec<Sample>), Error> {
-    let mut tx = client
-        .transaction()
-        .map_err(db("starting a dry-run batch"))?;
+    let mut tx = client.transaction().context("starting a dry-run batch")?;
     if opts.create_schema {
         // Created and rolled back with the batch, so a dry run leaves the database as it was.
         schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
@@ -1018,7 +1011,7 @@ fn dry_batch(
     }
     let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
     let samples = q.samples(&mut tx, batch)?;
-    tx.rollback().map_err(db("rolling back a dry-run batch"))?;
+    tx.rollback().context("rolling back a dry-run batch")?;
     Ok((rows, samples))
 }
 

@@ -1,12 +1,12 @@
 //! `pgshred status` and `pgshred rollback`.
 
+use crate::pg::Context;
 use std::collections::BTreeMap;
 
 use crate::Error;
 use crate::artifacts::Files;
 use crate::ir::Plan;
 
-use super::db;
 use super::guard::Guard;
 use super::sql::Queries;
 use crate::versions::Versions;
@@ -22,10 +22,10 @@ pub struct RollbackTarget {
 /// Runs of the plan and the batches of one run (the newest unless `run` is given), as text.
 pub fn status(plan: &Plan, files: &Files, url: &str, run: Option<i64>) -> Result<String, Error> {
     let q = Queries::new(plan);
-    let mut c = db::connect(url)?;
+    let mut c = crate::pg::connect(url)?;
     let ledger = format!("{}.\"migration_runs\"", q.a);
-    let exists = db::relation_exists(&mut c, &ledger)?;
-    let mut out = format!("plan {} on {}\n", plan.name, db::describe(url));
+    let exists = crate::pg::relation_exists(&mut c, &ledger)?;
+    let mut out = format!("plan {} on {}\n", plan.name, crate::pg::describe(url));
     if !exists {
         out.push_str("no runs: the audit schema is not installed (pgshred apply --create-schema installs it)\n");
         return Ok(out);
@@ -86,7 +86,7 @@ pub fn status(plan: &Plan, files: &Files, url: &str, run: Option<i64>) -> Result
         ));
     }
     let quarantine = format!("{}.\"migration_quarantine\"", q.a);
-    let bad = if db::relation_exists(&mut c, &quarantine)? {
+    let bad = if crate::pg::relation_exists(&mut c, &quarantine)? {
         q.quarantined(&mut c, &plan.name)?
     } else {
         Vec::new()
@@ -176,7 +176,7 @@ pub fn rollback(
         ));
     }
     let q = Queries::new(plan);
-    let mut c = db::connect(url)?;
+    let mut c = crate::pg::connect(url)?;
     let _guard = Guard::take(&mut c, &plan.name)?;
     // A mistyped id would otherwise roll back nothing and say so quietly.
     if let Some(r) = target.run
@@ -195,17 +195,11 @@ pub fn rollback(
             plan.name
         )));
     }
-    let dbe = |context: &'static str| {
-        move |source| Error::Database {
-            context: context.into(),
-            source,
-        }
-    };
-    let mut tx = c.transaction().map_err(dbe("starting the rollback"))?;
+    let mut tx = c.transaction().context("starting the rollback")?;
     // Batches of an apply whose guard was lost may still be in flight: wait for them, so what
     // they commit is rolled back too, and keep new ones from starting.
     Guard::close_gate(&mut tx, &plan.name)?;
-    db::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
+    crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let run = target.run.map(|r| r.to_string()).unwrap_or_default();
     let batch = target.batch.map(|b| b.to_string()).unwrap_or_default();
     let user = target.user.clone().unwrap_or_default();
@@ -214,17 +208,17 @@ pub fn rollback(
                 set_config('pgshred.rollback_user', $3, true)",
         &[&run, &batch, &user],
     )
-    .map_err(dbe("selecting what to roll back"))?;
+    .context("selecting what to roll back")?;
     let selected = q.selected_rows(&mut tx)?;
     let restored = q.replaced_rows(&mut tx)?;
     // The script checks that no row the audit names survives, and refuses to pull rows out from
     // under a later batch; either way the transaction is dropped and nothing changes.
     tx.batch_execute(&files["05_rollback.sql"])
-        .map_err(dbe("running 05_rollback.sql"))?;
+        .context("running 05_rollback.sql")?;
     if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
         q.mark_run_rolled_back(&mut tx, r)?;
     }
-    tx.commit().map_err(dbe("committing the rollback"))?;
+    tx.commit().context("committing the rollback")?;
     Ok(RolledBack {
         removed: selected,
         restored,

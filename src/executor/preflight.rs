@@ -1,5 +1,6 @@
 //! Checks made before the first write, each refusing with what is wrong and what to do.
 
+use crate::pg::Context;
 use postgres::Client;
 
 use super::progress::Reporter;
@@ -8,17 +9,10 @@ use crate::Error;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
 
-fn db(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database {
-        context: context.into(),
-        source,
-    }
-}
-
 /// Transaction-mode poolers (Supabase's port 6543) hand each transaction to any server session, so
 /// a session advisory lock would not protect anything.
 pub fn refuse_transaction_pooler(url: &str) -> Result<(), Error> {
-    let tls = super::tls::split(url)?;
+    let tls = crate::pg::tls::split(url)?;
     let port = tls
         .url
         .parse::<postgres::Config>()
@@ -35,7 +29,7 @@ pub fn refuse_transaction_pooler(url: &str) -> Result<(), Error> {
 
 /// Column names and types of a relation, or `None` when it does not exist.
 fn columns(c: &mut Client, relation: &str) -> Result<Option<Vec<(String, String)>>, Error> {
-    if !super::db::relation_exists(c, relation)? {
+    if !crate::pg::relation_exists(c, relation)? {
         return Ok(None);
     }
     let rows = c
@@ -44,7 +38,7 @@ fn columns(c: &mut Client, relation: &str) -> Result<Option<Vec<(String, String)
               WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             &[&relation],
         )
-        .map_err(db("reading a table's columns"))?;
+        .context("reading a table's columns")?;
     Ok(Some(rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
 }
 
@@ -129,7 +123,7 @@ pub fn check_source(
                              WHERE i.indrelid = to_regclass($1) AND a.attname = $2)",
             &[&q.source, &s.key_column],
         )
-        .map_err(db("looking for an index on the source key"))?
+        .context("looking for an index on the source key")?
         .get(0);
     if !indexed {
         out.line(&format!(
@@ -213,7 +207,7 @@ pub fn check_targets(
     let ledger = format!("{}.start_run(text,text,jsonb,text[],integer)", q.a);
     let current: bool = c
         .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
-        .map_err(db("looking up the ledger functions"))?
+        .context("looking up the ledger functions")?
         .get(0);
     if !current {
         return Err(Error::refused(
@@ -237,7 +231,7 @@ pub fn check_targets(
                    FROM pg_class AS c, pg_roles AS r WHERE c.oid = to_regclass($1) AND r.rolname = current_user",
                 &[&rel],
             )
-            .map_err(db("checking row-level security"))?;
+            .context("checking row-level security")?;
         let (rls, forced, owner, bypass, privileged, role): (bool, bool, bool, bool, bool, String) =
             (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
         if !privileged {
@@ -293,7 +287,7 @@ fn check_columns(c: &mut Client, plan: &Plan) -> Result<(), Error> {
                   WHERE a.atttypid IS DISTINCT FROM x.typ::regtype",
                 &[&rel, &names, &types],
             )
-            .map_err(db("comparing the tables' columns with the mappings"))?;
+            .context("comparing the tables' columns with the mappings")?;
         for r in rows {
             let (col, want, have): (String, String, Option<String>) =
                 (r.get(0), r.get(1), r.get(2));

@@ -5,6 +5,7 @@
 //! was taken, the newest change it contains). Memory stays flat both ways: rows stream through a
 //! portal and the hash is computed as bytes are written or read.
 
+use crate::pg::Context;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -12,17 +13,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::db;
 use crate::Error;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
-
-fn dbe(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database {
-        context: context.into(),
-        source,
-    }
-}
 
 pub fn manifest_path(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
@@ -40,11 +33,11 @@ fn source(plan: &Plan) -> String {
 
 /// Writes every source row to `out` and its manifest beside it; returns the manifest.
 pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
-    let mut c = db::connect(url)?;
-    let mut tx = c.transaction().map_err(dbe("starting the backup"))?;
+    let mut c = crate::pg::connect(url)?;
+    let mut tx = c.transaction().context("starting the backup")?;
     // One snapshot for the rows and the manifest's high-water mark.
     tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .map_err(dbe("starting the backup"))?;
+        .context("starting the backup")?;
     let (key, order) = (
         quote_ident(&plan.source.key_column),
         quote_ident(&plan.source.order_column),
@@ -54,15 +47,13 @@ pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
             &format!("SELECT max(s.{order})::text FROM {} AS s", source(plan)),
             &[],
         )
-        .map_err(dbe("reading the newest change"))?
+        .context("reading the newest change")?
         .get(0);
     let sql = format!(
         "SELECT to_jsonb(s)::text FROM {} AS s ORDER BY s.{key}, s.{order}",
         source(plan)
     );
-    let portal = tx
-        .bind(sql.as_str(), &[])
-        .map_err(dbe("reading the source"))?;
+    let portal = tx.bind(sql.as_str(), &[]).context("reading the source")?;
     let tmp = out.with_extension("partial");
     let file =
         File::create(&tmp).map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
@@ -72,7 +63,7 @@ pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
     loop {
         let batch = tx
             .query_portal(&portal, 1000)
-            .map_err(dbe("reading the source"))?;
+            .context("reading the source")?;
         if batch.is_empty() {
             break;
         }
@@ -90,7 +81,7 @@ pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
         .map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
     let taken: String = tx
         .query_one("SELECT now()::text", &[])
-        .map_err(dbe("reading the time"))?
+        .context("reading the time")?
         .get(0);
     let manifest = json!({
         "plan": plan.name,
@@ -164,9 +155,9 @@ pub fn check_backup(file: &Path) -> Result<Value, Error> {
 /// Returns the rows loaded.
 pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, Error> {
     let manifest = check_backup(file)?;
-    let mut c = db::connect(url)?;
-    let mut tx = c.transaction().map_err(dbe("starting the restore"))?;
-    db::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
+    let mut c = crate::pg::connect(url)?;
+    let mut tx = c.transaction().context("starting the restore")?;
+    crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let target = format!(
         "{}.{}",
         quote_ident(&plan.source.schema),
@@ -176,12 +167,12 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
         "CREATE TABLE {target} (LIKE {} INCLUDING ALL)",
         source(plan)
     ))
-    .map_err(dbe("creating the table to restore into"))?;
+    .context("creating the table to restore into")?;
     let insert = tx
         .prepare(&format!(
             "INSERT INTO {target} SELECT r.* FROM jsonb_array_elements($1::jsonb) AS e, jsonb_populate_record(NULL::{target}, e) AS r"
         ))
-        .map_err(dbe("preparing the restore"))?;
+        .context("preparing the restore")?;
     let f = File::open(file).map_err(|e| Error::io(format!("opening {}", file.display()), e))?;
     let mut chunk = Vec::with_capacity(1000);
     let mut loaded = 0u64;
@@ -194,13 +185,13 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
         if chunk.len() == 1000 {
             loaded += tx
                 .execute(&insert, &[&Value::Array(std::mem::take(&mut chunk))])
-                .map_err(dbe("restoring rows"))?;
+                .context("restoring rows")?;
         }
     }
     if !chunk.is_empty() {
         loaded += tx
             .execute(&insert, &[&Value::Array(chunk)])
-            .map_err(dbe("restoring rows"))?;
+            .context("restoring rows")?;
     }
     if Some(loaded) != manifest["rows"].as_u64() {
         return Err(Error::Input(format!(
@@ -208,13 +199,13 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
             manifest["rows"]
         )));
     }
-    tx.commit().map_err(dbe("committing the restore"))?;
+    tx.commit().context("committing the restore")?;
     Ok(loaded)
 }
 
 /// Users with several source rows: (user, rows, newest change).
 pub fn dedupe_review(plan: &Plan, url: &str) -> Result<Vec<(String, i64, String)>, Error> {
-    let mut c = db::connect(url)?;
+    let mut c = crate::pg::connect(url)?;
     let (key, order) = (
         quote_ident(&plan.source.key_column),
         quote_ident(&plan.source.order_column),
@@ -224,7 +215,7 @@ pub fn dedupe_review(plan: &Plan, url: &str) -> Result<Vec<(String, i64, String)
         source(plan)
     );
     Ok(c.query(&sql, &[])
-        .map_err(dbe("looking for duplicate users"))?
+        .context("looking for duplicate users")?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
@@ -246,16 +237,16 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
             "back up this plan's source first: pgshred backup PLAN --out FILE",
         ));
     }
-    let mut c = db::connect(url)?;
-    let mut tx = c.transaction().map_err(dbe("starting the dedupe"))?;
-    db::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
+    let mut c = crate::pg::connect(url)?;
+    let mut tx = c.transaction().context("starting the dedupe")?;
+    crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let (key, order) = (
         quote_ident(&plan.source.key_column),
         quote_ident(&plan.source.order_column),
     );
     let src = source(plan);
     tx.batch_execute(&format!("LOCK TABLE {src} IN SHARE ROW EXCLUSIVE MODE"))
-        .map_err(dbe("locking the source"))?;
+        .context("locking the source")?;
     let newer: bool = tx
         .query_one(
             &format!(
@@ -263,7 +254,7 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
             ),
             &[&manifest["newest_change"].as_str().unwrap_or("-infinity")],
         )
-        .map_err(dbe("comparing with the backup"))?
+        .context("comparing with the backup")?
         .get(0);
     if newer {
         return Err(Error::refused(
@@ -278,10 +269,10 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
     );
     let deleted = tx
         .query(&sql, &[])
-        .map_err(dbe("deleting older rows"))?
+        .context("deleting older rows")?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    tx.commit().map_err(dbe("committing the dedupe"))?;
+    tx.commit().context("committing the dedupe")?;
     Ok(deleted)
 }

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use crate::pg::Context;
+
 use postgres::{Client, Transaction};
 
 use crate::Error;
@@ -26,13 +28,10 @@ const PAUSE: Duration = Duration::from_millis(250);
 
 /// Runs the schema scripts in `tx` under `lock_timeout` (a dry run's batch, or one try).
 pub fn run_scripts(tx: &mut Transaction, files: &Files, lock_timeout: &str) -> Result<(), Error> {
-    super::db::set_lock_timeout(tx, lock_timeout)?;
+    crate::pg::set_lock_timeout(tx, lock_timeout)?;
     for name in SCRIPTS {
         tx.batch_execute(&files[name])
-            .map_err(|source| Error::Database {
-                context: format!("running {name}"),
-                source,
-            })?;
+            .context(format!("running {name}"))?;
     }
     Ok(())
 }
@@ -46,16 +45,12 @@ pub fn apply(
     out: &mut dyn Reporter,
 ) -> Result<(), Error> {
     for n in 1..=TRIES {
-        let mut tx = client.transaction().map_err(|source| Error::Database {
-            context: "starting the schema transaction".into(),
-            source,
-        })?;
+        let mut tx = client
+            .transaction()
+            .context("starting the schema transaction")?;
         match run_scripts(&mut tx, files, lock_timeout) {
             Ok(()) => {
-                tx.commit().map_err(|source| Error::Database {
-                    context: "committing the schema".into(),
-                    source,
-                })?;
+                tx.commit().context("committing the schema")?;
                 out.line(&format!("applied {}", SCRIPTS.join(", ")));
                 return Ok(());
             }
@@ -123,9 +118,6 @@ pub fn blockers(client: &mut Client, plan: &Plan) -> Result<Vec<String>, Error> 
               ORDER BY a.pid",
             &[&tables],
         )
-        .map_err(|source| Error::Database {
-            context: "looking up the sessions holding locks on the plan's tables".into(),
-            source,
-        })?;
+        .context("looking up the sessions holding locks on the plan's tables")?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }

@@ -2,6 +2,7 @@
 //! the ledger functions of `02_audit.sql`. Identifiers come from the validated plan and are quoted
 //! by [`crate::ident`]; every value is a bind parameter.
 
+use crate::pg::Context;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -43,15 +44,10 @@ pub const LOCK_CLASS: i32 = 0x7067_7368;
 /// A transaction in UTC: source versions (`source_updated_at`) are compared as the batches
 /// record them, which matters when the order column is a timestamp without time zone.
 fn utc_transaction<'a>(c: &'a mut Client, context: &str) -> Result<Transaction<'a>, Error> {
-    let mut tx = c.transaction().map_err(db(context))?;
+    let mut tx = c.transaction().context(context)?;
     tx.batch_execute("SET LOCAL TIME ZONE 'UTC'")
-        .map_err(db(context))?;
+        .context(context)?;
     Ok(tx)
-}
-
-fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
-    let context = context.into();
-    move |source| Error::Database { context, source }
 }
 
 /// Quoted names of one plan, and the statements built from them.
@@ -107,7 +103,7 @@ impl Queries {
 
     /// Whether the ledger of migrated users exists (not before 02_audit.sql has run).
     pub fn has_ledger(&self, c: &mut Client) -> Result<bool, Error> {
-        super::db::relation_exists(c, &format!("{}.\"migration_users\"", self.a))
+        crate::pg::relation_exists(c, &format!("{}.\"migration_users\"", self.a))
     }
 
     pub fn unmigrated_users(
@@ -119,7 +115,7 @@ impl Queries {
     ) -> Result<Vec<String>, Error> {
         let sql = self.eligible_users_sql(c, quarantined)?;
         Ok(c.query(&sql, &[&limit, &plan])
-            .map_err(db("listing users to migrate"))?
+            .context("listing users to migrate")?
             .iter()
             .map(|r| r.get(0))
             .collect())
@@ -167,7 +163,7 @@ impl Queries {
         self.plan_batches(
             &mut tx, &eligible, left, plan, run, size, versions, false, None,
         )?;
-        tx.commit().map_err(db("recording the run"))?;
+        tx.commit().context("recording the run")?;
         Ok(run)
     }
 
@@ -180,7 +176,7 @@ impl Queries {
         );
         let r = c
             .query_one(&sql, &[&run])
-            .map_err(db("reading the run's batches"))?;
+            .context("reading the run's batches")?;
         Ok((r.get::<_, i64>(0) as usize, r.get::<_, i64>(1) as usize))
     }
 
@@ -191,7 +187,7 @@ impl Queries {
             source = self.source
         );
         Ok(c.query(&sql, &[&users])
-            .map_err(db("looking up users"))?
+            .context("looking up users")?
             .iter()
             .map(|r| r.get(0))
             .collect())
@@ -213,7 +209,7 @@ impl Queries {
         );
         let rows = c
             .query(&sql, &[])
-            .map_err(db("looking for user ids too long to migrate"))?;
+            .context("looking for user ids too long to migrate")?;
         Ok((
             rows.first().map_or(0, |r| r.get(0)),
             rows.iter().map(|r| (r.get(1), r.get(2))).collect(),
@@ -230,7 +226,7 @@ impl Queries {
         );
         let rows = c
             .query(&sql, &[])
-            .map_err(db("looking for duplicate source rows"))?;
+            .context("looking for duplicate source rows")?;
         Ok((
             rows.first().map_or(0, |r| r.get(0)),
             rows.iter().map(|r| r.get(1)).collect(),
@@ -249,7 +245,7 @@ impl Queries {
             self.a
         );
         Ok(c.query_opt(&sql, &[&plan])
-            .map_err(db("looking for an unfinished run"))?
+            .context("looking for an unfinished run")?
             .map(|r| (r.get(0), r.get(1))))
     }
 
@@ -260,7 +256,7 @@ impl Queries {
         );
         let r = c
             .query_one(&sql, &[&run])
-            .map_err(db("reading batch progress"))?;
+            .context("reading batch progress")?;
         Ok((r.get(0), r.get(1)))
     }
 
@@ -279,10 +275,10 @@ impl Queries {
         size: i32,
         versions: &Value,
     ) -> Result<i64, Error> {
-        let mut tx = c.transaction().map_err(db("starting a run"))?;
+        let mut tx = c.transaction().context("starting a run")?;
         let run = self.start_run_tx(&mut tx, plan, sum, options, users, size)?;
         self.record_versions(&mut tx, run, versions)?;
-        tx.commit().map_err(db("recording the run"))?;
+        tx.commit().context("recording the run")?;
         Ok(run)
     }
 
@@ -298,7 +294,7 @@ impl Queries {
         let sql = format!("SELECT {}.start_run($1, $2, $3, $4, $5)", self.a);
         Ok(tx
             .query_one(&sql, &[&plan, &sum, options, &users, &size])
-            .map_err(db("recording the run"))?
+            .context("recording the run")?
             .get(0))
     }
 
@@ -309,7 +305,7 @@ impl Queries {
         );
         Ok(tx
             .query_one(&sql, &[&run])
-            .map_err(db("reading the batch"))?
+            .context("reading the batch")?
             .get(0))
     }
 
@@ -330,7 +326,7 @@ impl Queries {
         );
         Ok(tx
             .query_opt(&sql, &[&run])
-            .map_err(db("claiming a batch"))?
+            .context("claiming a batch")?
             .map(|r| Batch {
                 id: r.get(0),
                 seq: r.get(1),
@@ -352,13 +348,13 @@ impl Queries {
             a = self.a
         );
         tx.execute(&sql, &[&run, versions])
-            .map_err(db("recording the mapping versions"))?;
+            .context("recording the mapping versions")?;
         let sql = format!(
             "UPDATE {a}.\"migration_batches\" SET \"entities\" = $2 WHERE \"run_id\" = $1 AND \"entities\" IS NULL",
             a = self.a
         );
         tx.execute(&sql, &[&run, versions])
-            .map_err(db("recording the mapping versions"))?;
+            .context("recording the mapping versions")?;
         Ok(())
     }
 
@@ -394,8 +390,8 @@ impl Queries {
         );
         let context = "reading which mapping versions users were migrated with";
         let mut tx = utc_transaction(c, context)?;
-        let rows = tx.query(&sql, &[&plan]).map_err(db(context))?;
-        tx.commit().map_err(db(context))?;
+        let rows = tx.query(&sql, &[&plan]).context(context)?;
+        tx.commit().context(context)?;
         Ok(rows
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -450,8 +446,8 @@ impl Queries {
             Some(g) => tx.query(&sql, &[&limit, &plan, g]),
             None => tx.query(&sql, &[&limit, &plan]),
         }
-        .map_err(db("listing users to migrate again"))?;
-        tx.commit().map_err(db("listing users to migrate again"))?;
+        .context("listing users to migrate again")?;
+        tx.commit().context("listing users to migrate again")?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
@@ -468,7 +464,7 @@ impl Queries {
             self.a
         );
         tx.execute(&sql, &[&batch, entities, &replace])
-            .map_err(db("recording the dry-run batch"))?;
+            .context("recording the dry-run batch")?;
         Ok(())
     }
 
@@ -504,7 +500,7 @@ impl Queries {
             Some(g) => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace, g]),
             None => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace]),
         }
-        .map_err(db("planning the run's batches"))?;
+        .context("planning the run's batches")?;
         Ok(row.get(0))
     }
 
@@ -563,21 +559,20 @@ impl Queries {
                FROM {}.\"migration_quarantine\" WHERE \"plan\" = $1 ORDER BY \"user_id\"",
             self.a
         );
-        c.query(&sql, &[&plan])
-            .map_err(db("reading the quarantine"))
+        c.query(&sql, &[&plan]).context("reading the quarantine")
     }
 
     pub fn fail_batch(&self, c: &mut Client, batch: i64, error: &Value) -> Result<(), Error> {
         let sql = format!("SELECT {}.fail_batch($1, clock_timestamp(), $2)", self.a);
         c.execute(&sql, &[&batch, error])
-            .map_err(db("recording the failed batch"))?;
+            .context("recording the failed batch")?;
         Ok(())
     }
 
     pub fn finish_run(&self, c: &mut Client, run: i64) -> Result<(), Error> {
         let sql = format!("SELECT {}.finish_run($1)", self.a);
         c.execute(&sql, &[&run])
-            .map_err(db("recording the end of the run"))?;
+            .context("recording the end of the run")?;
         Ok(())
     }
 
@@ -594,7 +589,7 @@ impl Queries {
         );
         Ok(tx
             .query(&sql, &[&batch])
-            .map_err(db("reading sample ids"))?
+            .context("reading sample ids")?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
@@ -617,7 +612,7 @@ impl Queries {
             a = self.a
         );
         Ok(c.query(&sql, &[&plan, versions])
-            .map_err(db("counting users per mapping version"))?
+            .context("counting users per mapping version")?
             .iter()
             .map(|r| (r.get(0), (r.get(1), r.get(2))))
             .collect())
@@ -631,7 +626,7 @@ impl Queries {
             source = self.source
         );
         Ok(c.query_one(&sql, &[])
-            .map_err(db("counting source users"))?
+            .context("counting source users")?
             .get(0))
     }
 
@@ -652,7 +647,7 @@ impl Queries {
               GROUP BY r.\"id\" ORDER BY r.\"id\" DESC",
             a = self.a
         );
-        c.query(&sql, &[&plan]).map_err(db("reading runs"))
+        c.query(&sql, &[&plan]).context("reading runs")
     }
 
     /// Batches of a run: id, seq, status, users, rows, duration, error message.
@@ -668,7 +663,7 @@ impl Queries {
                FROM {}.\"migration_batches\" WHERE \"run_id\" = $1 ORDER BY \"seq\"",
             self.a
         );
-        c.query(&sql, &[&run]).map_err(db("reading batches"))
+        c.query(&sql, &[&run]).context("reading batches")
     }
 
     /// Audit rows a rollback selection covers: table -> ids.
@@ -684,7 +679,7 @@ impl Queries {
         );
         Ok(tx
             .query(&sql, &[&self.tables])
-            .map_err(db("reading the audit"))?
+            .context("reading the audit")?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
@@ -700,7 +695,7 @@ impl Queries {
         );
         Ok(tx
             .query_one(&sql, &[])
-            .map_err(db("reading the replaced rows"))?
+            .context("reading the replaced rows")?
             .get(0))
     }
 
@@ -710,7 +705,7 @@ impl Queries {
             self.a
         );
         tx.execute(&sql, &[&run])
-            .map_err(db("marking the run rolled back"))?;
+            .context("marking the run rolled back")?;
         Ok(())
     }
 
@@ -725,7 +720,7 @@ impl Queries {
             self.a
         );
         Ok(c.query_one(&sql, &[&run, &plan])
-            .map_err(db("looking up the run"))?
+            .context("looking up the run")?
             .get(0))
     }
 
@@ -741,7 +736,7 @@ impl Queries {
             a = self.a
         );
         Ok(c.query_one(&sql, &[&batch, &plan])
-            .map_err(db("looking up the batch"))?
+            .context("looking up the batch")?
             .get(0))
     }
 }

@@ -1,23 +1,16 @@
 //! `pgshred verify`: counts per user and entity (04_verify.sql) and, with `--roundtrip`, each
 //! user's document rebuilt from the tables (06_reconstruct.sql) against the source.
 
+use crate::pg::Context;
 use std::io::Write;
 
 use serde_json::Value;
 
-use super::db;
 use crate::Error;
 use crate::artifacts::Files;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
 use crate::roundtrip::{self, Difference};
-
-fn dbe(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database {
-        context: context.into(),
-        source,
-    }
-}
 
 /// What verification found.
 #[derive(Debug, Default)]
@@ -62,29 +55,29 @@ pub fn verify(
     out: &mut dyn Write,
 ) -> Result<Verdict, Error> {
     let w = |e| Error::io("writing the verification", e);
-    let mut c = db::connect(url)?;
+    let mut c = crate::pg::connect(url)?;
     let mut verdict = Verdict::default();
-    let mut tx = c.transaction().map_err(dbe("starting verification"))?;
+    let mut tx = c.transaction().context("starting verification")?;
     // JIT compiles the long, nested expressions of these queries for seconds and saves nothing.
     tx.batch_execute("SET TRANSACTION READ ONLY; SET LOCAL TIME ZONE 'UTC'; SET LOCAL jit = off")
-        .map_err(dbe("starting verification"))?;
+        .context("starting verification")?;
     if let Some(u) = user {
         tx.execute(
             "SELECT set_config('pgshred.batch_users', ARRAY[$1]::text, true)",
             &[&u],
         )
-        .map_err(dbe("selecting the user"))?;
+        .context("selecting the user")?;
     }
     for r in tx
         .query(files["04_verify.sql"].as_str(), &[])
-        .map_err(dbe("running 04_verify.sql"))?
+        .context("running 04_verify.sql")?
     {
         let line = super::mismatch_line(&r);
         writeln!(out, "{line}").map_err(w)?;
         verdict.count_mismatches.push(line);
     }
     let q = super::sql::Queries::new(plan);
-    if db::relation_exists(&mut tx, &format!("{}.\"migration_quarantine\"", q.a))? {
+    if crate::pg::relation_exists(&mut tx, &format!("{}.\"migration_quarantine\"", q.a))? {
         for r in q.quarantined(&mut tx, &plan.name)? {
             let (who, error): (String, String) = (r.get(0), r.get(5));
             if user.is_none_or(|u| u == who) {
@@ -143,7 +136,7 @@ pub fn verify(
         quote_ident(&plan.audit_schema),
         quote_ident(&format!("{}_reconstructed", plan.name))
     );
-    if !super::db::relation_exists(&mut tx, &view)? {
+    if !crate::pg::relation_exists(&mut tx, &view)? {
         return Err(Error::refused(
             format!("the reconstruction view {view} does not exist"),
             format!(
@@ -169,10 +162,10 @@ pub fn verify(
     );
     let src = tx
         .bind(source_sql.as_str(), &[&user])
-        .map_err(dbe("reading the source"))?;
+        .context("reading the source")?;
     let rebuilt = tx
         .bind(view_sql.as_str(), &[&user])
-        .map_err(dbe("reading the reconstruction view"))?;
+        .context("reading the reconstruction view")?;
     let next = |portal: &postgres::Portal,
                 buf: &mut std::collections::VecDeque<(String, Value)>,
                 tx: &mut postgres::Transaction| {
@@ -185,9 +178,8 @@ pub fn verify(
         Ok::<_, postgres::Error>(buf.pop_front())
     };
     let (mut sbuf, mut rbuf) = (Default::default(), Default::default());
-    let mut a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
-    let mut b =
-        next(&rebuilt, &mut rbuf, &mut tx).map_err(dbe("reading the reconstruction view"))?;
+    let mut a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
+    let mut b = next(&rebuilt, &mut rbuf, &mut tx).context("reading the reconstruction view")?;
     let empty = Value::Object(Default::default());
     loop {
         let (user_id, diffs): (String, Vec<Difference>) = match (&a, &b) {
@@ -195,16 +187,16 @@ pub fn verify(
             (Some((u, doc)), Some((v, state))) if u == v => {
                 let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), state);
                 let u = u.clone();
-                a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
+                a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
                 b = next(&rebuilt, &mut rbuf, &mut tx)
-                    .map_err(dbe("reading the reconstruction view"))?;
+                    .context("reading the reconstruction view")?;
                 (u, d)
             }
             (Some((u, doc)), other) if other.as_ref().is_none_or(|(v, _)| u < v) => {
                 // Nothing in the tables for this user: fine if the document maps to nothing.
                 let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), &empty);
                 let u = u.clone();
-                a = next(&src, &mut sbuf, &mut tx).map_err(dbe("reading the source"))?;
+                a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
                 (u, d)
             }
             (_, Some((v, state))) => {
@@ -215,7 +207,7 @@ pub fn verify(
                 }];
                 let v = v.clone();
                 b = next(&rebuilt, &mut rbuf, &mut tx)
-                    .map_err(dbe("reading the reconstruction view"))?;
+                    .context("reading the reconstruction view")?;
                 (v, d)
             }
             (Some(_), None) => unreachable!("handled above"),
@@ -259,7 +251,7 @@ fn non_documents(
     );
     Ok(tx
         .query(sql.as_str(), &[&user])
-        .map_err(dbe("looking for documents that are not JSON objects"))?
+        .context("looking for documents that are not JSON objects")?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect())

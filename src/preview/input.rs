@@ -1,6 +1,7 @@
 //! Source rows for the preview, one at a time: from a JSON array or JSON-lines file (the backup
 //! format), or from the source table. Nothing holds more than one row, so memory stays flat.
 
+use crate::pg::Context;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -160,16 +161,13 @@ pub fn from_database(
         schema = quote_ident(&s.schema),
         table = quote_ident(&s.table),
     );
-    let mut client = crate::executor::db::connect(url)?;
-    let dbe = |source| Error::Database {
-        context: "reading the source table".into(),
-        source,
-    };
-    let mut tx = client.transaction().map_err(dbe)?;
-    let portal = tx.bind(sql.as_str(), &[&limit]).map_err(dbe)?;
+    let mut client = crate::pg::connect(url)?;
+    const READING: &str = "reading the source table";
+    let mut tx = client.transaction().context(READING)?;
+    let portal = tx.bind(sql.as_str(), &[&limit]).context(READING)?;
     let mut n = 0;
     loop {
-        let rows = tx.query_portal(&portal, 500).map_err(dbe)?;
+        let rows = tx.query_portal(&portal, 500).context(READING)?;
         if rows.is_empty() {
             break;
         }

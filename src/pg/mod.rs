@@ -1,4 +1,8 @@
-//! Connecting to the target database, and describing it without its password.
+//! PostgreSQL connections for every part that talks to a database (the executor, preview,
+//! demo): connecting with the TLS the URL asks for, describing a URL without its password, and
+//! [`Context`], which gives a server error the words of what pgshred was doing.
+
+pub mod tls;
 
 use postgres::config::Host;
 use postgres::{Client, GenericClient};
@@ -62,10 +66,10 @@ pub fn redact(text: &str, url: &str) -> String {
     }
 }
 
-/// Opens a connection; TLS is negotiated as the URL's `sslmode` asks (see [`super::tls`]).
+/// Opens a connection; TLS is negotiated as the URL's `sslmode` asks (see [`tls`]).
 pub fn connect(url: &str) -> Result<Client, Error> {
     let what = describe(url);
-    let (wire_url, connector) = super::tls::connector(url)?;
+    let (wire_url, connector) = tls::connector(url)?;
     let result = match connector {
         Some(tls) => Client::connect(&wire_url, tls),
         None => Client::connect(&wire_url, postgres::NoTls),
@@ -99,4 +103,18 @@ pub fn set_lock_timeout(tx: &mut impl GenericClient, timeout: &str) -> Result<()
             context: format!("setting lock_timeout {timeout}"),
             source,
         })
+}
+
+/// Says what pgshred was doing when the server answered with an error.
+pub trait Context<T> {
+    fn context(self, doing: impl Into<String>) -> Result<T, Error>;
+}
+
+impl<T> Context<T> for Result<T, postgres::Error> {
+    fn context(self, doing: impl Into<String>) -> Result<T, Error> {
+        self.map_err(|source| Error::Database {
+            context: doing.into(),
+            source,
+        })
+    }
 }
