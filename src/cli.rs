@@ -333,6 +333,13 @@ pub enum Command {
     },
 }
 
+/// The plan at `path`, validated and compiled: the step every command that uses SQL starts with.
+fn compile(path: &std::path::Path) -> Result<(crate::ir::Plan, crate::compiled::Compiled), Error> {
+    let plan = validate::load_plan(path)?;
+    let compiled = codegen::compile(&plan)?;
+    Ok((plan, compiled))
+}
+
 /// Runs the CLI with the process arguments and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -434,10 +441,9 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::Ok)
         }
         Command::Compile { plan, out, .. } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             let dir = out.join(&p.name);
-            let summary = artifacts::write(&dir, &files)?;
+            let summary = artifacts::write(&dir, files.files())?;
             crate::outln!("{summary}");
             Ok(ExitCode::Ok)
         }
@@ -468,8 +474,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             remap,
             sync,
         } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             let opts = executor::ApplyOptions {
                 max_bad_users,
                 retry_quarantined,
@@ -540,8 +545,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             roundtrip,
             user,
         } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             let v = executor::verify(
@@ -649,8 +653,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::Ok)
         }
         Command::Status { plan, db, run } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             crate::out!("{}", executor::status(&p, &files, &db.database_url, run)?);
             Ok(ExitCode::Ok)
         }
@@ -661,8 +664,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             batch,
             user,
         } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             let target = executor::RollbackTarget { run, batch, user };
             let done = executor::rollback(&p, &files, &db.database_url, &target)?;
             let removed = &done.removed;
@@ -702,11 +704,14 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::Ok)
         }
         Command::Check { plan, out } => {
-            let p = validate::load_plan(&plan)?;
-            let files = codegen::render(&p)?;
+            let (p, files) = compile(&plan)?;
             let dir = out.join(&p.name);
-            artifacts::check(&dir, &files)?;
-            crate::outln!("{}: up to date ({} files)", dir.display(), files.len());
+            artifacts::check(&dir, files.files())?;
+            crate::outln!(
+                "{}: up to date ({} files)",
+                dir.display(),
+                files.files().len()
+            );
             Ok(ExitCode::Ok)
         }
     }

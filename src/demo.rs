@@ -24,7 +24,7 @@ const AUTH_STUB: &str = include_str!("../fixtures/supabase_auth_stub.sql");
 /// Runs the demo, narrating on stdout.
 pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Error> {
     let plan = validate::load_plan(plan_path)?;
-    let files = codegen::render(&plan)?;
+    let files = codegen::compile(&plan)?;
     let rows: Vec<Value> = {
         let text = std::fs::read_to_string(input)
             .map_err(|e| Error::io(format!("reading {}", input.display()), e))?;
@@ -84,7 +84,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Erro
     crate::out!("{}", executor::render_report(&plan, &report));
 
     let mismatches = c
-        .query(files["04_verify.sql"].as_str(), &[])
+        .query(files.verify(), &[])
         .context("running 04_verify.sql")?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::artifacts::{Files, entity_checksums};
+use crate::artifacts::Files;
+use crate::compiled::versions;
 use crate::ir::{Column, Entity, Plan};
 use crate::versions::Versions;
 
@@ -15,7 +16,7 @@ pub fn describe(
     after: &Plan,
     after_files: &Files,
 ) -> Vec<String> {
-    let old_sums: BTreeMap<String, String> = entity_checksums(before_files).into_iter().collect();
+    let old_sums: BTreeMap<String, String> = versions(before_files).into_iter().collect();
     let versions = Versions::new(after, after_files);
     let new_sums: BTreeMap<&str, &str> = versions
         .current

@@ -15,6 +15,7 @@ pub mod artifacts;
 pub mod cast;
 pub mod cli;
 pub mod codegen;
+pub mod compiled;
 pub mod demo;
 pub mod diagnostic;
 pub mod executor;

@@ -2,7 +2,7 @@
 //! need: used by `apply` (and `status`) against the ledger, and by `diff` between revisions.
 //!
 //! Every user's ledger entry records, per entity, the checksum of the statement that migrated it
-//! ([`crate::artifacts::entity_checksums`]). Users with the same recorded versions form a group,
+//! ([`crate::compiled::Step::version`]). Users with the same recorded versions form a group,
 //! and a group needs: the entities it has no version of (a backfill: parents already exist, so
 //! only those statements run), and with `--remap` the entities whose version changed plus every
 //! entity below them (their rows are replaced: deleting a parent row needs its children gone). An
@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::artifacts::{self, Files};
+use crate::artifacts::Files;
 use crate::ir::Plan;
 
 /// The current version of each entity's mapping, and how the entities hang together.
@@ -32,9 +32,26 @@ pub struct Need {
 }
 
 impl Versions {
+    /// The versions of a plan compiled now.
+    pub fn compiled(plan: &Plan, compiled: &crate::compiled::Compiled) -> Versions {
+        Self::with(
+            plan,
+            compiled
+                .steps()
+                .iter()
+                .map(|s| (s.entity.clone(), s.version.clone()))
+                .collect(),
+        )
+    }
+
+    /// The versions of a plan compiled at another revision.
     pub fn new(plan: &Plan, files: &Files) -> Versions {
+        Self::with(plan, crate::compiled::versions(files))
+    }
+
+    fn with(plan: &Plan, current: Vec<(String, String)>) -> Versions {
         Versions {
-            current: artifacts::entity_checksums(files),
+            current,
             parent: plan
                 .entities
                 .iter()

@@ -216,6 +216,11 @@ pub fn render(plan: &Plan) -> Result<Files, Error> {
     Ok(files)
 }
 
+/// The plan compiled: its files, and the same SQL in the parts the executor runs.
+pub fn compile(plan: &Plan) -> Result<crate::compiled::Compiled, Error> {
+    Ok(crate::compiled::Compiled::new(render(plan)?))
+}
+
 /// A Markdown summary of the plan for a pull request: mapping tables, an ER diagram (Mermaid) and
 /// risk notes.
 pub fn render_summary(plan: &Plan) -> Result<String, Error> {

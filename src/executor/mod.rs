@@ -18,7 +18,6 @@ pub mod sql;
 mod verify;
 
 use crate::pg::Context;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -26,10 +25,9 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::Error;
-use crate::artifacts::{self, Files};
+use crate::compiled::Compiled;
 use crate::error::BatchFailure;
 use crate::ir::Plan;
 use crate::versions::Versions;
@@ -103,19 +101,6 @@ impl Report {
     }
 }
 
-/// sha256 over the compiled files that shape data; stored with a run, so a resume under changed
-/// SQL is refused.
-pub fn checksum(files: &Files) -> String {
-    let mut h = Sha256::new();
-    for (name, text) in files {
-        h.update(name.as_bytes());
-        h.update([0]);
-        h.update(text.as_bytes());
-        h.update([0]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A batch to run: its ledger id, sequence number and users.
 #[derive(Debug, Clone)]
 struct Batch {
@@ -129,7 +114,7 @@ struct Batch {
 /// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
 pub fn apply(
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     url: &str,
     opts: &ApplyOptions,
     out: &mut dyn Reporter,
@@ -148,7 +133,7 @@ pub fn apply(
         taken => taken?,
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
-    let versions = Versions::new(plan, files);
+    let versions = Versions::compiled(plan, files);
     let work = if opts.resume || opts.join || !opts.users.is_empty() {
         Vec::new()
     } else {
@@ -158,7 +143,7 @@ pub fn apply(
         schema::apply(&mut client, plan, files, &opts.lock_timeout, out)?;
     }
     preflight::check_targets(&mut client, plan, &q, opts.create_schema && opts.dry_run)?;
-    let sum = checksum(files);
+    let sum = files.checksum();
 
     let mut report = Report {
         dry_run: opts.dry_run,
@@ -285,7 +270,7 @@ enum Outcome {
 /// others from claiming more; it is returned.
 fn run_workers(
     url: &str,
-    files: &Files,
+    files: &Compiled,
     q: &sql::Queries,
     guard: &Guard,
     run: i64,
@@ -342,7 +327,7 @@ fn run_workers(
 /// ledger entry still commit as one transaction, so a crash mid-way leaves the whole batch to redo.
 fn claim_and_run(
     client: &mut Client,
-    files: &Files,
+    files: &Compiled,
     q: &sql::Queries,
     guard: &Guard,
     run: i64,
@@ -496,42 +481,20 @@ impl Problem {
 /// returns the verification's mismatches in words.
 fn forward_and_verify(
     tx: &mut Transaction,
-    files: &Files,
+    files: &Compiled,
     b: &Batch,
 ) -> Result<Vec<String>, postgres::Error> {
-    tx.batch_execute(&forward_script(files, b.entities.as_deref()))?;
+    tx.batch_execute(&files.forward(b.entities.as_deref()))?;
     failpoint("forward", b.seq);
     Ok(tx
-        .query(files["04_verify.sql"].as_str(), &[])?
+        .query(files.verify(), &[])?
         .iter()
         .map(mismatch_line)
         .collect())
 }
 
-/// `03_forward.sql` with only the statements of `entities` (all when `None`) after its preamble.
-fn forward_script<'a>(files: &'a Files, entities: Option<&[String]>) -> Cow<'a, str> {
-    let all = files["03_forward.sql"].as_str();
-    let Some(only) = entities else {
-        return Cow::Borrowed(all);
-    };
-    let (preamble, sections) = artifacts::forward_sections(all);
-    if sections
-        .iter()
-        .all(|(name, _)| only.iter().any(|o| o == name))
-    {
-        return Cow::Borrowed(all);
-    }
-    let mut script = preamble.to_string();
-    for (name, text) in sections {
-        if only.iter().any(|o| o == name) {
-            script.push_str(text);
-        }
-    }
-    Cow::Owned(script)
-}
-
 /// `forward_and_verify`, with a mismatch as a problem of the data.
-fn run_part(tx: &mut Transaction, files: &Files, b: &Batch) -> Result<(), Problem> {
+fn run_part(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<(), Problem> {
     let mismatches = forward_and_verify(tx, files, b).map_err(Problem::from_db)?;
     if mismatches.is_empty() {
         return Ok(());
@@ -553,7 +516,7 @@ fn run_part(tx: &mut Transaction, files: &Files, b: &Batch) -> Result<(), Proble
 /// error that is not about the data (a lost connection, a timeout), which no split can fix.
 fn isolate(
     tx: &mut Transaction,
-    files: &Files,
+    files: &Compiled,
     b: &Batch,
     users: &[String],
     bad: &mut Vec<(String, Problem)>,
@@ -972,7 +935,7 @@ fn record_failure(client: &mut Client, q: &sql::Queries, f: &BatchFailure) -> Re
 fn dry_batch(
     client: &mut Client,
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     q: &sql::Queries,
     sum: &str,
     opts: &ApplyOptions,
@@ -993,7 +956,7 @@ fn dry_batch(
         &b.users,
         b.users.len().max(1) as i32,
     )?;
-    let versions = Versions::new(plan, files);
+    let versions = Versions::compiled(plan, files);
     q.record_versions(&mut tx, run, &versions.map(None))?;
     let batch = q.batch_id_tx(&mut tx, run)?;
     if let Some(only) = &b.entities {

@@ -4,7 +4,7 @@ use crate::pg::Context;
 use std::collections::BTreeMap;
 
 use crate::Error;
-use crate::artifacts::Files;
+use crate::compiled::Compiled;
 use crate::ir::Plan;
 
 use super::guard::Guard;
@@ -20,7 +20,7 @@ pub struct RollbackTarget {
 }
 
 /// Runs of the plan and the batches of one run (the newest unless `run` is given), as text.
-pub fn status(plan: &Plan, files: &Files, url: &str, run: Option<i64>) -> Result<String, Error> {
+pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Result<String, Error> {
     let q = Queries::new(plan);
     let mut c = crate::pg::connect(url)?;
     let ledger = format!("{}.\"migration_runs\"", q.a);
@@ -126,10 +126,10 @@ pub fn status(plan: &Plan, files: &Files, url: &str, run: Option<i64>) -> Result
 fn versions_status(
     c: &mut postgres::Client,
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     q: &Queries,
 ) -> Result<String, Error> {
-    let versions = Versions::new(plan, files);
+    let versions = Versions::compiled(plan, files);
     let counts = q.version_counts(c, &plan.name, &versions.map(None))?;
     let users = q.source_users(c)?;
     let mut out = format!(
@@ -166,7 +166,7 @@ pub struct RolledBack {
 /// and checks that none of it remains. Returns rows removed per table.
 pub fn rollback(
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     url: &str,
     target: &RollbackTarget,
 ) -> Result<RolledBack, Error> {
@@ -213,7 +213,7 @@ pub fn rollback(
     let restored = q.replaced_rows(&mut tx)?;
     // The script checks that no row the audit names survives, and refuses to pull rows out from
     // under a later batch; either way the transaction is dropped and nothing changes.
-    tx.batch_execute(&files["05_rollback.sql"])
+    tx.batch_execute(files.rollback())
         .context("running 05_rollback.sql")?;
     if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
         q.mark_run_rolled_back(&mut tx, r)?;

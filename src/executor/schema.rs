@@ -13,25 +13,25 @@ use crate::pg::Context;
 use postgres::{Client, Transaction};
 
 use crate::Error;
-use crate::artifacts::Files;
+use crate::compiled::Compiled;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
 
 use super::progress::Reporter;
-
-/// The scripts `--create-schema` applies, in this order, in one transaction.
-pub const SCRIPTS: [&str; 3] = ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"];
 
 /// Tries before giving up; the pause after try n is `PAUSE * 2^(n-1)`.
 const TRIES: u32 = 4;
 const PAUSE: Duration = Duration::from_millis(250);
 
 /// Runs the schema scripts in `tx` under `lock_timeout` (a dry run's batch, or one try).
-pub fn run_scripts(tx: &mut Transaction, files: &Files, lock_timeout: &str) -> Result<(), Error> {
+pub fn run_scripts(
+    tx: &mut Transaction,
+    files: &Compiled,
+    lock_timeout: &str,
+) -> Result<(), Error> {
     crate::pg::set_lock_timeout(tx, lock_timeout)?;
-    for name in SCRIPTS {
-        tx.batch_execute(&files[name])
-            .context(format!("running {name}"))?;
+    for (name, sql) in files.schema_scripts() {
+        tx.batch_execute(sql).context(format!("running {name}"))?;
     }
     Ok(())
 }
@@ -40,7 +40,7 @@ pub fn run_scripts(tx: &mut Transaction, files: &Files, lock_timeout: &str) -> R
 pub fn apply(
     client: &mut Client,
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     lock_timeout: &str,
     out: &mut dyn Reporter,
 ) -> Result<(), Error> {
@@ -51,7 +51,10 @@ pub fn apply(
         match run_scripts(&mut tx, files, lock_timeout) {
             Ok(()) => {
                 tx.commit().context("committing the schema")?;
-                out.line(&format!("applied {}", SCRIPTS.join(", ")));
+                out.line(&format!(
+                    "applied {}",
+                    crate::compiled::SCHEMA_SCRIPTS.join(", ")
+                ));
                 return Ok(());
             }
             Err(Error::Database { source, .. }) if is_lock_timeout(&source) => {

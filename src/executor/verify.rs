@@ -7,7 +7,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::Error;
-use crate::artifacts::Files;
+use crate::compiled::Compiled;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
 use crate::roundtrip::{self, Difference};
@@ -48,7 +48,7 @@ fn show(v: &Option<Value>) -> String {
 /// Verifies every user (or one), writing what differs to `out`.
 pub fn verify(
     plan: &Plan,
-    files: &Files,
+    files: &Compiled,
     url: &str,
     roundtrip: bool,
     user: Option<&str>,
@@ -69,7 +69,7 @@ pub fn verify(
         .context("selecting the user")?;
     }
     for r in tx
-        .query(files["04_verify.sql"].as_str(), &[])
+        .query(files.verify(), &[])
         .context("running 04_verify.sql")?
     {
         let line = super::mismatch_line(&r);

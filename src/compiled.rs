@@ -1,0 +1,193 @@
+//! The compiled plan: the SQL files `generated/<plan>/` holds, and the same SQL in the parts the
+//! executor runs (the schema scripts, the forward steps of each entity with their versions, the
+//! verification, the rollback), so that nothing downstream looks files up by name or re-reads the
+//! forward script.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::artifacts::Files;
+
+/// The line each entity's statement starts with in `03_forward.sql`.
+pub const ENTITY_MARK: &str = "-- pgshred:entity ";
+
+/// The scripts that set a database up (`apply --create-schema`), in the order they run.
+pub const SCHEMA_SCRIPTS: [&str; 3] = ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"];
+
+/// One entity's statement of the forward script.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub entity: String,
+    pub sql: String,
+    /// 16 hex digits of sha256 over the statement: the version of the entity's mapping a user is
+    /// migrated with (the ledger keeps one per user and entity).
+    pub version: String,
+}
+
+/// A plan compiled to SQL.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    files: Files,
+    /// What `03_forward.sql` runs before the entities' statements.
+    preamble: String,
+    steps: Vec<Step>,
+}
+
+impl Compiled {
+    /// Splits the forward script into its steps, once, as it is compiled.
+    pub fn new(files: Files) -> Compiled {
+        let forward = files.get("03_forward.sql").map_or("", String::as_str);
+        let (preamble, sections) = split_forward(forward);
+        let steps = sections
+            .into_iter()
+            .map(|(entity, sql)| Step {
+                entity: entity.to_string(),
+                version: version(sql),
+                sql: sql.to_string(),
+            })
+            .collect();
+        Compiled {
+            preamble: preamble.to_string(),
+            files,
+            steps,
+        }
+    }
+
+    /// Every generated file, by name: what `generated/<plan>/` holds.
+    pub fn files(&self) -> &Files {
+        &self.files
+    }
+
+    pub fn into_files(self) -> Files {
+        self.files
+    }
+
+    fn file(&self, name: &str) -> &str {
+        self.files.get(name).map_or("", String::as_str)
+    }
+
+    /// (name, SQL) of the scripts `--create-schema` runs, in order.
+    pub fn schema_scripts(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        SCHEMA_SCRIPTS.iter().map(|n| (*n, self.file(n)))
+    }
+
+    /// The per-batch verification query (`04_verify.sql`).
+    pub fn verify(&self) -> &str {
+        self.file("04_verify.sql")
+    }
+
+    /// The rollback script (`05_rollback.sql`).
+    pub fn rollback(&self) -> &str {
+        self.file("05_rollback.sql")
+    }
+
+    /// The forward steps, parents first.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The forward script for the given entities (all when `None`): the preamble, then their
+    /// steps in order.
+    pub fn forward(&self, entities: Option<&[String]>) -> Cow<'_, str> {
+        let Some(only) = entities else {
+            return Cow::Borrowed(self.file("03_forward.sql"));
+        };
+        if self.steps.iter().all(|s| only.contains(&s.entity)) {
+            return Cow::Borrowed(self.file("03_forward.sql"));
+        }
+        let mut script = self.preamble.clone();
+        for s in self.steps.iter().filter(|s| only.contains(&s.entity)) {
+            script.push_str(&s.sql);
+        }
+        Cow::Owned(script)
+    }
+
+    /// sha256 over the files that shape data: stored with a run, so a resume under changed SQL
+    /// is refused.
+    pub fn checksum(&self) -> String {
+        checksum(&self.files)
+    }
+}
+
+/// sha256 over compiled files, in name order.
+pub fn checksum(files: &Files) -> String {
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The version of one step.
+fn version(sql: &str) -> String {
+    // Trailing blank lines depend on what follows the statement, not on the statement.
+    let sum = Sha256::digest(sql.trim_end().as_bytes());
+    sum[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The preamble of a forward script and its entity sections (name, text from the mark up to the
+/// next), which together are the whole script.
+fn split_forward(forward: &str) -> (&str, Vec<(&str, &str)>) {
+    let mut starts: Vec<usize> = forward
+        .match_indices(ENTITY_MARK)
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || forward.as_bytes()[i - 1] == b'\n')
+        .collect();
+    let preamble = &forward[..starts.first().copied().unwrap_or(forward.len())];
+    starts.push(forward.len());
+    let sections = starts
+        .windows(2)
+        .map(|w| {
+            let text = &forward[w[0]..w[1]];
+            let name = text[ENTITY_MARK.len()..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim();
+            (name, text)
+        })
+        .collect();
+    (preamble, sections)
+}
+
+/// Per entity, in the order they run, the version of its statement in the forward script of
+/// `files` (compiled at another revision, for `diff`).
+pub fn versions(files: &Files) -> Vec<(String, String)> {
+    Compiled::new(files.clone())
+        .steps
+        .into_iter()
+        .map(|s| (s.entity, s.version))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+
+    #[test]
+    fn the_steps_and_preamble_are_the_whole_forward_script() {
+        let plan = crate::validate::load_plan(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/plans/user_app_state.yaml"
+        )))
+        .unwrap();
+        let c = crate::codegen::compile(&plan).unwrap();
+        let whole: String = std::iter::once(c.preamble.as_str())
+            .chain(c.steps().iter().map(|s| s.sql.as_str()))
+            .collect();
+        assert_eq!(whole, c.files()["03_forward.sql"]);
+        let names: Vec<&str> = c.steps().iter().map(|s| s.entity.as_str()).collect();
+        let entities: Vec<&str> = plan.entities.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, entities);
+        let only = vec!["orgs".to_string(), "contents".to_string()];
+        let part = c.forward(Some(&only));
+        assert!(part.starts_with(&c.preamble));
+        assert!(
+            part.contains("-- pgshred:entity orgs\n")
+                && !part.contains("-- pgshred:entity personas\n")
+        );
+    }
+}
