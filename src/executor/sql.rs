@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use postgres::{Client, GenericClient, Transaction};
 use serde_json::Value;
 
-use super::Batch;
+use super::batch::Batch;
 use crate::Error;
 use crate::ident::quote_ident;
 use crate::ir::Plan;

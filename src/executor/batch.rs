@@ -1,0 +1,395 @@
+//! One batch, from claim to commit: the lifecycle every batch of a run goes through (apply's
+//! workers, `--join`, `--user`), and the errors it ends with.
+//!
+//! claim (the next pending batch, locked in this transaction) -> begin (settings, the guard's
+//! proof) -> run (the forward steps and the verification; with `--max-bad-users`, split under
+//! savepoints down to the users at fault) -> finish (the ledger, in the same transaction) ->
+//! commit. Anything that fails rolls the whole batch back, and it stays pending.
+
+use postgres::{Client, Transaction};
+use serde_json::{Value, json};
+
+use super::ApplyOptions;
+use super::guard::Guard;
+use super::report::{BadUser, RowCounts};
+use super::sql;
+use crate::Error;
+use crate::compiled::Compiled;
+use crate::error::BatchFailure;
+use crate::pg::Context;
+
+/// A batch to run: its ledger id, sequence number and users.
+#[derive(Debug, Clone)]
+pub(super) struct Batch {
+    pub(super) id: i64,
+    pub(super) seq: i32,
+    pub(super) users: Vec<String>,
+    /// The entities it migrates; `None`: all.
+    pub(super) entities: Option<Vec<String>>,
+}
+
+/// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
+/// is left to claim. With `--max-bad-users`, a batch that fails on its data is split in halves, each
+/// tried under its own savepoint, down to the single users to quarantine; the good parts and the
+/// ledger entry still commit as one transaction, so a crash mid-way leaves the whole batch to redo.
+pub(super) fn claim_and_run(
+    client: &mut Client,
+    files: &Compiled,
+    q: &sql::Queries,
+    guard: &Guard,
+    run: i64,
+    opts: &ApplyOptions,
+) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Error> {
+    let (mut tx, b) = loop {
+        match claim(client, q, run)? {
+            Some((tx, Some(b))) => break (tx, b),
+            Some((_, None)) => return Ok(None),
+            None => continue,
+        }
+    };
+    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
+    failpoint("claimed", b.seq);
+    let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
+    if !proven {
+        return Err(guard.lost(run));
+    }
+    let mut bad = Vec::new();
+    if opts.max_bad_users == 0 {
+        if let Err(e) = run_part(&mut tx, files, &b) {
+            return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
+        }
+        failpoint("verified", b.seq);
+    } else {
+        isolate(&mut tx, files, &b, &b.users, &mut bad).map_err(fail)?;
+        for (user, problem) in &bad {
+            q.quarantine(&mut tx, user, b.id, &problem.as_json())
+                .map_err(fail)?;
+        }
+        if !bad.is_empty() {
+            let total = q.quarantined_in_run(&mut tx, run).map_err(fail)?;
+            if total > opts.max_bad_users as i64 {
+                drop(tx);
+                let (user, problem) = &bad[0];
+                return Err(Error::Batch(Box::new(BatchFailure {
+                    message: format!(
+                        "more than {} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
+                        opts.max_bad_users, b.seq, problem.message
+                    ),
+                    hint: Some(
+                        "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
+                            .into(),
+                    ),
+                    detail: problem.detail.clone(),
+                    sqlstate: problem.sqlstate.clone(),
+                    ..failure_from_message(run, &b)
+                })));
+            }
+        }
+    }
+    let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
+    failpoint("finished", b.seq);
+    tx.commit().map_err(fail)?;
+    failpoint("committed", b.seq);
+    let bad = bad
+        .into_iter()
+        .map(|(user, p)| BadUser {
+            user,
+            message: p.message,
+        })
+        .collect();
+    Ok(Some((b, rows, bad)))
+}
+
+/// Starts a batch's transaction and claims the run's next pending batch in it; `Ok(None)` when
+/// the claim must be tried again. The transaction is REPEATABLE READ so that every statement of
+/// the batch (each entity's, and the verification) reads the documents as of one snapshot: at
+/// READ COMMITTED a document the application updates mid-batch would give parents of one version
+/// and children of the next. A claim that meets a batch another worker committed after this
+/// snapshot was taken cannot lock it at this level (SQLSTATE 40001), so it is tried again.
+pub(super) fn claim<'c>(
+    client: &'c mut Client,
+    q: &sql::Queries,
+    run: i64,
+) -> Result<Option<(Transaction<'c>, Option<Batch>)>, Error> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .context("starting a batch")?;
+    match q.claim_batch(&mut tx, run) {
+        Ok(b) => Ok(Some((tx, b))),
+        Err(Error::Database { source, .. })
+            if source.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Why a part of a batch failed.
+#[derive(Debug)]
+pub(super) struct Problem {
+    message: String,
+    detail: Option<Value>,
+    hint: Option<String>,
+    sqlstate: Option<String>,
+    /// The users' documents are at fault (a data or integrity error, a verification mismatch),
+    /// not the connection or the server: splitting the part can find the users to set aside.
+    data: bool,
+    /// The server's error, for problems that stop the batch whatever the users.
+    source: Option<postgres::Error>,
+}
+
+impl Problem {
+    fn from_db(e: postgres::Error) -> Problem {
+        let (message, detail, hint, sqlstate) = error_parts(&e);
+        // 54000: a value too large for an index entry, which only the users' documents hold.
+        let data = sqlstate
+            .as_deref()
+            .is_some_and(|c| c.starts_with("22") || c.starts_with("23") || c == "54000");
+        Problem {
+            message,
+            detail,
+            hint,
+            sqlstate,
+            data,
+            source: Some(e),
+        }
+    }
+
+    /// What the quarantine table records.
+    fn as_json(&self) -> Value {
+        let d = self.detail.as_ref();
+        let field = |k: &str| d.and_then(|d| d.get(k)).cloned().unwrap_or(Value::Null);
+        json!({
+            "message": self.message,
+            "sqlstate": self.sqlstate,
+            "entity": field("entity"),
+            "legacy_id": field("legacy_id"),
+            "path": field("path"),
+            "value": field("value"),
+        })
+    }
+
+    fn into_failure(self, run: i64, b: &Batch) -> BatchFailure {
+        BatchFailure {
+            message: self.message,
+            detail: self.detail,
+            hint: self.hint,
+            sqlstate: self.sqlstate,
+            ..failure_from_message(run, b)
+        }
+    }
+}
+
+/// Runs the forward script and the verification for the batch users set in the transaction;
+/// returns the verification's mismatches in words.
+pub(super) fn forward_and_verify(
+    tx: &mut Transaction,
+    files: &Compiled,
+    b: &Batch,
+) -> Result<Vec<String>, postgres::Error> {
+    tx.batch_execute(&files.forward(b.entities.as_deref()))?;
+    failpoint("forward", b.seq);
+    Ok(tx
+        .query(files.verify(), &[])?
+        .iter()
+        .map(mismatch_line)
+        .collect())
+}
+
+/// `forward_and_verify`, with a mismatch as a problem of the data.
+pub(super) fn run_part(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<(), Problem> {
+    let mismatches = forward_and_verify(tx, files, b).map_err(Problem::from_db)?;
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    Err(Problem {
+        message: format!("verification failed: {}", mismatches.join("; ")),
+        detail: None,
+        hint: Some(
+            "the written rows do not match the documents; nothing of this batch was kept".into(),
+        ),
+        sqlstate: None,
+        data: true,
+        source: None,
+    })
+}
+
+/// Runs `users` under a savepoint; when their documents fail, splits them in halves and tries
+/// each, down to single users, which are returned in `bad` with their problem. Fails only on an
+/// error that is not about the data (a lost connection, a timeout), which no split can fix.
+pub(super) fn isolate(
+    tx: &mut Transaction,
+    files: &Compiled,
+    b: &Batch,
+    users: &[String],
+    bad: &mut Vec<(String, Problem)>,
+) -> Result<(), postgres::Error> {
+    let mut part = tx.savepoint("pgshred_part")?;
+    part.execute(
+        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
+        &[&users],
+    )?;
+    match run_part(&mut part, files, b) {
+        Ok(()) => part.commit(),
+        Err(p) if p.data => {
+            part.rollback()?;
+            if let [user] = users {
+                bad.push((user.clone(), p));
+                return Ok(());
+            }
+            let (left, right) = users.split_at(users.len() / 2);
+            isolate(tx, files, b, left, bad)?;
+            isolate(tx, files, b, right, bad)
+        }
+        Err(p) => {
+            part.rollback()?;
+            Err(p.source.expect("a non-data problem comes from the server"))
+        }
+    }
+}
+
+/// For fault-injection tests: with `PGSHRED_FAILPOINT=<point>:<batch seq>` in the environment
+/// the process dies there as if killed (no unwinding, no goodbye to the server). The points are
+/// claimed, forward, verified, finished (ledger updated, not committed) and committed.
+pub(super) fn failpoint(point: &str, seq: i32) {
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let wanted = WANTED.get_or_init(|| std::env::var("PGSHRED_FAILPOINT").ok());
+    if let Some(wanted) = wanted
+        && *wanted == format!("{point}:{seq}")
+    {
+        std::process::abort();
+    }
+}
+
+/// One row of 04_verify.sql (user, entity, expected, present) in words.
+pub fn mismatch_line(r: &postgres::Row) -> String {
+    format!(
+        "user {} {}: {} rows expected, {} present",
+        r.get::<_, String>(0),
+        r.get::<_, String>(1),
+        r.get::<_, i64>(2),
+        r.get::<_, i64>(3)
+    )
+}
+
+/// Sets the transaction-local settings a batch runs under and proves the plan's guard (see
+/// [`guard`]); returns when the batch started, as the server's clock has it, and whether the
+/// guard is proven (one round trip for all of it). JIT is off: compiling the long, nested
+/// expressions of the forward and verify statements costs far more than it saves on a batch.
+pub(super) fn begin(
+    tx: &mut Transaction,
+    opts: &ApplyOptions,
+    guard: &Guard,
+    run: i64,
+    batch: i64,
+    users: &[String],
+) -> Result<(std::time::SystemTime, bool), postgres::Error> {
+    // The server writes the array literal, so no user id can break out of it.
+    let row = tx.query_one(
+        &format!(
+            "SELECT clock_timestamp(), set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
+                    set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
+                    set_config('pgshred.batch_users', $5::text[]::text, true), set_config('jit', 'off', true), {}",
+            super::guard::PROOF
+        ),
+        &[
+            &opts.lock_timeout,
+            &opts.statement_timeout,
+            &run.to_string(),
+            &batch.to_string(),
+            &users,
+            &super::guard::GATE_CLASS,
+            &guard.plan,
+            &sql::LOCK_CLASS,
+            &guard.pid,
+            &guard.started,
+        ],
+    )?;
+    Ok((row.get(0), row.get::<_, bool>(7) && row.get::<_, bool>(8)))
+}
+
+pub(super) fn failure_from(e: &postgres::Error, run: i64, b: &Batch) -> BatchFailure {
+    let (message, detail, hint, sqlstate) = error_parts(e);
+    BatchFailure {
+        message,
+        detail,
+        hint,
+        sqlstate,
+        ..failure_from_message(run, b)
+    }
+}
+
+/// Message, detail (the JSON pgshred's SQL attaches, else the text), hint and SQLSTATE.
+/// Errors about the session rather than the data get a hint of what to do.
+pub(super) fn error_parts(
+    e: &postgres::Error,
+) -> (String, Option<Value>, Option<String>, Option<String>) {
+    let (message, detail, hint, code) = match e.as_db_error() {
+        Some(d) => (
+            d.message().to_string(),
+            d.detail()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .or_else(|| d.detail().map(|t| Value::String(t.into()))),
+            d.hint().map(str::to_string),
+            Some(d.code().code().to_string()),
+        ),
+        None => (e.to_string(), None, None, None),
+    };
+    let hint = hint.or_else(|| {
+        let said = match code.as_deref() {
+            Some("55P03") => {
+                "another session holds a lock on a table this batch writes (see pg_locks and pg_stat_activity): let it finish, or raise --lock-timeout"
+            }
+            Some("57014") => {
+                "the statement ran past --statement-timeout or was cancelled: raise the timeout or lower --batch-size"
+            }
+            Some("57P01" | "57P02" | "57P03") => {
+                "the server ended the connection (a terminated backend, a restart or a failover); nothing of this batch was kept"
+            }
+            Some("40001" | "40P01") => {
+                "a concurrent transaction conflicted with this batch; nothing of it was kept"
+            }
+            None if e.is_closed() => {
+                "the connection was lost mid-batch; nothing of this batch was kept"
+            }
+            _ => return None,
+        };
+        Some(said.to_string())
+    });
+    (message, detail, hint, code)
+}
+
+pub(super) fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {
+    BatchFailure {
+        run,
+        batch: b.id,
+        seq: b.seq,
+        users: b.users.clone(),
+        committed: 0,
+        message: String::new(),
+        detail: None,
+        hint: None,
+        sqlstate: None,
+    }
+}
+
+pub(super) fn record_failure(
+    client: &mut Client,
+    q: &sql::Queries,
+    f: &BatchFailure,
+) -> Result<(), Error> {
+    let error = json!({
+        "message": f.message,
+        "detail": f.detail,
+        "hint": f.hint,
+        "sqlstate": f.sqlstate,
+    });
+    q.fail_batch(client, f.batch, &error)
+}
+
+pub(super) fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}

@@ -1,0 +1,261 @@
+//! Planning a run: which users, in which batches, doing what. New users, users whose mapping
+//! changed (`--remap`) or whose source changed (`--sync`), backfills of added entities; or the
+//! unfinished run `--resume` and `--join` pick up.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use postgres::Client;
+use serde_json::json;
+
+use super::ApplyOptions;
+use super::progress::Reporter;
+use super::sql;
+use crate::Error;
+use crate::ir::Plan;
+use crate::versions::Versions;
+
+/// The users of a new run: `--user` as given, else the next ones with nothing migrated yet.
+pub(super) fn choose_users(
+    client: &mut Client,
+    plan: &Plan,
+    q: &sql::Queries,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, Error> {
+    if !opts.users.is_empty() {
+        let found = q.existing_users(client, &opts.users)?;
+        let missing: Vec<&String> = opts.users.iter().filter(|u| !found.contains(u)).collect();
+        if !missing.is_empty() {
+            return Err(Error::Input(format!(
+                "no source row for user {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if let Some(long) = found.iter().find(|u| u.len() > crate::ids::MAX_ID_BYTES) {
+            return Err(Error::Input(format!(
+                "user id {:?}... is {} bytes long; at most {} can be migrated (an index entry holds at most 2,704 bytes)",
+                long.chars().take(40).collect::<String>(),
+                long.len(),
+                crate::ids::MAX_ID_BYTES
+            )));
+        }
+        return Ok(found);
+    }
+    q.unmigrated_users(
+        client,
+        &plan.name,
+        opts.limit.map(|l| l as i64),
+        opts.retry_quarantined,
+    )
+}
+
+/// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan_run(
+    client: &mut Client,
+    plan: &Plan,
+    versions: &Versions,
+    work: &[sql::Rework],
+    q: &sql::Queries,
+    sum: &str,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<(i64, usize, usize), Error> {
+    let unfinished = q.unfinished_run(client, &plan.name)?;
+    if opts.join && unfinished.is_none() {
+        return Err(Error::refused(
+            format!("there is no unfinished run of plan {} to join", plan.name),
+            "start the run first (pgshred apply PLAN), then --join from other processes or machines",
+        ));
+    }
+    match (unfinished, opts.resume || opts.join) {
+        (Some((run, old_sum)), true) => {
+            if old_sum != sum {
+                return Err(Error::refused(
+                    format!(
+                        "the compiled SQL changed since run {run} started (checksum {} -> {})",
+                        &old_sum[..12.min(old_sum.len())],
+                        &sum[..12]
+                    ),
+                    format!(
+                        "finish run {run} with the plan it started with, or roll it back first: pgshred rollback PLAN --run {run}"
+                    ),
+                ));
+            }
+            let (batches, users) = q.pending_totals(client, run)?;
+            out.line(&format!("resuming run {run}: {batches} batches left"));
+            Ok((run, batches, users))
+        }
+        (None, true) => Err(Error::refused(
+            format!("there is no unfinished run of plan {} to resume", plan.name),
+            "start a new run without --resume; `pgshred status PLAN` lists the runs",
+        )),
+        (Some((run, _)), false) => {
+            let (done, total) = q.batch_progress(client, run)?;
+            Err(Error::refused(
+                format!(
+                    "run {run} of plan {} is unfinished ({done} of {total} batches done)",
+                    plan.name
+                ),
+                format!(
+                    "continue it with --resume, or roll it back: pgshred rollback PLAN --run {run}"
+                ),
+            ))
+        }
+        (None, false) => {
+            let options = json!({
+                "batch_size": opts.batch_size,
+                "limit": opts.limit,
+                "users": opts.users,
+                "lock_timeout": opts.lock_timeout,
+                "statement_timeout": opts.statement_timeout,
+                "max_bad_users": opts.max_bad_users,
+                "retry_quarantined": opts.retry_quarantined,
+                "remap": opts.remap,
+                "sync": opts.sync,
+                "pgshred": env!("CARGO_PKG_VERSION"),
+            });
+            let size = opts.batch_size.max(1) as i32;
+            let current = versions.map(None);
+            let run = if opts.users.is_empty() {
+                q.start_run_planned(
+                    client,
+                    &plan.name,
+                    sum,
+                    &options,
+                    opts.limit.map(|l| l as i64),
+                    size,
+                    opts.retry_quarantined,
+                    &current,
+                    work,
+                )?
+            } else {
+                let users = choose_users(client, plan, q, opts)?;
+                q.start_run(client, &plan.name, sum, &options, &users, size, &current)?
+            };
+            let (batches, users) = q.pending_totals(client, run)?;
+            out.line(&format!(
+                "run {run}: {users} users in {batches} batches of up to {}",
+                opts.batch_size
+            ));
+            Ok((run, batches, users))
+        }
+    }
+}
+
+/// What a new run does to users already migrated: with `--sync`, everything again for those whose
+/// source changed; for each group of users migrated with the same mapping versions, the entities
+/// they lack (a backfill) and, with `--remap`, the changed ones and those below them. Refused
+/// when a mapping changed that `--remap` does not name. With `--retry-quarantined`, only the
+/// migrated users a sync quarantined: they still have their previous document's rows, replaced.
+pub(super) fn rework(
+    client: &mut Client,
+    plan: &Plan,
+    q: &sql::Queries,
+    versions: &Versions,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<Vec<sql::Rework>, Error> {
+    let remap: BTreeSet<String> = opts.remap.iter().cloned().collect();
+    if let Some(unknown) = remap.iter().find(|e| !versions.contains(e)) {
+        return Err(Error::Input(format!(
+            "--remap {unknown}: the plan has no entity {unknown} (it has {})",
+            versions.names().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if !q.has_ledger(client)? {
+        return Ok(Vec::new());
+    }
+    if opts.retry_quarantined {
+        return Ok(vec![sql::Rework {
+            users: sql::Reworked::Quarantined,
+            entities: versions.map(None),
+            replace: true,
+        }]);
+    }
+    let sync = opts.sync.then(|| plan.source.order_column.clone());
+    let groups = q.version_groups(client, &plan.name, sync.as_deref())?;
+    let mut work = Vec::new();
+    let changed: i64 = groups.iter().filter(|g| g.1).map(|g| g.2).sum();
+    if let Some(order) = sync.as_ref().filter(|_| changed > 0) {
+        out.line(&format!(
+            "{changed} migrated users changed at the source (newer {order}, or gone): re-migrating them whole"
+        ));
+        work.push(sql::Rework {
+            users: sql::Reworked::Changed {
+                order: order.clone(),
+            },
+            entities: versions.map(None),
+            replace: true,
+        });
+    }
+    let mut refused: BTreeMap<String, i64> = BTreeMap::new();
+    // Users changed at the source are taken whole above, whatever versions they have.
+    for (recorded, _, users) in groups.into_iter().filter(|g| !g.1) {
+        let empty = serde_json::Map::new();
+        let map = recorded.as_object().unwrap_or(&empty);
+        match versions.need(map, &remap) {
+            Ok(None) => {}
+            Ok(Some(need)) => {
+                let (again, new): (Vec<&String>, Vec<&String>) =
+                    need.entities.iter().partition(|e| map.contains_key(*e));
+                let join =
+                    |v: &[&String]| v.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+                let said: Vec<String> = [("re-migrate", join(&again)), ("backfill", join(&new))]
+                    .into_iter()
+                    .filter(|(_, e)| !e.is_empty())
+                    .map(|(what, e)| format!("{what} {e}"))
+                    .collect();
+                out.line(&format!("{users} migrated users: {}", said.join("; ")));
+                work.push(sql::Rework {
+                    users: sql::Reworked::Group {
+                        recorded: recorded.clone(),
+                        sync: sync.clone(),
+                    },
+                    entities: versions.map(Some(&need.entities)),
+                    replace: need.replace,
+                });
+            }
+            Err(changed) => {
+                for e in changed {
+                    *refused.entry(e).or_default() += users;
+                }
+            }
+        }
+    }
+    if refused.is_empty() {
+        return Ok(work);
+    }
+    let entities: Vec<String> = refused.keys().cloned().collect();
+    let said: Vec<String> = refused
+        .iter()
+        .map(|(e, n)| format!("{e} ({n} users migrated with an older version)"))
+        .collect();
+    let below: Vec<String> = versions
+        .with_dependents(&entities)
+        .into_iter()
+        .filter(|e| !entities.contains(e))
+        .collect();
+    Err(Error::refused(
+        format!(
+            "the mapping of {} changed since users were migrated with it; nothing was written",
+            said.join(", ")
+        ),
+        format!(
+            "`pgshred diff PLAN --against REV` shows what changed. To re-migrate those users' rows batch by batch (rollback restores the old ones), run again with {}{}; or put the old mapping back",
+            entities
+                .iter()
+                .map(|e| format!("--remap {e}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            if below.is_empty() {
+                String::new()
+            } else {
+                format!(" (also re-migrates {}, which hang below)", below.join(", "))
+            }
+        ),
+    ))
+}
