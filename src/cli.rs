@@ -108,8 +108,8 @@ pub enum Command {
         #[arg(long, default_value = "fixtures/sample_user_app_state.json")]
         input_file: PathBuf,
         /// Users per batch.
-        #[arg(long, default_value_t = 5)]
-        batch_size: usize,
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        batch_size: i32,
     },
     /// Apply the plan to DATABASE_URL, batch by batch: one transaction per batch (forward, audit,
     /// verify), progress kept in the ledger tables of the audit schema.
@@ -129,9 +129,9 @@ pub enum Command {
         plan: PathBuf,
         #[command(flatten)]
         db: Database,
-        /// Users per batch (default: the plan's batch.size).
-        #[arg(long)]
-        batch_size: Option<usize>,
+        /// Users per batch, 1 to 100000 (default: the plan's batch.size).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        batch_size: Option<i32>,
         /// At most this many users in all: the next ones not yet migrated.
         #[arg(long, conflicts_with = "user")]
         limit: Option<usize>,
@@ -480,7 +480,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 retry_quarantined,
                 remap,
                 sync,
-                batch_size: batch_size.unwrap_or(p.batch.size as usize),
+                // The plan's size is 1 to 100000 (its JSON Schema says so).
+                batch_size: batch_size.unwrap_or(p.batch.size as i32),
                 limit,
                 users: user,
                 dry_run,

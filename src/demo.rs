@@ -22,7 +22,7 @@ use crate::{Error, codegen, validate};
 const AUTH_STUB: &str = include_str!("../fixtures/supabase_auth_stub.sql");
 
 /// Runs the demo, narrating on stdout.
-pub fn run(plan_path: &Path, input: &Path, batch_size: usize) -> Result<(), Error> {
+pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error> {
     let plan = validate::load_plan(plan_path)?;
     let files = codegen::compile(&plan)?;
     let rows: Vec<Value> = {

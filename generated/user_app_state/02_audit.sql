@@ -248,6 +248,27 @@ $$;
 -- The executor's ledger operations, kept here so every statement it runs against the ledger can be
 -- reviewed. A run's batches are planned up front; a batch is marked done in the same transaction
 -- that writes its rows, so a crash leaves it pending and a resumed run redoes exactly it.
+-- Appends batches of at most `batch_size` users to a run, in the order `users` gives, after its
+-- last batch; each runs `entities` (entity -> checksum of its statement; NULL: all) and replaces
+-- the rows its users have of them or not. Returns how many users it planned. The one place a
+-- run's users are cut into batches: `pgshred apply` plans every run (and its dry runs) with it.
+CREATE OR REPLACE FUNCTION "pgshred".plan_batches(run bigint, users text[], batch_size integer, entities jsonb, replace boolean)
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    last integer;
+BEGIN
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'pgshred: batch size must be at least 1 (got %)', batch_size;
+    END IF;
+    SELECT coalesce(max(b."seq"), 0) INTO last FROM "pgshred"."migration_batches" AS b WHERE b."run_id" = run;
+    INSERT INTO "pgshred"."migration_batches" ("run_id", "seq", "user_ids", "entities", "replace")
+    SELECT run, last + (u.n - 1) / batch_size + 1, array_agg(u.user_id ORDER BY u.n), entities, replace
+      FROM unnest(users) WITH ORDINALITY AS u(user_id, n)
+     GROUP BY (u.n - 1) / batch_size;
+    RETURN coalesce(cardinality(users), 0);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".start_run(plan text, checksum text, options jsonb, users text[], batch_size integer)
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -256,13 +277,22 @@ BEGIN
     INSERT INTO "pgshred"."migration_runs" ("plan", "plan_checksum", "options")
     VALUES (plan, checksum, options)
     RETURNING "id" INTO run;
-    INSERT INTO "pgshred"."migration_batches" ("run_id", "seq", "user_ids")
-    SELECT run, (g.n / batch_size) + 1, array_agg(u.user_id ORDER BY u.n)
-      FROM unnest(users) WITH ORDINALITY AS u(user_id, n)
-      CROSS JOIN LATERAL (SELECT u.n - 1 AS n) AS g
-     GROUP BY (g.n / batch_size) + 1;
+    PERFORM "pgshred".plan_batches(run, users, batch_size, NULL, false);
     RETURN run;
 END
+$$;
+
+-- Records the version of each entity's mapping a run applies, on the run and on its batches that
+-- do not say otherwise.
+CREATE OR REPLACE FUNCTION "pgshred".record_versions(run bigint, versions jsonb)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE "pgshred"."migration_runs" SET "entity_checksums" = versions WHERE "id" = run;
+    UPDATE "pgshred"."migration_batches" SET "entities" = versions WHERE "run_id" = run AND "entities" IS NULL;
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".mark_run_rolled_back(run bigint)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE "pgshred"."migration_runs" SET "status" = 'rolled_back', "finished_at" = clock_timestamp() WHERE "id" = run;
 $$;
 
 -- Rows a batch created, per target table, as the audit records them.

@@ -20,12 +20,12 @@ use crate::pg::Context;
 
 /// A batch to run: its ledger id, sequence number and users.
 #[derive(Debug, Clone)]
-pub(super) struct Batch {
-    pub(super) id: i64,
-    pub(super) seq: i32,
-    pub(super) users: Vec<String>,
+pub(crate) struct Batch {
+    pub(crate) id: i64,
+    pub(crate) seq: i32,
+    pub(crate) users: Vec<String>,
     /// The entities it migrates; `None`: all.
-    pub(super) entities: Option<Vec<String>>,
+    pub(crate) entities: Option<Vec<String>>,
 }
 
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch

@@ -1,13 +1,14 @@
 //! `apply --dry-run`: the batches a run would plan, each run in a transaction that is rolled back.
 
 use postgres::Client;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::batch::{Batch, begin, failure_from, forward_and_verify};
 use super::guard::Guard;
 use super::planning::choose_users;
 use super::progress::Reporter;
 use super::report::{Report, RowCounts, Sample, merge};
+use super::sql::{NewRun, RunUsers};
 use super::{ApplyOptions, schema, sql};
 use crate::Error;
 use crate::compiled::Compiled;
@@ -28,42 +29,16 @@ pub(super) fn run(
     work: &[sql::Rework],
     out: &mut dyn Reporter,
 ) -> Result<Report, Error> {
-    let sum = files.checksum();
     let mut report = Report {
         dry_run: true,
         ..Report::default()
     };
-    let size = opts.batch_size.max(1);
-    let mut left = opts.limit.map(|l| l as i64);
-    let mut batches: Vec<(Batch, bool)> = Vec::new();
-    let mut add = |users: &[String], entities: Option<Vec<String>>, replace: bool| {
-        for u in users.chunks(size) {
-            let seq = batches.len() as i32 + 1;
-            let b = Batch {
-                id: 0,
-                seq,
-                users: u.to_vec(),
-                entities: entities.clone(),
-            };
-            batches.push((b, replace));
-        }
-    };
-    for w in work {
-        let users = q.rework_users(client, &plan.name, w, left)?;
-        left = left.map(|l| (l - users.len() as i64).max(0));
-        let names = w.entities.as_object().map(|m| m.keys().cloned().collect());
-        add(&users, names, w.replace);
-    }
-    let users = if opts.users.is_empty() {
-        q.unmigrated_users(client, &plan.name, left, opts.retry_quarantined)?
-    } else {
-        choose_users(client, plan, q, opts)?
-    };
-    add(&users, None, false);
-    let total: usize = batches.iter().map(|(b, _)| b.users.len()).sum();
+    let batches = planned(client, plan, files, q, opts, work)?;
+    let total: usize = batches.iter().map(|(b, ..)| b.users.len()).sum();
     out.start(total, batches.len());
-    for (b, replace) in &batches {
-        let (rows, samples) = dry_batch(client, plan, files, q, &sum, opts, guard, b, *replace)?;
+    for (b, entities, replace) in &batches {
+        let (rows, samples) =
+            dry_batch(client, plan, files, q, opts, guard, b, entities, *replace)?;
         merge(&mut report.rows, &rows);
         if report.samples.is_empty() {
             report.samples = samples;
@@ -76,6 +51,48 @@ pub(super) fn run(
     Ok(report)
 }
 
+/// The batches a run would plan, planned as a run plans them (`plan_batches` of 02_audit.sql)
+/// in a transaction that is rolled back.
+fn planned(
+    client: &mut Client,
+    plan: &Plan,
+    files: &Compiled,
+    q: &sql::Queries,
+    opts: &ApplyOptions,
+    work: &[sql::Rework],
+) -> Result<Vec<(Batch, Value, bool)>, Error> {
+    let mut tx = client.transaction().context("planning a dry run")?;
+    if opts.create_schema {
+        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
+    }
+    let listed = if opts.users.is_empty() {
+        Vec::new()
+    } else {
+        choose_users(&mut tx, plan, q, opts)?
+    };
+    let versions = Versions::compiled(plan, files).map(None);
+    let new = NewRun {
+        plan: &plan.name,
+        checksum: &files.checksum(),
+        options: &json!({"dry_run": true}),
+        size: opts.batch_size,
+        versions: &versions,
+        users: if opts.users.is_empty() {
+            RunUsers::Planned {
+                work,
+                limit: opts.limit.map(|l| l as i64),
+                quarantined: opts.retry_quarantined,
+            }
+        } else {
+            RunUsers::Listed(&listed)
+        },
+    };
+    let run = q.start_run_in(&mut tx, &new)?;
+    let batches = q.run_batches(&mut tx, run)?;
+    tx.rollback().context("rolling back a dry run's plan")?;
+    Ok(batches)
+}
+
 /// A dry-run batch: the same work in a transaction that is always rolled back.
 #[allow(clippy::too_many_arguments)] // the batch, and what it runs
 pub(super) fn dry_batch(
@@ -83,10 +100,10 @@ pub(super) fn dry_batch(
     plan: &Plan,
     files: &Compiled,
     q: &sql::Queries,
-    sum: &str,
     opts: &ApplyOptions,
     guard: &Guard,
     b: &Batch,
+    entities: &Value,
     replace: bool,
 ) -> Result<(RowCounts, Vec<Sample>), Error> {
     let mut tx = client.transaction().context("starting a dry-run batch")?;
@@ -94,20 +111,17 @@ pub(super) fn dry_batch(
         // Created and rolled back with the batch, so a dry run leaves the database as it was.
         schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
     }
-    let run = q.start_run_tx(
-        &mut tx,
-        &plan.name,
-        sum,
-        &json!({"dry_run": true}),
-        &b.users,
-        b.users.len().max(1) as i32,
-    )?;
-    let versions = Versions::compiled(plan, files);
-    q.record_versions(&mut tx, run, &versions.map(None))?;
-    let batch = q.batch_id_tx(&mut tx, run)?;
-    if let Some(only) = &b.entities {
-        q.set_batch_work(&mut tx, batch, &versions.map(Some(only)), replace)?;
-    }
+    let versions = Versions::compiled(plan, files).map(None);
+    let new = NewRun {
+        plan: &plan.name,
+        checksum: &files.checksum(),
+        options: &json!({"dry_run": true}),
+        size: opts.batch_size,
+        versions: &versions,
+        users: RunUsers::Listed(&[]),
+    };
+    let run = q.start_run_in(&mut tx, &new)?;
+    let batch = q.add_batch(&mut tx, run, &b.users, Some(entities), replace)?;
     let as_batch = Batch {
         id: batch,
         ..b.clone()

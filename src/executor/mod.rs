@@ -45,7 +45,8 @@ pub use verify::{Verdict, verify};
 /// What `pgshred apply` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    pub batch_size: usize,
+    /// Users per batch, at least 1 (the CLI and the plan's schema see to it).
+    pub batch_size: i32,
     /// At most this many users in all (the next ones not yet migrated).
     pub limit: Option<usize>,
     /// Only these users (migrated or not).

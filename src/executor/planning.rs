@@ -4,19 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use postgres::Client;
+use postgres::{Client, GenericClient};
 use serde_json::json;
 
 use super::ApplyOptions;
 use super::progress::Reporter;
-use super::sql;
+use super::sql::{self, NewRun, RunUsers};
 use crate::Error;
 use crate::ir::Plan;
 use crate::versions::Versions;
 
 /// The users of a new run: `--user` as given, else the next ones with nothing migrated yet.
 pub(super) fn choose_users(
-    client: &mut Client,
+    client: &mut impl GenericClient,
     plan: &Plan,
     q: &sql::Queries,
     opts: &ApplyOptions,
@@ -118,24 +118,31 @@ pub(super) fn plan_run(
                 "sync": opts.sync,
                 "pgshred": env!("CARGO_PKG_VERSION"),
             });
-            let size = opts.batch_size.max(1) as i32;
-            let current = versions.map(None);
-            let run = if opts.users.is_empty() {
-                q.start_run_planned(
-                    client,
-                    &plan.name,
-                    sum,
-                    &options,
-                    opts.limit.map(|l| l as i64),
-                    size,
-                    opts.retry_quarantined,
-                    &current,
-                    work,
-                )?
+            let listed = if opts.users.is_empty() {
+                Vec::new()
             } else {
-                let users = choose_users(client, plan, q, opts)?;
-                q.start_run(client, &plan.name, sum, &options, &users, size, &current)?
+                choose_users(client, plan, q, opts)?
             };
+            let current = versions.map(None);
+            let run = q.start_run(
+                client,
+                &NewRun {
+                    plan: &plan.name,
+                    checksum: sum,
+                    options: &options,
+                    size: opts.batch_size,
+                    versions: &current,
+                    users: if opts.users.is_empty() {
+                        RunUsers::Planned {
+                            work,
+                            limit: opts.limit.map(|l| l as i64),
+                            quarantined: opts.retry_quarantined,
+                        }
+                    } else {
+                        RunUsers::Listed(&listed)
+                    },
+                },
+            )?;
             let (batches, users) = q.pending_totals(client, run)?;
             out.line(&format!(
                 "run {run}: {users} users in {batches} batches of up to {}",

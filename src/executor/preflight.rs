@@ -204,14 +204,14 @@ pub fn check_targets(
         ));
     }
     check_columns(c, plan)?;
-    let ledger = format!("{}.start_run(text,text,jsonb,text[],integer)", q.a);
+    let ledger = format!("{}.plan_batches(bigint,text[],integer,jsonb,boolean)", q.a);
     let current: bool = c
         .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
         .context("looking up the ledger functions")?
         .get(0);
     if !current {
         return Err(Error::refused(
-            "the audit schema predates this pgshred (no start_run function)",
+            "the audit schema predates this pgshred (no plan_batches function)",
             format!(
                 "re-run generated/{}/02_audit.sql (it is idempotent), or pass --create-schema",
                 plan.name

@@ -1,0 +1,138 @@
+//! The source table: which of its users exist, are eligible, duplicated or unmigratable.
+
+use postgres::{Client, GenericClient};
+
+use super::Queries;
+use crate::Error;
+use crate::ident::quote_ident;
+use crate::pg::Context;
+
+impl Queries {
+    /// Source users the plan has not migrated, in user order, at most `$1` of them; `$2` is the
+    /// plan. Quarantined users are left out, or with `quarantined` are the only ones taken.
+    /// Before the audit schema exists (a dry run that creates it per batch) nobody is migrated.
+    pub(super) fn eligible_users_sql(
+        &self,
+        c: &mut impl GenericClient,
+        quarantined: bool,
+    ) -> Result<String, Error> {
+        let ledger = format!("{}.\"migration_users\"", self.a);
+        let quarantine = format!("{}.\"migration_quarantine\"", self.a);
+        let filter = if crate::pg::relation_exists(c, &ledger)? {
+            format!(
+                "WHERE NOT EXISTS (SELECT 1 FROM {ledger} AS m WHERE m.\"plan\" = $2 AND m.\"user_id\" = u.user_id) \
+                   AND {} EXISTS (SELECT 1 FROM {quarantine} AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = u.user_id)",
+                if quarantined { "" } else { "NOT" }
+            )
+        } else if quarantined {
+            "WHERE $2::text IS NULL".to_string()
+        } else {
+            "WHERE $2::text IS NOT NULL".to_string()
+        };
+        Ok(format!(
+            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
+                                     WHERE octet_length(s.{key}::text) <= {max}) AS u {filter} \
+              ORDER BY u.user_id LIMIT $1",
+            max = crate::ids::MAX_ID_BYTES,
+            key = self.key,
+            source = self.source,
+        ))
+    }
+
+    pub fn unmigrated_users(
+        &self,
+        c: &mut impl GenericClient,
+        plan: &str,
+        limit: Option<i64>,
+        quarantined: bool,
+    ) -> Result<Vec<String>, Error> {
+        let sql = self.eligible_users_sql(c, quarantined)?;
+        Ok(c.query(&sql, &[&limit, &plan])
+            .context("listing users to migrate")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    pub fn existing_users(
+        &self,
+        c: &mut impl GenericClient,
+        users: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let sql = format!(
+            "SELECT DISTINCT s.{key}::text FROM {source} AS s WHERE s.{key}::text = ANY ($1) ORDER BY 1",
+            key = self.key,
+            source = self.source
+        );
+        Ok(c.query(&sql, &[&users])
+            .context("looking up users")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Source users whose id is too long to be migrated (see [`crate::ids::MAX_ID_BYTES`]): how
+    /// many, and the first few (their first 40 characters and length in bytes).
+    pub fn overlong_users(
+        &self,
+        c: &mut impl GenericClient,
+    ) -> Result<(i64, Vec<(String, i32)>), Error> {
+        let sql = format!(
+            "SELECT count(*) OVER (), left(d.user_id, 40), octet_length(d.user_id) \
+               FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
+                      WHERE octet_length(s.{key}::text) > {max}) AS d ORDER BY d.user_id LIMIT 5",
+            key = self.key,
+            source = self.source,
+            max = crate::ids::MAX_ID_BYTES,
+        );
+        let rows = c
+            .query(&sql, &[])
+            .context("looking for user ids too long to migrate")?;
+        Ok((
+            rows.first().map_or(0, |r| r.get(0)),
+            rows.iter().map(|r| (r.get(1), r.get(2))).collect(),
+        ))
+    }
+
+    /// Users with more than one source row: how many, and the first few.
+    pub fn duplicate_users(&self, c: &mut Client) -> Result<(i64, Vec<String>), Error> {
+        let sql = format!(
+            "SELECT count(*) OVER (), d.user_id FROM (SELECT s.{key}::text AS user_id FROM {source} AS s \
+              GROUP BY 1 HAVING count(*) > 1) AS d ORDER BY d.user_id LIMIT 5",
+            key = self.key,
+            source = self.source
+        );
+        let rows = c
+            .query(&sql, &[])
+            .context("looking for duplicate source rows")?;
+        Ok((
+            rows.first().map_or(0, |r| r.get(0)),
+            rows.iter().map(|r| r.get(1)).collect(),
+        ))
+    }
+
+    /// How many users the source table holds.
+    pub fn source_users(&self, c: &mut Client) -> Result<i64, Error> {
+        let sql = format!(
+            "SELECT count(DISTINCT s.{key}) FROM {source} AS s",
+            key = self.key,
+            source = self.source
+        );
+        Ok(c.query_one(&sql, &[])
+            .context("counting source users")?
+            .get(0))
+    }
+
+    /// Users the plan migrated whose source row moved on (a later `order_column`) or is gone:
+    /// the condition on `m`, a row of migration_users.
+    pub(super) fn changed_sql(&self, order: &str) -> String {
+        format!(
+            "(NOT EXISTS (SELECT 1 FROM {source} AS s WHERE s.{key}::text = m.\"user_id\") \
+              OR m.\"source_updated_at\" IS DISTINCT FROM \
+                 (SELECT max(s.{order})::timestamptz FROM {source} AS s WHERE s.{key}::text = m.\"user_id\"))",
+            source = self.source,
+            key = self.key,
+            order = quote_ident(order),
+        )
+    }
+}
