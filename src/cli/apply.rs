@@ -1,0 +1,118 @@
+//! `pgshred apply`: the options, as the executor takes them.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Database, compile};
+use crate::{Error, ExitCode, executor};
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file, e.g. plans/user_app_state.yaml.
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub db: Database,
+    /// Users per batch, 1 to 100000 (default: the plan's batch.size).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=100_000))]
+    pub batch_size: Option<i32>,
+    /// At most this many users in all: the next ones not yet migrated.
+    #[arg(long, conflicts_with = "user")]
+    pub limit: Option<usize>,
+    /// Only this user (repeatable), migrated or not.
+    #[arg(long)]
+    pub user: Vec<String>,
+    /// Run every batch and roll it back: counts and sample ids, nothing kept.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
+    /// Continue the last unfinished run, skipping its finished batches.
+    #[arg(long)]
+    pub resume: bool,
+    /// Apply 01_schema.sql and 02_audit.sql first (idempotent).
+    #[arg(long)]
+    pub create_schema: bool,
+    /// Migrate the newest row of users with several source rows instead of refusing.
+    #[arg(long)]
+    pub allow_duplicates: bool,
+    /// Worker connections running batches in parallel (each batch still one transaction).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Help another pgshred (on this or another machine) with its unfinished run: claim its
+    /// pending batches without planning a run. Batches commit only while the process holding
+    /// the plan's lock lives; with no such process, the joiner takes the lock and leads.
+    #[arg(long, conflicts_with_all = ["dry_run", "limit", "user", "create_schema"])]
+    pub join: bool,
+    /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).
+    #[arg(long)]
+    pub lock_timeout: Option<String>,
+    /// statement_timeout inside each batch (default: the plan's batch.statement_timeout).
+    #[arg(long)]
+    pub statement_timeout: Option<String>,
+    /// Keep going past users whose documents cannot be migrated: a failing batch is split
+    /// until the bad users are found; they are quarantined (no rows, listed by `status`) and
+    /// the others migrated. The run stops once more than N users are quarantined. 0 (the
+    /// default) stops at the first failing batch.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_bad_users: usize,
+    /// Take the quarantined users again (and only them), after fixing their source rows or
+    /// the mapping; those that migrate leave the quarantine.
+    #[arg(long, conflicts_with_all = ["user", "resume", "join"])]
+    pub retry_quarantined: bool,
+    /// Re-migrate ENTITY (and every entity below it) for the users migrated with an older
+    /// version of its mapping: per batch, their rows are replaced in the batch's transaction;
+    /// rolling the batch back restores the old rows. Without it, apply refuses to run when a
+    /// mapping changed after users were migrated with it. Repeatable.
+    #[arg(long, value_name = "ENTITY", conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
+    pub remap: Vec<String>,
+    /// Also re-migrate the users whose source row changed since they were migrated (a newer
+    /// source.order_column, e.g. updated_at) or disappeared: their rows are replaced, per
+    /// batch, so the tables equal a fresh migration of the current documents. Repeat until
+    /// cutover; the last sync plus `pgshred verify` is the cutover check.
+    #[arg(long, conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
+    pub sync: bool,
+}
+
+pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
+    let ApplyArgs {
+        plan,
+        db,
+        batch_size,
+        limit,
+        user,
+        dry_run,
+        resume,
+        create_schema,
+        allow_duplicates,
+        jobs,
+        join,
+        lock_timeout,
+        statement_timeout,
+        max_bad_users,
+        retry_quarantined,
+        remap,
+        sync,
+    } = args;
+    let (p, files) = compile(&plan)?;
+    let opts = executor::ApplyOptions {
+        max_bad_users,
+        retry_quarantined,
+        remap,
+        sync,
+        // The plan's size is 1 to 100000 (its JSON Schema says so).
+        batch_size: batch_size.unwrap_or(p.batch.size as i32),
+        limit,
+        users: user,
+        dry_run,
+        resume,
+        create_schema,
+        allow_duplicates,
+        jobs,
+        join,
+        lock_timeout: lock_timeout.unwrap_or_else(|| p.batch.lock_timeout.clone()),
+        statement_timeout: statement_timeout.unwrap_or_else(|| p.batch.statement_timeout.clone()),
+    };
+    let mut reporter = executor::for_terminal();
+    let report = executor::apply(&p, &files, &db.database_url, &opts, reporter.as_mut())?;
+    crate::out!("{}", executor::render_report(&p, &report));
+    Ok(ExitCode::Ok)
+}
