@@ -3,7 +3,7 @@
 //! Every name here is validated, every path parsed, every parent resolved, and `entities` is in
 //! foreign-key order (parents before children). Nothing refers back to YAML.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub struct Batch {
 
 /// A user's document that is not a JSON object (JSON null, a string, a number, an array, or SQL
 /// NULL) has nothing to migrate; recording it as migrated with no rows would lose it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotADocument {
     /// It stops its batch (or, with --max-bad-users, its user is set aside).
@@ -55,21 +55,21 @@ pub enum NotADocument {
     Skip,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingId {
     Error,
     Position,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateId {
     Error,
     KeepFirst,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnMissingParent {
     Error,

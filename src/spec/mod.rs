@@ -13,6 +13,10 @@ pub mod schema;
 use serde::Deserialize;
 use serde_json::Value;
 
+// Policies are enums of the IR: the JSON Schema admits only their values, so they resolve as
+// they are read.
+use crate::ir::{DuplicateId, MissingId, NotADocument, OnMissingParent};
+
 /// `plans/<name>.yaml`: one migration.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlanSpec {
@@ -39,9 +43,9 @@ pub struct SourceSpec {
     /// SQL type of `key_column`: text (default), uuid, integer or bigint.
     #[serde(default)]
     pub key_type: Option<String>,
-    /// `error` (default) or `skip`: a document that is not a JSON object.
+    /// A document that is not a JSON object (default: error).
     #[serde(default)]
-    pub not_a_document: Option<String>,
+    pub not_a_document: Option<NotADocument>,
     pub document_column: String,
     pub order_column: String,
 }
@@ -122,9 +126,9 @@ pub struct EntitySourceSpec {
     pub path: String,
     pub legacy_id: String,
     #[serde(default)]
-    pub on_missing_id: Option<String>,
+    pub on_missing_id: Option<MissingId>,
     #[serde(default)]
-    pub on_duplicate_id: Option<String>,
+    pub on_duplicate_id: Option<DuplicateId>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,7 +138,7 @@ pub struct ParentSpec {
     pub field: Option<String>,
     pub column: String,
     #[serde(default)]
-    pub on_missing: Option<String>,
+    pub on_missing: Option<OnMissingParent>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

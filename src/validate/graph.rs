@@ -1,0 +1,212 @@
+//! Checks across entities: unique names, tables and arrays; parents that exist, agree with the
+//! nesting of paths and form no cycle.
+
+use std::collections::BTreeMap;
+
+use super::AUDIT_TABLES;
+use super::mapping::Draft;
+use crate::diagnostic::Diagnostics;
+use crate::jsonpath::ArrayPath;
+use crate::spec::PlanSpec;
+use crate::spec::load::LoadedSpec;
+use crate::spec::schema::suggest;
+
+/// Entities, tables and arrays appear once in a plan; returns each entity's index.
+pub(super) fn check_unique<'a>(
+    p: &PlanSpec,
+    drafts: &'a [Draft],
+    diags: &mut Diagnostics,
+) -> BTreeMap<&'a str, usize> {
+    // Entities and tables must be unique across the plan.
+    let mut by_entity: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_table: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let m = &d.file.spec;
+        if let Some(&j) = by_entity.get(m.entity.as_str()) {
+            diags.push(
+                d.file
+                    .at(
+                        "E-duplicate-entity",
+                        "/entity",
+                        format!(
+                            "entity `{}` is also defined in {}",
+                            m.entity,
+                            drafts[j].file.path.display()
+                        ),
+                    )
+                    .with_hint("each entity has one mapping file; is it listed twice in the plan?"),
+            );
+        } else {
+            by_entity.insert(&m.entity, i);
+        }
+        if let Some(&j) = by_table.get(m.table.as_str()) {
+            diags.push(
+                d.file
+                    .at(
+                        "E-duplicate-table",
+                        "/table",
+                        format!(
+                            "table `{}` is also the target of {}",
+                            m.table,
+                            drafts[j].file.path.display()
+                        ),
+                    )
+                    .with_hint("give each entity its own table"),
+            );
+        } else {
+            by_table.insert(&m.table, i);
+        }
+        if p.target.schema == p.target.audit_schema && AUDIT_TABLES.contains(&m.table.as_str()) {
+            diags.push(
+                d.file
+                    .at(
+                        "E-duplicate-table",
+                        "/table",
+                        format!("table `{}` is one of pgshred's audit tables", m.table),
+                    )
+                    .with_hint("rename the table, or set target.audit_schema to another schema"),
+            );
+        }
+        if let Some(path) = &d.path {
+            let key = path.to_string();
+            if let Some(&j) = by_path.get(&key) {
+                diags.push(
+                    d.file
+                        .at(
+                            "E-path-twice",
+                            "/source/path",
+                            format!(
+                                "array `{key}` is already read by entity `{}`",
+                                drafts[j].file.spec.entity
+                            ),
+                        )
+                        .with_hint("two entities cannot read the same array"),
+                );
+            } else {
+                by_path.insert(key, i);
+            }
+        }
+    }
+    by_entity
+}
+
+/// The parent of each entity (its index), when it names a known entity; a parent must agree with
+/// the nesting of paths.
+pub(super) fn parents(
+    spec: &LoadedSpec,
+    drafts: &[Draft],
+    by_entity: &BTreeMap<&str, usize>,
+    diags: &mut Diagnostics,
+) -> Vec<Option<usize>> {
+    // Parents: known, consistent with nesting, no cycles.
+    let mut parent_of: Vec<Option<usize>> = vec![None; drafts.len()];
+    for (i, d) in drafts.iter().enumerate() {
+        let m = &d.file.spec;
+        let nested = d.path.as_ref().is_some_and(ArrayPath::is_nested);
+        let Some(pspec) = &m.parent else {
+            if nested {
+                diags.push(
+                    d.file
+                        .at("E-parent-nested", "/source/path", format!("nested path `{}` needs a `parent`", m.source.path))
+                        .with_hint("add `parent: {entity: <entity of the enclosing array>, column: <fk column>}`"),
+                );
+            }
+            continue;
+        };
+        let Some(&j) = by_entity.get(pspec.entity.as_str()) else {
+            if spec.unusable_entities.contains(&pspec.entity) {
+                continue; // its own file's errors are already reported
+            }
+            let mut dg = d.file.at(
+                "E-parent-unknown",
+                "/parent/entity",
+                format!("unknown parent entity `{}`", pspec.entity),
+            );
+            dg = match suggest(&pspec.entity, by_entity.keys().copied()) {
+                Some(s) => dg.with_hint(format!("did you mean `{s}`?")),
+                None => dg.with_hint(format!(
+                    "entities in this plan: {}; is its mapping file listed in the plan?",
+                    by_entity.keys().copied().collect::<Vec<_>>().join(", ")
+                )),
+            };
+            diags.push(dg);
+            continue;
+        };
+        parent_of[i] = Some(j);
+        if nested {
+            if pspec.field.is_some() {
+                diags.push(
+                    d.file
+                        .at_key("E-parent-nested", "/parent/field", "`field` is not used for a nested entity: the enclosing element is the parent")
+                        .with_hint("remove `field`"),
+                );
+            }
+            let expected = d.path.as_ref().and_then(ArrayPath::parent);
+            if let (Some(exp), Some(ppath)) = (&expected, &drafts[j].path)
+                && exp != ppath
+            {
+                diags.push(
+                    d.file
+                        .at(
+                            "E-parent-nested",
+                            "/parent/entity",
+                            format!(
+                                "parent `{}` reads `{ppath}`, but this path is nested in `{exp}`",
+                                pspec.entity
+                            ),
+                        )
+                        .with_hint(
+                            "the parent of a nested entity is the entity of its enclosing array",
+                        ),
+                );
+            }
+        } else if pspec.field.is_none() {
+            diags.push(
+                d.file
+                    .at(
+                        "E-parent-field",
+                        "/parent",
+                        "a top-level entity needs `field`: which key holds the parent's legacy id",
+                    )
+                    .with_hint("e.g. `field: orgId`"),
+            );
+        }
+    }
+    parent_of
+}
+
+/// Parent links never form a cycle (parents are created before children).
+pub(super) fn check_cycles(drafts: &[Draft], parent_of: &[Option<usize>], diags: &mut Diagnostics) {
+    for start in 0..drafts.len() {
+        let mut seen = vec![start];
+        let mut cur = start;
+        while let Some(next) = parent_of[cur] {
+            if next == start {
+                let names: Vec<&str> = seen
+                    .iter()
+                    .chain([&start])
+                    .map(|&k| drafts[k].file.spec.entity.as_str())
+                    .collect();
+                // Report the cycle once, at the entity whose name sorts first.
+                if seen
+                    .iter()
+                    .all(|&k| drafts[k].file.spec.entity >= drafts[start].file.spec.entity)
+                {
+                    diags.push(
+                        drafts[start]
+                            .file
+                            .at("E-parent-cycle", "/parent/entity", format!("parent links form a cycle: {}", names.join(" -> ")))
+                            .with_hint("parents are created before children, so a cycle can never be migrated; remove one link"),
+                    );
+                }
+                break;
+            }
+            if seen.contains(&next) {
+                break;
+            }
+            seen.push(next);
+            cur = next;
+        }
+    }
+}

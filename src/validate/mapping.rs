@@ -1,0 +1,347 @@
+//! Checks of one mapping file on its own: names, paths, columns, types, defaults, drops, indexes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::SYSTEM_COLUMNS;
+use crate::cast;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::ident::{MAX_IDENT_BYTES, is_valid_identifier};
+use crate::ir::{Column, SqlType};
+use crate::jsonpath::{self, ArrayPath, FieldPath, PathError};
+use crate::spec::MappingSpec;
+use crate::spec::load::SourceFile;
+use crate::spec::schema::suggest;
+
+pub(super) fn ident_diag<T>(
+    f: &SourceFile<T>,
+    pointer: &str,
+    name: &str,
+    what: &str,
+) -> Option<Diagnostic> {
+    if is_valid_identifier(name) {
+        return None;
+    }
+    let (msg, hint) = if name.len() > MAX_IDENT_BYTES {
+        (
+            format!(
+                "{what} `{name}` is {} bytes long; PostgreSQL truncates names after {MAX_IDENT_BYTES}",
+                name.len()
+            ),
+            "choose a shorter name".to_string(),
+        )
+    } else {
+        (
+            format!("{what} `{name}` is not a valid identifier"),
+            format!(
+                "use lower-case snake_case starting with a letter, e.g. `{}`",
+                snake_case(name)
+            ),
+        )
+    };
+    Some(f.at("E-identifier", pointer, msg).with_hint(hint))
+}
+
+/// `orgId` -> `org_id`, for hints.
+fn snake_case(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_string();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_digit() => format!("_{out}"),
+        None => "name".into(),
+        _ => out,
+    }
+}
+
+fn path_diag<T>(f: &SourceFile<T>, pointer: &str, text: &str, e: PathError) -> Diagnostic {
+    let mut d = f.at(
+        "E-path",
+        pointer,
+        format!("malformed path `{text}`: {}", e.message),
+    );
+    // Point at the offending character when the value sits on one line.
+    if let Some(pos) = d.pos.as_mut() {
+        let line = f.text.lines().nth(pos.line - 1).unwrap_or("");
+        let rest: String = line.chars().skip(pos.column - 1).collect();
+        let quote = usize::from(rest.starts_with(['"', '\'']));
+        if rest.get(quote..quote + text.len()) == Some(text) {
+            pos.column += quote + text[..e.offset].chars().count();
+        }
+    }
+    d.with_hint("paths are keys separated by dots, e.g. `profile.bio`; entity arrays may nest with `[*]`, e.g. `personas[*].contents`")
+}
+
+/// What is known about one mapping after its own checks, before cross-entity checks.
+pub(super) struct Draft<'a> {
+    pub(super) file: &'a SourceFile<MappingSpec>,
+    pub(super) path: Option<ArrayPath>,
+    pub(super) legacy_id: Option<FieldPath>,
+    pub(super) parent_field: Option<FieldPath>,
+    pub(super) columns: Vec<Column>,
+    pub(super) drop: Vec<FieldPath>,
+    pub(super) extra: Option<String>,
+}
+
+pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics) -> Draft<'a> {
+    let m = &file.spec;
+    for (ptr, name, what) in [
+        ("/entity", &m.entity, "entity name"),
+        ("/table", &m.table, "table name"),
+    ] {
+        if let Some(d) = ident_diag(file, ptr, name, what) {
+            diags.push(d);
+        }
+    }
+    let path = match jsonpath::parse_array(&m.source.path) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            diags.push(path_diag(file, "/source/path", &m.source.path, e));
+            None
+        }
+    };
+    let legacy_id = if m.source.legacy_id.trim().is_empty() {
+        diags.push(
+            file.at(
+                "E-legacy-id",
+                "/source/legacy_id",
+                "the legacy id field is empty",
+            )
+            .with_hint("name the field of each element that holds its legacy id, e.g. `id`"),
+        );
+        None
+    } else {
+        match jsonpath::parse_field(&m.source.legacy_id) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(path_diag(file, "/source/legacy_id", &m.source.legacy_id, e));
+                None
+            }
+        }
+    };
+    let parent_field =
+        m.parent.as_ref().and_then(|p| p.field.as_ref()).and_then(
+            |t| match jsonpath::parse_field(t) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    diags.push(path_diag(file, "/parent/field", t, e));
+                    None
+                }
+            },
+        );
+
+    // Column names: unique, valid, not a system column, not the parent or extra column.
+    let mut names: HashMap<&str, String> = HashMap::new();
+    for sys in SYSTEM_COLUMNS {
+        names.insert(sys, "a column pgshred adds to every table".into());
+    }
+    if let Some(p) = &m.parent {
+        if let Some(d) = ident_diag(file, "/parent/column", &p.column, "column name") {
+            diags.push(d);
+        }
+        claim_name(
+            file,
+            &mut names,
+            &p.column,
+            "/parent/column",
+            "the parent link column",
+            diags,
+        );
+    }
+    let extra = match &m.extra {
+        None => Some("extra".to_string()),
+        Some(Value::Bool(false)) => None,
+        Some(Value::String(s)) => {
+            if let Some(d) = ident_diag(file, "/extra", s, "column name") {
+                diags.push(d);
+            }
+            claim_name(file, &mut names, s, "/extra", "the extra column", diags);
+            Some(s.clone())
+        }
+        Some(_) => None, // the schema only lets a string or `false` through
+    };
+    if m.extra.is_none() {
+        claim_name(
+            file,
+            &mut names,
+            "extra",
+            "/entity",
+            "the extra column",
+            diags,
+        );
+    }
+
+    let mut columns = Vec::new();
+    let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
+    for (i, c) in m.columns.iter().enumerate() {
+        let ptr = format!("/columns/{i}");
+        if let Some(d) = ident_diag(file, &format!("{ptr}/name"), &c.name, "column name") {
+            diags.push(d);
+        }
+        claim_name(
+            file,
+            &mut names,
+            &c.name,
+            &format!("{ptr}/name"),
+            &format!("the column mapped from `{}`", c.path),
+            diags,
+        );
+        let Some(ty) = SqlType::parse(&c.ty) else {
+            let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
+            let mut d = file.at(
+                "E-type",
+                &format!("{ptr}/type"),
+                format!("unknown type `{}`", c.ty),
+            );
+            d = match suggest(&c.ty, all.iter().copied()) {
+                Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                None => d.with_hint(format!("supported types: {}", all.join(", "))),
+            };
+            diags.push(d);
+            continue;
+        };
+        let path = match jsonpath::parse_field(&c.path) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(path_diag(file, &format!("{ptr}/path"), &c.path, e));
+                continue;
+            }
+        };
+        if let Some(other) = seen_paths.get(&path) {
+            diags.push(
+                file.at(
+                    "E-path-twice",
+                    &format!("{ptr}/path"),
+                    format!("path `{path}` is already mapped to column `{other}`"),
+                )
+                .with_hint("map each JSON path to one column; use a view for copies"),
+            );
+        } else {
+            seen_paths.insert(path.clone(), c.name.clone());
+        }
+        if let Some(def) = &c.default
+            && let Err(expected) = cast::check(ty, def)
+        {
+            diags.push(
+                file.at(
+                    "E-default",
+                    &format!("{ptr}/default"),
+                    format!("default {def} does not fit type {}", ty.sql()),
+                )
+                .with_hint(format!("expected {expected}")),
+            );
+        }
+        columns.push(Column {
+            name: c.name.clone(),
+            path,
+            ty,
+            required: c.required,
+            default: c.default.clone(),
+        });
+    }
+
+    let mut drop = Vec::new();
+    for (i, t) in m.drop.iter().enumerate() {
+        let ptr = format!("/drop/{i}");
+        match jsonpath::parse_field(t) {
+            Ok(p) => {
+                if let Some(col) = seen_paths.get(&p) {
+                    diags.push(
+                        file.at(
+                            "E-path-twice",
+                            &ptr,
+                            format!("path `{p}` is dropped but also mapped to column `{col}`"),
+                        )
+                        .with_hint("remove it from `drop` or from `columns`"),
+                    );
+                }
+                drop.push(p);
+            }
+            Err(e) => diags.push(path_diag(file, &ptr, t, e)),
+        }
+    }
+    Draft {
+        file,
+        path,
+        legacy_id,
+        parent_field,
+        columns,
+        drop,
+        extra,
+    }
+}
+
+fn claim_name<'n, T>(
+    file: &SourceFile<T>,
+    names: &mut HashMap<&'n str, String>,
+    name: &'n str,
+    pointer: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    if let Some(owner) = names.get(name) {
+        diags.push(
+            file.at(
+                "E-duplicate-column",
+                pointer,
+                format!("column `{name}` is defined twice: it is already {owner}"),
+            )
+            .with_hint("rename one of them"),
+        );
+    } else {
+        names.insert(name, what.to_string());
+    }
+}
+
+/// Index columns name columns of their table.
+pub(super) fn check_indexes(drafts: &[Draft], diags: &mut Diagnostics) {
+    // Indexes name existing columns.
+    for d in drafts {
+        let m = &d.file.spec;
+        let known: BTreeSet<&str> = SYSTEM_COLUMNS
+            .iter()
+            .copied()
+            .chain(m.columns.iter().map(|c| c.name.as_str()))
+            .chain(m.parent.iter().map(|p| p.column.as_str()))
+            .chain(d.extra.iter().map(String::as_str))
+            .collect();
+        for (i, idx) in m.indexes.iter().enumerate() {
+            for (k, col) in idx.columns.iter().enumerate() {
+                if !known.contains(col.as_str()) {
+                    let mut dg = d.file.at(
+                        "E-index-column",
+                        &format!("/indexes/{i}/columns/{k}"),
+                        format!("index column `{col}` is not a column of `{}`", m.table),
+                    );
+                    if let Some(s) = suggest(col, known.iter().copied()) {
+                        dg = dg.with_hint(format!("did you mean `{s}`?"));
+                    }
+                    diags.push(dg);
+                }
+            }
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_cases_hints() {
+        assert_eq!(snake_case("orgId"), "org_id");
+        assert_eq!(snake_case("Inbox Items"), "inbox_items");
+        assert_eq!(snake_case("1st"), "_1st");
+    }
+}

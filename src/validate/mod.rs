@@ -1,0 +1,79 @@
+//! Semantic checks on a schema-valid spec, and its resolution into the plan IR.
+//!
+//! Every problem is collected (not just the first) with the location of the node it is about.
+//! Nothing past this module sees the raw spec types.
+
+//!
+//! | module | checks |
+//! |---|---|
+//! | `plan` | the plan file: names, id namespace, owner expression |
+//! | `mapping` | each mapping on its own: names, paths, columns, types, defaults, drops, indexes |
+//! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
+//! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
+
+mod graph;
+mod mapping;
+mod plan;
+mod resolve;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::Error;
+use crate::diagnostic::Diagnostics;
+use crate::ir::Plan;
+use crate::spec::load::{LoadedSpec, load};
+use mapping::Draft;
+
+/// Columns pgshred adds to every target table; a mapping cannot use these names.
+pub const SYSTEM_COLUMNS: [&str; 5] = ["id", "user_id", "legacy_id", "created_at", "updated_at"];
+
+/// Tables pgshred creates in the audit schema.
+pub const AUDIT_TABLES: [&str; 6] = [
+    "migration_audit",
+    "migration_audit_sets",
+    "migration_quarantine",
+    "migration_runs",
+    "migration_batches",
+    "migration_users",
+];
+
+/// Loads and validates a plan file: the one entry point from a path to a resolved plan.
+pub fn load_plan(path: &Path) -> Result<Plan, Error> {
+    let spec = load(path).map_err(Error::Spec)?;
+    validate(&spec).map_err(Error::Spec)
+}
+
+/// Validates a loaded spec and resolves it into a plan, or returns every problem found.
+pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let namespace = plan::check(&spec.plan, &mut diags);
+    let drafts: Vec<Draft> = spec
+        .mappings
+        .iter()
+        .map(|f| mapping::check(f, &mut diags))
+        .collect();
+    let by_entity = graph::check_unique(&spec.plan.spec, &drafts, &mut diags);
+    let parent_of = graph::parents(spec, &drafts, &by_entity, &mut diags);
+    graph::check_cycles(&drafts, &parent_of, &mut diags);
+    mapping::check_indexes(&drafts, &mut diags);
+    // One problem per place: where the schema already spoke, a semantic check only repeats it.
+    let mut all = spec.diagnostics.clone();
+    let seen: BTreeSet<_> = all.items.iter().map(|d| (d.file.clone(), d.pos)).collect();
+    all.items.extend(
+        diags
+            .items
+            .into_iter()
+            .filter(|d| !seen.contains(&(d.file.clone(), d.pos))),
+    );
+    if !all.is_empty() {
+        all.sort();
+        return Err(all);
+    }
+    Ok(resolve::resolve(
+        &spec.plan.spec,
+        namespace,
+        drafts,
+        &parent_of,
+    ))
+}

@@ -1,0 +1,150 @@
+//! Resolution of a checked spec into the plan IR: entities in foreign-key order, parent links,
+//! indexes. Every check has passed by now, so nothing here can fail.
+
+use uuid::Uuid;
+
+use super::mapping::Draft;
+use crate::ident::derived_name;
+use crate::ir::{
+    Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink, Plan,
+    Source,
+};
+use crate::spec::PlanSpec;
+
+pub(super) fn resolve(
+    p: &PlanSpec,
+    namespace: Uuid,
+    drafts: Vec<Draft>,
+    parent_of: &[Option<usize>],
+) -> Plan {
+    let child_arrays = child_arrays(&drafts, parent_of);
+    let entities = fk_order(drafts.len(), parent_of)
+        .into_iter()
+        .map(|i| entity(&drafts, i, parent_of, &child_arrays[i]))
+        .collect();
+    Plan {
+        name: p.plan.clone(),
+        description: p.description.clone(),
+        source: Source {
+            schema: p.source.schema.clone(),
+            table: p.source.table.clone(),
+            key_column: p.source.key_column.clone(),
+            key_type: p.source.key_type.clone().unwrap_or_else(|| "text".into()),
+            not_a_document: p.source.not_a_document.unwrap_or(NotADocument::Error),
+            document_column: p.source.document_column.clone(),
+            order_column: p.source.order_column.clone(),
+        },
+        target_schema: p.target.schema.clone(),
+        audit_schema: p.target.audit_schema.clone(),
+        namespace,
+        batch: Batch {
+            size: p.batch.size,
+            lock_timeout: p.batch.lock_timeout.clone(),
+            statement_timeout: p.batch.statement_timeout.clone(),
+        },
+        owner_expression: p.security.owner_expression.trim().to_string(),
+        row_level_security: p.security.row_level_security,
+        entities,
+    }
+}
+
+/// Entity indexes, parents first (Kahn's algorithm, taking ready entities in the plan's order so
+/// the output is stable).
+fn fk_order(n: usize, parent_of: &[Option<usize>]) -> Vec<usize> {
+    let mut order = Vec::new();
+    let mut placed = vec![false; n];
+    while order.len() < n {
+        let next = (0..n).find(|&i| !placed[i] && parent_of[i].is_none_or(|j| placed[j]));
+        let Some(i) = next else { break };
+        placed[i] = true;
+        order.push(i);
+    }
+    order
+}
+
+/// Per entity, the keys of the arrays nested in its elements that other entities read, sorted.
+fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
+    for (i, d) in drafts.iter().enumerate() {
+        if let (Some(j), Some(path)) = (parent_of[i], &d.path)
+            && path.is_nested()
+            && let Some(last) = path.levels().last()
+        {
+            out[j].push(last.head().to_string());
+        }
+    }
+    for arrays in &mut out {
+        arrays.sort();
+    }
+    out
+}
+
+fn entity(
+    drafts: &[Draft],
+    i: usize,
+    parent_of: &[Option<usize>],
+    child_arrays: &[String],
+) -> Entity {
+    let d = &drafts[i];
+    let m = &d.file.spec;
+    let parent = m.parent.as_ref().map(|ps| {
+        let pd = &drafts[parent_of[i].expect("resolved by the checks")];
+        ParentLink {
+            entity: ps.entity.clone(),
+            table: pd.file.spec.table.clone(),
+            field: d.parent_field.clone(),
+            parent_legacy_id: pd.legacy_id.clone().expect("validated"),
+            parent_on_missing_id: pd
+                .file
+                .spec
+                .source
+                .on_missing_id
+                .unwrap_or(MissingId::Error),
+            column: ps.column.clone(),
+            on_missing: ps.on_missing.unwrap_or(OnMissingParent::Error),
+        }
+    });
+    Entity {
+        name: m.entity.clone(),
+        description: m.description.clone(),
+        table: m.table.clone(),
+        path: d.path.clone().expect("validated"),
+        legacy_id: d.legacy_id.clone().expect("validated"),
+        on_missing_id: m.source.on_missing_id.unwrap_or(MissingId::Error),
+        on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
+        indexes: indexes(d, parent.as_ref()),
+        parent,
+        columns: d.columns.clone(),
+        extra: d.extra.clone(),
+        drop: d.drop.clone(),
+        child_arrays: child_arrays.to_vec(),
+    }
+}
+
+/// The index on the parent link, then the mapping's own (one per column list).
+fn indexes(d: &Draft, parent: Option<&ParentLink>) -> Vec<Index> {
+    let m = &d.file.spec;
+    let mut indexes: Vec<Index> = Vec::new();
+    if let Some(pl) = parent {
+        indexes.push(Index {
+            name: derived_name(&[&m.table, &pl.column], "idx"),
+            columns: vec![pl.column.clone()],
+            unique: false,
+        });
+    }
+    for idx in &m.indexes {
+        let cols: Vec<&str> = idx.columns.iter().map(String::as_str).collect();
+        let name = derived_name(
+            &[&[m.table.as_str()][..], &cols].concat(),
+            if idx.unique { "key" } else { "idx" },
+        );
+        if !indexes.iter().any(|x| x.columns == idx.columns) {
+            indexes.push(Index {
+                name,
+                columns: idx.columns.clone(),
+                unique: idx.unique,
+            });
+        }
+    }
+    indexes
+}
