@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::cast;
-use crate::ids::row_id;
-use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, OnMissingParent, Plan};
+use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, Plan};
 use crate::jsonpath::FieldPath;
 
 /// One row that would be written: its table and the row as `to_jsonb` of it would read (without
@@ -43,7 +42,7 @@ pub struct Finding {
     pub message: String,
 }
 
-fn at<'a>(v: &'a Value, path: &FieldPath) -> Option<&'a Value> {
+pub(super) fn at<'a>(v: &'a Value, path: &FieldPath) -> Option<&'a Value> {
     path.keys()
         .iter()
         .try_fold(v, |cur, k| cur.as_object()?.get(k))
@@ -81,20 +80,20 @@ fn position(ords: &[usize]) -> String {
 }
 
 /// An element of an entity's array, with its position at every level and its enclosing element.
-struct Element<'a> {
-    value: &'a Value,
-    ords: Vec<usize>,
-    enclosing: Option<&'a Value>,
+pub(super) struct Element<'a> {
+    pub(super) value: &'a Value,
+    pub(super) ords: Vec<usize>,
+    pub(super) enclosing: Option<&'a Value>,
 }
 
-struct Ctx<'a> {
-    user: &'a str,
+pub(super) struct Ctx<'a> {
+    pub(super) user: &'a str,
     findings: &'a mut Vec<Finding>,
 }
 
 impl Ctx<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn find(
+    pub(super) fn find(
         &mut self,
         severity: Severity,
         kind: &'static str,
@@ -186,7 +185,7 @@ fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
 }
 
 /// What is left of an element once consumed paths are removed; emptied objects are pruned.
-fn residual(elem: &Map<String, Value>, consumed: &[FieldPath]) -> Map<String, Value> {
+pub(super) fn residual(elem: &Map<String, Value>, consumed: &[FieldPath]) -> Map<String, Value> {
     let mut out = elem.clone();
     for p in consumed {
         remove_path(&mut out, p.keys());
@@ -234,7 +233,7 @@ pub fn set_path(obj: &mut Map<String, Value>, keys: &[String], v: Value) {
 }
 
 /// Dotted paths of the leaves (or whole non-object values) in a residual, for the lint report.
-fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
+pub(super) fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in obj {
         let p = if prefix.is_empty() {
             k.clone()
@@ -251,6 +250,31 @@ fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
 /// Rows and findings for one user's document.
 pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding>) -> Vec<Row> {
     let mut cx = Ctx { user, findings };
+    if !document_is_usable(plan, user, doc, &mut cx) {
+        return Vec::new();
+    }
+    unmapped_document_keys(plan, doc, &mut cx);
+    let mut created: HashMap<&str, HashSet<String>> = HashMap::new();
+    let mut rows = Vec::new();
+    for e in &plan.entities {
+        let candidates = candidates(doc, e, &mut cx);
+        report_duplicates(e, &candidates, &mut cx);
+        let mut kept: HashSet<String> = HashSet::new();
+        for c in candidates {
+            if !kept.insert(c.legacy.clone()) {
+                continue; // keep_first keeps the earliest; error was reported above
+            }
+            if let Some(row) = super::row::build(plan, e, &c, &created, &mut cx) {
+                created.entry(e.name.as_str()).or_default().insert(c.legacy);
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+/// A user id too long for an index, or a document that is not an object, gives no rows.
+fn document_is_usable(plan: &Plan, user: &str, doc: &Value, cx: &mut Ctx) -> bool {
     if user.len() > crate::ids::MAX_ID_BYTES {
         cx.find(
             Severity::Abort,
@@ -265,306 +289,166 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                 crate::ids::MAX_ID_BYTES
             ),
         );
-        return Vec::new();
+        return false;
     }
-    if !doc.is_object() {
-        let (severity, outcome) = match plan.source.not_a_document {
-            NotADocument::Error => (
+    if doc.is_object() {
+        return true;
+    }
+    let (severity, outcome) = match plan.source.not_a_document {
+        NotADocument::Error => (
+            Severity::Abort,
+            "the batch fails (source.not_a_document: error)",
+        ),
+        NotADocument::Skip => (
+            Severity::Note,
+            "migrated with no rows (source.not_a_document: skip)",
+        ),
+    };
+    cx.find(
+        severity,
+        "not_a_document",
+        "(document)",
+        None,
+        "$",
+        Some(doc),
+        format!(
+            "the document is {}, not a JSON object: {outcome}",
+            json_type(doc)
+        ),
+    );
+    false
+}
+
+/// Document keys outside every entity's array are not migrated at all.
+fn unmapped_document_keys(plan: &Plan, doc: &Value, cx: &mut Ctx) {
+    let Value::Object(top) = doc else { return };
+    let mut rest = top.clone();
+    for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
+        remove_path(&mut rest, e.path.levels()[0].keys());
+    }
+    let mut paths = Vec::new();
+    leaf_paths(&rest, "", &mut paths);
+    for p in paths {
+        cx.find(
+            Severity::Note,
+            "unmapped_document_key",
+            "",
+            None,
+            &p,
+            None,
+            "no entity reads it: it is not migrated (verify --roundtrip reports it)".into(),
+        );
+    }
+}
+
+/// An element that becomes a row unless a policy says otherwise: its legacy id and the legacy id
+/// of its parent.
+pub(super) struct Candidate<'a> {
+    pub(super) element: Element<'a>,
+    pub(super) legacy: String,
+    pub(super) parent_legacy: Option<String>,
+}
+
+/// The entity's elements with their legacy ids, in array order, as the SQL's src CTE has them.
+fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>> {
+    let mut out = Vec::new();
+    for el in elements(doc, e, cx) {
+        let pos = position(&el.ords);
+        if !el.value.is_object() {
+            cx.find(
                 Severity::Abort,
-                "the batch fails (source.not_a_document: error)",
+                "not_an_object",
+                &e.name,
+                None,
+                &e.path.to_string(),
+                Some(el.value),
+                format!("element at {pos} is not a JSON object"),
+            );
+            continue;
+        }
+        let Some(legacy) = legacy_id(e, &el, &pos, cx) else {
+            continue;
+        };
+        let parent_legacy = e.parent.as_ref().and_then(|p| match &p.field {
+            Some(f) => id_text(at(el.value, f)),
+            None => el.enclosing.and_then(|enc| {
+                id_text(at(enc, &p.parent_legacy_id)).or_else(|| {
+                    (p.parent_on_missing_id == MissingId::Position)
+                        .then(|| position(&el.ords[..el.ords.len() - 1]))
+                })
+            }),
+        });
+        out.push(Candidate {
+            element: el,
+            legacy,
+            parent_legacy,
+        });
+    }
+    out
+}
+
+/// The element's legacy id (its position under `on_missing_id: position`); `None` when it has
+/// none, which stops the batch.
+fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String> {
+    let legacy = match (id_text(at(el.value, &e.legacy_id)), e.on_missing_id) {
+        (Some(id), _) => id,
+        (None, MissingId::Position) => pos.to_string(),
+        (None, MissingId::Error) => {
+            cx.find(
+                Severity::Abort,
+                "missing_id",
+                &e.name,
+                None,
+                &e.legacy_id.to_string(),
+                Some(el.value),
+                format!("element at {pos} has no legacy id"),
+            );
+            return None;
+        }
+    };
+    if legacy.len() > crate::ids::MAX_ID_BYTES {
+        cx.find(
+            Severity::Abort,
+            "id_too_long",
+            &e.name,
+            Some(&format!(
+                "{}...",
+                legacy.chars().take(40).collect::<String>()
+            )),
+            &e.legacy_id.to_string(),
+            None,
+            format!(
+                "legacy id is {} bytes long; at most {} fit in an index",
+                legacy.len(),
+                crate::ids::MAX_ID_BYTES
             ),
-            NotADocument::Skip => (
+        );
+    }
+    Some(legacy)
+}
+
+/// Legacy ids that appear more than once within the user.
+fn report_duplicates(e: &Entity, candidates: &[Candidate], cx: &mut Ctx) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in candidates {
+        *seen.entry(c.legacy.as_str()).or_default() += 1;
+    }
+    for (legacy, n) in seen.iter().filter(|(_, n)| **n > 1) {
+        let (severity, what) = match e.on_duplicate_id {
+            DuplicateId::Error => (Severity::Abort, "the batch fails (on_duplicate_id: error)"),
+            DuplicateId::KeepFirst => (
                 Severity::Note,
-                "migrated with no rows (source.not_a_document: skip)",
+                "the first is kept (on_duplicate_id: keep_first)",
             ),
         };
         cx.find(
             severity,
-            "not_a_document",
-            "(document)",
+            "duplicate_id",
+            &e.name,
+            Some(legacy),
+            &e.legacy_id.to_string(),
             None,
-            "$",
-            Some(doc),
-            format!(
-                "the document is {}, not a JSON object: {outcome}",
-                json_type(doc)
-            ),
+            format!("legacy id appears {n} times; {what}"),
         );
-        return Vec::new();
     }
-    let mut created: HashMap<&str, HashSet<String>> = HashMap::new();
-    let mut rows = Vec::new();
-    // Document keys outside every entity's array are not migrated at all.
-    if let Value::Object(top) = doc {
-        let mut rest = top.clone();
-        for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
-            remove_path(&mut rest, e.path.levels()[0].keys());
-        }
-        let mut paths = Vec::new();
-        leaf_paths(&rest, "", &mut paths);
-        for p in paths {
-            cx.find(
-                Severity::Note,
-                "unmapped_document_key",
-                "",
-                None,
-                &p,
-                None,
-                "no entity reads it: it is not migrated (verify --roundtrip reports it)".into(),
-            );
-        }
-    }
-    for e in &plan.entities {
-        let consumed = e.consumed_paths();
-        // Legacy ids first, in array order, as the SQL's src CTE has them.
-        let mut candidates: Vec<(Element, String, Option<String>)> = Vec::new();
-        for el in elements(doc, e, &mut cx) {
-            let pos = position(&el.ords);
-            if !el.value.is_object() {
-                cx.find(
-                    Severity::Abort,
-                    "not_an_object",
-                    &e.name,
-                    None,
-                    &e.path.to_string(),
-                    Some(el.value),
-                    format!("element at {pos} is not a JSON object"),
-                );
-                continue;
-            }
-            let legacy = match (id_text(at(el.value, &e.legacy_id)), e.on_missing_id) {
-                (Some(id), _) => id,
-                (None, MissingId::Position) => pos.clone(),
-                (None, MissingId::Error) => {
-                    cx.find(
-                        Severity::Abort,
-                        "missing_id",
-                        &e.name,
-                        None,
-                        &e.legacy_id.to_string(),
-                        Some(el.value),
-                        format!("element at {pos} has no legacy id"),
-                    );
-                    continue;
-                }
-            };
-            if legacy.len() > crate::ids::MAX_ID_BYTES {
-                cx.find(
-                    Severity::Abort,
-                    "id_too_long",
-                    &e.name,
-                    Some(&format!(
-                        "{}...",
-                        legacy.chars().take(40).collect::<String>()
-                    )),
-                    &e.legacy_id.to_string(),
-                    None,
-                    format!(
-                        "legacy id is {} bytes long; at most {} fit in an index",
-                        legacy.len(),
-                        crate::ids::MAX_ID_BYTES
-                    ),
-                );
-            }
-            let parent_legacy = match &e.parent {
-                None => None,
-                Some(p) => match &p.field {
-                    Some(f) => id_text(at(el.value, f)),
-                    None => el.enclosing.and_then(|enc| {
-                        id_text(at(enc, &p.parent_legacy_id)).or_else(|| {
-                            (p.parent_on_missing_id == MissingId::Position)
-                                .then(|| position(&el.ords[..el.ords.len() - 1]))
-                        })
-                    }),
-                },
-            };
-            candidates.push((el, legacy, parent_legacy));
-        }
-        // Duplicate legacy ids within the user.
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, legacy, _) in &candidates {
-            *seen.entry(legacy.clone()).or_default() += 1;
-        }
-        for (legacy, n) in seen.iter().filter(|(_, n)| **n > 1) {
-            let (severity, what) = match e.on_duplicate_id {
-                DuplicateId::Error => (Severity::Abort, "the batch fails (on_duplicate_id: error)"),
-                DuplicateId::KeepFirst => (
-                    Severity::Note,
-                    "the first is kept (on_duplicate_id: keep_first)",
-                ),
-            };
-            cx.find(
-                severity,
-                "duplicate_id",
-                &e.name,
-                Some(legacy),
-                &e.legacy_id.to_string(),
-                None,
-                format!("legacy id appears {n} times; {what}"),
-            );
-        }
-        let mut kept: HashSet<String> = HashSet::new();
-        for (el, legacy, parent_legacy) in candidates {
-            if !kept.insert(legacy.clone()) {
-                continue; // keep_first keeps the earliest; error was reported above
-            }
-            let obj = el.value.as_object().expect("checked above");
-            let mut values = Map::new();
-            values.insert(
-                "id".into(),
-                Value::String(row_id(&plan.namespace, &e.name, user, &legacy).to_string()),
-            );
-            values.insert("user_id".into(), Value::String(user.to_string()));
-            values.insert("legacy_id".into(), Value::String(legacy.clone()));
-            if let Some(p) = &e.parent {
-                let shown = p
-                    .field
-                    .as_ref()
-                    .map_or_else(|| e.path.to_string(), ToString::to_string);
-                let found = parent_legacy.as_ref().filter(|pl| {
-                    created
-                        .get(p.entity.as_str())
-                        .is_some_and(|s| s.contains(*pl))
-                });
-                let id = found.map(|pl| {
-                    Value::String(row_id(&plan.namespace, &p.entity, user, pl).to_string())
-                });
-                if id.is_none() {
-                    let reference = parent_legacy.clone().map(Value::String);
-                    let (severity, what, skip) = match p.on_missing {
-                        OnMissingParent::Error => (
-                            Severity::Abort,
-                            "the batch fails (on_missing: error)".to_string(),
-                            false,
-                        ),
-                        OnMissingParent::Null => (
-                            Severity::Note,
-                            match &e.extra {
-                                Some(x) => format!(
-                                    "{} is set to NULL, the reference kept in {x} (on_missing: null)",
-                                    p.column
-                                ),
-                                None => format!("{} is set to NULL (on_missing: null)", p.column),
-                            },
-                            false,
-                        ),
-                        OnMissingParent::Skip => (
-                            Severity::Note,
-                            "the element is not migrated (on_missing: skip)".to_string(),
-                            true,
-                        ),
-                    };
-                    cx.find(
-                        severity,
-                        "orphan",
-                        &e.name,
-                        Some(&legacy),
-                        &shown,
-                        reference.as_ref(),
-                        format!("parent {} not found; {what}", p.entity),
-                    );
-                    if skip {
-                        continue;
-                    }
-                }
-                values.insert(p.column.clone(), id.unwrap_or(Value::Null));
-            }
-            // A reference to a parent that does not exist is kept in extra (on_missing: null).
-            let dangling = match (&e.parent, &e.extra) {
-                (Some(p), Some(_))
-                    if p.on_missing == OnMissingParent::Null
-                        && values.get(&p.column) == Some(&Value::Null) =>
-                {
-                    p.field
-                        .as_ref()
-                        .and_then(|f| at(el.value, f).map(|v| (f.clone(), v.clone())))
-                }
-                _ => None,
-            };
-            for c in &e.columns {
-                let v = at(el.value, &c.path);
-                let converted = match cast::convert(c.ty, v.unwrap_or(&Value::Null)) {
-                    Ok(x) => x,
-                    Err(expected) => {
-                        cx.find(
-                            Severity::Abort,
-                            "cast",
-                            &e.name,
-                            Some(&legacy),
-                            &c.path.to_string(),
-                            v,
-                            format!(
-                                "cannot convert value to {}: expected {expected}",
-                                c.ty.sql()
-                            ),
-                        );
-                        None
-                    }
-                };
-                let with_default = converted.or_else(|| {
-                    c.default
-                        .as_ref()
-                        .and_then(|d| cast::convert(c.ty, d).ok().flatten())
-                });
-                if with_default.is_none()
-                    && c.required
-                    && v.is_none_or(|x| cast::convert(c.ty, x).is_ok())
-                {
-                    cx.find(
-                        Severity::Abort,
-                        "missing_required",
-                        &e.name,
-                        Some(&legacy),
-                        &c.path.to_string(),
-                        None,
-                        "required value is missing".into(),
-                    );
-                }
-                values.insert(c.name.clone(), with_default.unwrap_or(Value::Null));
-            }
-            let mut rest = residual(obj, &consumed);
-            if !rest.is_empty() {
-                let mut paths = Vec::new();
-                leaf_paths(&rest, "", &mut paths);
-                for p in paths {
-                    let (severity, what) = match &e.extra {
-                        Some(col) => (Severity::Note, format!("kept in {col}")),
-                        None => (
-                            Severity::Abort,
-                            "the batch fails (extra: false)".to_string(),
-                        ),
-                    };
-                    cx.find(
-                        severity,
-                        "unmapped_key",
-                        &e.name,
-                        Some(&legacy),
-                        &format!("{}[*].{p}", e.path),
-                        None,
-                        format!("neither mapped nor dropped; {what}"),
-                    );
-                }
-            }
-            if let Some((field, v)) = dangling {
-                set_path(&mut rest, field.keys(), v);
-            }
-            if let Some(col) = &e.extra {
-                values.insert(
-                    col.clone(),
-                    if rest.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::Object(rest)
-                    },
-                );
-            }
-            created.entry(e.name.as_str()).or_default().insert(legacy);
-            rows.push(Row {
-                table: e.table.clone(),
-                entity: e.name.clone(),
-                values,
-            });
-        }
-    }
-    rows
 }

@@ -4,6 +4,7 @@
 
 pub mod eval;
 pub mod input;
+mod row;
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};

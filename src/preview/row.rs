@@ -1,0 +1,199 @@
+//! One element of an entity's array made into the row the SQL writes: its id, the parent link
+//! under the orphan policy, the converted columns with defaults, and what is left for `extra`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::eval::{Candidate, Ctx, Row, Severity, at, leaf_paths, residual, set_path};
+use crate::cast;
+use crate::ids::row_id;
+use crate::ir::{Entity, OnMissingParent, ParentLink, Plan};
+use crate::jsonpath::FieldPath;
+
+/// The row of one candidate, or `None` when its orphan policy skips it. `created` holds the
+/// legacy ids of the rows made so far, per entity (parents come first).
+pub(super) fn build(
+    plan: &Plan,
+    e: &Entity,
+    c: &Candidate,
+    created: &HashMap<&str, HashSet<String>>,
+    cx: &mut Ctx,
+) -> Option<Row> {
+    let obj = c.element.value.as_object().expect("candidates are objects");
+    let mut values = Map::new();
+    values.insert(
+        "id".into(),
+        Value::String(row_id(&plan.namespace, &e.name, cx.user, &c.legacy).to_string()),
+    );
+    values.insert("user_id".into(), Value::String(cx.user.to_string()));
+    values.insert("legacy_id".into(), Value::String(c.legacy.clone()));
+    if let Some(p) = &e.parent {
+        let id = parent_id(plan, e, p, c, created, cx)?;
+        values.insert(p.column.clone(), id);
+    }
+    // A reference to a parent that does not exist is kept in extra (on_missing: null).
+    let dangling = match (&e.parent, &e.extra) {
+        (Some(p), Some(_))
+            if p.on_missing == OnMissingParent::Null
+                && values.get(&p.column) == Some(&Value::Null) =>
+        {
+            p.field
+                .as_ref()
+                .and_then(|f| at(c.element.value, f).map(|v| (f.clone(), v.clone())))
+        }
+        _ => None,
+    };
+    for col in &e.columns {
+        values.insert(col.name.clone(), column_value(e, col, c, cx));
+    }
+    if let Some(x) = &e.extra {
+        values.insert(x.clone(), extra_value(e, obj, c, dangling, cx));
+    } else {
+        extra_value(e, obj, c, dangling, cx);
+    }
+    Some(Row {
+        table: e.table.clone(),
+        entity: e.name.clone(),
+        values,
+    })
+}
+
+/// The parent link's value (NULL under `on_missing: null`), or `None` when the element is skipped.
+fn parent_id(
+    plan: &Plan,
+    e: &Entity,
+    p: &ParentLink,
+    c: &Candidate,
+    created: &HashMap<&str, HashSet<String>>,
+    cx: &mut Ctx,
+) -> Option<Value> {
+    let found = c.parent_legacy.as_ref().filter(|pl| {
+        created
+            .get(p.entity.as_str())
+            .is_some_and(|s| s.contains(*pl))
+    });
+    if let Some(pl) = found {
+        return Some(Value::String(
+            row_id(&plan.namespace, &p.entity, cx.user, pl).to_string(),
+        ));
+    }
+    let (severity, what, skip) = match p.on_missing {
+        OnMissingParent::Error => (
+            Severity::Abort,
+            "the batch fails (on_missing: error)".to_string(),
+            false,
+        ),
+        OnMissingParent::Null => (
+            Severity::Note,
+            match &e.extra {
+                Some(x) => format!(
+                    "{} is set to NULL, the reference kept in {x} (on_missing: null)",
+                    p.column
+                ),
+                None => format!("{} is set to NULL (on_missing: null)", p.column),
+            },
+            false,
+        ),
+        OnMissingParent::Skip => (
+            Severity::Note,
+            "the element is not migrated (on_missing: skip)".to_string(),
+            true,
+        ),
+    };
+    let shown = p
+        .field
+        .as_ref()
+        .map_or_else(|| e.path.to_string(), ToString::to_string);
+    cx.find(
+        severity,
+        "orphan",
+        &e.name,
+        Some(&c.legacy),
+        &shown,
+        c.parent_legacy.clone().map(Value::String).as_ref(),
+        format!("parent {} not found; {what}", p.entity),
+    );
+    (!skip).then_some(Value::Null)
+}
+
+/// A mapped column's value: converted, else its default; a missing required value is reported.
+fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx) -> Value {
+    let v = at(c.element.value, &col.path);
+    let converted = match cast::convert(col.ty, v.unwrap_or(&Value::Null)) {
+        Ok(x) => x,
+        Err(expected) => {
+            cx.find(
+                Severity::Abort,
+                "cast",
+                &e.name,
+                Some(&c.legacy),
+                &col.path.to_string(),
+                v,
+                format!(
+                    "cannot convert value to {}: expected {expected}",
+                    col.ty.sql()
+                ),
+            );
+            None
+        }
+    };
+    let with_default = converted.or_else(|| {
+        col.default
+            .as_ref()
+            .and_then(|d| cast::convert(col.ty, d).ok().flatten())
+    });
+    if with_default.is_none() && col.required && v.is_none_or(|x| cast::convert(col.ty, x).is_ok())
+    {
+        cx.find(
+            Severity::Abort,
+            "missing_required",
+            &e.name,
+            Some(&c.legacy),
+            &col.path.to_string(),
+            None,
+            "required value is missing".into(),
+        );
+    }
+    with_default.unwrap_or(Value::Null)
+}
+
+/// What `extra` holds: the keys neither mapped nor dropped (each a finding), and a dangling
+/// parent reference.
+fn extra_value(
+    e: &Entity,
+    obj: &Map<String, Value>,
+    c: &Candidate,
+    dangling: Option<(FieldPath, Value)>,
+    cx: &mut Ctx,
+) -> Value {
+    let mut rest = residual(obj, &e.consumed_paths());
+    let mut paths = Vec::new();
+    leaf_paths(&rest, "", &mut paths);
+    for p in paths {
+        let (severity, what) = match &e.extra {
+            Some(col) => (Severity::Note, format!("kept in {col}")),
+            None => (
+                Severity::Abort,
+                "the batch fails (extra: false)".to_string(),
+            ),
+        };
+        cx.find(
+            severity,
+            "unmapped_key",
+            &e.name,
+            Some(&c.legacy),
+            &format!("{}[*].{p}", e.path),
+            None,
+            format!("neither mapped nor dropped; {what}"),
+        );
+    }
+    if let Some((field, v)) = dangling {
+        set_path(&mut rest, field.keys(), v);
+    }
+    if rest.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(rest)
+    }
+}
