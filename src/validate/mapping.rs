@@ -105,6 +105,33 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
             diags.push(d);
         }
     }
+    let (path, legacy_id, parent_field) = parse_paths(file, diags);
+    let (mut names, extra) = reserve_names(file, diags);
+    let mut columns = Vec::new();
+    let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
+    for (i, c) in m.columns.iter().enumerate() {
+        if let Some(col) = check_column(file, i, c, &mut names, &mut seen_paths, diags) {
+            columns.push(col);
+        }
+    }
+    let drop = check_drop(file, &seen_paths, diags);
+    Draft {
+        file,
+        path,
+        legacy_id,
+        parent_field,
+        columns,
+        drop,
+        extra,
+    }
+}
+
+/// The entity's array path, its legacy id field and its parent reference field, each parsed.
+fn parse_paths(
+    file: &SourceFile<MappingSpec>,
+    diags: &mut Diagnostics,
+) -> (Option<ArrayPath>, Option<FieldPath>, Option<FieldPath>) {
+    let m = &file.spec;
     let path = match jsonpath::parse_array(&m.source.path) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -142,6 +169,16 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
             },
         );
 
+    (path, legacy_id, parent_field)
+}
+
+/// Column names taken before the mapped columns: the system columns, the parent link and the
+/// extra column (returned, `None` when the mapping has none).
+fn reserve_names<'a>(
+    file: &'a SourceFile<MappingSpec>,
+    diags: &mut Diagnostics,
+) -> (HashMap<&'a str, String>, Option<String>) {
+    let m = &file.spec;
     // Column names: unique, valid, not a system column, not the parent or extra column.
     let mut names: HashMap<&str, String> = HashMap::new();
     for sys in SYSTEM_COLUMNS {
@@ -183,75 +220,91 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         );
     }
 
-    let mut columns = Vec::new();
-    let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
-    for (i, c) in m.columns.iter().enumerate() {
-        let ptr = format!("/columns/{i}");
-        if let Some(d) = ident_diag(file, &format!("{ptr}/name"), &c.name, "column name") {
-            diags.push(d);
-        }
-        claim_name(
-            file,
-            &mut names,
-            &c.name,
-            &format!("{ptr}/name"),
-            &format!("the column mapped from `{}`", c.path),
-            diags,
-        );
-        let Some(ty) = SqlType::parse(&c.ty) else {
-            let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
-            let mut d = file.at(
-                "E-type",
-                &format!("{ptr}/type"),
-                format!("unknown type `{}`", c.ty),
-            );
-            d = match suggest(&c.ty, all.iter().copied()) {
-                Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                None => d.with_hint(format!("supported types: {}", all.join(", "))),
-            };
-            diags.push(d);
-            continue;
-        };
-        let path = match jsonpath::parse_field(&c.path) {
-            Ok(p) => p,
-            Err(e) => {
-                diags.push(path_diag(file, &format!("{ptr}/path"), &c.path, e));
-                continue;
-            }
-        };
-        if let Some(other) = seen_paths.get(&path) {
-            diags.push(
-                file.at(
-                    "E-path-twice",
-                    &format!("{ptr}/path"),
-                    format!("path `{path}` is already mapped to column `{other}`"),
-                )
-                .with_hint("map each JSON path to one column; use a view for copies"),
-            );
-        } else {
-            seen_paths.insert(path.clone(), c.name.clone());
-        }
-        if let Some(def) = &c.default
-            && let Err(expected) = cast::check(ty, def)
-        {
-            diags.push(
-                file.at(
-                    "E-default",
-                    &format!("{ptr}/default"),
-                    format!("default {def} does not fit type {}", ty.sql()),
-                )
-                .with_hint(format!("expected {expected}")),
-            );
-        }
-        columns.push(Column {
-            name: c.name.clone(),
-            path,
-            ty,
-            required: c.required,
-            default: c.default.clone(),
-        });
-    }
+    (names, extra)
+}
 
+/// One mapped column: its name, type, path and default checked; `None` when it cannot be used.
+fn check_column<'a>(
+    file: &SourceFile<MappingSpec>,
+    i: usize,
+    c: &'a crate::spec::ColumnSpec,
+    names: &mut HashMap<&'a str, String>,
+    seen_paths: &mut BTreeMap<FieldPath, String>,
+    diags: &mut Diagnostics,
+) -> Option<Column> {
+    let ptr = format!("/columns/{i}");
+    if let Some(d) = ident_diag(file, &format!("{ptr}/name"), &c.name, "column name") {
+        diags.push(d);
+    }
+    claim_name(
+        file,
+        names,
+        &c.name,
+        &format!("{ptr}/name"),
+        &format!("the column mapped from `{}`", c.path),
+        diags,
+    );
+    let Some(ty) = SqlType::parse(&c.ty) else {
+        let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
+        let mut d = file.at(
+            "E-type",
+            &format!("{ptr}/type"),
+            format!("unknown type `{}`", c.ty),
+        );
+        d = match suggest(&c.ty, all.iter().copied()) {
+            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+            None => d.with_hint(format!("supported types: {}", all.join(", "))),
+        };
+        diags.push(d);
+        return None;
+    };
+    let path = match jsonpath::parse_field(&c.path) {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(path_diag(file, &format!("{ptr}/path"), &c.path, e));
+            return None;
+        }
+    };
+    if let Some(other) = seen_paths.get(&path) {
+        diags.push(
+            file.at(
+                "E-path-twice",
+                &format!("{ptr}/path"),
+                format!("path `{path}` is already mapped to column `{other}`"),
+            )
+            .with_hint("map each JSON path to one column; use a view for copies"),
+        );
+    } else {
+        seen_paths.insert(path.clone(), c.name.clone());
+    }
+    if let Some(def) = &c.default
+        && let Err(expected) = cast::check(ty, def)
+    {
+        diags.push(
+            file.at(
+                "E-default",
+                &format!("{ptr}/default"),
+                format!("default {def} does not fit type {}", ty.sql()),
+            )
+            .with_hint(format!("expected {expected}")),
+        );
+    }
+    Some(Column {
+        name: c.name.clone(),
+        path,
+        ty,
+        required: c.required,
+        default: c.default.clone(),
+    })
+}
+
+/// The dropped paths, none of them also mapped.
+fn check_drop(
+    file: &SourceFile<MappingSpec>,
+    seen_paths: &BTreeMap<FieldPath, String>,
+    diags: &mut Diagnostics,
+) -> Vec<FieldPath> {
+    let m = &file.spec;
     let mut drop = Vec::new();
     for (i, t) in m.drop.iter().enumerate() {
         let ptr = format!("/drop/{i}");
@@ -272,15 +325,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
             Err(e) => diags.push(path_diag(file, &ptr, t, e)),
         }
     }
-    Draft {
-        file,
-        path,
-        legacy_id,
-        parent_field,
-        columns,
-        drop,
-        extra,
-    }
+    drop
 }
 
 fn claim_name<'n, T>(
