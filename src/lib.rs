@@ -30,6 +30,7 @@ pub mod pgtemp;
 pub mod preview;
 pub mod revision;
 pub mod roundtrip;
+pub mod source;
 pub mod spec;
 pub mod stdout;
 pub mod validate;

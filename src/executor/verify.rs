@@ -4,13 +4,17 @@
 use crate::pg::Context;
 use std::io::Write;
 
+use std::collections::VecDeque;
+
+use postgres::Transaction;
 use serde_json::Value;
 
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::ident::quote_ident;
-use crate::ir::Plan;
+use crate::ir::{NotADocument, Plan};
 use crate::roundtrip::{self, Difference};
+use crate::source::SourceTable;
 
 /// What verification found.
 #[derive(Debug, Default)]
@@ -54,7 +58,6 @@ pub fn verify(
     user: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<Verdict, Error> {
-    let w = |e| Error::io("writing the verification", e);
     let mut c = crate::pg::connect(url)?;
     let mut verdict = Verdict::default();
     let mut tx = c.transaction().context("starting verification")?;
@@ -68,75 +71,143 @@ pub fn verify(
         )
         .context("selecting the user")?;
     }
+    let mut say = |line: String, into: &mut Vec<String>| {
+        let written = writeln!(out, "{line}").map_err(|e| Error::io("writing the verification", e));
+        into.push(line);
+        written
+    };
     for r in tx
         .query(files.verify(), &[])
         .context("running 04_verify.sql")?
     {
-        let line = super::mismatch_line(&r);
-        writeln!(out, "{line}").map_err(w)?;
-        verdict.count_mismatches.push(line);
+        say(super::mismatch_line(&r), &mut verdict.count_mismatches)?;
     }
-    let q = super::sql::Queries::new(plan);
-    if crate::pg::relation_exists(&mut tx, &format!("{}.\"migration_quarantine\"", q.a))? {
-        for r in q.quarantined(&mut tx, &plan.name)? {
-            let (who, error): (String, String) = (r.get(0), r.get(5));
-            if user.is_none_or(|u| u == who) {
-                let line = format!(
-                    "user {who}: quarantined, not migrated as its document stands: {error}"
-                );
-                writeln!(out, "{line}").map_err(w)?;
-                verdict.quarantined.push(line);
-            }
-        }
+    for line in quarantined(&mut tx, plan, user)? {
+        say(line, &mut verdict.quarantined)?;
     }
-    let quarantined: Vec<&str> = verdict
-        .quarantined
-        .iter()
-        .filter_map(|l| l.strip_prefix("user ")?.split(':').next())
-        .collect();
-    let mut not_documents = Vec::new();
     for (who, kind) in non_documents(&mut tx, plan, user)? {
         match plan.source.not_a_document {
-            crate::ir::NotADocument::Skip => verdict.skipped_documents += 1,
-            crate::ir::NotADocument::Error if !quarantined.contains(&who.as_str()) => {
-                let line = format!(
-                    "user {who}: the document is {kind}, not a JSON object: nothing of it is migrated (source.not_a_document: error)"
-                );
-                writeln!(out, "{line}").map_err(w)?;
-                not_documents.push(line);
+            NotADocument::Skip => verdict.skipped_documents += 1,
+            NotADocument::Error
+                if !verdict
+                    .quarantined
+                    .iter()
+                    .any(|l| l.starts_with(&format!("user {who}: "))) =>
+            {
+                say(
+                    format!(
+                        "user {who}: the document is {kind}, not a JSON object: nothing of it is migrated (source.not_a_document: error)"
+                    ),
+                    &mut verdict.not_documents,
+                )?;
             }
-            crate::ir::NotADocument::Error => {}
+            NotADocument::Error => {}
         }
     }
-    verdict.not_documents = not_documents;
     if user.is_none() {
-        let (n, first) = q.overlong_users(&mut tx)?;
-        for (who, len) in &first {
-            let line = format!(
+        for line in overlong_users(&mut tx, plan)? {
+            say(line, &mut verdict.overlong_users)?;
+        }
+    }
+    if roundtrip {
+        round_trip(&mut tx, plan, user, out, &mut verdict)?;
+    }
+    Ok(verdict)
+}
+
+/// Users `apply --max-bad-users` set aside, in words.
+fn quarantined(
+    tx: &mut Transaction,
+    plan: &Plan,
+    user: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    let q = super::sql::Queries::new(plan);
+    if !crate::pg::relation_exists(tx, &format!("{}.\"migration_quarantine\"", q.a))? {
+        return Ok(Vec::new());
+    }
+    Ok(q.quarantined(tx, &plan.name)?
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(5)))
+        .filter(|(who, _)| user.is_none_or(|u| u == who))
+        .map(|(who, error)| {
+            format!("user {who}: quarantined, not migrated as its document stands: {error}")
+        })
+        .collect())
+}
+
+/// Users whose ids are too long to be migrated, in words (the first few, then how many more).
+fn overlong_users(tx: &mut Transaction, plan: &Plan) -> Result<Vec<String>, Error> {
+    let (n, first) = super::sql::Queries::new(plan).overlong_users(tx)?;
+    let mut lines: Vec<String> = first
+        .iter()
+        .map(|(who, len)| {
+            format!(
                 "user {who:?}... ({len} bytes): the user id is longer than {} bytes; not migrated",
                 crate::ids::MAX_ID_BYTES
-            );
-            writeln!(out, "{line}").map_err(w)?;
-            verdict.overlong_users.push(line);
-        }
-        if n > first.len() as i64 {
-            let line = format!(
-                "... and {} more users with ids that long",
-                n - first.len() as i64
-            );
-            writeln!(out, "{line}").map_err(w)?;
-            verdict.overlong_users.push(line);
-        }
+            )
+        })
+        .collect();
+    if n > first.len() as i64 {
+        lines.push(format!(
+            "... and {} more users with ids that long",
+            n - first.len() as i64
+        ));
     }
-    if !roundtrip {
-        return Ok(verdict);
+    Ok(lines)
+}
+
+/// Users in scope whose newest document is not a JSON object, with its JSON type.
+fn non_documents(
+    tx: &mut Transaction,
+    plan: &Plan,
+    user: Option<&str>,
+) -> Result<Vec<(String, String)>, Error> {
+    let sql = format!(
+        "SELECT d.user_id, coalesce(jsonb_typeof(d.doc), 'SQL NULL') FROM ({}) AS d \
+          WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object' ORDER BY 1",
+        SourceTable::new(plan).newest_documents()
+    );
+    Ok(tx
+        .query(sql.as_str(), &[&user])
+        .context("looking for documents that are not JSON objects")?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// A sorted stream of (user, document) read from a portal 200 rows at a time.
+struct Stream<'p> {
+    portal: &'p postgres::Portal,
+    buf: VecDeque<(String, Value)>,
+    what: &'static str,
+}
+
+impl Stream<'_> {
+    fn next(&mut self, tx: &mut Transaction) -> Result<Option<(String, Value)>, Error> {
+        if self.buf.is_empty() {
+            for r in tx.query_portal(self.portal, 200).context(self.what)? {
+                let state: Option<Value> = r.get(1);
+                self.buf.push_back((r.get(0), state.unwrap_or(Value::Null)));
+            }
+        }
+        Ok(self.buf.pop_front())
     }
+}
+
+/// Each user's document rebuilt from the tables against the source, merged in user order.
+fn round_trip(
+    tx: &mut Transaction,
+    plan: &Plan,
+    user: Option<&str>,
+    out: &mut dyn Write,
+    verdict: &mut Verdict,
+) -> Result<(), Error> {
     let view = format!(
         "{}.{}",
         quote_ident(&plan.audit_schema),
         quote_ident(&format!("{}_reconstructed", plan.name))
     );
-    if !crate::pg::relation_exists(&mut tx, &view)? {
+    if !crate::pg::relation_exists(tx, &view)? {
         return Err(Error::refused(
             format!("the reconstruction view {view} does not exist"),
             format!(
@@ -145,41 +216,27 @@ pub fn verify(
             ),
         ));
     }
-    let s = &plan.source;
-    // Both sides in byte order of user id (COLLATE "C"), so they merge in Rust's string order.
-    let key = format!("s.{}::text COLLATE \"C\"", quote_ident(&s.key_column));
-    let source_sql = format!(
-        "SELECT DISTINCT ON ({key}) {key}, s.{doc} FROM {schema}.{table} AS s \
-          WHERE $1::text IS NULL OR s.{k}::text = $1 ORDER BY {key}, s.{order} DESC, s.ctid DESC",
-        doc = quote_ident(&s.document_column),
-        schema = quote_ident(&s.schema),
-        table = quote_ident(&s.table),
-        k = quote_ident(&s.key_column),
-        order = quote_ident(&s.order_column),
-    );
     let view_sql = format!(
         "SELECT v.\"user_id\" COLLATE \"C\", v.\"state\" FROM {view} AS v WHERE $1::text IS NULL OR v.\"user_id\" = $1 ORDER BY 1"
     );
-    let src = tx
+    let source_sql = SourceTable::new(plan).newest_documents();
+    let src_portal = tx
         .bind(source_sql.as_str(), &[&user])
         .context("reading the source")?;
-    let rebuilt = tx
+    let view_portal = tx
         .bind(view_sql.as_str(), &[&user])
         .context("reading the reconstruction view")?;
-    let next = |portal: &postgres::Portal,
-                buf: &mut std::collections::VecDeque<(String, Value)>,
-                tx: &mut postgres::Transaction| {
-        if buf.is_empty() {
-            for r in tx.query_portal(portal, 200)? {
-                let state: Option<Value> = r.get(1);
-                buf.push_back((r.get(0), state.unwrap_or(Value::Null)));
-            }
-        }
-        Ok::<_, postgres::Error>(buf.pop_front())
+    let mut src = Stream {
+        portal: &src_portal,
+        buf: VecDeque::new(),
+        what: "reading the source",
     };
-    let (mut sbuf, mut rbuf) = (Default::default(), Default::default());
-    let mut a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
-    let mut b = next(&rebuilt, &mut rbuf, &mut tx).context("reading the reconstruction view")?;
+    let mut rebuilt = Stream {
+        portal: &view_portal,
+        buf: VecDeque::new(),
+        what: "reading the reconstruction view",
+    };
+    let (mut a, mut b) = (src.next(tx)?, rebuilt.next(tx)?);
     let empty = Value::Object(Default::default());
     loop {
         let (user_id, diffs): (String, Vec<Difference>) = match (&a, &b) {
@@ -187,16 +244,14 @@ pub fn verify(
             (Some((u, doc)), Some((v, state))) if u == v => {
                 let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), state);
                 let u = u.clone();
-                a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
-                b = next(&rebuilt, &mut rbuf, &mut tx)
-                    .context("reading the reconstruction view")?;
+                (a, b) = (src.next(tx)?, rebuilt.next(tx)?);
                 (u, d)
             }
             (Some((u, doc)), other) if other.as_ref().is_none_or(|(v, _)| u < v) => {
                 // Nothing in the tables for this user: fine if the document maps to nothing.
                 let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), &empty);
                 let u = u.clone();
-                a = next(&src, &mut sbuf, &mut tx).context("reading the source")?;
+                a = src.next(tx)?;
                 (u, d)
             }
             (_, Some((v, state))) => {
@@ -206,53 +261,37 @@ pub fn verify(
                     rebuilt: Some(state.clone()),
                 }];
                 let v = v.clone();
-                b = next(&rebuilt, &mut rbuf, &mut tx)
-                    .context("reading the reconstruction view")?;
+                b = rebuilt.next(tx)?;
                 (v, d)
             }
             (Some(_), None) => unreachable!("handled above"),
         };
-        verdict.users_compared += 1;
-        if !diffs.is_empty() {
-            verdict.users_differing += 1;
-            verdict.differences += diffs.len() as u64;
-            for d in &diffs {
-                writeln!(
-                    out,
-                    "user {user_id}: {}: source {}, rebuilt {}",
-                    d.path,
-                    show(&d.expected),
-                    show(&d.rebuilt)
-                )
-                .map_err(w)?;
-            }
-        }
+        report_differences(&user_id, &diffs, out, verdict)?;
     }
-    Ok(verdict)
+    Ok(())
 }
 
-/// Users in scope whose newest document is not a JSON object, with its JSON type.
-fn non_documents(
-    tx: &mut postgres::Transaction,
-    plan: &Plan,
-    user: Option<&str>,
-) -> Result<Vec<(String, String)>, Error> {
-    let s = &plan.source;
-    let sql = format!(
-        "SELECT d.user_id, coalesce(jsonb_typeof(d.doc), 'SQL NULL') \
-           FROM (SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc} AS doc FROM {schema}.{table} AS s \
-                  WHERE $1::text IS NULL OR s.{k}::text = $1 ORDER BY s.{k}, s.{order} DESC, s.ctid DESC) AS d \
-          WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object' ORDER BY 1",
-        doc = quote_ident(&s.document_column),
-        schema = quote_ident(&s.schema),
-        table = quote_ident(&s.table),
-        k = quote_ident(&s.key_column),
-        order = quote_ident(&s.order_column),
-    );
-    Ok(tx
-        .query(sql.as_str(), &[&user])
-        .context("looking for documents that are not JSON objects")?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+fn report_differences(
+    user_id: &str,
+    diffs: &[Difference],
+    out: &mut dyn Write,
+    verdict: &mut Verdict,
+) -> Result<(), Error> {
+    verdict.users_compared += 1;
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    verdict.users_differing += 1;
+    verdict.differences += diffs.len() as u64;
+    for d in diffs {
+        writeln!(
+            out,
+            "user {user_id}: {}: source {}, rebuilt {}",
+            d.path,
+            show(&d.expected),
+            show(&d.rebuilt)
+        )
+        .map_err(|e| Error::io("writing the verification", e))?;
+    }
+    Ok(())
 }

@@ -12,7 +12,6 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::Error;
-use crate::ident::quote_ident;
 use crate::ir::Plan;
 
 /// One row of the source table.
@@ -152,15 +151,7 @@ pub fn from_database(
     limit: Option<i64>,
     each: &mut dyn FnMut(SourceRow) -> Result<(), Error>,
 ) -> Result<usize, Error> {
-    let s = &plan.source;
-    let sql = format!(
-        "SELECT s.{key}::text, s.{order}::text, s.{doc} FROM {schema}.{table} AS s ORDER BY s.{key}, s.{order} LIMIT $1",
-        key = quote_ident(&s.key_column),
-        order = quote_ident(&s.order_column),
-        doc = quote_ident(&s.document_column),
-        schema = quote_ident(&s.schema),
-        table = quote_ident(&s.table),
-    );
+    let sql = crate::source::SourceTable::new(plan).all_rows();
     let mut client = crate::pg::connect(url)?;
     const READING: &str = "reading the source table";
     let mut tx = client.transaction().context(READING)?;

@@ -65,14 +65,11 @@ pub struct Queries {
 
 impl Queries {
     pub fn new(plan: &Plan) -> Self {
+        let source = crate::source::SourceTable::new(plan);
         Queries {
             a: quote_ident(&plan.audit_schema),
-            source: format!(
-                "{}.{}",
-                quote_ident(&plan.source.schema),
-                quote_ident(&plan.source.table)
-            ),
-            key: quote_ident(&plan.source.key_column),
+            source: source.table,
+            key: source.key,
             tables: plan.entities.iter().map(|e| e.table.clone()).collect(),
         }
     }

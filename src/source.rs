@@ -1,0 +1,53 @@
+//! The source table of a plan, quoted once: every statement pgshred writes about it (the user
+//! lists, the newest document of each user, the preview's read) takes its names from here.
+
+use crate::ident::quote_ident;
+use crate::ir::Plan;
+
+/// The source table's quoted names.
+#[derive(Debug, Clone)]
+pub struct SourceTable {
+    /// `"schema"."table"`.
+    pub table: String,
+    pub key: String,
+    pub document: String,
+    pub order: String,
+}
+
+impl SourceTable {
+    pub fn new(plan: &Plan) -> SourceTable {
+        let s = &plan.source;
+        SourceTable {
+            table: format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.table)),
+            key: quote_ident(&s.key_column),
+            document: quote_ident(&s.document_column),
+            order: quote_ident(&s.order_column),
+        }
+    }
+
+    /// The newest row of each user (by the order column, then the physical position) as
+    /// `(user_id text, doc jsonb)`, for users `$1` names (all when `$1` is NULL), in byte order of
+    /// user id (`COLLATE "C"`, Rust's string order, so it merges with other sorted streams).
+    pub fn newest_documents(&self) -> String {
+        let key = format!("s.{}::text COLLATE \"C\"", self.key);
+        format!(
+            "SELECT DISTINCT ON ({key}) {key} AS user_id, s.{doc} AS doc FROM {table} AS s \
+              WHERE $1::text IS NULL OR s.{k}::text = $1 ORDER BY {key}, s.{order} DESC, s.ctid DESC",
+            doc = self.document,
+            table = self.table,
+            k = self.key,
+            order = self.order,
+        )
+    }
+
+    /// Every row as `(user_id text, order text, doc jsonb)` in user order, at most `$1` of them.
+    pub fn all_rows(&self) -> String {
+        format!(
+            "SELECT s.{key}::text, s.{order}::text, s.{doc} FROM {table} AS s ORDER BY s.{key}, s.{order} LIMIT $1",
+            key = self.key,
+            order = self.order,
+            doc = self.document,
+            table = self.table,
+        )
+    }
+}
