@@ -58,6 +58,34 @@ pub fn check_source(
             "check source.schema and source.table in the plan, and that DATABASE_URL names the right database",
         ));
     };
+    check_source_columns(plan, &name, &cols)?;
+    warn_about_source(c, plan, q, &name, out)?;
+    let (n, first) = q.duplicate_users(c)?;
+    if n > 0 {
+        let msg = format!(
+            "{n} user(s) have more than one row in {name}, e.g. {}",
+            first.join(", ")
+        );
+        if !allow_duplicates {
+            return Err(Error::refused(
+                msg,
+                format!(
+                    "review and remove them with generated/{}/dedupe.sql (after a backup), or pass --allow-duplicates to migrate the newest row of each",
+                    plan.name
+                ),
+            ));
+        }
+        out.line(&format!(
+            "{msg}; the newest row of each is migrated (--allow-duplicates)"
+        ));
+    }
+    Ok(())
+}
+
+/// The key, document and order columns exist with types pgshred reads, the key's as the plan
+/// says.
+fn check_source_columns(plan: &Plan, name: &str, cols: &[(String, String)]) -> Result<(), Error> {
+    let s = &plan.source;
     for (col, what, types) in [
         (
             &s.key_column,
@@ -116,6 +144,19 @@ pub fn check_source(
             ));
         }
     }
+    Ok(())
+}
+
+/// What slows a run down or leaves users out, said before it starts: no index on the key, user
+/// ids too long to migrate.
+fn warn_about_source(
+    c: &mut Client,
+    plan: &Plan,
+    q: &Queries,
+    name: &str,
+    out: &mut dyn Reporter,
+) -> Result<(), Error> {
+    let s = &plan.source;
     let indexed: bool = c
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM pg_index AS i JOIN pg_attribute AS a \
@@ -142,25 +183,6 @@ pub fn check_source(
                 .map(|(u, len)| format!("{u:?}... ({len} bytes)"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
-    }
-    let (n, first) = q.duplicate_users(c)?;
-    if n > 0 {
-        let msg = format!(
-            "{n} user(s) have more than one row in {name}, e.g. {}",
-            first.join(", ")
-        );
-        if !allow_duplicates {
-            return Err(Error::refused(
-                msg,
-                format!(
-                    "review and remove them with generated/{}/dedupe.sql (after a backup), or pass --allow-duplicates to migrate the newest row of each",
-                    plan.name
-                ),
-            ));
-        }
-        out.line(&format!(
-            "{msg}; the newest row of each is migrated (--allow-duplicates)"
         ));
     }
     Ok(())
@@ -204,6 +226,12 @@ pub fn check_targets(
         ));
     }
     check_columns(c, plan)?;
+    check_ledger_is_current(c, plan, q)?;
+    check_role(c, plan)
+}
+
+/// The audit schema has this pgshred's ledger functions.
+fn check_ledger_is_current(c: &mut Client, plan: &Plan, q: &Queries) -> Result<(), Error> {
     let ledger = format!("{}.plan_batches(bigint,text[],integer,jsonb,boolean)", q.a);
     let current: bool = c
         .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
@@ -218,6 +246,12 @@ pub fn check_targets(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The connected role may write the target tables, and row-level security does not hide rows
+/// from it.
+fn check_role(c: &mut Client, plan: &Plan) -> Result<(), Error> {
     for e in &plan.entities {
         let rel = format!(
             "{}.{}",
