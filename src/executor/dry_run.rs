@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::batch::{Batch, begin, failure_from, forward_and_verify};
 use super::guard::Guard;
-use super::planning::choose_users;
+use super::planning::{listed_users, run_users};
 use super::progress::Reporter;
 use super::report::{Report, RowCounts, Sample, merge};
 use super::sql::{NewRun, RunUsers};
@@ -65,11 +65,7 @@ fn planned(
     if opts.create_schema {
         schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
     }
-    let listed = if opts.users.is_empty() {
-        Vec::new()
-    } else {
-        choose_users(&mut tx, plan, q, opts)?
-    };
+    let listed = listed_users(&mut tx, plan, q, opts)?;
     let versions = Versions::compiled(plan, files).map(None);
     let new = NewRun {
         plan: &plan.name,
@@ -77,15 +73,7 @@ fn planned(
         options: &json!({"dry_run": true}),
         size: opts.batch_size,
         versions: &versions,
-        users: if opts.users.is_empty() {
-            RunUsers::Planned {
-                work,
-                limit: opts.limit.map(|l| l as i64),
-                quarantined: opts.retry_quarantined,
-            }
-        } else {
-            RunUsers::Listed(&listed)
-        },
+        users: run_users(opts, work, &listed),
     };
     let run = q.start_run_in(&mut tx, &new)?;
     let batches = q.run_batches(&mut tx, run)?;

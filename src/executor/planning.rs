@@ -105,51 +105,83 @@ pub(super) fn plan_run(
                 ),
             ))
         }
-        (None, false) => {
-            let options = json!({
-                "batch_size": opts.batch_size,
-                "limit": opts.limit,
-                "users": opts.users,
-                "lock_timeout": opts.lock_timeout,
-                "statement_timeout": opts.statement_timeout,
-                "max_bad_users": opts.max_bad_users,
-                "retry_quarantined": opts.retry_quarantined,
-                "remap": opts.remap,
-                "sync": opts.sync,
-                "pgshred": env!("CARGO_PKG_VERSION"),
-            });
-            let listed = if opts.users.is_empty() {
-                Vec::new()
-            } else {
-                choose_users(client, plan, q, opts)?
-            };
-            let current = versions.map(None);
-            let run = q.start_run(
-                client,
-                &NewRun {
-                    plan: &plan.name,
-                    checksum: sum,
-                    options: &options,
-                    size: opts.batch_size,
-                    versions: &current,
-                    users: if opts.users.is_empty() {
-                        RunUsers::Planned {
-                            work,
-                            limit: opts.limit.map(|l| l as i64),
-                            quarantined: opts.retry_quarantined,
-                        }
-                    } else {
-                        RunUsers::Listed(&listed)
-                    },
-                },
-            )?;
-            let (batches, users) = q.pending_totals(client, run)?;
-            out.line(&format!(
-                "run {run}: {users} users in {batches} batches of up to {}",
-                opts.batch_size
-            ));
-            Ok((run, batches, users))
+        (None, false) => new_run(client, plan, versions, work, q, sum, opts, out),
+    }
+}
+
+/// Starts a run of the users the options select, its batches planned in the database.
+#[allow(clippy::too_many_arguments)] // what plan_run was given
+fn new_run(
+    client: &mut Client,
+    plan: &Plan,
+    versions: &Versions,
+    work: &[sql::Rework],
+    q: &sql::Queries,
+    sum: &str,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<(i64, usize, usize), Error> {
+    let options = json!({
+        "batch_size": opts.batch_size,
+        "limit": opts.limit,
+        "users": opts.users,
+        "lock_timeout": opts.lock_timeout,
+        "statement_timeout": opts.statement_timeout,
+        "max_bad_users": opts.max_bad_users,
+        "retry_quarantined": opts.retry_quarantined,
+        "remap": opts.remap,
+        "sync": opts.sync,
+        "pgshred": env!("CARGO_PKG_VERSION"),
+    });
+    let listed = listed_users(client, plan, q, opts)?;
+    let current = versions.map(None);
+    let run = q.start_run(
+        client,
+        &NewRun {
+            plan: &plan.name,
+            checksum: sum,
+            options: &options,
+            size: opts.batch_size,
+            versions: &current,
+            users: run_users(opts, work, &listed),
+        },
+    )?;
+    let (batches, users) = q.pending_totals(client, run)?;
+    out.line(&format!(
+        "run {run}: {users} users in {batches} batches of up to {}",
+        opts.batch_size
+    ));
+    Ok((run, batches, users))
+}
+
+/// The users `--user` names, each checked to exist; none without `--user`.
+pub(super) fn listed_users(
+    client: &mut impl GenericClient,
+    plan: &Plan,
+    q: &sql::Queries,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, Error> {
+    if opts.users.is_empty() {
+        return Ok(Vec::new());
+    }
+    choose_users(client, plan, q, opts)
+}
+
+/// Who a new run takes: the users `--user` listed, or those the run plans (the work on migrated
+/// users, then new users, under `--limit`).
+pub(super) fn run_users<'a>(
+    opts: &ApplyOptions,
+    work: &'a [sql::Rework],
+    listed: &'a [String],
+) -> RunUsers<'a> {
+    if opts.users.is_empty() {
+        RunUsers::Planned {
+            work,
+            limit: opts.limit.map(|l| l as i64),
+            quarantined: opts.retry_quarantined,
         }
+    } else {
+        RunUsers::Listed(listed)
     }
 }
 
@@ -199,12 +231,31 @@ pub(super) fn rework(
             replace: true,
         });
     }
+    let refused = group_work(&groups, versions, &remap, sync.as_deref(), &mut work, out);
+    if refused.is_empty() {
+        return Ok(work);
+    }
+    Err(remap_refusal(versions, &refused))
+}
+
+/// The work each group of migrated users (with the same recorded versions, unchanged at the
+/// source) needs, appended to `work`; returns the changed entities `--remap` does not name, with
+/// how many users have an older version of them.
+fn group_work(
+    groups: &[(serde_json::Value, bool, i64)],
+    versions: &Versions,
+    remap: &BTreeSet<String>,
+    sync: Option<&str>,
+    work: &mut Vec<sql::Rework>,
+    out: &mut dyn Reporter,
+) -> BTreeMap<String, i64> {
     let mut refused: BTreeMap<String, i64> = BTreeMap::new();
-    // Users changed at the source are taken whole above, whatever versions they have.
-    for (recorded, _, users) in groups.into_iter().filter(|g| !g.1) {
+    // Users changed at the source are taken whole, whatever versions they have.
+    for (recorded, _, users) in groups.iter().filter(|g| !g.1) {
+        let users = *users;
         let empty = serde_json::Map::new();
         let map = recorded.as_object().unwrap_or(&empty);
-        match versions.need(map, &remap) {
+        match versions.need(map, remap) {
             Ok(None) => {}
             Ok(Some(need)) => {
                 let (again, new): (Vec<&String>, Vec<&String>) =
@@ -220,7 +271,7 @@ pub(super) fn rework(
                 work.push(sql::Rework {
                     users: sql::Reworked::Group {
                         recorded: recorded.clone(),
-                        sync: sync.clone(),
+                        sync: sync.map(str::to_string),
                     },
                     entities: versions.map(Some(&need.entities)),
                     replace: need.replace,
@@ -233,9 +284,11 @@ pub(super) fn rework(
             }
         }
     }
-    if refused.is_empty() {
-        return Ok(work);
-    }
+    refused
+}
+
+/// Why a run is refused when mappings changed that `--remap` does not name, and what to run.
+fn remap_refusal(versions: &Versions, refused: &BTreeMap<String, i64>) -> Error {
     let entities: Vec<String> = refused.keys().cloned().collect();
     let said: Vec<String> = refused
         .iter()
@@ -246,7 +299,7 @@ pub(super) fn rework(
         .into_iter()
         .filter(|e| !entities.contains(e))
         .collect();
-    Err(Error::refused(
+    Error::refused(
         format!(
             "the mapping of {} changed since users were migrated with it; nothing was written",
             said.join(", ")
@@ -264,5 +317,5 @@ pub(super) fn rework(
                 format!(" (also re-migrates {}, which hang below)", below.join(", "))
             }
         ),
-    ))
+    )
 }
