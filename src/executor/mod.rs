@@ -11,14 +11,15 @@
 mod batch;
 mod dry_run;
 pub mod guard;
-mod ops;
 mod planning;
 mod preflight;
 mod progress;
 mod report;
+mod rollback;
 pub mod runbook;
 mod schema;
 pub mod sql;
+mod status;
 mod verify;
 mod workers;
 
@@ -37,9 +38,10 @@ use report::merge;
 use workers::run_workers;
 
 pub use batch::mismatch_line;
-pub use ops::{RollbackTarget, RolledBack, rollback, status};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
 pub use report::{BadUser, Report, RowCounts, Sample, render_report};
+pub use rollback::{RollbackTarget, RolledBack, rollback};
+pub use status::status;
 pub use verify::{Verdict, verify};
 
 /// What `pgshred apply` was asked to do.

@@ -1,23 +1,12 @@
-//! `pgshred status` and `pgshred rollback`.
+//! `pgshred status`: runs, batches, mapping versions and quarantined users, as text.
 
-use crate::pg::Context;
-use std::collections::BTreeMap;
+use postgres::Client;
 
+use super::sql::Queries;
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::ir::Plan;
-
-use super::guard::Guard;
-use super::sql::Queries;
 use crate::versions::Versions;
-
-/// What to roll back; several narrow it down together.
-#[derive(Debug, Clone, Default)]
-pub struct RollbackTarget {
-    pub run: Option<i64>,
-    pub batch: Option<i64>,
-    pub user: Option<String>,
-}
 
 /// Runs of the plan and the batches of one run (the newest unless `run` is given), as text.
 pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Result<String, Error> {
@@ -35,8 +24,25 @@ pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Res
         out.push_str("no runs yet\n");
         return Ok(out);
     }
+    out.push_str(&runs_text(&runs));
+    out.push_str(&versions_status(&mut c, plan, files, &q)?);
+    let shown = run.unwrap_or_else(|| runs[0].get(0));
+    if !q.run_exists(&mut c, &plan.name, shown)? {
+        return Err(Error::Input(format!(
+            "there is no run {shown} of plan {}",
+            plan.name
+        )));
+    }
+    out.push_str(&batches_text(&mut c, &q, shown)?);
+    out.push_str(&quarantine_text(&mut c, plan, &q)?);
+    Ok(out)
+}
+
+/// The runs, newest first, a line each.
+fn runs_text(runs: &[postgres::Row]) -> String {
+    let mut out = String::new();
     out.push_str("runs (newest first):\n");
-    for r in &runs {
+    for r in runs {
         let (id, status, started, done, total, users, rows, error): (
             i64,
             String,
@@ -61,16 +67,14 @@ pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Res
             error.map(|e| format!("\n           error: {e}")).unwrap_or_default()
         ));
     }
-    out.push_str(&versions_status(&mut c, plan, files, &q)?);
-    let shown = run.unwrap_or_else(|| runs[0].get(0));
-    if !q.run_exists(&mut c, &plan.name, shown)? {
-        return Err(Error::Input(format!(
-            "there is no run {shown} of plan {}",
-            plan.name
-        )));
-    }
+    out
+}
+
+/// The batches of one run, a line each.
+fn batches_text(c: &mut Client, q: &Queries, shown: i64) -> Result<String, Error> {
+    let mut out = String::new();
     out.push_str(&format!("batches of run {shown}:\n"));
-    for b in q.batches(&mut c, shown)? {
+    for b in q.batches(c, shown)? {
         let (id, seq, status): (i64, i32, String) = (b.get(0), b.get(1), b.get(2));
         let (users, rows, ms): (i32, i64, Option<i64>) = (b.get(3), b.get(4), b.get(5));
         let (error, ids): (Option<String>, Vec<String>) = (b.get(6), b.get(7));
@@ -85,9 +89,15 @@ pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Res
             error.map(|e| format!("\n             error: {e}")).unwrap_or_default()
         ));
     }
+    Ok(out)
+}
+
+/// The quarantined users, with where and why.
+fn quarantine_text(c: &mut Client, plan: &Plan, q: &Queries) -> Result<String, Error> {
+    let mut out = String::new();
     let quarantine = format!("{}.\"migration_quarantine\"", q.a);
-    let bad = if crate::pg::relation_exists(&mut c, &quarantine)? {
-        q.quarantined(&mut c, &plan.name)?
+    let bad = if crate::pg::relation_exists(c, &quarantine)? {
+        q.quarantined(c, &plan.name)?
     } else {
         Vec::new()
     };
@@ -152,75 +162,4 @@ fn versions_status(
         ));
     }
     Ok(out)
-}
-
-/// What a rollback did: rows deleted per target table, and rows put back that the rolled-back
-/// batches had replaced (`apply --sync`, `--remap`).
-#[derive(Debug, Default)]
-pub struct RolledBack {
-    pub removed: BTreeMap<String, i64>,
-    pub restored: i64,
-}
-
-/// Deletes exactly what the audit says the selection created, children first, in one transaction,
-/// and checks that none of it remains. Returns rows removed per table.
-pub fn rollback(
-    plan: &Plan,
-    files: &Compiled,
-    url: &str,
-    target: &RollbackTarget,
-) -> Result<RolledBack, Error> {
-    if target.run.is_none() && target.batch.is_none() && target.user.is_none() {
-        return Err(Error::Input(
-            "say what to roll back: --run ID, --batch ID and/or --user ID".into(),
-        ));
-    }
-    let q = Queries::new(plan);
-    let mut c = crate::pg::connect(url)?;
-    let _guard = Guard::take(&mut c, &plan.name)?;
-    // A mistyped id would otherwise roll back nothing and say so quietly.
-    if let Some(r) = target.run
-        && !q.run_exists(&mut c, &plan.name, r)?
-    {
-        return Err(Error::Input(format!(
-            "there is no run {r} of plan {}; `pgshred status PLAN` lists the runs",
-            plan.name
-        )));
-    }
-    if let Some(b) = target.batch
-        && !q.batch_exists(&mut c, &plan.name, b)?
-    {
-        return Err(Error::Input(format!(
-            "there is no batch {b} of plan {}; `pgshred status PLAN --run ID` lists a run's batches",
-            plan.name
-        )));
-    }
-    let mut tx = c.transaction().context("starting the rollback")?;
-    // Batches of an apply whose guard was lost may still be in flight: wait for them, so what
-    // they commit is rolled back too, and keep new ones from starting.
-    Guard::close_gate(&mut tx, &plan.name)?;
-    crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
-    let run = target.run.map(|r| r.to_string()).unwrap_or_default();
-    let batch = target.batch.map(|b| b.to_string()).unwrap_or_default();
-    let user = target.user.clone().unwrap_or_default();
-    tx.execute(
-        "SELECT set_config('pgshred.rollback_run', $1, true), set_config('pgshred.rollback_batch', $2, true), \
-                set_config('pgshred.rollback_user', $3, true)",
-        &[&run, &batch, &user],
-    )
-    .context("selecting what to roll back")?;
-    let selected = q.selected_rows(&mut tx)?;
-    let restored = q.replaced_rows(&mut tx)?;
-    // The script checks that no row the audit names survives, and refuses to pull rows out from
-    // under a later batch; either way the transaction is dropped and nothing changes.
-    tx.batch_execute(files.rollback())
-        .context("running 05_rollback.sql")?;
-    if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
-        q.mark_run_rolled_back(&mut tx, r)?;
-    }
-    tx.commit().context("committing the rollback")?;
-    Ok(RolledBack {
-        removed: selected,
-        restored,
-    })
 }
