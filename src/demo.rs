@@ -5,6 +5,7 @@
 //! `pgshred status`, rolls the last batch back exactly with `pgshred rollback`, and removes the
 //! cluster.
 
+use crate::compiled::Compiled;
 use crate::pg::Context;
 use std::path::Path;
 use std::time::Instant;
@@ -25,16 +26,7 @@ const AUTH_STUB: &str = include_str!("../fixtures/supabase_auth_stub.sql");
 pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error> {
     let plan = validate::load_plan(plan_path)?;
     let files = codegen::compile(&plan)?;
-    let rows: Vec<Value> = {
-        let text = std::fs::read_to_string(input)
-            .map_err(|e| Error::io(format!("reading {}", input.display()), e))?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::Input(format!(
-                "{}: not a JSON array of source rows: {e}",
-                input.display()
-            ))
-        })?
-    };
+    let rows = read_rows(input)?;
     let names: Vec<&str> = plan.entities.iter().map(|e| e.name.as_str()).collect();
     crate::outln!(
         "plan `{}`: {} entities in foreign-key order: {}",
@@ -59,6 +51,41 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
     load_source(&mut c, &plan, &rows)?;
     crate::outln!("loaded {} source rows from {}", rows.len(), input.display());
 
+    apply(plan_path, &plan, &files, &url, batch_size)?;
+    verify(&mut c, &plan, &files)?;
+    crate::outln!("\n$ pgshred status {}", plan_path.display());
+    crate::out!("{}", executor::status(&plan, &files, &url, None)?);
+    roll_back_last_batch(&mut c, plan_path, &plan, &files, &url)?;
+
+    drop(c);
+    drop(cluster);
+    crate::outln!(
+        "\nremoved the throwaway cluster; done in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The source rows of the demo: a JSON array of {id, user_id, updated_at, state}.
+fn read_rows(input: &Path) -> Result<Vec<Value>, Error> {
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| Error::io(format!("reading {}", input.display()), e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::Input(format!(
+            "{}: not a JSON array of source rows: {e}",
+            input.display()
+        ))
+    })
+}
+
+/// `pgshred apply --create-schema --allow-duplicates`, as an operator would run it.
+fn apply(
+    plan_path: &Path,
+    plan: &Plan,
+    files: &Compiled,
+    url: &str,
+    batch_size: i32,
+) -> Result<(), Error> {
     crate::outln!(
         "\n$ pgshred apply {} --create-schema --allow-duplicates --batch-size {batch_size}",
         plan_path.display()
@@ -80,9 +107,14 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
         lock_timeout: plan.batch.lock_timeout.clone(),
         statement_timeout: plan.batch.statement_timeout.clone(),
     };
-    let report = executor::apply(&plan, &files, &url, &opts, &mut Lines::default())?;
-    crate::out!("{}", executor::render_report(&plan, &report));
+    let report = executor::apply(plan, files, url, &opts, &mut Lines::default())?;
+    crate::out!("{}", executor::render_report(plan, &report));
 
+    Ok(())
+}
+
+/// 04_verify.sql over every user.
+fn verify(c: &mut Client, plan: &Plan, files: &Compiled) -> Result<(), Error> {
     let mismatches = c
         .query(files.verify(), &[])
         .context("running 04_verify.sql")?;
@@ -93,12 +125,20 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
     }
     crate::outln!(
         "\n04_verify.sql over every user: 0 mismatches; {}",
-        table_counts(&mut c, &plan)?
+        table_counts(c, plan)?
     );
 
-    crate::outln!("\n$ pgshred status {}", plan_path.display());
-    crate::out!("{}", executor::status(&plan, &files, &url, None)?);
+    Ok(())
+}
 
+/// `pgshred rollback --batch` of the run's last batch.
+fn roll_back_last_batch(
+    c: &mut Client,
+    plan_path: &Path,
+    plan: &Plan,
+    files: &Compiled,
+    url: &str,
+) -> Result<(), Error> {
     let last: i64 = c
         .query_one(
             &format!(
@@ -114,9 +154,9 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
         plan_path.display()
     );
     let removed = executor::rollback(
-        &plan,
-        &files,
-        &url,
+        plan,
+        files,
+        url,
         &RollbackTarget {
             batch: Some(last),
             ..Default::default()
@@ -126,14 +166,8 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
         "rolled back {} rows of batch {last}; none of them remains",
         removed.removed.values().sum::<i64>()
     );
-    crate::outln!("after the rollback: {}", table_counts(&mut c, &plan)?);
+    crate::outln!("after the rollback: {}", table_counts(c, plan)?);
 
-    drop(c);
-    drop(cluster);
-    crate::outln!(
-        "\nremoved the throwaway cluster; done in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
