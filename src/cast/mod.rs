@@ -5,11 +5,16 @@ use serde_json::Value;
 
 use crate::ir::SqlType;
 
-fn trimmed(s: &str) -> &str {
+mod time;
+
+use time::iso_date;
+pub use time::{format_timestamptz, timestamp_micros};
+
+pub(super) fn trimmed(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_ascii_whitespace())
 }
 
-fn is_digits(s: &str) -> bool {
+pub(super) fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -57,81 +62,6 @@ fn numeric_text(s: &str) -> bool {
     mantissa_ok && exp_ok
 }
 
-fn two(s: &str, at: usize) -> Option<u32> {
-    let d = s.get(at..at + 2)?;
-    is_digits(d).then(|| d.parse().ok())?
-}
-
-/// `YYYY-MM-DD` with a real calendar day.
-fn iso_date(s: &str) -> bool {
-    if s.len() != 10 || !is_digits(&s[..4]) || &s[4..5] != "-" || &s[7..8] != "-" {
-        return false;
-    }
-    let year: u32 = s[..4].parse().unwrap_or(0);
-    let (Some(month), Some(day)) = (two(s, 5), two(s, 8)) else {
-        return false;
-    };
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    year >= 1 && (1..=days).contains(&day)
-}
-
-/// ISO 8601 as PostgreSQL reads it: a date, optionally `T`/space, `HH:MM[:SS[.frac]]`, and an
-/// optional `Z` or `±HH[:MM]` offset.
-fn iso_timestamp(s: &str) -> bool {
-    let s = trimmed(s);
-    if s.len() < 10 || !iso_date(&s[..10]) {
-        return false;
-    }
-    let rest = &s[10..];
-    if rest.is_empty() {
-        return true;
-    }
-    let Some(time) = rest.strip_prefix(['T', ' ']) else {
-        return false;
-    };
-    let (Some(h), Some(m)) = (two(time, 0), two(time, 3)) else {
-        return false;
-    };
-    if time.get(2..3) != Some(":") || h > 23 || m > 59 {
-        return false;
-    }
-    let mut rest = &time[5..];
-    if let Some(sec) = rest.strip_prefix(':') {
-        let Some(sv) = two(sec, 0) else { return false };
-        if sv > 60 {
-            return false;
-        }
-        rest = &sec[2..];
-        if let Some(frac) = rest.strip_prefix('.') {
-            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if n == 0 {
-                return false;
-            }
-            rest = &frac[n..];
-        }
-    }
-    match rest {
-        "" | "Z" | "z" => true,
-        off => {
-            let Some(o) = off.strip_prefix(['+', '-']) else {
-                return false;
-            };
-            let Some(oh) = two(o, 0) else { return false };
-            let tail = &o[2..];
-            let mins = tail.strip_prefix(':').unwrap_or(tail);
-            oh <= 15
-                && (mins.is_empty() || (mins.len() == 2 && two(mins, 0).is_some_and(|mm| mm <= 59)))
-        }
-    }
-}
-
 fn uuid_text(s: &str) -> bool {
     let t = s
         .strip_prefix('{')
@@ -152,7 +82,6 @@ pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
 /// The value PostgreSQL stores for `v` in a column of type `ty`, as `to_jsonb` of that column
 /// would show it (`None` for SQL NULL), or what was expected instead.
 pub fn convert(ty: SqlType, v: &Value) -> Result<Option<Value>, String> {
-    let fail = || Err(expectation(ty).to_string());
     if v.is_null() {
         return Ok(None);
     }
@@ -162,85 +91,88 @@ pub fn convert(ty: SqlType, v: &Value) -> Result<Option<Value>, String> {
         _ => None,
     };
     let out = match ty {
-        SqlType::Jsonb => v.clone(),
-        SqlType::Text => match scalar_text(v) {
-            Some(t) => Value::String(t),
-            None => return fail(),
-        },
-        SqlType::Integer | SqlType::Bigint => {
-            let Some(n) = number_text.as_deref().and_then(integral_text) else {
-                return fail();
-            };
-            let fits = if ty == SqlType::Integer {
-                i32::try_from(n).is_ok()
-            } else {
-                i64::try_from(n).is_ok()
-            };
-            if !fits {
-                return fail();
-            }
-            Value::from(n as i64)
-        }
-        SqlType::Numeric => match number_text.as_deref().filter(|t| numeric_text(t)) {
-            Some(t) => numeric_value(t),
-            None => return fail(),
-        },
-        SqlType::Boolean => match v {
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Number(_) | Value::String(_) => {
-                let word = trimmed(number_text.as_deref().unwrap_or_default()).to_ascii_lowercase();
-                match word.as_str() {
-                    "true" | "t" | "yes" | "y" | "on" | "1" => Value::Bool(true),
-                    "false" | "f" | "no" | "n" | "off" | "0" => Value::Bool(false),
-                    _ => return fail(),
-                }
-            }
-            _ => return fail(),
-        },
-        SqlType::Timestamptz => match v.as_str().and_then(timestamp_micros) {
-            Some(us) => Value::String(format_timestamptz(us)),
-            None => return fail(),
-        },
-        SqlType::Date => match v.as_str().map(trimmed).filter(|s| iso_date(s)) {
-            Some(d) => Value::String(d.to_string()),
-            None => return fail(),
-        },
-        SqlType::Uuid => match v.as_str().map(trimmed).filter(|s| uuid_text(s)) {
-            Some(u) => {
-                let hex: String = u
-                    .chars()
-                    .filter(char::is_ascii_hexdigit)
-                    .collect::<String>()
-                    .to_ascii_lowercase();
-                Value::String(format!(
-                    "{}-{}-{}-{}-{}",
-                    &hex[..8],
-                    &hex[8..12],
-                    &hex[12..16],
-                    &hex[16..20],
-                    &hex[20..]
-                ))
-            }
-            None => return fail(),
-        },
-        SqlType::TextArray => match v {
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for i in items {
-                    out.push(match i {
-                        Value::Null => Value::Null,
-                        other => match scalar_text(other) {
-                            Some(t) => Value::String(t),
-                            None => return fail(),
-                        },
-                    });
-                }
-                Value::Array(out)
-            }
-            _ => return fail(),
-        },
+        SqlType::Jsonb => Some(v.clone()),
+        SqlType::Text => scalar_text(v).map(Value::String),
+        SqlType::Integer | SqlType::Bigint => integer(ty, number_text.as_deref()),
+        SqlType::Numeric => number_text
+            .as_deref()
+            .filter(|t| numeric_text(t))
+            .map(numeric_value),
+        SqlType::Boolean => boolean(v, number_text.as_deref()),
+        SqlType::Timestamptz => v
+            .as_str()
+            .and_then(timestamp_micros)
+            .map(|us| Value::String(format_timestamptz(us))),
+        SqlType::Date => v
+            .as_str()
+            .map(trimmed)
+            .filter(|s| iso_date(s))
+            .map(|d| Value::String(d.to_string())),
+        SqlType::Uuid => v
+            .as_str()
+            .map(trimmed)
+            .filter(|s| uuid_text(s))
+            .map(canonical_uuid),
+        SqlType::TextArray => text_array(v),
     };
-    Ok(Some(out))
+    out.map(Some).ok_or_else(|| expectation(ty).to_string())
+}
+
+/// An integer that fits the column, from a number or numeric text.
+fn integer(ty: SqlType, number_text: Option<&str>) -> Option<Value> {
+    let n = number_text.and_then(integral_text)?;
+    let fits = if ty == SqlType::Integer {
+        i32::try_from(n).is_ok()
+    } else {
+        i64::try_from(n).is_ok()
+    };
+    fits.then(|| Value::from(n as i64))
+}
+
+/// A boolean, or a word or number PostgreSQL reads as one.
+fn boolean(v: &Value, number_text: Option<&str>) -> Option<Value> {
+    match v {
+        Value::Bool(b) => Some(Value::Bool(*b)),
+        Value::Number(_) | Value::String(_) => {
+            let word = trimmed(number_text.unwrap_or_default()).to_ascii_lowercase();
+            match word.as_str() {
+                "true" | "t" | "yes" | "y" | "on" | "1" => Some(Value::Bool(true)),
+                "false" | "f" | "no" | "n" | "off" | "0" => Some(Value::Bool(false)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A UUID in PostgreSQL's output form: lower case, hyphenated.
+fn canonical_uuid(u: &str) -> Value {
+    let hex: String = u
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Value::String(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+/// An array of scalars as text (nulls kept); `None` when it holds arrays or objects.
+fn text_array(v: &Value) -> Option<Value> {
+    let Value::Array(items) = v else { return None };
+    items
+        .iter()
+        .map(|i| match i {
+            Value::Null => Some(Value::Null),
+            other => scalar_text(other).map(Value::String),
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(Value::Array)
 }
 
 /// What `value #>> '{}'` gives for a JSON scalar: strings as they are, numbers as PostgreSQL's
@@ -305,97 +237,6 @@ pub fn numeric_canonical(text: &str) -> String {
     } else {
         format!("{sign}{ip}.{fp}")
     }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Microseconds since 1970-01-01 UTC of an accepted timestamp (no zone means UTC, as the forward
-/// script sets TIME ZONE 'UTC'); fractions are rounded to microseconds as PostgreSQL does.
-pub fn timestamp_micros(s: &str) -> Option<i64> {
-    let s = trimmed(s);
-    if !iso_timestamp(s) {
-        return None;
-    }
-    let num = |a: usize, b: usize| s[a..b].parse::<i64>().ok();
-    let days = days_from_civil(num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let rest = &s[10..];
-    let mut micros = days * 86_400_000_000;
-    if rest.is_empty() {
-        return Some(micros);
-    }
-    let time = &rest[1..];
-    micros += (num(11, 13)? * 3600 + num(14, 16)? * 60) * 1_000_000;
-    let mut tail = &time[5..];
-    if let Some(sec) = tail.strip_prefix(':') {
-        micros += sec[..2].parse::<i64>().ok()? * 1_000_000;
-        tail = &sec[2..];
-        if let Some(frac) = tail.strip_prefix('.') {
-            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-            let digits = &frac[..n];
-            let mut us: i64 = format!("{:0<6}", &digits[..n.min(6)]).parse().ok()?;
-            if n > 6 && digits.as_bytes()[6] >= b'5' {
-                us += 1;
-            }
-            micros += us;
-            tail = &frac[n..];
-        }
-    }
-    let offset_secs = match tail {
-        "" | "Z" | "z" => 0,
-        off => {
-            let sign = if off.starts_with('-') { -1 } else { 1 };
-            let o = &off[1..];
-            let h: i64 = o[..2].parse().ok()?;
-            let rest = o[2..].trim_start_matches(':');
-            let m: i64 = if rest.is_empty() {
-                0
-            } else {
-                rest.parse().ok()?
-            };
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    Some(micros - offset_secs * 1_000_000)
-}
-
-/// How `to_jsonb(timestamptz)` prints an instant in UTC: `2024-05-01T06:30:00.123+00:00`.
-pub fn format_timestamptz(micros: i64) -> String {
-    let days = micros.div_euclid(86_400_000_000);
-    let rem = micros.rem_euclid(86_400_000_000);
-    let (y, m, d) = civil_from_days(days);
-    let (secs, us) = (rem / 1_000_000, rem % 1_000_000);
-    let frac = if us == 0 {
-        String::new()
-    } else {
-        format!(".{us:06}").trim_end_matches('0').to_string()
-    };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+00:00",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// What a type accepts, in words, for error messages.
