@@ -134,46 +134,58 @@ pub(super) fn parents(
             continue;
         };
         parent_of[i] = Some(j);
-        if nested {
-            if pspec.field.is_some() {
-                diags.push(
-                    d.file
-                        .at_key("E-parent-nested", "/parent/field", "`field` is not used for a nested entity: the enclosing element is the parent")
-                        .with_hint("remove `field`"),
-                );
-            }
-            let expected = d.path.as_ref().and_then(ArrayPath::parent);
-            if let (Some(exp), Some(ppath)) = (&expected, &drafts[j].path)
-                && exp != ppath
-            {
-                diags.push(
-                    d.file
-                        .at(
-                            "E-parent-nested",
-                            "/parent/entity",
-                            format!(
-                                "parent `{}` reads `{ppath}`, but this path is nested in `{exp}`",
-                                pspec.entity
-                            ),
-                        )
-                        .with_hint(
-                            "the parent of a nested entity is the entity of its enclosing array",
-                        ),
-                );
-            }
-        } else if pspec.field.is_none() {
+        check_link(d, &drafts[j], nested, diags);
+    }
+    parent_of
+}
+
+/// A parent link agrees with the paths: a nested entity's parent is the entity of its enclosing
+/// array (and names no field), a top-level entity's names the field holding the parent's id.
+fn check_link(d: &Draft, parent: &Draft, nested: bool, diags: &mut Diagnostics) {
+    let pspec = d
+        .file
+        .spec
+        .parent
+        .as_ref()
+        .expect("only linked entities are checked");
+    if nested {
+        if pspec.field.is_some() {
+            diags.push(
+                d.file
+                    .at_key("E-parent-nested", "/parent/field", "`field` is not used for a nested entity: the enclosing element is the parent")
+                    .with_hint("remove `field`"),
+            );
+        }
+        let expected = d.path.as_ref().and_then(ArrayPath::parent);
+        if let (Some(exp), Some(ppath)) = (&expected, &parent.path)
+            && exp != ppath
+        {
             diags.push(
                 d.file
                     .at(
-                        "E-parent-field",
-                        "/parent",
-                        "a top-level entity needs `field`: which key holds the parent's legacy id",
+                        "E-parent-nested",
+                        "/parent/entity",
+                        format!(
+                            "parent `{}` reads `{ppath}`, but this path is nested in `{exp}`",
+                            pspec.entity
+                        ),
                     )
-                    .with_hint("e.g. `field: orgId`"),
+                    .with_hint(
+                        "the parent of a nested entity is the entity of its enclosing array",
+                    ),
             );
         }
+    } else if pspec.field.is_none() {
+        diags.push(
+            d.file
+                .at(
+                    "E-parent-field",
+                    "/parent",
+                    "a top-level entity needs `field`: which key holds the parent's legacy id",
+                )
+                .with_hint("e.g. `field: orgId`"),
+        );
     }
-    parent_of
 }
 
 /// Parent links never form a cycle (parents are created before children).
