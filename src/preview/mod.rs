@@ -256,6 +256,33 @@ fn show(v: &Value) -> String {
 }
 
 fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
+    let mut out = user_rows_text(plan, user_rows);
+    out.push_str(&format!(
+        "{} source rows, {} users\nrows that would be written:\n",
+        s.source_rows, s.users
+    ));
+    for e in &plan.entities {
+        out.push_str(&format!(
+            "  {:<14} {}\n",
+            e.table,
+            s.rows.get(&e.table).copied().unwrap_or(0)
+        ));
+    }
+    out.push_str(&lint_text(s));
+    let aborts = s.aborts();
+    if aborts == 0 {
+        out.push_str("every batch would succeed\n");
+    } else {
+        out.push_str(&format!(
+            "{} users would fail their batch ({aborts} problems marked ABORT); fix the data or the mapping first\n",
+            s.failing_users
+        ));
+    }
+    out
+}
+
+/// The rows of the one user `--user` asked for, per table.
+fn user_rows_text(plan: &Plan, user_rows: &[Row]) -> String {
     let mut out = String::new();
     if !user_rows.is_empty() {
         for e in &plan.entities {
@@ -284,17 +311,12 @@ fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&format!(
-        "{} source rows, {} users\nrows that would be written:\n",
-        s.source_rows, s.users
-    ));
-    for e in &plan.entities {
-        out.push_str(&format!(
-            "  {:<14} {}\n",
-            e.table,
-            s.rows.get(&e.table).copied().unwrap_or(0)
-        ));
-    }
+    out
+}
+
+/// The findings, grouped by severity, kind, entity and path, with a few examples each.
+fn lint_text(s: &Summary) -> String {
+    let mut out = String::new();
     if s.lint.is_empty() {
         out.push_str("lint: nothing to report\n");
     } else {
@@ -332,15 +354,6 @@ fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
                 ));
             }
         }
-    }
-    let aborts = s.aborts();
-    if aborts == 0 {
-        out.push_str("every batch would succeed\n");
-    } else {
-        out.push_str(&format!(
-            "{} users would fail their batch ({aborts} problems marked ABORT); fix the data or the mapping first\n",
-            s.failing_users
-        ));
     }
     out
 }
