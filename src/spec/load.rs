@@ -109,75 +109,16 @@ fn load_file<T: DeserializeOwned>(
         doc: None,
         locator: None,
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            let what = match kind {
-                SpecKind::Plan => "plan",
-                SpecKind::Mapping => "mapping",
-            };
-            let d = match referenced_from {
-                Some((from, pos)) => Diagnostic::new(
-                    "E-file",
-                    from,
-                    pos,
-                    format!("cannot read {what} file {}: {e}", path.display()),
-                )
-                .with_hint("mapping paths are relative to the plan file"),
-                None => Diagnostic::new(
-                    "E-file",
-                    path,
-                    None,
-                    format!("cannot read {what} file: {e}"),
-                ),
-            };
-            diags.push(d);
-            return nothing;
-        }
+    let Some(text) = read(path, kind, diags, referenced_from) else {
+        return nothing;
     };
     diags.add_source(path, &text);
-    let yaml: serde_yaml::Value = match serde_yaml::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            let pos = e.location().map_or_else(
-                || Locator::problem_pos(&text),
-                |l| Pos {
-                    line: l.line(),
-                    column: l.column(),
-                },
-            );
-            // serde_yaml appends " at line X column Y"; the location is shown separately.
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let hint = if msg.contains("more than one document") {
-                "a spec file holds one YAML document: remove the `---` separator here"
-            } else {
-                "check indentation and quoting around this point"
-            };
-            diags.push(
-                Diagnostic::new("E-yaml", path, Some(pos), format!("invalid YAML: {msg}"))
-                    .with_hint(hint),
-            );
-            return nothing;
-        }
+    let Some(yaml) = parse_yaml(path, &text, diags) else {
+        return nothing;
     };
     let doc = yaml_to_json(yaml);
     if doc.is_null() {
-        let needs = match kind {
-            SpecKind::Plan => "plan, source, target, ids and mappings",
-            SpecKind::Mapping => "entity, table and source",
-        };
-        diags.push(
-            Diagnostic::new(
-                "E-empty",
-                path,
-                Some(Pos { line: 1, column: 1 }),
-                "the file holds no YAML content",
-            )
-            .with_hint(format!(
-                "it needs at least {needs}; `pgshred schema` describes the format"
-            )),
-        );
+        diags.push(empty_file(path, kind));
         return nothing;
     }
     let locator = Locator::new(&text);
@@ -209,6 +150,87 @@ fn load_file<T: DeserializeOwned>(
         doc: Some(doc),
         locator: Some(locator),
     }
+}
+
+/// The file's text; a file that cannot be read is reported where it was referenced from.
+fn read(
+    path: &Path,
+    kind: SpecKind,
+    diags: &mut Diagnostics,
+    referenced_from: Option<(&Path, Option<Pos>)>,
+) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let what = match kind {
+                SpecKind::Plan => "plan",
+                SpecKind::Mapping => "mapping",
+            };
+            let d = match referenced_from {
+                Some((from, pos)) => Diagnostic::new(
+                    "E-file",
+                    from,
+                    pos,
+                    format!("cannot read {what} file {}: {e}", path.display()),
+                )
+                .with_hint("mapping paths are relative to the plan file"),
+                None => Diagnostic::new(
+                    "E-file",
+                    path,
+                    None,
+                    format!("cannot read {what} file: {e}"),
+                ),
+            };
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// The YAML of a file, or its syntax error located.
+fn parse_yaml(path: &Path, text: &str, diags: &mut Diagnostics) -> Option<serde_yaml::Value> {
+    match serde_yaml::from_str(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let pos = e.location().map_or_else(
+                || Locator::problem_pos(text),
+                |l| Pos {
+                    line: l.line(),
+                    column: l.column(),
+                },
+            );
+            // serde_yaml appends " at line X column Y"; the location is shown separately.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let hint = if msg.contains("more than one document") {
+                "a spec file holds one YAML document: remove the `---` separator here"
+            } else {
+                "check indentation and quoting around this point"
+            };
+            diags.push(
+                Diagnostic::new("E-yaml", path, Some(pos), format!("invalid YAML: {msg}"))
+                    .with_hint(hint),
+            );
+            None
+        }
+    }
+}
+
+/// A file with no YAML content, and what it needs.
+fn empty_file(path: &Path, kind: SpecKind) -> Diagnostic {
+    let needs = match kind {
+        SpecKind::Plan => "plan, source, target, ids and mappings",
+        SpecKind::Mapping => "entity, table and source",
+    };
+    Diagnostic::new(
+        "E-empty",
+        path,
+        Some(Pos { line: 1, column: 1 }),
+        "the file holds no YAML content",
+    )
+    .with_hint(format!(
+        "it needs at least {needs}; `pgshred schema` describes the format"
+    ))
 }
 
 /// Loads a plan and every mapping it names (paths relative to the plan file). Problems found while
