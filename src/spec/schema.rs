@@ -160,70 +160,18 @@ pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Dia
         let instance = err.instance().clone().into_owned();
         let d = match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = allowed_keys(&schema_path);
-                for key in unexpected {
-                    let at = format!("{pointer}/{}", escape_token(key));
-                    let mut d = Diagnostic::new(
-                        "E-unknown-key",
-                        file,
-                        loc.key_pos(&at),
-                        format!("unknown key `{key}`"),
-                    );
-                    d = match suggest(key, allowed.iter().map(String::as_str)) {
-                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                        None => d.with_hint(format!("allowed keys here: {}", allowed.join(", "))),
-                    };
-                    out.push(d);
-                }
+                out.extend(unknown_keys(unexpected, &pointer, &schema_path, file, loc));
                 continue;
             }
-            ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
-                // Point at the key introducing the incomplete mapping: that is where it gets fixed.
-                let mut d = Diagnostic::new(
-                    "E-missing-key",
-                    file,
-                    loc.key_pos(&pointer),
-                    format!("missing required key `{name}`"),
-                );
-                if let Some(desc) = root()
-                    .pointer(&format!(
-                        "{}/properties/{}/description",
-                        schema_path.rsplit_once('/').map(|p| p.0).unwrap_or(""),
-                        name
-                    ))
-                    .and_then(Value::as_str)
-                {
-                    d = d.with_hint(format!("`{name}`: {desc}"));
-                }
-                d
-            }
+            ValidationErrorKind::Required { property } => missing_key(
+                property.as_str().unwrap_or_default(),
+                &pointer,
+                &schema_path,
+                file,
+                loc,
+            ),
             ValidationErrorKind::Enum { options } => {
-                let opts: Vec<String> = options
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|o| {
-                                o.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| o.to_string())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut d = Diagnostic::new(
-                    "E-bad-value",
-                    file,
-                    loc.pos(&pointer),
-                    format!("{} is not one of: {}", show(&instance), opts.join(", ")),
-                );
-                if let Some(s) = instance
-                    .as_str()
-                    .and_then(|v| suggest(v, opts.iter().map(String::as_str)))
-                {
-                    d = d.with_hint(format!("did you mean `{s}`?"));
-                }
-                d
+                not_an_option(options, &instance, &pointer, file, loc)
             }
             ValidationErrorKind::Type { kind } => with_description(
                 Diagnostic::new(
@@ -270,6 +218,97 @@ pub fn check(kind: SpecKind, doc: &Value, file: &Path, loc: &Locator) -> Vec<Dia
         out.push(d);
     }
     out
+}
+
+/// One diagnostic per key the schema does not allow here, with the nearest allowed key.
+fn unknown_keys(
+    unexpected: &[String],
+    pointer: &str,
+    schema_path: &str,
+    file: &Path,
+    loc: &Locator,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let allowed = allowed_keys(schema_path);
+    for key in unexpected {
+        let at = format!("{pointer}/{}", escape_token(key));
+        let mut d = Diagnostic::new(
+            "E-unknown-key",
+            file,
+            loc.key_pos(&at),
+            format!("unknown key `{key}`"),
+        );
+        d = match suggest(key, allowed.iter().map(String::as_str)) {
+            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+            None => d.with_hint(format!("allowed keys here: {}", allowed.join(", "))),
+        };
+        out.push(d);
+    }
+    out
+}
+
+/// A required key is missing: located at the key introducing the incomplete mapping, where it
+/// gets fixed, with the key's description.
+fn missing_key(
+    name: &str,
+    pointer: &str,
+    schema_path: &str,
+    file: &Path,
+    loc: &Locator,
+) -> Diagnostic {
+    // Point at the key introducing the incomplete mapping: that is where it gets fixed.
+    let mut d = Diagnostic::new(
+        "E-missing-key",
+        file,
+        loc.key_pos(pointer),
+        format!("missing required key `{name}`"),
+    );
+    if let Some(desc) = root()
+        .pointer(&format!(
+            "{}/properties/{}/description",
+            schema_path.rsplit_once('/').map(|p| p.0).unwrap_or(""),
+            name
+        ))
+        .and_then(Value::as_str)
+    {
+        d = d.with_hint(format!("`{name}`: {desc}"));
+    }
+    d
+}
+
+/// A value that is not one of the schema's options, with the nearest option.
+fn not_an_option(
+    options: &Value,
+    instance: &Value,
+    pointer: &str,
+    file: &Path,
+    loc: &Locator,
+) -> Diagnostic {
+    let opts: Vec<String> = options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|o| {
+                    o.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| o.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut d = Diagnostic::new(
+        "E-bad-value",
+        file,
+        loc.pos(pointer),
+        format!("{} is not one of: {}", show(instance), opts.join(", ")),
+    );
+    if let Some(s) = instance
+        .as_str()
+        .and_then(|v| suggest(v, opts.iter().map(String::as_str)))
+    {
+        d = d.with_hint(format!("did you mean `{s}`?"));
+    }
+    d
 }
 
 #[cfg(test)]
