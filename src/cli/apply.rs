@@ -73,46 +73,39 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
-    let ApplyArgs {
-        plan,
-        db,
-        batch_size,
-        limit,
-        user,
-        dry_run,
-        resume,
-        create_schema,
-        allow_duplicates,
-        jobs,
-        join,
-        lock_timeout,
-        statement_timeout,
-        max_bad_users,
-        retry_quarantined,
-        remap,
-        sync,
-    } = args;
-    let (p, files) = compile(&plan)?;
-    let opts = executor::ApplyOptions {
-        max_bad_users,
-        retry_quarantined,
-        remap,
-        sync,
-        // The plan's size is 1 to 100000 (its JSON Schema says so).
-        batch_size: batch_size.unwrap_or(p.batch.size as i32),
-        limit,
-        users: user,
-        dry_run,
-        resume,
-        create_schema,
-        allow_duplicates,
-        jobs,
-        join,
-        lock_timeout: lock_timeout.unwrap_or_else(|| p.batch.lock_timeout.clone()),
-        statement_timeout: statement_timeout.unwrap_or_else(|| p.batch.statement_timeout.clone()),
-    };
+    let (p, files) = compile(&args.plan)?;
+    let url = args.db.database_url.clone();
+    let opts = args.options(&p);
     let mut reporter = executor::for_terminal();
-    let report = executor::apply(&p, &files, &db.database_url, &opts, reporter.as_mut())?;
+    let report = executor::apply(&p, &files, &url, &opts, reporter.as_mut())?;
     crate::out!("{}", executor::render_report(&p, &report));
     Ok(ExitCode::Ok)
+}
+
+impl ApplyArgs {
+    /// The options as the executor takes them, the plan's batch settings filling in.
+    fn options(self, p: &crate::ir::Plan) -> executor::ApplyOptions {
+        executor::ApplyOptions {
+            // The plan's size is 1 to 100000 (its JSON Schema says so).
+            batch_size: self.batch_size.unwrap_or(p.batch.size as i32),
+            lock_timeout: self
+                .lock_timeout
+                .unwrap_or_else(|| p.batch.lock_timeout.clone()),
+            statement_timeout: self
+                .statement_timeout
+                .unwrap_or_else(|| p.batch.statement_timeout.clone()),
+            users: self.user,
+            limit: self.limit,
+            dry_run: self.dry_run,
+            resume: self.resume,
+            create_schema: self.create_schema,
+            allow_duplicates: self.allow_duplicates,
+            jobs: self.jobs,
+            join: self.join,
+            max_bad_users: self.max_bad_users,
+            retry_quarantined: self.retry_quarantined,
+            remap: self.remap,
+            sync: self.sync,
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `apply --dry-run`: the batches a run would plan, each run in a transaction that is rolled back.
 
-use postgres::Client;
+use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
 use super::batch::{Batch, begin, failure_from, forward_and_verify};
@@ -16,16 +16,21 @@ use crate::ir::Plan;
 use crate::pg::Context;
 use crate::versions::Versions;
 
+/// What a dry run works from.
+#[derive(Clone, Copy)]
+pub(super) struct Dry<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) files: &'a Compiled,
+    pub(super) q: &'a sql::Queries,
+    pub(super) opts: &'a ApplyOptions,
+    pub(super) guard: &'a Guard,
+}
+
 /// Runs the batches a run would plan (re-migrations and backfills first, then new users), each in
 /// a transaction that is rolled back.
-#[allow(clippy::too_many_arguments)] // what apply prepared
 pub(super) fn run(
     client: &mut Client,
-    plan: &Plan,
-    files: &Compiled,
-    q: &sql::Queries,
-    opts: &ApplyOptions,
-    guard: &Guard,
+    dry: Dry,
     work: &[sql::Rework],
     out: &mut dyn Reporter,
 ) -> Result<Report, Error> {
@@ -33,12 +38,11 @@ pub(super) fn run(
         dry_run: true,
         ..Report::default()
     };
-    let batches = planned(client, plan, files, q, opts, work)?;
+    let batches = planned(client, dry, work)?;
     let total: usize = batches.iter().map(|(b, ..)| b.users.len()).sum();
     out.start(total, batches.len());
     for (b, entities, replace) in &batches {
-        let (rows, samples) =
-            dry_batch(client, plan, files, q, opts, guard, b, entities, *replace)?;
+        let (rows, samples) = dry_batch(client, dry, b, entities, *replace)?;
         merge(&mut report.rows, &rows);
         if report.samples.is_empty() {
             report.samples = samples;
@@ -55,60 +59,35 @@ pub(super) fn run(
 /// in a transaction that is rolled back.
 fn planned(
     client: &mut Client,
-    plan: &Plan,
-    files: &Compiled,
-    q: &sql::Queries,
-    opts: &ApplyOptions,
+    dry: Dry,
     work: &[sql::Rework],
 ) -> Result<Vec<(Batch, Value, bool)>, Error> {
-    let mut tx = client.transaction().context("planning a dry run")?;
-    if opts.create_schema {
-        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
-    }
-    let listed = listed_users(&mut tx, plan, q, opts)?;
-    let versions = Versions::compiled(plan, files).map(None);
-    let new = NewRun {
-        plan: &plan.name,
-        checksum: &files.checksum(),
-        options: &json!({"dry_run": true}),
-        size: opts.batch_size,
-        versions: &versions,
-        users: run_users(opts, work, &listed),
-    };
-    let run = q.start_run_in(&mut tx, &new)?;
+    let Dry { files, q, opts, .. } = dry;
+    let mut tx = dry_transaction(client, files, opts, "planning a dry run")?;
+    let listed = listed_users(&mut tx, q, opts)?;
+    let run = start_dry_run(&mut tx, dry, run_users(opts, work, &listed))?;
     let batches = q.run_batches(&mut tx, run)?;
     tx.rollback().context("rolling back a dry run's plan")?;
     Ok(batches)
 }
 
 /// A dry-run batch: the same work in a transaction that is always rolled back.
-#[allow(clippy::too_many_arguments)] // the batch, and what it runs
-pub(super) fn dry_batch(
+fn dry_batch(
     client: &mut Client,
-    plan: &Plan,
-    files: &Compiled,
-    q: &sql::Queries,
-    opts: &ApplyOptions,
-    guard: &Guard,
+    dry: Dry,
     b: &Batch,
     entities: &Value,
     replace: bool,
 ) -> Result<(RowCounts, Vec<Sample>), Error> {
-    let mut tx = client.transaction().context("starting a dry-run batch")?;
-    if opts.create_schema {
-        // Created and rolled back with the batch, so a dry run leaves the database as it was.
-        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
-    }
-    let versions = Versions::compiled(plan, files).map(None);
-    let new = NewRun {
-        plan: &plan.name,
-        checksum: &files.checksum(),
-        options: &json!({"dry_run": true}),
-        size: opts.batch_size,
-        versions: &versions,
-        users: RunUsers::Listed(&[]),
-    };
-    let run = q.start_run_in(&mut tx, &new)?;
+    let Dry {
+        files,
+        q,
+        opts,
+        guard,
+        ..
+    } = dry;
+    let mut tx = dry_transaction(client, files, opts, "starting a dry-run batch")?;
+    let run = start_dry_run(&mut tx, dry, RunUsers::Listed(&[]))?;
     let batch = q.add_batch(&mut tx, run, &b.users, Some(entities), replace)?;
     let as_batch = Batch {
         id: batch,
@@ -124,4 +103,42 @@ pub(super) fn dry_batch(
     let samples = q.samples(&mut tx, batch)?;
     tx.rollback().context("rolling back a dry-run batch")?;
     Ok((rows, samples))
+}
+
+/// A transaction to be rolled back, with the schema in it when `--create-schema` asks for it (so
+/// a dry run leaves the database as it was).
+fn dry_transaction<'c>(
+    client: &'c mut Client,
+    files: &Compiled,
+    opts: &ApplyOptions,
+    doing: &'static str,
+) -> Result<Transaction<'c>, Error> {
+    let mut tx = client.transaction().context(doing)?;
+    if opts.create_schema {
+        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
+    }
+    Ok(tx)
+}
+
+/// A run of a dry run, in its transaction.
+fn start_dry_run(tx: &mut Transaction, dry: Dry, users: RunUsers) -> Result<i64, Error> {
+    let Dry {
+        plan,
+        files,
+        q,
+        opts,
+        ..
+    } = dry;
+    let versions = Versions::compiled(plan, files).map(None);
+    q.start_run_in(
+        tx,
+        &NewRun {
+            plan: &plan.name,
+            checksum: &files.checksum(),
+            options: &json!({"dry_run": true}),
+            size: opts.batch_size,
+            versions: &versions,
+            users,
+        },
+    )
 }

@@ -33,7 +33,7 @@ use crate::ir::Plan;
 use crate::versions::Versions;
 use batch::{first_line, record_failure};
 use guard::Guard;
-use planning::{plan_run, rework};
+use planning::{Planner, plan_run, rework};
 use report::merge;
 use workers::run_workers;
 
@@ -110,13 +110,30 @@ pub fn apply(
     let sum = files.checksum();
 
     if opts.dry_run {
-        let mut report = dry_run::run(&mut client, plan, files, &q, opts, &guard, &work, out)?;
+        let dry = dry_run::Dry {
+            plan,
+            files,
+            q: &q,
+            opts,
+            guard: &guard,
+        };
+        let mut report = dry_run::run(&mut client, dry, &work, out)?;
         report.elapsed = started.elapsed();
         return Ok(report);
     }
     let mut report = Report::default();
-    let (run, total_batches, total_users) =
-        plan_run(&mut client, plan, &versions, &work, &q, &sum, opts, out)?;
+    let (run, total_batches, total_users) = plan_run(
+        &mut client,
+        Planner {
+            plan,
+            q: &q,
+            versions: &versions,
+            opts,
+            sum: &sum,
+        },
+        &work,
+        out,
+    )?;
     report.run = Some(run);
     out.start(total_users, total_batches);
     let failure = run_workers(url, files, &q, &guard, run, opts, |b, rows, bad| {

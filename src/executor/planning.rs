@@ -14,56 +14,27 @@ use crate::Error;
 use crate::ir::Plan;
 use crate::versions::Versions;
 
-/// The users of a new run: `--user` as given, else the next ones with nothing migrated yet.
-pub(super) fn choose_users(
-    client: &mut impl GenericClient,
-    plan: &Plan,
-    q: &sql::Queries,
-    opts: &ApplyOptions,
-) -> Result<Vec<String>, Error> {
-    if !opts.users.is_empty() {
-        let found = q.existing_users(client, &opts.users)?;
-        let missing: Vec<&String> = opts.users.iter().filter(|u| !found.contains(u)).collect();
-        if !missing.is_empty() {
-            return Err(Error::Input(format!(
-                "no source row for user {}",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        if let Some(long) = found.iter().find(|u| u.len() > crate::ids::MAX_ID_BYTES) {
-            return Err(Error::Input(format!(
-                "user id {:?}... is {} bytes long; at most {} can be migrated (an index entry holds at most 2,704 bytes)",
-                long.chars().take(40).collect::<String>(),
-                long.len(),
-                crate::ids::MAX_ID_BYTES
-            )));
-        }
-        return Ok(found);
-    }
-    q.unmigrated_users(
-        client,
-        &plan.name,
-        opts.limit.map(|l| l as i64),
-        opts.retry_quarantined,
-    )
+/// What planning a run works from.
+#[derive(Clone, Copy)]
+pub(super) struct Planner<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) q: &'a sql::Queries,
+    pub(super) versions: &'a Versions,
+    pub(super) opts: &'a ApplyOptions,
+    /// Checksum of the compiled SQL.
+    pub(super) sum: &'a str,
 }
 
 /// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn plan_run(
     client: &mut Client,
-    plan: &Plan,
-    versions: &Versions,
+    planner: Planner,
     work: &[sql::Rework],
-    q: &sql::Queries,
-    sum: &str,
-    opts: &ApplyOptions,
     out: &mut dyn Reporter,
 ) -> Result<(i64, usize, usize), Error> {
+    let Planner {
+        plan, q, sum, opts, ..
+    } = planner;
     let unfinished = q.unfinished_run(client, &plan.name)?;
     if opts.join && unfinished.is_none() {
         return Err(Error::refused(
@@ -105,22 +76,24 @@ pub(super) fn plan_run(
                 ),
             ))
         }
-        (None, false) => new_run(client, plan, versions, work, q, sum, opts, out),
+        (None, false) => new_run(client, planner, work, out),
     }
 }
 
 /// Starts a run of the users the options select, its batches planned in the database.
-#[allow(clippy::too_many_arguments)] // what plan_run was given
 fn new_run(
     client: &mut Client,
-    plan: &Plan,
-    versions: &Versions,
+    planner: Planner,
     work: &[sql::Rework],
-    q: &sql::Queries,
-    sum: &str,
-    opts: &ApplyOptions,
     out: &mut dyn Reporter,
 ) -> Result<(i64, usize, usize), Error> {
+    let Planner {
+        plan,
+        q,
+        versions,
+        opts,
+        sum,
+    } = planner;
     let options = json!({
         "batch_size": opts.batch_size,
         "limit": opts.limit,
@@ -133,7 +106,7 @@ fn new_run(
         "sync": opts.sync,
         "pgshred": env!("CARGO_PKG_VERSION"),
     });
-    let listed = listed_users(client, plan, q, opts)?;
+    let listed = listed_users(client, q, opts)?;
     let current = versions.map(None);
     let run = q.start_run(
         client,
@@ -154,17 +127,37 @@ fn new_run(
     Ok((run, batches, users))
 }
 
-/// The users `--user` names, each checked to exist; none without `--user`.
+/// The users `--user` names, each checked to exist and to fit an index; none without `--user`.
 pub(super) fn listed_users(
     client: &mut impl GenericClient,
-    plan: &Plan,
     q: &sql::Queries,
     opts: &ApplyOptions,
 ) -> Result<Vec<String>, Error> {
     if opts.users.is_empty() {
         return Ok(Vec::new());
     }
-    choose_users(client, plan, q, opts)
+    let found = q.existing_users(client, &opts.users)?;
+    let missing: Vec<&str> = opts
+        .users
+        .iter()
+        .filter(|u| !found.contains(u))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Input(format!(
+            "no source row for user {}",
+            missing.join(", ")
+        )));
+    }
+    if let Some(long) = found.iter().find(|u| u.len() > crate::ids::MAX_ID_BYTES) {
+        return Err(Error::Input(format!(
+            "user id {:?}... is {} bytes long; at most {} can be migrated (an index entry holds at most 2,704 bytes)",
+            long.chars().take(40).collect::<String>(),
+            long.len(),
+            crate::ids::MAX_ID_BYTES
+        )));
+    }
+    Ok(found)
 }
 
 /// Who a new run takes: the users `--user` listed, or those the run plans (the work on migrated

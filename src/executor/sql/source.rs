@@ -39,21 +39,6 @@ impl Queries {
         ))
     }
 
-    pub fn unmigrated_users(
-        &self,
-        c: &mut impl GenericClient,
-        plan: &str,
-        limit: Option<i64>,
-        quarantined: bool,
-    ) -> Result<Vec<String>, Error> {
-        let sql = self.eligible_users_sql(c, quarantined)?;
-        Ok(c.query(&sql, &[&limit, &plan])
-            .context("listing users to migrate")?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
-    }
-
     pub fn existing_users(
         &self,
         c: &mut impl GenericClient,
