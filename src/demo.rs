@@ -172,14 +172,14 @@ fn roll_back_last_batch(
 }
 
 fn load_source(c: &mut Client, plan: &Plan, rows: &[Value]) -> Result<(), Error> {
-    let s = &plan.source;
-    let table = format!("{}.{}", quote_ident(&s.schema), quote_ident(&s.table));
+    let s = crate::source::SourceTable::new(plan);
+    let table = &s.table;
     c.batch_execute(&format!(
         "CREATE TABLE {table} (\"id\" bigint PRIMARY KEY, {key} text NOT NULL, {order} timestamptz NOT NULL, {doc} jsonb); \
          CREATE INDEX ON {table} ({key})",
-        key = quote_ident(&s.key_column),
-        order = quote_ident(&s.order_column),
-        doc = quote_ident(&s.document_column),
+        key = s.key,
+        order = s.order,
+        doc = s.document,
     ))
     .context("creating the source table")?;
     c.execute(

@@ -76,16 +76,23 @@ pub(super) fn plan_run(
                 ),
             ))
         }
-        (None, false) => new_run(client, planner, work, out),
+        (None, false) => {
+            let (run, batches, users) = new_run(client, planner, work)?;
+            out.line(&format!(
+                "run {run}: {users} users in {batches} batches of up to {}",
+                opts.batch_size
+            ));
+            Ok((run, batches, users))
+        }
     }
 }
 
 /// Starts a run of the users the options select, its batches planned in the database.
+/// Returns the run, its batches and users.
 fn new_run(
     client: &mut Client,
     planner: Planner,
     work: &[sql::Rework],
-    out: &mut dyn Reporter,
 ) -> Result<(i64, usize, usize), Error> {
     let Planner {
         plan,
@@ -120,10 +127,6 @@ fn new_run(
         },
     )?;
     let (batches, users) = q.pending_totals(client, run)?;
-    out.line(&format!(
-        "run {run}: {users} users in {batches} batches of up to {}",
-        opts.batch_size
-    ));
     Ok((run, batches, users))
 }
 

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::ident::quote_ident;
 use crate::ir::Plan;
+use crate::source::SourceTable;
 
 pub fn manifest_path(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
@@ -24,11 +25,13 @@ pub fn manifest_path(file: &Path) -> PathBuf {
 }
 
 fn source(plan: &Plan) -> String {
-    format!(
-        "{}.{}",
-        quote_ident(&plan.source.schema),
-        quote_ident(&plan.source.table)
-    )
+    SourceTable::new(plan).table
+}
+
+/// The source's key and order columns, quoted.
+fn key_and_order(plan: &Plan) -> (String, String) {
+    let s = SourceTable::new(plan);
+    (s.key, s.order)
 }
 
 /// Writes every source row to `out` and its manifest beside it; returns the manifest.
@@ -38,10 +41,7 @@ pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
     // One snapshot for the rows and the manifest's high-water mark.
     tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .context("starting the backup")?;
-    let (key, order) = (
-        quote_ident(&plan.source.key_column),
-        quote_ident(&plan.source.order_column),
-    );
+    let (key, order) = key_and_order(plan);
     let newest: Option<String> = tx
         .query_one(
             &format!("SELECT max(s.{order})::text FROM {} AS s", source(plan)),
@@ -206,10 +206,7 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
 /// Users with several source rows: (user, rows, newest change).
 pub fn dedupe_review(plan: &Plan, url: &str) -> Result<Vec<(String, i64, String)>, Error> {
     let mut c = crate::pg::connect(url)?;
-    let (key, order) = (
-        quote_ident(&plan.source.key_column),
-        quote_ident(&plan.source.order_column),
-    );
+    let (key, order) = key_and_order(plan);
     let sql = format!(
         "SELECT s.{key}::text, count(*), max(s.{order})::text FROM {} AS s GROUP BY 1 HAVING count(*) > 1 ORDER BY 1",
         source(plan)
@@ -240,10 +237,7 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
     let mut c = crate::pg::connect(url)?;
     let mut tx = c.transaction().context("starting the dedupe")?;
     crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
-    let (key, order) = (
-        quote_ident(&plan.source.key_column),
-        quote_ident(&plan.source.order_column),
-    );
+    let (key, order) = key_and_order(plan);
     let src = source(plan);
     tx.batch_execute(&format!("LOCK TABLE {src} IN SHARE ROW EXCLUSIVE MODE"))
         .context("locking the source")?;
