@@ -92,6 +92,9 @@ pub struct Entity {
     pub columns: Vec<Column>,
     /// jsonb column keeping unmapped keys; `None` means unmapped keys fail the batch.
     pub extra: Option<String>,
+    /// Column keeping each element's position in its array (1-based); `None`: order is
+    /// declared not to matter.
+    pub position: Option<String>,
     #[serde(serialize_with = "display_all")]
     pub drop: Vec<FieldPath>,
     pub indexes: Vec<Index>,

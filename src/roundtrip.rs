@@ -25,8 +25,9 @@ pub struct Difference {
     pub rebuilt: Option<Value>,
 }
 
-/// An assembled element: the id of its parent row (nested children), its legacy id, the element.
-type Built = (Option<Value>, String, Value);
+/// An assembled element: the id of its parent row (nested children), its order (position, then
+/// legacy id), the element.
+type Built = (Option<Value>, (Option<i64>, String), Value);
 
 /// Assembles documents from rows as `06_reconstruct.sql` does.
 pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
@@ -78,7 +79,7 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     .flatten()
                     .filter(|(pid, _, _)| pid.as_ref() == r.values.get("id"))
                     .collect();
-                kids.sort_by(|a, b| a.1.cmp(&b.1));
+                kids.sort_by(|a, b| in_order(&a.1, &b.1));
                 if !kids.is_empty() {
                     let key = child.path.levels().last().expect("a path has a level");
                     set_path(
@@ -88,14 +89,19 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     );
                 }
             }
-            elems.push((parent_id, legacy, Value::Object(obj)));
+            let position = e
+                .position
+                .as_ref()
+                .and_then(|c| r.values.get(c))
+                .and_then(Value::as_i64);
+            elems.push((parent_id, (position, legacy), Value::Object(obj)));
         }
         built.insert(&e.name, elems);
     }
     let mut doc = Map::new();
     for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
         let mut elems = built.remove(e.name.as_str()).unwrap_or_default();
-        elems.sort_by(|a, b| a.1.cmp(&b.1));
+        elems.sort_by(|a, b| in_order(&a.1, &b.1));
         if !elems.is_empty() {
             set_path(
                 &mut doc,
@@ -105,6 +111,12 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
         }
     }
     Value::Object(doc)
+}
+
+/// As `06_reconstruct.sql` orders an array: by position (none last), then by legacy id.
+fn in_order(a: &(Option<i64>, String), b: &(Option<i64>, String)) -> std::cmp::Ordering {
+    let key = |x: &(Option<i64>, String)| (x.0.is_none(), x.0, x.1.clone());
+    key(a).cmp(&key(b))
 }
 
 /// What the database should give back for `source`: the mapped rows, reassembled, plus the
@@ -130,11 +142,17 @@ pub fn expected(plan: &Plan, user: &str, source: &Value) -> Value {
 
 /// Every difference between the expected and the rebuilt document of one user.
 pub fn compare(plan: &Plan, expected: &Value, rebuilt: &Value) -> Vec<Difference> {
-    // Where entity arrays sit (schema paths such as `personas[*].contents`) and their id field.
-    let ids: BTreeMap<String, FieldPath> = plan
+    // Where entity arrays sit (schema paths such as `personas[*].contents`), their id field, and
+    // whether their order is kept.
+    let ids: BTreeMap<String, (FieldPath, bool)> = plan
         .entities
         .iter()
-        .map(|e| (e.path.to_string(), e.legacy_id.clone()))
+        .map(|e| {
+            (
+                e.path.to_string(),
+                (e.legacy_id.clone(), e.position.is_some()),
+            )
+        })
         .collect();
     let mut out = Vec::new();
     walk(&ids, "", "", Some(expected), Some(rebuilt), &mut out);
@@ -150,7 +168,7 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 fn walk(
-    ids: &BTreeMap<String, FieldPath>,
+    ids: &BTreeMap<String, (FieldPath, bool)>,
     shown: &str,
     schema: &str,
     a: Option<&Value>,
@@ -181,7 +199,7 @@ fn walk(
         (x @ (Some(Value::Array(_)) | None), y @ (Some(Value::Array(_)) | None))
             if ids.contains_key(schema) =>
         {
-            let field = &ids[schema];
+            let (field, ordered) = &ids[schema];
             let none = Vec::new();
             let x = x.and_then(Value::as_array).unwrap_or(&none);
             let y = y.and_then(Value::as_array).unwrap_or(&none);
@@ -194,6 +212,9 @@ fn walk(
                     .unwrap_or("?")
                     .to_string()
             };
+            if *ordered {
+                order_difference(shown, x, y, &id, out);
+            }
             let xs: BTreeMap<String, &Value> = x.iter().map(|v| (id(v), v)).collect();
             let ys: BTreeMap<String, &Value> = y.iter().map(|v| (id(v), v)).collect();
             let all: BTreeSet<&String> = xs.keys().chain(ys.keys()).collect();
@@ -215,5 +236,32 @@ fn walk(
             expected: x.cloned(),
             rebuilt: y.cloned(),
         }),
+    }
+}
+
+/// The elements both arrays hold, in another order: one difference for the array.
+fn order_difference(
+    shown: &str,
+    x: &[Value],
+    y: &[Value],
+    id: &dyn Fn(&Value) -> String,
+    out: &mut Vec<Difference>,
+) {
+    let in_x: BTreeSet<String> = x.iter().map(id).collect();
+    let in_y: BTreeSet<String> = y.iter().map(id).collect();
+    let common = |v: &[Value], other: &BTreeSet<String>| -> Vec<Value> {
+        v.iter()
+            .map(id)
+            .filter(|i| other.contains(i))
+            .map(Value::String)
+            .collect()
+    };
+    let (a, b) = (common(x, &in_y), common(y, &in_x));
+    if a != b {
+        out.push(Difference {
+            path: format!("{shown} (order of legacy ids)"),
+            expected: Some(Value::Array(a)),
+            rebuilt: Some(Value::Array(b)),
+        });
     }
 }

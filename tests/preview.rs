@@ -350,3 +350,63 @@ fn round_trip_rebuilds_nested_children_inside_their_parents() {
         "a positional id is not written back"
     );
 }
+
+#[test]
+fn arrays_come_back_in_their_source_order() {
+    // Legacy ids whose text order is not the document's order: `#10` before `#2`, `c` before `a`.
+    let url = migrated("roundtrip_order", PLAN, FIXTURE);
+    let mut c = connect(&url);
+    c.batch_execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', state = jsonb_set(state, '{orgs}', \
+           '[{\"id\": \"org_c\", \"name\": \"C\"}, {\"id\": \"org_#10\", \"name\": \"Ten\"}, {\"id\": \"org_#2\", \"name\": \"Two\"}, {\"id\": \"org_a\", \"name\": \"A\"}]') \
+          WHERE user_id = 'user-01'",
+    )
+    .unwrap();
+    let o = pgshred(&["apply", PLAN, "--sync", "--allow-duplicates"], Some(&url));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ids: Vec<String> = c
+        .query(
+            "SELECT o ->> 'id' FROM pgshred.user_app_state_reconstructed AS r, \
+                    jsonb_array_elements(r.state -> 'orgs') WITH ORDINALITY AS a(o, n) \
+              WHERE r.user_id = 'user-01' ORDER BY a.n",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, ["org_c", "org_#10", "org_#2", "org_a"]);
+    let positions: Vec<i32> = c
+        .query(
+            "SELECT position FROM orgs WHERE user_id = 'user-01' ORDER BY position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(positions, [1, 2, 3, 4]);
+    let o = pgshred(
+        &["verify", PLAN, "--roundtrip", "--user", "user-01"],
+        Some(&url),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Order lost in the tables is a difference the round trip names.
+    c.batch_execute("UPDATE orgs SET position = 5 - position WHERE user_id = 'user-01'")
+        .unwrap();
+    let o = pgshred(
+        &["verify", PLAN, "--roundtrip", "--user", "user-01"],
+        Some(&url),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("user user-01: orgs (order of legacy ids): source [\"org_c\",\"org_#10\",\"org_#2\",\"org_a\"], rebuilt [\"org_a\",\"org_#2\",\"org_#10\",\"org_c\"]"),
+        "{out}"
+    );
+}

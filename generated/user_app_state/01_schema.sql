@@ -6,7 +6,8 @@
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 01_schema.sql
 --
 -- Every table gets: a uuid primary key derived from (namespace, entity, user_id, legacy id); the
--- user_id it belongs to; the legacy id it had in the document, unique per user; created_at and
+-- user_id it belongs to; the legacy id it had in the document, unique per user; the element's
+-- position in its array (unless the mapping declares that order does not matter); created_at and
 -- updated_at (kept current by a trigger); an index on every foreign-key column; row-level security
 -- with a policy comparing user_id to auth.uid()::text, written as a sub-select so
 -- it is evaluated once per statement rather than once per row (as Supabase advises).
@@ -226,6 +227,7 @@ CREATE TABLE IF NOT EXISTS "public"."orgs" (
     "settings" jsonb,
     "source_created_at" timestamptz,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "orgs_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id")
@@ -237,6 +239,7 @@ SELECT "pgshred".ensure_column('"public"."orgs"', 'seats', 'integer');
 SELECT "pgshred".ensure_column('"public"."orgs"', 'settings', 'jsonb');
 SELECT "pgshred".ensure_column('"public"."orgs"', 'source_created_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."orgs"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."orgs"', 'position', 'integer');
 -- user_id lookups use orgs_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "public"."orgs";
@@ -261,6 +264,7 @@ CREATE TABLE IF NOT EXISTS "public"."personas" (
     "is_default" boolean DEFAULT 'false'::boolean,
     "source_created_at" timestamptz,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "personas_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -275,6 +279,7 @@ SELECT "pgshred".ensure_column('"public"."personas"', 'avatar_url', 'text');
 SELECT "pgshred".ensure_column('"public"."personas"', 'is_default', 'boolean');
 SELECT "pgshred".ensure_column('"public"."personas"', 'source_created_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."personas"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."personas"', 'position', 'integer');
 -- user_id lookups use personas_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "personas_org_id_idx" ON "public"."personas" ("org_id");
@@ -301,6 +306,7 @@ CREATE TABLE IF NOT EXISTS "public"."contents" (
     "published_at" timestamptz,
     "source_created_at" timestamptz,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "contents_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -316,6 +322,7 @@ SELECT "pgshred".ensure_column('"public"."contents"', 'word_count', 'integer');
 SELECT "pgshred".ensure_column('"public"."contents"', 'published_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."contents"', 'source_created_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."contents"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."contents"', 'position', 'integer');
 -- user_id lookups use contents_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "contents_persona_id_idx" ON "public"."contents" ("persona_id");
@@ -341,6 +348,7 @@ CREATE TABLE IF NOT EXISTS "public"."accounts" (
     "connected" boolean DEFAULT 'false'::boolean,
     "connected_at" timestamptz,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "accounts_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -354,6 +362,7 @@ SELECT "pgshred".ensure_column('"public"."accounts"', 'followers', 'bigint');
 SELECT "pgshred".ensure_column('"public"."accounts"', 'connected', 'boolean');
 SELECT "pgshred".ensure_column('"public"."accounts"', 'connected_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."accounts"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."accounts"', 'position', 'integer');
 -- user_id lookups use accounts_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "accounts_persona_id_idx" ON "public"."accounts" ("persona_id");
@@ -378,6 +387,7 @@ CREATE TABLE IF NOT EXISTS "public"."leads" (
     "stage" text DEFAULT 'new'::text,
     "source_created_at" timestamptz,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "leads_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -391,6 +401,7 @@ SELECT "pgshred".ensure_column('"public"."leads"', 'score', 'numeric');
 SELECT "pgshred".ensure_column('"public"."leads"', 'stage', 'text');
 SELECT "pgshred".ensure_column('"public"."leads"', 'source_created_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"public"."leads"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."leads"', 'position', 'integer');
 -- user_id lookups use leads_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "leads_account_id_idx" ON "public"."leads" ("account_id");
@@ -415,6 +426,7 @@ CREATE TABLE IF NOT EXISTS "public"."references" (
     "note" text,
     "added_on" date,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "references_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -427,6 +439,7 @@ SELECT "pgshred".ensure_column('"public"."references"', 'title', 'text');
 SELECT "pgshred".ensure_column('"public"."references"', 'note', 'text');
 SELECT "pgshred".ensure_column('"public"."references"', 'added_on', 'date');
 SELECT "pgshred".ensure_column('"public"."references"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."references"', 'position', 'integer');
 -- user_id lookups use references_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "references_persona_id_idx" ON "public"."references" ("persona_id");
@@ -451,6 +464,7 @@ CREATE TABLE IF NOT EXISTS "public"."inbox_items" (
     "is_read" boolean DEFAULT 'false'::boolean,
     "payload" jsonb,
     "extra" jsonb,
+    "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "inbox_items_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
@@ -464,6 +478,7 @@ SELECT "pgshred".ensure_column('"public"."inbox_items"', 'received_at', 'timesta
 SELECT "pgshred".ensure_column('"public"."inbox_items"', 'is_read', 'boolean');
 SELECT "pgshred".ensure_column('"public"."inbox_items"', 'payload', 'jsonb');
 SELECT "pgshred".ensure_column('"public"."inbox_items"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"public"."inbox_items"', 'position', 'integer');
 -- user_id lookups use inbox_items_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "inbox_items_account_id_idx" ON "public"."inbox_items" ("account_id");

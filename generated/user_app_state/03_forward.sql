@@ -86,12 +86,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."orgs" (
-        "id", "user_id", "legacy_id", "name", "plan", "seats", "settings", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "name", "plan", "seats", "settings", "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'orgs', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'orgs', x.legacy_id, 'name')::text
@@ -178,12 +179,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."personas" (
-        "id", "user_id", "legacy_id", "org_id", "name", "tone", "bio", "avatar_url", "is_default", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "org_id", "name", "tone", "bio", "avatar_url", "is_default", "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'personas', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            p.id,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -288,12 +290,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."contents" (
-        "id", "user_id", "legacy_id", "persona_id", "title", "body", "status", "tags", "word_count", "published_at", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "persona_id", "title", "body", "status", "tags", "word_count", "published_at", "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'contents', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'contents', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'contents', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
@@ -402,12 +405,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."accounts" (
-        "id", "user_id", "legacy_id", "persona_id", "platform", "handle", "followers", "connected", "connected_at", "extra"
+        "id", "user_id", "legacy_id", "position", "persona_id", "platform", "handle", "followers", "connected", "connected_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'accounts', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'accounts', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
@@ -505,12 +509,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."leads" (
-        "id", "user_id", "legacy_id", "account_id", "name", "email", "score", "stage", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "account_id", "name", "email", "score", "stage", "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'leads', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'leads', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            p.id,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -604,12 +609,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."references" (
-        "id", "user_id", "legacy_id", "persona_id", "url", "title", "note", "added_on", "extra"
+        "id", "user_id", "legacy_id", "position", "persona_id", "url", "title", "note", "added_on", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'references', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'references', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            p.id,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -694,12 +700,13 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."inbox_items" (
-        "id", "user_id", "legacy_id", "account_id", "sender", "subject", "received_at", "is_read", "payload", "extra"
+        "id", "user_id", "legacy_id", "position", "account_id", "sender", "subject", "received_at", "is_read", "payload", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'inbox_items', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'inbox_items', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
            p.id,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'

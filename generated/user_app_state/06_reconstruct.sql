@@ -3,7 +3,8 @@
 --
 -- pgshred.user_app_state_reconstructed(user_id, state): every migrated row put back at its
 -- JSON path (legacy id, parent reference, mapped columns as stored, the extra column's keys),
--- children inside their parents, arrays ordered by legacy id. Dropped keys are absent by design.
+-- children inside their parents, arrays in their source order (the position column; by legacy id
+-- where a mapping declares that order does not matter). Dropped keys are absent by design.
 -- `pgshred verify PLAN --roundtrip` compares it with the source user by user; it is also the
 -- shape of a compatibility read for the application before cutover.
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f 06_reconstruct.sql
@@ -12,7 +13,7 @@
 CREATE OR REPLACE VIEW "pgshred"."user_app_state_reconstructed" AS
 WITH
 "e_inbox_items" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'accountId', 'from', 'subject', 'receivedAt', 'read', 'payload'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -27,7 +28,7 @@ WITH
       LEFT JOIN "public"."accounts" AS p ON p."id" = t."account_id"
 ),
 "e_references" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'url', 'title', 'note', 'addedOn'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -41,7 +42,7 @@ WITH
       LEFT JOIN "public"."personas" AS p ON p."id" = t."persona_id"
 ),
 "e_leads" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'accountId', 'name', 'email', 'score', 'stage', 'createdAt'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -56,7 +57,7 @@ WITH
       LEFT JOIN "public"."accounts" AS p ON p."id" = t."account_id"
 ),
 "e_accounts" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'platform', 'handle', 'followers', 'connected', 'connectedAt'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -71,7 +72,7 @@ WITH
       LEFT JOIN "public"."personas" AS p ON p."id" = t."persona_id"
 ),
 "e_contents" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'title', 'body', 'status', 'tags', 'wordCount', 'publishedAt', 'createdAt'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -88,7 +89,7 @@ WITH
       LEFT JOIN "public"."personas" AS p ON p."id" = t."persona_id"
 ),
 "e_personas" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -104,7 +105,7 @@ WITH
       LEFT JOIN "public"."orgs" AS p ON p."id" = t."org_id"
 ),
 "e_orgs" AS (
-    SELECT t."user_id", t."id", t."legacy_id",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'name', 'plan', 'seats', 'settings', 'createdAt'],
                ARRAY[to_jsonb(t."legacy_id"),
@@ -120,13 +121,13 @@ SELECT u."user_id",
        "pgshred".assemble('{}'::jsonb,
            ARRAY['orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inboxItems'],
            ARRAY[
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_orgs" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_personas" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_contents" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_accounts" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_leads" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_references" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."legacy_id") FROM "e_inbox_items" AS x WHERE x."user_id" = u."user_id")
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_orgs" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_personas" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_contents" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_accounts" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_leads" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_references" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_inbox_items" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
   FROM (SELECT "user_id" FROM "public"."orgs" UNION SELECT "user_id" FROM "public"."personas" UNION SELECT "user_id" FROM "public"."contents" UNION SELECT "user_id" FROM "public"."accounts" UNION SELECT "user_id" FROM "public"."leads" UNION SELECT "user_id" FROM "public"."references" UNION SELECT "user_id" FROM "public"."inbox_items") AS u;
 

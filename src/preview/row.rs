@@ -28,6 +28,10 @@ pub(super) fn build(
     );
     values.insert("user_id".into(), Value::String(cx.user.to_string()));
     values.insert("legacy_id".into(), Value::String(c.legacy.clone()));
+    if let Some(col) = &e.position {
+        let at = c.element.ords.last().copied().unwrap_or_default();
+        values.insert(col.clone(), Value::from(at));
+    }
     if let Some(p) = &e.parent {
         let id = parent_id(plan, e, p, c, created, cx)?;
         values.insert(p.column.clone(), id);

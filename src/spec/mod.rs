@@ -115,6 +115,9 @@ pub struct MappingSpec {
     /// Column that keeps every key neither mapped nor dropped; `false` makes such keys an error.
     #[serde(default)]
     pub extra: Option<Value>,
+    /// Column keeping each element's position in its array; `false`: order does not matter.
+    #[serde(default)]
+    pub position: Option<Value>,
     #[serde(default)]
     pub drop: Vec<String>,
     #[serde(default)]

@@ -93,6 +93,7 @@ pub(super) struct Draft<'a> {
     pub(super) columns: Vec<Column>,
     pub(super) drop: Vec<FieldPath>,
     pub(super) extra: Option<String>,
+    pub(super) position: Option<String>,
 }
 
 pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics) -> Draft<'a> {
@@ -106,7 +107,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         }
     }
     let (path, legacy_id, parent_field) = parse_paths(file, diags);
-    let (mut names, extra) = reserve_names(file, diags);
+    let (mut names, extra, position) = reserve_names(file, diags);
     let mut columns = Vec::new();
     let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
     for (i, c) in m.columns.iter().enumerate() {
@@ -123,6 +124,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         columns,
         drop,
         extra,
+        position,
     }
 }
 
@@ -172,12 +174,12 @@ fn parse_paths(
     (path, legacy_id, parent_field)
 }
 
-/// Column names taken before the mapped columns: the system columns, the parent link and the
-/// extra column (returned, `None` when the mapping has none).
+/// Column names taken before the mapped columns: the system columns, the parent link, the extra
+/// and the position columns (returned, `None` when the mapping turns them off).
 fn reserve_names<'a>(
     file: &'a SourceFile<MappingSpec>,
     diags: &mut Diagnostics,
-) -> (HashMap<&'a str, String>, Option<String>) {
+) -> (HashMap<&'a str, String>, Option<String>, Option<String>) {
     let m = &file.spec;
     // Column names: unique, valid, not a system column, not the parent or extra column.
     let mut names: HashMap<&str, String> = HashMap::new();
@@ -197,30 +199,37 @@ fn reserve_names<'a>(
             diags,
         );
     }
-    let extra = match &m.extra {
-        None => Some("extra".to_string()),
-        Some(Value::Bool(false)) => None,
+    let extra = optional_column(file, &mut names, m.extra.as_ref(), "extra", diags);
+    let position = optional_column(file, &mut names, m.position.as_ref(), "position", diags);
+    (names, extra, position)
+}
+
+/// A column the mapping may name or turn off with `false` (`extra`, `position`), defaulting to
+/// `key` itself; its name is claimed. Returns it, `None` when turned off.
+fn optional_column<'a>(
+    file: &'a SourceFile<MappingSpec>,
+    names: &mut HashMap<&'a str, String>,
+    value: Option<&'a Value>,
+    key: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let what = format!("the {key} column");
+    let pointer = format!("/{key}");
+    match value {
+        None => {
+            claim_name(file, names, key, "/entity", &what, diags);
+            Some(key.to_string())
+        }
         Some(Value::String(s)) => {
-            if let Some(d) = ident_diag(file, "/extra", s, "column name") {
+            if let Some(d) = ident_diag(file, &pointer, s, "column name") {
                 diags.push(d);
             }
-            claim_name(file, &mut names, s, "/extra", "the extra column", diags);
+            claim_name(file, names, s, &pointer, &what, diags);
             Some(s.clone())
         }
-        Some(_) => None, // the schema only lets a string or `false` through
-    };
-    if m.extra.is_none() {
-        claim_name(
-            file,
-            &mut names,
-            "extra",
-            "/entity",
-            "the extra column",
-            diags,
-        );
+        // The schema only lets a string or `false` through.
+        Some(_) => None,
     }
-
-    (names, extra)
 }
 
 /// One mapped column: its name, type, path and default checked; `None` when it cannot be used.

@@ -116,6 +116,7 @@ fn entity(
         parent,
         columns: d.columns.clone(),
         extra: d.extra.clone(),
+        position: d.position.clone(),
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
