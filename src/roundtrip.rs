@@ -1,26 +1,54 @@
 //! Round trip: does the database still say what the source says?
 //!
-//! The expected document of a user is the source document as the mapping declares it should come
-//! back: the preview's rows (conversions, defaults, duplicate and orphan policies applied, dropped
-//! keys gone) assembled the way `06_reconstruct.sql` assembles database rows, plus every key of the
-//! source document that no entity reads (those are not migrated, so they show up as differences).
-//! Arrays of entities are matched by legacy id, so order does not matter.
+//! The reference is the source document as stored. Each user's document rebuilt from the tables is
+//! compared with it, and every difference is classified with the help of the mapping's own reading
+//! of the source (the preview's rows, assembled the way `06_reconstruct.sql` assembles database
+//! rows):
+//!
+//! - *declared*: the mapping says so: a dropped key, an element a policy leaves out, order where a
+//!   mapping turned its position column off. Counted, never silent, not a failure.
+//! - *normalized*: the same value in another spelling, as the column type stores it (a timestamp's
+//!   text, `"12"` as 12, `"yes"` as true, a default filled in). Counted; `--strict` fails on them.
+//! - *lost*: anything else the tables cannot give back: a key no entity reads, `null` or `[]`
+//!   become absent, a JSON type changed, an element or its order lost, a value changed. Fails.
+//!
+//! Arrays of entities are matched by legacy id; their order is compared on its own.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::ir::{MissingId, Plan};
-use crate::jsonpath::FieldPath;
+use crate::ir::{DuplicateId, Entity, MissingId, Plan};
 use crate::preview::eval::{self, Row, remove_path, set_path};
 
-/// One place where the rebuilt document differs from the expected one.
+/// How a difference counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    Lost,
+    Normalized,
+    Declared,
+}
+
+impl Class {
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Lost => "lost",
+            Class::Normalized => "normalized",
+            Class::Declared => "declared",
+        }
+    }
+}
+
+/// One place where the rebuilt document differs from the source document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Difference {
     /// `personas[id=p_1].profile.bio`, or `settings` for a document key.
     pub path: String,
-    /// From the source document, as mapped (`None`: absent).
-    pub expected: Option<Value>,
+    pub class: Class,
+    /// What happened, in a few words (`null became absent`, `timestamp text`, `dropped`).
+    pub kind: &'static str,
+    /// In the source document (`None`: absent).
+    pub source: Option<Value>,
     /// From the database (`None`: absent).
     pub rebuilt: Option<Value>,
 }
@@ -140,128 +168,257 @@ pub fn expected(plan: &Plan, user: &str, source: &Value) -> Value {
     Value::Object(doc)
 }
 
-/// Every difference between the expected and the rebuilt document of one user.
-pub fn compare(plan: &Plan, expected: &Value, rebuilt: &Value) -> Vec<Difference> {
-    // Where entity arrays sit (schema paths such as `personas[*].contents`), their id field, and
-    // whether their order is kept.
-    let ids: BTreeMap<String, (FieldPath, bool)> = plan
+/// Every difference between a user's source document and the document rebuilt from the tables.
+pub fn compare(plan: &Plan, user: &str, source: &Value, rebuilt: &Value) -> Vec<Difference> {
+    let expected = expected(plan, user, source);
+    let arrays: BTreeMap<String, &Entity> = plan
         .entities
         .iter()
-        .map(|e| {
-            (
-                e.path.to_string(),
-                (e.legacy_id.clone(), e.position.is_some()),
-            )
-        })
+        .map(|e| (e.path.to_string(), e))
         .collect();
-    let mut out = Vec::new();
-    walk(&ids, "", "", Some(expected), Some(rebuilt), &mut out);
-    out
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
-fn walk(
-    ids: &BTreeMap<String, (FieldPath, bool)>,
-    shown: &str,
-    schema: &str,
-    a: Option<&Value>,
-    b: Option<&Value>,
-    out: &mut Vec<Difference>,
-) {
-    // An absent array and an empty one migrate the same way.
-    let empty = |v: Option<&Value>| {
-        v.is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty))
+    let mut w = Walk {
+        arrays: &arrays,
+        out: Vec::new(),
     };
-    if ids.contains_key(schema) && empty(a) && empty(b) {
-        return;
-    }
-    match (a, b) {
-        (Some(Value::Object(x)), Some(Value::Object(y))) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                walk(
-                    ids,
-                    &join(shown, k),
-                    &join(schema, k),
-                    x.get(k),
-                    y.get(k),
-                    out,
-                );
+    w.walk(
+        At {
+            shown: String::new(),
+            schema: String::new(),
+            entity: None,
+            within: Vec::new(),
+        },
+        Three {
+            source: Some(source),
+            expected: Some(&expected),
+            rebuilt: Some(rebuilt),
+        },
+    );
+    w.out
+}
+
+/// Where the walk is: the path shown, the schema path of entity arrays, and the entity element
+/// it is inside (with the keys below the element).
+#[derive(Clone)]
+struct At<'e> {
+    shown: String,
+    schema: String,
+    entity: Option<&'e Entity>,
+    within: Vec<String>,
+}
+
+impl<'e> At<'e> {
+    fn key(&self, k: &str) -> At<'e> {
+        let join = |p: &str| {
+            if p.is_empty() {
+                k.to_string()
+            } else {
+                format!("{p}.{k}")
             }
+        };
+        let mut within = self.within.clone();
+        within.push(k.to_string());
+        At {
+            shown: join(&self.shown),
+            schema: join(&self.schema),
+            entity: self.entity,
+            within,
         }
-        (x @ (Some(Value::Array(_)) | None), y @ (Some(Value::Array(_)) | None))
-            if ids.contains_key(schema) =>
-        {
-            let (field, ordered) = &ids[schema];
-            let none = Vec::new();
-            let x = x.and_then(Value::as_array).unwrap_or(&none);
-            let y = y.and_then(Value::as_array).unwrap_or(&none);
-            let id = |v: &Value| -> String {
-                field
-                    .keys()
-                    .iter()
-                    .try_fold(v, |cur, k| cur.get(k))
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string()
+    }
+}
+
+/// The same place in the source, in the mapping's reading of it, and in the tables.
+#[derive(Clone, Copy)]
+struct Three<'v> {
+    source: Option<&'v Value>,
+    expected: Option<&'v Value>,
+    rebuilt: Option<&'v Value>,
+}
+
+struct Walk<'a, 'e> {
+    arrays: &'a BTreeMap<String, &'e Entity>,
+    out: Vec<Difference>,
+}
+
+impl<'e> Walk<'_, 'e> {
+    fn walk(&mut self, at: At<'e>, v: Three) {
+        if let Some(e) = self.arrays.get(&at.schema).copied() {
+            return self.entity_array(at, e, v);
+        }
+        match (v.source, v.rebuilt) {
+            (Some(Value::Object(x)), Some(Value::Object(y))) => {
+                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let child = Three {
+                        source: x.get(k),
+                        expected: v.expected.and_then(|e| e.get(k)),
+                        rebuilt: y.get(k),
+                    };
+                    self.walk(at.key(k), child);
+                }
+            }
+            (x, y) if x == y => {}
+            _ => self.leaf(&at, v),
+        }
+    }
+
+    fn push(&mut self, at: &At, class: Class, kind: &'static str, v: Three) {
+        self.out.push(Difference {
+            path: at.shown.clone(),
+            class,
+            kind,
+            source: v.source.cloned(),
+            rebuilt: v.rebuilt.cloned(),
+        });
+    }
+
+    /// A value that differs: why.
+    fn leaf(&mut self, at: &At, v: Three) {
+        let (class, kind) = match (v.source, v.rebuilt) {
+            (Some(Value::Null), None) => (Class::Lost, "null became absent"),
+            (Some(_), None) if self.dropped(at) => (Class::Declared, "dropped"),
+            (Some(_), None) if at.entity.is_none() => (Class::Lost, "no entity reads it"),
+            (Some(_), None) => (Class::Lost, "absent"),
+            (None, Some(b)) if v.expected == Some(b) => (Class::Normalized, "default filled in"),
+            (None, Some(_)) => (Class::Lost, "not in the source"),
+            (Some(a), Some(b)) if v.expected == Some(b) => converted(a, b),
+            _ => (Class::Lost, "value changed"),
+        };
+        self.push(at, class, kind, v);
+    }
+
+    /// Whether the entity's mapping drops this key (or a key above it).
+    fn dropped(&self, at: &At) -> bool {
+        at.entity
+            .is_some_and(|e| e.drop.iter().any(|d| at.within.starts_with(d.keys())))
+    }
+
+    /// An array an entity reads: elements matched by legacy id, then their order.
+    fn entity_array(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+        let empty = |x: Option<&Value>| x.is_none() || x.is_some_and(Value::is_null);
+        match (v.source, v.rebuilt) {
+            (Some(Value::Array(a)), None) if a.is_empty() => {
+                return self.push(&at, Class::Lost, "empty array became absent", v);
+            }
+            (Some(Value::Null), None) => {
+                return self.push(&at, Class::Lost, "null became absent", v);
+            }
+            (x, y) if empty(x) && empty(y) => return,
+            _ => {}
+        }
+        let none = Vec::new();
+        let list = |x: Option<&Value>| x.and_then(Value::as_array).unwrap_or(&none).clone();
+        let (src, exp, reb) = (list(v.source), list(v.expected), list(v.rebuilt));
+        let id = |x: &Value| -> String {
+            e.legacy_id
+                .keys()
+                .iter()
+                .try_fold(x, |cur, k| cur.get(k))
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .unwrap_or_else(|| "?".into())
+        };
+        self.order(&at, e, &src, &reb, &id);
+        // The first element with an id is the one a row is made of (keep_first); later copies
+        // are left out by the duplicate policy.
+        let by_id = |xs: &[Value]| -> BTreeMap<String, Value> {
+            let mut m = BTreeMap::new();
+            for x in xs {
+                m.entry(id(x)).or_insert_with(|| x.clone());
+            }
+            m
+        };
+        let copies = src.len() - by_id(&src).len();
+        if copies > 0 {
+            let (class, kind) = match e.on_duplicate_id {
+                DuplicateId::KeepFirst => (Class::Declared, "duplicate left out (keep_first)"),
+                DuplicateId::Error => (Class::Lost, "duplicate element"),
             };
-            if *ordered {
-                order_difference(shown, x, y, &id, out);
-            }
-            let xs: BTreeMap<String, &Value> = x.iter().map(|v| (id(v), v)).collect();
-            let ys: BTreeMap<String, &Value> = y.iter().map(|v| (id(v), v)).collect();
-            let all: BTreeSet<&String> = xs.keys().chain(ys.keys()).collect();
-            for k in all {
-                let at = format!("{shown}[{field}={k}]");
-                walk(
-                    ids,
+            for _ in 0..copies {
+                self.push(
                     &at,
-                    &format!("{schema}[*]"),
-                    xs.get(k).copied(),
-                    ys.get(k).copied(),
-                    out,
+                    class,
+                    kind,
+                    Three {
+                        expected: None,
+                        ..v
+                    },
                 );
             }
         }
-        (x, y) if x == y => {}
-        (x, y) => out.push(Difference {
-            path: shown.to_string(),
-            expected: x.cloned(),
-            rebuilt: y.cloned(),
-        }),
+        let (src, exp, reb) = (by_id(&src), by_id(&exp), by_id(&reb));
+        let ids: BTreeSet<&String> = src.keys().chain(reb.keys()).collect();
+        for k in ids {
+            let element = At {
+                shown: format!("{}[{}={k}]", at.shown, e.legacy_id),
+                schema: format!("{}[*]", at.schema),
+                entity: Some(e),
+                within: Vec::new(),
+            };
+            let three = Three {
+                source: src.get(k),
+                expected: exp.get(k),
+                rebuilt: reb.get(k),
+            };
+            match (three.source, three.expected, three.rebuilt) {
+                (Some(_), None, None) => {
+                    self.push(&element, Class::Declared, "left out by a policy", three)
+                }
+                (Some(_), _, None) => self.push(&element, Class::Lost, "element missing", three),
+                (None, _, Some(_)) => {
+                    self.push(&element, Class::Lost, "element not in the source", three)
+                }
+                _ => self.walk(element, three),
+            }
+        }
     }
-}
 
-/// The elements both arrays hold, in another order: one difference for the array.
-fn order_difference(
-    shown: &str,
-    x: &[Value],
-    y: &[Value],
-    id: &dyn Fn(&Value) -> String,
-    out: &mut Vec<Difference>,
-) {
-    let in_x: BTreeSet<String> = x.iter().map(id).collect();
-    let in_y: BTreeSet<String> = y.iter().map(id).collect();
-    let common = |v: &[Value], other: &BTreeSet<String>| -> Vec<Value> {
-        v.iter()
-            .map(id)
-            .filter(|i| other.contains(i))
-            .map(Value::String)
-            .collect()
-    };
-    let (a, b) = (common(x, &in_y), common(y, &in_x));
-    if a != b {
-        out.push(Difference {
-            path: format!("{shown} (order of legacy ids)"),
-            expected: Some(Value::Array(a)),
+    /// The elements both sides hold, in another order.
+    fn order(
+        &mut self,
+        at: &At,
+        e: &Entity,
+        src: &[Value],
+        reb: &[Value],
+        id: &dyn Fn(&Value) -> String,
+    ) {
+        let in_src: BTreeSet<String> = src.iter().map(id).collect();
+        let in_reb: BTreeSet<String> = reb.iter().map(id).collect();
+        let common = |v: &[Value], other: &BTreeSet<String>| -> Vec<Value> {
+            let mut seen = BTreeSet::new();
+            v.iter()
+                .map(id)
+                .filter(|i| other.contains(i) && seen.insert(i.clone()))
+                .map(Value::String)
+                .collect()
+        };
+        let (a, b) = (common(src, &in_reb), common(reb, &in_src));
+        if a == b {
+            return;
+        }
+        let (class, kind) = if e.position.is_some() {
+            (Class::Lost, "order of elements")
+        } else {
+            (Class::Declared, "order not kept (position: false)")
+        };
+        self.out.push(Difference {
+            path: format!("{} (order of legacy ids)", at.shown),
+            class,
+            kind,
+            source: Some(Value::Array(a)),
             rebuilt: Some(Value::Array(b)),
         });
+    }
+}
+
+/// A value the column stored in another form, as the mapping reads it: normalized, unless a number
+/// came back as text (its JSON type is lost).
+fn converted(source: &Value, rebuilt: &Value) -> (Class, &'static str) {
+    match (source, rebuilt) {
+        (Value::Null, _) => (Class::Normalized, "default filled in"),
+        (Value::Number(_), Value::String(_)) => (Class::Lost, "number came back as text"),
+        (Value::String(_), Value::String(_)) => (Class::Normalized, "text form"),
+        (Value::String(_), Value::Number(_)) => (Class::Normalized, "number from text"),
+        (Value::Number(_), Value::Number(_)) => (Class::Normalized, "number form"),
+        (_, Value::Bool(_)) => (Class::Normalized, "boolean from a word or number"),
+        _ => (Class::Normalized, "converted to the column type"),
     }
 }

@@ -242,15 +242,64 @@ fn migrated(test: &str, plan: &str, fixture: &str) -> String {
 }
 
 #[test]
-fn round_trip_of_the_fixture_finds_no_difference() {
+fn round_trip_of_the_fixture_compares_with_the_raw_documents() {
     let url = migrated("roundtrip", PLAN, FIXTURE);
     let o = pgshred(&["verify", PLAN, "--roundtrip"], Some(&url));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    // The shipped plan has no entity for the document root, so a top-level array that is empty
+    // or null comes back absent: lost, and said. Everything else is declared or normalized.
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for line in [
+        "user user-03: leads: lost (empty array became absent): source [], rebuilt (absent)",
+        "user user-16: leads: lost (null became absent): source null, rebuilt (absent)",
+        "row counts match for every user and entity; round trip: 22 users compared, 8 lost something (8 lost, 394 normalized, 46 declared)",
+        "  lost       empty array became absent: 7",
+        "  lost       null became absent: 1",
+        "  normalized text form: 375",
+        "  declared   dropped: 44",
+        "  declared   duplicate left out (keep_first): 1",
+        "  declared   left out by a policy: 1",
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "missing {line:?} in:\n{out}"
+        );
+    }
     assert_eq!(
-        out,
-        "row counts match for every user and entity; round trip: 22 users compared, 0 differ (0 differences)\n"
+        out.lines().filter(|l| l.contains(": lost (")).count(),
+        8,
+        "{out}"
     );
+    // --format json: one object per difference, every class, and a summary object.
+    let o = pgshred(
+        &["verify", PLAN, "--roundtrip", "--format", "json"],
+        Some(&url),
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, diffs) = lines.split_last().unwrap();
+    assert_eq!(diffs.len(), 8 + 394 + 46);
+    assert_eq!(summary["lost"], 8);
+    assert!(diffs.iter().any(|d| d["class"] == "normalized"
+        && d["path"] == "orgs[id=org_1_1].createdAt"
+        && d["kind"] == "text form"));
+    // --strict fails on normalized differences as well, and lists them.
+    let o = pgshred(
+        &[
+            "verify",
+            PLAN,
+            "--roundtrip",
+            "--strict",
+            "--user",
+            "user-01",
+        ],
+        Some(&url),
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains(": normalized (text form): source "), "{out}");
     // The view is the user's document again: unmapped keys from extra, dangling references kept,
     // dropped keys gone.
     let state: Value = connect(&url)
@@ -298,10 +347,9 @@ fn round_trip_reports_each_difference_with_its_path_and_both_values() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     for line in [
         "user user-04 inbox_items: 2 rows expected, 1 present",
-        "user user-03: personas[id=p_3_1].profile.bio: source \"Bio of persona 3.1\", rebuilt \"tampered\"",
-        "user user-05: orgs[id=org_5_1].name: source \"Renamed\", rebuilt \"Org 5\"",
-        "user user-05: settings: source {\"darkMode\":true}, rebuilt (absent)",
-        "1 user/entity row counts differ; round trip: 22 users compared, 3 differ (4 differences)",
+        "user user-03: personas[id=p_3_1].profile.bio: lost (value changed): source \"Bio of persona 3.1\", rebuilt \"tampered\"",
+        "user user-05: orgs[id=org_5_1].name: lost (value changed): source \"Renamed\", rebuilt \"Org 5\"",
+        "user user-05: settings: lost (no entity reads it): source {\"darkMode\":true}, rebuilt (absent)",
     ] {
         assert!(
             out.lines().any(|l| l == line),
@@ -309,11 +357,11 @@ fn round_trip_reports_each_difference_with_its_path_and_both_values() {
         );
     }
     assert!(
-        out.contains("user user-04: inboxItems[id=i_a_p_4_1]: source {"),
+        out.contains("user user-04: inboxItems[id=i_a_p_4_1]: lost (element missing): source {"),
         "{out}"
     );
     let o = pgshred(
-        &["verify", PLAN, "--roundtrip", "--user", "user-06"],
+        &["verify", PLAN, "--roundtrip", "--user", "user-02"],
         Some(&url),
     );
     assert_eq!(
@@ -406,7 +454,7 @@ fn arrays_come_back_in_their_source_order() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("user user-01: orgs (order of legacy ids): source [\"org_c\",\"org_#10\",\"org_#2\",\"org_a\"], rebuilt [\"org_a\",\"org_#2\",\"org_#10\",\"org_c\"]"),
+        out.contains("user user-01: orgs (order of legacy ids): lost (order of elements): source [\"org_c\",\"org_#10\",\"org_#2\",\"org_a\"], rebuilt [\"org_a\",\"org_#2\",\"org_#10\",\"org_c\"]"),
         "{out}"
     );
 }

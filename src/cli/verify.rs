@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Database, compile};
+use super::{Database, Format, compile};
+use crate::roundtrip::Class;
 use crate::{Error, ExitCode, executor};
 
 #[derive(Debug, Args)]
@@ -19,26 +20,43 @@ pub struct VerifyArgs {
     /// Only this user.
     #[arg(long)]
     pub user: Option<String>,
+    /// With --roundtrip: fail on normalized differences too (a value stored in another spelling,
+    /// a default filled in), not only on lost ones.
+    #[arg(long, requires = "roundtrip")]
+    pub strict: bool,
+    /// How to print findings: lines, or one JSON object per finding (each round-trip difference
+    /// with user, path, class, kind, source and rebuilt value) and a summary object.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
-    let VerifyArgs {
-        plan,
-        db,
-        roundtrip,
-        user,
-    } = args;
-    let (p, files) = compile(&plan)?;
+    let (p, files) = compile(&args.plan)?;
+    let json = matches!(args.format, Format::Json);
+    let check = executor::Check {
+        roundtrip: args.roundtrip,
+        user: args.user.as_deref(),
+        strict: args.strict,
+        json,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let v = executor::verify(
-        &p,
-        &files,
-        &db.database_url,
-        roundtrip,
-        user.as_deref(),
-        &mut out,
-    )?;
+    let v = executor::verify(&p, &files, &args.db.database_url, &check, &mut out)?;
+    drop(out);
+    if json {
+        crate::outln!("{}", summary_json(&v));
+    } else {
+        crate::outln!("{}", summary(&p, &v, args.roundtrip));
+    }
+    Ok(if v.ok() {
+        ExitCode::Ok
+    } else {
+        ExitCode::CheckFailed
+    })
+}
+
+/// The last line: what matched, what did not, and the round trip counted by class and kind.
+fn summary(p: &crate::ir::Plan, v: &executor::Verdict, roundtrip: bool) -> String {
     let mut counts = if v.count_mismatches.is_empty() {
         "row counts match for every user and entity".to_string()
     } else {
@@ -58,23 +76,43 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, Error> {
     }
     if p.source.not_a_document == crate::ir::NotADocument::Skip {
         counts.push_str(&format!(
-        "; {} documents that are not JSON objects skipped by policy (source.not_a_document: skip)",
-        v.skipped_documents
-    ));
+            "; {} documents that are not JSON objects skipped by policy (source.not_a_document: skip)",
+            v.skipped_documents
+        ));
     }
-    if roundtrip {
-        crate::outln!(
-            "{counts}; round trip: {} users compared, {} differ ({} differences)",
-            v.users_compared,
-            v.users_differing,
-            v.differences
-        );
-    } else {
-        crate::outln!("{counts}");
+    if !roundtrip {
+        return counts;
     }
-    Ok(if v.ok() {
-        ExitCode::Ok
-    } else {
-        ExitCode::CheckFailed
+    let mut line = format!(
+        "{counts}; round trip: {} users compared, {} lost something ({} lost, {} normalized, {} declared)",
+        v.users_compared,
+        v.users_differing,
+        v.count(Class::Lost),
+        v.count(Class::Normalized),
+        v.count(Class::Declared)
+    );
+    for ((class, kind), n) in &v.by_kind {
+        line.push_str(&format!("\n  {:<10} {kind}: {n}", class.name()));
+    }
+    line
+}
+
+fn summary_json(v: &executor::Verdict) -> serde_json::Value {
+    let kinds: Vec<serde_json::Value> = v
+        .by_kind
+        .iter()
+        .map(|((class, kind), n)| serde_json::json!({"class": class.name(), "kind": kind, "count": n}))
+        .collect();
+    serde_json::json!({
+        "ok": v.ok(),
+        "count_mismatches": v.count_mismatches.len(),
+        "quarantined": v.quarantined.len(),
+        "not_documents": v.not_documents.len(),
+        "users_compared": v.users_compared,
+        "users_differing": v.users_differing,
+        "lost": v.count(Class::Lost),
+        "normalized": v.count(Class::Normalized),
+        "declared": v.count(Class::Declared),
+        "kinds": kinds,
     })
 }

@@ -42,7 +42,7 @@ pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
 pub use report::{BadUser, Report, RowCounts, Sample, render_report};
 pub use rollback::{RollbackTarget, RolledBack, rollback};
 pub use status::status;
-pub use verify::{Verdict, verify};
+pub use verify::{Check, Verdict, verify};
 
 /// What `pgshred apply` was asked to do.
 #[derive(Debug, Clone)]

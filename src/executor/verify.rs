@@ -4,7 +4,7 @@
 use crate::pg::Context;
 use std::io::Write;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use postgres::Transaction;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use crate::Error;
 use crate::compiled::Compiled;
 use crate::ident::quote_ident;
 use crate::ir::{NotADocument, Plan};
-use crate::roundtrip::{self, Difference};
+use crate::roundtrip::{self, Class, Difference};
 use crate::source::SourceTable;
 
 /// What verification found.
@@ -30,8 +30,14 @@ pub struct Verdict {
     /// Documents that are not JSON objects, skipped under `not_a_document: skip`.
     pub skipped_documents: u64,
     pub users_compared: u64,
+    /// Users with at least one lost difference.
     pub users_differing: u64,
-    pub differences: u64,
+    /// Round-trip differences by class and kind.
+    pub by_kind: BTreeMap<(Class, &'static str), u64>,
+    /// Normalized differences fail the check too.
+    pub strict: bool,
+    /// One JSON object per difference on `out`, instead of lines for people.
+    pub json: bool,
 }
 
 impl Verdict {
@@ -40,7 +46,17 @@ impl Verdict {
             && self.quarantined.is_empty()
             && self.not_documents.is_empty()
             && self.overlong_users.is_empty()
-            && self.differences == 0
+            && self.count(Class::Lost) == 0
+            && (!self.strict || self.count(Class::Normalized) == 0)
+    }
+
+    /// Round-trip differences of a class.
+    pub fn count(&self, class: Class) -> u64 {
+        self.by_kind
+            .iter()
+            .filter(|((c, _), _)| *c == class)
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 
@@ -49,17 +65,39 @@ fn show(v: &Option<Value>) -> String {
         .map_or_else(|| "(absent)".into(), |v| v.to_string())
 }
 
+/// What `pgshred verify` checks, and how it says it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Check<'a> {
+    /// Also rebuild each user's document and compare it with the source.
+    pub roundtrip: bool,
+    /// Only this user.
+    pub user: Option<&'a str>,
+    /// Normalized round-trip differences fail the check too.
+    pub strict: bool,
+    /// One JSON object per finding.
+    pub json: bool,
+}
+
 /// Verifies every user (or one), writing what differs to `out`.
 pub fn verify(
     plan: &Plan,
     files: &Compiled,
     url: &str,
-    roundtrip: bool,
-    user: Option<&str>,
+    check: &Check,
     out: &mut dyn Write,
 ) -> Result<Verdict, Error> {
+    let Check {
+        roundtrip,
+        user,
+        strict,
+        json,
+    } = *check;
     let mut c = crate::pg::connect(url)?;
-    let mut verdict = Verdict::default();
+    let mut verdict = Verdict {
+        strict,
+        json,
+        ..Verdict::default()
+    };
     let mut tx = c.transaction().context("starting verification")?;
     // JIT compiles the long, nested expressions of these queries for seconds and saves nothing.
     tx.batch_execute("SET TRANSACTION READ ONLY; SET LOCAL TIME ZONE 'UTC'; SET LOCAL jit = off")
@@ -72,7 +110,13 @@ pub fn verify(
         .context("selecting the user")?;
     }
     let mut say = |line: String, into: &mut Vec<String>| {
-        let written = writeln!(out, "{line}").map_err(|e| Error::io("writing the verification", e));
+        let shown = if json {
+            serde_json::json!({ "problem": line }).to_string()
+        } else {
+            line.clone()
+        };
+        let written =
+            writeln!(out, "{shown}").map_err(|e| Error::io("writing the verification", e));
         into.push(line);
         written
     };
@@ -242,14 +286,14 @@ fn round_trip(
         let (user_id, diffs): (String, Vec<Difference>) = match (&a, &b) {
             (None, None) => break,
             (Some((u, doc)), Some((v, state))) if u == v => {
-                let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), state);
+                let d = roundtrip::compare(plan, u, doc, state);
                 let u = u.clone();
                 (a, b) = (src.next(tx)?, rebuilt.next(tx)?);
                 (u, d)
             }
             (Some((u, doc)), other) if other.as_ref().is_none_or(|(v, _)| u < v) => {
                 // Nothing in the tables for this user: fine if the document maps to nothing.
-                let d = roundtrip::compare(plan, &roundtrip::expected(plan, u, doc), &empty);
+                let d = roundtrip::compare(plan, u, doc, &empty);
                 let u = u.clone();
                 a = src.next(tx)?;
                 (u, d)
@@ -257,7 +301,9 @@ fn round_trip(
             (_, Some((v, state))) => {
                 let d = vec![Difference {
                     path: "(user)".into(),
-                    expected: None,
+                    class: Class::Lost,
+                    kind: "user not in the source",
+                    source: None,
                     rebuilt: Some(state.clone()),
                 }];
                 let v = v.clone();
@@ -278,20 +324,38 @@ fn report_differences(
     verdict: &mut Verdict,
 ) -> Result<(), Error> {
     verdict.users_compared += 1;
-    if diffs.is_empty() {
-        return Ok(());
+    if diffs.iter().any(|d| d.class == Class::Lost) {
+        verdict.users_differing += 1;
     }
-    verdict.users_differing += 1;
-    verdict.differences += diffs.len() as u64;
     for d in diffs {
-        writeln!(
-            out,
-            "user {user_id}: {}: source {}, rebuilt {}",
-            d.path,
-            show(&d.expected),
-            show(&d.rebuilt)
-        )
-        .map_err(|e| Error::io("writing the verification", e))?;
+        *verdict.by_kind.entry((d.class, d.kind)).or_default() += 1;
+        let line = if verdict.json {
+            Some(
+                serde_json::json!({
+                    "user": user_id,
+                    "path": d.path,
+                    "class": d.class.name(),
+                    "kind": d.kind,
+                    "source": d.source,
+                    "rebuilt": d.rebuilt,
+                })
+                .to_string(),
+            )
+        } else if d.class == Class::Lost || (verdict.strict && d.class == Class::Normalized) {
+            Some(format!(
+                "user {user_id}: {}: {} ({}): source {}, rebuilt {}",
+                d.path,
+                d.class.name(),
+                d.kind,
+                show(&d.source),
+                show(&d.rebuilt)
+            ))
+        } else {
+            None
+        };
+        if let Some(line) = line {
+            writeln!(out, "{line}").map_err(|e| Error::io("writing the verification", e))?;
+        }
     }
     Ok(())
 }

@@ -192,6 +192,24 @@ fn extra_value(
             format!("neither mapped nor dropped; {what}"),
         );
     }
+    // What no row can carry (the SQL's `kept`): mapped keys holding JSON null, and nested entity
+    // arrays that are null or empty.
+    for col in &e.columns {
+        if at(c.element.value, &col.path) == Some(&Value::Null) {
+            set_path(&mut rest, col.path.keys(), Value::Null);
+        }
+    }
+    for k in &e.child_arrays {
+        match obj.get(k) {
+            Some(v @ Value::Null) => {
+                rest.insert(k.clone(), v.clone());
+            }
+            Some(Value::Array(a)) if a.is_empty() => {
+                rest.insert(k.clone(), Value::Array(Vec::new()));
+            }
+            _ => {}
+        }
+    }
     if let Some((field, v)) = dangling {
         set_path(&mut rest, field.keys(), v);
     }
