@@ -80,7 +80,17 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            if !(e.on_missing_id == MissingId::Position && legacy.starts_with('#')) {
+            // An id kept in extra as a JSON number wins over the text column.
+            let kept = |obj: &Map<String, Value>, p: &crate::jsonpath::FieldPath| {
+                let (last, above) = p.keys().split_last().expect("a path has a key");
+                above
+                    .iter()
+                    .try_fold(obj, |o, k| o.get(k)?.as_object())
+                    .is_some_and(|o| o.contains_key(last))
+            };
+            if !(e.on_missing_id == MissingId::Position && legacy.starts_with('#'))
+                && !kept(&obj, &e.legacy_id)
+            {
                 set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
             }
             let mut parent_id = None;
@@ -88,6 +98,7 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                 let fk = r.values.get(&p.column).cloned().unwrap_or(Value::Null);
                 if let (Some(field), Some(id)) = (&p.field, fk.as_str())
                     && let Some(l) = legacy_of.get(id)
+                    && !kept(&obj, field)
                 {
                     set_path(&mut obj, field.keys(), (*l).clone());
                 }

@@ -113,6 +113,49 @@ fn environment() -> Result<Environment<'static>, Error> {
     Ok(env)
 }
 
+/// What `extra` keeps besides the residual, as (path, test, value) for the forward script: legacy
+/// ids and parent references that are JSON numbers (the text columns would give them back as
+/// strings), mapped keys holding JSON null (a NULL column cannot tell null from absent), and
+/// nested entity arrays that are null or empty (they give no rows). Only with an extra column.
+fn kept(e: &Entity) -> Value {
+    if e.extra.is_none() {
+        return Value::Array(Vec::new());
+    }
+    let path_of = |p: &crate::jsonpath::FieldPath| text_array_literal(p.keys());
+    let mut out = Vec::new();
+    let mut number = |p: &crate::jsonpath::FieldPath| {
+        let get = format!("x.elem #> {}", path_of(p));
+        let test = format!("jsonb_typeof({get}) = 'number'");
+        out.push(serde_json::json!({
+            "path": p.to_string(),
+            "value": format!("CASE WHEN {test} THEN {get} END"),
+            "test": test,
+        }));
+    };
+    number(&e.legacy_id);
+    if let Some(f) = e.parent.as_ref().and_then(|p| p.field.as_ref()) {
+        number(f);
+    }
+    for (i, c) in e.columns.iter().enumerate() {
+        let test = format!("x.t{i} = 'null'");
+        out.push(serde_json::json!({
+            "path": c.path.to_string(),
+            "value": format!("CASE WHEN {test} THEN 'null'::jsonb END"),
+            "test": test,
+        }));
+    }
+    for k in &e.child_arrays {
+        let get = format!("x.elem -> {}", quote_literal(k));
+        let test = format!("{get} IN ('null'::jsonb, '[]'::jsonb)");
+        out.push(serde_json::json!({
+            "path": k,
+            "value": format!("CASE WHEN {test} THEN {get} END"),
+            "test": test,
+        }));
+    }
+    Value::Array(out)
+}
+
 /// What templates need of an entity beyond the IR: derived names and path pieces.
 fn entity_context(e: &Entity) -> Value {
     let mut v = serde_json::to_value(e).expect("IR serializes");
@@ -155,6 +198,7 @@ fn entity_context(e: &Entity) -> Value {
             }
         }
     }
+    obj.insert("kept".into(), kept(e));
     obj.insert("depth".into(), levels.len().into());
     obj.insert("path_levels".into(), levels.into());
     obj.insert("path_prefixes".into(), prefixes.into());

@@ -192,8 +192,17 @@ fn extra_value(
             format!("neither mapped nor dropped; {what}"),
         );
     }
-    // What no row can carry (the SQL's `kept`): mapped keys holding JSON null, and nested entity
-    // arrays that are null or empty.
+    // What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
+    // JSON null, and nested entity arrays that are null or empty.
+    if e.extra.is_none() {
+        return Value::Null;
+    }
+    let reference = e.parent.as_ref().and_then(|p| p.field.as_ref());
+    for id in std::iter::once(&e.legacy_id).chain(reference) {
+        if let Some(n @ Value::Number(_)) = at(c.element.value, id) {
+            set_path(&mut rest, id.keys(), n.clone());
+        }
+    }
     for col in &e.columns {
         if at(c.element.value, &col.path) == Some(&Value::Null) {
             set_path(&mut rest, col.path.keys(), Value::Null);
