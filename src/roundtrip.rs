@@ -88,9 +88,8 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     .try_fold(obj, |o, k| o.get(k)?.as_object())
                     .is_some_and(|o| o.contains_key(last))
             };
-            if !(e.on_missing_id == MissingId::Position && legacy.starts_with('#'))
-                && !kept(&obj, &e.legacy_id)
-            {
+            let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
+            if !(position_id || kept(&obj, &e.legacy_id)) {
                 set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
             }
             let mut parent_id = None;
