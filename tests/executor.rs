@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::assert_code;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
@@ -13,16 +15,6 @@ const PLAN: &str = "plans/user_app_state.yaml";
 
 fn pgshred(url: &str, args: &[&str]) -> Output {
     common::run(args, Some(url))
-}
-
-#[track_caller]
-fn assert_code(o: &Output, code: i32) {
-    let (out, err) = text(o);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{out}\nstderr:\n{err}"
-    );
 }
 
 #[test]

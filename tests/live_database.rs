@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::assert_code;
+
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -31,15 +33,6 @@ fn says(text: &str, phrases: &[&str]) {
     for p in phrases {
         assert!(text.contains(p), "{p:?} not in:\n{text}");
     }
-}
-
-fn assert_code(o: &Output, code: i32) {
-    let (out, err) = text(o);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{out}\nstderr:\n{err}"
-    );
 }
 
 /// The fixture's source with the schema installed and nobody migrated.

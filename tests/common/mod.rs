@@ -214,6 +214,17 @@ pub fn run(args: &[&str], url: Option<&str>) -> Output {
     run_in(&root(), args, url)
 }
 
+/// The process exited with `code`; otherwise fails showing both streams.
+#[track_caller]
+pub fn assert_code(o: &Output, code: i32) {
+    let (out, err) = text(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+}
+
 /// stdout and stderr as text.
 pub fn text(o: &Output) -> (String, String) {
     (
