@@ -146,6 +146,8 @@ pub struct Column {
     pub ty: SqlType,
     pub required: bool,
     pub default: Option<Value>,
+    /// The source's own spelling of the value is kept in `extra` too (byte-exact round trips).
+    pub keep_original: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -104,7 +104,9 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                 parent_id = Some(fk);
             }
             for c in &e.columns {
-                if let Some(v) = r.values.get(&c.name).filter(|v| !v.is_null()) {
+                if let Some(v) = r.values.get(&c.name).filter(|v| !v.is_null())
+                    && !(c.keep_original && kept(&obj, &c.path))
+                {
                     set_path(&mut obj, c.path.keys(), v.clone());
                 }
             }

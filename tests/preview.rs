@@ -578,3 +578,59 @@ fn generated_documents_come_back_with_nothing_lost() {
         );
     }
 }
+
+#[test]
+fn keep_original_makes_a_column_come_back_byte_exact() {
+    let dir = common::TempDir::new("keep-original");
+    for sub in ["plans", "mappings"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(common::root().join(sub)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.path().join(sub).join(f.file_name())).unwrap();
+        }
+    }
+    let orgs = dir.path().join("mappings/orgs.yaml");
+    let text = std::fs::read_to_string(&orgs).unwrap().replace(
+        "path: createdAt,         type: timestamptz }",
+        "path: createdAt,         type: timestamptz, keep_original: true }",
+    );
+    assert!(text.contains("keep_original: true"));
+    std::fs::write(&orgs, text).unwrap();
+    let plan = dir.path().join("plans/user_app_state.yaml");
+    let plan = plan.to_str().unwrap();
+    let url = migrated("keep_original", plan, FIXTURE);
+    let o = pgshred(
+        &["verify", plan, "--roundtrip", "--format", "json"],
+        Some(&url),
+    );
+    let diffs: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let org_dates = |d: &&Value| {
+        d["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("orgs[") && p.ends_with(".createdAt"))
+    };
+    assert_eq!(diffs.iter().filter(org_dates).count(), 0, "{diffs:#?}");
+    // The column still holds the typed value.
+    let n: i64 = connect(&url)
+        .query_one(
+            "SELECT count(*) FROM orgs WHERE source_created_at IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(n > 0);
+    // Without it, the same dates come back normalized.
+    let url = migrated("keep_original_off", PLAN, FIXTURE);
+    let o = pgshred(
+        &["verify", PLAN, "--roundtrip", "--format", "json"],
+        Some(&url),
+    );
+    let diffs: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(diffs.iter().filter(org_dates).count() > 0);
+}

@@ -120,15 +120,20 @@ WITH doc AS (
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'orgs', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'orgs', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[],
                          ARRAY['id', 'name', 'plan', 'seats', 'settings', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[] END, '{}'::jsonb)
       FROM v AS x
         ON CONFLICT ("id") DO NOTHING
@@ -232,17 +237,24 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'personas', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"orgId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'                  OR x.t5 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"orgId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
+                  OR x.t5 = 'null'
                 THEN "pgshred".assemble("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'),
                          ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"orgId"}') = 'number' THEN x.elem #> '{"orgId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"orgId"}') = 'number' THEN x.elem #> '{"orgId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}') END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"orgId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])
@@ -363,18 +375,26 @@ WITH doc AS (
                  THEN "pgshred".to_timestamptz(x.v6, x.user_id, 'contents', x.legacy_id, 'createdAt')
                  ELSE "pgshred".cast_failed(x.v6, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'                  OR x.t5 = 'null'                  OR x.t6 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
+                  OR x.t5 = 'null'
+                  OR x.t6 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[],
                          ARRAY['id', 'personaId', 'title', 'body', 'status', 'tags', 'wordCount', 'publishedAt', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[] END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
@@ -479,16 +499,22 @@ WITH doc AS (
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'accounts', x.legacy_id, 'connectedAt')
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'accounts', x.legacy_id, 'connectedAt')::timestamptz
              END, -- connected_at
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[],
                          ARRAY['id', 'personaId', 'platform', 'handle', 'followers', 'connected', 'connectedAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[] END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
@@ -587,16 +613,22 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"accountId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"accountId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[],
                          ARRAY['id', 'accountId', 'name', 'email', 'score', 'stage', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[] END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
@@ -689,15 +721,20 @@ WITH doc AS (
                  THEN "pgshred".to_date(x.v3, x.user_id, 'references', x.legacy_id, 'addedOn')
                  ELSE "pgshred".cast_failed(x.v3, 'date', x.user_id, 'references', x.legacy_id, 'addedOn')::date
              END, -- added_on
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[],
                          ARRAY['id', 'personaId', 'url', 'title', 'note', 'addedOn'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[] END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
@@ -797,16 +834,22 @@ WITH doc AS (
                     'false'::boolean), -- is_read
            NULLIF(x.v4, 'null'::jsonb), -- payload
            -- A reference to a parent that does not exist is kept in extra, not lost.
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'                  OR jsonb_typeof(x.elem #> '{"accountId"}') = 'number'                  OR x.t0 = 'null'                  OR x.t1 = 'null'                  OR x.t2 = 'null'                  OR x.t3 = 'null'                  OR x.t4 = 'null'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"accountId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                  OR x.t4 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[],
                          ARRAY['id', 'accountId', 'from', 'subject', 'receivedAt', 'read', 'payload'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
-CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[] END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"accountId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])

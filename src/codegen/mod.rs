@@ -137,10 +137,20 @@ fn kept(e: &Entity) -> Value {
         number(f);
     }
     for (i, c) in e.columns.iter().enumerate() {
-        let test = format!("x.t{i} = 'null'");
+        // keep_original: the source's scalar as it was written (nulls are kept below anyway).
+        let test = if c.keep_original {
+            format!("x.t{i} IN ('null', 'string', 'number', 'boolean')")
+        } else {
+            format!("x.t{i} = 'null'")
+        };
+        let value = if c.keep_original {
+            format!("CASE WHEN {test} THEN x.v{i} END")
+        } else {
+            format!("CASE WHEN {test} THEN 'null'::jsonb END")
+        };
         out.push(serde_json::json!({
             "path": c.path.to_string(),
-            "value": format!("CASE WHEN {test} THEN 'null'::jsonb END"),
+            "value": value,
             "test": test,
         }));
     }
@@ -198,7 +208,31 @@ fn entity_context(e: &Entity) -> Value {
             }
         }
     }
-    obj.insert("kept".into(), kept(e));
+    let kept = kept(e);
+    if let Value::Array(items) = &kept {
+        let join = |field: &str, sep: &str| {
+            items
+                .iter()
+                .filter_map(|k| k[field].as_str())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        obj.insert(
+            "kept_test".into(),
+            join("test", "\n                  OR ").into(),
+        );
+        obj.insert(
+            "kept_values".into(),
+            join("value", ",\n                               ").into(),
+        );
+        let paths: Vec<String> = items
+            .iter()
+            .filter_map(|k| k["path"].as_str())
+            .map(quote_literal)
+            .collect();
+        obj.insert("kept_paths".into(), paths.join(", ").into());
+    }
+    obj.insert("kept".into(), kept);
     obj.insert("depth".into(), levels.len().into());
     obj.insert("path_levels".into(), levels.into());
     obj.insert("path_prefixes".into(), prefixes.into());

@@ -204,8 +204,14 @@ fn extra_value(
         }
     }
     for col in &e.columns {
-        if at(c.element.value, &col.path) == Some(&Value::Null) {
-            set_path(&mut rest, col.path.keys(), Value::Null);
+        match at(c.element.value, &col.path) {
+            Some(Value::Null) => set_path(&mut rest, col.path.keys(), Value::Null),
+            Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)))
+                if col.keep_original =>
+            {
+                set_path(&mut rest, col.path.keys(), v.clone())
+            }
+            _ => {}
         }
     }
     for k in &e.child_arrays {

@@ -154,6 +154,9 @@ pub struct ColumnSpec {
     pub required: bool,
     #[serde(default)]
     pub default: Option<Value>,
+    /// Keep the value as the source wrote it in `extra` too, for byte-exact round trips.
+    #[serde(default)]
+    pub keep_original: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

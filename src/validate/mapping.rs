@@ -116,6 +116,18 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         }
     }
     let drop = check_drop(file, &seen_paths, diags);
+    if extra.is_none()
+        && let Some(i) = m.columns.iter().position(|c| c.keep_original)
+    {
+        diags.push(
+            file.at(
+                "E-keep-original",
+                &format!("/columns/{i}/keep_original"),
+                "keep_original keeps the source's value in the extra column, and this mapping has none",
+            )
+            .with_hint("remove `extra: false`, or keep_original"),
+        );
+    }
     Draft {
         file,
         path,
@@ -304,6 +316,7 @@ fn check_column<'a>(
         ty,
         required: c.required,
         default: c.default.clone(),
+        keep_original: c.keep_original,
     })
 }
 
