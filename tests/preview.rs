@@ -634,3 +634,29 @@ fn keep_original_makes_a_column_come_back_byte_exact() {
         .collect();
     assert!(diffs.iter().filter(org_dates).count() > 0);
 }
+
+#[test]
+fn preview_warns_when_a_text_column_would_lose_a_json_type() {
+    let dir = common::TempDir::new("type-lost");
+    let input = dir.path().join("input.json");
+    let rows = serde_json::json!([{
+        "user_id": "u1",
+        "updated_at": "2024-01-01T00:00:00Z",
+        "state": {"orgs": [{"id": "o1", "name": 42, "plan": true}]}
+    }]);
+    std::fs::write(&input, rows.to_string()).unwrap();
+    let o = pgshred(
+        &["preview", PLAN, "--input-file", input.to_str().unwrap()],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("note  type_lost orgs name: 1 times, 1 users"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note  type_lost orgs plan: 1 times, 1 users"),
+        "{out}"
+    );
+}

@@ -142,6 +142,21 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
             None
         }
     };
+    // A number or boolean stored as text comes back as a string: its JSON type is lost.
+    if col.ty == crate::ir::SqlType::Text
+        && !col.keep_original
+        && matches!(v, Some(Value::Number(_) | Value::Bool(_)))
+    {
+        cx.find(
+            Severity::Note,
+            "type_lost",
+            &e.name,
+            Some(&c.legacy),
+            &col.path.to_string(),
+            v,
+            "a JSON number or boolean in a text column comes back as a string (verify --roundtrip: lost); choose a numeric or boolean type, or keep_original: true".into(),
+        );
+    }
     let with_default = converted.or_else(|| {
         col.default
             .as_ref()
