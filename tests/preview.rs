@@ -508,6 +508,12 @@ fn generated_document(rng: &mut Rng, user: usize) -> serde_json::Value {
             if rng.chance(30) {
                 o["color"] = json!(["red", null, 3]);
             }
+            // Keys from other systems and numbers at the edges, kept in extra.
+            if rng.chance(40) {
+                o["create-time"] = json!(1_717_171_717_171_i64);
+                o[":log/id"] = json!(-9_223_372_036_854_775_808_i64);
+                o["a.b c"] = json!({"[x]": 1e300, "\"q\"": -0.0, "empty": {}});
+            }
             o
         })
         .collect();
