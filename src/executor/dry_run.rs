@@ -49,7 +49,7 @@ pub(super) fn run(
         }
         report.batches += 1;
         report.users += b.users.len();
-        out.batch_done(b.seq, b.users.len(), &rows);
+        out.batch_done(None, b.seq, b.users.len(), &rows);
     }
     out.finish();
     Ok(report)

@@ -144,7 +144,7 @@ pub fn apply(
             out.line(&format!("quarantined user {}: {}", u.user, u.message));
         }
         report.quarantined.extend_from_slice(bad);
-        out.batch_done(b.seq, b.users.len(), rows);
+        out.batch_done(Some(b.id), b.seq, b.users.len(), rows);
     });
     out.finish();
     if let Some(e) = failure {

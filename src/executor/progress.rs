@@ -10,7 +10,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub trait Reporter {
     fn line(&mut self, text: &str);
     fn start(&mut self, users: usize, batches: usize);
-    fn batch_done(&mut self, seq: i32, users: usize, rows: &BTreeMap<String, i64>);
+    /// A batch committed (or, in a dry run, rolled back after it ran): its ledger id (`None` in
+    /// a dry run, whose batches are not kept), its place in the run, its users and rows.
+    fn batch_done(&mut self, id: Option<i64>, seq: i32, users: usize, rows: &BTreeMap<String, i64>);
     fn finish(&mut self);
 }
 
@@ -42,7 +44,13 @@ impl Reporter for Lines {
         self.started = Some(Instant::now());
         self.users = users;
     }
-    fn batch_done(&mut self, seq: i32, users: usize, rows: &BTreeMap<String, i64>) {
+    fn batch_done(
+        &mut self,
+        id: Option<i64>,
+        seq: i32,
+        users: usize,
+        rows: &BTreeMap<String, i64>,
+    ) {
         self.done_users += users;
         let n: i64 = rows.values().sum();
         self.rows += n;
@@ -52,7 +60,12 @@ impl Reporter for Lines {
             .max(1e-9);
         let _ = writeln!(
             std::io::stderr(),
-            "batch {seq}: {users} users, {n} rows ({}/{} users, {:.0} users/s, {:.0} rows/s)",
+            "batch {}: {users} users, {n} rows ({}/{} users, {:.0} users/s, {:.0} rows/s)",
+            // The id status lists and `rollback --batch` takes, and the batch's place in the run.
+            id.map_or_else(
+                || format!("seq {seq} (dry run)"),
+                |id| format!("{id} (seq {seq})")
+            ),
             self.done_users,
             self.users,
             self.done_users as f64 / secs,
@@ -88,7 +101,7 @@ impl Reporter for Bar {
         self.bar = Some(bar);
         self.started = Some(Instant::now());
     }
-    fn batch_done(&mut self, _seq: i32, users: usize, rows: &BTreeMap<String, i64>) {
+    fn batch_done(&mut self, _: Option<i64>, _: i32, users: usize, rows: &BTreeMap<String, i64>) {
         self.rows += rows.values().sum::<i64>();
         if let Some(b) = &self.bar {
             let secs = self
@@ -117,6 +130,6 @@ pub struct Quiet;
 impl Reporter for Quiet {
     fn line(&mut self, _: &str) {}
     fn start(&mut self, _: usize, _: usize) {}
-    fn batch_done(&mut self, _: i32, _: usize, _: &BTreeMap<String, i64>) {}
+    fn batch_done(&mut self, _: Option<i64>, _: i32, _: usize, _: &BTreeMap<String, i64>) {}
     fn finish(&mut self) {}
 }
