@@ -105,8 +105,16 @@ pub struct Entity {
 impl Entity {
     /// Paths of an element that end up somewhere other than `extra`: the legacy id, the parent
     /// link, mapped columns, dropped keys and nested child arrays. Sorted, without repeats.
+    /// The document root (`path: $`): one row per user holding the root's own keys.
+    pub fn is_root(&self) -> bool {
+        self.path.is_root()
+    }
+
     pub fn consumed_paths(&self) -> Vec<FieldPath> {
-        let mut paths = vec![self.legacy_id.clone()];
+        // The root has no legacy id field (an empty path).
+        let mut paths: Vec<FieldPath> = std::iter::once(self.legacy_id.clone())
+            .filter(|p| !p.keys().is_empty())
+            .collect();
         if let Some(ParentLink { field: Some(f), .. }) = &self.parent {
             paths.push(f.clone());
         }

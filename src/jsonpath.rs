@@ -34,6 +34,15 @@ impl fmt::Display for FieldPath {
 pub struct ArrayPath(pub Vec<FieldPath>);
 
 impl ArrayPath {
+    /// The document root (`$`): one row per user, the document itself as the only element.
+    pub fn root() -> ArrayPath {
+        ArrayPath(vec![FieldPath(Vec::new())])
+    }
+
+    pub fn is_root(&self) -> bool {
+        matches!(&self.0[..], [only] if only.0.is_empty())
+    }
+
     /// The path of the enclosing array, for a nested entity.
     pub fn parent(&self) -> Option<ArrayPath> {
         (self.0.len() > 1).then(|| ArrayPath(self.0[..self.0.len() - 1].to_vec()))
@@ -50,6 +59,9 @@ impl ArrayPath {
 
 impl fmt::Display for ArrayPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_root() {
+            return f.write_str("$");
+        }
         let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
         f.write_str(&parts.join("[*]."))
     }
@@ -120,6 +132,9 @@ pub fn parse_field(text: &str) -> Result<FieldPath, PathError> {
 
 /// Parses an entity array path such as `personas` or `personas[*].contents`.
 pub fn parse_array(text: &str) -> Result<ArrayPath, PathError> {
+    if text == "$" {
+        return Ok(ArrayPath::root());
+    }
     if text.is_empty() {
         return Err(PathError {
             offset: 0,

@@ -138,8 +138,23 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
         }
         built.insert(&e.name, elems);
     }
-    let mut doc = Map::new();
-    for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
+    // The root entity's one element is the document; the top-level arrays go into it.
+    let mut doc = plan
+        .entities
+        .iter()
+        .find(|e| e.is_root())
+        .and_then(|e| built.remove(e.name.as_str()))
+        .and_then(|mut b| b.pop())
+        .and_then(|(_, _, v)| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default();
+    for e in plan
+        .entities
+        .iter()
+        .filter(|e| !e.path.is_nested() && !e.is_root())
+    {
         let mut elems = built.remove(e.name.as_str()).unwrap_or_default();
         elems.sort_by(|a, b| in_order(&a.1, &b.1));
         if !elems.is_empty() {
@@ -186,6 +201,7 @@ pub fn compare(plan: &Plan, user: &str, source: &Value, rebuilt: &Value) -> Vec<
     let arrays: BTreeMap<String, &Entity> = plan
         .entities
         .iter()
+        .filter(|e| !e.is_root())
         .map(|e| (e.path.to_string(), e))
         .collect();
     let mut w = Walk {
@@ -196,7 +212,8 @@ pub fn compare(plan: &Plan, user: &str, source: &Value, rebuilt: &Value) -> Vec<
         At {
             shown: String::new(),
             schema: String::new(),
-            entity: None,
+            // Keys of the document root belong to the root entity, when there is one.
+            entity: plan.entities.iter().find(|e| e.is_root()),
             within: Vec::new(),
         },
         Three {

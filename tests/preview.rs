@@ -666,3 +666,72 @@ fn preview_warns_when_a_text_column_would_lose_a_json_type() {
         "{out}"
     );
 }
+
+#[test]
+fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
+    // The shipped plan plus an entity for the document root: one row per user holding
+    // settings.darkMode, and in extra every root key no other entity reads, and the top-level
+    // arrays that are empty or null.
+    let dir = common::TempDir::new("root-entity");
+    for sub in ["plans", "mappings"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(common::root().join(sub)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.path().join(sub).join(f.file_name())).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.path().join("mappings/profile.yaml"),
+        "entity: profile\ntable: profiles\nsource:\n  path: $\ncolumns:\n  - { name: dark_mode, path: settings.darkMode, type: boolean }\n",
+    )
+    .unwrap();
+    let plan_path = dir.path().join("plans/user_app_state.yaml");
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    std::fs::write(
+        &plan_path,
+        text.replace("mappings:\n", "mappings:\n  - ../mappings/profile.yaml\n"),
+    )
+    .unwrap();
+    let plan = plan_path.to_str().unwrap();
+    let url = migrated("root_entity", plan, FIXTURE);
+    let mut c = connect(&url);
+    let users: i64 = c
+        .query_one("SELECT count(*) FROM profiles", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 22, "one row per user");
+    let o = pgshred(&["verify", plan, "--roundtrip"], Some(&url));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("22 users compared, 0 lost something (0 lost,"),
+        "{out}"
+    );
+    // The preview writes the same rows as the database.
+    let o = pgshred(
+        &["preview", plan, "--input-file", FIXTURE, "--format", "json"],
+        None,
+    );
+    let mut preview: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["table"] == "profiles")
+        .map(|v| v["row"].to_string())
+        .collect();
+    preview.sort();
+    let mut database: Vec<String> = c
+        .query(
+            "SELECT (to_jsonb(p) - 'created_at' - 'updated_at')::text FROM profiles AS p",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.get::<_, String>(0))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    database.sort();
+    assert_eq!(preview, database);
+}

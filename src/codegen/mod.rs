@@ -132,7 +132,9 @@ fn kept(e: &Entity) -> Value {
             "test": test,
         }));
     };
-    number(&e.legacy_id);
+    if !e.is_root() {
+        number(&e.legacy_id);
+    }
     if let Some(f) = e.parent.as_ref().and_then(|p| p.field.as_ref()) {
         number(f);
     }
@@ -208,6 +210,7 @@ fn entity_context(e: &Entity) -> Value {
             }
         }
     }
+    obj.insert("is_root".into(), e.is_root().into());
     let kept = kept(e);
     if let Value::Array(items) = &kept {
         let join = |field: &str, sep: &str| {

@@ -144,6 +144,14 @@ fn array_at<'a>(
 }
 
 fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
+    if e.is_root() {
+        // The document itself is the root's one element (documents are objects by now).
+        return vec![Element {
+            value: doc,
+            ords: vec![1],
+            enclosing: None,
+        }];
+    }
     let levels = e.path.levels();
     let prefixes: Vec<String> = (1..=levels.len())
         .map(|n| {
@@ -319,9 +327,13 @@ fn document_is_usable(plan: &Plan, user: &str, doc: &Value, cx: &mut Ctx) -> boo
     false
 }
 
-/// Document keys outside every entity's array are not migrated at all.
+/// Document keys outside every entity's array are not migrated at all (unless a root entity
+/// reads the root, which reports its own keys).
 fn unmapped_document_keys(plan: &Plan, doc: &Value, cx: &mut Ctx) {
     let Value::Object(top) = doc else { return };
+    if plan.entities.iter().any(Entity::is_root) {
+        return;
+    }
     let mut rest = top.clone();
     for e in plan.entities.iter().filter(|e| !e.path.is_nested()) {
         remove_path(&mut rest, e.path.levels()[0].keys());

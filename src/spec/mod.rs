@@ -127,7 +127,9 @@ pub struct MappingSpec {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntitySourceSpec {
     pub path: String,
-    pub legacy_id: String,
+    /// Absent only for the document root (`path: $`).
+    #[serde(default)]
+    pub legacy_id: Option<String>,
     #[serde(default)]
     pub on_missing_id: Option<MissingId>,
     #[serde(default)]

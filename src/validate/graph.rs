@@ -133,6 +133,19 @@ pub(super) fn parents(
             diags.push(dg);
             continue;
         };
+        let is_root = |d: &Draft| d.path.as_ref().is_some_and(ArrayPath::is_root);
+        if is_root(d) || is_root(&drafts[j]) {
+            diags.push(
+                d.file
+                    .at_key(
+                        "E-parent-root",
+                        "/parent",
+                        "the document root (`path: $`) has no parent and is no parent: every top-level entity hangs from the document itself",
+                    )
+                    .with_hint("remove `parent`"),
+            );
+            continue;
+        }
         parent_of[i] = Some(j);
         check_link(d, &drafts[j], nested, diags);
     }
@@ -219,6 +232,34 @@ pub(super) fn check_cycles(drafts: &[Draft], parent_of: &[Option<usize>], diags:
             }
             seen.push(next);
             cur = next;
+        }
+    }
+}
+
+/// With a document root entity, top-level entity paths are one key, so the root knows which of
+/// its keys other entities carry.
+pub(super) fn check_root(drafts: &[Draft], diags: &mut Diagnostics) {
+    if !drafts
+        .iter()
+        .any(|d| d.path.as_ref().is_some_and(ArrayPath::is_root))
+    {
+        return;
+    }
+    for d in drafts {
+        if let Some(p) = &d.path
+            && !p.is_root()
+            && !p.is_nested()
+            && p.levels()[0].keys().len() > 1
+        {
+            diags.push(
+                d.file
+                    .at(
+                        "E-path-root",
+                        "/source/path",
+                        format!("`{p}` is more than one key, which a plan with a document root entity does not support yet"),
+                    )
+                    .with_hint("map the enclosing object as its own entity, or read the array from a top-level key"),
+            );
         }
     }
 }

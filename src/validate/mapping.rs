@@ -153,24 +153,50 @@ fn parse_paths(
             None
         }
     };
-    let legacy_id = if m.source.legacy_id.trim().is_empty() {
-        diags.push(
-            file.at(
-                "E-legacy-id",
-                "/source/legacy_id",
-                "the legacy id field is empty",
-            )
-            .with_hint("name the field of each element that holds its legacy id, e.g. `id`"),
-        );
-        None
-    } else {
-        match jsonpath::parse_field(&m.source.legacy_id) {
+    let root = path.as_ref().is_some_and(ArrayPath::is_root);
+    let legacy_id = match (root, m.source.legacy_id.as_deref()) {
+        // The document root is one element per user, with no id of its own.
+        (true, None) => Some(FieldPath(Vec::new())),
+        (true, Some(_)) => {
+            diags.push(
+                file.at_key(
+                    "E-legacy-id",
+                    "/source/legacy_id",
+                    "the document root (`path: $`) has no legacy id: it is one row per user",
+                )
+                .with_hint("remove `legacy_id`"),
+            );
+            None
+        }
+        (false, None) => {
+            diags.push(
+                file.at_key(
+                    "E-legacy-id",
+                    "/source",
+                    "missing `legacy_id`: which field of each element holds its legacy id",
+                )
+                .with_hint("e.g. `legacy_id: id`; only the document root (`path: $`) has none"),
+            );
+            None
+        }
+        (false, Some(t)) if t.trim().is_empty() => {
+            diags.push(
+                file.at(
+                    "E-legacy-id",
+                    "/source/legacy_id",
+                    "the legacy id field is empty",
+                )
+                .with_hint("name the field of each element that holds its legacy id, e.g. `id`"),
+            );
+            None
+        }
+        (false, Some(t)) => match jsonpath::parse_field(t) {
             Ok(p) => Some(p),
             Err(e) => {
-                diags.push(path_diag(file, "/source/legacy_id", &m.source.legacy_id, e));
+                diags.push(path_diag(file, "/source/legacy_id", t, e));
                 None
             }
-        }
+        },
     };
     let parent_field =
         m.parent.as_ref().and_then(|p| p.field.as_ref()).and_then(

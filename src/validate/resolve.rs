@@ -9,6 +9,7 @@ use crate::ir::{
     Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink, Plan,
     Source,
 };
+use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
 
 pub(super) fn resolve(
@@ -65,7 +66,17 @@ fn fk_order(n: usize, parent_of: &[Option<usize>]) -> Vec<usize> {
 /// Per entity, the keys of the arrays nested in its elements that other entities read, sorted.
 fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
+    // The document root carries the keys of the top-level entity arrays (one key each: checked).
+    let root = drafts
+        .iter()
+        .position(|d| d.path.as_ref().is_some_and(ArrayPath::is_root));
     for (i, d) in drafts.iter().enumerate() {
+        if let (Some(r), Some(path)) = (root, &d.path)
+            && r != i
+            && !path.is_nested()
+        {
+            out[r].push(path.levels()[0].head().to_string());
+        }
         if let (Some(j), Some(path)) = (parent_of[i], &d.path)
             && path.is_nested()
             && let Some(last) = path.levels().last()
@@ -110,13 +121,22 @@ fn entity(
         table: m.table.clone(),
         path: d.path.clone().expect("validated"),
         legacy_id: d.legacy_id.clone().expect("validated"),
-        on_missing_id: m.source.on_missing_id.unwrap_or(MissingId::Error),
+        // The root's one element has no id: its row's legacy id is its position, `#1`.
+        on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root) {
+            MissingId::Position
+        } else {
+            m.source.on_missing_id.unwrap_or(MissingId::Error)
+        },
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
         indexes: indexes(d, parent.as_ref()),
         parent,
         columns: d.columns.clone(),
         extra: d.extra.clone(),
-        position: d.position.clone(),
+        // The root is not an array: nothing to order.
+        position: d
+            .position
+            .clone()
+            .filter(|_| !d.path.as_ref().is_some_and(ArrayPath::is_root)),
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
