@@ -86,6 +86,8 @@ pub struct Entity {
     pub path: ArrayPath,
     #[serde(serialize_with = "display")]
     pub legacy_id: FieldPath,
+    /// The path holds an object keyed by legacy id (its last level), not an array.
+    pub keyed: bool,
     pub on_missing_id: MissingId,
     pub on_duplicate_id: DuplicateId,
     pub parent: Option<ParentLink>,
@@ -108,6 +110,11 @@ impl Entity {
     /// The document root (`path: $`): one row per user holding the root's own keys.
     pub fn is_root(&self) -> bool {
         self.path.is_root()
+    }
+
+    /// An object keyed by legacy id: each member an element, its key the legacy id.
+    pub fn is_keyed(&self) -> bool {
+        self.keyed
     }
 
     pub fn consumed_paths(&self) -> Vec<FieldPath> {

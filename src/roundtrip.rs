@@ -89,7 +89,7 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     .is_some_and(|o| o.contains_key(last))
             };
             let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
-            if !(position_id || kept(&obj, &e.legacy_id)) {
+            if !(position_id || e.keyed || e.is_root() || kept(&obj, &e.legacy_id)) {
                 set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
             }
             let mut parent_id = None;
@@ -125,7 +125,7 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     set_path(
                         &mut obj,
                         key.keys(),
-                        Value::Array(kids.into_iter().map(|k| k.2.clone()).collect()),
+                        collection(child, kids.into_iter().map(|k| (&k.1.1, k.2.clone()))),
                     );
                 }
             }
@@ -158,14 +158,25 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
         let mut elems = built.remove(e.name.as_str()).unwrap_or_default();
         elems.sort_by(|a, b| in_order(&a.1, &b.1));
         if !elems.is_empty() {
+            let items: Vec<(String, Value)> = elems.into_iter().map(|x| (x.1.1, x.2)).collect();
             set_path(
                 &mut doc,
                 e.path.levels()[0].keys(),
-                Value::Array(elems.into_iter().map(|x| x.2).collect()),
+                collection(e, items.iter().map(|(k, v)| (k, v.clone()))),
             );
         }
     }
     Value::Object(doc)
+}
+
+/// An entity's elements as the document holds them: an array, or for a keyed entity an object of
+/// its members by legacy id.
+fn collection<'a>(e: &Entity, items: impl Iterator<Item = (&'a String, Value)>) -> Value {
+    if e.keyed {
+        Value::Object(items.map(|(k, v)| (k.clone(), v)).collect())
+    } else {
+        Value::Array(items.map(|(_, v)| v).collect())
+    }
 }
 
 /// As `06_reconstruct.sql` orders an array: by position (none last), then by legacy id.
@@ -323,6 +334,9 @@ impl<'e> Walk<'_, 'e> {
 
     /// An array an entity reads: elements matched by legacy id, then their order.
     fn entity_array(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+        if e.keyed {
+            return self.entity_object(at, e, v);
+        }
         let empty = |x: Option<&Value>| x.is_none() || x.is_some_and(Value::is_null);
         match (v.source, v.rebuilt) {
             (Some(Value::Array(a)), None) if a.is_empty() => {
@@ -374,10 +388,48 @@ impl<'e> Walk<'_, 'e> {
             }
         }
         let (src, exp, reb) = (by_id(&src), by_id(&exp), by_id(&reb));
+        self.elements(&at, e, &src, &exp, &reb);
+    }
+
+    /// An object keyed by id: its members matched by key (jsonb keeps no order of keys).
+    fn entity_object(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+        let empty = |x: Option<&Value>| x.is_none() || x.is_some_and(Value::is_null);
+        match (v.source, v.rebuilt) {
+            (Some(Value::Object(a)), None) if a.is_empty() => {
+                return self.push(&at, Class::Lost, "empty object became absent", v);
+            }
+            (Some(Value::Null), None) => {
+                return self.push(&at, Class::Lost, "null became absent", v);
+            }
+            (x, y) if empty(x) && empty(y) => return,
+            _ => {}
+        }
+        let members = |x: Option<&Value>| -> BTreeMap<String, Value> {
+            x.and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()
+        };
+        let (src, exp, reb) = (members(v.source), members(v.expected), members(v.rebuilt));
+        self.elements(&at, e, &src, &exp, &reb);
+    }
+
+    /// Elements matched by legacy id: present on both sides (compared), or on one only.
+    fn elements(
+        &mut self,
+        at: &At<'e>,
+        e: &'e Entity,
+        src: &BTreeMap<String, Value>,
+        exp: &BTreeMap<String, Value>,
+        reb: &BTreeMap<String, Value>,
+    ) {
         let ids: BTreeSet<&String> = src.keys().chain(reb.keys()).collect();
         for k in ids {
             let element = At {
-                shown: format!("{}[{}={k}]", at.shown, e.legacy_id),
+                shown: if e.keyed {
+                    format!("{}[{k}]", at.shown)
+                } else {
+                    format!("{}[{}={k}]", at.shown, e.legacy_id)
+                },
                 schema: format!("{}[*]", at.schema),
                 entity: Some(e),
                 within: Vec::new(),

@@ -17,7 +17,7 @@ CREATE SCHEMA IF NOT EXISTS "pgshred";
 
 -- Every function below runs with a fixed search_path (pg_catalog, pg_temp), so no object another
 -- role creates can stand in for what it calls. The three the planner inlines into the forward
--- statements (row_id, array_or_empty, prune) cannot carry a SET clause (it stops inlining, at
+-- statements (row_id, array_or_empty, object_or_empty, prune) cannot carry a SET clause (it stops inlining, at
 -- twice the time per row); their bodies name every function with its schema instead.
 
 -- The id of a migrated row. The Rust preview computes the same value (uuid::Uuid::new_v5), e.g.
@@ -122,6 +122,26 @@ BEGIN
     PERFORM "pgshred".fail('expected an array', user_id, entity, NULL, path, value,
                          'the source path of an entity must hold a JSON array');
 END
+$$;
+
+-- The object at a path, for an entity keyed by id: missing or null is an empty object; anything
+-- else that is not an object is an error.
+CREATE OR REPLACE FUNCTION "pgshred".object_at(value jsonb, user_id text, entity text, path text)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
+        RETURN '{}'::jsonb;
+    ELSIF jsonb_typeof(value) = 'object' THEN
+        RETURN value;
+    END IF;
+    PERFORM "pgshred".fail('expected an object keyed by id', user_id, entity, NULL, path, value,
+                         'the source path of a keyed entity must hold a JSON object');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION "pgshred".object_or_empty(value jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(value) = 'object' THEN value ELSE '{}'::jsonb END
 $$;
 
 -- The same, for counting what a document holds (04_verify.sql): a value that is not an array

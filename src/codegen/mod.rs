@@ -158,7 +158,7 @@ fn kept(e: &Entity) -> Value {
     }
     for k in &e.child_arrays {
         let get = format!("x.elem -> {}", quote_literal(k));
-        let test = format!("{get} IN ('null'::jsonb, '[]'::jsonb)");
+        let test = format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb)");
         out.push(serde_json::json!({
             "path": k,
             "value": format!("CASE WHEN {test} THEN {get} END"),
@@ -328,7 +328,7 @@ fn template_context(plan: &Plan) -> JValue {
             .entities
             .iter()
             .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
-            .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string)}))
+            .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string), "keyed": c.keyed}))
             .collect();
         entities[i]["nested_children"] = Value::Array(children);
     }

@@ -84,6 +84,8 @@ pub(super) struct Element<'a> {
     pub(super) value: &'a Value,
     pub(super) ords: Vec<usize>,
     pub(super) enclosing: Option<&'a Value>,
+    /// The member's key, for an object keyed by id.
+    pub(super) key: Option<&'a str>,
 }
 
 pub(super) struct Ctx<'a> {
@@ -150,6 +152,7 @@ fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
             value: doc,
             ords: vec![1],
             enclosing: None,
+            key: None,
         }];
     }
     let levels = e.path.levels();
@@ -162,34 +165,74 @@ fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
                 .join("[*].")
         })
         .collect();
-    let mut current: Vec<Element<'a>> = array_at(doc, &levels[0], e, &prefixes[0], cx)
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Element {
-            value: v,
-            ords: vec![i + 1],
-            enclosing: None,
-        })
-        .collect();
-    for (depth, level) in levels.iter().enumerate().skip(1) {
+    let mut current = vec![Element {
+        value: doc,
+        ords: Vec::new(),
+        enclosing: None,
+        key: None,
+    }];
+    for (depth, level) in levels.iter().enumerate() {
+        let keyed = e.keyed && depth + 1 == levels.len();
         let mut next = Vec::new();
         for parent in &current {
-            for (i, v) in array_at(parent.value, level, e, &prefixes[depth], cx)
-                .iter()
-                .enumerate()
-            {
+            let items = members(parent.value, level, keyed, e, &prefixes[depth], cx);
+            for (i, (key, v)) in items.into_iter().enumerate() {
                 let mut ords = parent.ords.clone();
                 ords.push(i + 1);
                 next.push(Element {
                     value: v,
                     ords,
-                    enclosing: Some(parent.value),
+                    enclosing: (depth > 0).then_some(parent.value),
+                    key,
                 });
             }
         }
         current = next;
     }
     current
+}
+
+/// The elements at `path` of `v`, in the order the SQL takes them: an array's items, or a keyed
+/// object's members (with their keys) in jsonb's order, shorter keys first (the SQL's
+/// `jsonb_each`). Missing or null is none; anything else stops the batch.
+fn members<'a>(
+    v: &'a Value,
+    path: &FieldPath,
+    keyed: bool,
+    e: &Entity,
+    shown: &str,
+    cx: &mut Ctx,
+) -> Vec<(Option<&'a str>, &'a Value)> {
+    if !keyed {
+        return array_at(v, path, e, shown, cx)
+            .iter()
+            .map(|x| (None, x))
+            .collect();
+    }
+    match at(v, path) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(m)) => {
+            let mut items: Vec<(Option<&str>, &Value)> =
+                m.iter().map(|(k, x)| (Some(k.as_str()), x)).collect();
+            items.sort_by(|a, b| {
+                let (ka, kb) = (a.0.unwrap_or_default(), b.0.unwrap_or_default());
+                (ka.len(), ka.as_bytes()).cmp(&(kb.len(), kb.as_bytes()))
+            });
+            items
+        }
+        Some(other) => {
+            cx.find(
+                Severity::Abort,
+                "not_an_object",
+                &e.name,
+                None,
+                shown,
+                Some(other),
+                "expected an object keyed by id".into(),
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// What is left of an element once consumed paths are removed; emptied objects are pruned.
@@ -402,7 +445,12 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
 /// The element's legacy id (its position under `on_missing_id: position`); `None` when it has
 /// none, which stops the batch.
 fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String> {
-    let legacy = match (id_text(at(el.value, &e.legacy_id)), e.on_missing_id) {
+    let own = match el.key {
+        Some(k) => Some(k.to_string()),
+        None if e.is_root() => None,
+        None => id_text(at(el.value, &e.legacy_id)),
+    };
+    let legacy = match (own, e.on_missing_id) {
         (Some(id), _) => id,
         (None, MissingId::Position) => pos.to_string(),
         (None, MissingId::Error) => {

@@ -234,8 +234,11 @@ fn extra_value(
             Some(v @ Value::Null) => {
                 rest.insert(k.clone(), v.clone());
             }
-            Some(Value::Array(a)) if a.is_empty() => {
-                rest.insert(k.clone(), Value::Array(Vec::new()));
+            Some(v @ Value::Array(a)) if a.is_empty() => {
+                rest.insert(k.clone(), v.clone());
+            }
+            Some(v @ Value::Object(m)) if m.is_empty() => {
+                rest.insert(k.clone(), v.clone());
             }
             _ => {}
         }

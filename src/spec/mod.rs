@@ -127,9 +127,12 @@ pub struct MappingSpec {
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntitySourceSpec {
     pub path: String,
-    /// Absent only for the document root (`path: $`).
+    /// Absent only for the document root (`path: $`) and objects keyed by id.
     #[serde(default)]
     pub legacy_id: Option<String>,
+    /// The path holds an object keyed by legacy id, not an array.
+    #[serde(default)]
+    pub keyed: bool,
     #[serde(default)]
     pub on_missing_id: Option<MissingId>,
     #[serde(default)]

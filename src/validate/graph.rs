@@ -146,6 +146,18 @@ pub(super) fn parents(
             );
             continue;
         }
+        if nested && drafts[j].file.spec.source.keyed {
+            diags.push(
+                d.file
+                    .at_key(
+                        "E-parent-keyed",
+                        "/parent/entity",
+                        format!("`{}` is keyed by id: entities nested in its members are not supported yet", pspec.entity),
+                    )
+                    .with_hint("read the nested array as its own keyed or array entity at the top level"),
+            );
+            continue;
+        }
         parent_of[i] = Some(j);
         check_link(d, &drafts[j], nested, diags);
     }

@@ -154,8 +154,32 @@ fn parse_paths(
         }
     };
     let root = path.as_ref().is_some_and(ArrayPath::is_root);
-    let legacy_id = match (root, m.source.legacy_id.as_deref()) {
-        // The document root is one element per user, with no id of its own.
+    if root && m.source.keyed {
+        diags.push(
+            file.at_key(
+                "E-keyed",
+                "/source/keyed",
+                "the document root is not keyed: it is one object per user",
+            )
+            .with_hint("remove `keyed`"),
+        );
+    }
+    if m.source.keyed && m.source.legacy_id.is_some() {
+        diags.push(
+            file.at_key(
+                "E-legacy-id",
+                "/source/legacy_id",
+                "an object keyed by id has its legacy ids in its keys",
+            )
+            .with_hint(
+                "remove `legacy_id`; map the id inside each member as a column if it is there too",
+            ),
+        );
+        return (path, None, None);
+    }
+    let legacy_id = match (root || m.source.keyed, m.source.legacy_id.as_deref()) {
+        // The document root is one element per user, with no id of its own; a keyed object's
+        // members have theirs in their keys.
         (true, None) => Some(FieldPath(Vec::new())),
         (true, Some(_)) => {
             diags.push(

@@ -121,6 +121,7 @@ fn entity(
         table: m.table.clone(),
         path: d.path.clone().expect("validated"),
         legacy_id: d.legacy_id.clone().expect("validated"),
+        keyed: m.source.keyed,
         // The root's one element has no id: its row's legacy id is its position, `#1`.
         on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root) {
             MissingId::Position
