@@ -72,6 +72,30 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
     for e in plan.entities.iter().rev() {
         let mut elems = Vec::new();
         for r in by_entity.get(e.name.as_str()).into_iter().flatten() {
+            if e.scalar {
+                // The value column is the element.
+                let value = e
+                    .columns
+                    .first()
+                    .and_then(|c| r.values.get(&c.name))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let legacy = r.values["legacy_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let parent_id = e
+                    .parent
+                    .as_ref()
+                    .map(|p| r.values.get(&p.column).cloned().unwrap_or(Value::Null));
+                let position = e
+                    .position
+                    .as_ref()
+                    .and_then(|c| r.values.get(c))
+                    .and_then(Value::as_i64);
+                elems.push((parent_id, (position, legacy), value));
+                continue;
+            }
             let mut obj = match e.extra.as_ref().and_then(|c| r.values.get(c)) {
                 Some(Value::Object(m)) => m.clone(),
                 _ => Map::new(),
@@ -347,6 +371,13 @@ impl<'e> Walk<'_, 'e> {
             }
             (x, y) if empty(x) && empty(y) => return,
             _ => {}
+        }
+        if e.scalar {
+            // Scalars have no ids: the arrays are compared whole, in order.
+            if v.source != v.rebuilt {
+                self.leaf(&at, v);
+            }
+            return;
         }
         let none = Vec::new();
         let list = |x: Option<&Value>| x.and_then(Value::as_array).unwrap_or(&none).clone();

@@ -597,7 +597,10 @@ fn functions_have_a_fixed_search_path_and_row_id_is_still_inlined() {
         .map(|r| r.get(0))
         .collect();
     // Only those the planner inlines, whose bodies name their functions. schemas.
-    assert_eq!(unfixed, ["array_or_empty", "object_or_empty", "prune", "row_id"]);
+    assert_eq!(
+        unfixed,
+        ["array_or_empty", "object_or_empty", "prune", "row_id"]
+    );
     // Inlined: the plan shows uuid_generate_v5 itself, not a call of row_id.
     let plan: String = c
         .query(

@@ -814,3 +814,90 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
         assert_eq!(from_preview, from_db, "{table}");
     }
 }
+
+/// The preview's rows equal the database's, table by table.
+fn preview_equals_database(c: &mut postgres::Client, plan: &str, input: &str, tables: &[&str]) {
+    let o = pgshred(
+        &["preview", plan, "--input-file", input, "--format", "json"],
+        None,
+    );
+    let preview: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("table").is_some())
+        .collect();
+    for table in tables {
+        let mut from_preview: Vec<String> = preview
+            .iter()
+            .filter(|v| v["table"] == *table)
+            .map(|v| v["row"].to_string())
+            .collect();
+        from_preview.sort();
+        let mut from_db: Vec<String> = c
+            .query(
+                &format!(
+                    "SELECT (to_jsonb(t) - 'created_at' - 'updated_at')::text FROM {table} AS t"
+                ),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<Value>(&r.get::<_, String>(0))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        from_db.sort();
+        assert_eq!(from_preview, from_db, "{table}");
+    }
+}
+
+#[test]
+fn arrays_and_keyed_objects_of_scalars_migrate_and_come_back_exactly() {
+    let plan = "tests/plans/scalars/plan.yaml";
+    let input = "tests/plans/scalars/source.json";
+    let url = migrated("scalars", plan, input);
+    let mut c = connect(&url);
+    let notes: Vec<(String, Option<String>, Option<i32>)> = c
+        .query(
+            "SELECT legacy_id, body, position FROM notes WHERE user_id = 'u1' ORDER BY position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("#1".into(), Some("buy milk".into()), Some(1)),
+            ("#2".into(), Some("call Ann".into()), Some(2)),
+            ("#3".into(), None, Some(3)),
+            ("#4".into(), Some("buy milk".into()), Some(4)),
+        ]
+    );
+    let scores: Vec<(String, i32)> = c
+        .query(
+            "SELECT legacy_id, score FROM scores WHERE user_id = 'u1' ORDER BY legacy_id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(scores, [("art".into(), 75), ("math".into(), 90)]);
+    let o = pgshred(&["verify", plan, "--roundtrip"], Some(&url));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("2 users compared, 0 lost something (0 lost,"),
+        "{out}"
+    );
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &["docs", "notes", "items", "item_tags", "scores"],
+    );
+}

@@ -409,7 +409,7 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
     let mut out = Vec::new();
     for el in elements(doc, e, cx) {
         let pos = position(&el.ords);
-        if !el.value.is_object() {
+        if !el.value.is_object() && !e.scalar {
             cx.find(
                 Severity::Abort,
                 "not_an_object",
@@ -447,7 +447,8 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
 fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String> {
     let own = match el.key {
         Some(k) => Some(k.to_string()),
-        None if e.is_root() => None,
+        // The root and scalar elements have no id of their own: their position is it.
+        None if e.is_root() || e.scalar => None,
         None => id_text(at(el.value, &e.legacy_id)),
     };
     let legacy = match (own, e.on_missing_id) {

@@ -20,7 +20,9 @@ pub(super) fn build(
     created: &HashMap<&str, HashSet<String>>,
     cx: &mut Ctx,
 ) -> Option<Row> {
-    let obj = c.element.value.as_object().expect("candidates are objects");
+    let empty = Map::new();
+    // Scalar elements have no keys: no extra, no residual.
+    let obj = c.element.value.as_object().unwrap_or(&empty);
     let mut values = Map::new();
     values.insert(
         "id".into(),
@@ -53,7 +55,7 @@ pub(super) fn build(
     }
     if let Some(x) = &e.extra {
         values.insert(x.clone(), extra_value(e, obj, c, dangling, cx));
-    } else {
+    } else if !e.scalar {
         extra_value(e, obj, c, dangling, cx);
     }
     Some(Row {

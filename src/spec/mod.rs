@@ -115,6 +115,9 @@ pub struct MappingSpec {
     /// Column that keeps every key neither mapped nor dropped; `false` makes such keys an error.
     #[serde(default)]
     pub extra: Option<Value>,
+    /// The elements are scalars: the column holding each.
+    #[serde(default)]
+    pub value: Option<ValueSpec>,
     /// Column keeping each element's position in its array; `false`: order does not matter.
     #[serde(default)]
     pub position: Option<Value>,
@@ -147,6 +150,14 @@ pub struct ParentSpec {
     pub column: String,
     #[serde(default)]
     pub on_missing: Option<OnMissingParent>,
+}
+
+/// The column a scalar element goes to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValueSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -107,8 +107,45 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         }
     }
     let (path, legacy_id, parent_field) = parse_paths(file, diags);
-    let (mut names, extra, position) = reserve_names(file, diags);
+    let (mut names, mut extra, position) = reserve_names(file, diags);
     let mut columns = Vec::new();
+    if let Some(v) = &m.value {
+        if !m.columns.is_empty() || !m.drop.is_empty() || matches!(m.extra, Some(Value::String(_)))
+        {
+            diags.push(
+                file.at_key(
+                    "E-value",
+                    "/value",
+                    "a mapping of scalar elements has one column, `value`: no columns, extra or drop",
+                )
+                .with_hint("remove `columns`, `extra` and `drop`, or map the elements as objects"),
+            );
+        }
+        if let Some(d) = ident_diag(file, "/value/name", &v.name, "column name") {
+            diags.push(d);
+        }
+        claim_name(
+            file,
+            &mut names,
+            &v.name,
+            "/value/name",
+            "the value column",
+            diags,
+        );
+        // The schema admits only known types.
+        if let Some(ty) = SqlType::parse(&v.ty) {
+            columns.push(Column {
+                name: v.name.clone(),
+                path: FieldPath(Vec::new()),
+                ty,
+                required: false,
+                default: None,
+                keep_original: false,
+            });
+        }
+        // A scalar has no keys to keep.
+        extra = None;
+    }
     let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
     for (i, c) in m.columns.iter().enumerate() {
         if let Some(col) = check_column(file, i, c, &mut names, &mut seen_paths, diags) {
@@ -177,7 +214,21 @@ fn parse_paths(
         );
         return (path, None, None);
     }
-    let legacy_id = match (root || m.source.keyed, m.source.legacy_id.as_deref()) {
+    if m.value.is_some() && m.source.legacy_id.is_some() {
+        diags.push(
+            file.at_key(
+                "E-legacy-id",
+                "/source/legacy_id",
+                "scalar elements have no id field: their legacy id is their position (or, keyed, their key)",
+            )
+            .with_hint("remove `legacy_id`"),
+        );
+        return (path, None, None);
+    }
+    let legacy_id = match (
+        root || m.source.keyed || m.value.is_some(),
+        m.source.legacy_id.as_deref(),
+    ) {
         // The document root is one element per user, with no id of its own; a keyed object's
         // members have theirs in their keys.
         (true, None) => Some(FieldPath(Vec::new())),

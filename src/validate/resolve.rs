@@ -122,8 +122,11 @@ fn entity(
         path: d.path.clone().expect("validated"),
         legacy_id: d.legacy_id.clone().expect("validated"),
         keyed: m.source.keyed,
+        scalar: m.value.is_some(),
         // The root's one element has no id: its row's legacy id is its position, `#1`.
-        on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root) {
+        on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root)
+            || (m.value.is_some() && !m.source.keyed)
+        {
             MissingId::Position
         } else {
             m.source.on_missing_id.unwrap_or(MissingId::Error)
