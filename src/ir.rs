@@ -88,6 +88,8 @@ pub struct Entity {
     pub legacy_id: FieldPath,
     /// The path holds an object keyed by legacy id (its last level), not an array.
     pub keyed: bool,
+    /// The path holds one object (its last level), not an array: one row per parent.
+    pub single: bool,
     /// The elements are scalars, each kept whole in this one column (`columns` holds it too, with
     /// an empty path); no extra, no residual.
     pub scalar: bool,

@@ -113,7 +113,7 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
                     .is_some_and(|o| o.contains_key(last))
             };
             let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
-            if !(position_id || e.keyed || e.is_root() || kept(&obj, &e.legacy_id)) {
+            if !(position_id || e.keyed || e.single || e.is_root() || kept(&obj, &e.legacy_id)) {
                 set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
             }
             let mut parent_id = None;
@@ -195,7 +195,10 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
 
 /// An entity's elements as the document holds them: an array, or for a keyed entity an object of
 /// its members by legacy id.
-fn collection<'a>(e: &Entity, items: impl Iterator<Item = (&'a String, Value)>) -> Value {
+fn collection<'a>(e: &Entity, mut items: impl Iterator<Item = (&'a String, Value)>) -> Value {
+    if e.single {
+        return items.next().map(|(_, v)| v).unwrap_or(Value::Null);
+    }
     if e.keyed {
         Value::Object(items.map(|(k, v)| (k.clone(), v)).collect())
     } else {
@@ -358,6 +361,9 @@ impl<'e> Walk<'_, 'e> {
 
     /// An array an entity reads: elements matched by legacy id, then their order.
     fn entity_array(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+        if e.single {
+            return self.single(at, e, v);
+        }
         if e.keyed {
             return self.entity_object(at, e, v);
         }
@@ -420,6 +426,45 @@ impl<'e> Walk<'_, 'e> {
         }
         let (src, exp, reb) = (by_id(&src), by_id(&exp), by_id(&reb));
         self.elements(&at, e, &src, &exp, &reb);
+    }
+
+    /// A single object: the one element, compared key by key.
+    fn single(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+        let element = At {
+            entity: Some(e),
+            within: Vec::new(),
+            ..at
+        };
+        match (v.source, v.expected, v.rebuilt) {
+            (Some(Value::Null), _, None) => {
+                self.push(&element, Class::Lost, "null became absent", v)
+            }
+            (Some(_), None, None) => {
+                self.push(&element, Class::Declared, "left out by a policy", v)
+            }
+            (Some(_), _, None) => self.push(&element, Class::Lost, "element missing", v),
+            (None, _, Some(_)) => self.push(&element, Class::Lost, "element not in the source", v),
+            _ => self.walk_element(element, v),
+        }
+    }
+
+    /// An element's keys (its entity already known), not as an entity array again.
+    fn walk_element(&mut self, at: At<'e>, v: Three) {
+        match (v.source, v.rebuilt) {
+            (Some(Value::Object(x)), Some(Value::Object(y))) => {
+                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let child = Three {
+                        source: x.get(k),
+                        expected: v.expected.and_then(|e| e.get(k)),
+                        rebuilt: y.get(k),
+                    };
+                    self.walk(at.key(k), child);
+                }
+            }
+            (x, y) if x == y => {}
+            _ => self.leaf(&at, v),
+        }
     }
 
     /// An object keyed by id: its members matched by key (jsonb keeps no order of keys).

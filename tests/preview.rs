@@ -788,7 +788,33 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v.get("table").is_some())
         .collect();
-    for table in ["boards", "lists", "cards", "labels"] {
+    let singles: Vec<(String, String)> = c
+        .query(
+            "SELECT legacy_id, coalesce(theme, '-') FROM settings ORDER BY user_id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        singles,
+        [("#1".to_string(), "dark".to_string())],
+        "one row where there is one object"
+    );
+    let metas: i64 = c
+        .query_one("SELECT count(*) FROM list_meta", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(metas, 2);
+    for table in [
+        "boards",
+        "lists",
+        "cards",
+        "labels",
+        "settings",
+        "list_meta",
+    ] {
         let mut from_preview: Vec<String> = preview
             .iter()
             .filter(|v| v["table"] == table)

@@ -328,7 +328,7 @@ fn template_context(plan: &Plan) -> JValue {
             .entities
             .iter()
             .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
-            .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string), "keyed": c.keyed}))
+            .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string), "keyed": c.keyed, "single": c.single}))
             .collect();
         entities[i]["nested_children"] = Value::Array(children);
     }

@@ -172,10 +172,25 @@ fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
         key: None,
     }];
     for (depth, level) in levels.iter().enumerate() {
-        let keyed = e.keyed && depth + 1 == levels.len();
+        let last = depth + 1 == levels.len();
         let mut next = Vec::new();
         for parent in &current {
-            let items = members(parent.value, level, keyed, e, &prefixes[depth], cx);
+            let items = if e.single && last {
+                // One object, when there is one (a non-object is flagged as an element).
+                match at(parent.value, level) {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(x) => vec![(None, x)],
+                }
+            } else {
+                members(
+                    parent.value,
+                    level,
+                    e.keyed && last,
+                    e,
+                    &prefixes[depth],
+                    cx,
+                )
+            };
             for (i, (key, v)) in items.into_iter().enumerate() {
                 let mut ords = parent.ords.clone();
                 ords.push(i + 1);
@@ -448,7 +463,7 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
     let own = match el.key {
         Some(k) => Some(k.to_string()),
         // The root and scalar elements have no id of their own: their position is it.
-        None if e.is_root() || e.scalar => None,
+        None if e.is_root() || e.scalar || e.single => None,
         None => id_text(at(el.value, &e.legacy_id)),
     };
     let legacy = match (own, e.on_missing_id) {

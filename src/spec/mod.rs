@@ -136,6 +136,9 @@ pub struct EntitySourceSpec {
     /// The path holds an object keyed by legacy id, not an array.
     #[serde(default)]
     pub keyed: bool,
+    /// The path holds one object (one-to-one), not an array.
+    #[serde(default)]
+    pub single: bool,
     #[serde(default)]
     pub on_missing_id: Option<MissingId>,
     #[serde(default)]

@@ -146,13 +146,13 @@ pub(super) fn parents(
             );
             continue;
         }
-        if nested && drafts[j].file.spec.source.keyed {
+        if nested && (drafts[j].file.spec.source.keyed || drafts[j].file.spec.source.single) {
             diags.push(
                 d.file
                     .at_key(
                         "E-parent-keyed",
                         "/parent/entity",
-                        format!("`{}` is keyed by id: entities nested in its members are not supported yet", pspec.entity),
+                        format!("`{}` is keyed by id or a single object: entities nested in it are not supported yet", pspec.entity),
                     )
                     .with_hint("read the nested array as its own keyed or array entity at the top level"),
             );

@@ -201,6 +201,27 @@ fn parse_paths(
             .with_hint("remove `keyed`"),
         );
     }
+    if m.source.single && (m.source.keyed || root || m.value.is_some()) {
+        diags.push(
+            file.at_key(
+                "E-single",
+                "/source/single",
+                "a single object is neither keyed, nor the root, nor a scalar",
+            )
+            .with_hint("keep one of `single`, `keyed`, `value`, `path: $`"),
+        );
+    }
+    if m.source.single && m.source.legacy_id.is_some() {
+        diags.push(
+            file.at_key(
+                "E-legacy-id",
+                "/source/legacy_id",
+                "a single object has no id field: it is the one object of its parent, its legacy id its position",
+            )
+            .with_hint("remove `legacy_id`; map an id inside it as a column if it is there"),
+        );
+        return (path, None, None);
+    }
     if m.source.keyed && m.source.legacy_id.is_some() {
         diags.push(
             file.at_key(
@@ -226,7 +247,7 @@ fn parse_paths(
         return (path, None, None);
     }
     let legacy_id = match (
-        root || m.source.keyed || m.value.is_some(),
+        root || m.source.keyed || m.source.single || m.value.is_some(),
         m.source.legacy_id.as_deref(),
     ) {
         // The document root is one element per user, with no id of its own; a keyed object's

@@ -123,9 +123,11 @@ fn entity(
         legacy_id: d.legacy_id.clone().expect("validated"),
         keyed: m.source.keyed,
         scalar: m.value.is_some(),
+        single: m.source.single,
         // The root's one element has no id: its row's legacy id is its position, `#1`.
         on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root)
             || (m.value.is_some() && !m.source.keyed)
+            || m.source.single
         {
             MissingId::Position
         } else {
