@@ -168,6 +168,18 @@ pub struct Column {
     pub default: Option<Value>,
     /// The source's own spelling of the value is kept in `extra` too (byte-exact round trips).
     pub keep_original: bool,
+    /// How the source writes a time, when not as ISO 8601 text.
+    pub format: Option<TimeFormat>,
+}
+
+/// Times the source writes as Unix time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeFormat {
+    /// Seconds since 1970-01-01 UTC.
+    EpochS,
+    /// Milliseconds since 1970-01-01 UTC.
+    EpochMs,
 }
 
 #[derive(Debug, Clone, Serialize)]

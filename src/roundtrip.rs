@@ -347,10 +347,23 @@ impl<'e> Walk<'_, 'e> {
             (Some(_), None) => (Class::Lost, "absent"),
             (None, Some(b)) if v.expected == Some(b) => (Class::Normalized, "default filled in"),
             (None, Some(_)) => (Class::Lost, "not in the source"),
+            (Some(_), Some(b))
+                if v.expected == Some(b) && self.column(at).is_some_and(|c| c.format.is_some()) =>
+            {
+                (Class::Normalized, "Unix time as a timestamp")
+            }
             (Some(a), Some(b)) if v.expected == Some(b) => converted(a, b),
             _ => (Class::Lost, "value changed"),
         };
         self.push(at, class, kind, v);
+    }
+
+    /// The mapped column at this place of an element, if any.
+    fn column<'x>(&self, at: &At<'x>) -> Option<&'x crate::ir::Column> {
+        at.entity?
+            .columns
+            .iter()
+            .find(|c| c.path.keys() == at.within.as_slice())
     }
 
     /// Whether the entity's mapping drops this key (or a key above it).

@@ -807,6 +807,18 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
         .unwrap()
         .get(0);
     assert_eq!(metas, 2);
+    // Unix time in milliseconds, exact to the millisecond, negative ones too.
+    let made: Vec<String> = c
+        .query(
+            "SELECT to_char(made_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') FROM cards \
+              WHERE made_at IS NOT NULL ORDER BY made_at",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(made, ["1969-12-31 23:59:58.500", "2024-05-31 16:08:37.171"]);
     for table in [
         "boards",
         "lists",

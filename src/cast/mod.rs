@@ -79,6 +79,42 @@ pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
     convert(ty, v).map(|_| ())
 }
 
+/// The value a mapped column stores for `v`: as its type converts it, or for a time written as Unix
+/// time (`format: epoch_s | epoch_ms`) the timestamp it names.
+pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value>, String> {
+    let Some(format) = col.format else {
+        return convert(col.ty, v);
+    };
+    if v.is_null() {
+        return Ok(None);
+    }
+    let (digits, per_unit) = match format {
+        crate::ir::TimeFormat::EpochS => (11, 1_000_000_i64),
+        crate::ir::TimeFormat::EpochMs => (14, 1_000),
+    };
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    let t = trimmed(&text);
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned.is_empty() || unsigned.len() > digits || !is_digits(unsigned) {
+        return Err(format!(
+            "Unix time in {}",
+            match format {
+                crate::ir::TimeFormat::EpochS => "seconds",
+                crate::ir::TimeFormat::EpochMs => "milliseconds",
+            }
+        ));
+    }
+    let n: i64 = t
+        .trim_start_matches('+')
+        .parse()
+        .map_err(|_| "a Unix time".to_string())?;
+    Ok(Some(Value::String(format_timestamptz(n * per_unit))))
+}
+
 /// The value PostgreSQL stores for `v` in a column of type `ty`, as `to_jsonb` of that column
 /// would show it (`None` for SQL NULL), or what was expected instead.
 pub fn convert(ty: SqlType, v: &Value) -> Result<Option<Value>, String> {

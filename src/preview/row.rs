@@ -126,7 +126,7 @@ fn parent_id(
 /// A mapped column's value: converted, else its default; a missing required value is reported.
 fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx) -> Value {
     let v = at(c.element.value, &col.path);
-    let converted = match cast::convert(col.ty, v.unwrap_or(&Value::Null)) {
+    let converted = match cast::convert_column(col, v.unwrap_or(&Value::Null)) {
         Ok(x) => x,
         Err(expected) => {
             cx.find(
@@ -164,7 +164,9 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
             .as_ref()
             .and_then(|d| cast::convert(col.ty, d).ok().flatten())
     });
-    if with_default.is_none() && col.required && v.is_none_or(|x| cast::convert(col.ty, x).is_ok())
+    if with_default.is_none()
+        && col.required
+        && v.is_none_or(|x| cast::convert_column(col, x).is_ok())
     {
         cx.find(
             Severity::Abort,

@@ -176,6 +176,9 @@ pub struct ColumnSpec {
     /// Keep the value as the source wrote it in `extra` too, for byte-exact round trips.
     #[serde(default)]
     pub keep_original: bool,
+    /// How the source writes a time (timestamptz columns).
+    #[serde(default)]
+    pub format: Option<crate::ir::TimeFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

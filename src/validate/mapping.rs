@@ -141,6 +141,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
                 required: false,
                 default: None,
                 keep_original: false,
+                format: None,
             });
         }
         // A scalar has no keys to keep.
@@ -432,6 +433,20 @@ fn check_column<'a>(
             .with_hint(format!("expected {expected}")),
         );
     }
+    if c.format.is_some() && ty != SqlType::Timestamptz {
+        diags.push(
+            file.at(
+                "E-format",
+                &format!("{ptr}/format"),
+                format!(
+                    "`format` reads a Unix time, for a timestamptz column; `{}` is {}",
+                    c.name,
+                    ty.sql()
+                ),
+            )
+            .with_hint("make the column `type: timestamptz`, or remove `format`"),
+        );
+    }
     Some(Column {
         name: c.name.clone(),
         path,
@@ -439,6 +454,7 @@ fn check_column<'a>(
         required: c.required,
         default: c.default.clone(),
         keep_original: c.keep_original,
+        format: c.format,
     })
 }
 
