@@ -939,3 +939,30 @@ fn arrays_and_keyed_objects_of_scalars_migrate_and_come_back_exactly() {
         &["docs", "notes", "items", "item_tags", "scores"],
     );
 }
+
+#[test]
+fn keys_from_other_systems_are_written_in_quotes_and_come_back() {
+    let plan = "tests/plans/keys/plan.yaml";
+    let input = "tests/plans/keys/source.json";
+    let url = migrated("keys", plan, input);
+    let mut c = connect(&url);
+    let events: Vec<(String, Option<String>)> = c
+        .query("SELECT legacy_id, uid FROM events ORDER BY position", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("e1".into(), Some("ann".into())),
+            ("e2".into(), Some("bob".into()))
+        ]
+    );
+    let o = pgshred(&["verify", plan, "--roundtrip"], Some(&url));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("0 lost something (0 lost,"), "{out}");
+    assert!(out.contains("declared   dropped: 1"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["docs", "events"]);
+}
