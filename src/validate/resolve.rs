@@ -142,7 +142,7 @@ fn entity(
         position: d
             .position
             .clone()
-            .filter(|_| !d.path.as_ref().is_some_and(ArrayPath::is_root)),
+            .filter(|_| !d.path.as_ref().is_some_and(ArrayPath::is_root) && !m.source.single),
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
