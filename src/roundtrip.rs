@@ -311,21 +311,7 @@ impl<'e> Walk<'_, 'e> {
         if let Some(e) = self.arrays.get(&at.schema).copied() {
             return self.entity_array(at, e, v);
         }
-        match (v.source, v.rebuilt) {
-            (Some(Value::Object(x)), Some(Value::Object(y))) => {
-                let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-                for k in keys {
-                    let child = Three {
-                        source: x.get(k),
-                        expected: v.expected.and_then(|e| e.get(k)),
-                        rebuilt: y.get(k),
-                    };
-                    self.walk(at.key(k), child);
-                }
-            }
-            (x, y) if x == y => {}
-            _ => self.leaf(&at, v),
-        }
+        self.walk_element(at, v);
     }
 
     fn push(&mut self, at: &At, class: Class, kind: &'static str, v: Three) {
@@ -461,7 +447,8 @@ impl<'e> Walk<'_, 'e> {
         }
     }
 
-    /// An element's keys (its entity already known), not as an entity array again.
+    /// The keys of an object, each walked (an element's, without taking it for an entity array
+    /// again).
     fn walk_element(&mut self, at: At<'e>, v: Three) {
         match (v.source, v.rebuilt) {
             (Some(Value::Object(x)), Some(Value::Object(y))) => {
