@@ -585,16 +585,21 @@ fn generated_documents_come_back_with_nothing_lost() {
     }
 }
 
+/// The shipped plans and mappings, copied into `dir` to be edited.
+fn copy_shipped_plan(dir: &std::path::Path) {
+    for sub in ["plans", "mappings"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for f in std::fs::read_dir(common::root().join(sub)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.join(sub).join(f.file_name())).unwrap();
+        }
+    }
+}
+
 #[test]
 fn keep_original_makes_a_column_come_back_byte_exact() {
     let dir = common::TempDir::new("keep-original");
-    for sub in ["plans", "mappings"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        for f in std::fs::read_dir(common::root().join(sub)).unwrap() {
-            let f = f.unwrap();
-            std::fs::copy(f.path(), dir.path().join(sub).join(f.file_name())).unwrap();
-        }
-    }
+    copy_shipped_plan(dir.path());
     let orgs = dir.path().join("mappings/orgs.yaml");
     let text = std::fs::read_to_string(&orgs).unwrap().replace(
         "path: createdAt,         type: timestamptz }",
@@ -673,13 +678,7 @@ fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
     // settings.darkMode, and in extra every root key no other entity reads, and the top-level
     // arrays that are empty or null.
     let dir = common::TempDir::new("root-entity");
-    for sub in ["plans", "mappings"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        for f in std::fs::read_dir(common::root().join(sub)).unwrap() {
-            let f = f.unwrap();
-            std::fs::copy(f.path(), dir.path().join(sub).join(f.file_name())).unwrap();
-        }
-    }
+    copy_shipped_plan(dir.path());
     std::fs::write(
         dir.path().join("mappings/profile.yaml"),
         "entity: profile\ntable: profiles\nsource:\n  path: $\ncolumns:\n  - { name: dark_mode, path: settings.darkMode, type: boolean }\n",
