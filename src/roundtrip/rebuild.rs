@@ -1,0 +1,182 @@
+//! Documents assembled from rows as `06_reconstruct.sql` assembles them from the tables.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::ir::{Entity, MissingId, Plan};
+use crate::preview::eval::{Row, set_path};
+
+/// An assembled element: the id of its parent row (nested children), its order (position, then
+/// legacy id), the element.
+type Built = (Option<Value>, (Option<i64>, String), Value);
+
+/// Assembles documents from rows as `06_reconstruct.sql` does.
+pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
+    let by_entity: HashMap<&str, Vec<&Row>> = rows.iter().fold(HashMap::new(), |mut m, r| {
+        m.entry(r.entity.as_str()).or_default().push(r);
+        m
+    });
+    let legacy_of: HashMap<&str, &Value> = rows
+        .iter()
+        .filter_map(|r| Some((r.values["id"].as_str()?, &r.values["legacy_id"])))
+        .collect();
+    // Elements per entity, children first, with the id of the row they belong to.
+    let mut built: HashMap<&str, Vec<Built>> = HashMap::new();
+    for e in plan.entities.iter().rev() {
+        let mut elems = Vec::new();
+        for r in by_entity.get(e.name.as_str()).into_iter().flatten() {
+            elems.push(element(plan, e, r, &legacy_of, &built));
+        }
+        built.insert(&e.name, elems);
+    }
+    // The root entity's one element is the document; the top-level arrays go into it.
+    let mut doc = plan
+        .entities
+        .iter()
+        .find(|e| e.is_root())
+        .and_then(|e| built.remove(e.name.as_str()))
+        .and_then(|mut b| b.pop())
+        .and_then(|(_, _, v)| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default();
+    for e in plan
+        .entities
+        .iter()
+        .filter(|e| !e.path.is_nested() && !e.is_root())
+    {
+        let mut elems = built.remove(e.name.as_str()).unwrap_or_default();
+        elems.sort_by(|a, b| in_order(&a.1, &b.1));
+        if !elems.is_empty() {
+            let items: Vec<(String, Value)> = elems.into_iter().map(|x| (x.1.1, x.2)).collect();
+            set_path(
+                &mut doc,
+                e.path.levels()[0].keys(),
+                collection(e, items.iter().map(|(k, v)| (k, v.clone()))),
+            );
+        }
+    }
+    Value::Object(doc)
+}
+
+/// An entity's elements as the document holds them: an array, or for a keyed entity an object of
+/// its members by legacy id.
+fn collection<'a>(e: &Entity, mut items: impl Iterator<Item = (&'a String, Value)>) -> Value {
+    if e.single {
+        return items.next().map(|(_, v)| v).unwrap_or(Value::Null);
+    }
+    if e.keyed {
+        Value::Object(items.map(|(k, v)| (k.clone(), v)).collect())
+    } else {
+        Value::Array(items.map(|(_, v)| v).collect())
+    }
+}
+
+/// As `06_reconstruct.sql` orders an array: by position (none last), then by legacy id.
+fn in_order(a: &(Option<i64>, String), b: &(Option<i64>, String)) -> std::cmp::Ordering {
+    let key = |x: &(Option<i64>, String)| (x.0.is_none(), x.0, x.1.clone());
+    key(a).cmp(&key(b))
+}
+
+/// One row as the element `06_reconstruct.sql` makes of it, with its parent's id and its order;
+/// `built` holds the elements of the entities below, already made.
+fn element(
+    plan: &Plan,
+    e: &Entity,
+    r: &Row,
+    legacy_of: &HashMap<&str, &Value>,
+    built: &HashMap<&str, Vec<Built>>,
+) -> Built {
+    let legacy = r.values["legacy_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let position = e
+        .position
+        .as_ref()
+        .and_then(|c| r.values.get(c))
+        .and_then(Value::as_i64);
+    let parent_id = e
+        .parent
+        .as_ref()
+        .map(|p| r.values.get(&p.column).cloned().unwrap_or(Value::Null));
+    if e.scalar {
+        // The value column is the element.
+        let value = e
+            .columns
+            .first()
+            .and_then(|c| r.values.get(&c.name))
+            .cloned()
+            .unwrap_or(Value::Null);
+        return (parent_id, (position, legacy), value);
+    }
+    let mut obj = match e.extra.as_ref().and_then(|c| r.values.get(c)) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
+    if !(position_id || e.keyed || e.single || e.is_root() || kept(&obj, &e.legacy_id)) {
+        set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
+    }
+    if let (Some(p), Some(fk)) = (&e.parent, &parent_id)
+        && let (Some(field), Some(id)) = (&p.field, fk.as_str())
+        && let Some(l) = legacy_of.get(id)
+        && !kept(&obj, field)
+    {
+        set_path(&mut obj, field.keys(), (*l).clone());
+    }
+    for c in &e.columns {
+        if let Some(v) = r.values.get(&c.name).filter(|v| !v.is_null())
+            && !(c.keep_original && kept(&obj, &c.path))
+        {
+            set_path(&mut obj, c.path.keys(), v.clone());
+        }
+    }
+    add_children(plan, e, r, built, &mut obj);
+    (parent_id, (position, legacy), Value::Object(obj))
+}
+
+/// Whether `extra` already holds the value at `p` (an id kept as a JSON number, a value kept as
+/// the source wrote it): it wins over the column.
+fn kept(obj: &Map<String, Value>, p: &crate::jsonpath::FieldPath) -> bool {
+    let Some((last, above)) = p.keys().split_last() else {
+        return false;
+    };
+    above
+        .iter()
+        .try_fold(obj, |o, k| o.get(k)?.as_object())
+        .is_some_and(|o| o.contains_key(last))
+}
+
+/// The elements of the entities nested in this row's element, in their order.
+fn add_children(
+    plan: &Plan,
+    e: &Entity,
+    r: &Row,
+    built: &HashMap<&str, Vec<Built>>,
+    obj: &mut Map<String, Value>,
+) {
+    for child in plan
+        .entities
+        .iter()
+        .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
+    {
+        let mut kids: Vec<&Built> = built
+            .get(child.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|(pid, _, _)| pid.as_ref() == r.values.get("id"))
+            .collect();
+        kids.sort_by(|a, b| in_order(&a.1, &b.1));
+        if !kids.is_empty() {
+            let key = child.path.levels().last().expect("a path has a level");
+            set_path(
+                obj,
+                key.keys(),
+                collection(child, kids.into_iter().map(|k| (&k.1.1, k.2.clone()))),
+            );
+        }
+    }
+}
