@@ -109,41 +109,8 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
     let (path, legacy_id, parent_field) = parse_paths(file, diags);
     let (mut names, mut extra, position) = reserve_names(file, diags);
     let mut columns = Vec::new();
-    if let Some(v) = &m.value {
-        if !m.columns.is_empty() || !m.drop.is_empty() || matches!(m.extra, Some(Value::String(_)))
-        {
-            diags.push(
-                file.at_key(
-                    "E-value",
-                    "/value",
-                    "a mapping of scalar elements has one column, `value`: no columns, extra or drop",
-                )
-                .with_hint("remove `columns`, `extra` and `drop`, or map the elements as objects"),
-            );
-        }
-        if let Some(d) = ident_diag(file, "/value/name", &v.name, "column name") {
-            diags.push(d);
-        }
-        claim_name(
-            file,
-            &mut names,
-            &v.name,
-            "/value/name",
-            "the value column",
-            diags,
-        );
-        // The schema admits only known types.
-        if let Some(ty) = SqlType::parse(&v.ty) {
-            columns.push(Column {
-                name: v.name.clone(),
-                path: FieldPath(Vec::new()),
-                ty,
-                required: false,
-                default: None,
-                keep_original: false,
-                format: None,
-            });
-        }
+    if m.value.is_some() {
+        columns.extend(value_column(file, &mut names, diags));
         // A scalar has no keys to keep.
         extra = None;
     }
@@ -178,6 +145,50 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
     }
 }
 
+/// The one column of a mapping of scalar elements.
+fn value_column<'a>(
+    file: &'a SourceFile<MappingSpec>,
+    names: &mut HashMap<&'a str, String>,
+    diags: &mut Diagnostics,
+) -> Option<Column> {
+    let m = &file.spec;
+    let v = m.value.as_ref()?;
+    if !m.columns.is_empty() || !m.drop.is_empty() || matches!(m.extra, Some(Value::String(_))) {
+        diags.push(
+            file.at_key(
+                "E-value",
+                "/value",
+                "a mapping of scalar elements has one column, `value`: no columns, extra or drop",
+            )
+            .with_hint("remove `columns`, `extra` and `drop`, or map the elements as objects"),
+        );
+    }
+    if let Some(d) = ident_diag(file, "/value/name", &v.name, "column name") {
+        diags.push(d);
+    }
+    claim_name(
+        file,
+        names,
+        &v.name,
+        "/value/name",
+        "the value column",
+        diags,
+    );
+    // The schema admits only known types.
+    if let Some(ty) = SqlType::parse(&v.ty) {
+        return Some(Column {
+            name: v.name.clone(),
+            path: FieldPath(Vec::new()),
+            ty,
+            required: false,
+            default: None,
+            keep_original: false,
+            format: None,
+        });
+    }
+    None
+}
+
 /// The entity's array path, its legacy id field and its parent reference field, each parsed.
 fn parse_paths(
     file: &SourceFile<MappingSpec>,
@@ -192,109 +203,12 @@ fn parse_paths(
         }
     };
     let root = path.as_ref().is_some_and(ArrayPath::is_root);
-    if root && m.source.keyed {
-        diags.push(
-            file.at_key(
-                "E-keyed",
-                "/source/keyed",
-                "the document root is not keyed: it is one object per user",
-            )
-            .with_hint("remove `keyed`"),
-        );
-    }
-    if m.source.single && (m.source.keyed || root || m.value.is_some()) {
-        diags.push(
-            file.at_key(
-                "E-single",
-                "/source/single",
-                "a single object is neither keyed, nor the root, nor a scalar",
-            )
-            .with_hint("keep one of `single`, `keyed`, `value`, `path: $`"),
-        );
-    }
-    if m.source.single && m.source.legacy_id.is_some() {
-        diags.push(
-            file.at_key(
-                "E-legacy-id",
-                "/source/legacy_id",
-                "a single object has no id field: it is the one object of its parent, its legacy id its position",
-            )
-            .with_hint("remove `legacy_id`; map an id inside it as a column if it is there"),
-        );
+    super::shape::check(file, root, diags);
+    if let Some(d) = super::shape::needless_legacy_id(file, root) {
+        diags.push(d);
         return (path, None, None);
     }
-    if m.source.keyed && m.source.legacy_id.is_some() {
-        diags.push(
-            file.at_key(
-                "E-legacy-id",
-                "/source/legacy_id",
-                "an object keyed by id has its legacy ids in its keys",
-            )
-            .with_hint(
-                "remove `legacy_id`; map the id inside each member as a column if it is there too",
-            ),
-        );
-        return (path, None, None);
-    }
-    if m.value.is_some() && m.source.legacy_id.is_some() {
-        diags.push(
-            file.at_key(
-                "E-legacy-id",
-                "/source/legacy_id",
-                "scalar elements have no id field: their legacy id is their position (or, keyed, their key)",
-            )
-            .with_hint("remove `legacy_id`"),
-        );
-        return (path, None, None);
-    }
-    let legacy_id = match (
-        root || m.source.keyed || m.source.single || m.value.is_some(),
-        m.source.legacy_id.as_deref(),
-    ) {
-        // The document root is one element per user, with no id of its own; a keyed object's
-        // members have theirs in their keys.
-        (true, None) => Some(FieldPath(Vec::new())),
-        (true, Some(_)) => {
-            diags.push(
-                file.at_key(
-                    "E-legacy-id",
-                    "/source/legacy_id",
-                    "the document root (`path: $`) has no legacy id: it is one row per user",
-                )
-                .with_hint("remove `legacy_id`"),
-            );
-            None
-        }
-        (false, None) => {
-            diags.push(
-                file.at_key(
-                    "E-legacy-id",
-                    "/source",
-                    "missing `legacy_id`: which field of each element holds its legacy id",
-                )
-                .with_hint("e.g. `legacy_id: id`; only the document root (`path: $`) has none"),
-            );
-            None
-        }
-        (false, Some(t)) if t.trim().is_empty() => {
-            diags.push(
-                file.at(
-                    "E-legacy-id",
-                    "/source/legacy_id",
-                    "the legacy id field is empty",
-                )
-                .with_hint("name the field of each element that holds its legacy id, e.g. `id`"),
-            );
-            None
-        }
-        (false, Some(t)) => match jsonpath::parse_field(t) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                diags.push(path_diag(file, "/source/legacy_id", t, e));
-                None
-            }
-        },
-    };
+    let legacy_id = legacy_id(file, root, diags);
     let parent_field =
         m.parent.as_ref().and_then(|p| p.field.as_ref()).and_then(
             |t| match jsonpath::parse_field(t) {
@@ -305,8 +219,51 @@ fn parse_paths(
                 }
             },
         );
-
     (path, legacy_id, parent_field)
+}
+
+/// The field holding each element's legacy id; an empty path for the shapes whose id is implicit
+/// (the root, single objects, keyed members, scalars).
+fn legacy_id(
+    file: &SourceFile<MappingSpec>,
+    root: bool,
+    diags: &mut Diagnostics,
+) -> Option<FieldPath> {
+    let m = &file.spec;
+    if super::shape::implicit_id(m, root) {
+        return Some(FieldPath(Vec::new()));
+    }
+    match m.source.legacy_id.as_deref() {
+        None => {
+            diags.push(
+                file.at_key(
+                    "E-legacy-id",
+                    "/source",
+                    "missing `legacy_id`: which field of each element holds its legacy id",
+                )
+                .with_hint("e.g. `legacy_id: id`; only the document root (`path: $`) has none"),
+            );
+            None
+        }
+        Some(t) if t.trim().is_empty() => {
+            diags.push(
+                file.at(
+                    "E-legacy-id",
+                    "/source/legacy_id",
+                    "the legacy id field is empty",
+                )
+                .with_hint("name the field of each element that holds its legacy id, e.g. `id`"),
+            );
+            None
+        }
+        Some(t) => match jsonpath::parse_field(t) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(path_diag(file, "/source/legacy_id", t, e));
+                None
+            }
+        },
+    }
 }
 
 /// Column names taken before the mapped columns: the system columns, the parent link, the extra
@@ -388,20 +345,7 @@ fn check_column<'a>(
         &format!("the column mapped from `{}`", c.path),
         diags,
     );
-    let Some(ty) = SqlType::parse(&c.ty) else {
-        let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
-        let mut d = file.at(
-            "E-type",
-            &format!("{ptr}/type"),
-            format!("unknown type `{}`", c.ty),
-        );
-        d = match suggest(&c.ty, all.iter().copied()) {
-            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-            None => d.with_hint(format!("supported types: {}", all.join(", "))),
-        };
-        diags.push(d);
-        return None;
-    };
+    let ty = column_type(file, &ptr, c, diags)?;
     let path = match jsonpath::parse_field(&c.path) {
         Ok(p) => p,
         Err(e) => {
@@ -421,6 +365,50 @@ fn check_column<'a>(
     } else {
         seen_paths.insert(path.clone(), c.name.clone());
     }
+    check_conversion(file, &ptr, c, ty, diags);
+    Some(Column {
+        name: c.name.clone(),
+        path,
+        ty,
+        required: c.required,
+        default: c.default.clone(),
+        keep_original: c.keep_original,
+        format: c.format,
+    })
+}
+
+/// The column's type, or a located error with the nearest known type.
+fn column_type(
+    file: &SourceFile<MappingSpec>,
+    ptr: &str,
+    c: &crate::spec::ColumnSpec,
+    diags: &mut Diagnostics,
+) -> Option<SqlType> {
+    let Some(ty) = SqlType::parse(&c.ty) else {
+        let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
+        let mut d = file.at(
+            "E-type",
+            &format!("{ptr}/type"),
+            format!("unknown type `{}`", c.ty),
+        );
+        d = match suggest(&c.ty, all.iter().copied()) {
+            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+            None => d.with_hint(format!("supported types: {}", all.join(", "))),
+        };
+        diags.push(d);
+        return None;
+    };
+    Some(ty)
+}
+
+/// The default fits the type, and `format` is only on a timestamptz.
+fn check_conversion(
+    file: &SourceFile<MappingSpec>,
+    ptr: &str,
+    c: &crate::spec::ColumnSpec,
+    ty: SqlType,
+    diags: &mut Diagnostics,
+) {
     if let Some(def) = &c.default
         && let Err(expected) = cast::check(ty, def)
     {
@@ -447,15 +435,6 @@ fn check_column<'a>(
             .with_hint("make the column `type: timestamptz`, or remove `format`"),
         );
     }
-    Some(Column {
-        name: c.name.clone(),
-        path,
-        ty,
-        required: c.required,
-        default: c.default.clone(),
-        keep_original: c.keep_original,
-        format: c.format,
-    })
 }
 
 /// The dropped paths, none of them also mapped.

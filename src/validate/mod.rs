@@ -9,12 +9,14 @@
 //! | `plan` | the plan file: names, id namespace, owner expression |
 //! | `mapping` | each mapping on its own: names, paths, columns, types, defaults, drops, indexes |
 //! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
+//! | `shape` | an entity's source shape: array, root, single, keyed, scalars |
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
 mod graph;
 mod mapping;
 mod plan;
 mod resolve;
+mod shape;
 
 use std::collections::BTreeSet;
 use std::path::Path;
