@@ -5,10 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::SYSTEM_COLUMNS;
-use crate::cast;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ident::{MAX_IDENT_BYTES, is_valid_identifier};
-use crate::ir::{Column, SqlType};
+use crate::ir::Column;
 use crate::jsonpath::{self, ArrayPath, FieldPath, PathError};
 use crate::spec::MappingSpec;
 use crate::spec::load::SourceFile;
@@ -66,7 +65,12 @@ fn snake_case(s: &str) -> String {
     }
 }
 
-fn path_diag<T>(f: &SourceFile<T>, pointer: &str, text: &str, e: PathError) -> Diagnostic {
+pub(super) fn path_diag<T>(
+    f: &SourceFile<T>,
+    pointer: &str,
+    text: &str,
+    e: PathError,
+) -> Diagnostic {
     let mut d = f.at(
         "E-path",
         pointer,
@@ -110,17 +114,19 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
     let (mut names, mut extra, position) = reserve_names(file, diags);
     let mut columns = Vec::new();
     if m.value.is_some() {
-        columns.extend(value_column(file, &mut names, diags));
+        columns.extend(super::columns::value_column(file, &mut names, diags));
         // A scalar has no keys to keep.
         extra = None;
     }
     let mut seen_paths: BTreeMap<FieldPath, String> = BTreeMap::new();
     for (i, c) in m.columns.iter().enumerate() {
-        if let Some(col) = check_column(file, i, c, &mut names, &mut seen_paths, diags) {
+        if let Some(col) =
+            super::columns::check_column(file, i, c, &mut names, &mut seen_paths, diags)
+        {
             columns.push(col);
         }
     }
-    let drop = check_drop(file, &seen_paths, diags);
+    let drop = super::columns::check_drop(file, &seen_paths, diags);
     if extra.is_none()
         && let Some(i) = m.columns.iter().position(|c| c.keep_original)
     {
@@ -143,50 +149,6 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         extra,
         position,
     }
-}
-
-/// The one column of a mapping of scalar elements.
-fn value_column<'a>(
-    file: &'a SourceFile<MappingSpec>,
-    names: &mut HashMap<&'a str, String>,
-    diags: &mut Diagnostics,
-) -> Option<Column> {
-    let m = &file.spec;
-    let v = m.value.as_ref()?;
-    if !m.columns.is_empty() || !m.drop.is_empty() || matches!(m.extra, Some(Value::String(_))) {
-        diags.push(
-            file.at_key(
-                "E-value",
-                "/value",
-                "a mapping of scalar elements has one column, `value`: no columns, extra or drop",
-            )
-            .with_hint("remove `columns`, `extra` and `drop`, or map the elements as objects"),
-        );
-    }
-    if let Some(d) = ident_diag(file, "/value/name", &v.name, "column name") {
-        diags.push(d);
-    }
-    claim_name(
-        file,
-        names,
-        &v.name,
-        "/value/name",
-        "the value column",
-        diags,
-    );
-    // The schema admits only known types.
-    if let Some(ty) = SqlType::parse(&v.ty) {
-        return Some(Column {
-            name: v.name.clone(),
-            path: FieldPath(Vec::new()),
-            ty,
-            required: false,
-            default: None,
-            keep_original: false,
-            format: None,
-        });
-    }
-    None
 }
 
 /// The entity's array path, its legacy id field and its parent reference field, each parsed.
@@ -324,150 +286,7 @@ fn optional_column<'a>(
     }
 }
 
-/// One mapped column: its name, type, path and default checked; `None` when it cannot be used.
-fn check_column<'a>(
-    file: &SourceFile<MappingSpec>,
-    i: usize,
-    c: &'a crate::spec::ColumnSpec,
-    names: &mut HashMap<&'a str, String>,
-    seen_paths: &mut BTreeMap<FieldPath, String>,
-    diags: &mut Diagnostics,
-) -> Option<Column> {
-    let ptr = format!("/columns/{i}");
-    if let Some(d) = ident_diag(file, &format!("{ptr}/name"), &c.name, "column name") {
-        diags.push(d);
-    }
-    claim_name(
-        file,
-        names,
-        &c.name,
-        &format!("{ptr}/name"),
-        &format!("the column mapped from `{}`", c.path),
-        diags,
-    );
-    let ty = column_type(file, &ptr, c, diags)?;
-    let path = match jsonpath::parse_field(&c.path) {
-        Ok(p) => p,
-        Err(e) => {
-            diags.push(path_diag(file, &format!("{ptr}/path"), &c.path, e));
-            return None;
-        }
-    };
-    if let Some(other) = seen_paths.get(&path) {
-        diags.push(
-            file.at(
-                "E-path-twice",
-                &format!("{ptr}/path"),
-                format!("path `{path}` is already mapped to column `{other}`"),
-            )
-            .with_hint("map each JSON path to one column; use a view for copies"),
-        );
-    } else {
-        seen_paths.insert(path.clone(), c.name.clone());
-    }
-    check_conversion(file, &ptr, c, ty, diags);
-    Some(Column {
-        name: c.name.clone(),
-        path,
-        ty,
-        required: c.required,
-        default: c.default.clone(),
-        keep_original: c.keep_original,
-        format: c.format,
-    })
-}
-
-/// The column's type, or a located error with the nearest known type.
-fn column_type(
-    file: &SourceFile<MappingSpec>,
-    ptr: &str,
-    c: &crate::spec::ColumnSpec,
-    diags: &mut Diagnostics,
-) -> Option<SqlType> {
-    let Some(ty) = SqlType::parse(&c.ty) else {
-        let all: Vec<&str> = SqlType::ALL.iter().map(|t| t.sql()).collect();
-        let mut d = file.at(
-            "E-type",
-            &format!("{ptr}/type"),
-            format!("unknown type `{}`", c.ty),
-        );
-        d = match suggest(&c.ty, all.iter().copied()) {
-            Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-            None => d.with_hint(format!("supported types: {}", all.join(", "))),
-        };
-        diags.push(d);
-        return None;
-    };
-    Some(ty)
-}
-
-/// The default fits the type, and `format` is only on a timestamptz.
-fn check_conversion(
-    file: &SourceFile<MappingSpec>,
-    ptr: &str,
-    c: &crate::spec::ColumnSpec,
-    ty: SqlType,
-    diags: &mut Diagnostics,
-) {
-    if let Some(def) = &c.default
-        && let Err(expected) = cast::check(ty, def)
-    {
-        diags.push(
-            file.at(
-                "E-default",
-                &format!("{ptr}/default"),
-                format!("default {def} does not fit type {}", ty.sql()),
-            )
-            .with_hint(format!("expected {expected}")),
-        );
-    }
-    if c.format.is_some() && ty != SqlType::Timestamptz {
-        diags.push(
-            file.at(
-                "E-format",
-                &format!("{ptr}/format"),
-                format!(
-                    "`format` reads a Unix time, for a timestamptz column; `{}` is {}",
-                    c.name,
-                    ty.sql()
-                ),
-            )
-            .with_hint("make the column `type: timestamptz`, or remove `format`"),
-        );
-    }
-}
-
-/// The dropped paths, none of them also mapped.
-fn check_drop(
-    file: &SourceFile<MappingSpec>,
-    seen_paths: &BTreeMap<FieldPath, String>,
-    diags: &mut Diagnostics,
-) -> Vec<FieldPath> {
-    let m = &file.spec;
-    let mut drop = Vec::new();
-    for (i, t) in m.drop.iter().enumerate() {
-        let ptr = format!("/drop/{i}");
-        match jsonpath::parse_field(t) {
-            Ok(p) => {
-                if let Some(col) = seen_paths.get(&p) {
-                    diags.push(
-                        file.at(
-                            "E-path-twice",
-                            &ptr,
-                            format!("path `{p}` is dropped but also mapped to column `{col}`"),
-                        )
-                        .with_hint("remove it from `drop` or from `columns`"),
-                    );
-                }
-                drop.push(p);
-            }
-            Err(e) => diags.push(path_diag(file, &ptr, t, e)),
-        }
-    }
-    drop
-}
-
-fn claim_name<'n, T>(
+pub(super) fn claim_name<'n, T>(
     file: &SourceFile<T>,
     names: &mut HashMap<&'n str, String>,
     name: &'n str,

@@ -7,11 +7,13 @@
 //! | module | checks |
 //! |---|---|
 //! | `plan` | the plan file: names, id namespace, owner expression |
-//! | `mapping` | each mapping on its own: names, paths, columns, types, defaults, drops, indexes |
+//! | `mapping` | each mapping on its own: names, paths, reserved columns, indexes |
+//! | `columns` | a mapping's columns, types, defaults, conversions, value column, drops |
 //! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
 //! | `shape` | an entity's source shape: array, root, single, keyed, scalars |
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
+mod columns;
 mod graph;
 mod mapping;
 mod plan;
