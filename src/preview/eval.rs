@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::elements::{Element, elements};
 use crate::cast;
 use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, Plan};
 use crate::jsonpath::FieldPath;
@@ -79,15 +80,6 @@ fn position(ords: &[usize]) -> String {
     )
 }
 
-/// An element of an entity's array, with its position at every level and its enclosing element.
-pub(super) struct Element<'a> {
-    pub(super) value: &'a Value,
-    pub(super) ords: Vec<usize>,
-    pub(super) enclosing: Option<&'a Value>,
-    /// The member's key, for an object keyed by id.
-    pub(super) key: Option<&'a str>,
-}
-
 pub(super) struct Ctx<'a> {
     pub(super) user: &'a str,
     findings: &'a mut Vec<Finding>,
@@ -115,138 +107,6 @@ impl Ctx<'_> {
             value: value.cloned(),
             message,
         });
-    }
-}
-
-/// The array at `path` of `v`: missing or null is empty; anything else that is not an array stops
-/// the batch (the SQL's array_at).
-fn array_at<'a>(
-    v: &'a Value,
-    path: &FieldPath,
-    e: &Entity,
-    shown: &str,
-    cx: &mut Ctx,
-) -> &'a [Value] {
-    match at(v, path) {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            cx.find(
-                Severity::Abort,
-                "not_an_array",
-                &e.name,
-                None,
-                shown,
-                Some(other),
-                "expected an array".into(),
-            );
-            &[]
-        }
-    }
-}
-
-fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
-    if e.is_root() {
-        // The document itself is the root's one element (documents are objects by now).
-        return vec![Element {
-            value: doc,
-            ords: vec![1],
-            enclosing: None,
-            key: None,
-        }];
-    }
-    let levels = e.path.levels();
-    let prefixes: Vec<String> = (1..=levels.len())
-        .map(|n| {
-            levels[..n]
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("[*].")
-        })
-        .collect();
-    let mut current = vec![Element {
-        value: doc,
-        ords: Vec::new(),
-        enclosing: None,
-        key: None,
-    }];
-    for (depth, level) in levels.iter().enumerate() {
-        let last = depth + 1 == levels.len();
-        let mut next = Vec::new();
-        for parent in &current {
-            let items = if e.single && last {
-                // One object, when there is one (a non-object is flagged as an element).
-                match at(parent.value, level) {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(x) => vec![(None, x)],
-                }
-            } else {
-                members(
-                    parent.value,
-                    level,
-                    e.keyed && last,
-                    e,
-                    &prefixes[depth],
-                    cx,
-                )
-            };
-            for (i, (key, v)) in items.into_iter().enumerate() {
-                let mut ords = parent.ords.clone();
-                ords.push(i + 1);
-                next.push(Element {
-                    value: v,
-                    ords,
-                    enclosing: (depth > 0).then_some(parent.value),
-                    key,
-                });
-            }
-        }
-        current = next;
-    }
-    current
-}
-
-/// The elements at `path` of `v`, in the order the SQL takes them: an array's items, or a keyed
-/// object's members (with their keys) in jsonb's order, shorter keys first (the SQL's
-/// `jsonb_each`). Missing or null is none; anything else stops the batch.
-fn members<'a>(
-    v: &'a Value,
-    path: &FieldPath,
-    keyed: bool,
-    e: &Entity,
-    shown: &str,
-    cx: &mut Ctx,
-) -> Vec<(Option<&'a str>, &'a Value)> {
-    if !keyed {
-        return array_at(v, path, e, shown, cx)
-            .iter()
-            .map(|x| (None, x))
-            .collect();
-    }
-    match at(v, path) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(m)) => {
-            let mut items: Vec<(Option<&str>, &Value)> =
-                m.iter().map(|(k, x)| (Some(k.as_str()), x)).collect();
-            items.sort_by(|a, b| {
-                let (ka, kb) = (a.0.unwrap_or_default(), b.0.unwrap_or_default());
-                (ka.len(), ka.as_bytes()).cmp(&(kb.len(), kb.as_bytes()))
-            });
-            items
-        }
-        Some(other) => {
-            cx.find(
-                Severity::Abort,
-                "not_an_object",
-                &e.name,
-                None,
-                shown,
-                Some(other),
-                "expected an object keyed by id".into(),
-            );
-            Vec::new()
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! database. Rows stream through one user at a time; only counts, a few examples per kind of
 //! finding, and an 8-byte fingerprint per user (to notice duplicate users) are kept.
 
+mod elements;
 pub mod eval;
 pub mod input;
 mod row;
