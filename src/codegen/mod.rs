@@ -175,27 +175,6 @@ fn entity_context(e: &Entity) -> Value {
     let prefixes: Vec<String> = (1..=levels.len())
         .map(|n| levels[..n].join("[*]."))
         .collect();
-    let consumed = e.consumed_paths();
-    let top: Vec<String> = consumed
-        .iter()
-        .filter(|p| p.keys().len() == 1)
-        .map(|p| p.head().to_string())
-        .collect();
-    let nested: Vec<String> = consumed
-        .iter()
-        .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
-        .map(ToString::to_string)
-        .collect();
-    // Parent objects of nested paths, outermost first, each pruned if mapping emptied it.
-    let mut prune: Vec<Vec<String>> = nested
-        .iter()
-        .flat_map(|p| {
-            let keys: Vec<String> = p.split('.').map(str::to_string).collect();
-            (1..keys.len()).map(move |n| keys[..n].to_vec())
-        })
-        .collect();
-    prune.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
-    prune.dedup();
     let obj = v
         .as_object_mut()
         .expect("an entity serializes to an object");
@@ -211,7 +190,49 @@ fn entity_context(e: &Entity) -> Value {
         }
     }
     obj.insert("is_root".into(), e.is_root().into());
-    let kept = kept(e);
+    insert_kept(obj, kept(e));
+    insert_consumed(obj, e);
+    obj.insert("depth".into(), levels.len().into());
+    obj.insert("path_levels".into(), levels.into());
+    obj.insert("path_prefixes".into(), prefixes.into());
+    insert_names(obj, e);
+    v
+}
+
+/// The paths an entity's mapping consumes: whole top-level keys, nested paths under keys
+/// not consumed whole, and the parent objects of nested paths (outermost first), each pruned
+/// if mapping emptied it.
+fn insert_consumed(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
+    let consumed = e.consumed_paths();
+    let top: Vec<String> = consumed
+        .iter()
+        .filter(|p| p.keys().len() == 1)
+        .map(|p| p.head().to_string())
+        .collect();
+    let nested: Vec<String> = consumed
+        .iter()
+        .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
+        .map(ToString::to_string)
+        .collect();
+    let mut prune: Vec<Vec<String>> = nested
+        .iter()
+        .flat_map(|p| {
+            let keys: Vec<String> = p.split('.').map(str::to_string).collect();
+            (1..keys.len()).map(move |n| keys[..n].to_vec())
+        })
+        .collect();
+    prune.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    prune.dedup();
+    obj.insert("consumed_top".into(), top.into());
+    obj.insert("consumed_nested".into(), nested.into());
+    obj.insert(
+        "prune".into(),
+        prune.iter().map(|p| p.join(".")).collect::<Vec<_>>().into(),
+    );
+}
+
+/// The kept elements, and the joined SQL pieces templates splice in for them.
+fn insert_kept(obj: &mut serde_json::Map<String, Value>, kept: Value) {
     if let Value::Array(items) = &kept {
         let join = |field: &str, sep: &str| {
             items
@@ -236,15 +257,10 @@ fn entity_context(e: &Entity) -> Value {
         obj.insert("kept_paths".into(), paths.join(", ").into());
     }
     obj.insert("kept".into(), kept);
-    obj.insert("depth".into(), levels.len().into());
-    obj.insert("path_levels".into(), levels.into());
-    obj.insert("path_prefixes".into(), prefixes.into());
-    obj.insert("consumed_top".into(), top.into());
-    obj.insert("consumed_nested".into(), nested.into());
-    obj.insert(
-        "prune".into(),
-        prune.iter().map(|p| p.join(".")).collect::<Vec<_>>().into(),
-    );
+}
+
+/// Constraint, trigger and policy names, shortened to fit an identifier.
+fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
     obj.insert(
         "unique_name".into(),
         derived_name(&[&e.table, "user_id", "legacy_id"], "key").into(),
@@ -263,7 +279,6 @@ fn entity_context(e: &Entity) -> Value {
             derived_name(&[&e.table, &p.column], "fkey").into(),
         );
     }
-    v
 }
 
 /// A JSON value as a template value. Done by hand because serde_json's exact numbers would

@@ -121,32 +121,16 @@ pub fn apply(
         report.elapsed = started.elapsed();
         return Ok(report);
     }
-    let mut report = Report::default();
-    let (run, total_batches, total_users) = plan_run(
-        &mut client,
-        Planner {
-            plan,
-            q: &q,
-            versions: &versions,
-            opts,
-            sum: &sum,
-        },
-        &work,
-        out,
-    )?;
-    report.run = Some(run);
-    out.start(total_users, total_batches);
-    let failure = run_workers(url, files, &q, &guard, run, opts, |b, rows, bad| {
-        merge(&mut report.rows, rows);
-        report.batches += 1;
-        report.users += b.users.len() - bad.len();
-        for u in bad {
-            out.line(&format!("quarantined user {}: {}", u.user, u.message));
-        }
-        report.quarantined.extend_from_slice(bad);
-        out.batch_done(Some(b.id), b.seq, b.users.len(), rows);
-    });
-    out.finish();
+    let planner = Planner {
+        plan,
+        q: &q,
+        versions: &versions,
+        opts,
+        sum: &sum,
+    };
+    let planned = plan_run(&mut client, planner, &work, out)?;
+    let run = planned.0;
+    let (mut report, failure) = run_batches(url, files, &q, &guard, planned, opts, out);
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
@@ -161,6 +145,37 @@ pub fn apply(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The run's batches on the workers, reported as they commit; the report, and the error the
+/// run stopped with if it did.
+#[allow(clippy::too_many_arguments)] // what apply prepared
+fn run_batches(
+    url: &str,
+    files: &Compiled,
+    q: &sql::Queries,
+    guard: &Guard,
+    (run, batches, users): (i64, usize, usize),
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> (Report, Option<Error>) {
+    let mut report = Report {
+        run: Some(run),
+        ..Report::default()
+    };
+    out.start(users, batches);
+    let failure = run_workers(url, files, q, guard, run, opts, |b, rows, bad| {
+        merge(&mut report.rows, rows);
+        report.batches += 1;
+        report.users += b.users.len() - bad.len();
+        for u in bad {
+            out.line(&format!("quarantined user {}: {}", u.user, u.message));
+        }
+        report.quarantined.extend_from_slice(bad);
+        out.batch_done(Some(b.id), b.seq, b.users.len(), rows);
+    });
+    out.finish();
+    (report, failure)
 }
 
 /// The error a run stops with, once the failed batch (if a batch failed) is recorded. The batch
