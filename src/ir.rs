@@ -172,14 +172,44 @@ pub struct Column {
     pub format: Option<TimeFormat>,
 }
 
-/// Times the source writes as Unix time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How the source writes a time or date when not as ISO 8601 text. Spelled as one string in a
+/// mapping (`epoch_s`, `epoch_ms`, or a date format such as `"%d/%m/%Y"`); validation checks
+/// that a date format parses and fits the column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum TimeFormat {
     /// Seconds since 1970-01-01 UTC.
     EpochS,
     /// Milliseconds since 1970-01-01 UTC.
     EpochMs,
+    /// A date in the given format (`%d`, `%m`, `%Y`).
+    Date(String),
+}
+
+impl TimeFormat {
+    pub fn is_epoch(&self) -> bool {
+        matches!(self, TimeFormat::EpochS | TimeFormat::EpochMs)
+    }
+}
+
+impl From<String> for TimeFormat {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "epoch_s" => TimeFormat::EpochS,
+            "epoch_ms" => TimeFormat::EpochMs,
+            _ => TimeFormat::Date(s),
+        }
+    }
+}
+
+impl From<TimeFormat> for String {
+    fn from(f: TimeFormat) -> Self {
+        match f {
+            TimeFormat::EpochS => "epoch_s".into(),
+            TimeFormat::EpochMs => "epoch_ms".into(),
+            TimeFormat::Date(s) => s,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

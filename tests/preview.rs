@@ -836,17 +836,20 @@ fn keys_from_other_systems_are_written_in_quotes_and_come_back() {
     let input = "tests/plans/keys/source.json";
     let url = migrated("keys", plan, input);
     let mut c = connect(&url);
-    let events: Vec<(String, Option<String>)> = c
-        .query("SELECT legacy_id, uid FROM events ORDER BY position", &[])
+    let events: Vec<(String, Option<String>, String)> = c
+        .query(
+            "SELECT legacy_id, uid, day::text FROM events ORDER BY position",
+            &[],
+        )
         .unwrap()
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     assert_eq!(
         events,
         [
-            ("e1".into(), Some("ann".into())),
-            ("e2".into(), Some("bob".into()))
+            ("e1".into(), Some("ann".into()), "2024-02-29".into()),
+            ("e2".into(), Some("bob".into()), "2023-07-03".into())
         ]
     );
     let out = roundtrip_clean(plan, &url, 2);
@@ -866,4 +869,47 @@ fn roundtrip_clean(plan: &str, url: &str, users: usize) -> String {
         "{out}"
     );
     out
+}
+
+#[test]
+fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
+    let plan = "tests/plans/keys/plan.yaml";
+    let guard = common::TempDir::new("bad_dates");
+    let input = guard.path().join("bad_dates.json");
+    // Not a day of February 2023, a leap day of a year without one, ISO instead of the format.
+    let users: Vec<Value> = ["31/02/2023", "29/02/2023", "2023-02-01"]
+        .iter()
+        .enumerate()
+        .map(|(i, day)| {
+            serde_json::json!({"id": i + 1, "user_id": format!("u{i}"),
+                "updated_at": "2024-06-01T00:00:00Z",
+                "state": {"log/events": [{":log/id": "e1", "day": day}]}})
+        })
+        .collect();
+    std::fs::write(&input, Value::Array(users).to_string()).unwrap();
+    let input = input.to_str().unwrap();
+
+    let o = pgshred(&["preview", plan, "--input-file", input], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("ABORT cast events day: 3 times, 3 users"),
+        "{report}"
+    );
+
+    let url = fresh_db("bad_dates");
+    let mut c = connect(&url);
+    load_fixture(&mut c, input);
+    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("cannot convert value to date (user u0, entity events, legacy id e1, path day, value \"31/02/2023\")"),
+        "{err}"
+    );
+    let rows: i64 = c
+        .query_one("SELECT count(*) FROM events", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
 }

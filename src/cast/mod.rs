@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use crate::ir::SqlType;
 
+mod date_format;
 mod time;
+
+pub use date_format::DateFormat;
 
 use time::iso_date;
 pub use time::{format_timestamptz, timestamp_micros};
@@ -80,17 +83,27 @@ pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
 }
 
 /// The value a mapped column stores for `v`: as its type converts it, or for a time written as Unix
-/// time (`format: epoch_s | epoch_ms`) the timestamp it names.
+/// time (`format: epoch_s | epoch_ms`) the timestamp it names, or for a date in a declared format
+/// the date it names.
 pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value>, String> {
-    let Some(format) = col.format else {
+    let Some(format) = &col.format else {
         return convert(col.ty, v);
     };
     if v.is_null() {
         return Ok(None);
     }
+    if let crate::ir::TimeFormat::Date(f) = format {
+        let f = DateFormat::parse(f).map_err(|e| format!("a valid date format ({e})"))?;
+        let written = String::from(format.clone());
+        return match v.as_str().and_then(|s| f.to_iso(s)) {
+            Some(iso) => convert(SqlType::Date, &Value::String(iso))
+                .map_err(|_| format!("a day of the calendar, written as {written}")),
+            None => Err(format!("a date written as {written}")),
+        };
+    }
     let (digits, per_unit) = match format {
         crate::ir::TimeFormat::EpochS => (11, 1_000_000_i64),
-        crate::ir::TimeFormat::EpochMs => (14, 1_000),
+        _ => (14, 1_000),
     };
     let text = match v {
         Value::Number(n) => n.to_string(),
@@ -104,7 +117,7 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
             "Unix time in {}",
             match format {
                 crate::ir::TimeFormat::EpochS => "seconds",
-                crate::ir::TimeFormat::EpochMs => "milliseconds",
+                _ => "milliseconds",
             }
         ));
     }

@@ -9,6 +9,7 @@ use minijinja::{Environment, UndefinedBehavior, Value as JValue, context};
 use serde_json::Value;
 
 use crate::artifacts::Files;
+use crate::cast::DateFormat;
 use crate::ident::{derived_name, quote_ident, quote_literal, text_array_literal};
 use crate::ir::{Entity, Plan, SqlType};
 use crate::{Error, ids};
@@ -105,6 +106,17 @@ fn environment() -> Result<Environment<'static>, Error> {
     // Defaults arrive as JSON text, so a numeric default keeps the digits it was written with.
     env.add_filter("sql_literal", |json: String, ty: String| {
         sql_literal(&serde_json::from_str(&json).unwrap_or(Value::Null), &ty)
+    });
+    // A date format (validated already) as the pattern values match and the ISO rewrite.
+    env.add_filter("date_regex", |f: String| {
+        DateFormat::parse(&f)
+            .map(|f| quote_literal(&f.regex()))
+            .unwrap_or_default()
+    });
+    env.add_filter("date_iso", |f: String| {
+        DateFormat::parse(&f)
+            .map(|f| quote_literal(&f.iso_replacement()))
+            .unwrap_or_default()
     });
     for (name, text) in TEMPLATES {
         env.add_template(name, text)

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::mapping::{claim_name, ident_diag, path_diag};
 use crate::cast;
 use crate::diagnostic::Diagnostics;
-use crate::ir::{Column, SqlType};
+use crate::ir::{Column, SqlType, TimeFormat};
 use crate::jsonpath::{self, FieldPath};
 use crate::spec::MappingSpec;
 use crate::spec::load::SourceFile;
@@ -107,7 +107,7 @@ pub(super) fn check_column<'a>(
         required: c.required,
         default: c.default.clone(),
         keep_original: c.keep_original,
-        format: c.format,
+        format: c.format.clone(),
     })
 }
 
@@ -135,7 +135,8 @@ fn column_type(
     Some(ty)
 }
 
-/// The default fits the type, and `format` is only on a timestamptz.
+/// The default fits the type; a Unix time `format` is on a timestamptz, a date format on a date
+/// and parses.
 fn check_conversion(
     file: &SourceFile<MappingSpec>,
     ptr: &str,
@@ -155,19 +156,39 @@ fn check_conversion(
             .with_hint(format!("expected {expected}")),
         );
     }
-    if c.format.is_some() && ty != SqlType::Timestamptz {
-        diags.push(
-            file.at(
-                "E-format",
-                &format!("{ptr}/format"),
-                format!(
-                    "`format` reads a Unix time, for a timestamptz column; `{}` is {}",
-                    c.name,
-                    ty.sql()
-                ),
-            )
-            .with_hint("make the column `type: timestamptz`, or remove `format`"),
-        );
+    let Some(format) = &c.format else {
+        return;
+    };
+    let at = |message: String, hint: &str| {
+        file.at("E-format", &format!("{ptr}/format"), message)
+            .with_hint(hint.to_string())
+    };
+    match format {
+        TimeFormat::Date(f) if ty == SqlType::Date => {
+            if let Err(e) = cast::DateFormat::parse(f) {
+                diags.push(at(
+                    format!("date format `{f}`: {e}"),
+                    "write the format with %d, %m and %Y, for example \"%d/%m/%Y\"",
+                ));
+            }
+        }
+        TimeFormat::Date(f) => diags.push(at(
+            format!(
+                "`format: \"{f}\"` reads a date, for a date column; `{}` is {}",
+                c.name,
+                ty.sql()
+            ),
+            "make the column `type: date`, or remove `format` (epoch_s and epoch_ms are for timestamptz)",
+        )),
+        _ if ty != SqlType::Timestamptz => diags.push(at(
+            format!(
+                "`format` reads a Unix time, for a timestamptz column; `{}` is {}",
+                c.name,
+                ty.sql()
+            ),
+            "make the column `type: timestamptz`, or remove `format`",
+        )),
+        _ => {}
     }
 }
 
