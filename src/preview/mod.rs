@@ -256,6 +256,19 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// How much of a value a lint example shows: enough to recognise it, not a whole document.
+const SHOWN_CHARS: usize = 120;
+
+/// `show(v)`, cut after `limit` characters with the full size said, so one huge value does
+/// not bury the report.
+fn show_at_most(v: &Value, limit: usize) -> String {
+    let full = show(v);
+    match full.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}... ({} bytes in all)", &full[..cut], full.len()),
+        None => full,
+    }
+}
+
 fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
     let mut out = user_rows_text(plan, user_rows);
     out.push_str(&format!(
@@ -347,7 +360,7 @@ fn lint_text(s: &Summary) -> String {
                 let value = f
                     .value
                     .as_ref()
-                    .map(|v| format!(" value {}", show(v)))
+                    .map(|v| format!(" value {}", show_at_most(v, SHOWN_CHARS)))
                     .unwrap_or_default();
                 out.push_str(&format!(
                     "      user {}{id}{value}: {}\n",
@@ -357,4 +370,20 @@ fn lint_text(s: &Summary) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_examples() {
+        let short = Value::String("ok".into());
+        assert_eq!(show_at_most(&short, 10), "\"ok\"");
+        let long = serde_json::json!({"body": "é".repeat(500)});
+        let shown = show_at_most(&long, 20);
+        assert!(shown.starts_with("{\"body\":\"ééé"), "{shown}");
+        assert!(shown.ends_with("... (1011 bytes in all)"), "{shown}");
+        assert_eq!(shown.chars().count(), 20 + "... (1011 bytes in all)".len());
+    }
 }
