@@ -254,7 +254,7 @@ fn a_changed_mapping_is_refused_then_remapped_with_its_dependents() {
         &["rollback", v3.to_str().unwrap(), "--run", "999"],
         Some(&url),
     );
-    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(5), "refused, nothing written");
     assert!(
         text(&o)
             .1

@@ -103,3 +103,13 @@ fn json_format_gives_one_object_per_problem() {
     );
     assert_eq!(line["hint"], "did you mean `orgs`?");
 }
+
+#[test]
+fn a_missing_plan_file_is_a_located_spec_error_exit_3() {
+    let (code, _, stderr) = run_validate("plans/no_such_plan.yaml");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("cannot read plan file") && stderr.contains("--> plans/no_such_plan.yaml"),
+        "{stderr}"
+    );
+}

@@ -45,18 +45,18 @@ pub fn rollback(
     if let Some(r) = target.run
         && !q.run_exists(&mut c, &plan.name, r)?
     {
-        return Err(Error::Input(format!(
-            "there is no run {r} of plan {}; `pgshred status PLAN` lists the runs",
-            plan.name
-        )));
+        return Err(Error::refused(
+            format!("there is no run {r} of plan {}", plan.name),
+            "`pgshred status PLAN` lists the runs",
+        ));
     }
     if let Some(b) = target.batch
         && !q.batch_exists(&mut c, &plan.name, b)?
     {
-        return Err(Error::Input(format!(
-            "there is no batch {b} of plan {}; `pgshred status PLAN --run ID` lists a run's batches",
-            plan.name
-        )));
+        return Err(Error::refused(
+            format!("there is no batch {b} of plan {}", plan.name),
+            "`pgshred status PLAN --run ID` lists a run's batches",
+        ));
     }
     let mut tx = c.transaction().context("starting the rollback")?;
     // Batches of an apply whose guard was lost may still be in flight: wait for them, so what
