@@ -101,6 +101,9 @@ fn preview_rows_equal_the_database_column_for_column() {
         None,
     );
     assert_eq!(preview_rows(&o.stdout), predicted);
+    // And from DATABASE_URL, as every other database command reads it.
+    let o = pgshred(&["preview", PLAN, "--format", "json"], Some(&url));
+    assert_eq!(preview_rows(&o.stdout), predicted);
 }
 
 #[test]

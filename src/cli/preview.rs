@@ -9,15 +9,20 @@ use super::Format;
 use crate::{Error, ExitCode, preview, validate};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["input_file", "database_url"])))]
+#[command(group(
+    ArgGroup::new("source")
+        .required(true)
+        .multiple(true)
+        .args(["input_file", "database_url"])
+))]
 pub struct PreviewArgs {
     /// The plan file, e.g. plans/user_app_state.yaml.
     pub plan: PathBuf,
-    /// Source rows: a JSON array or JSON lines.
+    /// Source rows: a JSON array or JSON lines. Wins over --database-url and DATABASE_URL.
     #[arg(long)]
     pub input_file: Option<PathBuf>,
     /// Read the source table instead (with --limit); the password is never printed.
-    #[arg(long)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// At most this many source rows from the database, in user order.
     #[arg(long, requires = "database_url")]
