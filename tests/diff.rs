@@ -38,6 +38,18 @@ fn diff_against_head(dir: &Path) -> std::process::Output {
     )
 }
 
+/// The exit code of `pgshred diff --exit-code` against HEAD.
+fn diff_exit_code(dir: &Path) -> Option<i32> {
+    let args = [
+        "diff",
+        "plans/user_app_state.yaml",
+        "--against",
+        "HEAD",
+        "--exit-code",
+    ];
+    run_in(dir, &args, None).status.code()
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -61,6 +73,7 @@ fn a_mapping_change_shows_as_its_sql_diff() {
         (o.status.code(), text(&o).0.as_str()),
         (Some(0), "no change to the compiled SQL since HEAD\n")
     );
+    assert_eq!(diff_exit_code(dir), Some(0));
 
     let path = dir.join("mappings/leads.yaml");
     let mapping = std::fs::read_to_string(&path).unwrap();
@@ -78,6 +91,8 @@ fn a_mapping_change_shows_as_its_sql_diff() {
         "{out}"
     );
     assert!(out.contains("+    \"company\" text,\n"), "{out}");
+    // For a CI gate: exit 1 when there is a change, 0 when there is none (checked above).
+    assert_eq!(diff_exit_code(dir), Some(1));
     assert!(
         out.contains("--- HEAD/03_forward.sql\n+++ now/03_forward.sql\n"),
         "{out}"

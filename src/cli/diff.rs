@@ -13,15 +13,26 @@ pub struct DiffArgs {
     /// A git revision: a branch, tag or commit (e.g. origin/main).
     #[arg(long)]
     pub against: String,
+    /// Exit 1 when the compiled SQL changed, like `git diff --exit-code` (for CI gates).
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode, Error> {
-    let DiffArgs { plan, against } = args;
+    let DiffArgs {
+        plan,
+        against,
+        exit_code,
+    } = args;
     let report = crate::revision::diff_against(&plan, &against)?;
     if report.is_empty() {
         crate::outln!("no change to the compiled SQL since {against}");
-    } else {
-        crate::out!("{report}");
+        return Ok(ExitCode::Ok);
     }
-    Ok(ExitCode::Ok)
+    crate::out!("{report}");
+    Ok(if exit_code {
+        ExitCode::CheckFailed
+    } else {
+        ExitCode::Ok
+    })
 }
