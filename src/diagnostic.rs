@@ -66,9 +66,10 @@ impl Diagnostic {
         {
             let gutter = pos.line.to_string();
             let pad = " ".repeat(gutter.len());
+            let (text, column) = excerpt(text, pos.column);
             let caret_pad: String = text
                 .chars()
-                .take(pos.column.saturating_sub(1))
+                .take(column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             out.push_str(&format!(
@@ -80,6 +81,32 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Characters of a source line shown around the caret; a longer line is cut to a window.
+const EXCERPT_CHARS: usize = 100;
+
+/// The part of `line` to show, and the caret's column in it: the whole line when short, else a
+/// window around `column` with `...` where it was cut (a minified or generated file can hold
+/// one line of megabytes).
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= EXCERPT_CHARS {
+        return (line.to_string(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(EXCERPT_CHARS / 2);
+    let end = (start + EXCERPT_CHARS).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut caret = at - start + 1;
+    if start > 0 {
+        shown.insert_str(0, "...");
+        caret += 3;
+    }
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    (shown, caret)
 }
 
 impl fmt::Display for Diagnostic {
@@ -161,3 +188,23 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        assert_eq!(excerpt("short", 3), ("short".to_string(), 3));
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (shown, caret) = excerpt(&line, 501);
+        assert_eq!(shown.chars().nth(caret - 1), Some('X'));
+        assert!(
+            shown.starts_with("...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 6);
+        let (shown, caret) = excerpt(&line, 2);
+        assert_eq!((caret, shown.starts_with("aa")), (2, true));
+    }
+}

@@ -346,3 +346,31 @@ fn crafted_document_values_and_keys_are_stored_as_data() {
         assert_eq!(o.status.code(), Some(0), "{:?}", common::text(&o));
     }
 }
+
+/// A spec nested far deeper than any mapping (100 KB of brackets, or of `- ` dashes) is refused,
+/// located, before a YAML parser spends time on it.
+#[test]
+fn deeply_nested_spec_text_is_refused_before_parsing() {
+    let deep_flow = format!("extra: {}{}", "[".repeat(50_000), "]".repeat(50_000));
+    let deep_block = format!("extra:\n  {}x", "- ".repeat(50_000));
+    for to in [deep_flow, deep_block] {
+        let guard = common::TempDir::new("deep");
+        spec_with(guard.path(), "mappings/orgs.yaml", "extra: extra", &to);
+        match pgshred::validate::load_plan(&guard.path().join("plans/user_app_state.yaml")) {
+            Err(Error::Spec(d)) => {
+                let i = &d.items[0];
+                assert!(
+                    i.message.contains("nested more than 64 levels deep") && i.pos.is_some(),
+                    "{d:?}"
+                );
+                assert!(
+                    d.render().len() < 2000,
+                    "the excerpt is cut: {}",
+                    d.render()
+                );
+            }
+            Ok(_) => panic!("accepted"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

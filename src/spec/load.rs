@@ -189,6 +189,21 @@ fn read(
 
 /// The YAML of a file, or its syntax error located.
 fn parse_yaml(path: &Path, text: &str, diags: &mut Diagnostics) -> Option<serde_yaml::Value> {
+    if let Some(pos) = super::depth::too_deep(text) {
+        diags.push(
+            Diagnostic::new(
+                "E-yaml",
+                path,
+                Some(pos),
+                format!(
+                    "nested more than {} levels deep here; not read further",
+                    super::depth::MAX_DEPTH
+                ),
+            )
+            .with_hint("a spec nests a few levels; is this the file you meant?"),
+        );
+        return None;
+    }
     match serde_yaml::from_str(text) {
         Ok(v) => Some(v),
         Err(e) => {

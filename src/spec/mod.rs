@@ -6,6 +6,7 @@
 //! These "raw" types never leave validation: [`crate::validate`] turns them into the resolved
 //! [`crate::ir::Plan`] that codegen and the executor use.
 
+mod depth;
 pub mod load;
 pub mod locate;
 pub mod schema;
