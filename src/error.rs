@@ -169,14 +169,16 @@ impl fmt::Display for Error {
                  `pgshred rollback PLAN --run {run}`"
             ),
             Error::Batch(b) => {
+                let shown: Vec<_> = b
+                    .users
+                    .iter()
+                    .take(10)
+                    .map(|u| crate::ids::shown_user(u))
+                    .collect();
                 let users = if b.users.len() > 10 {
-                    format!(
-                        "{}, ... ({} users)",
-                        b.users[..10].join(", "),
-                        b.users.len()
-                    )
+                    format!("{}, ... ({} users)", shown.join(", "), b.users.len())
                 } else {
-                    b.users.join(", ")
+                    shown.join(", ")
                 };
                 writeln!(
                     f,

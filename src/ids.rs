@@ -13,6 +13,21 @@ use uuid::Uuid;
 /// quarantined); users with longer ids are left out of runs, and `apply` and `verify` list them.
 pub const MAX_ID_BYTES: usize = 1000;
 
+/// A user id as messages print it: as it is when it reads unambiguously, else quoted with escapes
+/// (an empty id, whitespace at either end, a control character that would split a log line, a
+/// leading quote), so every printed id names exactly one user.
+pub fn shown_user(id: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !id.is_empty()
+        && !id.starts_with('"')
+        && id.trim() == id
+        && !id.chars().any(char::is_control);
+    if plain {
+        id.into()
+    } else {
+        format!("{id:?}").into()
+    }
+}
+
 /// The name string that is hashed for one row; kept in one place so SQL and Rust cannot drift.
 pub fn row_name(entity: &str, user_id: &str, legacy_id: &str) -> String {
     format!("{entity}:{}:{user_id}:{legacy_id}", user_id.chars().count())
@@ -26,6 +41,16 @@ pub fn row_id(namespace: &Uuid, entity: &str, user_id: &str, legacy_id: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_ids_are_shown_unambiguously() {
+        assert_eq!(shown_user("user-01"), "user-01");
+        assert_eq!(shown_user("ann smith"), "ann smith");
+        assert_eq!(shown_user(""), "\"\"");
+        assert_eq!(shown_user("a\nb"), "\"a\\nb\"");
+        assert_eq!(shown_user(" a"), "\" a\"");
+        assert_eq!(shown_user("\"a\""), "\"\\\"a\\\"\"");
+    }
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -884,7 +884,13 @@ fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
         .iter()
         .enumerate()
         .map(|(i, day)| {
-            serde_json::json!({"id": i + 1, "user_id": format!("u{i}"),
+            // The last user's id holds a line break: messages quote it rather than split a line.
+            let user = if i == 2 {
+                "u\n2".into()
+            } else {
+                format!("u{i}")
+            };
+            serde_json::json!({"id": i + 1, "user_id": user,
                 "updated_at": "2024-06-01T00:00:00Z",
                 "state": {"log/events": [{":log/id": "e1", "day": day}]}})
         })
@@ -899,6 +905,10 @@ fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
         report.contains("ABORT cast events day: 3 times, 3 users"),
         "{report}"
     );
+    assert!(
+        report.contains("      user \"u\\n2\" e1 value \"2023-02-01\""),
+        "{report}"
+    );
 
     let url = fresh_db("bad_dates");
     let mut c = connect(&url);
@@ -906,8 +916,9 @@ fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
     let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{err}");
+    assert!(err.contains("users: \"u\\n2\", u0, u1\n"), "{err}");
     assert!(
-        err.contains("cannot convert value to date (user u0, entity events, legacy id e1, path day, value \"31/02/2023\")"),
+        err.contains("cannot convert value to date (user \"u\\n2\", entity events, legacy id e1, path day, value \"2023-02-01\")"),
         "{err}"
     );
     let rows: i64 = c

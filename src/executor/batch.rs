@@ -73,7 +73,8 @@ pub(super) fn claim_and_run(
                 return Err(Error::Batch(Box::new(BatchFailure {
                     message: format!(
                         "more than {} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
-                        opts.max_bad_users, b.seq, problem.message
+                        opts.max_bad_users, b.seq, problem.message,
+                        user = crate::ids::shown_user(user)
                     ),
                     hint: Some(
                         "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
@@ -268,7 +269,7 @@ pub(super) fn failpoint(point: &str, seq: i32) {
 pub fn mismatch_line(r: &postgres::Row) -> String {
     format!(
         "user {} {}: {} rows expected, {} present",
-        r.get::<_, String>(0),
+        crate::ids::shown_user(&r.get::<_, String>(0)),
         r.get::<_, String>(1),
         r.get::<_, i64>(2),
         r.get::<_, i64>(3)
@@ -338,6 +339,7 @@ pub(super) fn error_parts(
         ),
         None => (e.to_string(), None, None, None),
     };
+    let message = detail.as_ref().and_then(data_message).unwrap_or(message);
     let hint = hint.or_else(|| {
         let said = match code.as_deref() {
             Some("55P03") => {
@@ -360,6 +362,29 @@ pub(super) fn error_parts(
         Some(said.to_string())
     });
     (message, detail, hint, code)
+}
+
+/// The message of a data problem raised by pgshred's SQL, rebuilt from its JSON detail with the
+/// ids quoted when needed: the server's own text splices them in raw, and a user id holding a
+/// line break would split the line.
+fn data_message(detail: &Value) -> Option<String> {
+    let problem = detail.get("problem")?.as_str()?;
+    let text = |k: &str| match detail.get(k) {
+        Some(Value::String(s)) => crate::ids::shown_user(s).into_owned(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    };
+    let value = match detail.get("value") {
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    };
+    Some(format!(
+        "pgshred: {problem} (user {}, entity {}, legacy id {}, path {}, value {value})",
+        text("user_id"),
+        text("entity"),
+        text("legacy_id"),
+        text("path"),
+    ))
 }
 
 pub(super) fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {

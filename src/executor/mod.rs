@@ -169,7 +169,8 @@ fn run_batches(
         report.batches += 1;
         report.users += b.users.len() - bad.len();
         for u in bad {
-            out.line(&format!("quarantined user {}: {}", u.user, u.message));
+            let who = crate::ids::shown_user(&u.user);
+            out.line(&format!("quarantined user {who}: {}", u.message));
         }
         report.quarantined.extend_from_slice(bad);
         out.batch_done(Some(b.id), b.seq, b.users.len(), rows);

@@ -140,11 +140,11 @@ pub(super) fn listed_users(
         return Ok(Vec::new());
     }
     let found = q.existing_users(client, &opts.users)?;
-    let missing: Vec<&str> = opts
+    let missing: Vec<_> = opts
         .users
         .iter()
         .filter(|u| !found.contains(u))
-        .map(String::as_str)
+        .map(|u| crate::ids::shown_user(u))
         .collect();
     if !missing.is_empty() {
         return Err(Error::Input(format!(

@@ -108,6 +108,7 @@ fn quarantine_text(c: &mut Client, plan: &Plan, q: &Queries) -> Result<String, E
         ));
         for r in &bad {
             let user: String = r.get(0);
+            let user = crate::ids::shown_user(&user);
             let (error, run, batch): (String, i64, i64) = (r.get(5), r.get(6), r.get(7));
             let at = ["entity", "legacy id", "path", "value"]
                 .iter()

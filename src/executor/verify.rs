@@ -130,6 +130,7 @@ pub fn verify(
         say(line, &mut verdict.quarantined)?;
     }
     for (who, kind) in non_documents(&mut tx, plan, user)? {
+        let who = crate::ids::shown_user(&who);
         match plan.source.not_a_document {
             NotADocument::Skip => verdict.skipped_documents += 1,
             NotADocument::Error
@@ -174,6 +175,7 @@ fn quarantined(
         .map(|r| (r.get::<_, String>(0), r.get::<_, String>(5)))
         .filter(|(who, _)| user.is_none_or(|u| u == who))
         .map(|(who, error)| {
+            let who = crate::ids::shown_user(&who);
             format!("user {who}: quarantined, not migrated as its document stands: {error}")
         })
         .collect())
@@ -343,7 +345,8 @@ fn report_differences(
             )
         } else if d.class == Class::Lost || (verdict.strict && d.class == Class::Normalized) {
             Some(format!(
-                "user {user_id}: {}: {} ({}): source {}, rebuilt {}",
+                "user {}: {}: {} ({}): source {}, rebuilt {}",
+                crate::ids::shown_user(user_id),
                 d.path,
                 d.class.name(),
                 d.kind,

@@ -364,7 +364,8 @@ fn lint_text(s: &Summary) -> String {
                     .unwrap_or_default();
                 out.push_str(&format!(
                     "      user {}{id}{value}: {}\n",
-                    f.user_id, f.message
+                    crate::ids::shown_user(&f.user_id),
+                    f.message
                 ));
             }
         }
