@@ -14,8 +14,12 @@ pub struct DedupeArgs {
     pub plan: PathBuf,
     #[command(flatten)]
     pub db: Database,
+    /// List the users with several source rows, each with its row count and newest row; changes
+    /// nothing.
     #[arg(long)]
     pub review: bool,
+    /// Delete all but the newest row of each such user, in one transaction, under lock_timeout,
+    /// listing what was deleted; needs --backup.
     #[arg(long, requires = "backup")]
     pub apply: bool,
     /// A backup taken with `pgshred backup` since the source last changed.

@@ -8,12 +8,25 @@ use crate::{Error, ExitCode};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
+    /// How many users (one JSON line each) to write to stdout.
     #[arg(long)]
     pub users: u64,
+    /// Seed of the generator: the same seed and options give the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    #[arg(long, default_value_t = 1.0)]
+    /// Share of users, 0 to 100, given a value that stops their batch (a text where a number
+    /// belongs), to exercise failures and quarantine.
+    #[arg(long, default_value_t = 1.0, value_parser = percent)]
     pub messy_percent: f64,
+}
+
+fn percent(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=100.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a percentage between 0 and 100"))
+    }
 }
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {

@@ -33,10 +33,25 @@ use crate::{Error, ExitCode, codegen};
 /// Exit codes: 0 success; 1 a check failed (stale generated SQL, a verification mismatch); 2 usage
 /// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
 /// failure (a file, the database); 5 refused by a precondition before anything was written (lock
-/// held, duplicate source rows, missing tables, row-level security, changed SQL under a run);
-/// 6 a batch failed and was rolled back (earlier batches stay; continue with --resume).
+/// held, duplicate source rows, missing tables, row-level security, changed SQL under a run, a
+/// rollback of a run that does not exist); 6 a batch failed and was rolled back (earlier batches
+/// stay; continue with --resume); 7 the run stopped when the session holding its lock ended
+/// (continue with --resume).
+const EXAMPLES: &str = "\
+Examples:
+  pgshred demo                                           # the whole job on a throwaway database
+  pgshred validate plans/user_app_state.yaml             # every problem, file:line:column
+  pgshred compile plans/user_app_state.yaml              # generated/user_app_state/*.sql
+  pgshred preview plans/user_app_state.yaml --input-file backup.jsonl
+  export DATABASE_URL=postgres://user@host/db
+  pgshred apply plans/user_app_state.yaml --dry-run --create-schema
+  pgshred apply plans/user_app_state.yaml --create-schema --limit 5
+  pgshred verify plans/user_app_state.yaml --roundtrip
+  pgshred status plans/user_app_state.yaml
+  pgshred rollback plans/user_app_state.yaml --run 3";
+
 #[derive(Debug, Parser)]
-#[command(name = "pgshred", version, max_term_width = 100)]
+#[command(name = "pgshred", version, max_term_width = 100, after_long_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -201,5 +216,34 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Rollback(args) => rollback::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Check(args) => check::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// `--help` answers questions: every option of every command says what it does.
+    #[test]
+    fn every_option_has_help() {
+        let cli = Cli::command();
+        let mut bare = Vec::new();
+        for cmd in cli.get_subcommands() {
+            assert!(
+                cmd.get_about().is_some(),
+                "{} has no description",
+                cmd.get_name()
+            );
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    bare.push(format!("{} --{id}", cmd.get_name()));
+                }
+            }
+        }
+        assert!(bare.is_empty(), "options without help: {bare:?}");
+        assert!(cli.get_after_long_help().is_some(), "no examples");
     }
 }
