@@ -58,11 +58,15 @@ fn a_full_run_migrates_every_user_and_reports_it() {
     let o = pgshred(&url, &["apply", PLAN, "--allow-duplicates"]);
     assert_code(&o, 0);
     assert!(
-        text(&o).0.contains("0 users in 0 batches"),
+        text(&o).0.contains(
+            "nothing to do: no selected user needs migrating (each is migrated, or quarantined: see --retry-quarantined); no run was recorded"
+        ),
         "{}",
         text(&o).0
     );
     assert_eq!(common::snapshot(&url), reference());
+    let status = text(&pgshred(&url, &["status", PLAN])).0;
+    assert!(!status.contains("run 2 "), "no empty run: {status}");
 }
 
 #[test]

@@ -129,6 +129,12 @@ pub fn apply(
         sum: &sum,
     };
     let planned = plan_run(&mut client, planner, &work, out)?;
+    let Some(planned) = planned else {
+        return Ok(Report {
+            elapsed: started.elapsed(),
+            ..Report::default()
+        });
+    };
     let run = planned.0;
     let (mut report, failure) = run_batches(url, files, &q, &guard, planned, opts, out);
     if let Some(e) = failure {

@@ -31,7 +31,7 @@ pub(super) fn plan_run(
     planner: Planner,
     work: &[sql::Rework],
     out: &mut dyn Reporter,
-) -> Result<(i64, usize, usize), Error> {
+) -> Result<Option<(i64, usize, usize)>, Error> {
     let Planner {
         plan, q, sum, opts, ..
     } = planner;
@@ -58,7 +58,7 @@ pub(super) fn plan_run(
             }
             let (batches, users) = q.pending_totals(client, run)?;
             out.line(&format!("resuming run {run}: {batches} batches left"));
-            Ok((run, batches, users))
+            Ok(Some((run, batches, users)))
         }
         (None, true) => Err(Error::refused(
             format!("there is no unfinished run of plan {} to resume", plan.name),
@@ -77,23 +77,25 @@ pub(super) fn plan_run(
             ))
         }
         (None, false) => {
-            let (run, batches, users) = new_run(client, planner, work)?;
+            let Some((run, batches, users)) = new_run(client, planner, work)? else {
+                return Ok(None);
+            };
             out.line(&format!(
                 "run {run}: {users} users in {batches} batches of up to {}",
                 opts.batch_size
             ));
-            Ok((run, batches, users))
+            Ok(Some((run, batches, users)))
         }
     }
 }
 
 /// Starts a run of the users the options select, its batches planned in the database.
-/// Returns the run, its batches and users.
+/// Returns the run, its batches and users; `None` when no user needs migrating.
 fn new_run(
     client: &mut Client,
     planner: Planner,
     work: &[sql::Rework],
-) -> Result<(i64, usize, usize), Error> {
+) -> Result<Option<(i64, usize, usize)>, Error> {
     let Planner {
         plan,
         q,
@@ -115,7 +117,7 @@ fn new_run(
     });
     let listed = listed_users(client, q, opts)?;
     let current = versions.map(None);
-    let run = q.start_run(
+    let Some(run) = q.start_run(
         client,
         &NewRun {
             plan: &plan.name,
@@ -125,9 +127,12 @@ fn new_run(
             versions: &current,
             users: run_users(opts, work, &listed),
         },
-    )?;
+    )?
+    else {
+        return Ok(None);
+    };
     let (batches, users) = q.pending_totals(client, run)?;
-    Ok((run, batches, users))
+    Ok(Some((run, batches, users)))
 }
 
 /// The users `--user` names, each checked to exist and to fit an index; none without `--user`.

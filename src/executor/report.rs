@@ -57,6 +57,10 @@ pub fn render_report(plan: &Plan, r: &Report) -> String {
         .map(|e| format!("{} {}", r.rows.get(&e.table).copied().unwrap_or(0), e.table))
         .collect();
     let secs = r.elapsed.as_secs_f64().max(1e-9);
+    if !r.dry_run && r.run.is_none() {
+        return "nothing to do: no selected user needs migrating (each is migrated, or quarantined: see --retry-quarantined); no run was recorded\n"
+            .into();
+    }
     let mut s = if r.dry_run {
         format!(
             "dry run: {} users in {} would create {} rows, all rolled back\n",

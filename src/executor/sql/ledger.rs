@@ -46,11 +46,16 @@ impl Queries {
     }
 
     /// Starts a run and plans its batches, in one transaction (see [`NewRun`]).
-    pub fn start_run(&self, c: &mut Client, new: &NewRun) -> Result<i64, Error> {
+    /// Starts a run and plans its batches; `None`, with nothing recorded, when no user needs a
+    /// batch (a run with no batches would only clutter `status`).
+    pub fn start_run(&self, c: &mut Client, new: &NewRun) -> Result<Option<i64>, Error> {
         let mut tx = utc_transaction(c, "starting a run")?;
         let run = self.start_run_in(&mut tx, new)?;
+        if self.pending_totals(&mut tx, run)?.0 == 0 {
+            return Ok(None);
+        }
         tx.commit().context("recording the run")?;
-        Ok(run)
+        Ok(Some(run))
     }
 
     /// Starts a run and plans its batches in an open transaction (a dry run rolls it back).
@@ -162,7 +167,11 @@ impl Queries {
     }
 
     /// Batches of a run still to do, and their users.
-    pub fn pending_totals(&self, c: &mut Client, run: i64) -> Result<(usize, usize), Error> {
+    pub fn pending_totals(
+        &self,
+        c: &mut impl GenericClient,
+        run: i64,
+    ) -> Result<(usize, usize), Error> {
         let sql = format!(
             "SELECT count(*), coalesce(sum(cardinality(\"user_ids\")), 0)::bigint FROM {}.\"migration_batches\" \
               WHERE \"run_id\" = $1 AND \"status\" <> 'done'",
