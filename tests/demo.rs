@@ -8,7 +8,8 @@ use std::process::Command;
 fn demo_migrates_verifies_rolls_back_and_cleans_up() {
     let out = Command::new(env!("CARGO_BIN_EXE_pgshred"))
         .arg("demo")
-        .current_dir(common::root())
+        // From a folder of the project other than its root: the defaults are found all the same.
+        .current_dir(common::root().join("templates"))
         .output()
         .unwrap();
     // The narrative on stdout, the executor's log lines on stderr: the demo shows both.
@@ -23,8 +24,14 @@ fn demo_migrates_verifies_rolls_back_and_cleans_up() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("loaded 23 source rows from ")
+                && l.ends_with("fixtures/sample_user_app_state.json")),
+        "{stdout}"
+    );
     for expected in [
-        "loaded 23 source rows from fixtures/sample_user_app_state.json",
         "run 1: 22 users in 5 batches of up to 5",
         "run 1: 22 users in 5 batches, 357 rows created, verified and committed",
         "04_verify.sql over every user: 0 mismatches; 28 orgs, 43 personas, 105 contents, 42 accounts, 55 leads, 42 references, 42 inbox_items",

@@ -157,3 +157,13 @@ fn compile_summary_prints_mapping_diagram_and_risks() {
     let (code, _, _) = pgshred(&["check", "plans/user_app_state.yaml"], &root());
     assert_eq!(code, 0);
 }
+
+#[test]
+fn check_finds_generated_sql_from_the_plan_not_the_working_directory() {
+    let (code, out, err) = pgshred(&["check", "user_app_state.yaml"], &root().join("plans"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.ends_with("generated/user_app_state: up to date (8 files)\n"),
+        "{out}"
+    );
+}

@@ -11,9 +11,10 @@ use crate::{Error, ExitCode, artifacts, codegen, validate};
 pub struct CompileArgs {
     /// The plan file, e.g. plans/user_app_state.yaml.
     pub plan: PathBuf,
-    /// Directory that holds one folder per plan.
-    #[arg(long, default_value = "generated")]
-    pub out: PathBuf,
+    /// Directory that holds one folder per plan [default: generated/ of the plan's project, the
+    /// nearest folder above the plan holding one].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Instead of writing SQL, print a Markdown summary for a pull request: entities, the
     /// JSON path -> column table, a Mermaid ER diagram and risk notes.
     #[arg(long)]
@@ -33,7 +34,9 @@ pub fn run(args: CompileArgs) -> Result<ExitCode, Error> {
         }
         CompileArgs { plan, out, .. } => {
             let (p, files) = compile(&plan)?;
-            let dir = out.join(&p.name);
+            let dir = out
+                .unwrap_or_else(|| super::paths::generated_dir(&plan))
+                .join(&p.name);
             let summary = artifacts::write(&dir, files.files())?;
             crate::outln!("{summary}");
             Ok(ExitCode::Ok)

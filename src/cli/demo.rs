@@ -25,6 +25,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         input_file,
         batch_size,
     } = args;
+    // The defaults name the project's own files, found from wherever the demo is started.
+    let plan = super::paths::project_file(&plan);
+    let input_file = super::paths::project_file(&input_file);
     crate::demo::run(&plan, &input_file, batch_size)?;
     Ok(ExitCode::Ok)
 }

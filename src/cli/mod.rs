@@ -9,6 +9,7 @@ mod dedupe;
 mod demo;
 mod diff;
 mod generate;
+mod paths;
 mod preview;
 mod restore;
 mod rollback;
