@@ -11,7 +11,7 @@ use crate::Error;
 
 /// "user@host:port/dbname", never the password, for messages and logs.
 pub fn describe(url: &str) -> String {
-    match url.parse::<postgres::Config>() {
+    match parse(url) {
         Ok(cfg) => {
             // Every host the URL names (a URL may give one in its authority and more in
             // `host=`), each with its port: the client tries them in turn.
@@ -54,10 +54,17 @@ pub fn relation_exists(c: &mut impl GenericClient, relation: &str) -> Result<boo
         })
 }
 
+/// The connection string as the client reads it: the TLS parameters the `postgres` crate does not
+/// know (`sslrootcert`, `verify-ca`, `verify-full`) are taken out first, as `connect` does, so
+/// every URL that connects can also be described and redacted.
+fn parse(url: &str) -> Result<postgres::Config, ()> {
+    let wire = tls::split(url).map(|p| p.url).map_err(|_| ())?;
+    wire.parse::<postgres::Config>().map_err(|_| ())
+}
+
 /// Removes a password from any text that might quote a connection string.
 pub fn redact(text: &str, url: &str) -> String {
-    match url
-        .parse::<postgres::Config>()
+    match parse(url)
         .ok()
         .and_then(|c| c.get_password().map(<[u8]>::to_vec))
     {
@@ -116,5 +123,24 @@ impl<T> Context<T> for Result<T, postgres::Error> {
             context: doing.into(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// URLs with the TLS parameters only pgshred reads are described and redacted like any other.
+    #[test]
+    fn tls_urls_are_described_and_redacted() {
+        let url = "postgres://ops:s3cret@db.example.com:6432/app?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem";
+        assert_eq!(describe(url), "ops@db.example.com:6432/app");
+        assert_eq!(
+            redact("password authentication failed: s3cret", url),
+            "password authentication failed: ********"
+        );
+        let kv = "host=db.example.com user=ops password=s3cret dbname=app sslmode=verify-ca sslrootcert=/tmp/ca.pem";
+        assert_eq!(describe(kv), "ops@db.example.com:5432/app");
+        assert_eq!(redact("s3cret", kv), "********");
     }
 }
