@@ -86,25 +86,35 @@ pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
 /// time (`format: epoch_s | epoch_ms`) the timestamp it names, or for a date in a declared format
 /// the date it names.
 pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value>, String> {
+    use crate::ir::TimeFormat;
     let Some(format) = &col.format else {
         return convert(col.ty, v);
     };
     if v.is_null() {
         return Ok(None);
     }
-    if let crate::ir::TimeFormat::Date(f) = format {
-        let f = DateFormat::parse(f).map_err(|e| format!("a valid date format ({e})"))?;
-        let written = String::from(format.clone());
-        return match v.as_str().and_then(|s| f.to_iso(s)) {
-            Some(iso) => convert(SqlType::Date, &Value::String(iso))
-                .map_err(|_| format!("a day of the calendar, written as {written}")),
-            None => Err(format!("a date written as {written}")),
-        };
+    match format {
+        TimeFormat::EpochS => unix_time(v, 11, 1_000_000, "seconds"),
+        TimeFormat::EpochMs => unix_time(v, 14, 1_000, "milliseconds"),
+        TimeFormat::Date(written) => {
+            let f = DateFormat::parse(written).map_err(|e| format!("a valid date format ({e})"))?;
+            match v.as_str().and_then(|s| f.to_iso(s)) {
+                Some(iso) => convert(SqlType::Date, &Value::String(iso))
+                    .map_err(|_| format!("a day of the calendar, written as {written}")),
+                None => Err(format!("a date written as {written}")),
+            }
+        }
     }
-    let (digits, per_unit) = match format {
-        crate::ir::TimeFormat::EpochS => (11, 1_000_000_i64),
-        _ => (14, 1_000),
-    };
+}
+
+/// A Unix time of at most `digits` digits (a number, or digits in a string) as timestamptz, each
+/// unit `micros_per_unit` microseconds.
+fn unix_time(
+    v: &Value,
+    digits: usize,
+    micros_per_unit: i64,
+    unit: &str,
+) -> Result<Option<Value>, String> {
     let text = match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
@@ -113,19 +123,13 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
     let t = trimmed(&text);
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
     if unsigned.is_empty() || unsigned.len() > digits || !is_digits(unsigned) {
-        return Err(format!(
-            "Unix time in {}",
-            match format {
-                crate::ir::TimeFormat::EpochS => "seconds",
-                _ => "milliseconds",
-            }
-        ));
+        return Err(format!("Unix time in {unit}"));
     }
     let n: i64 = t
         .trim_start_matches('+')
         .parse()
         .map_err(|_| "a Unix time".to_string())?;
-    Ok(Some(Value::String(format_timestamptz(n * per_unit))))
+    Ok(Some(Value::String(format_timestamptz(n * micros_per_unit))))
 }
 
 /// The value PostgreSQL stores for `v` in a column of type `ty`, as `to_jsonb` of that column

@@ -117,7 +117,7 @@ fn new_run(
     });
     let listed = listed_users(client, q, opts)?;
     let current = versions.map(None);
-    let Some(run) = q.start_run(
+    q.start_run(
         client,
         &NewRun {
             plan: &plan.name,
@@ -127,12 +127,7 @@ fn new_run(
             versions: &current,
             users: run_users(opts, work, &listed),
         },
-    )?
-    else {
-        return Ok(None);
-    };
-    let (batches, users) = q.pending_totals(client, run)?;
-    Ok(Some((run, batches, users)))
+    )
 }
 
 /// The users `--user` names, each checked to exist and to fit an index; none without `--user`.

@@ -27,25 +27,30 @@ pub fn too_deep(text: &str) -> Option<Pos> {
         if flow == 0 && block / 2 > MAX_DEPTH {
             return Some(pos(line.len() - content.len() + 1));
         }
-        let mut quote: Option<char> = None;
-        let mut prev = ' ';
+        // Inside quotes brackets are text; only a double-quoted string has backslash escapes
+        // (a single-quoted one doubles its quote, which reads as closing and reopening).
+        let (mut quote, mut escaped, mut prev) = (None, false, ' ');
         for (col, c) in line.chars().enumerate() {
-            match (quote, c) {
-                (Some('"'), '\\') if prev == '\\' => {
-                    prev = ' ';
-                    continue;
+            if let Some(q) = quote {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
                 }
-                (Some(q), _) if c == q && !(q == '"' && prev == '\\') => quote = None,
-                (Some(_), _) => {}
-                (None, '#') if prev == ' ' || col == 0 => break,
-                (None, '"' | '\'') => quote = Some(c),
-                (None, '[' | '{') => {
+                continue;
+            }
+            match c {
+                '#' if prev == ' ' || col == 0 => break,
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => {
                     flow += 1;
                     if flow > MAX_DEPTH {
                         return Some(pos(col + 1));
                     }
                 }
-                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                ']' | '}' => flow = flow.saturating_sub(1),
                 _ => {}
             }
             prev = c;

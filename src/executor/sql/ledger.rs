@@ -45,17 +45,22 @@ impl Queries {
         crate::pg::relation_exists(c, &format!("{}.\"migration_users\"", self.a))
     }
 
-    /// Starts a run and plans its batches, in one transaction (see [`NewRun`]).
-    /// Starts a run and plans its batches; `None`, with nothing recorded, when no user needs a
-    /// batch (a run with no batches would only clutter `status`).
-    pub fn start_run(&self, c: &mut Client, new: &NewRun) -> Result<Option<i64>, Error> {
+    /// Starts a run and plans its batches, in one transaction (see [`NewRun`]): the run, its
+    /// batches and users. `None`, with nothing recorded (the transaction is dropped), when no user
+    /// needs a batch: a run with no batches would only clutter `status`.
+    pub fn start_run(
+        &self,
+        c: &mut Client,
+        new: &NewRun,
+    ) -> Result<Option<(i64, usize, usize)>, Error> {
         let mut tx = utc_transaction(c, "starting a run")?;
         let run = self.start_run_in(&mut tx, new)?;
-        if self.pending_totals(&mut tx, run)?.0 == 0 {
+        let (batches, users) = self.pending_totals(&mut tx, run)?;
+        if batches == 0 {
             return Ok(None);
         }
         tx.commit().context("recording the run")?;
-        Ok(Some(run))
+        Ok(Some((run, batches, users)))
     }
 
     /// Starts a run and plans its batches in an open transaction (a dry run rolls it back).
