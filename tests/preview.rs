@@ -363,16 +363,8 @@ fn round_trip_reports_each_difference_with_its_path_and_both_values() {
         out.contains("user user-04: inboxItems[id=i_a_p_4_1]: lost (element missing): source {"),
         "{out}"
     );
-    let o = pgshred(
-        &["verify", PLAN, "--roundtrip", "--user", "user-02"],
-        Some(&url),
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    let (code, out) = verify_roundtrip_of(&url, "user-02");
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -437,25 +429,13 @@ fn arrays_come_back_in_their_source_order() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(positions, [1, 2, 3, 4]);
-    let o = pgshred(
-        &["verify", PLAN, "--roundtrip", "--user", "user-01"],
-        Some(&url),
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    let (code, out) = verify_roundtrip_of(&url, "user-01");
+    assert_eq!(code, Some(0), "{out}");
     // Order lost in the tables is a difference the round trip names.
     c.batch_execute("UPDATE orgs SET position = 5 - position WHERE user_id = 'user-01'")
         .unwrap();
-    let o = pgshred(
-        &["verify", PLAN, "--roundtrip", "--user", "user-01"],
-        Some(&url),
-    );
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    let (code, out) = verify_roundtrip_of(&url, "user-01");
+    assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("user user-01: orgs (order of legacy ids): lost (order of elements): source [\"org_c\",\"org_#10\",\"org_#2\",\"org_a\"], rebuilt [\"org_a\",\"org_#2\",\"org_#10\",\"org_c\"]"),
         "{out}"
@@ -926,4 +906,13 @@ fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(rows, 0, "a failed batch writes nothing");
+}
+
+/// `verify --roundtrip --user USER` of the shipped plan: exit code and stdout.
+fn verify_roundtrip_of(url: &str, user: &str) -> (Option<i32>, String) {
+    let o = pgshred(&["verify", PLAN, "--roundtrip", "--user", user], Some(url));
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
 }
