@@ -33,6 +33,16 @@ pub fn row_name(entity: &str, user_id: &str, legacy_id: &str) -> String {
     format!("{entity}:{}:{user_id}:{legacy_id}", user_id.chars().count())
 }
 
+/// What stands for the legacy id in a row's name when legacy ids are unique per parent: the
+/// parent's legacy id, its length first so that no two pairs read alike, and the element's own.
+/// `03_forward.sql` builds the same text (`id_key`).
+pub fn scoped_key(parent_legacy_id: &str, legacy_id: &str) -> String {
+    format!(
+        "{}:{parent_legacy_id}:{legacy_id}",
+        parent_legacy_id.chars().count()
+    )
+}
+
 /// The id a row of `entity` gets for `(user_id, legacy_id)` under the plan's namespace.
 pub fn row_id(namespace: &Uuid, entity: &str, user_id: &str, legacy_id: &str) -> Uuid {
     Uuid::new_v5(namespace, row_name(entity, user_id, legacy_id).as_bytes())

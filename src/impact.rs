@@ -171,6 +171,13 @@ fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {
         (Some(o), None) => out.push(format!("it no longer links to {}", o.entity)),
         _ => {}
     }
+    if old.unique_within != new.unique_within {
+        out.push(format!(
+            "its legacy ids are unique per {} (was per {}): the rows get new ids and the table a new unique key",
+            format!("{:?}", new.unique_within).to_lowercase(),
+            format!("{:?}", old.unique_within).to_lowercase()
+        ));
+    }
     if old.on_duplicate_id != new.on_duplicate_id || old.on_missing_id != new.on_missing_id {
         out.push("its policy for duplicate or missing legacy ids changed".into());
     }

@@ -69,6 +69,16 @@ pub enum DuplicateId {
     KeepFirst,
 }
 
+/// Where an entity's legacy ids are unique: among all of a user's elements (the default), or only
+/// among the elements of one parent (two cards may each have a label `green`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UniqueWithin {
+    #[default]
+    User,
+    Parent,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnMissingParent {
@@ -95,6 +105,8 @@ pub struct Entity {
     pub scalar: bool,
     pub on_missing_id: MissingId,
     pub on_duplicate_id: DuplicateId,
+    /// `Parent`: the row id and the duplicate check take the parent's row id with the legacy id.
+    pub unique_within: UniqueWithin,
     pub parent: Option<ParentLink>,
     pub columns: Vec<Column>,
     /// jsonb column keeping unmapped keys; `None` means unmapped keys fail the batch.

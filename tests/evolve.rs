@@ -567,3 +567,54 @@ fn a_retyped_column_is_never_written_in_its_old_type() {
         1
     );
 }
+
+#[test]
+fn legacy_ids_made_unique_per_parent_get_new_ids_and_a_new_key() {
+    // The keyed test plan, its checklist items first unique per user, then per list.
+    let dir = TempDir::new("evolve-unique-within");
+    let copy = |name: &str, per_parent: bool| -> PathBuf {
+        let to = dir.path().join(name);
+        fs::create_dir_all(to.join("mappings")).unwrap();
+        let from = root().join("tests/plans/keyed");
+        for e in fs::read_dir(from.join("mappings")).unwrap() {
+            let e = e.unwrap();
+            let mut t = fs::read_to_string(e.path()).unwrap();
+            if !per_parent && e.file_name() == "items.yaml" {
+                t = t.replace("  unique_within: parent\n", "");
+            }
+            fs::write(to.join("mappings").join(e.file_name()), t).unwrap();
+        }
+        fs::copy(from.join("plan.yaml"), to.join("plan.yaml")).unwrap();
+        to.join("plan.yaml")
+    };
+    let (v1, v2) = (copy("v1", false), copy("v2", true));
+    // Item ids distinct within each user, as v1 requires.
+    let mut rows: Vec<serde_json::Value> =
+        serde_json::from_str(&read("tests/plans/keyed/source.json")).unwrap();
+    rows[0]["state"]["lists"][2]["items"][0]["id"] = "3".into();
+    let url = source_db_with_rows("evolve_unique_within", &rows);
+    apply(&v1, &url, &[]);
+    let v1_items = snapshot_of(&url, &["items"]);
+    let key = "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.items'::regclass AND conname = ";
+
+    // A changed mapping: refused without --remap, then re-migrated with new ids.
+    let o = run(
+        &["apply", v2.to_str().unwrap(), "--create-schema"],
+        Some(&url),
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}{err}");
+    assert!(err.contains("--remap items"), "{err}");
+    apply(&v2, &url, &["--remap", "items"]);
+    assert_eq!(
+        count(&url, &format!("{key}'items_user_id_legacy_id_key'")),
+        0
+    );
+    assert_eq!(
+        count(&url, &format!("{key}'items_user_id_list_id_legacy_id_key'")),
+        1
+    );
+    let v2_items = snapshot_of(&url, &["items"]);
+    assert_ne!(v1_items[0], v2_items[0], "the rows get new ids");
+    assert_eq!(v2_items, fresh_run(&v2, &url, &["items"]));
+}

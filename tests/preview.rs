@@ -714,7 +714,21 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
         .query_one("SELECT count(*) FROM labels WHERE list_id IS NOT NULL", &[])
         .unwrap()
         .get(0);
-    assert_eq!(labels, 3);
+    assert_eq!(labels, 4);
+    // Labels and checklist items are unique per list: `green` and item `1` appear in two lists
+    // of u1, each its own row with its own id.
+    for (table, legacy) in [("labels", "green"), ("items", "1")] {
+        let ids: i64 = c
+            .query_one(
+                &format!(
+                    "SELECT count(DISTINCT id) FROM {table} WHERE user_id = 'u1' AND legacy_id = $1"
+                ),
+                &[&legacy],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(ids, 2, "{table} {legacy}");
+    }
     roundtrip_clean(plan, &url, 3);
     // The preview writes the same rows as the database, table by table.
     preview_equals_database(
@@ -726,6 +740,7 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
             "lists",
             "cards",
             "labels",
+            "items",
             "settings",
             "list_meta",
         ],
@@ -915,4 +930,48 @@ fn verify_roundtrip_of(url: &str, user: &str) -> (Option<i32>, String) {
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
     )
+}
+
+#[test]
+fn a_legacy_id_twice_under_one_parent_is_named_and_writes_nothing() {
+    // Item `1` twice in list l1 is a duplicate; item `1` in l1 and in l3 is not.
+    let plan = "tests/plans/keyed/plan.yaml";
+    let guard = common::TempDir::new("dup_per_parent");
+    let input = guard.path().join("dup.json");
+    let lists = serde_json::json!([
+        {"id": "l1", "name": "Todo", "items": [{"id": "1", "text": "a"}, {"id": "1", "text": "b"}]},
+        {"id": "l3", "name": "Later", "items": [{"id": "1", "text": "c"}]}
+    ]);
+    let users = serde_json::json!([{"id": 1, "user_id": "u1", "updated_at": "2024-06-01T00:00:00Z",
+        "state": {"lists": lists}}]);
+    std::fs::write(&input, users.to_string()).unwrap();
+    let input = input.to_str().unwrap();
+
+    let o = pgshred(&["preview", plan, "--input-file", input], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("ABORT duplicate_id items id: 1 times, 1 users"),
+        "{report}"
+    );
+    assert!(
+        report.contains("legacy id appears 2 times under parent l1"),
+        "{report}"
+    );
+
+    let url = fresh_db("dup_per_parent");
+    let mut c = connect(&url);
+    load_fixture(&mut c, input);
+    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("legacy id appears more than once (user u1, entity items, legacy id 1"),
+        "{err}"
+    );
+    let rows: i64 = c
+        .query_one("SELECT count(*) FROM items", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::artifacts::Files;
 use crate::cast::DateFormat;
 use crate::ident::{derived_name, quote_ident, quote_literal, text_array_literal};
-use crate::ir::{Entity, Plan, SqlType};
+use crate::ir::{Entity, Plan, SqlType, UniqueWithin};
 use crate::{Error, ids};
 
 /// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
@@ -273,10 +273,15 @@ fn insert_kept(obj: &mut serde_json::Map<String, Value>, kept: Value) {
 
 /// Constraint, trigger and policy names, shortened to fit an identifier.
 fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
-    obj.insert(
-        "unique_name".into(),
-        derived_name(&[&e.table, "user_id", "legacy_id"], "key").into(),
-    );
+    let per_user = derived_name(&[&e.table, "user_id", "legacy_id"], "key");
+    let unique = match (&e.parent, e.unique_within) {
+        (Some(p), UniqueWithin::Parent) => {
+            derived_name(&[&e.table, "user_id", &p.column, "legacy_id"], "key")
+        }
+        _ => per_user.clone(),
+    };
+    obj.insert("unique_name".into(), unique.into());
+    obj.insert("user_unique_name".into(), per_user.into());
     obj.insert(
         "trigger_name".into(),
         derived_name(&[&e.table], "touch_updated_at").into(),

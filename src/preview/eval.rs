@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::elements::{Element, elements};
 use crate::cast;
-use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, Plan};
+use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, Plan, UniqueWithin};
 use crate::jsonpath::FieldPath;
 
 /// One row that would be written: its table and the row as `to_jsonb` of it would read (without
@@ -187,11 +187,11 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
         report_duplicates(e, &candidates, &mut cx);
         let mut kept: HashSet<String> = HashSet::new();
         for c in candidates {
-            if !kept.insert(c.legacy.clone()) {
+            if !kept.insert(c.key.clone()) {
                 continue; // keep_first keeps the earliest; error was reported above
             }
             if let Some(row) = super::row::build(plan, e, &c, &created, &mut cx) {
-                created.entry(e.name.as_str()).or_default().insert(c.legacy);
+                created.entry(e.name.as_str()).or_default().insert(c.key);
                 rows.push(row);
             }
         }
@@ -277,6 +277,9 @@ pub(super) struct Candidate<'a> {
     pub(super) element: Element<'a>,
     pub(super) legacy: String,
     pub(super) parent_legacy: Option<String>,
+    /// What identifies the row within its user: the legacy id, or with legacy ids unique per
+    /// parent, the parent's legacy id with it (`ids::scoped_key`).
+    pub(super) key: String,
 }
 
 /// The entity's elements with their legacy ids, in array order, as the SQL's src CTE has them.
@@ -308,10 +311,17 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
                 })
             }),
         });
+        let key = match (e.unique_within, &parent_legacy) {
+            (UniqueWithin::User, _) => legacy.clone(),
+            (UniqueWithin::Parent, Some(p)) => crate::ids::scoped_key(p, &legacy),
+            // The parent's own step fails on its missing id before this entity's runs.
+            (UniqueWithin::Parent, None) => continue,
+        };
         out.push(Candidate {
             element: el,
             legacy,
             parent_legacy,
+            key,
         });
     }
     out
@@ -365,11 +375,17 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
 
 /// Legacy ids that appear more than once within the user.
 fn report_duplicates(e: &Entity, candidates: &[Candidate], cx: &mut Ctx) {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, (&Candidate, usize)> = BTreeMap::new();
     for c in candidates {
-        *seen.entry(c.legacy.as_str()).or_default() += 1;
+        seen.entry(c.key.as_str()).or_insert((c, 0)).1 += 1;
     }
-    for (legacy, n) in seen.iter().filter(|(_, n)| **n > 1) {
+    for (c, n) in seen.values().filter(|(_, n)| *n > 1) {
+        let within = match (e.unique_within, &c.parent_legacy) {
+            (UniqueWithin::Parent, Some(p)) => {
+                format!(" under parent {}", crate::ids::shown_user(p))
+            }
+            _ => String::new(),
+        };
         let (severity, what) = match e.on_duplicate_id {
             DuplicateId::Error => (Severity::Abort, "the batch fails (on_duplicate_id: error)"),
             DuplicateId::KeepFirst => (
@@ -381,10 +397,10 @@ fn report_duplicates(e: &Entity, candidates: &[Candidate], cx: &mut Ctx) {
             severity,
             "duplicate_id",
             &e.name,
-            Some(legacy),
+            Some(&c.legacy),
             &e.legacy_id.to_string(),
             None,
-            format!("legacy id appears {n} times; {what}"),
+            format!("legacy id appears {n} times{within}; {what}"),
         );
     }
 }

@@ -26,7 +26,7 @@ pub(super) fn build(
     let mut values = Map::new();
     values.insert(
         "id".into(),
-        Value::String(row_id(&plan.namespace, &e.name, cx.user, &c.legacy).to_string()),
+        Value::String(row_id(&plan.namespace, &e.name, cx.user, &c.key).to_string()),
     );
     values.insert("user_id".into(), Value::String(cx.user.to_string()));
     values.insert("legacy_id".into(), Value::String(c.legacy.clone()));

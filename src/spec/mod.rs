@@ -16,7 +16,7 @@ use serde_json::Value;
 
 // Policies are enums of the IR: the JSON Schema admits only their values, so they resolve as
 // they are read.
-use crate::ir::{DuplicateId, MissingId, NotADocument, OnMissingParent};
+use crate::ir::{DuplicateId, MissingId, NotADocument, OnMissingParent, UniqueWithin};
 
 /// `plans/<name>.yaml`: one migration.
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +144,9 @@ pub struct EntitySourceSpec {
     pub on_missing_id: Option<MissingId>,
     #[serde(default)]
     pub on_duplicate_id: Option<DuplicateId>,
+    /// Legacy ids unique per user (default) or per parent element.
+    #[serde(default)]
+    pub unique_within: Option<UniqueWithin>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::AUDIT_TABLES;
 use super::mapping::Draft;
 use crate::diagnostic::Diagnostics;
+use crate::ir::UniqueWithin;
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
 use crate::spec::load::LoadedSpec;
@@ -162,6 +163,50 @@ pub(super) fn parents(
         check_link(d, &drafts[j], nested, diags);
     }
     parent_of
+}
+
+/// Legacy ids unique per parent need a parent that encloses the element (its row id is part of
+/// the element's), and, for now, no entity linking to them: a child would have to derive its
+/// parent's id from two levels of ids.
+pub(super) fn check_unique_within(
+    drafts: &[Draft],
+    parent_of: &[Option<usize>],
+    diags: &mut Diagnostics,
+) {
+    for (i, d) in drafts.iter().enumerate() {
+        let m = &d.file.spec;
+        if m.source.unique_within != Some(UniqueWithin::Parent) {
+            continue;
+        }
+        let enclosed = m.parent.as_ref().is_some_and(|p| p.field.is_none())
+            && d.path.as_ref().is_some_and(ArrayPath::is_nested);
+        if !enclosed {
+            diags.push(
+                d.file
+                    .at_key(
+                        "E-unique-within",
+                        "/source/unique_within",
+                        "legacy ids unique per parent need the entity nested in its parent's elements (`path: <parent path>[*].<key>`, a parent without `field`)",
+                    )
+                    .with_hint("nest the entity under its parent, or remove `unique_within` (ids are then unique per user)"),
+            );
+        }
+        let child = (0..drafts.len()).find(|&c| parent_of[c] == Some(i));
+        if let Some(c) = child {
+            diags.push(
+                d.file
+                    .at_key(
+                        "E-unique-within",
+                        "/source/unique_within",
+                        format!(
+                            "`{}` is the parent of `{}`: an entity with legacy ids unique per parent cannot be a parent yet",
+                            m.entity, drafts[c].file.spec.entity
+                        ),
+                    )
+                    .with_hint("remove `unique_within` (ids are then unique per user), or map the child without a parent link"),
+            );
+        }
+    }
 }
 
 /// A parent link agrees with the paths: a nested entity's parent is the entity of its enclosing

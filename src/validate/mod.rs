@@ -60,6 +60,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     let by_entity = graph::check_unique(&spec.plan.spec, &drafts, &mut diags);
     let parent_of = graph::parents(spec, &drafts, &by_entity, &mut diags);
     graph::check_cycles(&drafts, &parent_of, &mut diags);
+    graph::check_unique_within(&drafts, &parent_of, &mut diags);
     graph::check_root(&drafts, &mut diags);
     mapping::check_indexes(&drafts, &mut diags);
     // One problem per place: where the schema already spoke, a semantic check only repeats it.

@@ -134,6 +134,7 @@ fn entity(
             m.source.on_missing_id.unwrap_or(MissingId::Error)
         },
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
+        unique_within: m.source.unique_within.unwrap_or_default(),
         indexes: indexes(d, parent.as_ref()),
         parent,
         columns: d.columns.clone(),
