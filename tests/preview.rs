@@ -128,12 +128,12 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
     let report = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{report}");
     for expected in [
-        "  ABORT cast contents wordCount: 1 times, 1 users\n      user user-07 c_p_7_1_2 value \"lots\": cannot convert value to integer",
-        "  ABORT orphan contents personaId: 1 times, 1 users\n      user user-08 c_p_8_1_1 value \"p_nobody\": parent personas not found; the batch fails (on_missing: error)",
-        "  ABORT missing_required accounts platform: 1 times, 1 users\n      user user-09 a_p_9_1: required value is missing",
-        "  ABORT duplicate_id personas id: 1 times, 1 users\n      user user-10 p_10_1: legacy id appears 2 times; the batch fails (on_duplicate_id: error)",
-        "  ABORT not_an_array leads leads: 1 times, 1 users\n      user user-11 value \"not a list\": expected an array",
-        "  note  unmapped_document_key settings.darkMode: 1 times, 1 users\n      user user-11: no entity reads it: it is not migrated",
+        "  ABORT cast contents wordCount: 1 time, 1 user\n      user user-07 c_p_7_1_2 value \"lots\": cannot convert value to integer",
+        "  ABORT orphan contents personaId: 1 time, 1 user\n      user user-08 c_p_8_1_1 value \"p_nobody\": parent personas not found; the batch fails (on_missing: error)",
+        "  ABORT missing_required accounts platform: 1 time, 1 user\n      user user-09 a_p_9_1: required value is missing",
+        "  ABORT duplicate_id personas id: 1 time, 1 user\n      user user-10 p_10_1: legacy id appears 2 times; the batch fails (on_duplicate_id: error)",
+        "  ABORT not_an_array leads leads: 1 time, 1 user\n      user user-11 value \"not a list\": expected an array",
+        "  note  unmapped_document_key settings.darkMode: 1 time, 1 user\n      user user-11: no entity reads it: it is not migrated",
         "5 users would fail their batch",
     ] {
         assert!(
@@ -646,11 +646,11 @@ fn preview_warns_when_a_text_column_would_lose_a_json_type() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("note  type_lost orgs name: 1 times, 1 users"),
+        out.contains("note  type_lost orgs name: 1 time, 1 user"),
         "{out}"
     );
     assert!(
-        out.contains("note  type_lost orgs plan: 1 times, 1 users"),
+        out.contains("note  type_lost orgs plan: 1 time, 1 user"),
         "{out}"
     );
 }
@@ -951,7 +951,7 @@ fn a_legacy_id_twice_under_one_parent_is_named_and_writes_nothing() {
     let report = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{report}");
     assert!(
-        report.contains("ABORT duplicate_id items id: 1 times, 1 users"),
+        report.contains("ABORT duplicate_id items id: 1 time, 1 user"),
         "{report}"
     );
     assert!(

@@ -45,7 +45,8 @@ pub(super) fn merge(total: &mut BTreeMap<String, i64>, rows: &BTreeMap<String, i
     }
 }
 
-pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 user`, `2 users`: a count with its noun.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::Error;
+use crate::executor::plural;
 use crate::ir::Plan;
 use eval::{Finding, Row, Severity};
 use input::SourceRow;
@@ -348,8 +349,9 @@ fn lint_text(s: &Summary) -> String {
                 (false, false) => format!(" {entity} {path}"),
             };
             out.push_str(&format!(
-                "  {level} {kind}{place}: {} times, {} users\n",
-                g.count, g.users
+                "  {level} {kind}{place}: {}, {}\n",
+                plural(g.count as usize, "time", "times"),
+                plural(g.users as usize, "user", "users")
             ));
             for f in &g.examples {
                 let id = f

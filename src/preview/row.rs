@@ -206,7 +206,7 @@ fn extra_value(
             "unmapped_key",
             &e.name,
             Some(&c.legacy),
-            &format!("{}[*].{p}", e.path),
+            &element_key_path(e, &p),
             None,
             format!("neither mapped nor dropped; {what}"),
         );
@@ -254,5 +254,20 @@ fn extra_value(
         Value::Null
     } else {
         Value::Object(rest)
+    }
+}
+
+/// Where a key of an element sits in the document, as the lint shows it: `items[*].note` in an
+/// array's elements, `cards.*.note` in a keyed object's members, `settings.note` in a single
+/// object, `note` at the root.
+fn element_key_path(e: &Entity, key: &str) -> String {
+    if e.is_root() {
+        key.to_string()
+    } else if e.single {
+        format!("{}.{key}", e.path)
+    } else if e.keyed {
+        format!("{}.*.{key}", e.path)
+    } else {
+        format!("{}[*].{key}", e.path)
     }
 }
