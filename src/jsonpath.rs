@@ -1,6 +1,7 @@
 //! The small path language of mappings: `name`, `profile.bio`, and for entity arrays
 //! `personas[*].contents` (each `[*]` steps into every element of an array).
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A path inside one JSON object: keys only, no array steps.
@@ -22,9 +23,25 @@ impl FieldPath {
     }
 }
 
+/// Written as a mapping writes it: keys joined by dots, a key that is not a plain name in double
+/// quotes (`settings."dark mode"`, `"a.b"`), so a dot inside a key never reads as a step.
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join("."))
+        let shown: Vec<Cow<'_, str>> = self.0.iter().map(|k| shown_key(k)).collect();
+        f.write_str(&shown.join("."))
+    }
+}
+
+/// A key as paths write it: as it is when plain, else in double quotes with `"` and `\`
+/// escaped.
+pub fn shown_key(k: &str) -> Cow<'_, str> {
+    if valid_key(k) {
+        Cow::Borrowed(k)
+    } else {
+        Cow::Owned(format!(
+            "\"{}\"",
+            k.replace('\\', "\\\\").replace('"', "\\\"")
+        ))
     }
 }
 
@@ -146,8 +163,8 @@ fn plain_key(key: &str, offset: usize) -> Result<(String, usize), PathError> {
     Ok((key.to_string(), key.len()))
 }
 
-/// A key in double quotes (the text after the opening quote): any characters but a dot, `\"`
-/// for a quote. Returns it and the bytes it used, quotes included.
+/// A key in double quotes (the text after the opening quote): any characters, `\"` for a quote
+/// and `\\` for a backslash. Returns it and the bytes it used, quotes included.
 fn quoted_key(text: &str, offset: usize) -> Result<(String, usize), PathError> {
     let mut key = String::new();
     let mut chars = text.char_indices();
@@ -171,13 +188,6 @@ fn quoted_key(text: &str, offset: usize) -> Result<(String, usize), PathError> {
                     });
                 }
             },
-            // Paths reach SQL as dotted text: a dot inside a key would split it.
-            '.' => {
-                return Err(PathError {
-                    offset: offset + 1 + i,
-                    message: "keys containing a dot are not supported yet".into(),
-                });
-            }
             c => key.push(c),
         }
     }
@@ -217,7 +227,7 @@ pub fn parse_array(text: &str) -> Result<ArrayPath, PathError> {
     }
     let mut levels = Vec::new();
     let mut offset = 0;
-    for (i, part) in text.split("[*]").enumerate() {
+    for (i, part) in split_levels(text).into_iter().enumerate() {
         let part = if i == 0 {
             part
         } else {
@@ -235,6 +245,31 @@ pub fn parse_array(text: &str) -> Result<ArrayPath, PathError> {
         offset += skip + part.len() + 3;
     }
     Ok(ArrayPath(levels))
+}
+
+/// The text between `[*]` steps; a `[*]` inside a quoted key is part of the key.
+fn split_levels(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b'[' if !quoted && text[i..].starts_with("[*]") => {
+                parts.push(&text[start..i]);
+                start = i + 3;
+                i += 3;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 #[cfg(test)]
@@ -261,17 +296,28 @@ mod tests {
         assert!(parse_array("personas[*]contents").is_err());
         assert!(parse_field("1abc").is_err());
         assert!(parse_field("a b").is_err());
-        assert!(
-            parse_field("\"a.b\"").is_err(),
-            "dots in keys are not supported yet"
-        );
         assert!(parse_field("\"open").is_err());
         assert!(parse_field("\"\"").is_err());
         assert!(parse_field("\"x\"y").is_err());
     }
 
     #[test]
-    fn quoted_keys_take_any_character_but_a_dot() {
+    fn keys_with_dots_and_brackets_are_quoted_and_read_back() {
+        let p = parse_field("\"a.b\".c").unwrap();
+        assert_eq!(p.keys(), ["a.b", "c"]);
+        assert_eq!(p.to_string(), "\"a.b\".c");
+        let a = parse_array("\"x[*]y\"[*].\"v1.2\"").unwrap();
+        assert_eq!(a.levels()[0].keys(), ["x[*]y"]);
+        assert_eq!(a.levels()[1].keys(), ["v1.2"]);
+        assert_eq!(a.to_string(), "\"x[*]y\"[*].\"v1.2\"");
+        for k in ["a.b", ":log/id", "say \"hi\"", "back\\slash", "[x]", "a b"] {
+            let p = FieldPath(vec![k.to_string(), "z".into()]);
+            assert_eq!(parse_field(&p.to_string()).unwrap(), p, "{k}");
+        }
+    }
+
+    #[test]
+    fn quoted_keys_take_any_character() {
         let p = parse_field("\":log/id\"").unwrap();
         assert_eq!(p.keys(), [":log/id"]);
         let p = parse_field("settings.\"dark mode\".\"say \\\"hi\\\"\"").unwrap();

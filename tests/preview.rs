@@ -850,9 +850,31 @@ fn keys_from_other_systems_are_written_in_quotes_and_come_back() {
             ("e2".into(), Some("bob".into()), "2023-07-03".into())
         ]
     );
+    // Keys holding dots: a column, a nested array, its legacy ids, a setting.
+    let files: Vec<(String, Option<i32>)> = c
+        .query(
+            "SELECT legacy_id, size_kb FROM event_files ORDER BY position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(files, [("f.1".into(), Some(12)), ("f.2".into(), None)]);
+    let (version, theme): (Option<String>, Option<String>) = c
+        .query_one(
+            "SELECT e.app_version, d.theme FROM events AS e JOIN docs AS d USING (user_id) WHERE e.legacy_id = 'e1'",
+            &[],
+        )
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!(
+        (version.as_deref(), theme.as_deref()),
+        (Some("1.2.3"), Some("dark"))
+    );
     let out = roundtrip_clean(plan, &url, 2);
-    assert!(out.contains("declared   dropped: 1"), "{out}");
-    preview_equals_database(&mut c, plan, input, &["docs", "events"]);
+    assert!(out.contains("declared   dropped: 2"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["docs", "events", "event_files"]);
 }
 
 /// `verify --roundtrip` passes and finds every one of `users` documents whole; its report.

@@ -81,6 +81,41 @@ fn sql_literal(value: &Value, ty: &str) -> String {
     }
 }
 
+/// The keys of a path as `ir` displays it (an empty path has none).
+fn path_keys(shown: &str) -> Vec<String> {
+    match crate::jsonpath::parse_field(shown) {
+        Ok(p) => p.keys().to_vec(),
+        Err(_) if shown.is_empty() => vec![String::new()],
+        Err(_) => shown.split('.').map(str::to_string).collect(),
+    }
+}
+
+/// A path as `assemble` takes it: dotted text, or, when a key holds a dot or the path would start
+/// with `[`, a JSON array of its keys (which `assemble` reads only in plans with such keys).
+fn assemble_path(keys: &[String]) -> String {
+    if needs_json_path(keys) {
+        quote_literal(&Value::from(keys.to_vec()).to_string())
+    } else {
+        quote_literal(&keys.join("."))
+    }
+}
+
+fn needs_json_path(keys: &[String]) -> bool {
+    keys.iter().any(|k| k.contains('.')) || keys.first().is_some_and(|k| k.starts_with('['))
+}
+
+/// Whether any path of the plan needs `assemble`'s JSON form.
+fn plan_needs_json_paths(plan: &Plan) -> bool {
+    plan.entities.iter().any(|e| {
+        let fields = e
+            .consumed_paths()
+            .into_iter()
+            .chain(std::iter::once(e.legacy_id.clone()))
+            .chain(e.path.levels().iter().cloned());
+        fields.into_iter().any(|p| needs_json_path(p.keys()))
+    })
+}
+
 fn environment() -> Result<Environment<'static>, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -100,9 +135,12 @@ fn environment() -> Result<Environment<'static>, Error> {
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect::<String>()
     });
-    env.add_filter("path", |s: String| {
-        text_array_literal(&s.split('.').map(str::to_string).collect::<Vec<_>>())
-    });
+    // Paths reach templates as mappings write them (`settings."dark mode"`); these filters read
+    // the keys back: as a text[] for `#>`, one key for `->`, or a path for `assemble`.
+    env.add_filter("path", |s: String| text_array_literal(&path_keys(&s)));
+    env.add_filter("key", |s: String| quote_literal(&path_keys(&s).join(".")));
+    env.add_filter("key_count", |s: String| path_keys(&s).len());
+    env.add_filter("apath", |s: String| assemble_path(&path_keys(&s)));
     // Defaults arrive as JSON text, so a numeric default keeps the digits it was written with.
     env.add_filter("sql_literal", |json: String, ty: String| {
         sql_literal(&serde_json::from_str(&json).unwrap_or(Value::Null), &ty)
@@ -172,7 +210,7 @@ fn kept(e: &Entity) -> Value {
         let get = format!("x.elem -> {}", quote_literal(k));
         let test = format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb)");
         out.push(serde_json::json!({
-            "path": k,
+            "path": crate::jsonpath::FieldPath(vec![k.clone()]).to_string(),
             "value": format!("CASE WHEN {test} THEN {get} END"),
             "test": test,
         }));
@@ -226,12 +264,10 @@ fn insert_consumed(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
         .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
         .map(ToString::to_string)
         .collect();
-    let mut prune: Vec<Vec<String>> = nested
+    let mut prune: Vec<Vec<String>> = consumed
         .iter()
-        .flat_map(|p| {
-            let keys: Vec<String> = p.split('.').map(str::to_string).collect();
-            (1..keys.len()).map(move |n| keys[..n].to_vec())
-        })
+        .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
+        .flat_map(|p| (1..p.keys().len()).map(|n| p.keys()[..n].to_vec()))
         .collect();
     prune.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
     prune.dedup();
@@ -239,7 +275,11 @@ fn insert_consumed(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
     obj.insert("consumed_nested".into(), nested.into());
     obj.insert(
         "prune".into(),
-        prune.iter().map(|p| p.join(".")).collect::<Vec<_>>().into(),
+        prune
+            .into_iter()
+            .map(|p| crate::jsonpath::FieldPath(p).to_string())
+            .collect::<Vec<_>>()
+            .into(),
     );
 }
 
@@ -264,7 +304,7 @@ fn insert_kept(obj: &mut serde_json::Map<String, Value>, kept: Value) {
         let paths: Vec<String> = items
             .iter()
             .filter_map(|k| k["path"].as_str())
-            .map(quote_literal)
+            .map(|p| assemble_path(&path_keys(p)))
             .collect();
         obj.insert("kept_paths".into(), paths.join(", ").into());
     }
@@ -365,6 +405,7 @@ fn template_context(plan: &Plan) -> JValue {
         entities[i]["nested_children"] = Value::Array(children);
     }
     plan_ctx["entities"] = Value::Array(entities);
+    plan_ctx["json_paths"] = plan_needs_json_paths(plan).into();
     context! {
         plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),

@@ -161,8 +161,9 @@ pub fn set_path(obj: &mut Map<String, Value>, keys: &[String], v: Value) {
 /// Dotted paths of the leaves (or whole non-object values) in a residual, for the lint report.
 pub(super) fn leaf_paths(obj: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in obj {
+        let k = crate::jsonpath::shown_key(k);
         let p = if prefix.is_empty() {
-            k.clone()
+            k.into_owned()
         } else {
             format!("{prefix}.{k}")
         };

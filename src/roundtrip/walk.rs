@@ -19,11 +19,13 @@ pub(super) struct At<'e> {
 
 impl<'e> At<'e> {
     fn key(&self, k: &str) -> At<'e> {
+        // Written as mappings write paths, so a key holding a dot cannot read as two.
+        let shown = crate::jsonpath::shown_key(k);
         let join = |p: &str| {
             if p.is_empty() {
-                k.to_string()
+                shown.to_string()
             } else {
-                format!("{p}.{k}")
+                format!("{p}.{shown}")
             }
         };
         let mut within = self.within.clone();
