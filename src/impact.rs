@@ -117,6 +117,7 @@ fn column_changes(old: &Entity, new: &Entity) -> Vec<String> {
                 show(&o.default)
             ));
         }
+        conversion_changes(&o, c, &mut out);
         if o.required != c.required {
             out.push(format!(
                 "column {} is {} (was {})",
@@ -140,6 +141,41 @@ fn column_changes(old: &Entity, new: &Entity) -> Vec<String> {
         }
     }
     out
+}
+
+/// A column's format, and its parsed companion, changed.
+fn conversion_changes(o: &Column, c: &Column, out: &mut Vec<String>) {
+    if o.format != c.format {
+        let show = |f: &Option<crate::ir::TimeFormat>| {
+            f.clone().map_or("ISO 8601".to_string(), String::from)
+        };
+        out.push(format!(
+            "column {} reads {} (was {})",
+            c.name,
+            show(&c.format),
+            show(&o.format)
+        ));
+    }
+    match (&o.parsed, &c.parsed) {
+        (None, Some(p)) => out.push(format!(
+            "column {} gets a parsed companion {} ({}), added to the existing table and empty until the re-migration",
+            c.name,
+            p.name,
+            p.ty.sql()
+        )),
+        (Some(p), None) => out.push(format!(
+            "column {} no longer fills {} (the table keeps it)",
+            c.name, p.name
+        )),
+        (Some(a), Some(b)) if a.name != b.name || a.ty != b.ty || a.format != b.format => out
+            .push(format!(
+                "column {}'s parsed companion is now {} ({})",
+                c.name,
+                b.name,
+                b.ty.sql()
+            )),
+        _ => {}
+    }
 }
 
 fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {

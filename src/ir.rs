@@ -182,6 +182,9 @@ pub struct Column {
     pub keep_original: bool,
     /// How the source writes a time, when not as ISO 8601 text.
     pub format: Option<TimeFormat>,
+    /// A text column's companion holding the date or time the text names (same path), NULL
+    /// where the text names none: a free-text date is kept whole and still sortable.
+    pub parsed: Option<Box<Column>>,
 }
 
 /// How the source writes a time or date when not as ISO 8601 text. Spelled as one string in a

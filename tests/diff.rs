@@ -142,6 +142,24 @@ fn a_mapping_change_shows_as_its_sql_diff() {
         "only inbox_items is affected: {out}"
     );
 
+    // A text column given a parsed companion, in words.
+    let path = dir.join("mappings/contents.yaml");
+    let mapping = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        mapping.replace(
+            "path: body,              type: text }",
+            "path: body,              type: text, parsed: { name: body_day, type: date } }",
+        ),
+    )
+    .unwrap();
+    let out = text(&diff_against_head(dir)).0;
+    assert!(
+        out.contains("  - contents changed: column body gets a parsed companion body_day (date), added to the existing table and empty until the re-migration."),
+        "{out}"
+    );
+    std::fs::write(&path, mapping).unwrap();
+
     // Against a revision that has no such plan, everything is new.
     git(dir, &["commit", "-q", "-am", "v2"]);
     std::fs::copy(

@@ -872,6 +872,27 @@ fn keys_from_other_systems_are_written_in_quotes_and_come_back() {
         (version.as_deref(), theme.as_deref()),
         (Some("1.2.3"), Some("dark"))
     );
+    // Free-text dates: kept whole, parsed where they name a day or a time, NULL where not.
+    let parsed: Vec<(String, Option<String>, Option<String>)> = c
+        .query(
+            "SELECT when_text, when_day::text, to_char(seen_at, 'YYYY-MM-DD HH24:MI') FROM events ORDER BY position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        parsed,
+        [
+            (
+                "01/07/2024".into(),
+                Some("2024-07-01".into()),
+                Some("2024-02-29 10:00".into())
+            ),
+            ("next week".into(), None, None)
+        ]
+    );
     let out = roundtrip_clean(plan, &url, 2);
     assert!(out.contains("declared   dropped: 2"), "{out}");
     preview_equals_database(&mut c, plan, input, &["docs", "events", "event_files"]);

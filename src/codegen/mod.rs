@@ -406,6 +406,11 @@ fn template_context(plan: &Plan) -> JValue {
     }
     plan_ctx["entities"] = Value::Array(entities);
     plan_ctx["json_paths"] = plan_needs_json_paths(plan).into();
+    plan_ctx["parsed_columns"] = plan
+        .entities
+        .iter()
+        .any(|e| e.columns.iter().any(|c| c.parsed.is_some()))
+        .into();
     context! {
         plan => to_template(&plan_ctx),
         version => env!("CARGO_PKG_VERSION"),

@@ -52,6 +52,9 @@ pub(super) fn build(
     };
     for col in &e.columns {
         values.insert(col.name.clone(), column_value(e, col, c, cx));
+        if let Some(p) = &col.parsed {
+            values.insert(p.name.clone(), parsed_value(e, col, p, c, cx));
+        }
     }
     if let Some(x) = &e.extra {
         values.insert(x.clone(), extra_value(e, obj, c, dangling, cx));
@@ -179,6 +182,38 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
         );
     }
     with_default.unwrap_or(Value::Null)
+}
+
+/// A free-text date's companion: the date or time the text names, else NULL and a note (the text
+/// column keeps the value either way).
+fn parsed_value(
+    e: &Entity,
+    col: &crate::ir::Column,
+    parsed: &crate::ir::Column,
+    c: &Candidate,
+    cx: &mut Ctx,
+) -> Value {
+    let Some(v) = at(c.element.value, &col.path).filter(|v| !v.is_null()) else {
+        return Value::Null;
+    };
+    match cast::convert_column(parsed, v) {
+        Ok(x) => x.unwrap_or(Value::Null),
+        Err(expected) => {
+            cx.find(
+                Severity::Note,
+                "unparsed",
+                &e.name,
+                Some(&c.legacy),
+                &col.path.to_string(),
+                Some(v),
+                format!(
+                    "not {expected}: kept as text in {}, {} is NULL",
+                    col.name, parsed.name
+                ),
+            );
+            Value::Null
+        }
+    }
 }
 
 /// What `extra` holds: the keys neither mapped nor dropped (each a finding), and a dangling

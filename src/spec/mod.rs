@@ -183,6 +183,19 @@ pub struct ColumnSpec {
     /// How the source writes a time (timestamptz columns).
     #[serde(default)]
     pub format: Option<crate::ir::TimeFormat>,
+    /// A free-text date kept as text, and parsed into a companion column where it can be.
+    #[serde(default)]
+    pub parsed: Option<ParsedSpec>,
+}
+
+/// The companion of a text column: the date or time its text names, NULL where it names none.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ParsedSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub format: Option<crate::ir::TimeFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

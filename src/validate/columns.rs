@@ -53,6 +53,7 @@ pub(super) fn value_column<'a>(
             default: None,
             keep_original: false,
             format: None,
+            parsed: None,
         });
     }
     None
@@ -100,6 +101,10 @@ pub(super) fn check_column<'a>(
         seen_paths.insert(path.clone(), c.name.clone());
     }
     check_conversion(file, &ptr, c, ty, diags);
+    let parsed = c
+        .parsed
+        .as_ref()
+        .and_then(|p| parsed_column(file, &ptr, c, ty, &path, names, diags, p));
     Some(Column {
         name: c.name.clone(),
         path,
@@ -108,7 +113,82 @@ pub(super) fn check_column<'a>(
         default: c.default.clone(),
         keep_original: c.keep_original,
         format: c.format.clone(),
+        parsed,
     })
+}
+
+/// The companion column of a free-text date: on a text column, of a time type, with a format that
+/// fits it, and a name of its own.
+#[allow(clippy::too_many_arguments)]
+fn parsed_column<'a>(
+    file: &SourceFile<MappingSpec>,
+    ptr: &str,
+    c: &crate::spec::ColumnSpec,
+    ty: SqlType,
+    path: &FieldPath,
+    names: &mut HashMap<&'a str, String>,
+    diags: &mut Diagnostics,
+    p: &'a crate::spec::ParsedSpec,
+) -> Option<Box<Column>> {
+    let at = format!("{ptr}/parsed");
+    if ty != SqlType::Text {
+        diags.push(
+            file.at_key(
+                "E-parsed",
+                &at,
+                format!(
+                    "`parsed` goes on a text column that keeps the free text; `{}` is {}",
+                    c.name,
+                    ty.sql()
+                ),
+            )
+            .with_hint(
+                "make the column `type: text`, or convert it directly with its type and `format`",
+            ),
+        );
+        return None;
+    }
+    if let Some(d) = ident_diag(file, &format!("{at}/name"), &p.name, "column name") {
+        diags.push(d);
+    }
+    claim_name(
+        file,
+        names,
+        &p.name,
+        &format!("{at}/name"),
+        &format!("the date parsed from `{}`", c.path),
+        diags,
+    );
+    let parsed_ty = match SqlType::parse(&p.ty) {
+        Some(t @ (SqlType::Date | SqlType::Timestamptz)) => t,
+        _ => {
+            diags.push(
+                file.at(
+                    "E-parsed",
+                    &format!("{at}/type"),
+                    format!(
+                        "a parsed companion is a date or timestamptz, not `{}`",
+                        p.ty
+                    ),
+                )
+                .with_hint("write `type: date` or `type: timestamptz`"),
+            );
+            return None;
+        }
+    };
+    if let Some(f) = &p.format {
+        check_format(file, &format!("{at}/format"), &p.name, parsed_ty, f, diags);
+    }
+    Some(Box::new(Column {
+        name: p.name.clone(),
+        path: path.clone(),
+        ty: parsed_ty,
+        required: false,
+        default: None,
+        keep_original: false,
+        format: p.format.clone(),
+        parsed: None,
+    }))
 }
 
 /// The column's type, or a located error with the nearest known type.
@@ -156,11 +236,22 @@ fn check_conversion(
             .with_hint(format!("expected {expected}")),
         );
     }
-    let Some(format) = &c.format else {
-        return;
-    };
+    if let Some(format) = &c.format {
+        check_format(file, &format!("{ptr}/format"), &c.name, ty, format, diags);
+    }
+}
+
+/// A Unix time `format` is on a timestamptz, a date format on a date and parses.
+fn check_format(
+    file: &SourceFile<MappingSpec>,
+    ptr: &str,
+    name: &str,
+    ty: SqlType,
+    format: &TimeFormat,
+    diags: &mut Diagnostics,
+) {
     let at = |message: String, hint: &str| {
-        file.at("E-format", &format!("{ptr}/format"), message)
+        file.at("E-format", ptr, message)
             .with_hint(hint.to_string())
     };
     match format {
@@ -175,7 +266,7 @@ fn check_conversion(
         TimeFormat::Date(f) => diags.push(at(
             format!(
                 "`format: \"{f}\"` reads a date, for a date column; `{}` is {}",
-                c.name,
+                name,
                 ty.sql()
             ),
             "make the column `type: date`, or remove `format` (epoch_s and epoch_ms are for timestamptz)",
@@ -183,7 +274,7 @@ fn check_conversion(
         _ if ty != SqlType::Timestamptz => diags.push(at(
             format!(
                 "`format` reads a Unix time, for a timestamptz column; `{}` is {}",
-                c.name,
+                name,
                 ty.sql()
             ),
             "make the column `type: timestamptz`, or remove `format`",
