@@ -1018,3 +1018,66 @@ fn a_legacy_id_twice_under_one_parent_is_named_and_writes_nothing() {
         .get(0);
     assert_eq!(rows, 0, "a failed batch writes nothing");
 }
+
+#[test]
+fn parsed_companions_agree_with_the_preview_on_awkward_text() {
+    // Each text both as a `%d/%m/%Y` date and as an ISO timestamp: the database's companion
+    // columns equal the preview's, value for value, and nothing fails.
+    let texts = [
+        "01/07/2024",
+        "29/02/2024",
+        "29/02/2023",
+        "31/04/2024",
+        "1/7/2024",
+        " 01/07/2024 ",
+        "00/01/2024",
+        "01/13/2024",
+        "01/07/0000",
+        "2024-07-01",
+        "2024-02-29T10:00:00Z",
+        "2023-02-29 10:00",
+        "2024-13-01",
+        "0999-01-01",
+        "2024-07-01T24:00:00",
+        "2024-07-01T12:00+14:00",
+        "2024-07-01T12:00+15:00",
+        "2024-07-01 12:00:00.1234567",
+        "next week",
+        "",
+        " ",
+        "yesterday",
+        "2024-07-01T12:00:00",
+        "10000-01-01",
+        "2024-06-31",
+        "2024-07-01T24:00",
+        "2024-07-01T24:00:01",
+        "2024-07-01T24:00:00.0000004",
+        "2024-07-01T24:00:00.000001",
+        "2024-07-01T23:59:60",
+        "2024-12-31 24:00+02",
+    ];
+    let events: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| serde_json::json!({":log/id": format!("e{i}"), "when": t, "seen": t}))
+        .chain([
+            serde_json::json!({":log/id": "n1", "when": 20240701, "seen": true}),
+            serde_json::json!({":log/id": "n2", "when": null, "seen": 5.5}),
+        ])
+        .collect();
+    let guard = common::TempDir::new("parsed_corpus");
+    let input = guard.path().join("parsed.json");
+    let users = serde_json::json!([{"id": 1, "user_id": "u1", "updated_at": "2024-06-01T00:00:00Z",
+        "state": {"log/events": events}}]);
+    std::fs::write(&input, users.to_string()).unwrap();
+    let input = input.to_str().unwrap();
+    let plan = "tests/plans/keys/plan.yaml";
+    let url = migrated("parsed_corpus", plan, input);
+    let mut c = connect(&url);
+    let parsed: i64 = c
+        .query_one("SELECT count(when_day) + count(seen_at) FROM events", &[])
+        .unwrap()
+        .get(0);
+    assert!(parsed >= 10, "some texts name a day: {parsed}");
+    preview_equals_database(&mut c, plan, input, &["events"]);
+}

@@ -45,23 +45,30 @@ fn iso_timestamp(s: &str) -> bool {
     let (Some(h), Some(m)) = (two(time, 0), two(time, 3)) else {
         return false;
     };
-    if time.get(2..3) != Some(":") || h > 23 || m > 59 {
+    if time.get(2..3) != Some(":") || h > 24 || m > 59 {
         return false;
     }
+    // PostgreSQL reads 24:00 (and 24:00:00.0) as the next midnight, and nothing else past 23:59.
+    let mut past_midnight = h == 24 && m > 0;
     let mut rest = &time[5..];
     if let Some(sec) = rest.strip_prefix(':') {
         let Some(sv) = two(sec, 0) else { return false };
         if sv > 60 {
             return false;
         }
+        past_midnight |= h == 24 && sv > 0;
         rest = &sec[2..];
         if let Some(frac) = rest.strip_prefix('.') {
             let n = frac.bytes().take_while(u8::is_ascii_digit).count();
             if n == 0 {
                 return false;
             }
+            past_midnight |= h == 24 && fraction_micros(&frac[..n]) > 0;
             rest = &frac[n..];
         }
+    }
+    if past_midnight {
+        return false;
     }
     match rest {
         "" | "Z" | "z" => true,
@@ -123,12 +130,7 @@ pub fn timestamp_micros(s: &str) -> Option<i64> {
         tail = &sec[2..];
         if let Some(frac) = tail.strip_prefix('.') {
             let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-            let digits = &frac[..n];
-            let mut us: i64 = format!("{:0<6}", &digits[..n.min(6)]).parse().ok()?;
-            if n > 6 && digits.as_bytes()[6] >= b'5' {
-                us += 1;
-            }
-            micros += us;
+            micros += fraction_micros(&frac[..n]);
             tail = &frac[n..];
         }
     }
@@ -148,6 +150,16 @@ pub fn timestamp_micros(s: &str) -> Option<i64> {
         }
     };
     Some(micros - offset_secs * 1_000_000)
+}
+
+/// A second's fraction (its digits) in microseconds, rounded as PostgreSQL rounds it.
+fn fraction_micros(digits: &str) -> i64 {
+    let n = digits.len();
+    let mut us: i64 = format!("{:0<6}", &digits[..n.min(6)]).parse().unwrap_or(0);
+    if n > 6 && digits.as_bytes()[6] >= b'5' {
+        us += 1;
+    }
+    us
 }
 
 /// How `to_jsonb(timestamptz)` prints an instant in UTC: `2024-05-01T06:30:00.123+00:00`.
