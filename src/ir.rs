@@ -69,6 +69,18 @@ pub enum DuplicateId {
     KeepFirst,
 }
 
+/// What one level of an entity's path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// An array of elements.
+    Array,
+    /// An object keyed by legacy id: each member an element.
+    Keyed,
+    /// One object.
+    Single,
+}
+
 /// Where an entity's legacy ids are unique: among all of a user's elements (the default), or only
 /// among the elements of one parent (two cards may each have a label `green`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -96,6 +108,9 @@ pub struct Entity {
     pub path: ArrayPath,
     #[serde(serialize_with = "display")]
     pub legacy_id: FieldPath,
+    /// What each level of `path` holds, outermost first: the last is this entity's own shape,
+    /// the others those of the entities it is nested in.
+    pub level_shapes: Vec<Shape>,
     /// The path holds an object keyed by legacy id (its last level), not an array.
     pub keyed: bool,
     /// The path holds one object (its last level), not an array: one row per parent.

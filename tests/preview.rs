@@ -729,6 +729,31 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
             .get(0);
         assert_eq!(ids, 2, "{table} {legacy}");
     }
+    // Nested in a keyed card: item 1 of c_10 and item 1 of c_2, each under its own card.
+    let items: Vec<(String, String)> = c
+        .query(
+            "SELECT k.legacy_id, i.legacy_id FROM checklist_items AS i JOIN cards AS k ON k.id = i.card_id ORDER BY 1, 2",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(items, pairs(&[("c_10", "1"), ("c_10", "2"), ("c_2", "1")]));
+    // Nested in a single object: the pinned list ids hang from the one settings row.
+    let pinned: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pinned_lists AS p JOIN settings AS s ON s.id = p.settings_id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(pinned, 2);
     roundtrip_clean(plan, &url, 3);
     // The preview writes the same rows as the database, table by table.
     preview_equals_database(
@@ -741,7 +766,9 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
             "cards",
             "labels",
             "items",
+            "checklist_items",
             "settings",
+            "pinned_lists",
             "list_meta",
         ],
     );

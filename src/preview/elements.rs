@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::eval::{Ctx, Severity, at};
-use crate::ir::Entity;
+use crate::ir::{Entity, Shape};
 use crate::jsonpath::FieldPath;
 
 /// An element of an entity's array, with its position at every level and its enclosing element.
@@ -14,6 +14,8 @@ pub(super) struct Element<'a> {
     pub(super) enclosing: Option<&'a Value>,
     /// The member's key, for an object keyed by id.
     pub(super) key: Option<&'a str>,
+    /// The enclosing element's key, when it is a member of an object keyed by id.
+    pub(super) enclosing_key: Option<&'a str>,
 }
 
 /// The array at `path` of `v`: missing or null is empty; anything else that is not an array stops
@@ -51,6 +53,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
             ords: vec![1],
             enclosing: None,
             key: None,
+            enclosing_key: None,
         }];
     }
     let levels = e.path.levels();
@@ -68,12 +71,13 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
         ords: Vec::new(),
         enclosing: None,
         key: None,
+        enclosing_key: None,
     }];
     for (depth, level) in levels.iter().enumerate() {
-        let last = depth + 1 == levels.len();
+        let shape = e.level_shapes[depth];
         let mut next = Vec::new();
         for parent in &current {
-            let items = if e.single && last {
+            let items = if shape == Shape::Single {
                 // One object, when there is one (a non-object is flagged as an element).
                 match at(parent.value, level) {
                     None | Some(Value::Null) => Vec::new(),
@@ -83,7 +87,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
                 members(
                     parent.value,
                     level,
-                    e.keyed && last,
+                    shape == Shape::Keyed,
                     e,
                     &prefixes[depth],
                     cx,
@@ -97,6 +101,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
                     ords,
                     enclosing: (depth > 0).then_some(parent.value),
                     key,
+                    enclosing_key: parent.key,
                 });
             }
         }

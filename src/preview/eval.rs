@@ -305,6 +305,8 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
         };
         let parent_legacy = e.parent.as_ref().and_then(|p| match &p.field {
             Some(f) => id_text(at(el.value, f)),
+            // A parent keyed by id: its key; else its id field, or its position.
+            None if el.enclosing_key.is_some() => el.enclosing_key.map(str::to_string),
             None => el.enclosing.and_then(|enc| {
                 id_text(at(enc, &p.parent_legacy_id)).or_else(|| {
                     (p.parent_on_missing_id == MissingId::Position)

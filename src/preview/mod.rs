@@ -276,9 +276,16 @@ fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
         "{} source rows, {} users\nrows that would be written:\n",
         s.source_rows, s.users
     ));
+    let width = plan
+        .entities
+        .iter()
+        .map(|e| e.table.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     for e in &plan.entities {
         out.push_str(&format!(
-            "  {:<14} {}\n",
+            "  {:<width$} {}\n",
             e.table,
             s.rows.get(&e.table).copied().unwrap_or(0)
         ));
@@ -289,8 +296,9 @@ fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
         out.push_str("every batch would succeed\n");
     } else {
         out.push_str(&format!(
-            "{} users would fail their batch ({aborts} problems marked ABORT); fix the data or the mapping first\n",
-            s.failing_users
+            "{} would fail their batch ({} marked ABORT); fix the data or the mapping first\n",
+            plural(s.failing_users as usize, "user", "users"),
+            plural(aborts as usize, "problem", "problems"),
         ));
     }
     out

@@ -147,18 +147,6 @@ pub(super) fn parents(
             );
             continue;
         }
-        if nested && (drafts[j].file.spec.source.keyed || drafts[j].file.spec.source.single) {
-            diags.push(
-                d.file
-                    .at_key(
-                        "E-parent-keyed",
-                        "/parent/entity",
-                        format!("`{}` is keyed by id or a single object: entities nested in it are not supported yet", pspec.entity),
-                    )
-                    .with_hint("read the nested array as its own keyed or array entity at the top level"),
-            );
-            continue;
-        }
         parent_of[i] = Some(j);
         check_link(d, &drafts[j], nested, diags);
     }

@@ -7,7 +7,7 @@ use super::mapping::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
     Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink, Plan,
-    Source,
+    Shape, Source,
 };
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
@@ -105,17 +105,13 @@ fn entity(
             table: pd.file.spec.table.clone(),
             field: d.parent_field.clone(),
             parent_legacy_id: pd.legacy_id.clone().expect("validated"),
-            parent_on_missing_id: pd
-                .file
-                .spec
-                .source
-                .on_missing_id
-                .unwrap_or(MissingId::Error),
+            parent_on_missing_id: missing_id_policy(pd),
             column: ps.column.clone(),
             on_missing: ps.on_missing.unwrap_or(OnMissingParent::Error),
         }
     });
     Entity {
+        level_shapes: level_shapes(drafts, i, parent_of),
         name: m.entity.clone(),
         description: m.description.clone(),
         table: m.table.clone(),
@@ -124,15 +120,7 @@ fn entity(
         keyed: m.source.keyed,
         scalar: m.value.is_some(),
         single: m.source.single,
-        // The root's one element has no id: its row's legacy id is its position, `#1`.
-        on_missing_id: if d.path.as_ref().is_some_and(ArrayPath::is_root)
-            || (m.value.is_some() && !m.source.keyed)
-            || m.source.single
-        {
-            MissingId::Position
-        } else {
-            m.source.on_missing_id.unwrap_or(MissingId::Error)
-        },
+        on_missing_id: missing_id_policy(d),
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
         unique_within: m.source.unique_within.unwrap_or_default(),
         indexes: indexes(d, parent.as_ref()),
@@ -147,6 +135,38 @@ fn entity(
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
+}
+
+/// What stands in for a missing legacy id. The root, single objects and unkeyed scalars have no
+/// id field: their row's legacy id is their position (`#1`, `#2.3`).
+fn missing_id_policy(d: &Draft) -> MissingId {
+    let m = &d.file.spec;
+    if d.path.as_ref().is_some_and(ArrayPath::is_root)
+        || (m.value.is_some() && !m.source.keyed)
+        || m.source.single
+    {
+        MissingId::Position
+    } else {
+        m.source.on_missing_id.unwrap_or(MissingId::Error)
+    }
+}
+
+/// The shape of each level of an entity's path: its own last, its enclosing entities' before.
+fn level_shapes(drafts: &[Draft], i: usize, parent_of: &[Option<usize>]) -> Vec<Shape> {
+    let shape = |d: &Draft| match (d.file.spec.source.keyed, d.file.spec.source.single) {
+        (true, _) => Shape::Keyed,
+        (_, true) => Shape::Single,
+        _ => Shape::Array,
+    };
+    let mut shapes = vec![shape(&drafts[i])];
+    let mut j = i;
+    while drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested) {
+        let Some(p) = parent_of[j] else { break };
+        shapes.push(shape(&drafts[p]));
+        j = p;
+    }
+    shapes.reverse();
+    shapes
 }
 
 /// The index on the parent link, then the mapping's own (one per column list).
