@@ -11,33 +11,51 @@ fn pgshred(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
+/// Every plan under plans/: the shipped one and the examples.
+const PLANS: [&str; 3] = ["user_app_state", "kanban", "refman"];
+
 #[test]
-fn shipped_plan_compiles_to_the_committed_generated_sql() {
-    let plan = pgshred::validate::load_plan(&root().join("plans/user_app_state.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let files = pgshred::codegen::render(&plan).unwrap();
-    let dir = root().join("generated").join(&plan.name);
-    if std::env::var_os("PGSHRED_BLESS").is_some() {
-        pgshred::artifacts::write(&dir, &files).unwrap();
+fn every_plan_compiles_to_the_committed_generated_sql() {
+    let listed: Vec<String> = std::fs::read_dir(root().join("plans"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".yaml").map(str::to_string)
+        })
+        .collect();
+    for name in &listed {
+        assert!(
+            PLANS.contains(&name.as_str()),
+            "plans/{name}.yaml is not golden-tested"
+        );
     }
-    let diff = pgshred::artifacts::diff(&dir, &files).unwrap();
-    assert!(
-        diff.is_empty(),
-        "generated/ is stale; run `pgshred compile plans/user_app_state.yaml`:\n{diff}"
-    );
-    assert_eq!(
-        files.keys().map(String::as_str).collect::<Vec<_>>(),
-        [
-            "01_schema.sql",
-            "02_audit.sql",
-            "03_forward.sql",
-            "04_verify.sql",
-            "05_rollback.sql",
-            "06_reconstruct.sql",
-            "backup.sql",
-            "dedupe.sql"
-        ]
-    );
+    for name in PLANS {
+        let plan = pgshred::validate::load_plan(&root().join(format!("plans/{name}.yaml")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let files = pgshred::codegen::render(&plan).unwrap();
+        let dir = root().join("generated").join(&plan.name);
+        if std::env::var_os("PGSHRED_BLESS").is_some() {
+            pgshred::artifacts::write(&dir, &files).unwrap();
+        }
+        let diff = pgshred::artifacts::diff(&dir, &files).unwrap();
+        assert!(
+            diff.is_empty(),
+            "generated/{name} is stale; run `pgshred compile plans/{name}.yaml`:\n{diff}"
+        );
+        assert_eq!(
+            files.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "01_schema.sql",
+                "02_audit.sql",
+                "03_forward.sql",
+                "04_verify.sql",
+                "05_rollback.sql",
+                "06_reconstruct.sql",
+                "backup.sql",
+                "dedupe.sql"
+            ]
+        );
+    }
 }
 
 #[test]

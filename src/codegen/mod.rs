@@ -404,8 +404,20 @@ fn template_context(plan: &Plan) -> JValue {
             .collect();
         entities[i]["nested_children"] = Value::Array(children);
     }
+    // Plans whose keys hold dots rebuild documents with a function of their own (see
+    // 01_schema.sql), so plans sharing an audit schema never replace each other's.
+    let json_paths = plan_needs_json_paths(plan);
+    let assemble_fn = if json_paths {
+        "assemble_keys"
+    } else {
+        "assemble"
+    };
+    for e in &mut entities {
+        e["assemble_fn"] = assemble_fn.into();
+    }
     plan_ctx["entities"] = Value::Array(entities);
-    plan_ctx["json_paths"] = plan_needs_json_paths(plan).into();
+    plan_ctx["json_paths"] = json_paths.into();
+    plan_ctx["assemble_fn"] = assemble_fn.into();
     plan_ctx["parsed_columns"] = plan
         .entities
         .iter()

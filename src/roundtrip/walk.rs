@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{Class, Difference};
-use crate::ir::{DuplicateId, Entity};
+use crate::ir::{DuplicateId, Entity, MissingId};
 
 /// Where the walk is: the path shown, the schema path of entity arrays, and the entity element
 /// it is inside (with the keys below the element).
@@ -131,23 +131,22 @@ impl<'e> Walk<'_, 'e> {
             return;
         }
         let none = Vec::new();
-        let list = |x: Option<&Value>| x.and_then(Value::as_array).unwrap_or(&none).clone();
-        let (src, exp, reb) = (list(v.source), list(v.expected), list(v.rebuilt));
-        let id = |x: &Value| -> String {
-            e.legacy_id
-                .keys()
+        let list = |x: Option<&Value>| -> Vec<(String, Value)> {
+            let items = x.and_then(Value::as_array).unwrap_or(&none);
+            items
                 .iter()
-                .try_fold(x, |cur, k| cur.get(k))
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                .unwrap_or_else(|| "?".into())
+                .enumerate()
+                .map(|(i, x)| (element_id(e, i, x), x.clone()))
+                .collect()
         };
-        self.order(&at, e, &src, &reb, &id);
+        let (src, exp, reb) = (list(v.source), list(v.expected), list(v.rebuilt));
+        self.order(&at, e, &src, &reb);
         // The first element with an id is the one a row is made of (keep_first); later copies
         // are left out by the duplicate policy.
-        let by_id = |xs: &[Value]| -> BTreeMap<String, Value> {
+        let by_id = |xs: &[(String, Value)]| -> BTreeMap<String, Value> {
             let mut m = BTreeMap::new();
-            for x in xs {
-                m.entry(id(x)).or_insert_with(|| x.clone());
+            for (id, x) in xs {
+                m.entry(id.clone()).or_insert_with(|| x.clone());
             }
             m
         };
@@ -275,22 +274,15 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// The elements both sides hold, in another order.
-    fn order(
-        &mut self,
-        at: &At,
-        e: &Entity,
-        src: &[Value],
-        reb: &[Value],
-        id: &dyn Fn(&Value) -> String,
-    ) {
-        let in_src: BTreeSet<String> = src.iter().map(id).collect();
-        let in_reb: BTreeSet<String> = reb.iter().map(id).collect();
-        let common = |v: &[Value], other: &BTreeSet<String>| -> Vec<Value> {
+    fn order(&mut self, at: &At, e: &Entity, src: &[(String, Value)], reb: &[(String, Value)]) {
+        let in_src: BTreeSet<&String> = src.iter().map(|(id, _)| id).collect();
+        let in_reb: BTreeSet<&String> = reb.iter().map(|(id, _)| id).collect();
+        let common = |v: &[(String, Value)], other: &BTreeSet<&String>| -> Vec<Value> {
             let mut seen = BTreeSet::new();
             v.iter()
-                .map(id)
-                .filter(|i| other.contains(i) && seen.insert(i.clone()))
-                .map(Value::String)
+                .map(|(id, _)| id)
+                .filter(|i| other.contains(i) && seen.insert(*i))
+                .map(|i| Value::String(i.clone()))
                 .collect()
         };
         let (a, b) = (common(src, &in_reb), common(reb, &in_src));
@@ -309,6 +301,26 @@ impl<'e> Walk<'_, 'e> {
             source: Some(Value::Array(a)),
             rebuilt: Some(Value::Array(b)),
         });
+    }
+}
+
+/// What matches an element of an array on both sides: its legacy id as the SQL reads it (a
+/// non-empty string or a number), else, under `on_missing_id: position`, its place in the array.
+fn element_id(e: &Entity, index: usize, x: &Value) -> String {
+    let id = e
+        .legacy_id
+        .keys()
+        .iter()
+        .try_fold(x, |cur, k| cur.get(k))
+        .and_then(|i| match i {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    match (id, e.on_missing_id) {
+        (Some(id), _) => id,
+        (None, MissingId::Position) => format!("#{}", index + 1),
+        (None, MissingId::Error) => "?".into(),
     }
 }
 

@@ -1,0 +1,307 @@
+-- pgshred 0.1.0 -- plan kanban: verification. Returns ONLY mismatches: per user and
+-- entity, the rows the document should produce (after the mapping's duplicate and orphan policies)
+-- and the rows present. No rows returned means every user in scope is complete.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Run it with jit off (`SET LOCAL jit = off`, as pgshred does): compiling its nested expressions
+-- can take longer than the query.
+-- Scope: the current batch when pgshred.batch_users is set (as during `pgshred apply`), otherwise
+-- every user of the source table, and every user with rows in the target tables:
+--   psql "$DATABASE_URL" -f 04_verify.sql
+--   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
+WITH doc AS (
+    SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
+      FROM (-- Everyone when no scope is set, else the scope's users through the index: two
+            -- branches, one of them empty (an OR of the two would scan the whole table).
+            SELECT s."user_id"::text AS user_id, s."state" AS doc,
+                   s."updated_at" AS version, s.ctid AS position
+              FROM "public"."user_app_state" AS s
+             WHERE (SELECT "pgshred".scope_users()) IS NULL
+            UNION ALL
+            SELECT s."user_id"::text, s."state",
+                   s."updated_at", s.ctid
+              FROM "public"."user_app_state" AS s
+             WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+     ORDER BY s.user_id, s.version DESC, s.position DESC
+), expected AS (
+    SELECT k.user_id, 'board'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- The document root: the document itself is the one element (when it is an object).
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'prefs'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'lists'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"lists"}'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'labels'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.id_key) x.user_id, x.id_key, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
+                           l1.key AS legacy_id,
+                           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+                           -- length first, so no two pairs read alike) and its own.
+                           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"lists"}'))
+                           WITH ORDINALITY AS l0(elem, ord)
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(l0.elem #> '{"labels"}'))
+                           WITH ORDINALITY AS l1(key, elem, ord)) AS x
+             WHERE x.id_key IS NOT NULL
+             ORDER BY x.user_id, x.id_key, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'cards'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"listId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"listId"}' <> ''
+                                THEN l0.elem #>> '{"listId"}' END AS parent_legacy_id,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"cards"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'checklist'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.id_key) x.user_id, x.id_key, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
+                           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+                           -- length first, so no two pairs read alike) and its own.
+                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"cards"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"checklist"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.id_key IS NOT NULL
+             ORDER BY x.user_id, x.id_key, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'members'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"members"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'activity'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"cardId"}') IN ('string', 'number')
+                                 AND l0.elem #>> '{"cardId"}' <> ''
+                                THEN l0.elem #>> '{"cardId"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'settings'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'shortcuts'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS parent_legacy_id,
+                           '#' || l0.ord || '.' || l1.ord AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"shortcuts"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+), present AS (
+    -- Two branches, one of them empty, so a batch's check uses the user_id index instead of
+    -- scanning whole tables (an OR of the two conditions would).
+    SELECT t."user_id", 'board'::text AS entity, count(*) AS n
+      FROM "kanban"."boards" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'board'::text AS entity, count(*) AS n
+      FROM "kanban"."boards" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'prefs'::text AS entity, count(*) AS n
+      FROM "kanban"."board_prefs" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'prefs'::text AS entity, count(*) AS n
+      FROM "kanban"."board_prefs" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'lists'::text AS entity, count(*) AS n
+      FROM "kanban"."lists" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'lists'::text AS entity, count(*) AS n
+      FROM "kanban"."lists" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'labels'::text AS entity, count(*) AS n
+      FROM "kanban"."labels" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'labels'::text AS entity, count(*) AS n
+      FROM "kanban"."labels" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'cards'::text AS entity, count(*) AS n
+      FROM "kanban"."cards" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'cards'::text AS entity, count(*) AS n
+      FROM "kanban"."cards" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'checklist'::text AS entity, count(*) AS n
+      FROM "kanban"."checklist_items" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'checklist'::text AS entity, count(*) AS n
+      FROM "kanban"."checklist_items" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'members'::text AS entity, count(*) AS n
+      FROM "kanban"."members" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'members'::text AS entity, count(*) AS n
+      FROM "kanban"."members" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'activity'::text AS entity, count(*) AS n
+      FROM "kanban"."activity" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'activity'::text AS entity, count(*) AS n
+      FROM "kanban"."activity" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'settings'::text AS entity, count(*) AS n
+      FROM "kanban"."board_settings" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'settings'::text AS entity, count(*) AS n
+      FROM "kanban"."board_settings" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'shortcuts'::text AS entity, count(*) AS n
+      FROM "kanban"."shortcuts" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'shortcuts'::text AS entity, count(*) AS n
+      FROM "kanban"."shortcuts" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+)
+SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
+  FROM expected AS e
+  FULL JOIN present AS p USING (user_id, entity)
+ WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
+ ORDER BY user_id, entity;

@@ -1,0 +1,331 @@
+-- pgshred 0.1.0 -- plan refman: verification. Returns ONLY mismatches: per user and
+-- entity, the rows the document should produce (after the mapping's duplicate and orphan policies)
+-- and the rows present. No rows returned means every user in scope is complete.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Run it with jit off (`SET LOCAL jit = off`, as pgshred does): compiling its nested expressions
+-- can take longer than the query.
+-- Scope: the current batch when pgshred.batch_users is set (as during `pgshred apply`), otherwise
+-- every user of the source table, and every user with rows in the target tables:
+--   psql "$DATABASE_URL" -f 04_verify.sql
+--   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
+WITH doc AS (
+    SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
+      FROM (-- Everyone when no scope is set, else the scope's users through the index: two
+            -- branches, one of them empty (an OR of the two would scan the whole table).
+            SELECT s."user_id"::text AS user_id, s."state" AS doc,
+                   s."updated_at" AS version, s.ctid AS position
+              FROM "public"."user_app_state" AS s
+             WHERE (SELECT "pgshred".scope_users()) IS NULL
+            UNION ALL
+            SELECT s."user_id"::text, s."state",
+                   s."updated_at", s.ctid
+              FROM "public"."user_app_state" AS s
+             WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+     ORDER BY s.user_id, s.version DESC, s.position DESC
+), expected AS (
+    SELECT k.user_id, 'library'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- The document root: the document itself is the one element (when it is an object).
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'info'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"library"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'collections'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"collections"}'))
+                           WITH ORDINALITY AS l0(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'collection_items'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
+                           '#' || l0.ord || '.' || l1.ord AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"collections"}'))
+                           WITH ORDINALITY AS l0(elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"items"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'items'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'creators'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"creators"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'tags'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"tags"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'notes'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.id_key) x.user_id, x.id_key, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
+                           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+                           -- length first, so no two pairs read alike) and its own.
+                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"notes"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.id_key IS NOT NULL
+             ORDER BY x.user_id, x.id_key, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'attachments'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           l1.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(l0.elem #> '{"attachments"}'))
+                           WITH ORDINALITY AS l1(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'searches'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"searches"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'prefs'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+), present AS (
+    -- Two branches, one of them empty, so a batch's check uses the user_id index instead of
+    -- scanning whole tables (an OR of the two conditions would).
+    SELECT t."user_id", 'library'::text AS entity, count(*) AS n
+      FROM "refman"."libraries" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'library'::text AS entity, count(*) AS n
+      FROM "refman"."libraries" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'info'::text AS entity, count(*) AS n
+      FROM "refman"."library_info" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'info'::text AS entity, count(*) AS n
+      FROM "refman"."library_info" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'collections'::text AS entity, count(*) AS n
+      FROM "refman"."collections" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'collections'::text AS entity, count(*) AS n
+      FROM "refman"."collections" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'collection_items'::text AS entity, count(*) AS n
+      FROM "refman"."collection_items" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'collection_items'::text AS entity, count(*) AS n
+      FROM "refman"."collection_items" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'items'::text AS entity, count(*) AS n
+      FROM "refman"."items" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'items'::text AS entity, count(*) AS n
+      FROM "refman"."items" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'creators'::text AS entity, count(*) AS n
+      FROM "refman"."creators" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'creators'::text AS entity, count(*) AS n
+      FROM "refman"."creators" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'tags'::text AS entity, count(*) AS n
+      FROM "refman"."item_tags" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'tags'::text AS entity, count(*) AS n
+      FROM "refman"."item_tags" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'notes'::text AS entity, count(*) AS n
+      FROM "refman"."notes" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'notes'::text AS entity, count(*) AS n
+      FROM "refman"."notes" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'attachments'::text AS entity, count(*) AS n
+      FROM "refman"."attachments" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'attachments'::text AS entity, count(*) AS n
+      FROM "refman"."attachments" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'searches'::text AS entity, count(*) AS n
+      FROM "refman"."saved_searches" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'searches'::text AS entity, count(*) AS n
+      FROM "refman"."saved_searches" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'prefs'::text AS entity, count(*) AS n
+      FROM "refman"."library_prefs" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'prefs'::text AS entity, count(*) AS n
+      FROM "refman"."library_prefs" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+)
+SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
+  FROM expected AS e
+  FULL JOIN present AS p USING (user_id, entity)
+ WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
+ ORDER BY user_id, entity;
