@@ -4,6 +4,7 @@ use std::io::Write as _;
 
 use clap::Args;
 
+use crate::generate::Shape;
 use crate::{Error, ExitCode};
 
 #[derive(Debug, Args)]
@@ -18,6 +19,10 @@ pub struct GenerateArgs {
     /// belongs), to exercise failures and quarantine.
     #[arg(long, default_value_t = 1.0, value_parser = percent)]
     pub messy_percent: f64,
+    /// Whose documents: the shipped plan's (user_app_state) or an example plan's (kanban,
+    /// refman), to load and migrate with plans/<shape>.yaml.
+    #[arg(long, value_enum, default_value_t = Shape::UserAppState)]
+    pub shape: Shape,
 }
 
 fn percent(s: &str) -> Result<f64, String> {
@@ -34,10 +39,11 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, Error> {
         users,
         seed,
         messy_percent,
+        shape,
     } = args;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    crate::generate::write(&mut out, users, seed, messy_percent)
+    crate::generate::write(&mut out, shape, users, seed, messy_percent)
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("writing generated users", e))?;
     Ok(ExitCode::Ok)
