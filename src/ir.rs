@@ -182,6 +182,18 @@ pub struct ParentLink {
     pub parent_on_missing_id: MissingId,
     pub column: String,
     pub on_missing: OnMissingParent,
+    /// When the parent's legacy ids are unique per its own parent, that entity's id field: the
+    /// parent's key (and so its row id) takes both.
+    pub parent_scope: Option<ParentScope>,
+}
+
+/// The entity enclosing a parent whose legacy ids are unique per parent.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentScope {
+    pub entity: String,
+    #[serde(serialize_with = "display")]
+    pub legacy_id: FieldPath,
+    pub on_missing_id: MissingId,
 }
 
 #[derive(Debug, Clone, Serialize)]

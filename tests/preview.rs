@@ -719,8 +719,8 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
         .get(0);
     assert_eq!(labels, 4);
     // Labels and checklist items are unique per list: `green` and item `1` appear in two lists
-    // of u1, each its own row with its own id.
-    for (table, legacy) in [("labels", "green"), ("items", "1")] {
+    // of u1, each its own row with its own id; so is subtask `a` of item 1 in each list.
+    for (table, legacy) in [("labels", "green"), ("items", "1"), ("subtasks", "a")] {
         let ids: i64 = c
             .query_one(
                 &format!(
@@ -769,6 +769,7 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
             "cards",
             "labels",
             "items",
+            "subtasks",
             "checklist_items",
             "settings",
             "pinned_lists",

@@ -11,11 +11,11 @@ use crate::jsonpath::FieldPath;
 pub(super) struct Element<'a> {
     pub(super) value: &'a Value,
     pub(super) ords: Vec<usize>,
-    pub(super) enclosing: Option<&'a Value>,
     /// The member's key, for an object keyed by id.
     pub(super) key: Option<&'a str>,
-    /// The enclosing element's key, when it is a member of an object keyed by id.
-    pub(super) enclosing_key: Option<&'a str>,
+    /// The elements enclosing this one, outermost first, each with its key when it is a member
+    /// of an object keyed by id.
+    pub(super) ancestors: Vec<(&'a Value, Option<&'a str>)>,
 }
 
 /// The array at `path` of `v`: missing or null is empty; anything else that is not an array stops
@@ -51,9 +51,8 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
         return vec![Element {
             value: doc,
             ords: vec![1],
-            enclosing: None,
             key: None,
-            enclosing_key: None,
+            ancestors: Vec::new(),
         }];
     }
     let levels = e.path.levels();
@@ -69,9 +68,8 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
     let mut current = vec![Element {
         value: doc,
         ords: Vec::new(),
-        enclosing: None,
         key: None,
-        enclosing_key: None,
+        ancestors: Vec::new(),
     }];
     for (depth, level) in levels.iter().enumerate() {
         let shape = e.level_shapes[depth];
@@ -96,12 +94,15 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
             for (i, (key, v)) in items.into_iter().enumerate() {
                 let mut ords = parent.ords.clone();
                 ords.push(i + 1);
+                let mut ancestors = parent.ancestors.clone();
+                if depth > 0 {
+                    ancestors.push((parent.value, parent.key));
+                }
                 next.push(Element {
                     value: v,
                     ords,
-                    enclosing: (depth > 0).then_some(parent.value),
                     key,
-                    enclosing_key: parent.key,
+                    ancestors,
                 });
             }
         }

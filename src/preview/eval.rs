@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::elements::{Element, elements};
 use crate::cast;
-use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, Plan, UniqueWithin};
+use crate::ir::{DuplicateId, Entity, MissingId, NotADocument, ParentLink, Plan, UniqueWithin};
 use crate::jsonpath::FieldPath;
 
 /// One row that would be written: its table and the row as `to_jsonb` of it would read (without
@@ -305,14 +305,7 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
         };
         let parent_legacy = e.parent.as_ref().and_then(|p| match &p.field {
             Some(f) => id_text(at(el.value, f)),
-            // A parent keyed by id: its key; else its id field, or its position.
-            None if el.enclosing_key.is_some() => el.enclosing_key.map(str::to_string),
-            None => el.enclosing.and_then(|enc| {
-                id_text(at(enc, &p.parent_legacy_id)).or_else(|| {
-                    (p.parent_on_missing_id == MissingId::Position)
-                        .then(|| position(&el.ords[..el.ords.len() - 1]))
-                })
-            }),
+            None => enclosing_key(p, &el),
         });
         let key = match (e.unique_within, &parent_legacy) {
             (UniqueWithin::User, _) => legacy.clone(),
@@ -328,6 +321,29 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
         });
     }
     out
+}
+
+/// The key of a nested element's parent, as the SQL's `parent_legacy` reads it: the enclosing
+/// member's key when it is keyed, else its id field (or its position); with the parent's ids
+/// unique per its own parent, that one's legacy id joined to it (`ids::scoped_key`).
+fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
+    let level = el.ancestors.len();
+    let legacy_at = |depth: usize, field: &FieldPath, policy: MissingId| -> Option<String> {
+        let (value, key) = el.ancestors.get(depth)?;
+        match key {
+            Some(k) => Some(k.to_string()),
+            None => id_text(at(value, field))
+                .or_else(|| (policy == MissingId::Position).then(|| position(&el.ords[..=depth]))),
+        }
+    };
+    let own = legacy_at(level - 1, &p.parent_legacy_id, p.parent_on_missing_id)?;
+    match &p.parent_scope {
+        None => Some(own),
+        Some(g) => {
+            let outer = legacy_at(level - 2, &g.legacy_id, g.on_missing_id)?;
+            Some(crate::ids::scoped_key(&outer, &own))
+        }
+    }
 }
 
 /// The element's legacy id (its position under `on_missing_id: position`); `None` when it has

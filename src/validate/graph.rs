@@ -153,9 +153,9 @@ pub(super) fn parents(
     parent_of
 }
 
-/// Legacy ids unique per parent need a parent that encloses the element (its row id is part of
-/// the element's), and, for now, no entity linking to them: a child would have to derive its
-/// parent's id from two levels of ids.
+/// Legacy ids unique per parent need a parent that encloses the element (the parent's id is part
+/// of the element's). Children may nest in such an entity, but not link to it by a field (an id
+/// names several rows), and not below two such levels (not supported yet).
 pub(super) fn check_unique_within(
     drafts: &[Draft],
     parent_of: &[Option<usize>],
@@ -179,19 +179,28 @@ pub(super) fn check_unique_within(
                     .with_hint("nest the entity under its parent, or remove `unique_within` (ids are then unique per user)"),
             );
         }
-        let child = (0..drafts.len()).find(|&c| parent_of[c] == Some(i));
-        if let Some(c) = child {
+        let scoped =
+            |j: usize| drafts[j].file.spec.source.unique_within == Some(UniqueWithin::Parent);
+        for c in (0..drafts.len()).filter(|&c| parent_of[c] == Some(i)) {
+            let child = &drafts[c].file.spec;
+            let message = if let Some(field) = child.parent.as_ref().and_then(|p| p.field.as_ref())
+            {
+                format!(
+                    "`{}` links to `{}` by `{field}`, but `{}`'s legacy ids are unique only per parent: one id can name several rows",
+                    child.entity, m.entity, m.entity
+                )
+            } else if parent_of[i].is_some_and(scoped) {
+                format!(
+                    "`{}` is nested in `{}`, and both it and its parent have legacy ids unique per parent: two such levels above an entity are not supported yet",
+                    child.entity, m.entity
+                )
+            } else {
+                continue;
+            };
             diags.push(
                 d.file
-                    .at_key(
-                        "E-unique-within",
-                        "/source/unique_within",
-                        format!(
-                            "`{}` is the parent of `{}`: an entity with legacy ids unique per parent cannot be a parent yet",
-                            m.entity, drafts[c].file.spec.entity
-                        ),
-                    )
-                    .with_hint("remove `unique_within` (ids are then unique per user), or map the child without a parent link"),
+                    .at_key("E-unique-within", "/source/unique_within", message)
+                    .with_hint("remove `unique_within` here (ids are then unique per user), or nest the child without a field"),
             );
         }
     }

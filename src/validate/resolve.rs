@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::mapping::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
-    Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink, Plan,
-    Shape, Source,
+    Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink,
+    ParentScope, Plan, Shape, Source, UniqueWithin,
 };
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
@@ -108,6 +108,7 @@ fn entity(
             parent_on_missing_id: missing_id_policy(pd),
             column: ps.column.clone(),
             on_missing: ps.on_missing.unwrap_or(OnMissingParent::Error),
+            parent_scope: parent_scope(drafts, parent_of[i].expect("resolved"), parent_of),
         }
     });
     Entity {
@@ -135,6 +136,20 @@ fn entity(
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
+}
+
+/// The entity enclosing parent `p`, when `p`'s legacy ids are unique per parent.
+fn parent_scope(drafts: &[Draft], p: usize, parent_of: &[Option<usize>]) -> Option<ParentScope> {
+    let pd = &drafts[p];
+    if pd.file.spec.source.unique_within != Some(UniqueWithin::Parent) {
+        return None;
+    }
+    let g = &drafts[parent_of[p]?];
+    Some(ParentScope {
+        entity: g.file.spec.entity.clone(),
+        legacy_id: g.legacy_id.clone().expect("validated"),
+        on_missing_id: missing_id_policy(g),
+    })
 }
 
 /// What stands in for a missing legacy id. The root, single objects and unkeyed scalars have no
