@@ -207,6 +207,35 @@ fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {
         (Some(o), None) => out.push(format!("it no longer links to {}", o.entity)),
         _ => {}
     }
+    for r in &new.references {
+        match old.references.iter().find(|o| o.column == r.column) {
+            None => out.push(format!(
+                "new reference {} to {} (from `{}`), added to the existing table and empty until the re-migration",
+                r.column, r.entity, r.field
+            )),
+            Some(o) if o.entity != r.entity || o.field != r.field || o.on_missing != r.on_missing => {
+                out.push(format!(
+                    "reference {} now names {} by `{}`, on_missing {} (was {} by `{}`, {})",
+                    r.column,
+                    r.entity,
+                    r.field,
+                    format!("{:?}", r.on_missing).to_lowercase(),
+                    o.entity,
+                    o.field,
+                    format!("{:?}", o.on_missing).to_lowercase()
+                ))
+            }
+            _ => {}
+        }
+    }
+    for o in &old.references {
+        if !new.references.iter().any(|r| r.column == o.column) {
+            out.push(format!(
+                "reference {} to {} is no longer filled (the table keeps the column)",
+                o.column, o.entity
+            ));
+        }
+    }
     if old.unique_within != new.unique_within {
         out.push(format!(
             "its legacy ids are unique per {} (was per {}): the rows get new ids and the table a new unique key",

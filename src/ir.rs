@@ -123,6 +123,8 @@ pub struct Entity {
     /// `Parent`: the row id and the duplicate check take the parent's row id with the legacy id.
     pub unique_within: UniqueWithin,
     pub parent: Option<ParentLink>,
+    /// Foreign keys besides the parent, each from a field holding another entity's legacy id.
+    pub references: Vec<Reference>,
     pub columns: Vec<Column>,
     /// jsonb column keeping unmapped keys; `None` means unmapped keys fail the batch.
     pub extra: Option<String>,
@@ -157,6 +159,7 @@ impl Entity {
         if let Some(ParentLink { field: Some(f), .. }) = &self.parent {
             paths.push(f.clone());
         }
+        paths.extend(self.references.iter().map(|r| r.field.clone()));
         paths.extend(self.columns.iter().map(|c| c.path.clone()));
         paths.extend(self.drop.iter().cloned());
         paths.extend(self.child_arrays.iter().map(|k| FieldPath(vec![k.clone()])));
@@ -185,6 +188,21 @@ pub struct ParentLink {
     /// When the parent's legacy ids are unique per its own parent, that entity's id field: the
     /// parent's key (and so its row id) takes both.
     pub parent_scope: Option<ParentScope>,
+}
+
+/// A field holding the legacy id of an element of another entity (or of this one), anywhere in
+/// the user's document: a uuid column referencing that entity's table. An absent or null field
+/// is NULL; a value that names no row follows `on_missing`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reference {
+    pub entity: String,
+    pub table: String,
+    #[serde(serialize_with = "display")]
+    pub field: FieldPath,
+    pub column: String,
+    pub on_missing: OnMissingParent,
+    /// The entity refers to its own elements, which the same statement writes.
+    pub to_self: bool,
 }
 
 /// The entity enclosing a parent whose legacy ids are unique per parent.

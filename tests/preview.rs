@@ -1196,3 +1196,74 @@ fn the_reference_manager_example_round_trips() {
         ],
     );
 }
+
+#[test]
+fn references_besides_the_parent_follow_their_policies_and_come_back() {
+    let plan = "tests/plans/refs/plan.yaml";
+    let input = "tests/plans/refs/source.json";
+    let url = migrated("refs", plan, input);
+    let mut c = connect(&url);
+    type Links = (String, Option<String>, Option<String>, Option<String>);
+    let tasks: Vec<Links> = c
+        .query(
+            "SELECT t.legacy_id, o.legacy_id, r.legacy_id, b.legacy_id FROM tasks AS t \
+               LEFT JOIN members AS o ON o.id = t.owner_id LEFT JOIN members AS r ON r.id = t.reviewer_id \
+               LEFT JOIN tasks AS b ON b.id = t.blocked_by_id WHERE t.user_id = 'u1' ORDER BY t.position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        tasks,
+        [
+            ("t1".into(), s("m1"), s("m2"), s("t2")),
+            ("t2".into(), s("m2"), None, None),
+            // An integer id names member "7"; t9 does not exist: NULL, kept in extra.
+            ("t3".into(), s("7"), s("m1"), None),
+            // t4's reviewer left: the task is skipped. t5 blocks itself.
+            ("t5".into(), s("m1"), None, s("t5")),
+        ]
+    );
+    let out = roundtrip_clean(plan, &url, 2);
+    assert!(out.contains("declared   left out by a policy: 1"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["members", "tasks", "comments"]);
+    let o = pgshred(&["verify", plan], Some(&url));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    // An owner that names no member fails the batch under `on_missing: error`, naming it.
+    let guard = common::TempDir::new("refs_error");
+    let bad = guard.path().join("bad.json");
+    let rows = serde_json::json!([{"id": 1, "user_id": "u1", "updated_at": "2024-06-01T00:00:00Z",
+        "state": {"members": {"m1": {}}, "tasks": [{"id": "t1", "owner": "m9"}]}}]);
+    std::fs::write(&bad, rows.to_string()).unwrap();
+    let bad = bad.to_str().unwrap();
+    let o = pgshred(&["preview", plan, "--input-file", bad], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("ABORT missing_reference tasks owner: 1 time, 1 user"),
+        "{report}"
+    );
+    let url = fresh_db("refs_error");
+    let mut c = connect(&url);
+    load_fixture(&mut c, bad);
+    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("referenced members not found (user u1, entity tasks, legacy id t1, path owner, value \"m9\")"),
+        "{err}"
+    );
+    let rows: i64 = c
+        .query_one("SELECT count(*) FROM tasks", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
+}

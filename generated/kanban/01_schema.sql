@@ -104,6 +104,12 @@ RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
+CREATE OR REPLACE FUNCTION "pgshred".missing_reference(user_id text, entity text, legacy_id text, target_entity text, path text, value jsonb)
+RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT "pgshred".fail('referenced ' || target_entity || ' not found', user_id, entity, legacy_id, path, value,
+                        'set the reference''s on_missing to "null" (the value is kept in extra) or skip, or fix the data')::uuid
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('keys neither mapped nor dropped', user_id, entity, legacy_id, '(element)', residual,
@@ -544,7 +550,8 @@ CREATE TABLE IF NOT EXISTS "kanban"."activity" (
     "id"         uuid        PRIMARY KEY,
     "user_id"    text        NOT NULL,
     "legacy_id"  text        NOT NULL,
-    "card_id" uuid,
+    "card_id" uuid, -- the cards row `cardId` names
+    "member_id" uuid, -- the members row `memberId` names
     "type" text NOT NULL,
     "at" timestamptz,
     "data" jsonb,
@@ -553,10 +560,12 @@ CREATE TABLE IF NOT EXISTS "kanban"."activity" (
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "activity_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
-    CONSTRAINT "activity_card_id_fkey" FOREIGN KEY ("card_id") REFERENCES "kanban"."cards" ("id")
+    CONSTRAINT "activity_card_id_fkey" FOREIGN KEY ("card_id") REFERENCES "kanban"."cards" ("id"),
+    CONSTRAINT "activity_member_id_fkey" FOREIGN KEY ("member_id") REFERENCES "kanban"."members" ("id")
 );
 -- Columns added or retyped since the table was created (no-ops on a new table).
 SELECT "pgshred".ensure_column('"kanban"."activity"', 'card_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."activity"', 'member_id', 'uuid');
 SELECT "pgshred".ensure_column('"kanban"."activity"', 'type', 'text');
 SELECT "pgshred".ensure_column('"kanban"."activity"', 'at', 'timestamptz');
 SELECT "pgshred".ensure_column('"kanban"."activity"', 'data', 'jsonb');
@@ -565,6 +574,7 @@ SELECT "pgshred".ensure_column('"kanban"."activity"', 'position', 'integer');
 -- user_id lookups use activity_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "activity_card_id_idx" ON "kanban"."activity" ("card_id");
+CREATE INDEX IF NOT EXISTS "activity_member_id_idx" ON "kanban"."activity" ("member_id");
 DROP TRIGGER IF EXISTS "activity_touch_updated_at" ON "kanban"."activity";
 CREATE TRIGGER "activity_touch_updated_at" BEFORE UPDATE ON "kanban"."activity"
     FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();

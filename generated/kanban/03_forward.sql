@@ -741,7 +741,6 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'members', 'memb
 
 -- pgshred:entity activity
 -- activity -> kanban.activity: one row per element of `activity`, legacy id `id`
---   parent cards via `cardId` -> card_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
 WITH doc AS (
     SELECT DISTINCT ON (s."user_id")
@@ -754,9 +753,6 @@ WITH doc AS (
     SELECT doc.user_id,
            l0.elem,
            l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"cardId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"cardId"}' <> ''
-                THEN l0.elem #>> '{"cardId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'activity', 'activity', '#' || l0.ord)
                 ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'activity', 'id', '#' || l0.ord) END
@@ -775,23 +771,38 @@ WITH doc AS (
 ), v AS (
     -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
     -- from copying the expressions back into every use).
-    SELECT x.*, c.*
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "kanban"."cards" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+           (SELECT r."id" FROM "kanban"."members" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
                    x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
                    x.elem -> 'data' AS v2, jsonb_typeof(x.elem -> 'data') AS t2
                    OFFSET 0) AS c
+     -- card_id: the cards row `cardId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                     THEN x.elem #>> '{"cardId"}' END AS ref0
+                          OFFSET 0) AS q0
+     -- member_id: the members row `memberId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                     THEN x.elem #>> '{"memberId"}' END AS ref1
+                          OFFSET 0) AS q1
 ), ins AS (
     INSERT INTO "kanban"."activity" (
-        "id", "user_id", "legacy_id", "position", "card_id", "type", "at", "data", "extra"
+        "id", "user_id", "legacy_id", "position", "card_id", "member_id", "type", "at", "data", "extra"
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'activity', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'activity', x.legacy_id) END,
            x.ord0, -- position: the element's position in its array
-           p.id,
+           x.rid0, -- card_id
+           x.rid1, -- member_id
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'activity', x.legacy_id, 'type')::text
@@ -803,27 +814,29 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'activity', x.legacy_id, 'at')::timestamptz
              END, -- at
            NULLIF(x.v2, 'null'::jsonb), -- data
-           -- A reference to a parent that does not exist is kept in extra, not lost.
+           -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
                   OR jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
                   OR x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['at', 'cardId', 'data', 'id', 'type']::text[],
-                         ARRAY['id', 'cardId', 'type', 'at', 'data'],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['at', 'cardId', 'data', 'id', 'memberId', 'type']::text[],
+                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['at', 'cardId', 'data', 'id', 'type']::text[] END
-                  || CASE WHEN p."id" IS NULL AND x.elem #> '{"cardId"}' IS NOT NULL
-                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.elem #> '{"cardId"}'])
+                ELSE x.elem - ARRAY['at', 'cardId', 'data', 'id', 'memberId', 'type']::text[] END
+                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
+                          ELSE '{}'::jsonb END
+                  || CASE WHEN x.rid1 IS NULL AND x.raw1 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['memberId'], ARRAY[x.raw1])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."cards" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'activity', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"

@@ -147,13 +147,10 @@ WITH doc AS (
     UNION ALL
     SELECT k.user_id, 'activity'::text AS entity, count(*) AS n
       -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
-      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"cardId"}') IN ('string', 'number')
-                                 AND l0.elem #>> '{"cardId"}' <> ''
-                                THEN l0.elem #>> '{"cardId"}' END AS parent_legacy_id,
                            CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))

@@ -33,15 +33,19 @@ WITH
 "e_activity" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
-               ARRAY['id', 'cardId', 'type', 'at', 'data'],
+               ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     -- cardId: the legacy id of the cards row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+                     -- memberId: the legacy id of the members row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
                      to_jsonb(t."type"),
                      to_jsonb(t."at"),
                      to_jsonb(t."data")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."activity" AS t
-      LEFT JOIN "kanban"."cards" AS p ON p."id" = t."card_id"
+      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
+      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."member_id"
 ),
 "e_members" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",

@@ -104,6 +104,12 @@ RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
+CREATE OR REPLACE FUNCTION "pgshred".missing_reference(user_id text, entity text, legacy_id text, target_entity text, path text, value jsonb)
+RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT "pgshred".fail('referenced ' || target_entity || ' not found', user_id, entity, legacy_id, path, value,
+                        'set the reference''s on_missing to "null" (the value is kept in extra) or skip, or fix the data')::uuid
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('keys neither mapped nor dropped', user_id, entity, legacy_id, '(element)', residual,
@@ -342,21 +348,23 @@ CREATE TABLE IF NOT EXISTS "refman"."collections" (
     "id"         uuid        PRIMARY KEY,
     "user_id"    text        NOT NULL,
     "legacy_id"  text        NOT NULL,
+    "parent_id" uuid, -- the collections row `parent` names
     "name" text NOT NULL,
-    "parent_key" text,
     "extra" jsonb,
     "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT "collections_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id")
+    CONSTRAINT "collections_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "collections_parent_id_fkey" FOREIGN KEY ("parent_id") REFERENCES "refman"."collections" ("id")
 );
 -- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"refman"."collections"', 'parent_id', 'uuid');
 SELECT "pgshred".ensure_column('"refman"."collections"', 'name', 'text');
-SELECT "pgshred".ensure_column('"refman"."collections"', 'parent_key', 'text');
 SELECT "pgshred".ensure_column('"refman"."collections"', 'extra', 'jsonb');
 SELECT "pgshred".ensure_column('"refman"."collections"', 'position', 'integer');
 -- user_id lookups use collections_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "collections_parent_id_idx" ON "refman"."collections" ("parent_id");
 DROP TRIGGER IF EXISTS "collections_touch_updated_at" ON "refman"."collections";
 CREATE TRIGGER "collections_touch_updated_at" BEFORE UPDATE ON "refman"."collections"
     FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();

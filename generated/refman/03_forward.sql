@@ -248,41 +248,49 @@ WITH doc AS (
 ), v AS (
     -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
     -- from copying the expressions back into every use).
-    SELECT x.*, c.*
+    SELECT x.*, c.*, q0.*,
+           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections', x.user_id, q0.ref0) END AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'parent' AS v1, jsonb_typeof(x.elem -> 'parent') AS t1
+                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0
                    OFFSET 0) AS c
+     -- parent_id: the collections row `parent` names, among this statement's own elements (a hash join).
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"parent"}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') IN ('string', 'number') AND x.elem #>> '{"parent"}' <> ''
+                                     THEN x.elem #>> '{"parent"}' END AS ref0
+                          OFFSET 0) AS q0
+      LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
+             ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
 ), ins AS (
     INSERT INTO "refman"."collections" (
-        "id", "user_id", "legacy_id", "position", "name", "parent_key", "extra"
+        "id", "user_id", "legacy_id", "position", "parent_id", "name", "extra"
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections', x.user_id, x.legacy_id),
            x.user_id,
            CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
                 ELSE "pgshred".id_too_long(x.user_id, 'collections', x.legacy_id) END,
            x.ord0, -- position: the element's position in its array
+           x.rid0, -- parent_id
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'collections', x.legacy_id, 'name')::text
              END,
                     "pgshred".missing_required(x.user_id, 'collections', x.legacy_id, 'name')::text), -- name
-           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
-                 WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
-                 ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'collections', x.legacy_id, 'parent')::text
-             END, -- parent_key
+           -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"key"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"parent"}') = 'number'
                   OR x.t0 = 'null'
-                  OR x.t1 = 'null'
                   OR x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['items', 'key', 'name', 'parent']::text[],
-                         ARRAY['key', 'name', 'parent', 'items'],
+                         ARRAY['key', 'parent', 'name', 'items'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"key"}') = 'number' THEN x.elem #> '{"key"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') = 'number' THEN x.elem #> '{"parent"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'items' END]::jsonb[])
-                ELSE x.elem - ARRAY['items', 'key', 'name', 'parent']::text[] END, '{}'::jsonb)
+                ELSE x.elem - ARRAY['items', 'key', 'name', 'parent']::text[] END
+                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['parent'], ARRAY[x.raw0])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'collections', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING

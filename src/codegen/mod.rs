@@ -188,6 +188,9 @@ fn kept(e: &Entity) -> Value {
     if let Some(f) = e.parent.as_ref().and_then(|p| p.field.as_ref()) {
         number(f);
     }
+    for r in &e.references {
+        number(&r.field);
+    }
     for (i, c) in e.columns.iter().enumerate() {
         // keep_original: the source's scalar as it was written (nulls are kept below anyway).
         let test = if c.keep_original {
@@ -336,6 +339,13 @@ fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
             derived_name(&[&e.table, &p.column], "fkey").into(),
         );
     }
+    if let Some(Value::Array(refs)) = obj.get_mut("references") {
+        for (i, (r, ir)) in refs.iter_mut().zip(&e.references).enumerate() {
+            r["fkey_name"] = derived_name(&[&e.table, &ir.column], "fkey").into();
+            // Templates name a reference's values by it (raw0, rid0), also in filtered loops.
+            r["index"] = i.into();
+        }
+    }
 }
 
 /// A JSON value as a template value. Done by hand because serde_json's exact numbers would
@@ -417,6 +427,11 @@ fn template_context(plan: &Plan) -> JValue {
     }
     plan_ctx["entities"] = Value::Array(entities);
     plan_ctx["json_paths"] = json_paths.into();
+    plan_ctx["has_references"] = plan
+        .entities
+        .iter()
+        .any(|e| !e.references.is_empty())
+        .into();
     plan_ctx["assemble_fn"] = assemble_fn.into();
     plan_ctx["parsed_columns"] = plan
         .entities

@@ -50,7 +50,7 @@ pub(super) fn at<'a>(v: &'a Value, path: &FieldPath) -> Option<&'a Value> {
 }
 
 /// The text of a legacy id or reference: a non-empty string or a number, as `#>>` gives it.
-fn id_text(v: Option<&Value>) -> Option<String> {
+pub(super) fn id_text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         n @ Value::Number(_) => cast::scalar_text(n),
@@ -186,6 +186,11 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
     for e in &plan.entities {
         let candidates = candidates(doc, e, &mut cx);
         report_duplicates(e, &candidates, &mut cx);
+        if e.references.iter().any(|r| r.to_self) {
+            // A reference to the entity's own elements names any its statement writes.
+            let own = will_be_written(e, &candidates, &created);
+            created.insert(e.name.as_str(), own);
+        }
         let mut kept: HashSet<String> = HashSet::new();
         for c in candidates {
             if !kept.insert(c.key.clone()) {
@@ -198,6 +203,29 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
         }
     }
     rows
+}
+
+/// The keys of the rows an entity's statement writes: the first of each key, unless a parent
+/// that is missing skips it (the SQL's `x`, as its self-references see it).
+fn will_be_written(
+    e: &Entity,
+    candidates: &[Candidate],
+    created: &HashMap<&str, HashSet<String>>,
+) -> HashSet<String> {
+    candidates
+        .iter()
+        .filter(|c| match &e.parent {
+            Some(p) if p.on_missing == crate::ir::OnMissingParent::Skip => {
+                c.parent_legacy.as_ref().is_some_and(|pl| {
+                    created
+                        .get(p.entity.as_str())
+                        .is_some_and(|rows| rows.contains(pl))
+                })
+            }
+            _ => true,
+        })
+        .map(|c| c.key.clone())
+        .collect()
 }
 
 /// A user id too long for an index, or a document that is not an object, gives no rows.

@@ -5,6 +5,7 @@
 mod elements;
 pub mod eval;
 pub mod input;
+mod references;
 mod row;
 
 use std::collections::{BTreeMap, HashSet};

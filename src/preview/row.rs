@@ -39,7 +39,7 @@ pub(super) fn build(
         values.insert(p.column.clone(), id);
     }
     // A reference to a parent that does not exist is kept in extra (on_missing: null).
-    let dangling = match (&e.parent, &e.extra) {
+    let mut dangling: Vec<(FieldPath, Value)> = match (&e.parent, &e.extra) {
         (Some(p), Some(_))
             if p.on_missing == OnMissingParent::Null
                 && values.get(&p.column) == Some(&Value::Null) =>
@@ -47,9 +47,14 @@ pub(super) fn build(
             p.field
                 .as_ref()
                 .and_then(|f| at(c.element.value, f).map(|v| (f.clone(), v.clone())))
+                .into_iter()
+                .collect()
         }
-        _ => None,
+        _ => Vec::new(),
     };
+    let refs = super::references::resolve(plan, e, c, created, cx)?;
+    values.extend(refs.columns);
+    dangling.extend(refs.kept);
     for col in &e.columns {
         values.insert(col.name.clone(), column_value(e, col, c, cx));
         if let Some(p) = &col.parsed {
@@ -216,13 +221,13 @@ fn parsed_value(
     }
 }
 
-/// What `extra` holds: the keys neither mapped nor dropped (each a finding), and a dangling
-/// parent reference.
+/// What `extra` holds: the keys neither mapped nor dropped (each a finding), and dangling
+/// references (to the parent, or others).
 fn extra_value(
     e: &Entity,
     obj: &Map<String, Value>,
     c: &Candidate,
-    dangling: Option<(FieldPath, Value)>,
+    dangling: Vec<(FieldPath, Value)>,
     cx: &mut Ctx,
 ) -> Value {
     let mut rest = residual(obj, &e.consumed_paths());
@@ -252,7 +257,11 @@ fn extra_value(
         return Value::Null;
     }
     let reference = e.parent.as_ref().and_then(|p| p.field.as_ref());
-    for id in std::iter::once(&e.legacy_id).chain(reference) {
+    let references = e.references.iter().map(|r| &r.field);
+    for id in std::iter::once(&e.legacy_id)
+        .chain(reference)
+        .chain(references)
+    {
         if let Some(n @ Value::Number(_)) = at(c.element.value, id) {
             set_path(&mut rest, id.keys(), n.clone());
         }
@@ -282,7 +291,7 @@ fn extra_value(
             _ => {}
         }
     }
-    if let Some((field, v)) = dangling {
+    for (field, v) in dangling {
         set_path(&mut rest, field.keys(), v);
     }
     if rest.is_empty() {

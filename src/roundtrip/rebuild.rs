@@ -127,6 +127,14 @@ fn element(
     {
         set_path(&mut obj, field.keys(), (*l).clone());
     }
+    for rf in &e.references {
+        if let Some(id) = r.values.get(&rf.column).and_then(Value::as_str)
+            && let Some(l) = legacy_of.get(id)
+            && !kept(&obj, &rf.field)
+        {
+            set_path(&mut obj, rf.field.keys(), (*l).clone());
+        }
+    }
     for c in &e.columns {
         if let Some(v) = r.values.get(&c.name).filter(|v| !v.is_null())
             && !(c.keep_original && kept(&obj, &c.path))

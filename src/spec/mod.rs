@@ -111,6 +111,9 @@ pub struct MappingSpec {
     pub source: EntitySourceSpec,
     #[serde(default)]
     pub parent: Option<ParentSpec>,
+    /// Fields holding another entity's legacy id, besides the parent link.
+    #[serde(default)]
+    pub references: Vec<ReferenceSpec>,
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
     /// Column that keeps every key neither mapped nor dropped; `false` makes such keys an error.
@@ -154,6 +157,16 @@ pub struct ParentSpec {
     pub entity: String,
     #[serde(default)]
     pub field: Option<String>,
+    pub column: String,
+    #[serde(default)]
+    pub on_missing: Option<OnMissingParent>,
+}
+
+/// A field naming another entity's element by its legacy id: a foreign-key column.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReferenceSpec {
+    pub entity: String,
+    pub field: String,
     pub column: String,
     #[serde(default)]
     pub on_missing: Option<OnMissingParent>,

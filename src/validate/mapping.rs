@@ -98,6 +98,8 @@ pub(super) struct Draft<'a> {
     pub(super) drop: Vec<FieldPath>,
     pub(super) extra: Option<String>,
     pub(super) position: Option<String>,
+    /// Each reference's field, in the mapping's order (`None`: malformed, reported).
+    pub(super) references: Vec<Option<FieldPath>>,
 }
 
 pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics) -> Draft<'a> {
@@ -126,6 +128,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
             columns.push(col);
         }
     }
+    let references = super::references::check_own(file, &mut names, &mut seen_paths, diags);
     let drop = super::columns::check_drop(file, &seen_paths, diags);
     if extra.is_none()
         && let Some(i) = m.columns.iter().position(|c| c.keep_original)
@@ -148,6 +151,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         drop,
         extra,
         position,
+        references,
     }
 }
 

@@ -11,12 +11,14 @@
 //! | `columns` | a mapping's columns, types, defaults, conversions, value column, drops |
 //! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
 //! | `shape` | an entity's source shape: array, root, single, keyed, scalars |
+//! | `references` | references besides the parent: fields, columns, targets, no cycles |
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
 mod columns;
 mod graph;
 mod mapping;
 mod plan;
+mod references;
 mod resolve;
 mod shape;
 
@@ -61,6 +63,8 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     let parent_of = graph::parents(spec, &drafts, &by_entity, &mut diags);
     graph::check_cycles(&drafts, &parent_of, &mut diags);
     graph::check_unique_within(&drafts, &parent_of, &mut diags);
+    references::check_targets(&drafts, &by_entity, &mut diags);
+    references::check_order(&drafts, &by_entity, &parent_of, &mut diags);
     graph::check_root(&drafts, &mut diags);
     mapping::check_indexes(&drafts, &mut diags);
     // One problem per place: where the schema already spoke, a semantic check only repeats it.
@@ -76,10 +80,12 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
         all.sort();
         return Err(all);
     }
+    let depends_on = references::dependencies(&drafts, &by_entity, &parent_of);
     Ok(resolve::resolve(
         &spec.plan.spec,
         namespace,
         drafts,
         &parent_of,
+        &depends_on,
     ))
 }

@@ -1,13 +1,15 @@
 //! Resolution of a checked spec into the plan IR: entities in foreign-key order, parent links,
 //! indexes. Every check has passed by now, so nothing here can fail.
 
+use std::collections::BTreeSet;
+
 use uuid::Uuid;
 
 use super::mapping::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
     Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink,
-    ParentScope, Plan, Shape, Source, UniqueWithin,
+    ParentScope, Plan, Reference, Shape, Source, UniqueWithin,
 };
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
@@ -17,9 +19,10 @@ pub(super) fn resolve(
     namespace: Uuid,
     drafts: Vec<Draft>,
     parent_of: &[Option<usize>],
+    depends_on: &[BTreeSet<usize>],
 ) -> Plan {
     let child_arrays = child_arrays(&drafts, parent_of);
-    let entities = fk_order(drafts.len(), parent_of)
+    let entities = fk_order(depends_on)
         .into_iter()
         .map(|i| entity(&drafts, i, parent_of, &child_arrays[i]))
         .collect();
@@ -49,13 +52,14 @@ pub(super) fn resolve(
     }
 }
 
-/// Entity indexes, parents first (Kahn's algorithm, taking ready entities in the plan's order so
-/// the output is stable).
-fn fk_order(n: usize, parent_of: &[Option<usize>]) -> Vec<usize> {
+/// Entity indexes, parents and referenced entities first (Kahn's algorithm, taking ready
+/// entities in the plan's order so the output is stable).
+fn fk_order(depends_on: &[BTreeSet<usize>]) -> Vec<usize> {
+    let n = depends_on.len();
     let mut order = Vec::new();
     let mut placed = vec![false; n];
     while order.len() < n {
-        let next = (0..n).find(|&i| !placed[i] && parent_of[i].is_none_or(|j| placed[j]));
+        let next = (0..n).find(|&i| !placed[i] && depends_on[i].iter().all(|&j| placed[j]));
         let Some(i) = next else { break };
         placed[i] = true;
         order.push(i);
@@ -112,6 +116,7 @@ fn entity(
         }
     });
     Entity {
+        references: references(drafts, i),
         level_shapes: level_shapes(drafts, i, parent_of),
         name: m.entity.clone(),
         description: m.description.clone(),
@@ -136,6 +141,31 @@ fn entity(
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
     }
+}
+
+/// The entity's references, with the tables they point at.
+fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
+    let d = &drafts[i];
+    d.file
+        .spec
+        .references
+        .iter()
+        .zip(&d.references)
+        .map(|(r, field)| {
+            let target = drafts
+                .iter()
+                .find(|t| t.file.spec.entity == r.entity)
+                .expect("checked");
+            Reference {
+                entity: r.entity.clone(),
+                table: target.file.spec.table.clone(),
+                field: field.clone().expect("checked"),
+                column: r.column.clone(),
+                on_missing: r.on_missing.unwrap_or(OnMissingParent::Error),
+                to_self: r.entity == d.file.spec.entity,
+            }
+        })
+        .collect()
 }
 
 /// The entity enclosing parent `p`, when `p`'s legacy ids are unique per parent.
@@ -188,10 +218,16 @@ fn level_shapes(drafts: &[Draft], i: usize, parent_of: &[Option<usize>]) -> Vec<
 fn indexes(d: &Draft, parent: Option<&ParentLink>) -> Vec<Index> {
     let m = &d.file.spec;
     let mut indexes: Vec<Index> = Vec::new();
-    if let Some(pl) = parent {
+    // Foreign-key columns are indexed, so deleting a referenced row (rollback) finds its
+    // referrers without scanning.
+    let links = parent
+        .map(|pl| &pl.column)
+        .into_iter()
+        .chain(m.references.iter().map(|r| &r.column));
+    for column in links {
         indexes.push(Index {
-            name: derived_name(&[&m.table, &pl.column], "idx"),
-            columns: vec![pl.column.clone()],
+            name: derived_name(&[&m.table, column], "idx"),
+            columns: vec![column.clone()],
             unique: false,
         });
     }

@@ -1,0 +1,209 @@
+//! References besides the parent: a field holding another entity's legacy id becomes a foreign
+//! key. Checked in two steps: each mapping's own (field, column), then across entities (the target
+//! exists, its legacy ids name one row, no cycle through references and parents).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::mapping::{Draft, claim_name, ident_diag, path_diag};
+use crate::diagnostic::Diagnostics;
+use crate::ir::{OnMissingParent, UniqueWithin};
+use crate::jsonpath::{self, ArrayPath, FieldPath};
+use crate::spec::MappingSpec;
+use crate::spec::load::SourceFile;
+use crate::spec::schema::suggest;
+
+/// Each reference's field, parsed, and its column claimed; `None` where the field is malformed.
+pub(super) fn check_own<'a>(
+    file: &'a SourceFile<MappingSpec>,
+    names: &mut HashMap<&'a str, String>,
+    seen_paths: &mut BTreeMap<FieldPath, String>,
+    diags: &mut Diagnostics,
+) -> Vec<Option<FieldPath>> {
+    let mut fields = Vec::new();
+    for (i, r) in file.spec.references.iter().enumerate() {
+        let ptr = format!("/references/{i}");
+        if let Some(d) = ident_diag(file, &format!("{ptr}/column"), &r.column, "column name") {
+            diags.push(d);
+        }
+        claim_name(
+            file,
+            names,
+            &r.column,
+            &format!("{ptr}/column"),
+            &format!("the reference to `{}`", r.entity),
+            diags,
+        );
+        let field = match jsonpath::parse_field(&r.field) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(path_diag(file, &format!("{ptr}/field"), &r.field, e));
+                fields.push(None);
+                continue;
+            }
+        };
+        if let Some(other) = seen_paths.get(&field) {
+            diags.push(
+                file.at(
+                    "E-path-twice",
+                    &format!("{ptr}/field"),
+                    format!("path `{field}` is already mapped to column `{other}`"),
+                )
+                .with_hint("a field is a reference or a column, not both"),
+            );
+        } else {
+            seen_paths.insert(field.clone(), r.column.clone());
+        }
+        fields.push(Some(field));
+    }
+    fields
+}
+
+/// Targets of references: known entities whose legacy ids each name one row of the user.
+pub(super) fn check_targets(
+    drafts: &[Draft],
+    by_entity: &BTreeMap<&str, usize>,
+    diags: &mut Diagnostics,
+) {
+    for d in drafts {
+        for (i, r) in d.file.spec.references.iter().enumerate() {
+            let ptr = format!("/references/{i}/entity");
+            let Some(&j) = by_entity.get(r.entity.as_str()) else {
+                let mut dg = d.file.at(
+                    "E-reference-unknown",
+                    &ptr,
+                    format!("unknown entity `{}`", r.entity),
+                );
+                if let Some(s) = suggest(&r.entity, by_entity.keys().copied()) {
+                    dg = dg.with_hint(format!("did you mean `{s}`?"));
+                }
+                diags.push(dg);
+                continue;
+            };
+            if let Some(why) = not_addressable(&drafts[j]) {
+                diags.push(
+                    d.file
+                        .at("E-reference-target", &ptr, format!("`{}` cannot be referenced by a legacy id: {why}", r.entity))
+                        .with_hint("reference an entity whose elements have ids of their own (an id field, or keys)"),
+                );
+            }
+        }
+    }
+}
+
+/// Why an entity's legacy ids do not each name one row of a user, if they do not.
+fn not_addressable(d: &Draft) -> Option<&'static str> {
+    let m = &d.file.spec;
+    if d.path.as_ref().is_some_and(ArrayPath::is_root) {
+        Some("it is the document root, one row per user")
+    } else if m.source.single {
+        Some("it is a single object, whose legacy id is its position")
+    } else if m.value.is_some() && !m.source.keyed {
+        Some("its scalar elements' legacy ids are their positions")
+    } else if m.source.unique_within == Some(UniqueWithin::Parent) {
+        Some("its legacy ids are unique only per parent, so one id can name several rows")
+    } else {
+        None
+    }
+}
+
+/// A reference's target is written before the entity (or by the same statement, for its own
+/// elements): references and parents together form no cycle, and a reference to the entity's
+/// own elements cannot skip, since which of them are written is decided by that statement.
+pub(super) fn check_order(
+    drafts: &[Draft],
+    by_entity: &BTreeMap<&str, usize>,
+    parent_of: &[Option<usize>],
+    diags: &mut Diagnostics,
+) {
+    let edges = dependencies(drafts, by_entity, parent_of);
+    for (i, d) in drafts.iter().enumerate() {
+        for (k, r) in d.file.spec.references.iter().enumerate() {
+            let Some(&j) = by_entity.get(r.entity.as_str()) else {
+                continue;
+            };
+            if i == j {
+                if r.on_missing == Some(OnMissingParent::Skip) {
+                    diags.push(
+                        d.file
+                            .at("E-reference-skip", &format!("/references/{k}/on_missing"), "a reference to the entity's own elements cannot skip: those elements are written by the same statement")
+                            .with_hint("use `on_missing: \"null\"` (the value is kept in extra) or `error`"),
+                    );
+                }
+                continue;
+            }
+            if let Some(path) = path_between(&edges, j, i) {
+                let names: Vec<&str> = std::iter::once(i)
+                    .chain(path)
+                    .map(|x| drafts[x].file.spec.entity.as_str())
+                    .collect();
+                diags.push(
+                    d.file
+                        .at(
+                            "E-reference-cycle",
+                            &format!("/references/{k}/entity"),
+                            format!(
+                                "`{}` would have to be written before `{}` and after it: {}",
+                                r.entity,
+                                d.file.spec.entity,
+                                names.join(" -> ")
+                            ),
+                        )
+                        .with_hint(
+                            "drop one of these references, or keep that id as a text column",
+                        ),
+                );
+            }
+        }
+    }
+}
+
+/// For each entity, the entities it depends on (its parent and the targets of its references,
+/// itself excluded): they must be written first.
+pub(super) fn dependencies(
+    drafts: &[Draft],
+    by_entity: &BTreeMap<&str, usize>,
+    parent_of: &[Option<usize>],
+) -> Vec<BTreeSet<usize>> {
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let refs = d
+                .file
+                .spec
+                .references
+                .iter()
+                .filter_map(|r| by_entity.get(r.entity.as_str()).copied());
+            parent_of[i]
+                .into_iter()
+                .chain(refs)
+                .filter(|&j| j != i)
+                .collect()
+        })
+        .collect()
+}
+
+/// A chain of dependencies from `from` to `to` (`from` first), if there is one.
+fn path_between(edges: &[BTreeSet<usize>], from: usize, to: usize) -> Option<Vec<usize>> {
+    let mut came_from: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(x) = queue.pop_front() {
+        if x == to {
+            let mut path = vec![to];
+            let mut cur = to;
+            while let Some(&prev) = came_from.get(&cur) {
+                path.push(prev);
+                cur = prev;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for &next in &edges[x] {
+            if next != from && !came_from.contains_key(&next) {
+                came_from.insert(next, x);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
