@@ -1227,9 +1227,25 @@ fn references_besides_the_parent_follow_their_policies_and_come_back() {
             ("t5".into(), s("m1"), None, s("t5")),
         ]
     );
+    // The watchers of t1: m1 and 7 linked in order; m_gone left out (skip).
+    let watchers: Vec<(String, i32)> = c
+        .query(
+            "SELECT m.legacy_id, w.position FROM task_watchers AS w JOIN members AS m ON m.id = w.member_id ORDER BY w.position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(watchers, [("m1".to_string(), 1), ("7".to_string(), 3)]);
     let out = roundtrip_clean(plan, &url, 2);
-    assert!(out.contains("declared   left out by a policy: 1"), "{out}");
-    preview_equals_database(&mut c, plan, input, &["members", "tasks", "comments"]);
+    assert!(out.contains("declared   left out by a policy: 2"), "{out}");
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &["members", "tasks", "comments", "task_watchers"],
+    );
     let o = pgshred(&["verify", plan], Some(&url));
     assert_eq!(
         o.status.code(),

@@ -434,7 +434,6 @@ CREATE TABLE IF NOT EXISTS "kanban"."cards" (
     "start_on" date, -- what start_text names, NULL where it names none
     "opened_at" timestamptz,
     "label_ids" text[],
-    "member_ids" text[],
     "votes" integer,
     "extra" jsonb,
     "position" integer,
@@ -452,7 +451,6 @@ SELECT "pgshred".ensure_column('"kanban"."cards"', 'start_text', 'text');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'start_on', 'date');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'opened_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'label_ids', 'text[]');
-SELECT "pgshred".ensure_column('"kanban"."cards"', 'member_ids', 'text[]');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'votes', 'integer');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'extra', 'jsonb');
 SELECT "pgshred".ensure_column('"kanban"."cards"', 'position', 'integer');
@@ -542,6 +540,39 @@ CREATE TRIGGER "members_touch_updated_at" BEFORE UPDATE ON "kanban"."members"
 ALTER TABLE "kanban"."members" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "members_owner" ON "kanban"."members";
 CREATE POLICY "members_owner" ON "kanban"."members" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
+-- card_members
+CREATE TABLE IF NOT EXISTS "kanban"."card_members" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "card_id" uuid NOT NULL,
+    "member_id" uuid, -- the members row `` names
+    "member_key" text,
+    "position" integer,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "card_members_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "card_members_card_id_fkey" FOREIGN KEY ("card_id") REFERENCES "kanban"."cards" ("id"),
+    CONSTRAINT "card_members_member_id_fkey" FOREIGN KEY ("member_id") REFERENCES "kanban"."members" ("id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"kanban"."card_members"', 'card_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_members"', 'member_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_members"', 'member_key', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_members"', 'position', 'integer');
+-- user_id lookups use card_members_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "card_members_card_id_idx" ON "kanban"."card_members" ("card_id");
+CREATE INDEX IF NOT EXISTS "card_members_member_id_idx" ON "kanban"."card_members" ("member_id");
+DROP TRIGGER IF EXISTS "card_members_touch_updated_at" ON "kanban"."card_members";
+CREATE TRIGGER "card_members_touch_updated_at" BEFORE UPDATE ON "kanban"."card_members"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "kanban"."card_members" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "card_members_owner" ON "kanban"."card_members";
+CREATE POLICY "card_members_owner" ON "kanban"."card_members" FOR ALL
     USING ("user_id" = (SELECT current_setting('app.user_id', true)))
     WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
 

@@ -395,6 +395,21 @@ BEGIN
          WHERE a."user_id" = ANY (users) AND a."source_entity" = 'activity'
            AND a."target_table" = 'activity' AND a."replaced_by" IS NULL;
     END IF;
+    IF entities IS NULL OR entities ? 'card_members' THEN
+        WITH gone AS (
+            DELETE FROM "kanban"."card_members" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'card_members'
+                       AND a."target_table" = 'card_members' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'card_members', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'card_members'
+           AND a."target_table" = 'card_members' AND a."replaced_by" IS NULL;
+    END IF;
     IF entities IS NULL OR entities ? 'members' THEN
         WITH gone AS (
             DELETE FROM "kanban"."members" AS t

@@ -2,7 +2,7 @@
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
 -- Set-based: each entity is one INSERT ... SELECT over every user of the batch, parents before
--- children (board, prefs, lists, labels, cards, checklist, members, activity, settings, shortcuts).
+-- children (board, prefs, lists, labels, cards, checklist, members, card_members, activity, settings, shortcuts).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
 -- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
@@ -55,7 +55,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'board', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- The document root: the document itself is the one element (when it is an object).
@@ -150,7 +150,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -449,12 +449,11 @@ WITH doc AS (
                    x.elem -> 'start' AS v3, jsonb_typeof(x.elem -> 'start') AS t3,
                    x.elem -> 'created' AS v4, jsonb_typeof(x.elem -> 'created') AS t4,
                    x.elem -> 'labelIds' AS v5, jsonb_typeof(x.elem -> 'labelIds') AS t5,
-                   x.elem -> 'idMembers' AS v6, jsonb_typeof(x.elem -> 'idMembers') AS t6,
-                   x.elem #> '{"badges","votes"}' AS v7, jsonb_typeof(x.elem #> '{"badges","votes"}') AS t7
+                   x.elem #> '{"badges","votes"}' AS v6, jsonb_typeof(x.elem #> '{"badges","votes"}') AS t6
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "kanban"."cards" (
-        "id", "user_id", "legacy_id", "position", "list_id", "title", "body", "due", "start_text", "start_on", "opened_at", "label_ids", "member_ids", "votes", "extra"
+        "id", "user_id", "legacy_id", "position", "list_id", "title", "body", "due", "start_text", "start_on", "opened_at", "label_ids", "votes", "extra"
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.legacy_id),
            x.user_id,
@@ -506,17 +505,11 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v5, 'text[]', x.user_id, 'cards', x.legacy_id, 'labelIds')::text[]
              END, -- label_ids
            CASE WHEN x.t6 IS NULL OR x.t6 = 'null' THEN NULL
-                 WHEN x.t6 = 'array'
-                  AND NOT jsonb_path_exists(x.v6, '$[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v6) WITH ORDINALITY AS a(item, n) ORDER BY a.n)
-                 ELSE "pgshred".cast_failed(x.v6, 'text[]', x.user_id, 'cards', x.legacy_id, 'idMembers')::text[]
-             END, -- member_ids
-           CASE WHEN x.t7 IS NULL OR x.t7 = 'null' THEN NULL
-                 WHEN x.t7 IN ('string', 'number') AND x.v7 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
-                 THEN CASE WHEN (x.v7 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
-                           THEN (x.v7 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v7, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer END
-                 ELSE "pgshred".cast_failed(x.v7, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer
+                 WHEN x.t6 IN ('string', 'number') AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
+                 THEN CASE WHEN (x.v6 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
+                           THEN (x.v6 #>> '{}')::numeric::integer
+                           ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer END
+                 ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer
              END, -- votes
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
@@ -528,10 +521,10 @@ WITH doc AS (
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
                   OR x.t6 = 'null'
-                  OR x.t7 = 'null'
                   OR x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                  OR x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}'),
-                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'idMembers', 'badges.votes', 'checklist'],
+                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist', 'idMembers'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number' THEN x.elem #> '{"listId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -541,8 +534,8 @@ WITH doc AS (
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t7 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'checklist' END]::jsonb[])
+                               CASE WHEN x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'checklist' END,
+                               CASE WHEN x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'idMembers' END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}') END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"listId"}' IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['listId'], ARRAY[x.elem #> '{"listId"}'])
@@ -739,6 +732,83 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'members', 'memb
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity card_members
+-- card_members -> kanban.card_members: one row per element of `cards[*].idMembers`, legacy id ``
+--   parent cards via the enclosing element -> card_id; parent missing: error
+--   duplicate legacy id within a user: error; missing legacy id: position
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l1.elem,
+           l0.ord AS ord0,
+           l1.ord AS ord1,
+           l0.key AS parent_legacy_id,
+           '#' || l0.ord || '.' || l1.ord AS legacy_id
+      FROM doc
+     -- An object keyed by id: each member an element, its key the legacy id.
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards'))
+           WITH ORDINALITY AS l0(key, elem, ord)
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id, 'card_members', 'cards[*].idMembers'))
+           WITH ORDINALITY AS l1(elem, ord)
+), x AS (
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
+      FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "kanban"."members" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q0.ref0) LIMIT 1) AS rid0
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                   OFFSET 0) AS c
+     -- member_id: the members row `` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number') AND x.elem #>> '{}' <> ''
+                                     THEN x.elem #>> '{}' END AS ref0
+                          OFFSET 0) AS q0
+), ins AS (
+    INSERT INTO "kanban"."card_members" (
+        "id", "user_id", "legacy_id", "position", "card_id", "member_id", "member_key"
+    )
+    SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'card_members', x.user_id, x.legacy_id),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'card_members', x.legacy_id) END,
+           x.ord1, -- position: the element's position in its array
+           CASE WHEN p.id IS NOT NULL THEN p.id
+                ELSE "pgshred".missing_parent(x.user_id, 'card_members', x.legacy_id, 'cards', 'cards[*].idMembers', x.parent_legacy_id) END,
+           x.rid0, -- member_id
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'card_members', x.legacy_id, '')::text
+             END -- member_key
+      FROM v AS x
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."cards" AS p
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'card_members', x.legacy_id) ELSE true END
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_members', 'card_members',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
 -- pgshred:entity activity
 -- activity -> kanban.activity: one row per element of `activity`, legacy id `id`
 --   duplicate legacy id within a user: error; missing legacy id: error
@@ -863,7 +933,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'settings', 'settings', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -941,7 +1011,7 @@ WITH doc AS (
            l1.elem,
            l0.ord AS ord0,
            l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS parent_legacy_id,
+           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).

@@ -30,7 +30,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- The document root: the document itself is the one element (when it is an object).
                      CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
@@ -44,7 +44,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -145,6 +145,25 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
     UNION ALL
+    SELECT k.user_id, 'card_members'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           '#' || l0.ord || '.' || l1.ord AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"cards"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"idMembers"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
     SELECT k.user_id, 'activity'::text AS entity, count(*) AS n
       -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
       FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
@@ -165,7 +184,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -182,7 +201,7 @@ WITH doc AS (
                            l1.elem,
                            l0.ord AS ord0,
                            l1.ord AS ord1,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
                            '#' || l0.ord || '.' || l1.ord AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
@@ -264,6 +283,16 @@ WITH doc AS (
     UNION ALL
     SELECT t."user_id", 'members'::text AS entity, count(*) AS n
       FROM "kanban"."members" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'card_members'::text AS entity, count(*) AS n
+      FROM "kanban"."card_members" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'card_members'::text AS entity, count(*) AS n
+      FROM "kanban"."card_members" AS t
      WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL

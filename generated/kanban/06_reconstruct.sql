@@ -47,6 +47,13 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
       LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
       LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."member_id"
 ),
+"e_card_members" AS (
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."card_id" AS parent_id,
+           -- Scalar elements: the value column is the element (a JSON null stays one).
+           coalesce(to_jsonb(t."member_key"), 'null'::jsonb) AS "elem"
+      FROM "kanban"."card_members" AS t
+      LEFT JOIN "kanban"."members" AS r0 ON r0."id" = t."member_id"
+),
 "e_members" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
@@ -71,7 +78,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
 "e_cards" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
-               ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'idMembers', 'badges.votes', 'checklist'],
+               ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist', 'idMembers'],
                ARRAY[NULL::jsonb,
                      CASE WHEN t."extra" #> '{"listId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
                      to_jsonb(t."title"),
@@ -80,9 +87,9 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                      to_jsonb(t."start_text"),
                      to_jsonb(t."opened_at"),
                      to_jsonb(t."label_ids"),
-                     to_jsonb(t."member_ids"),
                      to_jsonb(t."votes"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_checklist" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_checklist" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_card_members" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."cards" AS t
       LEFT JOIN "kanban"."lists" AS p ON p."id" = t."list_id"
@@ -142,7 +149,7 @@ SELECT u."user_id",
                (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_activity" AS x WHERE x."user_id" = u."user_id"),
                (SELECT x."elem" FROM "e_settings" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM "kanban"."members" UNION SELECT "user_id" FROM "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM "kanban"."shortcuts") AS u;
+  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM "kanban"."members" UNION SELECT "user_id" FROM "kanban"."card_members" UNION SELECT "user_id" FROM "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM "kanban"."shortcuts") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

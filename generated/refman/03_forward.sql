@@ -63,7 +63,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'library', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- The document root: the document itself is the one element (when it is an object).
@@ -149,7 +149,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'info', 'library', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -976,7 +976,7 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).

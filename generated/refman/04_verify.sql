@@ -30,7 +30,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- The document root: the document itself is the one element (when it is an object).
                      CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
@@ -44,7 +44,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -202,7 +202,7 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{""}') IN ('string', 'number') AND l0.elem #>> '{""}' <> '' THEN l0.elem #>> '{""}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord

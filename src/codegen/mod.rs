@@ -85,7 +85,7 @@ fn sql_literal(value: &Value, ty: &str) -> String {
 fn path_keys(shown: &str) -> Vec<String> {
     match crate::jsonpath::parse_field(shown) {
         Ok(p) => p.keys().to_vec(),
-        Err(_) if shown.is_empty() => vec![String::new()],
+        Err(_) if shown.is_empty() => Vec::new(),
         Err(_) => shown.split('.').map(str::to_string).collect(),
     }
 }

@@ -47,6 +47,13 @@ pub(super) fn resolve(
             }
             let (severity, what) = match r.on_missing {
                 OnMissingParent::Error => (Severity::Abort, "the batch fails (on_missing: error)"),
+                OnMissingParent::Null if e.scalar => (
+                    Severity::Note,
+                    "the column is NULL, the id kept in the value column (on_missing: null)",
+                ),
+                OnMissingParent::Null if e.extra.is_none() => {
+                    (Severity::Note, "the column is NULL (on_missing: null)")
+                }
                 OnMissingParent::Null => (
                     Severity::Note,
                     "the column is NULL, the value kept in extra (on_missing: null)",
@@ -61,7 +68,11 @@ pub(super) fn resolve(
                 "missing_reference",
                 &e.name,
                 Some(&c.legacy),
-                &r.field.to_string(),
+                &if r.field.keys().is_empty() {
+                    e.path.to_string()
+                } else {
+                    r.field.to_string()
+                },
                 Some(raw),
                 format!("referenced {} not found; {what}", r.entity),
             );

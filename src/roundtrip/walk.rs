@@ -124,8 +124,15 @@ impl<'e> Walk<'_, 'e> {
             _ => {}
         }
         if e.scalar {
-            // Scalars have no ids: the arrays are compared whole, in order.
-            if v.source != v.rebuilt {
+            // Scalars have no ids: the arrays are compared whole, in order. Elements a policy
+            // leaves out (a link to no element under `skip`) are what the mapping expects.
+            let shorter = |x: Option<&Value>, y: Option<&Value>| {
+                x.and_then(Value::as_array).map(Vec::len)
+                    < y.and_then(Value::as_array).map(Vec::len)
+            };
+            if v.source != v.rebuilt && v.expected == v.rebuilt && shorter(v.expected, v.source) {
+                self.push(&at, Class::Declared, "left out by a policy", v);
+            } else if v.source != v.rebuilt {
                 self.leaf(&at, v);
             }
             return;

@@ -122,6 +122,10 @@ pub struct MappingSpec {
     /// The elements are scalars: the column holding each.
     #[serde(default)]
     pub value: Option<ValueSpec>,
+    /// Scalar elements that are ids of another entity's elements (`idMembers: ["m1"]`): each row
+    /// links its parent and the element named, a many-to-many link table.
+    #[serde(default)]
+    pub link: Option<LinkSpec>,
     /// Column keeping each element's position in its array; `false`: order does not matter.
     #[serde(default)]
     pub position: Option<Value>,
@@ -170,6 +174,47 @@ pub struct ReferenceSpec {
     pub column: String,
     #[serde(default)]
     pub on_missing: Option<OnMissingParent>,
+}
+
+/// What the ids of a link table's elements name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinkSpec {
+    pub entity: String,
+    pub column: String,
+    #[serde(default)]
+    pub on_missing: Option<OnMissingParent>,
+}
+
+/// A reference as the checks see it, from `references` or from `link` (whose field is the
+/// element itself, an empty path).
+pub struct RefSpec<'a> {
+    /// JSON pointer of the reference in its mapping, for located errors.
+    pub pointer: String,
+    pub entity: &'a str,
+    pub field: &'a str,
+    pub column: &'a str,
+    pub on_missing: Option<OnMissingParent>,
+}
+
+impl MappingSpec {
+    /// Every reference of the mapping: `references`, then `link`.
+    pub fn all_references(&self) -> Vec<RefSpec<'_>> {
+        let refs = self.references.iter().enumerate().map(|(i, r)| RefSpec {
+            pointer: format!("/references/{i}"),
+            entity: &r.entity,
+            field: &r.field,
+            column: &r.column,
+            on_missing: r.on_missing,
+        });
+        let link = self.link.iter().map(|l| RefSpec {
+            pointer: "/link".into(),
+            entity: &l.entity,
+            field: "",
+            column: &l.column,
+            on_missing: l.on_missing,
+        });
+        refs.chain(link).collect()
+    }
 }
 
 /// The column a scalar element goes to.

@@ -13,30 +13,47 @@ use crate::spec::load::SourceFile;
 use crate::spec::schema::suggest;
 
 /// Each reference's field, parsed, and its column claimed; `None` where the field is malformed.
+/// A link's field is the element itself (an empty path), and needs scalar elements.
 pub(super) fn check_own<'a>(
     file: &'a SourceFile<MappingSpec>,
     names: &mut HashMap<&'a str, String>,
     seen_paths: &mut BTreeMap<FieldPath, String>,
     diags: &mut Diagnostics,
 ) -> Vec<Option<FieldPath>> {
+    if file.spec.link.is_some() && file.spec.value.is_none() {
+        diags.push(
+            file.at_key("E-link", "/link", "a link reads ids from scalar elements (`[\"m1\", \"m2\"]`): it needs `value`")
+                .with_hint("add `value: { name: <column for the id as written>, type: text }`, or use `references` for a field of object elements"),
+        );
+    }
+    if file.spec.value.is_some() && !file.spec.references.is_empty() {
+        diags.push(
+            file.at_key("E-link", "/references", "scalar elements have no fields to read a reference from")
+                .with_hint("use `link: { entity: <entity>, column: <fk column> }`: the element itself is the id"),
+        );
+    }
     let mut fields = Vec::new();
-    for (i, r) in file.spec.references.iter().enumerate() {
-        let ptr = format!("/references/{i}");
-        if let Some(d) = ident_diag(file, &format!("{ptr}/column"), &r.column, "column name") {
+    for r in file.spec.all_references() {
+        let ptr = r.pointer;
+        if let Some(d) = ident_diag(file, &format!("{ptr}/column"), r.column, "column name") {
             diags.push(d);
         }
         claim_name(
             file,
             names,
-            &r.column,
+            r.column,
             &format!("{ptr}/column"),
             &format!("the reference to `{}`", r.entity),
             diags,
         );
-        let field = match jsonpath::parse_field(&r.field) {
+        if r.field.is_empty() {
+            fields.push(Some(FieldPath(Vec::new())));
+            continue;
+        }
+        let field = match jsonpath::parse_field(r.field) {
             Ok(p) => p,
             Err(e) => {
-                diags.push(path_diag(file, &format!("{ptr}/field"), &r.field, e));
+                diags.push(path_diag(file, &format!("{ptr}/field"), r.field, e));
                 fields.push(None);
                 continue;
             }
@@ -51,7 +68,7 @@ pub(super) fn check_own<'a>(
                 .with_hint("a field is a reference or a column, not both"),
             );
         } else {
-            seen_paths.insert(field.clone(), r.column.clone());
+            seen_paths.insert(field.clone(), r.column.to_string());
         }
         fields.push(Some(field));
     }
@@ -65,15 +82,15 @@ pub(super) fn check_targets(
     diags: &mut Diagnostics,
 ) {
     for d in drafts {
-        for (i, r) in d.file.spec.references.iter().enumerate() {
-            let ptr = format!("/references/{i}/entity");
-            let Some(&j) = by_entity.get(r.entity.as_str()) else {
+        for r in d.file.spec.all_references() {
+            let ptr = format!("{}/entity", r.pointer);
+            let Some(&j) = by_entity.get(r.entity) else {
                 let mut dg = d.file.at(
                     "E-reference-unknown",
                     &ptr,
                     format!("unknown entity `{}`", r.entity),
                 );
-                if let Some(s) = suggest(&r.entity, by_entity.keys().copied()) {
+                if let Some(s) = suggest(r.entity, by_entity.keys().copied()) {
                     dg = dg.with_hint(format!("did you mean `{s}`?"));
                 }
                 diags.push(dg);
@@ -117,15 +134,16 @@ pub(super) fn check_order(
 ) {
     let edges = dependencies(drafts, by_entity, parent_of);
     for (i, d) in drafts.iter().enumerate() {
-        for (k, r) in d.file.spec.references.iter().enumerate() {
-            let Some(&j) = by_entity.get(r.entity.as_str()) else {
+        for r in d.file.spec.all_references() {
+            let Some(&j) = by_entity.get(r.entity) else {
                 continue;
             };
+            let k = &r.pointer;
             if i == j {
                 if r.on_missing == Some(OnMissingParent::Skip) {
                     diags.push(
                         d.file
-                            .at("E-reference-skip", &format!("/references/{k}/on_missing"), "a reference to the entity's own elements cannot skip: those elements are written by the same statement")
+                            .at("E-reference-skip", &format!("{k}/on_missing"), "a reference to the entity's own elements cannot skip: those elements are written by the same statement")
                             .with_hint("use `on_missing: \"null\"` (the value is kept in extra) or `error`"),
                     );
                 }
@@ -171,9 +189,9 @@ pub(super) fn dependencies(
             let refs = d
                 .file
                 .spec
-                .references
-                .iter()
-                .filter_map(|r| by_entity.get(r.entity.as_str()).copied());
+                .all_references()
+                .into_iter()
+                .filter_map(|r| by_entity.get(r.entity).copied());
             parent_of[i]
                 .into_iter()
                 .chain(refs)

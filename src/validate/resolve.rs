@@ -148,8 +148,8 @@ fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
     let d = &drafts[i];
     d.file
         .spec
-        .references
-        .iter()
+        .all_references()
+        .into_iter()
         .zip(&d.references)
         .map(|(r, field)| {
             let target = drafts
@@ -157,10 +157,10 @@ fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
                 .find(|t| t.file.spec.entity == r.entity)
                 .expect("checked");
             Reference {
-                entity: r.entity.clone(),
+                entity: r.entity.to_string(),
                 table: target.file.spec.table.clone(),
                 field: field.clone().expect("checked"),
-                column: r.column.clone(),
+                column: r.column.to_string(),
                 on_missing: r.on_missing.unwrap_or(OnMissingParent::Error),
                 to_self: r.entity == d.file.spec.entity,
             }
@@ -223,11 +223,12 @@ fn indexes(d: &Draft, parent: Option<&ParentLink>) -> Vec<Index> {
     let links = parent
         .map(|pl| &pl.column)
         .into_iter()
-        .chain(m.references.iter().map(|r| &r.column));
+        .map(String::as_str)
+        .chain(m.all_references().into_iter().map(|r| r.column));
     for column in links {
         indexes.push(Index {
             name: derived_name(&[&m.table, column], "idx"),
-            columns: vec![column.clone()],
+            columns: vec![column.to_string()],
             unique: false,
         });
     }
