@@ -178,6 +178,41 @@ fn conversion_changes(o: &Column, c: &Column, out: &mut Vec<String>) {
     }
 }
 
+/// References added, changed or gone.
+fn reference_changes(old: &Entity, new: &Entity) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &new.references {
+        match old.references.iter().find(|o| o.column == r.column) {
+        None => out.push(format!(
+            "new reference {} to {} (from `{}`), added to the existing table and empty until the re-migration",
+            r.column, r.entity, r.field
+        )),
+        Some(o) if o.entity != r.entity || o.field != r.field || o.on_missing != r.on_missing => {
+            out.push(format!(
+                "reference {} now names {} by `{}`, on_missing {} (was {} by `{}`, {})",
+                r.column,
+                r.entity,
+                r.field,
+                format!("{:?}", r.on_missing).to_lowercase(),
+                o.entity,
+                o.field,
+                format!("{:?}", o.on_missing).to_lowercase()
+            ))
+        }
+        _ => {}
+    }
+    }
+    for o in &old.references {
+        if !new.references.iter().any(|r| r.column == o.column) {
+            out.push(format!(
+                "reference {} to {} is no longer filled (the table keeps the column)",
+                o.column, o.entity
+            ));
+        }
+    }
+    out
+}
+
 fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {
     let mut out = Vec::new();
     if old.legacy_id != new.legacy_id {
@@ -207,34 +242,21 @@ fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {
         (Some(o), None) => out.push(format!("it no longer links to {}", o.entity)),
         _ => {}
     }
-    for r in &new.references {
-        match old.references.iter().find(|o| o.column == r.column) {
-            None => out.push(format!(
-                "new reference {} to {} (from `{}`), added to the existing table and empty until the re-migration",
-                r.column, r.entity, r.field
-            )),
-            Some(o) if o.entity != r.entity || o.field != r.field || o.on_missing != r.on_missing => {
-                out.push(format!(
-                    "reference {} now names {} by `{}`, on_missing {} (was {} by `{}`, {})",
-                    r.column,
-                    r.entity,
-                    r.field,
-                    format!("{:?}", r.on_missing).to_lowercase(),
-                    o.entity,
-                    o.field,
-                    format!("{:?}", o.on_missing).to_lowercase()
-                ))
-            }
-            _ => {}
-        }
-    }
-    for o in &old.references {
-        if !new.references.iter().any(|r| r.column == o.column) {
-            out.push(format!(
-                "reference {} to {} is no longer filled (the table keeps the column)",
-                o.column, o.entity
-            ));
-        }
+    out.extend(reference_changes(old, new));
+    match (&old.recursive, &new.recursive) {
+        (None, Some(t)) => out.push(format!(
+            "its elements' children under `{}` become rows too (a tree, parent in {}): the re-migration adds them",
+            t.key, t.column
+        )),
+        (Some(t), None) => out.push(format!(
+            "the children under `{}` are no longer rows of it: they go to extra",
+            t.key
+        )),
+        (Some(a), Some(b)) if a.key != b.key || a.max_depth != b.max_depth => out.push(format!(
+            "its tree reads children from `{}`, at most {} deep (was `{}`, {})",
+            b.key, b.max_depth, a.key, a.max_depth
+        )),
+        _ => {}
     }
     if old.unique_within != new.unique_within {
         out.push(format!(

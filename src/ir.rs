@@ -69,6 +69,19 @@ pub enum DuplicateId {
     KeepFirst,
 }
 
+/// A tree in one entity: each element's children, of the same entity, under `key`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recursion {
+    #[serde(serialize_with = "display")]
+    pub key: FieldPath,
+    /// uuid column referencing the same table: the element's own parent in the tree.
+    pub column: String,
+    /// integer column: 1 for the elements at `path`, 2 for their children, and so on.
+    pub depth_column: String,
+    /// Deeper elements fail their batch, naming the element.
+    pub max_depth: u32,
+}
+
 /// What one level of an entity's path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +135,8 @@ pub struct Entity {
     pub on_duplicate_id: DuplicateId,
     /// `Parent`: the row id and the duplicate check take the parent's row id with the legacy id.
     pub unique_within: UniqueWithin,
+    /// The elements nest in each other, one table for every depth.
+    pub recursive: Option<Recursion>,
     pub parent: Option<ParentLink>,
     /// Foreign keys besides the parent, each from a field holding another entity's legacy id.
     pub references: Vec<Reference>,

@@ -1283,3 +1283,75 @@ fn references_besides_the_parent_follow_their_policies_and_come_back() {
         .get(0);
     assert_eq!(rows, 0, "a failed batch writes nothing");
 }
+
+#[test]
+fn a_tree_of_unknown_depth_is_one_table_and_comes_back_whole() {
+    let plan = "tests/plans/outline/plan.yaml";
+    let input = "tests/plans/outline/source.json";
+    let url = migrated("outline", plan, input);
+    let mut c = connect(&url);
+    // Every block of u1's page p1 with its parent in the tree, depth and place among siblings.
+    let tree: Vec<(String, Option<String>, i32, i32)> = c
+        .query(
+            "SELECT b.legacy_id, p.legacy_id, b.depth, b.position FROM blocks AS b \
+               LEFT JOIN blocks AS p ON p.id = b.parent_block_id JOIN pages AS g ON g.id = b.page_id \
+              WHERE b.user_id = 'u1' AND g.legacy_id = 'p1' ORDER BY b.legacy_id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        tree,
+        [
+            ("a".into(), None, 1, 1),
+            ("a1".into(), s("a"), 2, 1),
+            ("a11".into(), s("a1"), 3, 1),
+            ("a2".into(), s("a"), 2, 2),
+            ("b".into(), None, 1, 2),
+            ("c".into(), None, 1, 3),
+            ("c1".into(), s("c"), 2, 1),
+            ("c11".into(), s("c1"), 3, 1),
+            ("c111".into(), s("c11"), 4, 1),
+        ]
+    );
+    let deepest: i32 = c
+        .query_one("SELECT max(depth) FROM blocks", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(deepest, 12);
+    preview_equals_database(&mut c, plan, input, &["pages", "blocks"]);
+    roundtrip_clean(plan, &url, 2);
+
+    // One level deeper than max_depth (12): named, and the batch writes nothing.
+    let mut deep = serde_json::json!({"uid": "x13", "text": "13"});
+    for level in (1..=12).rev() {
+        deep = serde_json::json!({"uid": format!("x{level}"), "children": [deep]});
+    }
+    let guard = common::TempDir::new("too_deep");
+    let bad = guard.path().join("deep.json");
+    let rows = serde_json::json!([{"id": 1, "user_id": "u1", "updated_at": "2024-06-01T00:00:00Z",
+        "state": {"pages": [{"id": "p1", "blocks": [deep]}]}}]);
+    std::fs::write(&bad, rows.to_string()).unwrap();
+    let bad = bad.to_str().unwrap();
+    let o = pgshred(&["preview", plan, "--input-file", bad], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("ABORT too_deep blocks"), "{report}");
+    let url = fresh_db("too_deep");
+    let mut c = connect(&url);
+    load_fixture(&mut c, bad);
+    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("nested deeper than 12 levels (user u1, entity blocks"),
+        "{err}"
+    );
+    let rows: i64 = c
+        .query_one("SELECT count(*) FROM blocks", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
+}

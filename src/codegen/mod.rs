@@ -339,6 +339,12 @@ fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
             derived_name(&[&e.table, &p.column], "fkey").into(),
         );
     }
+    if let Some(r) = &e.recursive {
+        obj.insert(
+            "tree_fkey_name".into(),
+            derived_name(&[&e.table, &r.column], "fkey").into(),
+        );
+    }
     if let Some(Value::Array(refs)) = obj.get_mut("references") {
         for (i, (r, ir)) in refs.iter_mut().zip(&e.references).enumerate() {
             r["fkey_name"] = derived_name(&[&e.table, &ir.column], "fkey").into();
@@ -427,6 +433,7 @@ fn template_context(plan: &Plan) -> JValue {
     }
     plan_ctx["entities"] = Value::Array(entities);
     plan_ctx["json_paths"] = json_paths.into();
+    plan_ctx["has_trees"] = plan.entities.iter().any(|e| e.recursive.is_some()).into();
     plan_ctx["has_references"] = plan
         .entities
         .iter()

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::eval::{Ctx, Severity, at};
-use crate::ir::{Entity, Shape};
+use crate::ir::{Entity, Recursion, Shape};
 use crate::jsonpath::FieldPath;
 
 /// An element of an entity's array, with its position at every level and its enclosing element.
@@ -152,4 +152,52 @@ fn members<'a>(
             Vec::new()
         }
     }
+}
+
+/// The children of a recursive entity's element, with their positions (`#1.2.3`), as the SQL's
+/// `tree` takes them: an array under the children's key (missing or null: none; anything else
+/// stops the batch), none of them deeper than the entity allows.
+pub(super) fn children<'a>(
+    e: &Entity,
+    r: &Recursion,
+    el: &Element<'a>,
+    pos: &str,
+    depth: u32,
+    cx: &mut Ctx,
+) -> Vec<(Element<'a>, String)> {
+    let shown = format!("{}[*].{}", e.path, r.key);
+    let items = array_at(el.value, &r.key, e, &shown, cx);
+    if depth >= r.max_depth
+        && let Some(first) = items.first()
+    {
+        cx.find(
+            Severity::Abort,
+            "too_deep",
+            &e.name,
+            None,
+            &shown,
+            Some(first),
+            format!(
+                "element at {pos}.1 is nested deeper than {} levels",
+                r.max_depth
+            ),
+        );
+        return Vec::new();
+    }
+    let outer = &el.ords[..el.ords.len() - 1];
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut ords = outer.to_vec();
+            ords.push(i + 1);
+            let child = Element {
+                value: v,
+                ords,
+                key: None,
+                ancestors: el.ancestors.clone(),
+            };
+            (child, format!("{pos}.{}", i + 1))
+        })
+        .collect()
 }

@@ -309,6 +309,8 @@ pub(super) struct Candidate<'a> {
     /// What identifies the row within its user: the legacy id, or with legacy ids unique per
     /// parent, the parent's legacy id with it (`ids::scoped_key`).
     pub(super) key: String,
+    /// Its place in the tree, for a recursive entity.
+    pub(super) tree: Tree,
 }
 
 /// The entity's elements with their legacy ids, in array order, as the SQL's src CTE has them.
@@ -316,39 +318,79 @@ fn candidates<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Candidate<'a>
     let mut out = Vec::new();
     for el in elements(doc, e, cx) {
         let pos = position(&el.ords);
-        if !el.value.is_object() && !e.scalar {
-            cx.find(
-                Severity::Abort,
-                "not_an_object",
-                &e.name,
-                None,
-                &e.path.to_string(),
-                Some(el.value),
-                format!("element at {pos} is not a JSON object"),
-            );
-            continue;
-        }
-        let Some(legacy) = legacy_id(e, &el, &pos, cx) else {
-            continue;
-        };
         let parent_legacy = e.parent.as_ref().and_then(|p| match &p.field {
             Some(f) => id_text(at(el.value, f)),
             None => enclosing_key(p, &el),
         });
-        let key = match (e.unique_within, &parent_legacy) {
-            (UniqueWithin::User, _) => legacy.clone(),
-            (UniqueWithin::Parent, Some(p)) => crate::ids::scoped_key(p, &legacy),
-            // The parent's own step fails on its missing id before this entity's runs.
-            (UniqueWithin::Parent, None) => continue,
+        let tree = Tree {
+            parent: None,
+            depth: 1,
         };
-        out.push(Candidate {
-            element: el,
-            legacy,
-            parent_legacy,
-            key,
-        });
+        push_candidate(e, el, pos, parent_legacy, tree, &mut out, cx);
     }
     out
+}
+
+/// Where an element of a recursive entity sits in its tree.
+#[derive(Clone)]
+pub(super) struct Tree {
+    /// The legacy id of the element it is a child of (`None` at depth 1).
+    pub(super) parent: Option<String>,
+    pub(super) depth: u32,
+}
+
+/// The element as a candidate, then, for a recursive entity, its children in document order
+/// (the SQL's `tree`, read in its order of positions). Children share their top element's parent.
+fn push_candidate<'a>(
+    e: &Entity,
+    el: Element<'a>,
+    pos: String,
+    parent_legacy: Option<String>,
+    tree: Tree,
+    out: &mut Vec<Candidate<'a>>,
+    cx: &mut Ctx,
+) {
+    if !el.value.is_object() && !e.scalar {
+        cx.find(
+            Severity::Abort,
+            "not_an_object",
+            &e.name,
+            None,
+            &e.path.to_string(),
+            Some(el.value),
+            format!("element at {pos} is not a JSON object"),
+        );
+        return;
+    }
+    let Some(legacy) = legacy_id(e, &el, &pos, cx) else {
+        return;
+    };
+    let key = match (e.unique_within, &parent_legacy) {
+        (UniqueWithin::User, _) => legacy.clone(),
+        (UniqueWithin::Parent, Some(p)) => crate::ids::scoped_key(p, &legacy),
+        // The parent's own step fails on its missing id before this entity's runs.
+        (UniqueWithin::Parent, None) => return,
+    };
+    let children = e
+        .recursive
+        .as_ref()
+        .map(|r| super::elements::children(e, r, &el, &pos, tree.depth, cx))
+        .unwrap_or_default();
+    let depth = tree.depth;
+    out.push(Candidate {
+        element: el,
+        legacy: legacy.clone(),
+        parent_legacy: parent_legacy.clone(),
+        key,
+        tree,
+    });
+    for (child, child_pos) in children {
+        let tree = Tree {
+            parent: Some(legacy.clone()),
+            depth: depth + 1,
+        };
+        push_candidate(e, child, child_pos, parent_legacy.clone(), tree, out, cx);
+    }
 }
 
 /// The key of a nested element's parent, as the SQL's `parent_legacy` reads it: the enclosing

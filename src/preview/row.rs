@@ -38,6 +38,13 @@ pub(super) fn build(
         let id = parent_id(plan, e, p, c, created, cx)?;
         values.insert(p.column.clone(), id);
     }
+    if let Some(r) = &e.recursive {
+        let up = c.tree.parent.as_ref().map_or(Value::Null, |l| {
+            Value::String(row_id(&plan.namespace, &e.name, cx.user, l).to_string())
+        });
+        values.insert(r.column.clone(), up);
+        values.insert(r.depth_column.clone(), Value::from(c.tree.depth));
+    }
     // A reference to a parent that does not exist is kept in extra (on_missing: null).
     let mut dangling: Vec<(FieldPath, Value)> = match (&e.parent, &e.extra) {
         (Some(p), Some(_))

@@ -24,9 +24,13 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
     // Elements per entity, children first, with the id of the row they belong to.
     let mut built: HashMap<&str, Vec<Built>> = HashMap::new();
     for e in plan.entities.iter().rev() {
+        let rows = by_entity.get(e.name.as_str()).cloned().unwrap_or_default();
         let mut elems = Vec::new();
-        for r in by_entity.get(e.name.as_str()).into_iter().flatten() {
+        for r in &rows {
             elems.push(element(plan, e, r, &legacy_of, &built));
+        }
+        if let Some(t) = &e.recursive {
+            elems = nest(t, &rows, elems);
         }
         built.insert(&e.name, elems);
     }
@@ -72,6 +76,51 @@ fn collection<'a>(e: &Entity, mut items: impl Iterator<Item = (&'a String, Value
     } else {
         Value::Array(items.map(|(_, v)| v).collect())
     }
+}
+
+/// A recursive entity's elements made into their trees, as `06_reconstruct.sql` nests them: each
+/// element's children, in order, under the children's key; the top elements returned.
+fn nest(t: &crate::ir::Recursion, rows: &[&Row], elems: Vec<Built>) -> Vec<Built> {
+    let id = |r: &Row| {
+        r.values
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let up = |r: &Row| {
+        r.values
+            .get(&t.column)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let depth = |r: &Row| {
+        r.values
+            .get(&t.depth_column)
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    };
+    let mut nodes: Vec<(&Row, Built)> = rows.iter().copied().zip(elems).collect();
+    // Deepest first, so each element is whole before it goes into its parent.
+    nodes.sort_by_key(|(r, _)| std::cmp::Reverse(depth(r)));
+    let mut children: HashMap<String, Vec<Built>> = HashMap::new();
+    let mut top = Vec::new();
+    for (r, (pid, order, mut value)) in nodes {
+        if let Some(mut kids) = id(r).and_then(|i| children.remove(&i)) {
+            kids.sort_by(|a, b| in_order(&a.1, &b.1));
+            if let Value::Object(obj) = &mut value {
+                let items = kids.into_iter().map(|k| k.2).collect();
+                set_path(obj, t.key.keys(), Value::Array(items));
+            }
+        }
+        match up(r) {
+            Some(parent) => children
+                .entry(parent)
+                .or_default()
+                .push((pid, order, value)),
+            None => top.push((pid, order, value)),
+        }
+    }
+    top
 }
 
 /// As `06_reconstruct.sql` orders an array: by position (none last), then by legacy id.

@@ -57,6 +57,13 @@ impl<'e> Walk<'_, 'e> {
         if let Some(e) = self.arrays.get(&at.schema).copied() {
             return self.entity_array(at, e, v);
         }
+        // A recursive entity's children are its own elements again, at any depth.
+        if let Some(e) = at.entity
+            && let Some(t) = &e.recursive
+            && at.within.as_slice() == t.key.keys()
+        {
+            return self.entity_array(at, e, v);
+        }
         self.walk_element(at, v);
     }
 

@@ -154,6 +154,30 @@ pub struct EntitySourceSpec {
     /// Legacy ids unique per user (default) or per parent element.
     #[serde(default)]
     pub unique_within: Option<UniqueWithin>,
+    /// Each element holds child elements of the same entity under this key, to any depth.
+    #[serde(default)]
+    pub recursive: Option<RecursiveSpec>,
+}
+
+/// A tree of unknown depth in one entity: where the children are, and the columns that keep the
+/// tree.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecursiveSpec {
+    /// Key of each element holding its children (`children`).
+    pub key: String,
+    /// The self-referencing foreign-key column: the element it is a child of (NULL at the top).
+    pub column: String,
+    #[serde(default = "default_depth_column")]
+    pub depth_column: String,
+    #[serde(default = "default_max_depth")]
+    pub max_depth: u32,
+}
+
+fn default_depth_column() -> String {
+    "depth".into()
+}
+fn default_max_depth() -> u32 {
+    100
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -100,6 +100,7 @@ pub(super) struct Draft<'a> {
     pub(super) position: Option<String>,
     /// Each reference's field, in the mapping's order (`None`: malformed, reported).
     pub(super) references: Vec<Option<FieldPath>>,
+    pub(super) recursion: Option<crate::ir::Recursion>,
 }
 
 pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics) -> Draft<'a> {
@@ -129,6 +130,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         }
     }
     let references = super::references::check_own(file, &mut names, &mut seen_paths, diags);
+    let recursion = super::recursion::check_own(file, &mut names, &seen_paths, diags);
     let drop = super::columns::check_drop(file, &seen_paths, diags);
     if extra.is_none()
         && let Some(i) = m.columns.iter().position(|c| c.keep_original)
@@ -152,6 +154,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         extra,
         position,
         references,
+        recursion,
     }
 }
 

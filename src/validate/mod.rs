@@ -12,12 +12,14 @@
 //! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
 //! | `shape` | an entity's source shape: array, root, single, keyed, scalars |
 //! | `references` | references besides the parent: fields, columns, targets, no cycles |
+//! | `recursion` | trees in one entity: the children's key, the tree's columns, shapes it takes |
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
 mod columns;
 mod graph;
 mod mapping;
 mod plan;
+mod recursion;
 mod references;
 mod resolve;
 mod shape;
@@ -65,6 +67,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     graph::check_unique_within(&drafts, &parent_of, &mut diags);
     references::check_targets(&drafts, &by_entity, &mut diags);
     references::check_order(&drafts, &by_entity, &parent_of, &mut diags);
+    recursion::check_nested(&drafts, &parent_of, &mut diags);
     graph::check_root(&drafts, &mut diags);
     mapping::check_indexes(&drafts, &mut diags);
     // One problem per place: where the schema already spoke, a semantic check only repeats it.

@@ -88,6 +88,12 @@ fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<String
             out[j].push(last.head().to_string());
         }
     }
+    // A recursive entity's children are its own elements, under their key.
+    for (i, d) in drafts.iter().enumerate() {
+        if let Some(r) = &d.recursion {
+            out[i].push(r.key.head().to_string());
+        }
+    }
     for arrays in &mut out {
         arrays.sort();
     }
@@ -129,6 +135,7 @@ fn entity(
         on_missing_id: missing_id_policy(d),
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
         unique_within: m.source.unique_within.unwrap_or_default(),
+        recursive: d.recursion.clone(),
         indexes: indexes(d, parent.as_ref()),
         parent,
         columns: d.columns.clone(),
@@ -224,7 +231,8 @@ fn indexes(d: &Draft, parent: Option<&ParentLink>) -> Vec<Index> {
         .map(|pl| &pl.column)
         .into_iter()
         .map(String::as_str)
-        .chain(m.all_references().into_iter().map(|r| r.column));
+        .chain(m.all_references().into_iter().map(|r| r.column))
+        .chain(d.recursion.as_ref().map(|r| r.column.as_str()));
     for column in links {
         indexes.push(Index {
             name: derived_name(&[&m.table, column], "idx"),
