@@ -12,7 +12,7 @@ fn pgshred(args: &[&str], cwd: &std::path::Path) -> (i32, String, String) {
 }
 
 /// Every plan under plans/: the shipped one and the examples.
-const PLANS: [&str; 3] = ["user_app_state", "kanban", "refman"];
+const PLANS: [&str; 4] = ["user_app_state", "kanban", "refman", "outliner"];
 
 #[test]
 fn every_plan_compiles_to_the_committed_generated_sql() {

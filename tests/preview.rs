@@ -1355,3 +1355,18 @@ fn a_tree_of_unknown_depth_is_one_table_and_comes_back_whole() {
         .get(0);
     assert_eq!(rows, 0, "a failed batch writes nothing");
 }
+
+#[test]
+fn the_outliner_example_round_trips() {
+    example_plan_round_trips(
+        "outliner",
+        &[
+            "accounts",
+            "graphs",
+            "pages",
+            "page_tags",
+            "blocks",
+            "daily_notes",
+        ],
+    );
+}

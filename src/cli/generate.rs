@@ -20,7 +20,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1.0, value_parser = percent)]
     pub messy_percent: f64,
     /// Whose documents: the shipped plan's (user_app_state) or an example plan's (kanban,
-    /// refman), to load and migrate with plans/<shape>.yaml.
+    /// refman, outliner), to load and migrate with plans/<shape>.yaml.
     #[arg(long, value_enum, default_value_t = Shape::UserAppState)]
     pub shape: Shape,
 }

@@ -4,6 +4,7 @@
 
 mod app_state;
 mod kanban;
+mod outliner;
 mod refman;
 
 use std::io::Write;
@@ -84,6 +85,8 @@ pub enum Shape {
     Kanban,
     /// plans/refman.yaml: a reference library with items keyed by key, creators, notes, files.
     Refman,
+    /// plans/outliner.yaml: pages keyed by uid, 100-160 blocks nested up to 12 levels deep.
+    Outliner,
 }
 
 /// The generated users of a shape, in order: (number, user id, state document).
@@ -98,6 +101,7 @@ pub fn users_of(
         Shape::UserAppState => app_state::document,
         Shape::Kanban => kanban::document,
         Shape::Refman => refman::document,
+        Shape::Outliner => outliner::document,
     };
     (1..=count).map(move |n| {
         let messy = (rng.next_u64() % 10_000) as f64 / 100.0 < messy_percent;

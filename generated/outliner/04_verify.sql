@@ -1,0 +1,207 @@
+-- pgshred 0.1.0 -- plan outliner: verification. Returns ONLY mismatches: per user and
+-- entity, the rows the document should produce (after the mapping's duplicate and orphan policies)
+-- and the rows present. No rows returned means every user in scope is complete.
+-- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+--
+-- Run it with jit off (`SET LOCAL jit = off`, as pgshred does): compiling its nested expressions
+-- can take longer than the query.
+-- Scope: the current batch when pgshred.batch_users is set (as during `pgshred apply`), otherwise
+-- every user of the source table, and every user with rows in the target tables:
+--   psql "$DATABASE_URL" -f 04_verify.sql
+--   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
+WITH doc AS (
+    SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
+      FROM (-- Everyone when no scope is set, else the scope's users through the index: two
+            -- branches, one of them empty (an OR of the two would scan the whole table).
+            SELECT s."user_id"::text AS user_id, s."state" AS doc,
+                   s."updated_at" AS version, s.ctid AS position
+              FROM "public"."user_app_state" AS s
+             WHERE (SELECT "pgshred".scope_users()) IS NULL
+            UNION ALL
+            SELECT s."user_id"::text, s."state",
+                   s."updated_at", s.ctid
+              FROM "public"."user_app_state" AS s
+             WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+     ORDER BY s.user_id, s.version DESC, s.position DESC
+), expected AS (
+    SELECT k.user_id, 'account'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- The document root: the document itself is the one element (when it is an object).
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'graph'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                      FROM doc
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT doc.doc #> '{"graph"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'pages'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'page_tags'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l0.key AS parent_legacy_id,
+                           '#' || l0.ord || '.' || l1.ord AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"tags"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'blocks'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (WITH RECURSIVE tree AS (
+                        SELECT t.*, NULL::text AS tree_parent_legacy, 1 AS depth,
+                               '#' || t.ord0 || '.' || t.ord1 AS tree_pos,
+                               ARRAY[t.ord1]::bigint[] AS tree_path
+                          FROM (SELECT doc.user_id,
+                                     l1.elem,
+                                     l0.ord AS ord0,
+                                     l1.ord AS ord1,
+                                     l0.key AS parent_legacy_id,
+                                     CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END AS legacy_id
+                                FROM doc
+                               -- An object keyed by id: each member an element, its key the legacy id.
+                               CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
+                                     WITH ORDINALITY AS l0(key, elem, ord)
+                               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}'))
+                                     WITH ORDINALITY AS l1(elem, ord)) AS t
+                        UNION ALL
+                        SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
+                               CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number') AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' END,
+                               t.legacy_id, t.depth + 1, t.tree_pos || '.' || c.ord, t.tree_path || c.ord
+                          FROM tree AS t
+                         -- `doc` names the user for the messages of the legacy id check.
+                         CROSS JOIN LATERAL (SELECT t.user_id) AS doc(user_id)
+                         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(t.elem #> '{"children"}'))
+                               WITH ORDINALITY AS c(elem, ord)
+                         WHERE jsonb_typeof(t.elem) = 'object' AND t.depth < 64
+                    )
+                    SELECT * FROM tree) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'daily_notes'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           l0.key AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"dailyNotes"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+), present AS (
+    -- Two branches, one of them empty, so a batch's check uses the user_id index instead of
+    -- scanning whole tables (an OR of the two conditions would).
+    SELECT t."user_id", 'account'::text AS entity, count(*) AS n
+      FROM "outliner"."accounts" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'account'::text AS entity, count(*) AS n
+      FROM "outliner"."accounts" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'graph'::text AS entity, count(*) AS n
+      FROM "outliner"."graphs" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'graph'::text AS entity, count(*) AS n
+      FROM "outliner"."graphs" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'pages'::text AS entity, count(*) AS n
+      FROM "outliner"."pages" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'pages'::text AS entity, count(*) AS n
+      FROM "outliner"."pages" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'page_tags'::text AS entity, count(*) AS n
+      FROM "outliner"."page_tags" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'page_tags'::text AS entity, count(*) AS n
+      FROM "outliner"."page_tags" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'blocks'::text AS entity, count(*) AS n
+      FROM "outliner"."blocks" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'blocks'::text AS entity, count(*) AS n
+      FROM "outliner"."blocks" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'daily_notes'::text AS entity, count(*) AS n
+      FROM "outliner"."daily_notes" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'daily_notes'::text AS entity, count(*) AS n
+      FROM "outliner"."daily_notes" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+)
+SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
+  FROM expected AS e
+  FULL JOIN present AS p USING (user_id, entity)
+ WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
+ ORDER BY user_id, entity;
