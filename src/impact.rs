@@ -243,6 +243,17 @@ fn entity_changes(old: &Entity, new: &Entity) -> Vec<String> {
         _ => {}
     }
     out.extend(reference_changes(old, new));
+    let kinds = |e: &Entity| e.route.as_ref().map(|r| (r.values.clone(), r.rest));
+    if kinds(old) != kinds(new) {
+        out.push(match &new.route {
+            Some(r) => format!(
+                "it takes the kinds {} of its array{}: rows of other kinds go, rows of new kinds come with the re-migration",
+                r.values.join(", "),
+                if r.rest == crate::ir::Rest::Take { " and every kind no other entity takes" } else { "" }
+            ),
+            None => "it takes every element of its array again, of any kind".into(),
+        });
+    }
     match (&old.recursive, &new.recursive) {
         (None, Some(t)) => out.push(format!(
             "its elements' children under `{}` become rows too (a tree, parent in {}): the re-migration adds them",

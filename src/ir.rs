@@ -82,6 +82,41 @@ pub struct Recursion {
     pub max_depth: u32,
 }
 
+/// What an entity of an array of many kinds does with elements no entity of the array names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Others {
+    /// This entity takes them (a catch-all).
+    Take,
+    /// They are dropped on purpose (counted by preview and the round trip).
+    Drop,
+}
+
+/// One entity's share of an array of many kinds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Route {
+    /// The field naming each element's kind (its text, as `#>>` gives it).
+    #[serde(serialize_with = "display")]
+    pub field: FieldPath,
+    /// The kinds this entity takes.
+    pub values: Vec<String>,
+    /// The kinds the other entities of the array take.
+    pub taken_by_others: Vec<String>,
+    /// Elements of no named kind: taken here, left to the others, or (for the array's first
+    /// entity when nothing takes or drops them) failing the batch.
+    pub rest: Rest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rest {
+    Take,
+    Leave,
+    /// Left out on purpose; this entity's preview counts them.
+    Drop,
+    Error,
+}
+
 /// What one level of an entity's path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +172,8 @@ pub struct Entity {
     pub unique_within: UniqueWithin,
     /// The elements nest in each other, one table for every depth.
     pub recursive: Option<Recursion>,
+    /// The entity takes only some kinds of the elements of its path (others take the rest).
+    pub route: Option<Route>,
     pub parent: Option<ParentLink>,
     /// Foreign keys besides the parent, each from a field holding another entity's legacy id.
     pub references: Vec<Reference>,

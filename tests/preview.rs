@@ -227,7 +227,7 @@ fn one_users_rows_are_shown_with_their_ids() {
     );
     assert!(out.contains("      org_id             null\n"), "{out}");
     assert!(
-        out.contains("1 users\n") || out.contains("23 source rows, 1 users"),
+        out.contains("1 user\n") || out.contains("23 source rows, 1 user"),
         "{out}"
     );
 }
@@ -1369,4 +1369,60 @@ fn the_outliner_example_round_trips() {
             "daily_notes",
         ],
     );
+}
+
+#[test]
+fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
+    let plan = "tests/plans/kinds/plan.yaml";
+    let input = "tests/plans/kinds/source.json";
+    let url = migrated("kinds", plan, input);
+    let mut c = connect(&url);
+    let ids = |c: &mut postgres::Client, table: &str| -> Vec<String> {
+        c.query(
+            &format!("SELECT legacy_id FROM {table} ORDER BY position"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    assert_eq!(ids(&mut c, "clicks"), ["e1", "e4"]);
+    assert_eq!(ids(&mut c, "views"), ["e2", "e6"]);
+    // e3 (scroll) and e5 (no kind) are dropped on purpose: declared, not lost.
+    let out = roundtrip_clean(plan, &url, 1);
+    assert!(out.contains("declared   left out by a policy: 2"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["clicks", "views"]);
+
+    // Without `others: drop`, an element of a kind no entity takes fails its batch.
+    let guard = common::TempDir::new("kinds_error");
+    let dir = guard.path();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    for f in ["plan.yaml", "mappings/clicks.yaml", "mappings/views.yaml"] {
+        let text = common::read(format!("tests/plans/kinds/{f}")).replace(", others: drop", "");
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    let strict = dir.join("plan.yaml");
+    let strict = strict.to_str().unwrap();
+    let o = pgshred(&["preview", strict, "--input-file", input], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("ABORT unrouted clicks events[*].kind: 2 times, 1 user"),
+        "{report}"
+    );
+    let url = fresh_db("kinds_error");
+    let mut c = connect(&url);
+    load_fixture(&mut c, input);
+    let o = pgshred(&["apply", strict, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("element of a kind no entity takes (user u1, entity clicks"),
+        "{err}"
+    );
+    let rows: i64 = c
+        .query_one("SELECT count(*) FROM views", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
 }

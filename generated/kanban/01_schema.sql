@@ -104,6 +104,12 @@ RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
+CREATE OR REPLACE FUNCTION "pgshred".unrouted(value jsonb, user_id text, entity text, path text, field text, pos text)
+RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT "pgshred".fail('element of a kind no entity takes', user_id, entity, pos, path || '[*].' || field, value,
+                        'add its kind to an entity''s where.in, take the other kinds with where.others: take, or drop them with where.others: drop')::boolean
+$$;
+
 CREATE OR REPLACE FUNCTION "pgshred".missing_reference(user_id text, entity text, legacy_id text, target_entity text, path text, value jsonb)
 RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('referenced ' || target_entity || ' not found', user_id, entity, legacy_id, path, value,
@@ -612,6 +618,86 @@ CREATE TRIGGER "activity_touch_updated_at" BEFORE UPDATE ON "kanban"."activity"
 ALTER TABLE "kanban"."activity" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "activity_owner" ON "kanban"."activity";
 CREATE POLICY "activity_owner" ON "kanban"."activity" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
+-- comments
+CREATE TABLE IF NOT EXISTS "kanban"."card_comments" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "card_id" uuid, -- the cards row `cardId` names
+    "author_id" uuid, -- the members row `memberId` names
+    "type" text,
+    "at" timestamptz,
+    "body" text,
+    "extra" jsonb,
+    "position" integer,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "card_comments_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "card_comments_card_id_fkey" FOREIGN KEY ("card_id") REFERENCES "kanban"."cards" ("id"),
+    CONSTRAINT "card_comments_author_id_fkey" FOREIGN KEY ("author_id") REFERENCES "kanban"."members" ("id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'card_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'author_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'type', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'at', 'timestamptz');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'body', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"kanban"."card_comments"', 'position', 'integer');
+-- user_id lookups use card_comments_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "card_comments_card_id_idx" ON "kanban"."card_comments" ("card_id");
+CREATE INDEX IF NOT EXISTS "card_comments_author_id_idx" ON "kanban"."card_comments" ("author_id");
+DROP TRIGGER IF EXISTS "card_comments_touch_updated_at" ON "kanban"."card_comments";
+CREATE TRIGGER "card_comments_touch_updated_at" BEFORE UPDATE ON "kanban"."card_comments"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "kanban"."card_comments" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "card_comments_owner" ON "kanban"."card_comments";
+CREATE POLICY "card_comments_owner" ON "kanban"."card_comments" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
+-- card_moves
+CREATE TABLE IF NOT EXISTS "kanban"."card_moves" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "card_id" uuid, -- the cards row `cardId` names
+    "member_id" uuid, -- the members row `memberId` names
+    "type" text,
+    "at" timestamptz,
+    "from_list" text,
+    "to_list" text,
+    "extra" jsonb,
+    "position" integer,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "card_moves_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "card_moves_card_id_fkey" FOREIGN KEY ("card_id") REFERENCES "kanban"."cards" ("id"),
+    CONSTRAINT "card_moves_member_id_fkey" FOREIGN KEY ("member_id") REFERENCES "kanban"."members" ("id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'card_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'member_id', 'uuid');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'type', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'at', 'timestamptz');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'from_list', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'to_list', 'text');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'extra', 'jsonb');
+SELECT "pgshred".ensure_column('"kanban"."card_moves"', 'position', 'integer');
+-- user_id lookups use card_moves_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "card_moves_card_id_idx" ON "kanban"."card_moves" ("card_id");
+CREATE INDEX IF NOT EXISTS "card_moves_member_id_idx" ON "kanban"."card_moves" ("member_id");
+DROP TRIGGER IF EXISTS "card_moves_touch_updated_at" ON "kanban"."card_moves";
+CREATE TRIGGER "card_moves_touch_updated_at" BEFORE UPDATE ON "kanban"."card_moves"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "kanban"."card_moves" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "card_moves_owner" ON "kanban"."card_moves";
+CREATE POLICY "card_moves_owner" ON "kanban"."card_moves" FOR ALL
     USING ("user_id" = (SELECT current_setting('app.user_id', true)))
     WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
 

@@ -380,6 +380,36 @@ BEGIN
          WHERE a."user_id" = ANY (users) AND a."source_entity" = 'settings'
            AND a."target_table" = 'board_settings' AND a."replaced_by" IS NULL;
     END IF;
+    IF entities IS NULL OR entities ? 'card_moves' THEN
+        WITH gone AS (
+            DELETE FROM "kanban"."card_moves" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'card_moves'
+                       AND a."target_table" = 'card_moves' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'card_moves', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'card_moves'
+           AND a."target_table" = 'card_moves' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'comments' THEN
+        WITH gone AS (
+            DELETE FROM "kanban"."card_comments" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'comments'
+                       AND a."target_table" = 'card_comments' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'card_comments', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'comments'
+           AND a."target_table" = 'card_comments' AND a."replaced_by" IS NULL;
+    END IF;
     IF entities IS NULL OR entities ? 'activity' THEN
         WITH gone AS (
             DELETE FROM "kanban"."activity" AS t

@@ -2,7 +2,7 @@
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
 -- Set-based: each entity is one INSERT ... SELECT over every user of the batch, parents before
--- children (board, prefs, lists, labels, cards, checklist, members, card_members, activity, settings, shortcuts).
+-- children (board, prefs, lists, labels, cards, checklist, members, card_members, activity, comments, card_moves, settings, shortcuts).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
 -- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
@@ -106,16 +106,20 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                  OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                  OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'lists' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'members' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'settings' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members', 'prefs', 'settings', 'title', 'version']::text[],
-                         ARRAY['title', 'version', 'createdAt', 'activity', 'cards', 'lists', 'members', 'prefs', 'settings'],
+                         ARRAY['title', 'version', 'createdAt', 'activity', 'activity', 'activity', 'cards', 'lists', 'members', 'prefs', 'settings'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
+                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
                                CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
                                CASE WHEN x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'cards' END,
                                CASE WHEN x.elem -> 'lists' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'lists' END,
@@ -830,6 +834,9 @@ WITH doc AS (
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity', 'activity'))
            WITH ORDINALITY AS l0(elem, ord)
+     -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
+     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
+                ELSE true END
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
     -- sorting whole elements.
@@ -913,6 +920,241 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'act
 )
 INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'activity', 'activity',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
+-- pgshred:entity comments
+-- comments -> kanban.card_comments: one row per element of `activity`, legacy id `id`
+--   duplicate legacy id within a user: error; missing legacy id: error
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l0.elem,
+           l0.ord AS ord0,
+           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'comments', 'activity', '#' || l0.ord)
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'comments', 'id', '#' || l0.ord) END
+            END AS legacy_id
+      FROM doc
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments', 'activity'))
+           WITH ORDINALITY AS l0(elem, ord)
+     -- One array of many kinds: comments takes `commentCard`.
+     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
+                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
+                ELSE false END
+), x AS (
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
+      FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "kanban"."cards" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+           (SELECT r."id" FROM "kanban"."members" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
+                   x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
+                   x.elem #> '{"data","text"}' AS v2, jsonb_typeof(x.elem #> '{"data","text"}') AS t2
+                   OFFSET 0) AS c
+     -- card_id: the cards row `cardId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                     THEN x.elem #>> '{"cardId"}' END AS ref0
+                          OFFSET 0) AS q0
+     -- author_id: the members row `memberId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                     THEN x.elem #>> '{"memberId"}' END AS ref1
+                          OFFSET 0) AS q1
+), ins AS (
+    INSERT INTO "kanban"."card_comments" (
+        "id", "user_id", "legacy_id", "position", "card_id", "author_id", "type", "at", "body", "extra"
+    )
+    SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'comments', x.user_id, x.legacy_id),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'comments', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
+           x.rid0, -- card_id
+           x.rid1, -- author_id
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'comments', x.legacy_id, 'type')::text
+             END, -- type
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'comments', x.legacy_id, 'at')::timestamptz
+             END, -- at
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'comments', x.legacy_id, 'data.text')::text
+             END, -- body
+           -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}'),
+                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text'],
+                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}') END
+                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
+                          ELSE '{}'::jsonb END
+                  || CASE WHEN x.rid1 IS NULL AND x.raw1 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['memberId'], ARRAY[x.raw1])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
+      FROM v AS x
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'comments', x.legacy_id) ELSE true END
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'comments', 'card_comments',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
+-- pgshred:entity card_moves
+-- card_moves -> kanban.card_moves: one row per element of `activity`, legacy id `id`
+--   duplicate legacy id within a user: error; missing legacy id: error
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l0.elem,
+           l0.ord AS ord0,
+           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'card_moves', 'activity', '#' || l0.ord)
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'card_moves', 'id', '#' || l0.ord) END
+            END AS legacy_id
+      FROM doc
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'card_moves', 'activity'))
+           WITH ORDINALITY AS l0(elem, ord)
+     -- One array of many kinds: card_moves takes `moveCard`.
+     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
+                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
+                ELSE false END
+), x AS (
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
+      FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "kanban"."cards" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+           (SELECT r."id" FROM "kanban"."members" AS r
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
+                   x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
+                   x.elem #> '{"data","from"}' AS v2, jsonb_typeof(x.elem #> '{"data","from"}') AS t2,
+                   x.elem #> '{"data","to"}' AS v3, jsonb_typeof(x.elem #> '{"data","to"}') AS t3
+                   OFFSET 0) AS c
+     -- card_id: the cards row `cardId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                     THEN x.elem #>> '{"cardId"}' END AS ref0
+                          OFFSET 0) AS q0
+     -- member_id: the members row `memberId` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                     THEN x.elem #>> '{"memberId"}' END AS ref1
+                          OFFSET 0) AS q1
+), ins AS (
+    INSERT INTO "kanban"."card_moves" (
+        "id", "user_id", "legacy_id", "position", "card_id", "member_id", "type", "at", "from_list", "to_list", "extra"
+    )
+    SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'card_moves', x.user_id, x.legacy_id),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'card_moves', x.legacy_id) END,
+           x.ord0, -- position: the element's position in its array
+           x.rid0, -- card_id
+           x.rid1, -- member_id
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'card_moves', x.legacy_id, 'type')::text
+             END, -- type
+           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
+                 WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'card_moves', x.legacy_id, 'at')::timestamptz
+             END, -- at
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'card_moves', x.legacy_id, 'data.from')::text
+             END, -- from_list
+           CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 IN ('string', 'number', 'boolean') THEN x.v3 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v3, 'text', x.user_id, 'card_moves', x.legacy_id, 'data.to')::text
+             END, -- to_list
+           -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
+                  OR x.t0 = 'null'
+                  OR x.t1 = 'null'
+                  OR x.t2 = 'null'
+                  OR x.t3 = 'null'
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}'),
+                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to'],
+                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}') END
+                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
+                          ELSE '{}'::jsonb END
+                  || CASE WHEN x.rid1 IS NULL AND x.raw1 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['memberId'], ARRAY[x.raw1])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
+      FROM v AS x
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'card_moves', x.legacy_id) ELSE true END
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_moves', 'card_moves',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
  GROUP BY ins."user_id";

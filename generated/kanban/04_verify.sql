@@ -173,7 +173,46 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
-                           WITH ORDINALITY AS l0(elem, ord)) AS x
+                           WITH ORDINALITY AS l0(elem, ord)
+                     -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
+                     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
+                                ELSE true END) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'comments'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
+                           WITH ORDINALITY AS l0(elem, ord)
+                     -- One array of many kinds: comments takes `commentCard`.
+                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
+                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
+                                ELSE false END) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'card_moves'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l0.elem,
+                           l0.ord AS ord0,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                      FROM doc
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
+                           WITH ORDINALITY AS l0(elem, ord)
+                     -- One array of many kinds: card_moves takes `moveCard`.
+                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
+                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
+                                ELSE false END) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
@@ -303,6 +342,26 @@ WITH doc AS (
     UNION ALL
     SELECT t."user_id", 'activity'::text AS entity, count(*) AS n
       FROM "kanban"."activity" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'comments'::text AS entity, count(*) AS n
+      FROM "kanban"."card_comments" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'comments'::text AS entity, count(*) AS n
+      FROM "kanban"."card_comments" AS t
+     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'card_moves'::text AS entity, count(*) AS n
+      FROM "kanban"."card_moves" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'card_moves'::text AS entity, count(*) AS n
+      FROM "kanban"."card_moves" AS t
      WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
      GROUP BY t."user_id"
     UNION ALL

@@ -27,7 +27,7 @@ BEGIN
     FOR batch IN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
-                 WHERE a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'board_settings', 'shortcuts')
+                 WHERE a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings', 'shortcuts')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'kanban'
@@ -97,6 +97,38 @@ BEGIN
                               AND a."source_entity" = 'settings'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'board_settings', batch
+                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+        END IF;
+
+        DELETE FROM "kanban"."card_moves" AS t
+         USING (SELECT unnest(a."target_ids") AS "id"
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch AND a."target_table" = 'card_moves'
+                   AND a."source_entity" = 'card_moves' AND a."replaced_by" IS NULL
+                   AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+         WHERE t."id" = a."id";
+        IF EXISTS (SELECT 1 FROM "kanban"."card_moves" AS t
+                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                            WHERE a."batch_id" = batch AND a."target_table" = 'card_moves'
+                              AND a."source_entity" = 'card_moves'
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'card_moves', batch
+                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+        END IF;
+
+        DELETE FROM "kanban"."card_comments" AS t
+         USING (SELECT unnest(a."target_ids") AS "id"
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch AND a."target_table" = 'card_comments'
+                   AND a."source_entity" = 'comments' AND a."replaced_by" IS NULL
+                   AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+         WHERE t."id" = a."id";
+        IF EXISTS (SELECT 1 FROM "kanban"."card_comments" AS t
+                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                            WHERE a."batch_id" = batch AND a."target_table" = 'card_comments'
+                              AND a."source_entity" = 'comments'
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'card_comments', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
@@ -246,7 +278,7 @@ BEGIN
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a
          WHERE a."batch_id" = batch AND (only_user IS NULL OR a."user_id" = only_user)
-           AND a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'board_settings', 'shortcuts');
+           AND a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings', 'shortcuts');
 
         IF (SELECT b."replace" FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch) THEN
             -- The rows this batch replaced come back, parents first, with their audit.
@@ -294,6 +326,16 @@ BEGIN
             SELECT (jsonb_populate_record(NULL::"kanban"."activity", p."row")).*
               FROM "pgshred"."migration_replaced" AS p
              WHERE p."batch_id" = batch AND p."target_table" = 'activity'
+               AND (only_user IS NULL OR p."user_id" = only_user);
+            INSERT INTO "kanban"."card_comments"
+            SELECT (jsonb_populate_record(NULL::"kanban"."card_comments", p."row")).*
+              FROM "pgshred"."migration_replaced" AS p
+             WHERE p."batch_id" = batch AND p."target_table" = 'card_comments'
+               AND (only_user IS NULL OR p."user_id" = only_user);
+            INSERT INTO "kanban"."card_moves"
+            SELECT (jsonb_populate_record(NULL::"kanban"."card_moves", p."row")).*
+              FROM "pgshred"."migration_replaced" AS p
+             WHERE p."batch_id" = batch AND p."target_table" = 'card_moves'
                AND (only_user IS NULL OR p."user_id" = only_user);
             INSERT INTO "kanban"."board_settings"
             SELECT (jsonb_populate_record(NULL::"kanban"."board_settings", p."row")).*

@@ -30,6 +30,41 @@ WITH
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."board_settings" AS t
 ),
+"e_card_moves" AS (
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
+           "pgshred".assemble_keys(t."extra",
+               ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to'],
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
+                     -- cardId: the legacy id of the cards row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+                     -- memberId: the legacy id of the members row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
+                     to_jsonb(t."type"),
+                     to_jsonb(t."at"),
+                     to_jsonb(t."from_list"),
+                     to_jsonb(t."to_list")
+                    ]::jsonb[]) AS "elem"
+      FROM "kanban"."card_moves" AS t
+      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
+      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."member_id"
+),
+"e_comments" AS (
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
+           "pgshred".assemble_keys(t."extra",
+               ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text'],
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
+                     -- cardId: the legacy id of the cards row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+                     -- memberId: the legacy id of the members row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
+                     to_jsonb(t."type"),
+                     to_jsonb(t."at"),
+                     to_jsonb(t."body")
+                    ]::jsonb[]) AS "elem"
+      FROM "kanban"."card_comments" AS t
+      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
+      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."author_id"
+),
 "e_activity" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
@@ -146,10 +181,10 @@ SELECT u."user_id",
                (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_lists" AS x WHERE x."user_id" = u."user_id"),
                (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_cards" AS x WHERE x."user_id" = u."user_id"),
                (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_members" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_activity" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM (SELECT * FROM "e_activity" UNION ALL SELECT * FROM "e_comments" UNION ALL SELECT * FROM "e_card_moves") AS x WHERE x."user_id" = u."user_id"),
                (SELECT x."elem" FROM "e_settings" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM "kanban"."members" UNION SELECT "user_id" FROM "kanban"."card_members" UNION SELECT "user_id" FROM "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM "kanban"."shortcuts") AS u;
+  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM "kanban"."members" UNION SELECT "user_id" FROM "kanban"."card_members" UNION SELECT "user_id" FROM "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."card_comments" UNION SELECT "user_id" FROM "kanban"."card_moves" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM "kanban"."shortcuts") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::eval::{Ctx, Severity, at};
-use crate::ir::{Entity, Recursion, Shape};
+use crate::ir::{Entity, Recursion, Rest, Route, Shape};
 use crate::jsonpath::FieldPath;
 
 /// An element of an entity's array, with its position at every level and its enclosing element.
@@ -108,7 +108,58 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
         }
         current = next;
     }
-    current
+    match &e.route {
+        Some(route) => current
+            .into_iter()
+            .filter(|el| takes(e, route, el, cx))
+            .collect(),
+        None => current,
+    }
+}
+
+/// Whether an entity of an array of many kinds takes this element (the SQL's `WHERE CASE`): its
+/// kinds, not the others' kinds, and the rest as the route says (a finding when it fails the
+/// batch or drops the element).
+fn takes(e: &Entity, route: &Route, el: &Element, cx: &mut Ctx) -> bool {
+    let kind = match at(el.value, &route.field) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+        _ => None,
+    };
+    let named = |list: &[String]| kind.as_ref().is_some_and(|k| list.contains(k));
+    if named(&route.values) {
+        return true;
+    }
+    if named(&route.taken_by_others) {
+        return false;
+    }
+    let shown = kind
+        .as_deref()
+        .map_or("no kind".to_string(), |k| format!("kind `{k}`"));
+    let path = format!("{}[*].{}", e.path, route.field);
+    match route.rest {
+        Rest::Take => true,
+        Rest::Leave => false,
+        Rest::Drop => {
+            cx.find(
+                Severity::Note,
+                "unrouted",
+                &e.name,
+                None,
+                &path,
+                kind.map(Value::String).as_ref(),
+                format!(
+                    "an element of {shown}, which no entity takes: dropped (where.others: drop)"
+                ),
+            );
+            false
+        }
+        Rest::Error => {
+            cx.find(Severity::Abort, "unrouted", &e.name, None, &path, kind.map(Value::String).as_ref(),
+                format!("an element of {shown}, which no entity takes: the batch fails (add it to a where.in, or set where.others)"));
+            false
+        }
+    }
 }
 
 /// The elements at `path` of `v`, in the order the SQL takes them: an array's items, or a keyed

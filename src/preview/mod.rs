@@ -274,8 +274,9 @@ fn show_at_most(v: &Value, limit: usize) -> String {
 fn render(plan: &Plan, s: &Summary, user_rows: &[Row]) -> String {
     let mut out = user_rows_text(plan, user_rows);
     out.push_str(&format!(
-        "{} source rows, {} users\nrows that would be written:\n",
-        s.source_rows, s.users
+        "{}, {}\nrows that would be written:\n",
+        plural(s.source_rows as usize, "source row", "source rows"),
+        plural(s.users as usize, "user", "users")
     ));
     let width = plan
         .entities

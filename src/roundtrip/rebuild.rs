@@ -49,9 +49,12 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
     for e in plan
         .entities
         .iter()
-        .filter(|e| !e.path.is_nested() && !e.is_root())
+        .filter(|e| !e.path.is_nested() && !e.is_root() && first_of_path(plan, e))
     {
-        let mut elems = built.remove(e.name.as_str()).unwrap_or_default();
+        let mut elems: Vec<Built> = members(plan, e)
+            .into_iter()
+            .flat_map(|m| built.remove(m.name.as_str()).unwrap_or_default())
+            .collect();
         elems.sort_by(|a, b| in_order(&a.1, &b.1));
         if !elems.is_empty() {
             let items: Vec<(String, Value)> = elems.into_iter().map(|x| (x.1.1, x.2)).collect();
@@ -219,11 +222,11 @@ fn add_children(
         .entities
         .iter()
         .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
+        .filter(|c| first_of_path(plan, c))
     {
-        let mut kids: Vec<&Built> = built
-            .get(child.name.as_str())
+        let mut kids: Vec<&Built> = members(plan, child)
             .into_iter()
-            .flatten()
+            .flat_map(|m| built.get(m.name.as_str()).into_iter().flatten())
             .filter(|(pid, _, _)| pid.as_ref() == r.values.get("id"))
             .collect();
         kids.sort_by(|a, b| in_order(&a.1, &b.1));
@@ -236,4 +239,21 @@ fn add_children(
             );
         }
     }
+}
+
+/// The entities that share `e`'s array, routing its kinds (`where`), in the plan's order; just
+/// `e` for an array of one kind.
+fn members<'p>(plan: &'p Plan, e: &'p Entity) -> Vec<&'p Entity> {
+    if e.route.is_none() {
+        return vec![e];
+    }
+    plan.entities
+        .iter()
+        .filter(|o| o.route.is_some() && o.path == e.path)
+        .collect()
+}
+
+/// Whether `e` stands for its array: the first entity routing it, or the only one reading it.
+fn first_of_path(plan: &Plan, e: &Entity) -> bool {
+    members(plan, e).first().is_none_or(|f| f.name == e.name)
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{Class, Difference};
-use crate::ir::{DuplicateId, Entity, MissingId};
+use crate::ir::{DuplicateId, Entity, MissingId, Rest};
 
 /// Where the walk is: the path shown, the schema path of entity arrays, and the entity element
 /// it is inside (with the keys below the element).
@@ -49,6 +49,8 @@ pub(super) struct Three<'v> {
 
 pub(super) struct Walk<'a, 'e> {
     pub(super) arrays: &'a BTreeMap<String, &'e Entity>,
+    /// Every entity of the plan, to find which one of an array of many kinds takes an element.
+    pub(super) entities: &'e [Entity],
     pub(super) out: Vec<Difference>,
 }
 
@@ -65,6 +67,32 @@ impl<'e> Walk<'_, 'e> {
             return self.entity_array(at, e, v);
         }
         self.walk_element(at, v);
+    }
+
+    /// The entity that takes an element of `e`'s array: `e` itself, or for an array of many
+    /// kinds the one whose `where` names its kind (else the one taking the other kinds).
+    fn taker(&self, e: &'e Entity, x: Option<&Value>) -> &'e Entity {
+        let Some(route) = &e.route else { return e };
+        let kind = x
+            .and_then(|x| route.field.keys().iter().try_fold(x, |cur, k| cur.get(k)))
+            .and_then(|k| match k {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(_) | Value::Bool(_) => Some(k.to_string()),
+                _ => None,
+            });
+        let group = || {
+            self.entities
+                .iter()
+                .filter(|o| o.route.is_some() && o.path == e.path)
+        };
+        let named = group().find(|o| {
+            o.route
+                .as_ref()
+                .is_some_and(|r| kind.as_ref().is_some_and(|k| r.values.contains(k)))
+        });
+        named
+            .or_else(|| group().find(|o| o.route.as_ref().is_some_and(|r| r.rest == Rest::Take)))
+            .unwrap_or(e)
     }
 
     fn push(&mut self, at: &At, class: Class, kind: &'static str, v: Three) {
@@ -150,7 +178,7 @@ impl<'e> Walk<'_, 'e> {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| (element_id(e, i, x), x.clone()))
+                .map(|(i, x)| (element_id(self.taker(e, Some(x)), i, x), x.clone()))
                 .collect()
         };
         let (src, exp, reb) = (list(v.source), list(v.expected), list(v.rebuilt));
@@ -259,6 +287,7 @@ impl<'e> Walk<'_, 'e> {
     ) {
         let ids: BTreeSet<&String> = src.keys().chain(reb.keys()).collect();
         for k in ids {
+            let e = self.taker(e, src.get(k).or(reb.get(k)));
             let element = At {
                 shown: if e.keyed {
                     format!("{}[{k}]", at.shown)

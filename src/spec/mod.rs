@@ -157,6 +157,21 @@ pub struct EntitySourceSpec {
     /// Each element holds child elements of the same entity under this key, to any depth.
     #[serde(default)]
     pub recursive: Option<RecursiveSpec>,
+    /// The entity takes only the elements of its kinds: one array of many kinds, routed.
+    #[serde(default, rename = "where")]
+    pub route: Option<WhereSpec>,
+}
+
+/// Which elements of an array of many kinds an entity takes: those whose `field` holds one of
+/// `in`; `others: take` also those no other entity of the array takes, `others: drop` declares
+/// them dropped. Without either, such an element fails its batch.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WhereSpec {
+    pub field: String,
+    #[serde(default, rename = "in")]
+    pub values: Vec<Value>,
+    #[serde(default)]
+    pub others: Option<crate::ir::Others>,
 }
 
 /// A tree of unknown depth in one entity: where the children are, and the columns that keep the

@@ -69,27 +69,44 @@ pub(super) fn check_unique<'a>(
                     .with_hint("rename the table, or set target.audit_schema to another schema"),
             );
         }
-        if let Some(path) = &d.path {
-            let key = path.to_string();
-            if let Some(&j) = by_path.get(&key) {
-                diags.push(
-                    d.file
-                        .at(
-                            "E-path-twice",
-                            "/source/path",
-                            format!(
-                                "array `{key}` is already read by entity `{}`",
-                                drafts[j].file.spec.entity
-                            ),
-                        )
-                        .with_hint("two entities cannot read the same array"),
-                );
-            } else {
-                by_path.insert(key, i);
-            }
-        }
+        check_path(drafts, i, &mut by_path, diags);
     }
     by_entity
+}
+
+/// An array is read by one entity, or shared by entities routing its kinds (`where`, checked in
+/// `routes`).
+fn check_path(
+    drafts: &[Draft],
+    i: usize,
+    by_path: &mut BTreeMap<String, usize>,
+    diags: &mut Diagnostics,
+) {
+    let d = &drafts[i];
+    if let Some(path) = &d.path {
+        let key = path.to_string();
+        // Entities routing one array of many kinds share it (checked in `routes`).
+        let routed = |x: &Draft| x.file.spec.source.route.is_some();
+        if let Some(&j) = by_path
+            .get(&key)
+            .filter(|&&j| !(routed(d) && routed(&drafts[j])))
+        {
+            diags.push(
+                d.file
+                    .at(
+                        "E-path-twice",
+                        "/source/path",
+                        format!(
+                            "array `{key}` is already read by entity `{}`",
+                            drafts[j].file.spec.entity
+                        ),
+                    )
+                    .with_hint("two entities cannot read the same array"),
+            );
+        } else {
+            by_path.insert(key, i);
+        }
+    }
 }
 
 /// The parent of each entity (its index), when it names a known entity; a parent must agree with

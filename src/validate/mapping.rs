@@ -101,6 +101,8 @@ pub(super) struct Draft<'a> {
     /// Each reference's field, in the mapping's order (`None`: malformed, reported).
     pub(super) references: Vec<Option<FieldPath>>,
     pub(super) recursion: Option<crate::ir::Recursion>,
+    /// The `where` field and the kinds it takes.
+    pub(super) route: Option<(FieldPath, Vec<String>)>,
 }
 
 pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnostics) -> Draft<'a> {
@@ -131,6 +133,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
     }
     let references = super::references::check_own(file, &mut names, &mut seen_paths, diags);
     let recursion = super::recursion::check_own(file, &mut names, &seen_paths, diags);
+    let route = super::routes::check_own(file, diags);
     let drop = super::columns::check_drop(file, &seen_paths, diags);
     if extra.is_none()
         && let Some(i) = m.columns.iter().position(|c| c.keep_original)
@@ -155,6 +158,7 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
         position,
         references,
         recursion,
+        route,
     }
 }
 

@@ -13,6 +13,7 @@
 //! | `shape` | an entity's source shape: array, root, single, keyed, scalars |
 //! | `references` | references besides the parent: fields, columns, targets, no cycles |
 //! | `recursion` | trees in one entity: the children's key, the tree's columns, shapes it takes |
+//! | `routes` | one array of many kinds: each entity's kinds, disjoint, and the rest's fate |
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
 mod columns;
@@ -22,6 +23,7 @@ mod plan;
 mod recursion;
 mod references;
 mod resolve;
+mod routes;
 mod shape;
 
 use std::collections::BTreeSet;
@@ -68,6 +70,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     references::check_targets(&drafts, &by_entity, &mut diags);
     references::check_order(&drafts, &by_entity, &parent_of, &mut diags);
     recursion::check_nested(&drafts, &parent_of, &mut diags);
+    routes::check_groups(&drafts, &mut diags);
     graph::check_root(&drafts, &mut diags);
     mapping::check_indexes(&drafts, &mut diags);
     // One problem per place: where the schema already spoke, a semantic check only repeats it.

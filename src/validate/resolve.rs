@@ -136,6 +136,7 @@ fn entity(
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
         unique_within: m.source.unique_within.unwrap_or_default(),
         recursive: d.recursion.clone(),
+        route: super::routes::resolve(drafts, i),
         indexes: indexes(d, parent.as_ref()),
         parent,
         columns: d.columns.clone(),
