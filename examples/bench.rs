@@ -4,6 +4,7 @@
 //!   scripts/bench                     # 2000, 10000 and 40000 users
 //!   scripts/bench 1000 5000           # other sizes
 //!   scripts/bench --quarantine 2000 10000   # cost of isolating 1, 10, 50 bad users
+//!   scripts/bench --graph 2500 5000 10000     # outliner trees: apply and verify per block
 //!
 //! Both sides run batches of the same size, one transaction per batch, with audit rows. The data
 //! is clean (no messy users): the baseline has no way to survive a bad value.
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use pgshred::generate::Shape;
 use pgshred::ident::quote_ident;
 use pgshred::pgtemp::TempCluster;
 use postgres::{Client, NoTls};
@@ -24,8 +26,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Source table with `users` generated users, loaded with COPY.
-fn load(c: &mut Client, users: u64) {
+/// Source table with `users` generated users of `shape`, loaded with COPY.
+fn load(c: &mut Client, users: u64, shape: Shape) {
     c.batch_execute(
         "CREATE TABLE user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, updated_at timestamptz NOT NULL, state jsonb);
          CREATE INDEX ON user_app_state (user_id)",
@@ -34,7 +36,7 @@ fn load(c: &mut Client, users: u64) {
     let mut w = c
         .copy_in("COPY user_app_state (id, user_id, updated_at, state) FROM STDIN (FORMAT csv)")
         .unwrap();
-    for (n, user, state) in pgshred::generate::users(users, 7, 0.0) {
+    for (n, user, state) in pgshred::generate::users_of(shape, users, 7, 0.0) {
         let json = state.to_string().replace('"', "\"\"");
         writeln!(w, "{n},{user},2024-11-01T00:00:00Z,\"{json}\"").unwrap();
     }
@@ -52,7 +54,7 @@ fn prepare(
     let mut c = Client::connect(&url, NoTls).unwrap();
     c.batch_execute(include_str!("../fixtures/supabase_auth_stub.sql"))
         .unwrap();
-    load(&mut c, users);
+    load(&mut c, users, Shape::UserAppState);
     for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
         c.batch_execute(&files[f]).unwrap();
     }
@@ -127,12 +129,18 @@ fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
 // The child is reaped by wait4, which std cannot see; wait4 is what reports its peak memory.
 #[allow(clippy::zombie_processes)]
 fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
+    apply_plan(PLAN, url, jobs_args)
+}
+
+/// `pgshred apply` of `plan`; returns seconds and peak RSS in KB.
+#[allow(clippy::zombie_processes)]
+fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64) {
     let bin = pgshred_bin();
     let log_path = std::env::temp_dir().join(format!("pgshred-bench-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).expect("creating the log file");
     let started = Instant::now();
     let child = Command::new(&bin)
-        .args(["apply", PLAN, "--batch-size", &BATCH.to_string()])
+        .args(["apply", plan, "--batch-size", &BATCH.to_string()])
         .args(jobs_args)
         .env("DATABASE_URL", url)
         .current_dir(root())
@@ -247,6 +255,59 @@ fn quarantine_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, siz
     }
 }
 
+/// Trees of blocks (the outliner example, 100-160 blocks per user, up to 12 levels deep): apply,
+/// verify and verify --roundtrip, in seconds and microseconds per block, to show they grow with
+/// the number of blocks and nothing else.
+fn graph_cost(cluster: &TempCluster, sizes: &[u64]) {
+    const GRAPH: &str = "plans/outliner.yaml";
+    let plan = pgshred::validate::load_plan(&root().join(GRAPH)).unwrap();
+    let files = pgshred::codegen::render(&plan).unwrap();
+    println!(
+        "outliner trees (release build, apply --jobs 1, batches of {BATCH}); seconds, and microseconds per block"
+    );
+    println!(
+        "{:>7} {:>9} {:>5} | {:>8} {:>6} | {:>8} {:>6} | {:>11} {:>6}",
+        "users", "blocks", "depth", "apply s", "us/b", "verify s", "us/b", "roundtrip s", "us/b"
+    );
+    for &n in sizes {
+        let url = cluster.create_database(&format!("graph_{n}")).unwrap();
+        let mut c = Client::connect(&url, NoTls).unwrap();
+        load(&mut c, n, Shape::Outliner);
+        for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
+            c.batch_execute(&files[f]).unwrap();
+        }
+        let (apply_s, _) = apply_plan(GRAPH, &url, &["--jobs", "1"]);
+        // Fresh tables: statistics now, rather than whenever autovacuum gets to them mid-measure.
+        c.batch_execute("ANALYZE").unwrap();
+        let (blocks, depth): (i64, i32) = c
+            .query_one("SELECT count(*), max(depth) FROM outliner.blocks", &[])
+            .map(|r| (r.get(0), r.get(1)))
+            .unwrap();
+        let mut line = format!(
+            "{n:>7} {blocks:>9} {depth:>5} | {apply_s:>8.2} {:>6.1} |",
+            apply_s * 1e6 / blocks as f64
+        );
+        for extra in [&[][..], &["--roundtrip"][..]] {
+            let started = Instant::now();
+            let o = Command::new(pgshred_bin())
+                .args(["verify", GRAPH])
+                .args(extra)
+                .env("DATABASE_URL", &url)
+                .current_dir(root())
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(o.success(), "pgshred verify {extra:?} failed");
+            let secs = started.elapsed().as_secs_f64();
+            line.push_str(&format!(
+                " {secs:>8.2} {:>6.1} |",
+                secs * 1e6 / blocks as f64
+            ));
+        }
+        println!("{line}");
+    }
+}
+
 /// The release binary beside this example.
 fn pgshred_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -260,14 +321,17 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let isolate = args.first().is_some_and(|a| a == "--quarantine");
     let verify = args.first().is_some_and(|a| a == "--verify");
-    if isolate || verify {
+    let graph = args.first().is_some_and(|a| a == "--graph");
+    if isolate || verify || graph {
         args.remove(0);
     }
     let sizes: Vec<u64> = args
         .iter()
         .map(|a| a.parse().expect("sizes are numbers of users"))
         .collect();
-    let sizes = if sizes.is_empty() && (isolate || verify) {
+    let sizes = if sizes.is_empty() && graph {
+        vec![2_500, 5_000, 10_000]
+    } else if sizes.is_empty() && (isolate || verify) {
         vec![2_000, 10_000]
     } else if sizes.is_empty() {
         vec![2_000, 10_000, 40_000]
@@ -277,6 +341,10 @@ fn main() {
     let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
     let files = pgshred::codegen::render(&plan).unwrap();
     let cluster = TempCluster::start().unwrap();
+    if graph {
+        graph_cost(&cluster, &sizes);
+        return;
+    }
     if isolate {
         quarantine_cost(&cluster, &files, &sizes);
         return;
