@@ -32,6 +32,8 @@ pub struct Compiled {
     /// What `03_forward.sql` runs before the entities' statements.
     preamble: String,
     steps: Vec<Step>,
+    /// The plan it was compiled from, for the COPY write path (which evaluates documents in Rust).
+    plan: Option<Box<crate::ir::Plan>>,
 }
 
 impl Compiled {
@@ -51,7 +53,18 @@ impl Compiled {
             preamble: preamble.to_string(),
             files,
             steps,
+            plan: None,
         }
+    }
+
+    /// The same, knowing the plan it was compiled from.
+    pub fn with_plan(mut self, plan: &crate::ir::Plan) -> Compiled {
+        self.plan = Some(Box::new(plan.clone()));
+        self
+    }
+
+    pub fn plan(&self) -> Option<&crate::ir::Plan> {
+        self.plan.as_deref()
     }
 
     /// Every generated file, by name: what `generated/<plan>/` holds.

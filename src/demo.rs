@@ -95,6 +95,7 @@ fn apply(
         retry_quarantined: false,
         remap: Vec::new(),
         sync: false,
+        engine: Default::default(),
         batch_size,
         limit: None,
         users: Vec::new(),

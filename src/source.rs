@@ -40,6 +40,24 @@ impl SourceTable {
         )
     }
 
+    /// The newest row of each of the users `$1` (a text[]) names, as `(user_id text, doc jsonb)`:
+    /// the documents of a batch, as `03_forward.sql` reads them.
+    pub fn batch_documents(&self, key_type: &str) -> String {
+        let cast = if key_type == "text" {
+            String::new()
+        } else {
+            format!("::{key_type}[]")
+        };
+        format!(
+            "SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc} AS doc FROM {table} AS s \
+              WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY s.{k}, s.{order} DESC, s.ctid DESC",
+            k = self.key,
+            doc = self.document,
+            table = self.table,
+            order = self.order,
+        )
+    }
+
     /// Every row as `(user_id text, order text, doc jsonb)` in user order, at most `$1` of them.
     pub fn all_rows(&self) -> String {
         format!(

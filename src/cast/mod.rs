@@ -11,7 +11,7 @@ mod time;
 pub use date_format::DateFormat;
 
 use time::iso_date;
-pub use time::{format_timestamptz, timestamp_micros};
+pub use time::{days_from_civil, format_timestamptz, timestamp_micros};
 
 pub(super) fn trimmed(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_ascii_whitespace())

@@ -70,6 +70,11 @@ pub struct ApplyArgs {
     /// cutover; the last sync plus `pgshred verify` is the cutover check.
     #[arg(long, conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
     pub sync: bool,
+    /// How rows are written: `sql` runs 03_forward.sql in the server (the reviewed definition);
+    /// `copy` evaluates the documents in pgshred, the same way `preview` does, and streams the rows
+    /// with binary COPY. Either way each batch is checked by 04_verify.sql before it commits.
+    #[arg(long, value_enum, default_value_t = executor::Engine::Sql)]
+    pub engine: executor::Engine,
 }
 
 pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
@@ -106,6 +111,7 @@ impl ApplyArgs {
             retry_quarantined: self.retry_quarantined,
             remap: self.remap,
             sync: self.sync,
+            engine: self.engine,
         }
     }
 }

@@ -167,7 +167,7 @@ pub fn render(plan: &Plan) -> Result<Files, Error> {
 
 /// The plan compiled: its files, and the same SQL in the parts the executor runs.
 pub fn compile(plan: &Plan) -> Result<crate::compiled::Compiled, Error> {
-    Ok(crate::compiled::Compiled::new(render(plan)?))
+    Ok(crate::compiled::Compiled::new(render(plan)?).with_plan(plan))
 }
 
 /// A Markdown summary of the plan for a pull request: mapping tables, an ER diagram (Mermaid) and

@@ -9,10 +9,10 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::ApplyOptions;
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
+use super::{ApplyOptions, Engine};
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::error::BatchFailure;
@@ -55,12 +55,12 @@ pub(super) fn claim_and_run(
     }
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b) {
+        if let Err(e) = run_part(&mut tx, files, &b, opts.engine) {
             return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
     } else {
-        isolate(&mut tx, files, &b, &b.users, &mut bad).map_err(fail)?;
+        isolate(&mut tx, files, &b, &b.users, opts.engine, &mut bad).map_err(fail)?;
         for (user, problem) in &bad {
             q.quarantine(&mut tx, user, b.id, &problem.as_json())
                 .map_err(fail)?;
@@ -143,6 +143,25 @@ pub(super) struct Problem {
 }
 
 impl Problem {
+    /// The COPY path's failure: the server's, or a document the evaluator refuses (of the data,
+    /// like the SQL path's errors raised by the forward script).
+    fn from_copy(e: super::copy::CopyError) -> Problem {
+        match e {
+            super::copy::CopyError::Db(e) => Problem::from_db(e),
+            super::copy::CopyError::Data { user, message } => Problem {
+                detail: Some(json!({ "user_id": user })),
+                message,
+                hint: Some(
+                    "pgshred preview PLAN --input-file FILE names every problem of the documents"
+                        .into(),
+                ),
+                sqlstate: None,
+                data: true,
+                source: None,
+            },
+        }
+    }
+
     fn from_db(e: postgres::Error) -> Problem {
         let (message, detail, hint, sqlstate) = error_parts(&e);
         // 54000: a value too large for an index entry, which only the users' documents hold.
@@ -173,7 +192,7 @@ impl Problem {
         })
     }
 
-    fn into_failure(self, run: i64, b: &Batch) -> BatchFailure {
+    pub(super) fn into_failure(self, run: i64, b: &Batch) -> BatchFailure {
         BatchFailure {
             message: self.message,
             detail: self.detail,
@@ -190,19 +209,33 @@ pub(super) fn forward_and_verify(
     tx: &mut Transaction,
     files: &Compiled,
     b: &Batch,
-) -> Result<Vec<String>, postgres::Error> {
-    tx.batch_execute(&files.forward(b.entities.as_deref()))?;
+    engine: Engine,
+) -> Result<Vec<String>, Problem> {
+    if let (Engine::Copy, Some(plan)) = (engine, files.plan()) {
+        let mismatches =
+            super::copy::write(tx, plan, b.entities.as_deref()).map_err(Problem::from_copy)?;
+        failpoint("forward", b.seq);
+        return Ok(mismatches);
+    }
+    tx.batch_execute(&files.forward(b.entities.as_deref()))
+        .map_err(Problem::from_db)?;
     failpoint("forward", b.seq);
     Ok(tx
-        .query(files.verify(), &[])?
+        .query(files.verify(), &[])
+        .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)
         .collect())
 }
 
 /// `forward_and_verify`, with a mismatch as a problem of the data.
-pub(super) fn run_part(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, files, b).map_err(Problem::from_db)?;
+pub(super) fn run_part(
+    tx: &mut Transaction,
+    files: &Compiled,
+    b: &Batch,
+    engine: Engine,
+) -> Result<(), Problem> {
+    let mismatches = forward_and_verify(tx, files, b, engine)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -226,6 +259,7 @@ pub(super) fn isolate(
     files: &Compiled,
     b: &Batch,
     users: &[String],
+    engine: Engine,
     bad: &mut Vec<(String, Problem)>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
@@ -233,7 +267,7 @@ pub(super) fn isolate(
         "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
         &[&users],
     )?;
-    match run_part(&mut part, files, b) {
+    match run_part(&mut part, files, b, engine) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -242,8 +276,8 @@ pub(super) fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, b, left, bad)?;
-            isolate(tx, files, b, right, bad)
+            isolate(tx, files, b, left, engine, bad)?;
+            isolate(tx, files, b, right, engine, bad)
         }
         Err(p) => {
             part.rollback()?;

@@ -9,6 +9,7 @@
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
 mod batch;
+pub(crate) mod copy;
 mod dry_run;
 pub mod guard;
 mod planning;
@@ -73,6 +74,17 @@ pub struct ApplyOptions {
     pub remap: Vec<String>,
     /// Also re-migrate users whose source row changed (or disappeared) since they were migrated.
     pub sync: bool,
+    /// How a batch's rows are written.
+    pub engine: Engine,
+}
+
+/// How a batch's rows are written: by `03_forward.sql` (set-based SQL in the server), or by the
+/// evaluator in Rust and binary COPY. Both are checked by `04_verify.sql` in the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    #[default]
+    Sql,
+    Copy,
 }
 
 /// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
