@@ -354,53 +354,93 @@ fn main() {
         return;
     }
     println!(
-        "batches of {BATCH} users, one transaction each, audit included; {} cores",
+        "batches of {BATCH} users, one transaction each, audit included; {} cores; seconds, and the ratio to the baseline's",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    println!(
-        "{:>7} {:>9} | {:>7} {:>7} {:>8} | {:>11} {:>7} {:>8} {:>6} | {:>11} {:>7} {:>8} {:>6} | {:>8}",
-        "users",
-        "rows",
-        "base s",
-        "users/s",
-        "rows/s",
-        "apply -j1 s",
-        "users/s",
-        "rows/s",
-        "ratio",
-        "apply -j2 s",
-        "users/s",
-        "rows/s",
-        "ratio",
-        "peak MB"
-    );
+    let variants: [(&str, &[&str]); 4] = [
+        ("sql -j1", &["--engine", "sql", "--jobs", "1"]),
+        ("sql -j2", &["--engine", "sql", "--jobs", "2"]),
+        ("copy -j1", &["--engine", "copy", "--jobs", "1"]),
+        ("copy -j2", &["--engine", "copy", "--jobs", "2"]),
+    ];
+    let mut head = format!("{:>7} {:>9} | {:>10} |", "users", "rows", "baseline s");
+    for (name, _) in variants
+        .iter()
+        .map(|v| (v.0, ()))
+        .chain([("COPY limit", ())])
+    {
+        head.push_str(&format!(" {name:>14} |"));
+    }
+    println!("{head} {:>8}", "peak MB");
     for n in sizes {
         let base_url = prepare(&cluster, &format!("base_{n}"), n, &files);
         let base_s = baseline(&base_url, &plan);
         let base_rows = rows(&base_url, &plan);
         let _ = std::io::stdout().flush();
-        let mut line = format!(
-            "{n:>7} {base_rows:>9} | {base_s:>7.2} {:>7.0} {:>8.0} |",
-            n as f64 / base_s,
-            base_rows as f64 / base_s
-        );
+        let mut line = format!("{n:>7} {base_rows:>9} | {base_s:>10.2} |");
         let mut peak = 0;
-        for jobs in ["1", "2"] {
-            let url = prepare(&cluster, &format!("apply_{n}_j{jobs}"), n, &files);
-            let (secs, rss) = apply(&url, &["--jobs", jobs]);
+        let mut last = String::new();
+        for (name, args) in variants {
+            let url = prepare(
+                &cluster,
+                &format!("apply_{n}_{}", name.replace([' ', '-'], "_")),
+                n,
+                &files,
+            );
+            let (secs, rss) = apply(&url, args);
             assert_eq!(
                 rows(&url, &plan),
                 base_rows,
-                "both sides must write the same rows"
+                "{name} must write the baseline's rows"
             );
             peak = peak.max(rss);
-            line.push_str(&format!(
-                " {secs:>11.2} {:>7.0} {:>8.0} {:>6.2} |",
-                n as f64 / secs,
-                base_rows as f64 / secs,
-                base_s / secs
-            ));
+            line.push_str(&format!(" {secs:>7.2} {:>5.2}x |", base_s / secs));
+            last = url;
         }
+        let limit = copy_limit(&cluster, &last, n, &plan, &files);
+        line.push_str(&format!(" {limit:>7.2} {:>5.2}x |", base_s / limit));
         println!("{line} {:>8.1}", peak as f64 / 1024.0);
     }
+}
+
+/// The server's own limit for the same rows: every table's rows and the audit, as `apply` wrote
+/// them into `from`, dumped with `COPY ... TO` (binary) and timed as `COPY ... FROM` into the
+/// same, indexed and foreign-keyed, tables of a fresh database.
+fn copy_limit(
+    cluster: &TempCluster,
+    from: &str,
+    n: u64,
+    plan: &pgshred::ir::Plan,
+    files: &pgshred::artifacts::Files,
+) -> f64 {
+    let dir = std::env::temp_dir().join(format!("pgshred-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The server writes and reads the files itself.
+    let _ = Command::new("chmod").arg("777").arg(&dir).status();
+    let mut tables: Vec<String> = vec![
+        "pgshred.migration_runs".into(),
+        "pgshred.migration_batches".into(),
+    ];
+    tables.extend(
+        plan.entities
+            .iter()
+            .map(|e| format!("public.{}", quote_ident(&e.table))),
+    );
+    tables.push("pgshred.migration_audit_sets".into());
+    let mut src = Client::connect(from, NoTls).unwrap();
+    let file = |i: usize| dir.join(format!("t{i}.bin")).display().to_string();
+    for (i, t) in tables.iter().enumerate() {
+        src.batch_execute(&format!("COPY {t} TO '{}' (FORMAT binary)", file(i)))
+            .unwrap();
+    }
+    let url = prepare(cluster, &format!("limit_{n}"), 0, files);
+    let mut c = Client::connect(&url, NoTls).unwrap();
+    let started = Instant::now();
+    for (i, t) in tables.iter().enumerate() {
+        c.batch_execute(&format!("COPY {t} FROM '{}' (FORMAT binary)", file(i)))
+            .unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    secs
 }

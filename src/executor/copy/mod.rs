@@ -50,11 +50,13 @@ pub(crate) fn write(
         &[],
     )?;
     let (users, run, batch): (Vec<String>, i64, i64) = (ids.get(0), ids.get(1), ids.get(2));
-    let docs = tx.query(
+    // Each batch's documents, their rows and the COPY buffers are held one at a time: the raw
+    // rows go once parsed, the documents once evaluated.
+    let raw = tx.query(
         &SourceTable::new(plan).batch_documents(&plan.source.key_type),
         &[&users],
     )?;
-    let docs: Vec<(String, Value)> = docs
+    let docs: Vec<(String, Value)> = raw
         .iter()
         .map(|d| {
             (
@@ -63,8 +65,11 @@ pub(crate) fn write(
             )
         })
         .collect();
+    drop(raw);
+    let evaluated = evaluate_all(plan, &docs)?;
+    drop(docs);
     let mut rows: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    for r in evaluate_all(plan, &docs)? {
+    for r in evaluated {
         if let Some(e) = plan.entities.iter().find(|e| e.name == r.entity) {
             rows.entry(e.name.as_str()).or_default().push(r);
         }
