@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::ident::quote_ident;
 use crate::ir::{Entity, Plan};
-use crate::preview::eval::{self, Row, Severity};
+use crate::preview::eval::{self, Severity};
 use crate::source::SourceTable;
 use encode::Kind;
 
@@ -50,40 +50,55 @@ pub(crate) fn write(
         &[],
     )?;
     let (users, run, batch): (Vec<String>, i64, i64) = (ids.get(0), ids.get(1), ids.get(2));
-    // Each batch's documents, their rows and the COPY buffers are held one at a time: the raw
-    // rows go once parsed, the documents once evaluated.
     let raw = tx.query(
         &SourceTable::new(plan).batch_documents(&plan.source.key_type),
         &[&users],
     )?;
-    let docs: Vec<(String, Value)> = raw
+    let selected: Vec<bool> = plan
+        .entities
         .iter()
-        .map(|d| {
-            (
-                d.get(0),
-                d.get::<_, Option<Value>>(1).unwrap_or(Value::Null),
-            )
-        })
+        .map(|e| entities.is_none_or(|list| list.contains(&e.name)))
         .collect();
+    let shred = shred_all(plan, &selected, &raw)?;
     drop(raw);
-    let evaluated = evaluate_all(plan, &docs)?;
-    drop(docs);
-    let mut rows: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
-    for r in evaluated {
-        if let Some(e) = plan.entities.iter().find(|e| e.name == r.entity) {
-            rows.entry(e.name.as_str()).or_default().push(r);
+    for (i, e) in plan
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| selected[*i])
+    {
+        copy_tuples(tx, plan, e, &shred.tuples[i])?;
+        copy_audit(tx, plan, e, &shred.audit[i], run, batch)?;
+    }
+    check(tx, plan, &selected, &shred, &users)
+}
+
+/// What a batch's documents give, encoded as each is evaluated (so only one document's rows are
+/// held at a time, per core): per entity, in the plan's order, the COPY tuples of its rows and,
+/// per user, the (legacy id, id) pairs of the audit.
+struct Shred {
+    tuples: Vec<Vec<u8>>,
+    audit: Vec<BTreeMap<String, Vec<(String, String)>>>,
+}
+
+impl Shred {
+    fn new(n: usize) -> Shred {
+        Shred {
+            tuples: vec![Vec::new(); n],
+            audit: vec![BTreeMap::new(); n],
         }
     }
-    let selected = |e: &Entity| entities.is_none_or(|list| list.contains(&e.name));
-    let empty = Vec::new();
-    let mut written = Vec::new();
-    for e in plan.entities.iter().filter(|e| selected(e)) {
-        let mine = rows.get(e.name.as_str()).unwrap_or(&empty);
-        copy_rows(tx, plan, e, mine)?;
-        copy_audit(tx, plan, e, mine, run, batch)?;
-        written.push((e, mine.as_slice()));
+
+    fn merge(&mut self, other: Shred) {
+        for (mine, theirs) in self.tuples.iter_mut().zip(other.tuples) {
+            mine.extend_from_slice(&theirs);
+        }
+        for (mine, theirs) in self.audit.iter_mut().zip(other.audit) {
+            for (user, pairs) in theirs {
+                mine.entry(user).or_default().extend(pairs);
+            }
+        }
     }
-    check(tx, plan, &written, &users)
 }
 
 /// The rows each user of the batch has in each table written against the rows written for them,
@@ -91,34 +106,31 @@ pub(crate) fn write(
 fn check(
     tx: &mut Transaction,
     plan: &Plan,
-    written: &[(&Entity, &[Row])],
+    selected: &[bool],
+    shred: &Shred,
     users: &[String],
 ) -> Result<Vec<String>, CopyError> {
     let mut expected: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for (e, rows) in written {
-        for r in *rows {
-            let u = r
-                .values
-                .get("user_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            *expected.entry((e.name.clone(), u.to_string())).or_default() += 1;
+    let mut counts = Vec::new();
+    for (i, e) in plan
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| selected[*i])
+    {
+        for (user, pairs) in &shred.audit[i] {
+            expected.insert((e.name.clone(), user.clone()), pairs.len() as i64);
         }
+        counts.push(format!(
+            "SELECT {}::text, t.\"user_id\", count(*) FROM {}.{} AS t WHERE t.\"user_id\" = ANY($1) GROUP BY 2",
+            crate::ident::quote_literal(&e.name),
+            quote_ident(&plan.target_schema),
+            quote_ident(&e.table)
+        ));
     }
-    if written.is_empty() {
+    if counts.is_empty() {
         return Ok(Vec::new());
     }
-    let counts: Vec<String> = written
-        .iter()
-        .map(|(e, _)| {
-            format!(
-                "SELECT {}::text, t.\"user_id\", count(*) FROM {}.{} AS t WHERE t.\"user_id\" = ANY($1) GROUP BY 2",
-                crate::ident::quote_literal(&e.name),
-                quote_ident(&plan.target_schema),
-                quote_ident(&e.table)
-            )
-        })
-        .collect();
     let present: BTreeMap<(String, String), i64> = tx
         .query(&counts.join(" UNION ALL "), &[&users])?
         .iter()
@@ -142,49 +154,87 @@ fn check(
         .collect())
 }
 
-/// The rows of every document, evaluated on every core (the server waits meanwhile); the first
-/// batch-stopping problem, in document order, as the SQL path would raise one.
-fn evaluate_all(plan: &Plan, docs: &[(String, Value)]) -> Result<Vec<Row>, CopyError> {
+/// Every document of the batch evaluated and encoded, on every core (the server waits
+/// meanwhile); the first batch-stopping problem in document order, as the SQL path would raise it.
+fn shred_all(plan: &Plan, selected: &[bool], raw: &[postgres::Row]) -> Result<Shred, CopyError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = docs.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<Row>, CopyError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = docs
+    let chunk = raw.len().div_ceil(threads).max(1);
+    let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
+    let parts: Vec<Result<Shred, CopyError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = raw
             .chunks(chunk)
-            .map(|part| s.spawn(move || evaluate_part(plan, part)))
+            .map(|part| {
+                let cols = &cols;
+                s.spawn(move || shred_part(plan, selected, cols, part))
+            })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("the evaluator does not panic"))
             .collect()
     });
-    let mut rows = Vec::new();
+    let mut shred = Shred::new(plan.entities.len());
     for p in parts {
-        rows.extend(p?);
+        shred.merge(p?);
     }
-    Ok(rows)
+    Ok(shred)
 }
 
-fn evaluate_part(plan: &Plan, docs: &[(String, Value)]) -> Result<Vec<Row>, CopyError> {
-    let mut rows = Vec::new();
-    for (user, doc) in docs {
+fn shred_part(
+    plan: &Plan,
+    selected: &[bool],
+    cols: &[Vec<(String, Kind)>],
+    raw: &[postgres::Row],
+) -> Result<Shred, CopyError> {
+    let index: BTreeMap<&str, usize> = plan
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
+    let mut shred = Shred::new(plan.entities.len());
+    for r in raw {
+        let user: String = r.get(0);
+        let doc: Value = r.get::<_, Option<Value>>(1).unwrap_or(Value::Null);
         let mut findings = Vec::new();
-        rows.extend(eval::evaluate(plan, user, doc, &mut findings));
+        let rows = eval::evaluate(plan, &user, &doc, &mut findings);
         if let Some(f) = findings.iter().find(|f| f.severity == Severity::Abort) {
             let message = format!(
                 "{} (user {}, entity {}, legacy id {}, path {})",
                 f.message,
-                crate::ids::shown_user(user),
+                crate::ids::shown_user(&user),
                 f.entity,
                 f.legacy_id.as_deref().unwrap_or("?"),
                 f.path
             );
-            return Err(CopyError::Data {
-                user: user.clone(),
-                message,
-            });
+            return Err(CopyError::Data { user, message });
+        }
+        for row in rows {
+            let Some(&i) = index.get(row.entity.as_str()).filter(|&&i| selected[i]) else {
+                continue;
+            };
+            encode::tuple_start(&mut shred.tuples[i], cols[i].len());
+            for (name, kind) in &cols[i] {
+                let v = row.values.get(name).unwrap_or(&Value::Null);
+                encode::field(&mut shred.tuples[i], *kind, v).map_err(|m| CopyError::Data {
+                    user: user.clone(),
+                    message: format!("{}.{name}: {m}", row.table),
+                })?;
+            }
+            let s = |k: &str| {
+                row.values
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            shred.audit[i]
+                .entry(user.clone())
+                .or_default()
+                .push((s("legacy_id"), s("id")));
         }
     }
-    Ok(rows)
+    Ok(shred)
 }
 
 /// The columns COPY writes for an entity, in the table's terms, with their types.
@@ -219,36 +269,38 @@ fn columns(e: &Entity) -> Vec<(String, Kind)> {
     cols
 }
 
-fn copy_rows(tx: &mut Transaction, plan: &Plan, e: &Entity, rows: &[Row]) -> Result<(), CopyError> {
-    if rows.is_empty() {
+fn copy_tuples(
+    tx: &mut Transaction,
+    plan: &Plan,
+    e: &Entity,
+    tuples: &[u8],
+) -> Result<(), CopyError> {
+    if tuples.is_empty() {
         return Ok(());
     }
-    let cols = columns(e);
-    let mut buf = Vec::with_capacity(rows.len() * 256);
-    encode::header(&mut buf);
-    for r in rows {
-        encode::tuple_start(&mut buf, cols.len());
-        for (name, kind) in &cols {
-            let v = r.values.get(name).unwrap_or(&Value::Null);
-            encode::field(&mut buf, *kind, v).map_err(|m| CopyError::Data {
-                user: r.values["user_id"].as_str().unwrap_or_default().to_string(),
-                message: format!("{}.{name}: {m}", e.table),
-            })?;
-        }
-    }
-    encode::trailer(&mut buf);
-    let names: Vec<String> = cols.iter().map(|(n, _)| quote_ident(n)).collect();
+    let names: Vec<String> = columns(e).iter().map(|(n, _)| quote_ident(n)).collect();
     let sql = format!(
         "COPY {}.{} ({}) FROM STDIN (FORMAT binary)",
         quote_ident(&plan.target_schema),
         quote_ident(&e.table),
         names.join(", ")
     );
-    let mut w = tx.copy_in(sql.as_str())?;
-    w.write_all(&buf).map_err(|e| CopyError::Data {
-        user: String::new(),
-        message: format!("writing COPY data: {e}"),
-    })?;
+    let mut head = Vec::new();
+    encode::header(&mut head);
+    let mut tail = Vec::new();
+    encode::trailer(&mut tail);
+    send(tx, &sql, &[&head, tuples, &tail])
+}
+
+/// Streams COPY data (in pieces, so the tuples are not copied again) and ends the COPY.
+fn send(tx: &mut Transaction, sql: &str, pieces: &[&[u8]]) -> Result<(), CopyError> {
+    let mut w = tx.copy_in(sql)?;
+    for p in pieces {
+        w.write_all(p).map_err(|e| CopyError::Data {
+            user: String::new(),
+            message: format!("writing COPY data: {e}"),
+        })?;
+    }
     w.finish()?;
     Ok(())
 }
@@ -259,31 +311,24 @@ fn copy_audit(
     tx: &mut Transaction,
     plan: &Plan,
     e: &Entity,
-    rows: &[Row],
+    per_user: &BTreeMap<String, Vec<(String, String)>>,
     run: i64,
     batch: i64,
 ) -> Result<(), CopyError> {
-    let mut per_user: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for r in rows {
-        let s = |k: &str| r.values.get(k).and_then(Value::as_str).unwrap_or_default();
-        per_user
-            .entry(s("user_id"))
-            .or_default()
-            .push((s("legacy_id"), s("id")));
-    }
     if per_user.is_empty() {
         return Ok(());
     }
     let mut buf = Vec::new();
     encode::header(&mut buf);
-    for (user, mut pairs) in per_user {
+    for (user, pairs) in per_user {
+        let mut pairs = pairs.clone();
         pairs.sort();
-        let legacy: Vec<Value> = pairs.iter().map(|p| Value::from(p.0)).collect();
-        let ids: Vec<Value> = pairs.iter().map(|p| Value::from(p.1)).collect();
+        let legacy: Vec<Value> = pairs.iter().map(|p| Value::from(p.0.as_str())).collect();
+        let ids: Vec<Value> = pairs.iter().map(|p| Value::from(p.1.as_str())).collect();
         let fields = [
             (Kind::BIGINT, Value::from(run)),
             (Kind::BIGINT, Value::from(batch)),
-            (Kind::TEXT, Value::from(user)),
+            (Kind::TEXT, Value::from(user.as_str())),
             (Kind::TEXT, Value::from(e.name.as_str())),
             (Kind::TEXT, Value::from(e.table.as_str())),
             (
@@ -295,7 +340,7 @@ fn copy_audit(
         encode::tuple_start(&mut buf, fields.len());
         for (kind, v) in &fields {
             encode::field(&mut buf, *kind, v).map_err(|m| CopyError::Data {
-                user: user.to_string(),
+                user: user.clone(),
                 message: m,
             })?;
         }
@@ -305,11 +350,5 @@ fn copy_audit(
         "COPY {}.\"migration_audit_sets\" (\"run_id\", \"batch_id\", \"user_id\", \"source_entity\", \"target_table\", \"legacy_ids\", \"target_ids\") FROM STDIN (FORMAT binary)",
         quote_ident(&plan.audit_schema)
     );
-    let mut w = tx.copy_in(sql.as_str())?;
-    w.write_all(&buf).map_err(|e| CopyError::Data {
-        user: String::new(),
-        message: format!("writing COPY data: {e}"),
-    })?;
-    w.finish()?;
-    Ok(())
+    send(tx, &sql, &[&buf])
 }
