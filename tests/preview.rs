@@ -1033,21 +1033,13 @@ fn a_legacy_id_twice_under_one_parent_is_named_and_writes_nothing() {
         "{report}"
     );
 
-    let url = fresh_db("dup_per_parent");
-    let mut c = connect(&url);
-    load_fixture(&mut c, input);
-    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{err}");
-    assert!(
-        err.contains("legacy id appears more than once (user u1, entity items, legacy id 1"),
-        "{err}"
+    fails_its_batch(
+        "dup_per_parent",
+        plan,
+        input,
+        "legacy id appears more than once (user u1, entity items, legacy id 1",
+        "items",
     );
-    let rows: i64 = c
-        .query_one("SELECT count(*) FROM items", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 0, "a failed batch writes nothing");
 }
 
 #[test]
@@ -1267,21 +1259,13 @@ fn references_besides_the_parent_follow_their_policies_and_come_back() {
         report.contains("ABORT missing_reference tasks owner: 1 time, 1 user"),
         "{report}"
     );
-    let url = fresh_db("refs_error");
-    let mut c = connect(&url);
-    load_fixture(&mut c, bad);
-    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{err}");
-    assert!(
-        err.contains("referenced members not found (user u1, entity tasks, legacy id t1, path owner, value \"m9\")"),
-        "{err}"
+    fails_its_batch(
+        "refs_error",
+        plan,
+        bad,
+        "referenced members not found (user u1, entity tasks, legacy id t1, path owner, value \"m9\")",
+        "tasks",
     );
-    let rows: i64 = c
-        .query_one("SELECT count(*) FROM tasks", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 0, "a failed batch writes nothing");
 }
 
 #[test]
@@ -1339,21 +1323,13 @@ fn a_tree_of_unknown_depth_is_one_table_and_comes_back_whole() {
     let o = pgshred(&["preview", plan, "--input-file", bad], None);
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(report.contains("ABORT too_deep blocks"), "{report}");
-    let url = fresh_db("too_deep");
-    let mut c = connect(&url);
-    load_fixture(&mut c, bad);
-    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{err}");
-    assert!(
-        err.contains("nested deeper than 12 levels (user u1, entity blocks"),
-        "{err}"
+    fails_its_batch(
+        "too_deep",
+        plan,
+        bad,
+        "nested deeper than 12 levels (user u1, entity blocks",
+        "blocks",
     );
-    let rows: i64 = c
-        .query_one("SELECT count(*) FROM blocks", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 0, "a failed batch writes nothing");
 }
 
 #[test]
@@ -1410,21 +1386,13 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
         report.contains("ABORT unrouted clicks events[*].kind: 2 times, 1 user"),
         "{report}"
     );
-    let url = fresh_db("kinds_error");
-    let mut c = connect(&url);
-    load_fixture(&mut c, input);
-    let o = pgshred(&["apply", strict, "--create-schema"], Some(&url));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{err}");
-    assert!(
-        err.contains("element of a kind no entity takes (user u1, entity clicks"),
-        "{err}"
+    fails_its_batch(
+        "kinds_error",
+        strict,
+        input,
+        "element of a kind no entity takes (user u1, entity clicks",
+        "views",
     );
-    let rows: i64 = c
-        .query_one("SELECT count(*) FROM views", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 0, "a failed batch writes nothing");
 }
 
 /// Every table of `plan` and its audit, row by row, in one text per table.
@@ -1571,4 +1539,21 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
         written.push(tables_of(&url, PLAN));
     }
     assert_eq!(written[0], written[1], "the engines kept different rows");
+}
+
+/// `apply` of `input` fails, naming what `message` says, and the failed batch leaves `table`
+/// empty.
+fn fails_its_batch(test: &str, plan: &str, input: &str, message: &str, table: &str) {
+    let url = fresh_db(test);
+    let mut c = connect(&url);
+    load_fixture(&mut c, input);
+    let o = pgshred(&["apply", plan, "--create-schema"], Some(&url));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains(message), "{err}");
+    let rows: i64 = c
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "a failed batch writes nothing");
 }
