@@ -1453,7 +1453,39 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/kinds/source.json",
         ),
     ];
-    for (i, (plan, fixture)) in cases.iter().enumerate() {
+    // And generated documents of every shape, as the benchmarks load them.
+    let guard = common::TempDir::new("engines_generated");
+    let mut generated = Vec::new();
+    for shape in ["user_app_state", "kanban", "refman", "outliner"] {
+        let o = pgshred(
+            &[
+                "generate",
+                "--users",
+                "60",
+                "--shape",
+                shape,
+                "--messy-percent",
+                "0",
+            ],
+            None,
+        );
+        let rows: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let file = guard.path().join(format!("{shape}.json"));
+        std::fs::write(&file, Value::Array(rows).to_string()).unwrap();
+        generated.push((
+            format!("plans/{shape}.yaml"),
+            file.to_str().unwrap().to_string(),
+        ));
+    }
+    let cases = cases
+        .iter()
+        .map(|(p, f)| (p.to_string(), f.to_string()))
+        .chain(generated);
+    for (i, (plan, fixture)) in cases.enumerate() {
+        let (plan, fixture) = (plan.as_str(), fixture.as_str());
         let mut written = Vec::new();
         for engine in ["sql", "copy"] {
             let url = fresh_db(&format!("engines_{i}_{engine}"));
