@@ -185,3 +185,50 @@ fn check_finds_generated_sql_from_the_plan_not_the_working_directory() {
         "{out}"
     );
 }
+
+#[test]
+fn completions_and_the_man_page_cover_every_command() {
+    let commands = [
+        "validate",
+        "schema",
+        "compile",
+        "demo",
+        "apply",
+        "preview",
+        "generate",
+        "verify",
+        "backup",
+        "restore",
+        "dedupe",
+        "status",
+        "rollback",
+        "diff",
+        "check",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = pgshred(&["completions", shell], &root());
+        assert_eq!(code, 0, "{err}");
+        for c in commands {
+            assert!(out.contains(c), "{shell} completion lacks {c}");
+        }
+        assert!(
+            out.contains("--max-bad-users"),
+            "{shell}: options are completed"
+        );
+    }
+    let (code, page, _) = pgshred(&["man"], &root());
+    assert_eq!(code, 0);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH pgshred 1"),
+        "{page}"
+    );
+    for c in commands {
+        assert!(page.contains(c), "the man page lacks {c}");
+    }
+    let dir = common::TempDir::new("man");
+    let (code, _, err) = pgshred(&["man", "--out", dir.path().to_str().unwrap()], &root());
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("pgshred-apply.1").exists());
+}

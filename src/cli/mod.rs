@@ -5,10 +5,12 @@ mod apply;
 mod backup;
 mod check;
 mod compile;
+mod completions;
 mod dedupe;
 mod demo;
 mod diff;
 mod generate;
+mod man;
 mod paths;
 mod preview;
 mod restore;
@@ -136,9 +138,10 @@ pub enum Command {
     Preview(preview::PreviewArgs),
     /// Write N realistic users as JSON lines (the backup format), deterministically, for benchmarks.
     ///
-    /// Per user: 1-3 orgs, 2-6 personas, 5-40 contents (bodies of 200-2000 characters), 1-4
-    /// accounts, 0-20 leads, 0-10 references, 0-30 inbox items; about --messy-percent of users have
-    /// a value that stops their batch. The same seed gives the same bytes.
+    /// In the shipped plan's shape by default (per user: 1-3 orgs, 2-6 personas, 5-40 contents of
+    /// 200-2000 characters, 1-4 accounts, 0-20 leads, 0-10 references, 0-30 inbox items), or an
+    /// example plan's with --shape; about --messy-percent of users have a value that stops their
+    /// batch. The same seed gives the same bytes.
     Generate(generate::GenerateArgs),
     /// Check the migrated tables against the source: rows per user and entity, and with
     /// --roundtrip every user's document rebuilt from the tables (06_reconstruct.sql) compared with
@@ -165,6 +168,12 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Recompile in memory and compare with <OUT>/<plan>/; print a unified diff and exit 1 if stale.
     Check(check::CheckArgs),
+    /// Print the completion script of a shell: `pgshred completions bash > /etc/bash_completion.d/pgshred`,
+    /// or for zsh into a directory of $fpath as `_pgshred`.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff): `pgshred man | man -l -`; `--out DIR` writes one page per
+    /// command, to install under a man1 directory.
+    Man(man::ManArgs),
 }
 
 /// The plan at `path`, validated and compiled: the step every command that uses SQL starts with.
@@ -217,6 +226,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Rollback(args) => rollback::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Check(args) => check::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
