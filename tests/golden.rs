@@ -214,7 +214,7 @@ fn completions_and_the_man_page_cover_every_command() {
             assert!(out.contains(c), "{shell} completion lacks {c}");
         }
         assert!(
-            out.contains("--max-bad-users"),
+            out.contains("max-bad-users"),
             "{shell}: options are completed"
         );
     }
