@@ -1589,3 +1589,27 @@ fn fails_its_batch(test: &str, plan: &str, input: &str, message: &str, table: &s
         .get(0);
     assert_eq!(rows, 0, "a failed batch writes nothing");
 }
+
+#[test]
+fn a_missing_owner_expression_is_named_before_anything_is_written() {
+    // Plain PostgreSQL, no auth schema: the shipped plan's policies call auth.uid().
+    let url = fresh_db("no_auth");
+    let mut c = connect(&url);
+    common::load_source(&mut c, FIXTURE);
+    let o = pgshred(
+        &["apply", PLAN, "--create-schema", "--allow-duplicates"],
+        Some(&url),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("security.owner_expression `auth.uid()::text` cannot be evaluated on this database: schema \"auth\" does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("fixtures/supabase_auth_stub.sql"), "{err}");
+    let untouched: bool = c
+        .query_one("SELECT to_regnamespace('pgshred') IS NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(untouched, "nothing was written");
+}

@@ -115,6 +115,9 @@ pub fn apply(
     } else {
         rework(&mut client, plan, &q, &versions, opts, out)?
     };
+    if opts.create_schema {
+        preflight::check_owner_expression(&mut client, plan)?;
+    }
     if opts.create_schema && !opts.dry_run {
         schema::apply(&mut client, plan, files, &opts.lock_timeout, out)?;
     }

@@ -27,6 +27,30 @@ pub fn refuse_transaction_pooler(url: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The row-level security policies call the plan's `security.owner_expression` (Supabase's
+/// `auth.uid()` in the shipped plan): on a database without what it names, creating them would
+/// fail half way through the schema script with `schema "auth" does not exist`. Planned here,
+/// never run, so nothing is written.
+pub fn check_owner_expression(c: &mut Client, plan: &Plan) -> Result<(), Error> {
+    if !plan.row_level_security {
+        return Ok(());
+    }
+    let probe = format!("SELECT ({})::text WHERE false", plan.owner_expression);
+    let Err(e) = c.query(probe.as_str(), &[]) else {
+        return Ok(());
+    };
+    let reason = e
+        .as_db_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_string());
+    Err(Error::refused(
+        format!(
+            "the plan's security.owner_expression `{}` cannot be evaluated on this database: {reason}",
+            plan.owner_expression
+        ),
+        "on Supabase it exists as it is; on plain PostgreSQL either load a stand-in (the shipped one: psql \"$DATABASE_URL\" -f fixtures/supabase_auth_stub.sql) or set security.owner_expression to an expression of your own, e.g. current_setting('app.user_id', true)",
+    ))
+}
+
 /// Column names and types of a relation, or `None` when it does not exist.
 fn columns(c: &mut Client, relation: &str) -> Result<Option<Vec<(String, String)>>, Error> {
     if !crate::pg::relation_exists(c, relation)? {
