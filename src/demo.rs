@@ -151,7 +151,7 @@ fn roll_back_last_batch(
         .context("finding the last batch")?
         .get(0);
     crate::outln!(
-        "\n$ pgshred rollback {} --batch {last}",
+        "\n$ pgshred rollback {} --batch {last} --yes",
         plan_path.display()
     );
     let removed = executor::rollback(

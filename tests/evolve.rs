@@ -133,7 +133,7 @@ fn added_entities_are_backfilled_for_migrated_users_only() {
     // Rolling back the v2 run takes the backfilled rows away and leaves the v1 users as v1 made them.
     let run_id = count(&url, "SELECT max(id) FROM pgshred.migration_runs").to_string();
     let o = run(
-        &["rollback", v2.to_str().unwrap(), "--run", &run_id],
+        &["rollback", "--yes", v2.to_str().unwrap(), "--run", &run_id],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -247,14 +247,20 @@ fn a_changed_mapping_is_refused_then_remapped_with_its_dependents() {
     // (the last run with batches: the second apply had none)
     let remap_run = count(&url, "SELECT max(run_id) FROM pgshred.migration_batches").to_string();
     let o = run(
-        &["rollback", v3.to_str().unwrap(), "--run", &remap_run],
+        &[
+            "rollback",
+            "--yes",
+            v3.to_str().unwrap(),
+            "--run",
+            &remap_run,
+        ],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert_eq!(snapshot_of(&url, &V2), v2_tables);
     // A run id that does not exist is an error, not a quiet rollback of nothing.
     let o = run(
-        &["rollback", v3.to_str().unwrap(), "--run", "999"],
+        &["rollback", "--yes", v3.to_str().unwrap(), "--run", "999"],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(5), "refused, nothing written");
@@ -369,7 +375,13 @@ fn sync_follows_the_source_and_its_rollback_restores_the_rows_it_replaced() {
     )
     .to_string();
     let o = run(
-        &["rollback", v2.to_str().unwrap(), "--run", &sync_run],
+        &[
+            "rollback",
+            "--yes",
+            v2.to_str().unwrap(),
+            "--run",
+            &sync_run,
+        ],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -385,7 +397,7 @@ fn sync_follows_the_source_and_its_rollback_restores_the_rows_it_replaced() {
     // batch: refused, with nothing changed.
     apply(&v2, &url, &["--sync"]);
     let o = run(
-        &["rollback", v2.to_str().unwrap(), "--run", "1"],
+        &["rollback", "--yes", v2.to_str().unwrap(), "--run", "1"],
         Some(&url),
     );
     let (_, err) = text(&o);
@@ -645,6 +657,7 @@ fn the_copy_engine_syncs_remaps_and_rolls_back_like_the_sql_engine() {
     let o = run(
         &[
             "rollback",
+            "--yes",
             v2.to_str().unwrap(),
             "--run",
             &sync_run.to_string(),

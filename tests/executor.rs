@@ -348,7 +348,10 @@ fn a_second_apply_of_the_same_plan_is_refused_while_one_runs() {
     assert_code(&o, 5);
     let (_, err) = text(&o);
     assert!(err.contains(&format!("another pgshred is applying or rolling back plan user_app_state on this database (backend pid {pid}")), "{err}");
-    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "1"]), 5);
+    assert_code(
+        &pgshred(&url, &["rollback", "--yes", PLAN, "--run", "1"]),
+        5,
+    );
     holder
         .execute(
             "SELECT pg_advisory_unlock($1, hashtext('user_app_state'))",
@@ -519,10 +522,44 @@ fn rollback_of_one_batch_leaves_the_others_and_checks_nothing_remains() {
         &url,
         "SELECT id FROM pgshred.migration_batches WHERE seq = 2",
     );
-    let o = pgshred(&url, &["rollback", PLAN, "--batch", &batch.to_string()]);
+    let batch_arg = batch.to_string();
+    // Without --yes and without a terminal to ask on: refused, nothing deleted.
+    let o = pgshred(&url, &["rollback", PLAN, "--batch", &batch_arg]);
+    assert_code(&o, 5);
+    assert!(
+        text(&o)
+            .1
+            .contains("not confirmed, and there is no terminal to ask on; nothing was changed"),
+        "{}",
+        text(&o).1
+    );
+    assert!(
+        text(&o).1.contains("rollback deletes 74 rows ("),
+        "{}",
+        text(&o).1
+    );
+    // --dry-run says what it would delete, and deletes nothing.
+    let rows = count(&url, "SELECT count(*) FROM orgs");
+    let o = pgshred(
+        &url,
+        &["rollback", PLAN, "--batch", &batch_arg, "--dry-run"],
+    );
     assert_code(&o, 0);
     assert!(
-        text(&o).0.starts_with("rolled back 74 rows ("),
+        text(&o).0.starts_with("would roll back 74 rows ("),
+        "{}",
+        text(&o).0
+    );
+    assert_eq!(count(&url, "SELECT count(*) FROM orgs"), rows);
+    // A row deleted by hand since is not counted as rolled back.
+    count(
+        &url,
+        "WITH d AS (DELETE FROM inbox_items WHERE id = (SELECT target_id FROM pgshred.migration_audit WHERE target_table = 'inbox_items' AND batch_id = (SELECT id FROM pgshred.migration_batches WHERE seq = 2) LIMIT 1) RETURNING 1) SELECT count(*) FROM d",
+    );
+    let o = pgshred(&url, &["rollback", "--yes", PLAN, "--batch", &batch_arg]);
+    assert_code(&o, 0);
+    assert!(
+        text(&o).0.starts_with("rolled back 73 rows ("),
         "{}",
         text(&o).0
     );
@@ -543,7 +580,10 @@ fn rollback_of_one_batch_leaves_the_others_and_checks_nothing_remains() {
     assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 0);
     assert_eq!(common::snapshot(&url), reference());
     // A whole run, then by user.
-    assert_code(&pgshred(&url, &["rollback", PLAN, "--user", "user-01"]), 0);
+    assert_code(
+        &pgshred(&url, &["rollback", "--yes", PLAN, "--user", "user-01"]),
+        0,
+    );
     assert_eq!(
         count(
             &url,
@@ -551,8 +591,14 @@ fn rollback_of_one_batch_leaves_the_others_and_checks_nothing_remains() {
         ),
         0
     );
-    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "1"]), 0);
-    assert_code(&pgshred(&url, &["rollback", PLAN, "--run", "2"]), 0);
+    assert_code(
+        &pgshred(&url, &["rollback", "--yes", PLAN, "--run", "1"]),
+        0,
+    );
+    assert_code(
+        &pgshred(&url, &["rollback", "--yes", PLAN, "--run", "2"]),
+        0,
+    );
     for t in TABLES {
         assert_eq!(
             count(
@@ -681,7 +727,7 @@ fn passwords_never_appear_in_output() {
     for args in [
         &["apply", PLAN][..],
         &["status", PLAN],
-        &["rollback", PLAN, "--run", "1"],
+        &["rollback", "--yes", PLAN, "--run", "1"],
     ] {
         let o = pgshred(&with_password, args);
         assert_code(&o, 4);
@@ -720,7 +766,7 @@ fn passwords_never_appear_in_output() {
             &[],
         )
         .unwrap();
-    let rollback = pgshred(&good, &["rollback", PLAN, "--run", "1"]);
+    let rollback = pgshred(&good, &["rollback", "--yes", PLAN, "--run", "1"]);
     assert_code(&rollback, 0);
     let o = pgshred(&good, &["apply", PLAN, "--allow-duplicates"]);
     assert_code(&o, 6);
@@ -863,7 +909,7 @@ mod parallel {
         );
         assert_eq!(common::snapshot(&url), reference());
         // A run written by two workers rolls back exactly like any other.
-        let o = pgshred(&url, &["rollback", PLAN, "--run", "1"]);
+        let o = pgshred(&url, &["rollback", "--yes", PLAN, "--run", "1"]);
         assert_code(&o, 0);
         assert_eq!(
             common::rows_of_users(&url, &common::all_users(&mut common::connect(&url))),

@@ -337,6 +337,7 @@ fn crafted_document_values_and_keys_are_stored_as_data() {
         let o = common::run(
             &[
                 "rollback",
+                "--yes",
                 "plans/user_app_state.yaml",
                 "--run",
                 &run.to_string(),

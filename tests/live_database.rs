@@ -167,7 +167,7 @@ fn a_rollback_after_the_guard_ended_waits_for_batches_in_flight_and_undoes_every
     // the rollback is admitted at once, and must not leave what those batches commit.
     let run_id = count(&url, "SELECT max(id) FROM pgshred.migration_runs").to_string();
     terminate(&url, guard_pid(&url));
-    let rollback = run(&["rollback", PLAN, "--run", &run_id], Some(&url));
+    let rollback = run(&["rollback", "--yes", PLAN, "--run", &run_id], Some(&url));
     assert_code(&rollback, 0);
     let o = child.wait_with_output().unwrap();
     assert_code(&o, 7);
@@ -534,8 +534,14 @@ fn source_keys_of_type_uuid_integer_and_bigint() {
             "{ty}"
         );
         assert_code(&run(&["verify", &plan], Some(&url)), 0);
-        assert_code(&run(&["rollback", &plan, "--run", "2"], Some(&url)), 0);
-        assert_code(&run(&["rollback", &plan, "--run", "1"], Some(&url)), 0);
+        assert_code(
+            &run(&["rollback", "--yes", &plan, "--run", "2"], Some(&url)),
+            0,
+        );
+        assert_code(
+            &run(&["rollback", "--yes", &plan, "--run", "1"], Some(&url)),
+            0,
+        );
         assert_eq!(count(&url, "SELECT count(*) FROM public.orgs"), 0, "{ty}");
     }
 }

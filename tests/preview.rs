@@ -183,9 +183,12 @@ fn lint_reports_what_would_stop_a_batch_and_exits_1() {
                     .unwrap()
                     .get(0);
                 assert!(
-                    pgshred(&["rollback", PLAN, "--run", &run.to_string()], Some(&url))
-                        .status
-                        .success()
+                    pgshred(
+                        &["rollback", "--yes", PLAN, "--run", &run.to_string()],
+                        Some(&url)
+                    )
+                    .status
+                    .success()
                 );
             }
             other => panic!("{u}: {other:?} {}", String::from_utf8_lossy(&o.stderr)),

@@ -198,7 +198,7 @@ fn rolling_back_a_run_releases_its_quarantined_users() {
         .unwrap()
         .get(0);
     let o = run(
-        &["rollback", PLAN, "--run", &run_id.to_string()],
+        &["rollback", "--yes", PLAN, "--run", &run_id.to_string()],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));

@@ -112,6 +112,19 @@ fn dedupe_reviews_then_keeps_the_newest_row_only_with_a_fresh_backup() {
             .code(),
         Some(0)
     );
+    // Without --yes, and no terminal to ask on: refused, nothing deleted.
+    let o = run(
+        &["dedupe", PLAN, "--apply", "--backup", file_arg],
+        Some(&url),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o).1);
+    assert!(
+        text(&o)
+            .1
+            .contains("dedupe deletes 1 older source row of 1 user: not confirmed"),
+        "{}",
+        text(&o).1
+    );
     // The source changes after the backup: the backup no longer holds everything.
     connect(&url)
         .execute(
@@ -120,7 +133,7 @@ fn dedupe_reviews_then_keeps_the_newest_row_only_with_a_fresh_backup() {
         )
         .unwrap();
     let o = run(
-        &["dedupe", PLAN, "--apply", "--backup", file_arg],
+        &["dedupe", PLAN, "--apply", "--yes", "--backup", file_arg],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(5));
@@ -139,7 +152,7 @@ fn dedupe_reviews_then_keeps_the_newest_row_only_with_a_fresh_backup() {
         Some(0)
     );
     let o = run(
-        &["dedupe", PLAN, "--apply", "--backup", file_arg],
+        &["dedupe", PLAN, "--apply", "--yes", "--backup", file_arg],
         Some(&url),
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);

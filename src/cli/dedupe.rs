@@ -25,6 +25,10 @@ pub struct DedupeArgs {
     /// A backup taken with `pgshred backup` since the source last changed.
     #[arg(long)]
     pub backup: Option<PathBuf>,
+    /// With --apply, go on without asking. Without it, --apply asks on a terminal and refuses
+    /// where there is none; --review shows what it would delete.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 pub fn run(args: DedupeArgs) -> Result<ExitCode, Error> {
@@ -33,11 +37,24 @@ pub fn run(args: DedupeArgs) -> Result<ExitCode, Error> {
         db,
         apply,
         backup,
+        yes,
         ..
     } = args;
     let p = validate::load_plan(&plan)?;
     match (apply, backup) {
         (true, Some(b)) => {
+            if !yes {
+                let users = executor::runbook::dedupe_review(&p, &db.database_url)?;
+                let older: i64 = users.iter().map(|(_, n, _)| n - 1).sum();
+                super::confirm(
+                    &format!(
+                        "dedupe deletes {} of {}",
+                        executor::plural(older as usize, "older source row", "older source rows"),
+                        executor::plural(users.len(), "user", "users")
+                    ),
+                    yes,
+                )?;
+            }
             let deleted = executor::runbook::dedupe_apply(&p, &db.database_url, &b)?;
             for (u, at) in &deleted {
                 crate::outln!("deleted the row of {u} from {at}");

@@ -176,6 +176,39 @@ pub enum Command {
     Man(man::ManArgs),
 }
 
+/// Asks before a command deletes rows: on a terminal, the operator types `yes`; without one
+/// (a script, CI) only `--yes` lets it go on, so nothing is deleted by a command run by mistake.
+pub(crate) fn confirm(what: &str, yes: bool) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::refused(
+            format!(
+                "{what}: not confirmed, and there is no terminal to ask on; nothing was changed"
+            ),
+            "pass --yes to go on without asking (after --dry-run, where the command has one, shows what it would do)",
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{what}. Type yes to go on: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("reading the answer", e))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::refused(
+            format!("{what}: not confirmed; nothing was changed"),
+            "type yes to go on, or pass --yes",
+        ))
+    }
+}
+
 /// The plan at `path`, validated and compiled: the step every command that uses SQL starts with.
 fn compile(path: &std::path::Path) -> Result<(crate::ir::Plan, crate::compiled::Compiled), Error> {
     let plan = crate::validate::load_plan(path)?;

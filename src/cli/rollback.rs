@@ -23,6 +23,14 @@ pub struct RollbackArgs {
     /// Everything created for one user.
     #[arg(long)]
     pub user: Option<String>,
+    /// Say what would be deleted, per table, and delete nothing (the rollback runs, with its
+    /// checks, and is rolled back).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go on without asking. Without it, rollback asks on a terminal (showing what it would
+    /// delete) and refuses where there is none.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
@@ -32,10 +40,47 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
         run,
         batch,
         user,
+        dry_run,
+        yes,
     } = args;
     let (p, files) = compile(&plan)?;
-    let target = executor::RollbackTarget { run, batch, user };
+    let target = executor::RollbackTarget {
+        run,
+        batch,
+        user,
+        dry_run: true,
+    };
+    if dry_run || !yes {
+        let would = executor::rollback(&p, &files, &db.database_url, &target)?;
+        let (total, parts) = counted(&p, &would);
+        if dry_run {
+            crate::outln!("would roll back {total} rows ({parts}); nothing was deleted");
+            return Ok(ExitCode::Ok);
+        }
+        super::confirm(&format!("rollback deletes {total} rows ({parts})"), yes)?;
+    }
+    let target = executor::RollbackTarget {
+        dry_run: false,
+        ..target
+    };
     let done = executor::rollback(&p, &files, &db.database_url, &target)?;
+    let (total, parts) = counted(&p, &done);
+    crate::outln!(
+        "rolled back {total} rows ({parts}); {}",
+        if done.restored > 0 {
+            format!(
+                "the {} rows they had replaced (apply --sync or --remap) are back as they were",
+                done.restored
+            )
+        } else {
+            "none of them remains".to_string()
+        }
+    );
+    Ok(ExitCode::Ok)
+}
+
+/// Rows in all and per table, in the plan's order.
+fn counted(p: &crate::ir::Plan, done: &executor::RolledBack) -> (i64, String) {
     let removed = &done.removed;
     let total: i64 = removed.values().sum();
     let parts: Vec<String> = p
@@ -49,17 +94,5 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
             )
         })
         .collect();
-    crate::outln!(
-        "rolled back {total} rows ({}); {}",
-        parts.join(", "),
-        if done.restored > 0 {
-            format!(
-                "the {} rows they had replaced (apply --sync or --remap) are back as they were",
-                done.restored
-            )
-        } else {
-            "none of them remains".to_string()
-        }
-    );
-    Ok(ExitCode::Ok)
+    (total, parts.join(", "))
 }

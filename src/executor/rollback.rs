@@ -15,6 +15,8 @@ pub struct RollbackTarget {
     pub run: Option<i64>,
     pub batch: Option<i64>,
     pub user: Option<String>,
+    /// Run it, with its checks, and roll it back: what it would delete.
+    pub dry_run: bool,
 }
 
 /// What a rollback did: rows deleted per target table, and rows put back that the rolled-back
@@ -78,6 +80,13 @@ pub fn rollback(
     // under a later batch; either way the transaction is dropped and nothing changes.
     tx.batch_execute(files.rollback())
         .context("running 05_rollback.sql")?;
+    if target.dry_run {
+        tx.rollback().context("rolling the dry run back")?;
+        return Ok(RolledBack {
+            removed: selected,
+            restored,
+        });
+    }
     if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
         q.mark_run_rolled_back(&mut tx, r)?;
     }

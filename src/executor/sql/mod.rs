@@ -61,6 +61,8 @@ pub struct Queries {
     pub source: String,
     pub key: String,
     pub tables: Vec<String>,
+    /// The target schema, quoted.
+    pub t: String,
 }
 
 impl Queries {
@@ -71,6 +73,7 @@ impl Queries {
             source: source.table,
             key: source.key,
             tables: plan.entities.iter().map(|e| e.table.clone()).collect(),
+            t: quote_ident(&plan.target_schema),
         }
     }
 }

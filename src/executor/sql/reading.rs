@@ -105,16 +105,27 @@ impl Queries {
     /// Audit rows a rollback selection covers: table -> ids.
     /// Rows the selected rollback deletes, per target table (rows since replaced by another batch
     /// are that batch's to give back).
+    /// Rows the selected rollback deletes, per table: those the audit names that are still there
+    /// (a row deleted by hand since is not counted).
     pub fn selected_rows(&self, tx: &mut Transaction) -> Result<BTreeMap<String, i64>, Error> {
-        let sql = format!(
-            "SELECT \"target_table\", count(*) FROM {a}.\"migration_audit\" AS m \
-              WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") AND m.\"target_table\" = ANY ($1) \
-                AND m.\"replaced_by\" IS NULL \
-              GROUP BY 1",
-            a = self.a
-        );
+        let counts: Vec<String> = self
+            .tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT {lit}::text, count(*) FROM {a}.\"migration_audit\" AS m \
+                       JOIN {s}.{table} AS t ON t.\"id\" = m.\"target_id\" \
+                      WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") \
+                        AND m.\"target_table\" = {lit} AND m.\"replaced_by\" IS NULL",
+                    a = self.a,
+                    s = self.t,
+                    table = crate::ident::quote_ident(t),
+                    lit = crate::ident::quote_literal(t),
+                )
+            })
+            .collect();
         Ok(tx
-            .query(&sql, &[&self.tables])
+            .query(&counts.join(" UNION ALL "), &[])
             .context("reading the audit")?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
