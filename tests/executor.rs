@@ -1031,3 +1031,59 @@ mod parallel {
         );
     }
 }
+
+#[test]
+fn apply_and_rollback_print_json_for_scripts() {
+    let url = source_db("json_results");
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "10",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&o, 0);
+    let (out, err) = text(&o);
+    // Progress goes to stderr; stdout is the one object.
+    assert!(err.contains("batch 1 (seq 1)"), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(out.trim()).expect(&out);
+    let rows = count(
+        &url,
+        "SELECT (SELECT count(*) FROM orgs) + (SELECT count(*) FROM personas) + (SELECT count(*) FROM contents) + (SELECT count(*) FROM accounts) + (SELECT count(*) FROM leads) + (SELECT count(*) FROM \"references\") + (SELECT count(*) FROM inbox_items)",
+    );
+    assert_eq!(summary["total_rows"], rows, "{summary}");
+    assert_eq!(summary["users"], 22, "{summary}");
+    assert_eq!(summary["rows"]["orgs"], 28, "{summary}");
+    let run = summary["run"].as_i64().unwrap().to_string();
+    let o = pgshred(
+        &url,
+        &[
+            "rollback",
+            PLAN,
+            "--run",
+            &run,
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&o, 0);
+    let would: serde_json::Value = serde_json::from_str(text(&o).0.trim()).unwrap();
+    assert_eq!(would["dry_run"], true);
+    assert_eq!(would["total_rows"], rows, "{would}");
+    let o = pgshred(
+        &url,
+        &["rollback", PLAN, "--run", &run, "--yes", "--format", "json"],
+    );
+    let done: serde_json::Value = serde_json::from_str(text(&o).0.trim()).unwrap();
+    assert_eq!(
+        (done["dry_run"].clone(), done["total_rows"].clone()),
+        (false.into(), rows.into())
+    );
+}

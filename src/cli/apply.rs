@@ -75,16 +75,40 @@ pub struct ApplyArgs {
     /// with binary COPY. Either way each batch is checked by 04_verify.sql before it commits.
     #[arg(long, value_enum, default_value_t = executor::Engine::Sql)]
     pub engine: executor::Engine,
+    /// How to print the final summary on stdout: readable lines, or one JSON object (run,
+    /// batches, users, rows per table, quarantined users, seconds). Progress goes to stderr
+    /// either way.
+    #[arg(long, value_enum, default_value_t = super::Format::Human)]
+    pub format: super::Format,
 }
 
 pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
     let (p, files) = compile(&args.plan)?;
     let url = args.db.database_url.clone();
+    let json = matches!(args.format, super::Format::Json);
     let opts = args.options(&p);
     let mut reporter = executor::for_terminal();
     let report = executor::apply(&p, &files, &url, &opts, reporter.as_mut())?;
-    crate::out!("{}", executor::render_report(&p, &report));
+    if json {
+        crate::outln!("{}", report_json(&report));
+    } else {
+        crate::out!("{}", executor::render_report(&p, &report));
+    }
     Ok(ExitCode::Ok)
+}
+
+/// The summary as one JSON object, for scripts.
+fn report_json(r: &executor::Report) -> serde_json::Value {
+    serde_json::json!({
+        "run": r.run,
+        "dry_run": r.dry_run,
+        "batches": r.batches,
+        "users": r.users,
+        "rows": r.rows,
+        "total_rows": r.total_rows(),
+        "quarantined": r.quarantined.iter().map(|b| serde_json::json!({"user_id": b.user, "error": b.message})).collect::<Vec<_>>(),
+        "seconds": r.elapsed.as_secs_f64(),
+    })
 }
 
 impl ApplyArgs {

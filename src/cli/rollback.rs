@@ -31,6 +31,10 @@ pub struct RollbackArgs {
     /// delete) and refuses where there is none.
     #[arg(long)]
     pub yes: bool,
+    /// How to print the result: a line, or one JSON object (dry_run, rows per table, total,
+    /// rows put back).
+    #[arg(long, value_enum, default_value_t = super::Format::Human)]
+    pub format: super::Format,
 }
 
 pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
@@ -42,7 +46,9 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
         user,
         dry_run,
         yes,
+        format,
     } = args;
+    let json = matches!(format, super::Format::Json);
     let (p, files) = compile(&plan)?;
     let target = executor::RollbackTarget {
         run,
@@ -54,7 +60,11 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
         let would = executor::rollback(&p, &files, &db.database_url, &target)?;
         let (total, parts) = counted(&p, &would);
         if dry_run {
-            crate::outln!("would roll back {total} rows ({parts}); nothing was deleted");
+            if json {
+                crate::outln!("{}", result_json(true, &would));
+            } else {
+                crate::outln!("would roll back {total} rows ({parts}); nothing was deleted");
+            }
             return Ok(ExitCode::Ok);
         }
         super::confirm(&format!("rollback deletes {total} rows ({parts})"), yes)?;
@@ -65,6 +75,10 @@ pub fn run(args: RollbackArgs) -> Result<ExitCode, Error> {
     };
     let done = executor::rollback(&p, &files, &db.database_url, &target)?;
     let (total, parts) = counted(&p, &done);
+    if json {
+        crate::outln!("{}", result_json(false, &done));
+        return Ok(ExitCode::Ok);
+    }
     crate::outln!(
         "rolled back {total} rows ({parts}); {}",
         if done.restored > 0 {
@@ -95,4 +109,14 @@ fn counted(p: &crate::ir::Plan, done: &executor::RolledBack) -> (i64, String) {
         })
         .collect();
     (total, parts.join(", "))
+}
+
+/// The result as one JSON object, for scripts.
+fn result_json(dry_run: bool, done: &executor::RolledBack) -> serde_json::Value {
+    serde_json::json!({
+        "dry_run": dry_run,
+        "rows": done.removed,
+        "total_rows": done.removed.values().sum::<i64>(),
+        "restored": done.restored,
+    })
 }
