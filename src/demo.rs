@@ -54,7 +54,7 @@ pub fn run(plan_path: &Path, input: &Path, batch_size: i32) -> Result<(), Error>
     apply(plan_path, &plan, &files, &url, batch_size)?;
     verify(&mut c, &plan, &files)?;
     crate::outln!("\n$ pgshred status {}", plan_path.display());
-    crate::out!("{}", executor::status(&plan, &files, &url, None)?);
+    crate::out!("{}", executor::status(&plan, &files, &url, None)?.text());
     roll_back_last_batch(&mut c, plan_path, &plan, &files, &url)?;
 
     drop(c);

@@ -1033,7 +1033,7 @@ mod parallel {
 }
 
 #[test]
-fn apply_and_rollback_print_json_for_scripts() {
+fn apply_status_and_rollback_print_json_for_scripts() {
     let url = source_db("json_results");
     let o = pgshred(
         &url,
@@ -1077,6 +1077,17 @@ fn apply_and_rollback_print_json_for_scripts() {
     let would: serde_json::Value = serde_json::from_str(text(&o).0.trim()).unwrap();
     assert_eq!(would["dry_run"], true);
     assert_eq!(would["total_rows"], rows, "{would}");
+    let o = pgshred(&url, &["status", PLAN, "--format", "json"]);
+    assert_code(&o, 0);
+    let status: serde_json::Value = serde_json::from_str(text(&o).0.trim()).unwrap();
+    assert_eq!(status["runs"][0]["status"], "completed", "{status}");
+    assert_eq!(status["runs"][0]["users"], 22, "{status}");
+    assert_eq!(
+        status["batches"].as_array().map(Vec::len),
+        Some(3),
+        "{status}"
+    );
+    assert_eq!(status["mappings"][0]["current"], 22, "{status}");
     let o = pgshred(
         &url,
         &["rollback", PLAN, "--run", &run, "--yes", "--format", "json"],
