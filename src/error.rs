@@ -24,6 +24,8 @@ pub enum ExitCode {
     BatchFailed = 6,
     /// The run stopped before its end and can be resumed: the plan's guard was lost.
     Stopped = 7,
+    /// SIGINT or SIGTERM stopped the run between batches; `apply --resume` continues it.
+    Interrupted = 8,
 }
 
 /// Why a batch was rolled back, with what the server said.
@@ -75,6 +77,13 @@ pub enum Error {
     /// The session holding the plan's guard ended while a run was writing: no batch commits
     /// without it, so the run stopped.
     GuardLost { plan: String, run: i64, pid: i32 },
+    /// A signal stopped the run between batches.
+    Interrupted {
+        plan: String,
+        run: i64,
+        done: i64,
+        batches: i64,
+    },
 }
 
 impl Error {
@@ -99,6 +108,7 @@ impl Error {
             Error::Refused { .. } => ExitCode::Refused,
             Error::Batch(_) => ExitCode::BatchFailed,
             Error::GuardLost { .. } => ExitCode::Stopped,
+            Error::Interrupted { .. } => ExitCode::Interrupted,
             Error::Io { .. }
             | Error::Template(_)
             | Error::Database { .. }
@@ -167,6 +177,15 @@ impl fmt::Display for Error {
                  nothing was written after it ended\n  hint: batches committed before stay; `pgshred status PLAN` \
                  shows them. Continue with `pgshred apply PLAN --resume`, or undo the run with \
                  `pgshred rollback PLAN --run {run}`"
+            ),
+            Error::Interrupted {
+                plan,
+                run,
+                done,
+                batches,
+            } => write!(
+                f,
+                "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"
             ),
             Error::Batch(b) => {
                 let shown: Vec<_> = b

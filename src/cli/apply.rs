@@ -87,6 +87,7 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
     let url = args.db.database_url.clone();
     let json = matches!(args.format, super::Format::Json);
     let opts = args.options(&p);
+    executor::signals::install();
     let mut reporter = executor::for_terminal();
     let report = executor::apply(&p, &files, &url, &opts, reporter.as_mut())?;
     if json {

@@ -26,20 +26,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{Error, ExitCode, codegen};
 
-/// Compile a declarative JSONB-to-tables migration plan into reviewable SQL.
-///
-/// A plan (plans/*.yaml) names the source table holding one JSONB document per user and the entity
-/// mappings (mappings/*.yaml) that say how each array in the document becomes a table. pgshred
-/// validates them, compiles them to deterministic SQL under generated/<plan>/ for review, and
-/// checks that the committed SQL is up to date.
-///
-/// Exit codes: 0 success; 1 a check failed (stale generated SQL, a verification mismatch); 2 usage
-/// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
-/// failure (a file, the database); 5 refused by a precondition before anything was written (lock
-/// held, duplicate source rows, missing tables, row-level security, changed SQL under a run, a
-/// rollback of a run that does not exist); 6 a batch failed and was rolled back (earlier batches
-/// stay; continue with --resume); 7 the run stopped when the session holding its lock ended
-/// (continue with --resume).
+/// Examples shown after the long help.
 const EXAMPLES: &str = "\
 Examples:
   pgshred demo                                           # the whole job on a throwaway database
@@ -51,8 +38,23 @@ Examples:
   pgshred apply plans/user_app_state.yaml --create-schema --limit 5
   pgshred verify plans/user_app_state.yaml --roundtrip
   pgshred status plans/user_app_state.yaml
-  pgshred rollback plans/user_app_state.yaml --run 3";
+  pgshred rollback plans/user_app_state.yaml --run 3 --dry-run";
 
+/// Compile a declarative JSONB-to-tables migration plan into reviewable SQL.
+///
+/// A plan (plans/*.yaml) names the source table holding one JSONB document per user and the entity
+/// mappings (mappings/*.yaml) that say how each array in the document becomes a table. pgshred
+/// validates them, compiles them to deterministic SQL under generated/<plan>/ for review, and
+/// checks that the committed SQL is up to date.
+///
+/// Exit codes: 0 success; 1 a check failed (stale generated SQL, a verification mismatch); 2 usage
+/// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
+/// failure (a file, the database); 5 refused by a precondition before anything was written (lock
+/// held, duplicate source rows, missing tables, row-level security, changed SQL under a run, a
+/// rollback of a run that does not exist, a rollback or dedupe --apply not confirmed); 6 a batch failed and was rolled back (earlier batches
+/// stay; continue with --resume); 7 the run stopped when the session holding its lock ended
+/// (continue with --resume); 8 apply stopped by SIGINT/SIGTERM after the batches in flight
+/// (continue with --resume); 130 a second signal aborted it at once.
 #[derive(Debug, Parser)]
 #[command(name = "pgshred", version, max_term_width = 100, after_long_help = EXAMPLES)]
 pub struct Cli {

@@ -19,6 +19,7 @@ mod report;
 mod rollback;
 pub mod runbook;
 mod schema;
+pub mod signals;
 pub mod sql;
 mod status;
 mod verify;
@@ -154,6 +155,17 @@ pub fn apply(
     let (mut report, failure) = run_batches(url, files, &q, &guard, planned, opts, out);
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
+    }
+    if signals::stop_requested() {
+        let done = q.count_done(&mut client, run)?;
+        if done < planned.1 {
+            return Err(Error::Interrupted {
+                plan: plan.name.clone(),
+                run,
+                done: done as i64,
+                batches: planned.1 as i64,
+            });
+        }
     }
     if let Err(e) = q.finish_run(&mut client, run) {
         // The guard's own session is gone: every batch committed, but the run stays for a

@@ -44,7 +44,8 @@ pub(super) fn run_workers(
                         return;
                     }
                 };
-                while !stop.load(Ordering::SeqCst) {
+                // A signal lets the batch in flight finish, then no worker claims another.
+                while !stop.load(Ordering::SeqCst) && !super::signals::stop_requested() {
                     match claim_and_run(&mut client, files, q, guard, run, opts) {
                         Ok(None) => return,
                         Ok(Some(done)) => {
