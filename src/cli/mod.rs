@@ -51,10 +51,11 @@ Examples:
 /// error; 3 invalid plan or mapping (every problem is printed with file:line:column); 4 any other
 /// failure (a file, the database); 5 refused by a precondition before anything was written (lock
 /// held, duplicate source rows, missing tables, row-level security, changed SQL under a run, a
-/// rollback of a run that does not exist, a rollback or dedupe --apply not confirmed); 6 a batch failed and was rolled back (earlier batches
-/// stay; continue with --resume); 7 the run stopped when the session holding its lock ended
-/// (continue with --resume); 8 apply stopped by SIGINT/SIGTERM after the batches in flight
-/// (continue with --resume); 130 a second signal aborted it at once.
+/// rollback of a run that does not exist, a rollback or dedupe --apply not confirmed); 6 a batch
+/// failed and was rolled back (earlier batches stay; continue with --resume); 7 the run stopped
+/// when the session holding its lock ended (continue with --resume); 8 apply stopped by
+/// SIGINT/SIGTERM after the batches in flight (continue with --resume); 130 a second signal aborted
+/// it at once.
 #[derive(Debug, Parser)]
 #[command(name = "pgshred", version, max_term_width = 100, after_long_help = EXAMPLES)]
 pub struct Cli {
