@@ -87,6 +87,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// A run that stopped before its end, resumable: why, and how to go on.
+    fn write_stopped(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::GuardLost { plan, run, pid } => write!(
+                f,
+                "stopped: the session holding plan {plan}'s lock (backend pid {pid}) ended while run {run} was writing \
+                 (terminated, restarted, or dropped by a pooler or the network); no batch commits without it, so \
+                 nothing was written after it ended\n  hint: batches committed before stay; `pgshred status PLAN` \
+                 shows them. Continue with `pgshred apply PLAN --resume`, or undo the run with \
+                 `pgshred rollback PLAN --run {run}`"
+            ),
+            Error::Interrupted {
+                plan,
+                run,
+                done,
+                batches,
+            } => write!(
+                f,
+                "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"
+            ),
+            _ => Ok(()),
+        }
+    }
+
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -170,23 +194,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Refused { message, hint } => write!(f, "refused: {message}\n  hint: {hint}"),
-            Error::GuardLost { plan, run, pid } => write!(
-                f,
-                "stopped: the session holding plan {plan}'s lock (backend pid {pid}) ended while run {run} was writing \
-                 (terminated, restarted, or dropped by a pooler or the network); no batch commits without it, so \
-                 nothing was written after it ended\n  hint: batches committed before stay; `pgshred status PLAN` \
-                 shows them. Continue with `pgshred apply PLAN --resume`, or undo the run with \
-                 `pgshred rollback PLAN --run {run}`"
-            ),
-            Error::Interrupted {
-                plan,
-                run,
-                done,
-                batches,
-            } => write!(
-                f,
-                "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"
-            ),
+            Error::GuardLost { .. } | Error::Interrupted { .. } => self.write_stopped(f),
             Error::Batch(b) => {
                 let shown: Vec<_> = b
                     .users

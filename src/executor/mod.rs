@@ -156,17 +156,7 @@ pub fn apply(
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
-    if signals::stop_requested() {
-        let done = q.count_done(&mut client, run)?;
-        if done < planned.1 {
-            return Err(Error::Interrupted {
-                plan: plan.name.clone(),
-                run,
-                done: done as i64,
-                batches: planned.1 as i64,
-            });
-        }
-    }
+    stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
     if let Err(e) = q.finish_run(&mut client, run) {
         // The guard's own session is gone: every batch committed, but the run stays for a
         // `--resume` (with nothing left to do) to close.
@@ -178,6 +168,29 @@ pub fn apply(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// After a signal, a run with batches left stops here, resumable, instead of being finished.
+fn stop_if_interrupted(
+    client: &mut Client,
+    q: &sql::Queries,
+    plan: &Plan,
+    run: i64,
+    batches: usize,
+) -> Result<(), Error> {
+    if !signals::stop_requested() {
+        return Ok(());
+    }
+    let done = q.count_done(client, run)?;
+    if done < batches {
+        return Err(Error::Interrupted {
+            plan: plan.name.clone(),
+            run,
+            done: done as i64,
+            batches: batches as i64,
+        });
+    }
+    Ok(())
 }
 
 /// The run's batches on the workers, reported as they commit; the report, and the error the
