@@ -880,6 +880,79 @@ mod tls {
     }
 }
 
+mod self_signed {
+    use super::*;
+    use pgshred::pgtemp::{Setup, TempCluster};
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    /// A server certificate that is its own root (self-signed, a CA), for `names`.
+    fn own_root(names: &[&str]) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    fn tls_cluster(cert: String, key: String) -> TempCluster {
+        TempCluster::start_with(&Setup {
+            settings: vec![
+                ("ssl".into(), "on".into()),
+                ("ssl_cert_file".into(), "'server.crt'".into()),
+                ("ssl_key_file".into(), "'server.key'".into()),
+            ],
+            data_files: vec![("server.crt".into(), cert), ("server.key".into(), key)],
+            hba: Some("local all all trust\nhostssl all all 127.0.0.1/32 trust\n".into()),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_self_signed_certificate_used_as_its_own_root_is_accepted_as_libpq_does() {
+        let guard = common::TempDir::new("own-root");
+        let (cert, key) = own_root(&["localhost", "127.0.0.1"]);
+        let root = guard.path().join("root.pem");
+        std::fs::write(&root, &cert).unwrap();
+        let cluster = tls_cluster(cert, key);
+        cluster.create_database("tls").unwrap();
+        let url = |mode: &str, host: &str| {
+            format!(
+                "postgres://postgres@{host}:{}/tls?sslmode={mode}&sslrootcert={}",
+                cluster.port,
+                root.display()
+            )
+        };
+        for mode in ["verify-ca", "verify-full"] {
+            for host in ["localhost", "127.0.0.1"] {
+                let o = pgshred(&url(mode, host), &["status", PLAN]);
+                assert_code(&o, 0);
+            }
+        }
+        // verify-full still checks the name: a certificate for another host is refused.
+        let (other, other_key) = own_root(&["db.example.com"]);
+        let other_root = guard.path().join("other.pem");
+        std::fs::write(&other_root, &other).unwrap();
+        let wrong = tls_cluster(other, other_key);
+        let full = format!(
+            "postgres://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
+            wrong.port,
+            other_root.display()
+        );
+        let o = pgshred(&full, &["status", PLAN]);
+        assert_code(&o, 4);
+        assert!(
+            text(&o).1.to_lowercase().contains("certificate"),
+            "{}",
+            text(&o).1
+        );
+        // verify-ca does not check names.
+        let ca = full.replace("verify-full", "verify-ca");
+        assert_code(&pgshred(&ca, &["status", PLAN]), 0);
+    }
+}
+
 mod parallel {
     use super::*;
 

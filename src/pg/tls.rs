@@ -13,7 +13,9 @@
 //! | verify-full | yes | yes | yes |
 //!
 //! Roots come from `sslrootcert=<PEM file>`, or the Mozilla roots bundled with pgshred
-//! (`sslrootcert=system` or no `sslrootcert`).
+//! (`sslrootcert=system` or no `sslrootcert`). A server presenting one of sslrootcert's own
+//! certificates (a self-signed certificate used as its own root) is trusted as libpq trusts it;
+//! `verify-full` still checks its names.
 
 use std::sync::Arc;
 
@@ -222,6 +224,71 @@ impl ServerCertVerifier for ChainOnly {
     }
 }
 
+/// A server whose certificate is one of sslrootcert's own (a self-signed certificate used as its
+/// own root, as libpq accepts) is trusted as such; with `verify-full` its names must still match
+/// the host. Any other certificate goes through the chain check.
+#[derive(Debug)]
+struct Pinned {
+    roots: Vec<CertificateDer<'static>>,
+    check_name: bool,
+    chain: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if !self.roots.iter().any(|r| r.as_ref() == end_entity.as_ref()) {
+            return self.chain.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp,
+                now,
+            );
+        }
+        if self.check_name {
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls12_signature(m, c, d)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls13_signature(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.chain.supported_verify_schemes()
+    }
+}
+
+/// The certificates of an sslrootcert file, as they are (none for the bundled roots).
+fn pinned(root_cert: Option<&str>) -> Vec<CertificateDer<'static>> {
+    match root_cert {
+        None | Some("system") => Vec::new(),
+        Some(path) => CertificateDer::pem_file_iter(path)
+            .map(|certs| certs.filter_map(Result::ok).collect())
+            .unwrap_or_default(),
+    }
+}
+
 fn roots(root_cert: Option<&str>) -> Result<RootCertStore, Error> {
     let mut store = RootCertStore::empty();
     match root_cert {
@@ -264,10 +331,6 @@ pub fn connector(url: &str) -> Result<(String, Option<MakeRustlsConnect>), Error
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth()
-    } else if p.mode == SslMode::VerifyFull {
-        builder
-            .with_root_certificates(roots(p.root_cert.as_deref())?)
-            .with_no_client_auth()
     } else {
         let webpki = WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots(p.root_cert.as_deref())?),
@@ -275,9 +338,20 @@ pub fn connector(url: &str) -> Result<(String, Option<MakeRustlsConnect>), Error
         )
         .build()
         .map_err(|e| Error::Input(format!("TLS setup: {e}")))?;
+        let check_name = p.mode == SslMode::VerifyFull;
+        let chain: Arc<dyn ServerCertVerifier> = if check_name {
+            webpki
+        } else {
+            Arc::new(ChainOnly(webpki))
+        };
+        let verifier = Pinned {
+            roots: pinned(p.root_cert.as_deref()),
+            check_name,
+            chain,
+        };
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+            .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth()
     };
     Ok((p.url, Some(MakeRustlsConnect::new(config))))
