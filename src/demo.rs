@@ -96,6 +96,8 @@ fn apply(
         remap: Vec::new(),
         sync: false,
         engine: Default::default(),
+        max_rate: None,
+        pause_between: None,
         batch_size,
         limit: None,
         users: Vec::new(),

@@ -1283,3 +1283,59 @@ mod signals {
         assert_eq!(common::snapshot(&url), reference());
     }
 }
+
+#[test]
+fn max_rate_and_pause_between_hold_a_run_back() {
+    // A lower bound only: the run cannot be faster than the rate or the pauses allow.
+    let url = source_db("throttle");
+    let started = std::time::Instant::now();
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "5",
+            "--max-rate",
+            "1000",
+            "--format",
+            "json",
+        ],
+    );
+    assert_code(&o, 0);
+    let summary: serde_json::Value = serde_json::from_str(text(&o).0.trim()).unwrap();
+    let rows = summary["total_rows"].as_f64().unwrap();
+    assert!(
+        started.elapsed().as_secs_f64() >= rows / 1000.0,
+        "{rows} rows at 1000/s"
+    );
+    let url = source_db("pause");
+    let started = std::time::Instant::now();
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "5",
+            "--pause-between",
+            "150ms",
+        ],
+    );
+    assert_code(&o, 0);
+    // 22 users in 5 batches: five pauses.
+    assert!(started.elapsed().as_millis() >= 5 * 150);
+    let o = pgshred(&url, &["apply", PLAN, "--pause-between", "soon"]);
+    assert_code(&o, 2);
+    assert!(
+        text(&o)
+            .1
+            .contains("not a duration such as 500ms, 2s or 1min"),
+        "{}",
+        text(&o).1
+    );
+}

@@ -37,6 +37,14 @@ pub struct ApplyArgs {
     /// Worker connections running batches in parallel (each batch still one transaction).
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
+    /// Write at most ROWS rows per second over the run (all workers together): after a batch
+    /// commits, workers wait until the rows written so far fit the rate. Protects a primary
+    /// and its replicas during a long backfill.
+    #[arg(long, value_name = "ROWS", value_parser = positive_rate)]
+    pub max_rate: Option<f64>,
+    /// Wait this long after each batch commits before claiming the next (e.g. 500ms, 2s, 1min).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub pause_between: Option<std::time::Duration>,
     /// Help another pgshred (on this or another machine) with its unfinished run: claim its
     /// pending batches without planning a run. Batches commit only while the process holding
     /// the plan's lock lives; with no such process, the joiner takes the lock and leads.
@@ -137,6 +145,37 @@ impl ApplyArgs {
             remap: self.remap,
             sync: self.sync,
             engine: self.engine,
+            max_rate: self.max_rate,
+            pause_between: self.pause_between,
         }
+    }
+}
+
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!("{s} is not a number of rows per second above 0")),
+    }
+}
+
+/// `500ms`, `2s`, `1.5s`, `1min`: what `--pause-between` takes.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s} is not a duration such as 500ms, 2s or 1min"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "min" => n * 60.0,
+        _ => return Err(format!("{s}: the unit is ms, s or min")),
+    };
+    if secs.is_finite() && secs >= 0.0 {
+        Ok(std::time::Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("{s} is not a duration such as 500ms, 2s or 1min"))
     }
 }

@@ -77,6 +77,10 @@ pub struct ApplyOptions {
     pub sync: bool,
     /// How a batch's rows are written.
     pub engine: Engine,
+    /// At most this many rows per second over the run, all workers together.
+    pub max_rate: Option<f64>,
+    /// A pause after each committed batch.
+    pub pause_between: Option<std::time::Duration>,
 }
 
 /// How a batch's rows are written: by `03_forward.sql` (set-based SQL in the server), or by the
