@@ -82,6 +82,36 @@ pub struct Recursion {
     pub max_depth: u32,
 }
 
+impl Plan {
+    /// The entities reading `e`'s array: those routing its kinds (`where`) in FK order, or `e`
+    /// alone.
+    pub fn sharing_array<'p>(&'p self, e: &'p Entity) -> Vec<&'p Entity> {
+        if e.route.is_none() {
+            return vec![e];
+        }
+        self.entities
+            .iter()
+            .filter(|o| o.route.is_some() && o.path == e.path)
+            .collect()
+    }
+}
+
+impl Route {
+    /// The kind an element names, as text (`#>>` of its field): a string, number or boolean.
+    pub fn kind_of(&self, element: &Value) -> Option<String> {
+        let k = self
+            .field
+            .keys()
+            .iter()
+            .try_fold(element, |cur, k| cur.get(k))?;
+        match k {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(_) | Value::Bool(_) => Some(k.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// What an entity of an array of many kinds does with elements no entity of the array names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -240,9 +240,8 @@ pub(super) fn template_context(plan: &Plan) -> JValue {
     // Entities routing one array of many kinds rebuild it together: the first of them (in FK
     // order) stands for all, with the names of every member.
     let members = |e: &Entity| -> Vec<String> {
-        plan.entities
-            .iter()
-            .filter(|o| o.route.is_some() && e.route.is_some() && o.path == e.path)
+        plan.sharing_array(e)
+            .into_iter()
             .map(|o| o.name.clone())
             .collect()
     };

@@ -121,11 +121,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
 /// kinds, not the others' kinds, and the rest as the route says (a finding when it fails the
 /// batch or drops the element).
 fn takes(e: &Entity, route: &Route, el: &Element, cx: &mut Ctx) -> bool {
-    let kind = match at(el.value, &route.field) {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
-        _ => None,
-    };
+    let kind = route.kind_of(el.value);
     let named = |list: &[String]| kind.as_ref().is_some_and(|k| list.contains(k));
     if named(&route.values) {
         return true;

@@ -50,7 +50,7 @@ pub(super) fn at<'a>(v: &'a Value, path: &FieldPath) -> Option<&'a Value> {
 }
 
 /// The text of a legacy id or reference: a non-empty string or a number, as `#>>` gives it.
-pub(super) fn id_text(v: Option<&Value>) -> Option<String> {
+pub(crate) fn id_text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         n @ Value::Number(_) => cast::scalar_text(n),

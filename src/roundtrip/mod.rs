@@ -91,7 +91,7 @@ pub fn compare(plan: &Plan, user: &str, source: &Value, rebuilt: &Value) -> Vec<
         .collect();
     let mut w = Walk {
         arrays: &arrays,
-        entities: &plan.entities,
+        plan,
         out: Vec::new(),
     };
     w.walk(

@@ -51,7 +51,8 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
         .iter()
         .filter(|e| !e.path.is_nested() && !e.is_root() && first_of_path(plan, e))
     {
-        let mut elems: Vec<Built> = members(plan, e)
+        let mut elems: Vec<Built> = plan
+            .sharing_array(e)
             .into_iter()
             .flat_map(|m| built.remove(m.name.as_str()).unwrap_or_default())
             .collect();
@@ -224,7 +225,8 @@ fn add_children(
         .filter(|c| c.path.is_nested() && c.parent.as_ref().is_some_and(|p| p.entity == e.name))
         .filter(|c| first_of_path(plan, c))
     {
-        let mut kids: Vec<&Built> = members(plan, child)
+        let mut kids: Vec<&Built> = plan
+            .sharing_array(child)
             .into_iter()
             .flat_map(|m| built.get(m.name.as_str()).into_iter().flatten())
             .filter(|(pid, _, _)| pid.as_ref() == r.values.get("id"))
@@ -241,19 +243,9 @@ fn add_children(
     }
 }
 
-/// The entities that share `e`'s array, routing its kinds (`where`), in the plan's order; just
-/// `e` for an array of one kind.
-fn members<'p>(plan: &'p Plan, e: &'p Entity) -> Vec<&'p Entity> {
-    if e.route.is_none() {
-        return vec![e];
-    }
-    plan.entities
-        .iter()
-        .filter(|o| o.route.is_some() && o.path == e.path)
-        .collect()
-}
-
 /// Whether `e` stands for its array: the first entity routing it, or the only one reading it.
 fn first_of_path(plan: &Plan, e: &Entity) -> bool {
-    members(plan, e).first().is_none_or(|f| f.name == e.name)
+    plan.sharing_array(e)
+        .first()
+        .is_none_or(|f| f.name == e.name)
 }

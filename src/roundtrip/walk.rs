@@ -49,8 +49,8 @@ pub(super) struct Three<'v> {
 
 pub(super) struct Walk<'a, 'e> {
     pub(super) arrays: &'a BTreeMap<String, &'e Entity>,
-    /// Every entity of the plan, to find which one of an array of many kinds takes an element.
-    pub(super) entities: &'e [Entity],
+    /// The plan, to find which entity of an array of many kinds takes an element.
+    pub(super) plan: &'e crate::ir::Plan,
     pub(super) out: Vec<Difference>,
 }
 
@@ -73,25 +73,16 @@ impl<'e> Walk<'_, 'e> {
     /// kinds the one whose `where` names its kind (else the one taking the other kinds).
     fn taker(&self, e: &'e Entity, x: Option<&Value>) -> &'e Entity {
         let Some(route) = &e.route else { return e };
-        let kind = x
-            .and_then(|x| route.field.keys().iter().try_fold(x, |cur, k| cur.get(k)))
-            .and_then(|k| match k {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(_) | Value::Bool(_) => Some(k.to_string()),
-                _ => None,
-            });
-        let group = || {
-            self.entities
+        let kind = x.and_then(|x| route.kind_of(x));
+        let group = self.plan.sharing_array(e);
+        let takes = |f: &dyn Fn(&crate::ir::Route) -> bool| {
+            group
                 .iter()
-                .filter(|o| o.route.is_some() && o.path == e.path)
+                .copied()
+                .find(|o| o.route.as_ref().is_some_and(f))
         };
-        let named = group().find(|o| {
-            o.route
-                .as_ref()
-                .is_some_and(|r| kind.as_ref().is_some_and(|k| r.values.contains(k)))
-        });
-        named
-            .or_else(|| group().find(|o| o.route.as_ref().is_some_and(|r| r.rest == Rest::Take)))
+        takes(&|r| kind.as_ref().is_some_and(|k| r.values.contains(k)))
+            .or_else(|| takes(&|r| r.rest == Rest::Take))
             .unwrap_or(e)
     }
 
@@ -350,16 +341,8 @@ impl<'e> Walk<'_, 'e> {
 /// What matches an element of an array on both sides: its legacy id as the SQL reads it (a
 /// non-empty string or a number), else, under `on_missing_id: position`, its place in the array.
 fn element_id(e: &Entity, index: usize, x: &Value) -> String {
-    let id = e
-        .legacy_id
-        .keys()
-        .iter()
-        .try_fold(x, |cur, k| cur.get(k))
-        .and_then(|i| match i {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+    let id =
+        crate::preview::eval::id_text(e.legacy_id.keys().iter().try_fold(x, |cur, k| cur.get(k)));
     match (id, e.on_missing_id) {
         (Some(id), _) => id,
         (None, MissingId::Position) => format!("#{}", index + 1),

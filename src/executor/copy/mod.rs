@@ -59,7 +59,8 @@ pub(crate) fn write(
         .iter()
         .map(|e| entities.is_none_or(|list| list.contains(&e.name)))
         .collect();
-    let shred = shred_all(plan, &selected, &raw)?;
+    let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
+    let shred = shred_all(plan, &selected, &cols, &raw)?;
     drop(raw);
     for (i, e) in plan
         .entities
@@ -67,7 +68,7 @@ pub(crate) fn write(
         .enumerate()
         .filter(|(i, _)| selected[*i])
     {
-        copy_tuples(tx, plan, e, &shred.tuples[i])?;
+        copy_tuples(tx, plan, e, &cols[i], &shred.tuples[i])?;
         copy_audit(tx, plan, e, &shred.audit[i], run, batch)?;
     }
     check(tx, plan, &selected, &shred, &users)
@@ -156,17 +157,18 @@ fn check(
 
 /// Every document of the batch evaluated and encoded, on every core (the server waits
 /// meanwhile); the first batch-stopping problem in document order, as the SQL path would raise it.
-fn shred_all(plan: &Plan, selected: &[bool], raw: &[postgres::Row]) -> Result<Shred, CopyError> {
+fn shred_all(
+    plan: &Plan,
+    selected: &[bool],
+    cols: &[Vec<(String, Kind)>],
+    raw: &[postgres::Row],
+) -> Result<Shred, CopyError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = raw.len().div_ceil(threads).max(1);
-    let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
     let parts: Vec<Result<Shred, CopyError>> = std::thread::scope(|s| {
         let handles: Vec<_> = raw
             .chunks(chunk)
-            .map(|part| {
-                let cols = &cols;
-                s.spawn(move || shred_part(plan, selected, cols, part))
-            })
+            .map(|part| s.spawn(move || shred_part(plan, selected, cols, part)))
             .collect();
         handles
             .into_iter()
@@ -273,12 +275,13 @@ fn copy_tuples(
     tx: &mut Transaction,
     plan: &Plan,
     e: &Entity,
+    cols: &[(String, Kind)],
     tuples: &[u8],
 ) -> Result<(), CopyError> {
     if tuples.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = columns(e).iter().map(|(n, _)| quote_ident(n)).collect();
+    let names: Vec<String> = cols.iter().map(|(n, _)| quote_ident(n)).collect();
     let sql = format!(
         "COPY {}.{} ({}) FROM STDIN (FORMAT binary)",
         quote_ident(&plan.target_schema),
