@@ -98,6 +98,7 @@ fn apply(
         engine: Default::default(),
         max_rate: None,
         pause_between: None,
+        max_replica_lag: None,
         batch_size,
         limit: None,
         users: Vec::new(),

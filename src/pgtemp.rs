@@ -110,6 +110,48 @@ impl TempCluster {
             err("PostgreSQL server binaries (initdb, postgres) not found; install them with \
                  `apt-get update && apt-get install -y postgresql`, or set PGSHRED_PG_BIN to their directory")
         })?;
+        let mut cluster = Self::unstarted(bin_dir)?;
+        cluster.init(setup)?;
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    /// A streaming standby of `primary`: a base backup taken with `pg_basebackup -R` over the
+    /// primary's socket, started on its own port with `settings` added (e.g. a short
+    /// `wal_receiver_status_interval`). Used to test what pgshred does while replicas lag.
+    pub fn standby_of(
+        primary: &TempCluster,
+        settings: &[(&str, &str)],
+    ) -> Result<TempCluster, ClusterError> {
+        let mut standby = Self::unstarted(primary.bin_dir.clone())?;
+        let out = standby
+            .command("pg_basebackup")
+            .arg("-D")
+            .arg(standby.data_dir())
+            .arg("-h")
+            .arg(primary.socket_dir())
+            .args(["-p", &primary.port.to_string(), "-U", "postgres"])
+            .args(["-R", "-X", "stream", "-c", "fast", "--no-sync"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| err(format!("running pg_basebackup: {e}")))?;
+        if !out.status.success() {
+            return Err(err(format!(
+                "pg_basebackup failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let settings: Vec<(String, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        standby.configure(&settings)?;
+        standby.launch()?;
+        Ok(standby)
+    }
+
+    /// A directory for a cluster, owned by the server's user, and a free port; nothing started.
+    fn unstarted(bin_dir: PathBuf) -> Result<TempCluster, ClusterError> {
         let run_as = unprivileged_user()?;
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -129,16 +171,13 @@ impl TempCluster {
                 ))
             })?;
         }
-        let mut cluster = TempCluster {
+        Ok(TempCluster {
             dir,
             bin_dir,
             port: free_port()?,
             child: None,
             run_as,
-        };
-        cluster.init(setup)?;
-        cluster.launch()?;
-        Ok(cluster)
+        })
     }
 
     fn command(&self, program: &str) -> Command {
@@ -198,20 +237,7 @@ impl TempCluster {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        let mut conf = format!(
-            "\n# pgshred throwaway cluster\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
-             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 60\n",
-            self.port,
-            self.dir.display()
-        );
-        for (k, v) in &setup.settings {
-            conf.push_str(&format!("{k} = {v}\n"));
-        }
-        let path = self.data_dir().join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&path)
-            .map_err(|e| err(format!("reading {}: {e}", path.display())))?;
-        text.push_str(&conf);
-        std::fs::write(&path, text).map_err(|e| err(format!("writing {}: {e}", path.display())))?;
+        self.configure(&setup.settings)?;
         let hba = setup
             .hba
             .iter()
@@ -233,6 +259,25 @@ impl TempCluster {
             }
         }
         Ok(())
+    }
+
+    /// Appends this cluster's port and socket, the throwaway settings and `settings` to
+    /// `postgresql.conf` (later lines win, so a base backup's copy of the primary's are replaced).
+    fn configure(&self, settings: &[(String, String)]) -> Result<(), ClusterError> {
+        let mut conf = format!(
+            "\n# pgshred throwaway cluster\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 60\n",
+            self.port,
+            self.dir.display()
+        );
+        for (k, v) in settings {
+            conf.push_str(&format!("{k} = {v}\n"));
+        }
+        let path = self.data_dir().join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("reading {}: {e}", path.display())))?;
+        text.push_str(&conf);
+        std::fs::write(&path, text).map_err(|e| err(format!("writing {}: {e}", path.display())))
     }
 
     fn launch(&mut self) -> Result<(), ClusterError> {

@@ -45,6 +45,13 @@ pub struct ApplyArgs {
     /// Wait this long after each batch commits before claiming the next (e.g. 500ms, 2s, 1min).
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub pause_between: Option<std::time::Duration>,
+    /// Claim no batch while a standby replays more than DURATION behind this server (the
+    /// largest replay_lag in pg_stat_replication; e.g. 5s). Workers wait, and the progress
+    /// line says which standby and how far behind. Needs the pg_monitor role. A standby
+    /// reports its position every wal_receiver_status_interval (10s by default), so a lag
+    /// is seen, and seen to end, that much late.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub max_replica_lag: Option<std::time::Duration>,
     /// Help another pgshred (on this or another machine) with its unfinished run: claim its
     /// pending batches without planning a run. Batches commit only while the process holding
     /// the plan's lock lives; with no such process, the joiner takes the lock and leads.
@@ -147,6 +154,7 @@ impl ApplyArgs {
             engine: self.engine,
             max_rate: self.max_rate,
             pause_between: self.pause_between,
+            max_replica_lag: self.max_replica_lag,
         }
     }
 }
@@ -158,7 +166,7 @@ fn positive_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `500ms`, `2s`, `1.5s`, `1min`: what `--pause-between` takes.
+/// `500ms`, `2s`, `1.5s`, `1min`: what `--pause-between` and `--max-replica-lag` take.
 fn duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());

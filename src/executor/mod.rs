@@ -22,6 +22,7 @@ mod schema;
 pub mod signals;
 pub mod sql;
 mod status;
+mod throttle;
 mod verify;
 mod workers;
 
@@ -37,7 +38,7 @@ use batch::{first_line, record_failure};
 use guard::Guard;
 use planning::{Planner, plan_run, rework};
 use report::merge;
-use workers::run_workers;
+use workers::{Event, run_workers};
 
 pub use batch::mismatch_line;
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
@@ -81,6 +82,8 @@ pub struct ApplyOptions {
     pub max_rate: Option<f64>,
     /// A pause after each committed batch.
     pub pause_between: Option<std::time::Duration>,
+    /// No batch is claimed while a standby's replay lag exceeds this.
+    pub max_replica_lag: Option<std::time::Duration>,
 }
 
 /// How a batch's rows are written: by `03_forward.sql` (set-based SQL in the server), or by the
@@ -106,6 +109,9 @@ pub fn apply(
     out.line(&format!("connected to {}", crate::pg::describe(url)));
     preflight::refuse_transaction_pooler(url)?;
     preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
+    if let Some(max) = opts.max_replica_lag {
+        throttle::check_replicas(&mut client, max, out)?;
+    }
     // Joiners share a run the lock holder planned; batch claims keep them apart, and their
     // batches prove the leader's guard like the leader's own. A joiner that finds no leader
     // leads the unfinished run itself.
@@ -161,17 +167,22 @@ pub fn apply(
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
     stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
-    if let Err(e) = q.finish_run(&mut client, run) {
+    finish_run(&mut client, &q, &guard, run)?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Marks the run finished, every batch committed.
+fn finish_run(client: &mut Client, q: &sql::Queries, guard: &Guard, run: i64) -> Result<(), Error> {
+    q.finish_run(client, run).map_err(|e| {
         // The guard's own session is gone: every batch committed, but the run stays for a
         // `--resume` (with nothing left to do) to close.
-        return Err(if client.is_closed() {
+        if client.is_closed() {
             guard.lost(run)
         } else {
             e
-        });
-    }
-    report.elapsed = started.elapsed();
-    Ok(report)
+        }
+    })
 }
 
 /// After a signal, a run with batches left stops here, resumable, instead of being finished.
@@ -214,16 +225,20 @@ fn run_batches(
         ..Report::default()
     };
     out.start(users, batches);
-    let failure = run_workers(url, files, q, guard, run, opts, |b, rows, bad| {
-        merge(&mut report.rows, rows);
+    let failure = run_workers(url, files, q, guard, run, opts, |event| {
+        let (b, rows, bad) = match event {
+            Event::Waiting(why) => return out.waiting(why.as_deref()),
+            Event::Done(b, rows, bad) => (b, rows, bad),
+        };
+        merge(&mut report.rows, &rows);
         report.batches += 1;
         report.users += b.users.len() - bad.len();
-        for u in bad {
+        for u in &bad {
             let who = crate::ids::shown_user(&u.user);
             out.line(&format!("quarantined user {who}: {}", u.message));
         }
-        report.quarantined.extend_from_slice(bad);
-        out.batch_done(Some(b.id), b.seq, b.users.len(), rows);
+        report.quarantined.extend(bad);
+        out.batch_done(Some(b.id), b.seq, b.users.len(), &rows);
     });
     out.finish();
     (report, failure)

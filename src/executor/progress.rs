@@ -13,8 +13,13 @@ pub trait Reporter {
     /// A batch committed (or, in a dry run, rolled back after it ran): its ledger id (`None` in
     /// a dry run, whose batches are not kept), its place in the run, its users and rows.
     fn batch_done(&mut self, id: Option<i64>, seq: i32, users: usize, rows: &BTreeMap<String, i64>);
+    /// The workers wait (why; repeated while they do, with fresh figures), or go on (None).
+    fn waiting(&mut self, why: Option<&str>);
     fn finish(&mut self);
 }
+
+/// While workers wait, a log gets a line when the wait starts, every so often, and at its end.
+const WAIT_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Chooses a bar when stderr is a terminal, log lines otherwise; both on stderr, so that stdout
 /// carries only the command's result.
@@ -33,6 +38,8 @@ pub struct Lines {
     users: usize,
     done_users: usize,
     rows: i64,
+    /// When the current wait started, and when it was last logged.
+    waiting: Option<(Instant, Instant)>,
 }
 
 impl Reporter for Lines {
@@ -71,6 +78,27 @@ impl Reporter for Lines {
             self.done_users as f64 / secs,
             self.rows as f64 / secs
         );
+    }
+    fn waiting(&mut self, why: Option<&str>) {
+        let now = Instant::now();
+        match (why, self.waiting) {
+            (Some(why), None) => {
+                self.waiting = Some((now, now));
+                self.line(why);
+            }
+            (Some(why), Some((since, logged))) if now - logged >= WAIT_LOG_EVERY => {
+                self.waiting = Some((since, now));
+                self.line(why);
+            }
+            (None, Some((since, _))) => {
+                self.waiting = None;
+                self.line(&format!(
+                    "going on after waiting {:.1}s",
+                    (now - since).as_secs_f64()
+                ));
+            }
+            _ => {}
+        }
     }
     fn finish(&mut self) {}
 }
@@ -117,6 +145,11 @@ impl Reporter for Bar {
             ));
         }
     }
+    fn waiting(&mut self, why: Option<&str>) {
+        if let Some(b) = &self.bar {
+            b.set_message(why.unwrap_or("going on").to_string());
+        }
+    }
     fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
@@ -131,5 +164,6 @@ impl Reporter for Quiet {
     fn line(&mut self, _: &str) {}
     fn start(&mut self, _: usize, _: usize) {}
     fn batch_done(&mut self, _: Option<i64>, _: i32, _: usize, _: &BTreeMap<String, i64>) {}
+    fn waiting(&mut self, _: Option<&str>) {}
     fn finish(&mut self) {}
 }

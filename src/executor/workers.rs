@@ -8,12 +8,21 @@ use super::batch::{Batch, claim_and_run};
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
+use super::throttle::Throttle;
 use crate::Error;
 use crate::compiled::Compiled;
 
-/// What a worker reports: a batch committed, or why it stopped (a failed batch is an
-/// [`Error::Batch`]).
-type Event = Result<(Batch, RowCounts, Vec<BadUser>), Error>;
+/// What the workers report as they go.
+pub(super) enum Event {
+    /// A batch committed.
+    Done(Batch, RowCounts, Vec<BadUser>),
+    /// Every worker waits for the standbys (why), or none does any more (None).
+    Waiting(Option<String>),
+}
+
+/// A worker's report, or why it stopped (a failed batch is an [`Error::Batch`]); with the
+/// worker's number.
+type Message = (usize, Result<Event, Error>);
 
 /// Runs the run's pending batches on `opts.jobs` connections; each worker claims the next batch
 /// with `FOR UPDATE SKIP LOCKED` inside that batch's own transaction, so workers in this process,
@@ -26,14 +35,14 @@ pub(super) fn run_workers(
     guard: &Guard,
     run: i64,
     opts: &ApplyOptions,
-    mut done: impl FnMut(&Batch, &RowCounts, &[BadUser]),
+    mut on: impl FnMut(Event),
 ) -> Option<Error> {
     let stop = AtomicBool::new(false);
     let throttle = Throttle::new(opts);
-    let (events, received) = mpsc::channel::<Event>();
+    let (events, received) = mpsc::channel::<Message>();
     let mut failure = None;
     std::thread::scope(|s| {
-        for _ in 0..opts.jobs.max(1) {
+        for worker in 0..opts.jobs.max(1) {
             let events = events.clone();
             let stop = &stop;
             let throttle = &throttle;
@@ -42,22 +51,31 @@ pub(super) fn run_workers(
                     Ok(c) => c,
                     Err(e) => {
                         stop.store(true, Ordering::SeqCst);
-                        let _ = events.send(Err(e));
+                        let _ = events.send((worker, Err(e)));
                         return;
                     }
                 };
                 // A signal lets the batch in flight finish, then no worker claims another.
                 while !stop.load(Ordering::SeqCst) && !super::signals::stop_requested() {
-                    match claim_and_run(&mut client, files, q, guard, run, opts) {
+                    let waited = throttle.before_batch(&mut client, |why| {
+                        let _ = events.send((worker, Ok(Event::Waiting(why))));
+                    });
+                    let ran = waited.and_then(|()| {
+                        if super::signals::stop_requested() {
+                            return Ok(None);
+                        }
+                        claim_and_run(&mut client, files, q, guard, run, opts)
+                    });
+                    match ran {
                         Ok(None) => return,
-                        Ok(Some(done)) => {
-                            let rows: i64 = done.1.values().sum();
-                            let _ = events.send(Ok(done));
-                            throttle.after_batch(rows);
+                        Ok(Some((b, rows, bad))) => {
+                            let n: i64 = rows.values().sum();
+                            let _ = events.send((worker, Ok(Event::Done(b, rows, bad))));
+                            throttle.after_batch(n);
                         }
                         Err(e) => {
                             stop.store(true, Ordering::SeqCst);
-                            let _ = events.send(Err(e));
+                            let _ = events.send((worker, Err(e)));
                             return;
                         }
                     }
@@ -65,9 +83,20 @@ pub(super) fn run_workers(
             });
         }
         drop(events);
-        for event in received {
+        // Reported once when the first worker starts waiting and once when the last stops.
+        let mut waiting = std::collections::BTreeSet::new();
+        for (worker, event) in received {
             match event {
-                Ok((b, rows, bad)) => done(&b, &rows, &bad),
+                Ok(Event::Waiting(Some(why))) => {
+                    waiting.insert(worker);
+                    on(Event::Waiting(Some(why)));
+                }
+                Ok(Event::Waiting(None)) => {
+                    if waiting.remove(&worker) && waiting.is_empty() {
+                        on(Event::Waiting(None));
+                    }
+                }
+                Ok(done) => on(done),
                 Err(e) => {
                     failure.get_or_insert(e);
                 }
@@ -75,39 +104,4 @@ pub(super) fn run_workers(
         }
     });
     failure
-}
-
-/// `--max-rate` and `--pause-between`: after a batch commits, its worker waits until the rows
-/// written so far by every worker fit the rate, and for the pause. Waits end early on a signal.
-struct Throttle {
-    rate: Option<f64>,
-    pause: Option<std::time::Duration>,
-    started: std::time::Instant,
-    rows: std::sync::atomic::AtomicI64,
-}
-
-impl Throttle {
-    fn new(opts: &ApplyOptions) -> Throttle {
-        Throttle {
-            rate: opts.max_rate,
-            pause: opts.pause_between,
-            started: std::time::Instant::now(),
-            rows: std::sync::atomic::AtomicI64::new(0),
-        }
-    }
-
-    fn after_batch(&self, rows: i64) {
-        let total = self.rows.fetch_add(rows, Ordering::SeqCst) + rows;
-        let mut wait = self.pause.unwrap_or_default();
-        if let Some(rate) = self.rate {
-            let due = std::time::Duration::from_secs_f64(total as f64 / rate);
-            wait = wait.max(due.saturating_sub(self.started.elapsed()));
-        }
-        let until = std::time::Instant::now() + wait;
-        while std::time::Instant::now() < until && !super::signals::stop_requested() {
-            std::thread::sleep(
-                (until - std::time::Instant::now()).min(std::time::Duration::from_millis(50)),
-            );
-        }
-    }
 }
