@@ -105,7 +105,7 @@ impl Error {
                 batches,
             } => write!(
                 f,
-                "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"
+                "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed and is recorded as stopped; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"
             ),
             _ => Ok(()),
         }

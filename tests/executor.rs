@@ -1244,10 +1244,25 @@ mod signals {
             "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'done'",
         );
         assert!((3..22).contains(&done), "{done} batches done");
+        let run_status = |url: &str| -> String {
+            connect(url)
+                .query_one(
+                    "SELECT status FROM pgshred.migration_runs WHERE id = 1",
+                    &[],
+                )
+                .unwrap()
+                .get(0)
+        };
+        assert_eq!(run_status(&url), "stopped");
+        let status = pgshred(&url, &["status", PLAN]);
+        assert!(text(&status).0.contains("stopped"), "{}", text(&status).0);
+        // A stopped run is unfinished: a new apply refuses, --resume completes it.
+        assert_code(&pgshred(&url, &["apply", PLAN, "--allow-duplicates"]), 5);
         assert_code(
             &pgshred(&url, &["apply", PLAN, "--resume", "--allow-duplicates"]),
             0,
         );
+        assert_eq!(run_status(&url), "completed");
         assert_eq!(common::snapshot(&url), reference());
     }
 

@@ -843,3 +843,34 @@ fn batches_run_repeatable_read_with_jit_off() {
         .collect();
     assert_eq!(seen, [("repeatable read".to_string(), "off".to_string())]);
 }
+
+#[test]
+fn a_ledger_made_by_an_older_pgshred_is_refused_then_upgraded_in_place() {
+    let url = installed_source("old_ledger");
+    // The ledger as pgshred made it before runs could be stopped.
+    connect(&url)
+        .batch_execute(
+            "ALTER TABLE pgshred.migration_runs DROP CONSTRAINT migration_runs_status_check; \
+             ALTER TABLE pgshred.migration_runs ADD CONSTRAINT migration_runs_status_check \
+               CHECK (status IN ('running', 'completed', 'failed', 'rolled_back')); \
+             DROP FUNCTION pgshred.stop_run(bigint); DROP FUNCTION pgshred.resume_run(bigint)",
+        )
+        .unwrap();
+    let (_, err) = said(&run(&apply_args(&[]), Some(&url)), 5);
+    says(
+        &err,
+        &["the audit schema predates this pgshred", "02_audit.sql"],
+    );
+    assert_eq!(done_batches(&url), 0);
+    said(&run(&apply_args(&["--create-schema"]), Some(&url)), 0);
+    let check: String = connect(&url)
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+              WHERE conname = 'migration_runs_status_check'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(check.contains("'stopped'"), "{check}");
+    assert_eq!(snapshot(&url), reference());
+}

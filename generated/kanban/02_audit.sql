@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_runs" (
     "plan"            text        NOT NULL,
     "plan_checksum"   text        NOT NULL,
     "status"          text        NOT NULL DEFAULT 'running'
-                      CHECK ("status" IN ('running', 'completed', 'failed', 'rolled_back')),
+                      CHECK ("status" IN ('running', 'stopped', 'completed', 'failed', 'rolled_back')),
     "options"         jsonb       NOT NULL DEFAULT '{}'::jsonb,
     "high_water_mark" timestamptz,
     -- The checksum of each entity's statement in 03_forward.sql when the run started.
@@ -112,6 +112,20 @@ ALTER TABLE "pgshred"."migration_batches" ADD COLUMN IF NOT EXISTS "source_versi
 ALTER TABLE "pgshred"."migration_audit_sets" ADD COLUMN IF NOT EXISTS "replaced_by" bigint;
 ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "entities" jsonb NOT NULL DEFAULT '{}'::jsonb;
 ALTER TABLE "pgshred"."migration_users" ADD COLUMN IF NOT EXISTS "source_updated_at" timestamptz;
+-- ... and the run status 'stopped' (a signal stopped the run; --resume continues it). The check
+-- is replaced only where it lacks it, so re-running this file takes no lock on a current ledger.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                    WHERE conrelid = '"pgshred"."migration_runs"'::regclass
+                      AND conname = 'migration_runs_status_check'
+                      AND pg_catalog.pg_get_constraintdef(oid) LIKE '%''stopped''%') THEN
+        ALTER TABLE "pgshred"."migration_runs" DROP CONSTRAINT IF EXISTS "migration_runs_status_check";
+        ALTER TABLE "pgshred"."migration_runs" ADD CONSTRAINT "migration_runs_status_check"
+            CHECK ("status" IN ('running', 'stopped', 'completed', 'failed', 'rolled_back'));
+    END IF;
+END
+$$;
 
 -- Users `apply --max-bad-users` set aside: their documents cannot be migrated as they are. They
 -- have no rows in the target tables; `apply` skips them until `--retry-quarantined`, and leaves
@@ -606,6 +620,20 @@ RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
        SET "status" = 'failed', "error" = problem ->> 'message'
       FROM "pgshred"."migration_batches" AS b
      WHERE b."id" = batch AND r."id" = b."run_id";
+$$;
+
+-- A signal stopped the run with batches left; `apply --resume` continues it.
+CREATE OR REPLACE FUNCTION "pgshred".stop_run(run bigint)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE "pgshred"."migration_runs" SET "status" = 'stopped', "finished_at" = clock_timestamp()
+     WHERE "id" = run AND "status" = 'running';
+$$;
+
+-- A stopped or failed run taken up again (`apply --resume`, or `--join` leading it).
+CREATE OR REPLACE FUNCTION "pgshred".resume_run(run bigint)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE "pgshred"."migration_runs" SET "status" = 'running', "finished_at" = NULL, "error" = NULL
+     WHERE "id" = run AND "status" IN ('stopped', 'failed');
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".finish_run(run bigint)

@@ -198,6 +198,7 @@ fn stop_if_interrupted(
     }
     let done = q.count_done(client, run)?;
     if done < batches {
+        q.stop_run(client, run)?;
         return Err(Error::Interrupted {
             plan: plan.name.clone(),
             run,

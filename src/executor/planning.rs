@@ -57,6 +57,7 @@ pub(super) fn plan_run(
                 ));
             }
             let (batches, users) = q.pending_totals(client, run)?;
+            q.resume_run(client, run)?;
             out.line(&format!("resuming run {run}: {batches} batches left"));
             Ok(Some((run, batches, users)))
         }

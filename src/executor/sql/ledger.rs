@@ -195,7 +195,7 @@ impl Queries {
     ) -> Result<Option<(i64, String)>, Error> {
         let sql = format!(
             "SELECT \"id\", \"plan_checksum\" FROM {}.\"migration_runs\" \
-              WHERE \"plan\" = $1 AND \"status\" IN ('running', 'failed') AND NOT (\"options\" ? 'dry_run') \
+              WHERE \"plan\" = $1 AND \"status\" IN ('running', 'stopped', 'failed') AND NOT (\"options\" ? 'dry_run') \
               ORDER BY \"id\" DESC LIMIT 1",
             self.a
         );
@@ -355,6 +355,22 @@ impl Queries {
         let sql = format!("SELECT {}.finish_run($1)", self.a);
         c.execute(&sql, &[&run])
             .context("recording the end of the run")?;
+        Ok(())
+    }
+
+    /// A signal stopped the run with batches left.
+    pub fn stop_run(&self, c: &mut Client, run: i64) -> Result<(), Error> {
+        let sql = format!("SELECT {}.stop_run($1)", self.a);
+        c.execute(&sql, &[&run])
+            .context("recording that the run stopped")?;
+        Ok(())
+    }
+
+    /// A stopped or failed run is taken up again.
+    pub fn resume_run(&self, c: &mut Client, run: i64) -> Result<(), Error> {
+        let sql = format!("SELECT {}.resume_run($1)", self.a);
+        c.execute(&sql, &[&run])
+            .context("recording that the run resumed")?;
         Ok(())
     }
 
