@@ -887,13 +887,44 @@ mod self_signed {
 
     /// A server certificate that is its own root (self-signed, a CA), for `names`.
     fn own_root(names: &[&str]) -> (String, String) {
+        own_root_valid(names, None)
+    }
+
+    /// The same, valid only between the two years given.
+    fn own_root_valid(names: &[&str], years: Option<(i32, i32)>) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let mut params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        if let Some((from, to)) = years {
+            params.not_before = rcgen::date_time_ymd(from, 1, 1);
+            params.not_after = rcgen::date_time_ymd(to, 1, 1);
+        }
         let cert = params.self_signed(&key).unwrap();
         (cert.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn a_pinned_certificate_outside_its_dates_is_refused_as_libpq_does() {
+        let guard = common::TempDir::new("own-root-dates");
+        for (years, says) in [((2000, 2001), "expired"), ((2200, 2201), "not valid yet")] {
+            let (cert, key) = own_root_valid(&["localhost"], Some(years));
+            let root = guard.path().join(format!("root-{}.pem", years.0));
+            std::fs::write(&root, &cert).unwrap();
+            let cluster = tls_cluster(cert, key);
+            for mode in ["verify-ca", "verify-full"] {
+                let url = format!(
+                    "postgres://postgres@localhost:{}/postgres?sslmode={mode}&sslrootcert={}",
+                    cluster.port,
+                    root.display()
+                );
+                let o = pgshred(&url, &["status", PLAN]);
+                assert_code(&o, 4);
+                let err = text(&o).1.to_lowercase();
+                assert!(err.contains(says), "{years:?} {mode}: {err}");
+            }
+        }
     }
 
     fn tls_cluster(cert: String, key: String) -> TempCluster {

@@ -252,6 +252,7 @@ impl ServerCertVerifier for Pinned {
                 now,
             );
         }
+        check_validity(end_entity, now)?;
         if self.check_name {
             let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
             rustls::client::verify_server_name(&parsed, server_name)?;
@@ -277,6 +278,38 @@ impl ServerCertVerifier for Pinned {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.chain.supported_verify_schemes()
     }
+}
+
+/// A pinned certificate is still refused outside its validity dates, as libpq refuses it; webpki
+/// would check them only along a chain, which a certificate that is its own root does not have.
+fn check_validity(cert: &CertificateDer<'_>, now: UnixTime) -> Result<(), rustls::Error> {
+    use rustls::CertificateError;
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let validity = parsed.validity();
+    let at = |t: i64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64));
+    let (not_before, not_after) = (
+        validity.not_before.timestamp(),
+        validity.not_after.timestamp(),
+    );
+    let secs = now.as_secs() as i64;
+    if secs < not_before {
+        return Err(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidYetContext {
+                time: now,
+                not_before: at(not_before),
+            },
+        ));
+    }
+    if secs > not_after {
+        return Err(rustls::Error::InvalidCertificate(
+            CertificateError::ExpiredContext {
+                time: now,
+                not_after: at(not_after),
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// The certificates of an sslrootcert file, as they are (none for the bundled roots).
