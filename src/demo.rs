@@ -99,6 +99,7 @@ fn apply(
         max_rate: None,
         pause_between: None,
         max_replica_lag: None,
+        bulk: false,
         batch_size,
         limit: None,
         users: Vec::new(),

@@ -853,7 +853,8 @@ fn a_ledger_made_by_an_older_pgshred_is_refused_then_upgraded_in_place() {
             "ALTER TABLE pgshred.migration_runs DROP CONSTRAINT migration_runs_status_check; \
              ALTER TABLE pgshred.migration_runs ADD CONSTRAINT migration_runs_status_check \
                CHECK (status IN ('running', 'completed', 'failed', 'rolled_back')); \
-             DROP FUNCTION pgshred.stop_run(bigint); DROP FUNCTION pgshred.resume_run(bigint)",
+             DROP FUNCTION pgshred.stop_run(bigint); DROP FUNCTION pgshred.resume_run(bigint); \
+             DROP FUNCTION pgshred.restore_deferred(bigint, integer)",
         )
         .unwrap();
     let (_, err) = said(&run(&apply_args(&[]), Some(&url)), 5);

@@ -1490,32 +1490,52 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
     for (i, (plan, fixture)) in cases.enumerate() {
         let (plan, fixture) = (plan.as_str(), fixture.as_str());
         let mut written = Vec::new();
-        for engine in ["sql", "copy"] {
-            let url = fresh_db(&format!("engines_{i}_{engine}"));
+        let mut shapes = Vec::new();
+        for mode in [&["--engine", "sql"][..], &["--engine", "copy"], &["--bulk"]] {
+            let url = fresh_db(&format!("engines_{i}_{}", mode.len()));
             load_fixture(&mut connect(&url), fixture);
-            let o = pgshred(
-                &[
-                    "apply",
-                    plan,
-                    "--create-schema",
-                    "--allow-duplicates",
-                    "--engine",
-                    engine,
-                ],
-                Some(&url),
-            );
+            let args = [
+                &["apply", plan, "--create-schema", "--allow-duplicates"][..],
+                mode,
+            ];
+            let o = pgshred(&args.concat(), Some(&url));
             assert!(
                 o.status.success(),
-                "{plan} --engine {engine}: {}",
+                "{plan} {mode:?}: {}",
                 String::from_utf8_lossy(&o.stderr)
             );
             written.push(tables_of(&url, plan));
+            shapes.push(indexes_and_constraints(&url));
         }
         assert_eq!(
             written[0], written[1],
             "{plan}: the engines wrote different rows"
         );
+        assert_eq!(written[0], written[2], "{plan}: --bulk wrote other rows");
+        assert_eq!(
+            shapes[0], shapes[2],
+            "{plan}: --bulk left other indexes or keys"
+        );
     }
+}
+
+/// Every index and constraint outside the system schemas, as the catalog defines them.
+fn indexes_and_constraints(url: &str) -> Vec<String> {
+    connect(url)
+        .query(
+            "SELECT schemaname || '.' || tablename || ': ' || indexdef FROM pg_indexes \
+              WHERE schemaname NOT IN ('pg_catalog', 'information_schema') \
+             UNION ALL \
+             SELECT conrelid::regclass::text || ': ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated \
+               FROM pg_constraint WHERE conrelid <> 0 \
+                AND connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) \
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }
 
 #[test]

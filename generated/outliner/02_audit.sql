@@ -145,6 +145,23 @@ CREATE TABLE IF NOT EXISTS "pgshred"."migration_quarantine" (
     PRIMARY KEY ("plan", "user_id")
 );
 
+-- `apply --bulk`: the secondary indexes, unique keys and foreign keys of the (empty) target tables,
+-- dropped for an initial load and restored after its last batch, in "seq" order, as pg_restore
+-- does. Each row holds the statement that restores it (a foreign key is added NOT VALID, then
+-- validated); "restored_at" is set in the transaction that ran it, so a crash at any point
+-- resumes where it stopped.
+CREATE TABLE IF NOT EXISTS "pgshred"."migration_deferred" (
+    "run_id"      bigint      NOT NULL REFERENCES "pgshred"."migration_runs" ("id"),
+    "seq"         integer     NOT NULL,
+    "table_name"  text        NOT NULL,
+    "name"        text        NOT NULL,
+    "kind"        text        NOT NULL CHECK ("kind" IN ('index', 'unique', 'foreign_key')),
+    "definition"  text        NOT NULL,
+    "validation"  text,
+    "restored_at" timestamptz,
+    PRIMARY KEY ("run_id", "seq")
+);
+
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_batch_id_idx" ON "pgshred"."migration_audit_sets" ("batch_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_run_id_idx" ON "pgshred"."migration_audit_sets" ("run_id");
 CREATE INDEX IF NOT EXISTS "migration_audit_sets_user_id_idx" ON "pgshred"."migration_audit_sets" ("user_id");
@@ -180,6 +197,7 @@ ALTER TABLE "pgshred"."migration_users" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_quarantine" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_replaced" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "pgshred"."migration_replaced_users" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "pgshred"."migration_deferred" ENABLE ROW LEVEL SECURITY;
 
 -- The batch being applied comes from transaction-local settings (set_config(..., true)), which
 -- survive transaction-mode poolers, unlike session SETs.
@@ -307,6 +325,91 @@ $$;
 CREATE OR REPLACE FUNCTION "pgshred".mark_run_rolled_back(run bigint)
 RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     UPDATE "pgshred"."migration_runs" SET "status" = 'rolled_back', "finished_at" = clock_timestamp() WHERE "id" = run;
+$$;
+
+-- `apply --bulk`: records, then drops, the secondary indexes, unique keys and foreign keys of
+-- `tables` (primary keys stay: they catch a duplicate id as the rows arrive). Unique keys that a
+-- foreign key of another table depends on stay too. Returns how many were deferred.
+CREATE OR REPLACE FUNCTION "pgshred".defer_constraints(run bigint, tables regclass[])
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+    n integer := 0;
+BEGIN
+    FOR d IN
+        SELECT * FROM (
+            -- Restored first: unique keys and plain indexes; foreign keys last, once every key
+            -- they reference is back.
+            SELECT 1 AS rank, c.conrelid::regclass::text AS tbl, c.conname::text AS name, 'unique' AS kind,
+                   format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+                          pg_get_constraintdef(c.oid)) AS definition,
+                   NULL::text AS validation
+              FROM pg_constraint AS c
+             WHERE c.conrelid = ANY (tables) AND c.contype = 'u'
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint AS f
+                                WHERE f.contype = 'f' AND f.conindid = c.conindid
+                                  AND f.conrelid <> ALL (tables))
+            UNION ALL
+            SELECT 1, i.indrelid::regclass::text, ic.relname::text, 'index',
+                   pg_get_indexdef(i.indexrelid), NULL
+              FROM pg_index AS i
+              JOIN pg_class AS ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = ANY (tables) AND NOT i.indisprimary
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c
+                                WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
+            UNION ALL
+            SELECT 2, c.conrelid::regclass::text, c.conname::text, 'foreign_key',
+                   format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', c.conrelid::regclass,
+                          c.conname, pg_get_constraintdef(c.oid)),
+                   format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::regclass, c.conname)
+              FROM pg_constraint AS c
+             WHERE c.conrelid = ANY (tables) AND c.contype = 'f'
+        ) AS all_of_them
+        ORDER BY rank, tbl, name
+    LOOP
+        n := n + 1;
+        INSERT INTO "pgshred"."migration_deferred"
+               ("run_id", "seq", "table_name", "name", "kind", "definition", "validation")
+        VALUES (run, n, d.tbl, d.name, d.kind, d.definition, d.validation);
+    END LOOP;
+    -- Dropped in the reverse order: foreign keys before the keys they reference.
+    FOR d IN
+        SELECT x."kind", x."table_name", x."name"
+          FROM "pgshred"."migration_deferred" AS x
+         WHERE x."run_id" = run ORDER BY x."seq" DESC
+    LOOP
+        IF d.kind = 'index' THEN
+            EXECUTE format('DROP INDEX %s', (SELECT i.indexrelid::regclass
+                                               FROM pg_index AS i JOIN pg_class AS ic ON ic.oid = i.indexrelid
+                                              WHERE i.indrelid = d.table_name::regclass AND ic.relname = d.name));
+        ELSE
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', d.table_name, d.name);
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- Restores one deferred index or key of a --bulk run (nothing if it is back already).
+CREATE OR REPLACE FUNCTION "pgshred".restore_deferred(run bigint, item integer)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT x."definition", x."validation" INTO d
+      FROM "pgshred"."migration_deferred" AS x
+     WHERE x."run_id" = run AND x."seq" = item AND x."restored_at" IS NULL
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    EXECUTE d.definition;
+    IF d.validation IS NOT NULL THEN
+        EXECUTE d.validation;
+    END IF;
+    UPDATE "pgshred"."migration_deferred" SET "restored_at" = clock_timestamp()
+     WHERE "run_id" = run AND "seq" = item;
+END
 $$;
 
 -- Rows a batch created, per target table, as the audit records them.
@@ -536,6 +639,8 @@ RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     UPDATE "pgshred"."migration_runs"
        SET "status" = CASE WHEN EXISTS (SELECT 1 FROM "pgshred"."migration_batches" AS b
                                          WHERE b."run_id" = run AND b."status" <> 'done')
+                                 OR EXISTS (SELECT 1 FROM "pgshred"."migration_deferred" AS d
+                                             WHERE d."run_id" = run AND d."restored_at" IS NULL)
                            THEN "status" ELSE 'completed' END,
            "finished_at" = clock_timestamp(), "error" = NULL
      WHERE "id" = run;

@@ -88,8 +88,17 @@ pub struct ApplyArgs {
     /// How rows are written: `sql` runs 03_forward.sql in the server (the reviewed definition);
     /// `copy` evaluates the documents in pgshred, the same way `preview` does, and streams the rows
     /// with binary COPY. Either way each batch is checked by 04_verify.sql before it commits.
-    #[arg(long, value_enum, default_value_t = executor::Engine::Sql)]
-    pub engine: executor::Engine,
+    /// Default: sql; copy with --bulk.
+    #[arg(long, value_enum)]
+    pub engine: Option<executor::Engine>,
+    /// An initial load into empty target tables, at the speed of the server's COPY: their
+    /// secondary indexes, unique keys and foreign keys are recorded in the ledger and dropped
+    /// before the first batch, the rows written with `--engine copy` (each batch checked by
+    /// COPY's counts), and everything restored after the last batch, foreign keys validated.
+    /// Until then the application sees the tables without those indexes and keys. A crash at
+    /// any point continues with --resume; `status` says what is still deferred.
+    #[arg(long, conflicts_with_all = ["dry_run", "resume", "join", "user", "sync", "remap", "retry_quarantined"])]
+    pub bulk: bool,
     /// How to print the final summary on stdout: readable lines, or one JSON object (run,
     /// batches, users, rows per table, quarantined users, seconds). Progress goes to stderr
     /// either way.
@@ -98,6 +107,12 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
+    if args.bulk && args.engine == Some(executor::Engine::Sql) {
+        return Err(Error::Input(
+            "--bulk writes with --engine copy: 03_forward.sql needs the unique keys that --bulk defers"
+                .into(),
+        ));
+    }
     let (p, files) = compile(&args.plan)?;
     let url = args.db.database_url.clone();
     let json = matches!(args.format, super::Format::Json);
@@ -151,7 +166,12 @@ impl ApplyArgs {
             retry_quarantined: self.retry_quarantined,
             remap: self.remap,
             sync: self.sync,
-            engine: self.engine,
+            engine: self.engine.unwrap_or(if self.bulk {
+                executor::Engine::Copy
+            } else {
+                executor::Engine::Sql
+            }),
+            bulk: self.bulk,
             max_rate: self.max_rate,
             pause_between: self.pause_between,
             max_replica_lag: self.max_replica_lag,

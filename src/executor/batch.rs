@@ -211,9 +211,10 @@ pub(super) fn forward_and_verify(
     b: &Batch,
     engine: Engine,
 ) -> Result<Vec<String>, Problem> {
-    if let (Engine::Copy, Some(plan)) = (engine, files.plan()) {
-        let mismatches =
-            super::copy::write(tx, plan, b.entities.as_deref()).map_err(Problem::from_copy)?;
+    if let (Engine::Copy | Engine::CopyBulk, Some(plan)) = (engine, files.plan()) {
+        let counted = engine == Engine::CopyBulk;
+        let mismatches = super::copy::write(tx, plan, b.entities.as_deref(), counted)
+            .map_err(Problem::from_copy)?;
         failpoint("forward", b.seq);
         return Ok(mismatches);
     }

@@ -9,6 +9,7 @@
 //! checks, ledger calls) live in [`sql`], with every identifier quoted by [`crate::ident`].
 
 mod batch;
+mod bulk;
 pub(crate) mod copy;
 mod dry_run;
 pub mod guard;
@@ -84,6 +85,9 @@ pub struct ApplyOptions {
     pub pause_between: Option<std::time::Duration>,
     /// No batch is claimed while a standby's replay lag exceeds this.
     pub max_replica_lag: Option<std::time::Duration>,
+    /// An initial load: the target tables' secondary indexes, unique keys and foreign keys are
+    /// dropped before the first batch and restored after the last.
+    pub bulk: bool,
 }
 
 /// How a batch's rows are written: by `03_forward.sql` (set-based SQL in the server), or by the
@@ -93,6 +97,11 @@ pub enum Engine {
     #[default]
     Sql,
     Copy,
+    /// `copy` in a --bulk run: each batch is checked by COPY's own counts of the rows it wrote,
+    /// as the per-user count needs the user_id indexes that are deferred. The tables were empty
+    /// and a batch's users are its own, so the counts prove as much.
+    #[value(skip)]
+    CopyBulk,
 }
 
 /// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
@@ -107,17 +116,13 @@ pub fn apply(
     let q = sql::Queries::new(plan);
     let mut client = crate::pg::connect(url)?;
     out.line(&format!("connected to {}", crate::pg::describe(url)));
-    preflight::refuse_transaction_pooler(url)?;
-    preflight::check_source(&mut client, plan, &q, opts.allow_duplicates, out)?;
-    if let Some(max) = opts.max_replica_lag {
-        throttle::check_replicas(&mut client, max, out)?;
-    }
+    first_checks(&mut client, plan, &q, url, opts, out)?;
     // Joiners share a run the lock holder planned; batch claims keep them apart, and their
     // batches prove the leader's guard like the leader's own. A joiner that finds no leader
     // leads the unfinished run itself.
-    let guard = match Guard::take(&mut client, &plan.name) {
-        Err(Error::Refused { .. }) if opts.join => Guard::find(&mut client, &plan.name)?,
-        taken => taken?,
+    let (guard, leads) = match Guard::take(&mut client, &plan.name) {
+        Err(Error::Refused { .. }) if opts.join => (Guard::find(&mut client, &plan.name)?, false),
+        taken => (taken?, true),
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = Versions::compiled(plan, files);
@@ -126,13 +131,7 @@ pub fn apply(
     } else {
         rework(&mut client, plan, &q, &versions, opts, out)?
     };
-    if opts.create_schema {
-        preflight::check_owner_expression(&mut client, plan)?;
-    }
-    if opts.create_schema && !opts.dry_run {
-        schema::apply(&mut client, plan, files, &opts.lock_timeout, out)?;
-    }
-    preflight::check_targets(&mut client, plan, &q, opts.create_schema && opts.dry_run)?;
+    target_schema(&mut client, plan, files, &q, opts, out)?;
     let sum = files.checksum();
 
     if opts.dry_run {
@@ -154,6 +153,9 @@ pub fn apply(
         opts,
         sum: &sum,
     };
+    if opts.bulk {
+        bulk::check_empty(&mut client, plan, &q)?;
+    }
     let planned = plan_run(&mut client, planner, &work, out)?;
     let Some(planned) = planned else {
         return Ok(Report {
@@ -162,14 +164,75 @@ pub fn apply(
         });
     };
     let run = planned.0;
+    if opts.bulk {
+        bulk::defer(&mut client, plan, &q, run, &opts.lock_timeout, out)?;
+    }
+    // The mode is the run's: a resumed or joined --bulk run stays one.
+    let opts = &in_run_mode(&mut client, &q, run, opts)?;
     let (mut report, failure) = run_batches(url, files, &q, &guard, planned, opts, out);
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
     stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
+    if opts.bulk && leads {
+        bulk::restore(&mut client, &q, run, &opts.lock_timeout, out)?;
+    }
     finish_run(&mut client, &q, &guard, run)?;
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// `--create-schema` (in a dry run, each batch creates it again and rolls it back), then the
+/// target and ledger tables as the batches need them.
+fn target_schema(
+    client: &mut Client,
+    plan: &Plan,
+    files: &Compiled,
+    q: &sql::Queries,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<(), Error> {
+    if opts.create_schema {
+        preflight::check_owner_expression(client, plan)?;
+    }
+    if opts.create_schema && !opts.dry_run {
+        schema::apply(client, plan, files, &opts.lock_timeout, out)?;
+    }
+    preflight::check_targets(client, plan, q, opts.create_schema && opts.dry_run)
+}
+
+/// What is checked before anything else: the connection, the source, the standbys.
+fn first_checks(
+    client: &mut Client,
+    plan: &Plan,
+    q: &sql::Queries,
+    url: &str,
+    opts: &ApplyOptions,
+    out: &mut dyn Reporter,
+) -> Result<(), Error> {
+    preflight::refuse_transaction_pooler(url)?;
+    preflight::check_source(client, plan, q, opts.allow_duplicates, out)?;
+    if let Some(max) = opts.max_replica_lag {
+        throttle::check_replicas(client, max, out)?;
+    }
+    Ok(())
+}
+
+/// The options for the batches of run `run`: in a --bulk run (indexes and keys still deferred),
+/// rows are written with COPY and checked by COPY's own counts, as the per-user count needs the
+/// indexes that are not there.
+fn in_run_mode(
+    client: &mut Client,
+    q: &sql::Queries,
+    run: i64,
+    opts: &ApplyOptions,
+) -> Result<ApplyOptions, Error> {
+    let bulk = !bulk::pending(client, q, run)?.is_empty();
+    Ok(ApplyOptions {
+        bulk,
+        engine: if bulk { Engine::CopyBulk } else { opts.engine },
+        ..opts.clone()
+    })
 }
 
 /// Marks the run finished, every batch committed.

@@ -257,14 +257,14 @@ pub fn check_targets(
 /// The audit schema has this pgshred's ledger functions.
 fn check_ledger_is_current(c: &mut Client, plan: &Plan, q: &Queries) -> Result<(), Error> {
     // The function added last: a ledger that has it has all the others.
-    let ledger = format!("{}.resume_run(bigint)", q.a);
+    let ledger = format!("{}.restore_deferred(bigint,integer)", q.a);
     let current: bool = c
         .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&ledger])
         .context("looking up the ledger functions")?
         .get(0);
     if !current {
         return Err(Error::refused(
-            "the audit schema predates this pgshred (no resume_run function)",
+            "the audit schema predates this pgshred (no restore_deferred function)",
             format!(
                 "re-run generated/{}/02_audit.sql (it is idempotent), or pass --create-schema",
                 plan.name

@@ -91,6 +91,17 @@ pub fn rollback(
         q.mark_run_rolled_back(&mut tx, r)?;
     }
     tx.commit().context("committing the rollback")?;
+    if let (Some(r), None, None) = (target.run, &target.batch, &target.user) {
+        // A --bulk run rolled back before its end leaves its tables as they were: with every
+        // index and key it deferred.
+        super::bulk::restore(
+            &mut c,
+            &q,
+            r,
+            &plan.batch.lock_timeout,
+            &mut super::progress::Quiet,
+        )?;
+    }
     Ok(RolledBack {
         removed: selected,
         restored,

@@ -8,6 +8,7 @@ use super::sql::Queries;
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::ir::Plan;
+use crate::pg::Context;
 use crate::versions::Versions;
 
 /// What `status` shows: `None` fields when there is nothing of that kind yet.
@@ -33,6 +34,8 @@ pub struct Run {
     pub users: i64,
     pub rows: i64,
     pub error: Option<String>,
+    /// A --bulk run's indexes and keys: deferred, and restored so far.
+    pub deferred: Option<(i64, i64)>,
 }
 
 pub struct Batch {
@@ -84,8 +87,15 @@ pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Res
             users: r.get(5),
             rows: r.get(6),
             error: r.get(7),
+            deferred: None,
         })
         .collect();
+    let mut runs = runs;
+    for (run, total, restored) in deferred(&mut c, &q)? {
+        if let Some(r) = runs.iter_mut().find(|r| r.id == run) {
+            r.deferred = Some((total, restored));
+        }
+    }
     let Some(newest) = runs.first().map(|r| r.id) else {
         s.runs = Some(runs);
         return Ok(s);
@@ -116,6 +126,26 @@ pub fn status(plan: &Plan, files: &Compiled, url: &str, run: Option<i64>) -> Res
         .collect();
     s.quarantined = quarantined(&mut c, plan, &q)?;
     Ok(s)
+}
+
+/// Per --bulk run: the indexes and keys it deferred, and how many are restored.
+fn deferred(c: &mut Client, q: &Queries) -> Result<Vec<(i64, i64, i64)>, Error> {
+    if !crate::pg::relation_exists(c, &format!("{}.\"migration_deferred\"", q.a))? {
+        return Ok(Vec::new());
+    }
+    let rows = c
+        .query(
+            &format!(
+                "SELECT \"run_id\", count(*), count(\"restored_at\") FROM {}.\"migration_deferred\" GROUP BY 1",
+                q.a
+            ),
+            &[],
+        )
+        .context("reading what --bulk deferred")?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
 }
 
 fn quarantined(c: &mut Client, plan: &Plan, q: &Queries) -> Result<Vec<Quarantined>, Error> {
@@ -192,6 +222,12 @@ impl Status {
                     .map(|e| format!("\n           error: {e}"))
                     .unwrap_or_default()
             ));
+            if let Some((total, restored)) = r.deferred.filter(|(t, r)| r < t) {
+                out.push_str(&format!(
+                    "           {} of {total} indexes and keys deferred by --bulk are not restored yet: the tables lack them until `pgshred apply PLAN --resume` finishes the run\n",
+                    total - restored
+                ));
+            }
         }
         out.push_str(&format!(
             "mappings ({} source users; migrated with the current mapping / an older one / not at all):\n",
@@ -274,7 +310,8 @@ impl Status {
         let runs = self.runs.as_ref().map(|runs| {
             runs.iter()
                 .map(|r| json!({"run": r.id, "status": r.status, "started": r.started, "batches_done": r.done,
-                                "batches": r.total, "users": r.users, "rows": r.rows, "error": r.error}))
+                                "batches": r.total, "users": r.users, "rows": r.rows, "error": r.error,
+                                "deferred": r.deferred.map(|(t, _)| t), "restored": r.deferred.map(|(_, n)| n)}))
                 .collect::<Vec<_>>()
         });
         json!({

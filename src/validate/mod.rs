@@ -39,13 +39,16 @@ use mapping::Draft;
 pub const SYSTEM_COLUMNS: [&str; 5] = ["id", "user_id", "legacy_id", "created_at", "updated_at"];
 
 /// Tables pgshred creates in the audit schema.
-pub const AUDIT_TABLES: [&str; 6] = [
+pub const AUDIT_TABLES: [&str; 9] = [
     "migration_audit",
     "migration_audit_sets",
     "migration_quarantine",
     "migration_runs",
     "migration_batches",
     "migration_users",
+    "migration_replaced",
+    "migration_replaced_users",
+    "migration_deferred",
 ];
 
 /// Loads and validates a plan file: the one entry point from a path to a resolved plan.
