@@ -129,22 +129,25 @@ fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
 // The child is reaped by wait4, which std cannot see; wait4 is what reports its peak memory.
 #[allow(clippy::zombie_processes)]
 fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
-    apply_plan(PLAN, url, jobs_args)
+    let (secs, rss, _) = apply_plan(PLAN, url, jobs_args);
+    (secs, rss)
 }
 
-/// `pgshred apply` of `plan`; returns seconds and peak RSS in KB.
+/// `pgshred apply` of `plan`; returns seconds, peak RSS in KB and what it printed on stdout.
 #[allow(clippy::zombie_processes)]
-fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64) {
+fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64, String) {
     let bin = pgshred_bin();
     let log_path = std::env::temp_dir().join(format!("pgshred-bench-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).expect("creating the log file");
+    let out_path = std::env::temp_dir().join(format!("pgshred-bench-{}.out", std::process::id()));
+    let out = std::fs::File::create(&out_path).expect("creating the summary file");
     let started = Instant::now();
     let child = Command::new(&bin)
         .args(["apply", plan, "--batch-size", &BATCH.to_string()])
         .args(jobs_args)
         .env("DATABASE_URL", url)
         .current_dir(root())
-        .stdout(Stdio::null())
+        .stdout(out)
         // The log (a line per batch) goes to a file, shown only when apply fails.
         .stderr(log)
         .spawn()
@@ -160,12 +163,28 @@ fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64) {
     unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let secs = started.elapsed().as_secs_f64();
     let log_text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let summary = std::fs::read_to_string(&out_path).unwrap_or_default();
     let _ = std::fs::remove_file(&log_path);
+    let _ = std::fs::remove_file(&out_path);
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "pgshred apply failed:\n{log_text}"
     );
-    (secs, usage.ru_maxrss)
+    (secs, usage.ru_maxrss, summary)
+}
+
+/// The seconds per phase of `apply --format json`'s summary, in words.
+fn phases(summary: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(summary).expect("apply's JSON summary");
+    v["phases"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {:.2}", v.as_f64().unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// Breaks `k` users spread evenly over the `n` (an uncastable value in their first content).
@@ -276,7 +295,7 @@ fn graph_cost(cluster: &TempCluster, sizes: &[u64]) {
         for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
             c.batch_execute(&files[f]).unwrap();
         }
-        let (apply_s, _) = apply_plan(GRAPH, &url, &["--jobs", "1"]);
+        let (apply_s, _, _) = apply_plan(GRAPH, &url, &["--jobs", "1"]);
         // Fresh tables: statistics now, rather than whenever autovacuum gets to them mid-measure.
         c.batch_execute("ANALYZE").unwrap();
         let (blocks, depth): (i64, i32) = c
@@ -353,15 +372,27 @@ fn main() {
         verify_cost(&cluster, &files, &sizes);
         return;
     }
+    compare_engines(&cluster, &plan, &files, &sizes);
+}
+
+/// The baseline, both engines, --bulk, one and two workers, and the COPY limit, as ratios.
+fn compare_engines(
+    cluster: &TempCluster,
+    plan: &pgshred::ir::Plan,
+    files: &pgshred::artifacts::Files,
+    sizes: &[u64],
+) {
     println!(
         "batches of {BATCH} users, one transaction each, audit included; {} cores; seconds, and the ratio to the baseline's",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let variants: [(&str, &[&str]); 4] = [
+    let variants: [(&str, &[&str]); 6] = [
         ("sql -j1", &["--engine", "sql", "--jobs", "1"]),
         ("sql -j2", &["--engine", "sql", "--jobs", "2"]),
         ("copy -j1", &["--engine", "copy", "--jobs", "1"]),
         ("copy -j2", &["--engine", "copy", "--jobs", "2"]),
+        ("bulk -j1", &["--bulk", "--jobs", "1"]),
+        ("bulk -j2", &["--bulk", "--jobs", "2"]),
     ];
     let mut head = format!("{:>7} {:>9} | {:>10} |", "users", "rows", "baseline s");
     for (name, _) in variants
@@ -372,24 +403,27 @@ fn main() {
         head.push_str(&format!(" {name:>14} |"));
     }
     println!("{head} {:>8}", "peak MB");
-    for n in sizes {
-        let base_url = prepare(&cluster, &format!("base_{n}"), n, &files);
-        let base_s = baseline(&base_url, &plan);
-        let base_rows = rows(&base_url, &plan);
+    let mut notes = Vec::new();
+    for &n in sizes {
+        let base_url = prepare(cluster, &format!("base_{n}"), n, files);
+        let base_s = baseline(&base_url, plan);
+        let base_rows = rows(&base_url, plan);
         let _ = std::io::stdout().flush();
         let mut line = format!("{n:>7} {base_rows:>9} | {base_s:>10.2} |");
         let mut peak = 0;
         let mut last = String::new();
         for (name, args) in variants {
             let url = prepare(
-                &cluster,
+                cluster,
                 &format!("apply_{n}_{}", name.replace([' ', '-'], "_")),
                 n,
-                &files,
+                files,
             );
-            let (secs, rss) = apply(&url, args);
+            let (secs, rss, summary) =
+                apply_plan(PLAN, &url, &[args, &["--format", "json"]].concat());
+            notes.push(format!("{n:>7} {name:<8} {}", phases(&summary)));
             assert_eq!(
-                rows(&url, &plan),
+                rows(&url, plan),
                 base_rows,
                 "{name} must write the baseline's rows"
             );
@@ -397,9 +431,13 @@ fn main() {
             line.push_str(&format!(" {secs:>7.2} {:>5.2}x |", base_s / secs));
             last = url;
         }
-        let limit = copy_limit(&cluster, &last, n, &plan, &files);
+        let limit = copy_limit(cluster, &last, n, plan, files);
         line.push_str(&format!(" {limit:>7.2} {:>5.2}x |", base_s / limit));
         println!("{line} {:>8.1}", peak as f64 / 1024.0);
+    }
+    println!("seconds per phase, summed over the workers:");
+    for note in notes {
+        println!("{note}");
     }
 }
 

@@ -582,16 +582,20 @@ $$;
 -- is gone (a sync) leaves the ledger.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
 RETURNS jsonb LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    -- The batch's users are unnested and joined one by one: "user_id = ANY (b.user_ids)" cannot
+    -- use the (plan, user_id) key, and read every user of the plan for each batch.
     DELETE FROM "pgshred"."migration_quarantine" AS q
      USING "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
-     WHERE b."id" = batch AND q."plan" = r."plan" AND q."user_id" = ANY (b."user_ids")
+     CROSS JOIN LATERAL unnest(b."user_ids") AS u("user_id")
+     WHERE b."id" = batch AND q."plan" = r."plan" AND q."user_id" = u."user_id"
        AND q."batch_id" <> batch;
     INSERT INTO "pgshred"."migration_replaced_users" ("batch_id", "user_id", "previous")
     SELECT batch, m."user_id", to_jsonb(m)
       FROM "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
-      JOIN "pgshred"."migration_users" AS m ON m."plan" = r."plan" AND m."user_id" = ANY (b."user_ids")
+     CROSS JOIN LATERAL unnest(b."user_ids") AS u("user_id")
+      JOIN "pgshred"."migration_users" AS m ON m."plan" = r."plan" AND m."user_id" = u."user_id"
      WHERE b."id" = batch AND m."batch_id" <> batch
        AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
                         WHERE q."plan" = r."plan" AND q."user_id" = m."user_id")
@@ -599,7 +603,8 @@ RETURNS jsonb LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     DELETE FROM "pgshred"."migration_users" AS m
      USING "pgshred"."migration_batches" AS b
       JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
-     WHERE b."id" = batch AND m."plan" = r."plan" AND m."user_id" = ANY (b."user_ids")
+     CROSS JOIN LATERAL unnest(b."user_ids") AS u("user_id")
+     WHERE b."id" = batch AND m."plan" = r."plan" AND m."user_id" = u."user_id"
        AND NOT coalesce(b."source_versions", '{}'::jsonb) ? m."user_id"
        AND NOT EXISTS (SELECT 1 FROM "pgshred"."migration_quarantine" AS q
                         WHERE q."plan" = r."plan" AND q."user_id" = m."user_id");

@@ -139,6 +139,7 @@ fn report_json(r: &executor::Report) -> serde_json::Value {
         "total_rows": r.total_rows(),
         "quarantined": r.quarantined.iter().map(|b| serde_json::json!({"user_id": b.user, "error": b.message})).collect::<Vec<_>>(),
         "seconds": r.elapsed.as_secs_f64(),
+        "phases": r.phases.iter().map(|(p, d)| (p.clone(), serde_json::json!(d.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),
     })
 }
 

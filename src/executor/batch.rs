@@ -40,6 +40,7 @@ pub(super) fn claim_and_run(
     run: i64,
     opts: &ApplyOptions,
 ) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Error> {
+    let t = std::time::Instant::now();
     let (mut tx, b) = loop {
         match claim(client, q, run)? {
             Some((tx, Some(b))) => break (tx, b),
@@ -49,10 +50,12 @@ pub(super) fn claim_and_run(
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
+    let t = super::phases::lap("claim", t);
     let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
     if !proven {
         return Err(guard.lost(run));
     }
+    super::phases::lap("begin", t);
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
         if let Err(e) = run_part(&mut tx, files, &b, opts.engine) {
@@ -87,9 +90,12 @@ pub(super) fn claim_and_run(
             }
         }
     }
+    let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
     failpoint("finished", b.seq);
+    let t = super::phases::lap("ledger", t);
     tx.commit().map_err(fail)?;
+    super::phases::lap("commit", t);
     failpoint("committed", b.seq);
     let bad = bad
         .into_iter()
@@ -218,15 +224,19 @@ pub(super) fn forward_and_verify(
         failpoint("forward", b.seq);
         return Ok(mismatches);
     }
+    let t = std::time::Instant::now();
     tx.batch_execute(&files.forward(b.entities.as_deref()))
         .map_err(Problem::from_db)?;
     failpoint("forward", b.seq);
-    Ok(tx
+    let t = super::phases::lap("forward (sql)", t);
+    let mismatches = tx
         .query(files.verify(), &[])
         .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)
-        .collect())
+        .collect();
+    super::phases::lap("verify", t);
+    Ok(mismatches)
 }
 
 /// `forward_and_verify`, with a mismatch as a problem of the data.

@@ -160,5 +160,6 @@ pub(super) fn restore(
         "--bulk: every index and key restored in {:.2}s",
         started.elapsed().as_secs_f64()
     ));
+    super::phases::lap("restore", started);
     Ok(())
 }

@@ -13,6 +13,7 @@ mod bulk;
 pub(crate) mod copy;
 mod dry_run;
 pub mod guard;
+mod phases;
 mod planning;
 mod preflight;
 mod progress;
@@ -113,6 +114,7 @@ pub fn apply(
     out: &mut dyn Reporter,
 ) -> Result<Report, Error> {
     let started = Instant::now();
+    let timed = phases::snapshot();
     let q = sql::Queries::new(plan);
     let mut client = crate::pg::connect(url)?;
     out.line(&format!("connected to {}", crate::pg::describe(url)));
@@ -153,7 +155,8 @@ pub fn apply(
         opts,
         sum: &sum,
     };
-    if opts.bulk {
+    // An unfinished run is refused by the planning, in its own words.
+    if opts.bulk && q.unfinished_run(&mut client, &plan.name)?.is_none() {
         bulk::check_empty(&mut client, plan, &q)?;
     }
     let planned = plan_run(&mut client, planner, &work, out)?;
@@ -179,6 +182,7 @@ pub fn apply(
     }
     finish_run(&mut client, &q, &guard, run)?;
     report.elapsed = started.elapsed();
+    report.phases = phases::since(&timed);
     Ok(report)
 }
 

@@ -31,6 +31,9 @@ pub struct Report {
     /// Users this run quarantined.
     pub quarantined: Vec<BadUser>,
     pub elapsed: Duration,
+    /// Time per phase of the batches (and of restoring what --bulk deferred), summed over the
+    /// workers: what bounds the run.
+    pub phases: BTreeMap<String, Duration>,
 }
 
 impl Report {
@@ -94,6 +97,17 @@ pub fn render_report(plan: &Plan, r: &Report) -> String {
         r.users as f64 / secs,
         r.total_rows() as f64 / secs
     ));
+    if !r.phases.is_empty() {
+        let phases: Vec<String> = r
+            .phases
+            .iter()
+            .map(|(p, d)| format!("{p} {:.2}", d.as_secs_f64()))
+            .collect();
+        s.push_str(&format!(
+            "  seconds per phase, all workers: {}\n",
+            phases.join(", ")
+        ));
+    }
     if !r.samples.is_empty() {
         s.push_str("  sample ids (legacy -> new):\n");
         for (t, legacy, id) in &r.samples {

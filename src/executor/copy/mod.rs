@@ -43,6 +43,8 @@ pub(crate) fn write(
     entities: Option<&[String]>,
     counted: bool,
 ) -> Result<Vec<String>, CopyError> {
+    use crate::executor::phases::lap;
+    let t = std::time::Instant::now();
     let a = quote_ident(&plan.audit_schema);
     tx.batch_execute(&format!(
         "SET LOCAL TIME ZONE 'UTC'; SELECT {a}.{}()",
@@ -53,10 +55,12 @@ pub(crate) fn write(
         &[],
     )?;
     let (users, run, batch): (Vec<String>, i64, i64) = (ids.get(0), ids.get(1), ids.get(2));
+    let t = lap("begin", t);
     let raw = tx.query(
         &SourceTable::new(plan).batch_documents(&plan.source.key_type),
         &[&users],
     )?;
+    let t = lap("read", t);
     let selected: Vec<bool> = plan
         .entities
         .iter()
@@ -65,6 +69,7 @@ pub(crate) fn write(
     let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
     let shred = shred_all(plan, &selected, &cols, &raw)?;
     drop(raw);
+    let mut t = lap("shred", t);
     let mut mismatches = Vec::new();
     for (i, e) in plan
         .entities
@@ -73,6 +78,7 @@ pub(crate) fn write(
         .filter(|(i, _)| selected[*i])
     {
         let wrote = copy_tuples(tx, plan, e, &cols[i], &shred.tuples[i])?;
+        t = lap("copy rows", t);
         let sent: usize = shred.audit[i].values().map(Vec::len).sum();
         if wrote != sent as u64 {
             mismatches.push(format!(
@@ -81,11 +87,13 @@ pub(crate) fn write(
             ));
         }
         copy_audit(tx, plan, e, &shred.audit[i], run, batch)?;
+        t = lap("copy audit", t);
     }
     if counted {
         return Ok(mismatches);
     }
     mismatches.extend(check(tx, plan, &selected, &shred, &users)?);
+    lap("check", t);
     Ok(mismatches)
 }
 
