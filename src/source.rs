@@ -58,6 +58,22 @@ impl SourceTable {
         )
     }
 
+    /// Every row of the users `$1` (a text[]) names, as `(user_id, ctid, xmin)` texts in order:
+    /// which row versions a batch's documents come from.
+    pub fn row_versions(&self, key_type: &str) -> String {
+        let cast = if key_type == "text" {
+            String::new()
+        } else {
+            format!("::{key_type}[]")
+        };
+        format!(
+            "SELECT s.{k}::text, s.ctid::text, s.xmin::text FROM {table} AS s \
+              WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY 1, 2",
+            k = self.key,
+            table = self.table,
+        )
+    }
+
     /// Every row as `(user_id text, order text, doc jsonb)` in user order, at most `$1` of them.
     pub fn all_rows(&self) -> String {
         format!(

@@ -875,3 +875,49 @@ fn a_ledger_made_by_an_older_pgshred_is_refused_then_upgraded_in_place() {
     assert!(check.contains("'stopped'"), "{check}");
     assert_eq!(snapshot(&url), reference());
 }
+
+#[test]
+fn a_document_changed_after_it_was_read_ahead_is_read_again_by_its_batch() {
+    let url = installed_source("read_ahead");
+    // Batch 1 waits on this lock while the COPY path reads batch 2 ahead.
+    let mut blocker = connect(&url);
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE public.orgs IN SHARE MODE")
+        .unwrap();
+    let child = spawn(
+        &url,
+        &apply_args(&["--engine", "copy", "--batch-size", "1"]),
+    );
+    wait_for("the run to be planned", || {
+        count(&url, "SELECT count(*) FROM pgshred.migration_batches") > 0
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let second: String = connect(&url)
+        .query_one(
+            "SELECT user_ids[1] FROM pgshred.migration_batches WHERE seq = 2",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    connect(&url)
+        .execute(
+            "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"renamed after the read-ahead\"') \
+              WHERE user_id = $1",
+            &[&second],
+        )
+        .unwrap();
+    blocker.batch_execute("COMMIT").unwrap();
+    let o = child.wait_with_output().unwrap();
+    said(&o, 0);
+    assert_eq!(
+        count(
+            &url,
+            &format!(
+                "SELECT count(*) FROM public.orgs WHERE user_id = '{second}' AND name = 'renamed after the read-ahead'"
+            )
+        ),
+        1,
+        "batch 2 wrote the document it read ahead, not the one its transaction saw"
+    );
+    said(&run(&["verify", PLAN], Some(&url)), 0);
+}

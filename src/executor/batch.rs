@@ -9,6 +9,7 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
+use super::copy::prefetch::{Pipeline, Prepared};
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
@@ -39,18 +40,26 @@ pub(super) fn claim_and_run(
     guard: &Guard,
     run: i64,
     opts: &ApplyOptions,
+    mut pipeline: Option<&mut Pipeline>,
 ) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Error> {
     let t = std::time::Instant::now();
+    let preferred = pipeline.as_ref().and_then(|p| p.preferred());
     let (mut tx, b) = loop {
-        match claim(client, q, run)? {
+        match claim(client, q, run, preferred)? {
             Some((tx, Some(b))) => break (tx, b),
             Some((_, None)) => return Ok(None),
             None => continue,
         }
     };
+    let t = super::phases::lap("claim", t);
+    // What was read ahead for this batch, and the next batch read ahead while this one writes.
+    let prepared = pipeline.as_mut().and_then(|p| p.take(b.id));
+    if let Some(p) = pipeline.as_mut() {
+        p.read_next(&mut tx, &q.a, run);
+    }
+    let t = super::phases::lap("wait for read-ahead", t);
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
-    let t = super::phases::lap("claim", t);
     let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
     if !proven {
         return Err(guard.lost(run));
@@ -58,37 +67,22 @@ pub(super) fn claim_and_run(
     super::phases::lap("begin", t);
     let mut bad = Vec::new();
     if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b, opts.engine) {
+        if let Err(e) = run_part(&mut tx, files, &b, opts.engine, prepared) {
             return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
     } else {
-        isolate(&mut tx, files, &b, &b.users, opts.engine, &mut bad).map_err(fail)?;
-        for (user, problem) in &bad {
-            q.quarantine(&mut tx, user, b.id, &problem.as_json())
-                .map_err(fail)?;
-        }
-        if !bad.is_empty() {
-            let total = q.quarantined_in_run(&mut tx, run).map_err(fail)?;
-            if total > opts.max_bad_users as i64 {
-                drop(tx);
-                let (user, problem) = &bad[0];
-                return Err(Error::Batch(Box::new(BatchFailure {
-                    message: format!(
-                        "more than {} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
-                        opts.max_bad_users, b.seq, problem.message,
-                        user = crate::ids::shown_user(user)
-                    ),
-                    hint: Some(
-                        "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
-                            .into(),
-                    ),
-                    detail: problem.detail.clone(),
-                    sqlstate: problem.sqlstate.clone(),
-                    ..failure_from_message(run, &b)
-                })));
-            }
-        }
+        isolate(
+            &mut tx,
+            files,
+            &b,
+            &b.users,
+            opts.engine,
+            &mut bad,
+            prepared,
+        )
+        .map_err(fail)?;
+        quarantine(&mut tx, q, run, &b, &bad, opts.max_bad_users)?;
     }
     let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
@@ -107,6 +101,45 @@ pub(super) fn claim_and_run(
     Ok(Some((b, rows, bad)))
 }
 
+/// Records the users `isolate` set aside; fails the batch when the run would then have more
+/// than `max` of them.
+fn quarantine(
+    tx: &mut Transaction,
+    q: &sql::Queries,
+    run: i64,
+    b: &Batch,
+    bad: &[(String, Problem)],
+    max: usize,
+) -> Result<(), Error> {
+    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, b)));
+    for (user, problem) in bad {
+        q.quarantine(tx, user, b.id, &problem.as_json())
+            .map_err(fail)?;
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let total = q.quarantined_in_run(tx, run).map_err(fail)?;
+    if total <= max as i64 {
+        return Ok(());
+    }
+    let (user, problem) = &bad[0];
+    Err(Error::Batch(Box::new(BatchFailure {
+        message: format!(
+            "more than {max} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
+            b.seq, problem.message,
+            user = crate::ids::shown_user(user)
+        ),
+        hint: Some(
+            "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
+                .into(),
+        ),
+        detail: problem.detail.clone(),
+        sqlstate: problem.sqlstate.clone(),
+        ..failure_from_message(run, b)
+    })))
+}
+
 /// Starts a batch's transaction and claims the run's next pending batch in it; `Ok(None)` when
 /// the claim must be tried again. The transaction is REPEATABLE READ so that every statement of
 /// the batch (each entity's, and the verification) reads the documents as of one snapshot: at
@@ -117,13 +150,14 @@ pub(super) fn claim<'c>(
     client: &'c mut Client,
     q: &sql::Queries,
     run: i64,
+    preferred: Option<i64>,
 ) -> Result<Option<(Transaction<'c>, Option<Batch>)>, Error> {
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .start()
         .context("starting a batch")?;
-    match q.claim_batch(&mut tx, run) {
+    match q.claim_batch(&mut tx, run, preferred) {
         Ok(b) => Ok(Some((tx, b))),
         Err(Error::Database { source, .. })
             if source.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) =>
@@ -216,10 +250,11 @@ pub(super) fn forward_and_verify(
     files: &Compiled,
     b: &Batch,
     engine: Engine,
+    prepared: Option<Prepared>,
 ) -> Result<Vec<String>, Problem> {
     if let (Engine::Copy | Engine::CopyBulk, Some(plan)) = (engine, files.plan()) {
         let counted = engine == Engine::CopyBulk;
-        let mismatches = super::copy::write(tx, plan, b.entities.as_deref(), counted)
+        let mismatches = super::copy::write(tx, plan, b.entities.as_deref(), counted, prepared)
             .map_err(Problem::from_copy)?;
         failpoint("forward", b.seq);
         return Ok(mismatches);
@@ -245,8 +280,9 @@ pub(super) fn run_part(
     files: &Compiled,
     b: &Batch,
     engine: Engine,
+    prepared: Option<Prepared>,
 ) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, files, b, engine)?;
+    let mismatches = forward_and_verify(tx, files, b, engine, prepared)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -272,13 +308,14 @@ pub(super) fn isolate(
     users: &[String],
     engine: Engine,
     bad: &mut Vec<(String, Problem)>,
+    prepared: Option<Prepared>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
     part.execute(
         "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
         &[&users],
     )?;
-    match run_part(&mut part, files, b, engine) {
+    match run_part(&mut part, files, b, engine, prepared) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -287,8 +324,8 @@ pub(super) fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, b, left, engine, bad)?;
-            isolate(tx, files, b, right, engine, bad)
+            isolate(tx, files, b, left, engine, bad, None)?;
+            isolate(tx, files, b, right, engine, bad, None)
         }
         Err(p) => {
             part.rollback()?;

@@ -95,7 +95,7 @@ fn dry_batch(
     };
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
     let (started, _) = begin(&mut tx, opts, guard, run, batch, &b.users).map_err(fail)?;
-    let mismatches = forward_and_verify(&mut tx, files, b, opts.engine)
+    let mismatches = forward_and_verify(&mut tx, files, b, opts.engine, None)
         .map_err(|p| Error::Batch(Box::new(p.into_failure(0, &as_batch))))?;
     if !mismatches.is_empty() {
         return Err(Error::Verification(mismatches));

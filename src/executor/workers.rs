@@ -1,14 +1,16 @@
 //! Worker connections claiming and running a run's batches in parallel.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
-use super::ApplyOptions;
 use super::batch::{Batch, claim_and_run};
+use super::copy::prefetch::Pipeline;
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
 use super::throttle::Throttle;
+use super::{ApplyOptions, Engine};
 use crate::Error;
 use crate::compiled::Compiled;
 
@@ -37,54 +39,28 @@ pub(super) fn run_workers(
     opts: &ApplyOptions,
     mut on: impl FnMut(Event),
 ) -> Option<Error> {
-    let stop = AtomicBool::new(false);
-    let throttle = Throttle::new(opts);
+    let shared = Shared {
+        url,
+        files,
+        q,
+        guard,
+        run,
+        opts,
+        stop: AtomicBool::new(false),
+        throttle: Throttle::new(opts),
+        reserved: Mutex::new(BTreeSet::new()),
+    };
     let (events, received) = mpsc::channel::<Message>();
     let mut failure = None;
     std::thread::scope(|s| {
         for worker in 0..opts.jobs.max(1) {
             let events = events.clone();
-            let stop = &stop;
-            let throttle = &throttle;
-            s.spawn(move || {
-                let mut client = match crate::pg::connect(url) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        stop.store(true, Ordering::SeqCst);
-                        let _ = events.send((worker, Err(e)));
-                        return;
-                    }
-                };
-                // A signal lets the batch in flight finish, then no worker claims another.
-                while !stop.load(Ordering::SeqCst) && !super::signals::stop_requested() {
-                    let waited = throttle.before_batch(&mut client, |why| {
-                        let _ = events.send((worker, Ok(Event::Waiting(why))));
-                    });
-                    let ran = waited.and_then(|()| {
-                        if super::signals::stop_requested() {
-                            return Ok(None);
-                        }
-                        claim_and_run(&mut client, files, q, guard, run, opts)
-                    });
-                    match ran {
-                        Ok(None) => return,
-                        Ok(Some((b, rows, bad))) => {
-                            let n: i64 = rows.values().sum();
-                            let _ = events.send((worker, Ok(Event::Done(b, rows, bad))));
-                            throttle.after_batch(n);
-                        }
-                        Err(e) => {
-                            stop.store(true, Ordering::SeqCst);
-                            let _ = events.send((worker, Err(e)));
-                            return;
-                        }
-                    }
-                }
-            });
+            let shared = &shared;
+            s.spawn(move || work(s, shared, worker, &events));
         }
         drop(events);
         // Reported once when the first worker starts waiting and once when the last stops.
-        let mut waiting = std::collections::BTreeSet::new();
+        let mut waiting = BTreeSet::new();
         for (worker, event) in received {
             match event {
                 Ok(Event::Waiting(Some(why))) => {
@@ -104,4 +80,81 @@ pub(super) fn run_workers(
         }
     });
     failure
+}
+
+/// What the workers of a run share.
+struct Shared<'a> {
+    url: &'a str,
+    files: &'a Compiled,
+    q: &'a sql::Queries,
+    guard: &'a Guard,
+    run: i64,
+    opts: &'a ApplyOptions,
+    /// Set by the first failure: no worker claims another batch.
+    stop: AtomicBool,
+    throttle: Throttle,
+    /// Batches read ahead or claimed by a worker of this process.
+    reserved: Mutex<BTreeSet<i64>>,
+}
+
+/// One worker: its connection, claiming and running batches until none is left, a failure, or
+/// a signal.
+fn work<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    shared: &'s Shared<'s>,
+    worker: usize,
+    events: &mpsc::Sender<Message>,
+) {
+    let Shared {
+        opts,
+        throttle,
+        stop,
+        ..
+    } = shared;
+    let fail = |e: Error| {
+        stop.store(true, Ordering::SeqCst);
+        let _ = events.send((worker, Err(e)));
+    };
+    let mut client = match crate::pg::connect(shared.url) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    // The COPY path reads the next batch ahead while this one is written.
+    let mut pipeline = match (opts.engine, shared.files.plan()) {
+        (Engine::Copy | Engine::CopyBulk, Some(plan)) => {
+            Pipeline::start(s, shared.url, plan, &shared.reserved)
+        }
+        _ => None,
+    };
+    // A signal lets the batch in flight finish, then no worker claims another.
+    while !stop.load(Ordering::SeqCst) && !super::signals::stop_requested() {
+        let waited = throttle.before_batch(&mut client, |why| {
+            let _ = events.send((worker, Ok(Event::Waiting(why))));
+        });
+        let ran = waited.and_then(|()| {
+            if super::signals::stop_requested() {
+                return Ok(None);
+            }
+            let Shared {
+                files,
+                q,
+                guard,
+                run,
+                ..
+            } = shared;
+            claim_and_run(&mut client, files, q, guard, *run, opts, pipeline.as_mut())
+        });
+        match ran {
+            Ok(None) => return,
+            Ok(Some((b, rows, bad))) => {
+                if let Some(p) = &pipeline {
+                    p.release(b.id);
+                }
+                let n: i64 = rows.values().sum();
+                let _ = events.send((worker, Ok(Event::Done(b, rows, bad))));
+                throttle.after_batch(n);
+            }
+            Err(e) => return fail(e),
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! after it as after the SQL path.
 
 pub(crate) mod encode;
+pub(crate) mod prefetch;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -42,6 +43,7 @@ pub(crate) fn write(
     plan: &Plan,
     entities: Option<&[String]>,
     counted: bool,
+    prepared: Option<prefetch::Prepared>,
 ) -> Result<Vec<String>, CopyError> {
     use crate::executor::phases::lap;
     let t = std::time::Instant::now();
@@ -56,20 +58,24 @@ pub(crate) fn write(
     )?;
     let (users, run, batch): (Vec<String>, i64, i64) = (ids.get(0), ids.get(1), ids.get(2));
     let t = lap("begin", t);
-    let raw = tx.query(
-        &SourceTable::new(plan).batch_documents(&plan.source.key_type),
-        &[&users],
-    )?;
-    let t = lap("read", t);
     let selected: Vec<bool> = plan
         .entities
         .iter()
         .map(|e| entities.is_none_or(|list| list.contains(&e.name)))
         .collect();
     let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
-    let shred = shred_all(plan, &selected, &cols, &raw)?;
-    drop(raw);
-    let mut t = lap("shred", t);
+    let (shred, mut t) = match read_ahead_still_valid(tx, plan, &users, prepared)? {
+        Some(shred) => (shred, lap("check read-ahead", t)),
+        None => {
+            let raw = tx.query(
+                &SourceTable::new(plan).batch_documents(&plan.source.key_type),
+                &[&users],
+            )?;
+            let t = lap("read", t);
+            let shred = shred_all(plan, &selected, &cols, &raw)?;
+            (shred, lap("shred", t))
+        }
+    };
     let mut mismatches = Vec::new();
     for (i, e) in plan
         .entities
@@ -97,10 +103,26 @@ pub(crate) fn write(
     Ok(mismatches)
 }
 
+/// The shred read ahead for these users, if the rows it was read from are the very versions this
+/// transaction sees.
+fn read_ahead_still_valid(
+    tx: &mut Transaction,
+    plan: &Plan,
+    users: &[String],
+    prepared: Option<prefetch::Prepared>,
+) -> Result<Option<Shred>, CopyError> {
+    let Some(p) = prepared.filter(|p| p.users == users && p.shred.is_some()) else {
+        return Ok(None);
+    };
+    Ok((prefetch::versions(tx, plan, users)? == p.versions)
+        .then_some(p.shred)
+        .flatten())
+}
+
 /// What a batch's documents give, encoded as each is evaluated (so only one document's rows are
 /// held at a time, per core): per entity, in the plan's order, the COPY tuples of its rows and,
 /// per user, the (legacy id, id) pairs of the audit.
-struct Shred {
+pub(crate) struct Shred {
     tuples: Vec<Vec<u8>>,
     audit: Vec<BTreeMap<String, Vec<(String, String)>>>,
 }

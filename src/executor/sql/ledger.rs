@@ -236,17 +236,19 @@ impl Queries {
         &self,
         tx: &mut Transaction,
         run: i64,
+        preferred: Option<i64>,
     ) -> Result<Option<Batch>, Error> {
+        // The batch read ahead for this worker first, if no one has it; then in order.
         let sql = format!(
             "SELECT \"id\", \"seq\", \"user_ids\", \
                     (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(\"entities\") AS k) \
                FROM {}.\"migration_batches\" \
               WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') \
-              ORDER BY \"seq\" LIMIT 1 FOR UPDATE SKIP LOCKED",
+              ORDER BY coalesce(\"id\" = $2, false) DESC, \"seq\" LIMIT 1 FOR UPDATE SKIP LOCKED",
             self.a
         );
         Ok(tx
-            .query_opt(&sql, &[&run])
+            .query_opt(&sql, &[&run, &preferred])
             .context("claiming a batch")?
             .map(|r| Batch {
                 id: r.get(0),
