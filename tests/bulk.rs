@@ -221,3 +221,16 @@ fn rolling_back_an_unfinished_bulk_load_restores_the_indexes_and_keys() {
     assert_code(&pgshred(&url, &bulk_args(&["--bulk"])), 0);
     assert_eq!(snapshot(&url), reference());
 }
+
+#[test]
+fn three_workers_reading_ahead_write_what_one_does() {
+    for mode in [&["--bulk"][..], &["--engine", "copy"]] {
+        let url = source_db("bulk_jobs");
+        let args = [&bulk_args(&["--create-schema", "--jobs", "3"])[..], mode].concat();
+        let o = pgshred(&url, &args);
+        assert_code(&o, 0);
+        assert_eq!(snapshot(&url), reference(), "{mode:?}");
+        let (out, _) = text(&o);
+        assert!(out.contains("22 users in 5 batches"), "{mode:?}: {out}");
+    }
+}

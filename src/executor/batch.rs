@@ -44,20 +44,22 @@ pub(super) fn claim_and_run(
 ) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Error> {
     let t = std::time::Instant::now();
     let preferred = pipeline.as_ref().and_then(|p| p.preferred());
+    let others = pipeline.as_ref().map(|p| p.others()).unwrap_or_default();
     let (mut tx, b) = loop {
-        match claim(client, q, run, preferred)? {
+        match claim(client, q, run, preferred, &others)? {
             Some((tx, Some(b))) => break (tx, b),
             Some((_, None)) => return Ok(None),
             None => continue,
         }
     };
-    let t = super::phases::lap("claim", t);
+    let mut t = super::phases::lap("claim", t);
     // What was read ahead for this batch, and the next batch read ahead while this one writes.
-    let prepared = pipeline.as_mut().and_then(|p| p.take(b.id));
+    let mut prepared = None;
     if let Some(p) = pipeline.as_mut() {
+        prepared = p.take(b.id);
         p.read_next(&mut tx, &q.a, run);
+        t = super::phases::lap("wait for read-ahead", t);
     }
-    let t = super::phases::lap("wait for read-ahead", t);
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
     let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
@@ -151,13 +153,14 @@ pub(super) fn claim<'c>(
     q: &sql::Queries,
     run: i64,
     preferred: Option<i64>,
+    others: &[i64],
 ) -> Result<Option<(Transaction<'c>, Option<Batch>)>, Error> {
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .start()
         .context("starting a batch")?;
-    match q.claim_batch(&mut tx, run, preferred) {
+    match q.claim_batch(&mut tx, run, preferred, others) {
         Ok(b) => Ok(Some((tx, b))),
         Err(Error::Database { source, .. })
             if source.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) =>

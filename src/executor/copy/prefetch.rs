@@ -87,6 +87,15 @@ impl<'a> Pipeline<'a> {
         self.reading
     }
 
+    /// Batches other workers of this process have read ahead or claimed: not to be claimed here.
+    pub(crate) fn others(&self) -> Vec<i64> {
+        self.lock()
+            .iter()
+            .copied()
+            .filter(|&b| Some(b) != self.reading)
+            .collect()
+    }
+
     /// Marks `batch` as this worker's, and returns what was read ahead for it, if that was it
     /// (waiting for the read to finish). What was read for another batch is dropped.
     pub(crate) fn take(&mut self, batch: i64) -> Option<Prepared> {

@@ -237,18 +237,20 @@ impl Queries {
         tx: &mut Transaction,
         run: i64,
         preferred: Option<i64>,
+        others: &[i64],
     ) -> Result<Option<Batch>, Error> {
-        // The batch read ahead for this worker first, if no one has it; then in order.
+        // The batch read ahead for this worker first, if no one has it; then in order, leaving
+        // `others` (read ahead by other workers of this process) to them.
         let sql = format!(
             "SELECT \"id\", \"seq\", \"user_ids\", \
                     (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(\"entities\") AS k) \
                FROM {}.\"migration_batches\" \
-              WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') \
+              WHERE \"run_id\" = $1 AND \"status\" IN ('pending', 'running', 'failed') AND \"id\" <> ALL ($3) \
               ORDER BY coalesce(\"id\" = $2, false) DESC, \"seq\" LIMIT 1 FOR UPDATE SKIP LOCKED",
             self.a
         );
         Ok(tx
-            .query_opt(&sql, &[&run, &preferred])
+            .query_opt(&sql, &[&run, &preferred, &others])
             .context("claiming a batch")?
             .map(|r| Batch {
                 id: r.get(0),
