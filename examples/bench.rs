@@ -421,7 +421,11 @@ fn compare_engines(
             );
             let (secs, rss, summary) =
                 apply_plan(PLAN, &url, &[args, &["--format", "json"]].concat());
-            notes.push(format!("{n:>7} {name:<8} {}", phases(&summary)));
+            notes.push(format!(
+                "{n:>7} {name:<8} peak {:>5.1} MB | {}",
+                rss as f64 / 1024.0,
+                phases(&summary)
+            ));
             assert_eq!(
                 rows(&url, plan),
                 base_rows,
@@ -435,7 +439,7 @@ fn compare_engines(
         line.push_str(&format!(" {limit:>7.2} {:>5.2}x |", base_s / limit));
         println!("{line} {:>8.1}", peak as f64 / 1024.0);
     }
-    println!("seconds per phase, summed over the workers:");
+    println!("peak memory of each apply, and its seconds per phase summed over the workers:");
     for note in notes {
         println!("{note}");
     }

@@ -234,3 +234,19 @@ fn three_workers_reading_ahead_write_what_one_does() {
         assert!(out.contains("22 users in 5 batches"), "{mode:?}: {out}");
     }
 }
+
+#[test]
+fn the_copy_engine_takes_migrated_users_again_with_user_as_the_sql_engine_does() {
+    let url = source_db("copy_user_again");
+    assert_code(
+        &pgshred(&url, &bulk_args(&["--create-schema", "--engine", "copy"])),
+        0,
+    );
+    let o = pgshred(
+        &url,
+        &bulk_args(&["--engine", "copy", "--user", "user-03", "--user", "user-04"]),
+    );
+    assert_code(&o, 0);
+    assert!(text(&o).0.contains("2 users in 1 batch,"), "{}", text(&o).0);
+    assert_eq!(snapshot(&url), reference());
+}

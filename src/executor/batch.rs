@@ -255,7 +255,13 @@ pub(super) fn forward_and_verify(
     engine: Engine,
     prepared: Option<Prepared>,
 ) -> Result<Vec<String>, Problem> {
-    if let (Engine::Copy | Engine::CopyBulk, Some(plan)) = (engine, files.plan()) {
+    let copy = match (engine, files.plan()) {
+        (Engine::Copy | Engine::CopyBulk, Some(plan)) => {
+            (!super::copy::rows_may_exist(tx, plan).map_err(Problem::from_db)?).then_some(plan)
+        }
+        _ => None,
+    };
+    if let Some(plan) = copy {
         let counted = engine == Engine::CopyBulk;
         let mismatches = super::copy::write(tx, plan, b.entities.as_deref(), counted, prepared)
             .map_err(Problem::from_copy)?;

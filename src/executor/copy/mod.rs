@@ -103,6 +103,23 @@ pub(crate) fn write(
     Ok(mismatches)
 }
 
+/// Whether some of the batch's users were migrated before and the batch does not replace their
+/// rows (`apply --user` taking migrated users again): their rows may be there already, which
+/// COPY cannot skip. Such a batch runs `03_forward.sql`, whose inserts skip what exists.
+pub(crate) fn rows_may_exist(tx: &mut Transaction, plan: &Plan) -> Result<bool, postgres::Error> {
+    let a = quote_ident(&plan.audit_schema);
+    Ok(tx
+        .query_one(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {a}.\"migration_users\" AS m \
+                  WHERE m.\"plan\" = $1 AND m.\"user_id\" = ANY ({a}.batch_users())) \
+                    AND NOT coalesce((SELECT b.\"replace\" FROM {a}.\"migration_batches\" AS b WHERE b.\"id\" = {a}.batch_id()), false)"
+            ),
+            &[&plan.name],
+        )?
+        .get(0))
+}
+
 /// The shred read ahead for these users, if the rows it was read from are the very versions this
 /// transaction sees.
 fn read_ahead_still_valid(
