@@ -43,11 +43,7 @@ impl SourceTable {
     /// The newest row of each of the users `$1` (a text[]) names, as `(user_id text, doc jsonb)`:
     /// the documents of a batch, as `03_forward.sql` reads them.
     pub fn batch_documents(&self, key_type: &str) -> String {
-        let cast = if key_type == "text" {
-            String::new()
-        } else {
-            format!("::{key_type}[]")
-        };
+        let cast = key_array_cast(key_type);
         format!(
             "SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc} AS doc FROM {table} AS s \
               WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY s.{k}, s.{order} DESC, s.ctid DESC",
@@ -61,11 +57,7 @@ impl SourceTable {
     /// Every row of the users `$1` (a text[]) names, as `(user_id, ctid, xmin)` texts in order:
     /// which row versions a batch's documents come from.
     pub fn row_versions(&self, key_type: &str) -> String {
-        let cast = if key_type == "text" {
-            String::new()
-        } else {
-            format!("::{key_type}[]")
-        };
+        let cast = key_array_cast(key_type);
         format!(
             "SELECT s.{k}::text, s.ctid::text, s.xmin::text FROM {table} AS s \
               WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY 1, 2",
@@ -83,5 +75,15 @@ impl SourceTable {
             doc = self.document,
             table = self.table,
         )
+    }
+}
+
+/// What turns `$1`, the batch's user ids as text[], into an array of the key's type, so that the
+/// key's index serves `= ANY ($1)`.
+fn key_array_cast(key_type: &str) -> String {
+    if key_type == "text" {
+        String::new()
+    } else {
+        format!("::{key_type}[]")
     }
 }

@@ -36,21 +36,9 @@ fn killed_at(url: &str, args: &[&str], failpoint: &str) {
     assert_eq!(o.status.code(), None, "{failpoint}: {:?}", text(&o));
 }
 
-/// Every index and constraint of the public tables, as the catalog defines them.
+/// Every index and constraint, as the catalog defines them.
 fn shape(url: &str) -> Vec<String> {
-    connect(url)
-        .query(
-            "SELECT tablename || ': ' || indexdef FROM pg_indexes WHERE schemaname = 'public' \
-             UNION ALL \
-             SELECT conrelid::regclass::text || ': ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated \
-               FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
-             ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    common::indexes_and_constraints(url)
 }
 
 /// The shape of the tables as --create-schema makes them, before any load.

@@ -1505,7 +1505,7 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
                 String::from_utf8_lossy(&o.stderr)
             );
             written.push(tables_of(&url, plan));
-            shapes.push(indexes_and_constraints(&url));
+            shapes.push(common::indexes_and_constraints(&url));
         }
         assert_eq!(
             written[0], written[1],
@@ -1517,25 +1517,6 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "{plan}: --bulk left other indexes or keys"
         );
     }
-}
-
-/// Every index and constraint outside the system schemas, as the catalog defines them.
-fn indexes_and_constraints(url: &str) -> Vec<String> {
-    connect(url)
-        .query(
-            "SELECT schemaname || '.' || tablename || ': ' || indexdef FROM pg_indexes \
-              WHERE schemaname NOT IN ('pg_catalog', 'information_schema') \
-             UNION ALL \
-             SELECT conrelid::regclass::text || ': ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated \
-               FROM pg_constraint WHERE conrelid <> 0 \
-                AND connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) \
-             ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 #[test]

@@ -345,3 +345,22 @@ pub fn fuzz_cases() -> usize {
         .and_then(|n| n.parse().ok())
         .unwrap_or(2_000)
 }
+
+/// Every index and constraint outside the system schemas, as the catalog defines them.
+pub fn indexes_and_constraints(url: &str) -> Vec<String> {
+    connect(url)
+        .query(
+            "SELECT schemaname || '.' || tablename || ': ' || indexdef FROM pg_indexes \
+              WHERE schemaname NOT IN ('pg_catalog', 'information_schema') \
+             UNION ALL \
+             SELECT conrelid::regclass::text || ': ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated \
+               FROM pg_constraint WHERE conrelid <> 0 \
+                AND connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) \
+             ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
