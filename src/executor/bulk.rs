@@ -151,6 +151,14 @@ pub(super) fn restore(
             source,
         })?;
         super::batch::failpoint("restored", d.seq);
+        super::phases::lap(
+            if d.kind == "foreign_key" {
+                "restore foreign keys"
+            } else {
+                "restore indexes"
+            },
+            took,
+        );
         out.line(&format!(
             "restored {what} in {:.2}s",
             took.elapsed().as_secs_f64()
@@ -160,6 +168,5 @@ pub(super) fn restore(
         "--bulk: every index and key restored in {:.2}s",
         started.elapsed().as_secs_f64()
     ));
-    super::phases::lap("restore", started);
     Ok(())
 }
