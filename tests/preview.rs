@@ -1524,6 +1524,7 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
     // Five users broken five ways; --max-bad-users 5 quarantines them and migrates the others,
     // batch by batch.
     let mut written = Vec::new();
+    let mut quarantined = Vec::new();
     for engine in ["sql", "copy"] {
         let url = common::source_db_with_rows(
             &format!("engines_bad_{engine}"),
@@ -1572,9 +1573,27 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
             .map(|r| r.get(0))
             .collect();
         assert_eq!(bad, common::BROKEN_USERS, "{engine}");
+        // The quarantine says where each bad value is, and its SQLSTATE, the same way.
+        // Every column as text, NULL as "-": user, entity, legacy id, path, SQLSTATE.
+        let at: Vec<String> = c
+            .query(
+                "SELECT concat_ws(' | ', user_id, coalesce(entity, '-'), coalesce(legacy_id, '-'), \
+                        coalesce(path, '-'), coalesce(sqlstate, '-')) \
+                   FROM pgshred.migration_quarantine ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        quarantined.push(at);
         written.push(tables_of(&url, PLAN));
     }
     assert_eq!(written[0], written[1], "the engines kept different rows");
+    assert_eq!(
+        quarantined[0], quarantined[1],
+        "the engines recorded the bad users differently"
+    );
 }
 
 /// `apply` of `input` fails, naming what `message` says, and the failed batch leaves `table`

@@ -202,6 +202,18 @@ impl Problem {
                 data: true,
                 source: None,
             },
+            super::copy::CopyError::Document {
+                message,
+                detail,
+                hint,
+            } => Problem {
+                message,
+                detail: Some(detail),
+                hint: Some(hint),
+                sqlstate: Some("22023".into()),
+                data: true,
+                source: None,
+            },
         }
     }
 

@@ -23,7 +23,17 @@ use encode::Kind;
 /// finds a batch-stopping problem in (what the SQL path would raise), naming the user.
 pub(crate) enum CopyError {
     Db(postgres::Error),
-    Data { user: String, message: String },
+    Data {
+        user: String,
+        message: String,
+    },
+    /// A document the evaluator refuses, in the words, DETAIL and SQLSTATE (22023) the SQL
+    /// path's `fail()` raises for it, so the report and the quarantine read the same.
+    Document {
+        message: String,
+        detail: Value,
+        hint: String,
+    },
 }
 
 impl From<postgres::Error> for CopyError {
@@ -263,15 +273,7 @@ fn shred_part(
         let mut findings = Vec::new();
         let rows = eval::evaluate(plan, &user, &doc, &mut findings);
         if let Some(f) = findings.iter().find(|f| f.severity == Severity::Abort) {
-            let message = format!(
-                "{} (user {}, entity {}, legacy id {}, path {})",
-                f.message,
-                crate::ids::shown_user(&user),
-                f.entity,
-                f.legacy_id.as_deref().unwrap_or("?"),
-                f.path
-            );
-            return Err(CopyError::Data { user, message });
+            return Err(refused(&user, f));
         }
         for row in rows {
             let Some(&i) = index.get(row.entity.as_str()).filter(|&&i| selected[i]) else {
@@ -299,6 +301,41 @@ fn shred_part(
         }
     }
     Ok(shred)
+}
+
+/// A finding that stops the batch, as `fail()` in `01_schema.sql` words it.
+fn refused(user: &str, f: &eval::Finding) -> CopyError {
+    let value = f.value.as_ref().map_or_else(
+        || "missing".to_string(),
+        |v| v.to_string().chars().take(200).collect(),
+    );
+    let hint = match f.kind {
+        "cast" => "fix the value in the source document, or change the column type in the mapping",
+        "missing_required" => {
+            "add the value to the document, give the column a default, or make it optional in the mapping"
+        }
+        _ => "pgshred preview PLAN --input-file FILE names every problem of the documents",
+    };
+    // A legacy id twice is a fact about the ids, which the SQL path names so.
+    let path = if f.kind == "duplicate_id" {
+        "legacy id"
+    } else {
+        f.path.as_str()
+    };
+    CopyError::Document {
+        message: format!(
+            "pgshred: {} (user {}, entity {}, legacy id {}, path {path}, value {value})",
+            f.message,
+            crate::ids::shown_user(user),
+            f.entity,
+            f.legacy_id.as_deref().unwrap_or("?"),
+        ),
+        detail: serde_json::json!({
+            "user_id": user, "entity": f.entity, "legacy_id": f.legacy_id,
+            "path": path, "value": f.value, "problem": f.message,
+        }),
+        hint: hint.to_string(),
+    }
 }
 
 /// The columns COPY writes for an entity, in the table's terms, with their types.
