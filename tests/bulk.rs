@@ -238,3 +238,24 @@ fn the_copy_engine_takes_migrated_users_again_with_user_as_the_sql_engine_does()
     assert!(text(&o).0.contains("2 users in 1 batch,"), "{}", text(&o).0);
     assert_eq!(snapshot(&url), reference());
 }
+
+#[test]
+fn a_row_already_there_for_a_user_fails_the_copy_paths_count_check() {
+    let url = source_db("copy_row_there");
+    assert_code(
+        &pgshred(&url, &bulk_args(&["--create-schema", "--limit", "0"])),
+        0,
+    );
+    // A row the application wrote for a user pgshred has not migrated.
+    connect(&url)
+        .batch_execute(
+            "INSERT INTO public.orgs (id, user_id, legacy_id, name) \
+             VALUES ('00000000-0000-0000-0000-0000000000aa', 'user-01', 'made-by-the-app', 'x')",
+        )
+        .unwrap();
+    let o = pgshred(&url, &bulk_args(&["--engine", "copy"]));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{out}\n{err}");
+    assert!(err.contains("verification failed"), "{err}");
+    assert!(err.contains("user user-01 orgs"), "{err}");
+}
