@@ -3,7 +3,8 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::batch::{Batch, begin, failure_from, forward_and_verify};
+use super::batch::{Batch, begin, forward_and_verify};
+use super::failure::failure_from;
 use super::guard::Guard;
 use super::planning::{listed_users, run_users};
 use super::progress::Reporter;
