@@ -40,13 +40,16 @@ impl SourceTable {
         )
     }
 
-    /// The newest row of each of the users `$1` (a text[]) names, as `(user_id text, doc jsonb)`:
-    /// the documents of a batch, as `03_forward.sql` reads them.
-    pub fn batch_documents(&self, key_type: &str) -> String {
+    /// The newest row of each of the users `$1` (a text[]) names, as `(user_id text, doc text,
+    /// bytes integer)`, the document as JSON text and its length, the text NULL when longer than
+    /// `$2` bytes: the documents of a batch, as `03_forward.sql` reads them.
+    pub fn batch_document_texts(&self, key_type: &str) -> String {
         let cast = key_array_cast(key_type);
+        // The subquery (not flattened, for its DISTINCT ON) converts each document once.
         format!(
-            "SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc} AS doc FROM {table} AS s \
-              WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY s.{k}, s.{order} DESC, s.ctid DESC",
+            "SELECT d.user_id, CASE WHEN octet_length(d.doc) <= $2 THEN d.doc END, octet_length(d.doc) \
+               FROM (SELECT DISTINCT ON (s.{k}) s.{k}::text AS user_id, s.{doc}::text AS doc FROM {table} AS s \
+                      WHERE s.{k} = ANY($1::text[]{cast}) ORDER BY s.{k}, s.{order} DESC, s.ctid DESC) AS d",
             k = self.key,
             doc = self.document,
             table = self.table,

@@ -1520,6 +1520,61 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
 }
 
 #[test]
+fn a_document_too_large_for_the_client_is_shredded_by_the_server() {
+    // 150 ordinary users (about 5 MB of documents, more than one chunk) and one with contents
+    // of over 3 MB (over the 2 MB the COPY path evaluates itself), in one batch.
+    let o = pgshred(
+        &["generate", "--users", "150", "--messy-percent", "0"],
+        None,
+    );
+    let mut rows: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let big = &mut rows[75]["state"];
+    let one = big["contents"][0].clone();
+    let size = one.to_string().len();
+    let contents: Vec<Value> = (0..(3 << 20) / size + 1)
+        .map(|n| {
+            let mut c = one.clone();
+            c["id"] = Value::from(format!("big-content-{n}"));
+            c
+        })
+        .collect();
+    big["contents"] = Value::Array(contents);
+    assert!(big.to_string().len() > 3 << 20, "the document is large");
+    let mut written = Vec::new();
+    for mode in [&["--engine", "sql"][..], &["--engine", "copy"], &["--bulk"]] {
+        let url = common::source_db_with_rows(&format!("too_large_{}", mode.len()), &rows);
+        let args = [
+            &["apply", PLAN, "--create-schema", "--allow-duplicates"][..],
+            &["--batch-size", "200", "--format", "json"],
+            mode,
+        ];
+        let o = pgshred(&args.concat(), Some(&url));
+        assert!(
+            o.status.success(),
+            "{mode:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let summary: Value = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .find(|v: &Value| v.get("phases").is_some())
+            .expect("a summary with phases");
+        let phases = &summary["phases"];
+        if mode[0] != "--engine" || mode[1] == "copy" {
+            // The COPY path wrote the ordinary users and handed the large one to the server.
+            assert!(phases.get("copy rows").is_some(), "{mode:?}: {phases}");
+            assert!(phases.get("forward (sql)").is_some(), "{mode:?}: {phases}");
+        }
+        written.push(tables_of(&url, PLAN));
+    }
+    assert_eq!(written[0], written[1], "the engines wrote different rows");
+    assert_eq!(written[0], written[2], "--bulk wrote other rows");
+}
+
+#[test]
 fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
     // Five users broken five ways; --max-bad-users 5 quarantines them and migrates the others,
     // batch by batch.

@@ -189,11 +189,26 @@ pub(super) fn forward_and_verify(
     };
     if let Some(plan) = copy {
         let counted = engine == Engine::CopyBulk;
-        let mismatches = super::copy::write(tx, plan, b.entities.as_deref(), counted, prepared)
+        let w = super::copy::write(tx, plan, b.entities.as_deref(), counted, prepared)
             .map_err(Problem::from_copy)?;
-        failpoint("forward", b.seq);
+        let mut mismatches = w.mismatches;
+        if !w.too_big.is_empty() {
+            // Documents too large for the client are shredded by the server, as with `--engine
+            // sql`; the batch's users are set back for the ledger.
+            set_batch_users(tx, &w.too_big).map_err(Problem::from_db)?;
+            mismatches.extend(forward_sql(tx, files, b)?);
+            set_batch_users(tx, &w.users).map_err(Problem::from_db)?;
+        } else {
+            failpoint("forward", b.seq);
+        }
         return Ok(mismatches);
     }
+    forward_sql(tx, files, b)
+}
+
+/// `03_forward.sql` and `04_verify.sql` for the batch users set in the transaction; the
+/// verification's mismatches in words.
+fn forward_sql(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<Vec<String>, Problem> {
     let t = std::time::Instant::now();
     tx.batch_execute(&files.forward(b.entities.as_deref()))
         .map_err(Problem::from_db)?;
@@ -207,6 +222,14 @@ pub(super) fn forward_and_verify(
         .collect();
     super::phases::lap("verify", t);
     Ok(mismatches)
+}
+
+fn set_batch_users(tx: &mut Transaction, users: &[String]) -> Result<(), postgres::Error> {
+    tx.execute(
+        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
+        &[&users],
+    )
+    .map(drop)
 }
 
 /// `forward_and_verify`, with a mismatch as a problem of the data.
@@ -246,10 +269,7 @@ pub(super) fn isolate(
     prepared: Option<Prepared>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
-    part.execute(
-        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
-        &[&users],
-    )?;
+    set_batch_users(&mut part, users)?;
     match run_part(&mut part, files, b, engine, prepared) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {

@@ -4,8 +4,10 @@
 //! batch's transaction, parents first. The batch's checks stay the SQL's: `04_verify.sql` runs
 //! after it as after the SQL path.
 
+pub(crate) mod documents;
 pub(crate) mod encode;
 pub(crate) mod prefetch;
+mod shred;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,9 +17,8 @@ use serde_json::Value;
 
 use crate::ident::quote_ident;
 use crate::ir::{Entity, Plan};
-use crate::preview::eval::{self, Severity};
-use crate::source::SourceTable;
 use encode::Kind;
+use shred::{Shred, shred_all};
 
 /// Why the COPY path could not write a batch: the server's error, or a document the evaluator
 /// finds a batch-stopping problem in (what the SQL path would raise), naming the user.
@@ -42,19 +43,30 @@ impl From<postgres::Error> for CopyError {
     }
 }
 
+/// What the COPY path did with a batch (or the part being tried).
+pub(crate) struct Written {
+    /// The checks' mismatches, in words.
+    pub(crate) mismatches: Vec<String>,
+    /// Users whose documents are too large to evaluate in the client (`LARGEST_DOCUMENT`): nothing
+    /// of theirs is written yet; `03_forward.sql` shreds them on the server.
+    pub(crate) too_big: Vec<String>,
+    /// The users of the batch or part, as `pgshred.batch_users` set them.
+    pub(crate) users: Vec<String>,
+}
+
 /// Writes the batch's users (`pgshred.batch_users`, as set for the batch or the part being
-/// tried) for `entities` (all when `None`), then checks what the tables hold of them: the rows
-/// per user and entity equal the evaluator's (the check `04_verify.sql` makes for the SQL path,
-/// without reading the documents again). With `counted` (a --bulk run, whose user_id indexes are
-/// deferred) the check is COPY's count of the rows it wrote per entity. Returns the mismatches
-/// in words.
+/// tried) for `entities` (all when `None`), chunk by chunk, then checks what the tables hold of
+/// them: the rows per user and entity equal the evaluator's (the check `04_verify.sql` makes for
+/// the SQL path, without reading the documents again). With `counted` (a --bulk run, whose
+/// user_id indexes are deferred), or when the users had no rows before, the check is COPY's count
+/// of the rows it wrote per entity.
 pub(crate) fn write(
     tx: &mut Transaction,
     plan: &Plan,
     entities: Option<&[String]>,
     counted: bool,
     prepared: Option<prefetch::Prepared>,
-) -> Result<Vec<String>, CopyError> {
+) -> Result<Written, CopyError> {
     use crate::executor::phases::lap;
     let t = std::time::Instant::now();
     let a = quote_ident(&plan.audit_schema);
@@ -74,46 +86,87 @@ pub(crate) fn write(
         .map(|e| entities.is_none_or(|list| list.contains(&e.name)))
         .collect();
     let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
-    let (shred, mut t) = match read_ahead_still_valid(tx, plan, &users, prepared)? {
-        Some(shred) => (shred, lap("check read-ahead", t)),
-        None => {
-            let raw = tx.query(
-                &SourceTable::new(plan).batch_documents(&plan.source.key_type),
-                &[&users],
-            )?;
-            let t = lap("read", t);
-            let shred = shred_all(plan, &selected, &cols, &raw)?;
-            (shred, lap("shred", t))
-        }
-    };
     // When the users have no rows yet, COPY's counts prove what the per-user count would.
     let counted = counted || no_rows_yet(tx, plan, &selected, &users)?;
-    t = lap("check", t);
-    let mut mismatches = Vec::new();
-    for (i, e) in plan
-        .entities
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| selected[*i])
-    {
-        let wrote = copy_tuples(tx, plan, e, &cols[i], &shred.tuples[i])?;
-        t = lap("copy rows", t);
-        let sent: usize = shred.audit[i].values().map(Vec::len).sum();
-        if wrote != sent as u64 {
-            mismatches.push(format!(
-                "{}: {sent} rows sent, {wrote} written by COPY",
-                e.name
-            ));
+    let mut w = Writer {
+        plan,
+        selected: &selected,
+        cols: &cols,
+        run,
+        batch,
+        expected: BTreeMap::new(),
+        mismatches: Vec::new(),
+        t: lap("check", t),
+    };
+    let too_big = match read_ahead_still_valid(tx, plan, &users, prepared)? {
+        Some(shred) => {
+            w.t = lap("check read-ahead", w.t);
+            w.copy(tx, shred)?;
+            Vec::new()
         }
-        copy_audit(tx, plan, e, &shred.audit[i], run, batch)?;
-        t = lap("copy audit", t);
+        None => documents::in_chunks(tx, plan, &users, |tx, docs| {
+            w.t = lap("read", w.t);
+            let shred = shred_all(plan, &selected, &cols, &docs)?;
+            drop(docs);
+            w.t = lap("shred", w.t);
+            w.copy(tx, shred)
+        })?,
+    };
+    let mut mismatches = w.mismatches;
+    if !counted {
+        mismatches.extend(check(tx, plan, &selected, &w.expected, &users)?);
+        lap("check", w.t);
     }
-    if counted {
-        return Ok(mismatches);
+    Ok(Written {
+        mismatches,
+        too_big,
+        users,
+    })
+}
+
+/// Writes shredded chunks of a batch, keeping what the check needs: the rows each user was given
+/// per entity.
+struct Writer<'a> {
+    plan: &'a Plan,
+    selected: &'a [bool],
+    cols: &'a [Vec<(String, Kind)>],
+    run: i64,
+    batch: i64,
+    /// (entity, user) -> rows written.
+    expected: BTreeMap<(String, String), i64>,
+    mismatches: Vec<String>,
+    t: std::time::Instant,
+}
+
+impl Writer<'_> {
+    /// COPYs a chunk's rows and audit, entity by entity, parents first.
+    fn copy(&mut self, tx: &mut Transaction, shred: Shred) -> Result<(), CopyError> {
+        use crate::executor::phases::lap;
+        let plan = self.plan;
+        for (i, e) in plan.entities.iter().enumerate() {
+            if !self.selected[i] {
+                continue;
+            }
+            let wrote = copy_tuples(tx, plan, e, &self.cols[i], &shred.tuples[i])?;
+            self.t = lap("copy rows", self.t);
+            let sent: usize = shred.audit[i].values().map(Vec::len).sum();
+            if wrote != sent as u64 {
+                self.mismatches.push(format!(
+                    "{}: {sent} rows sent, {wrote} written by COPY",
+                    e.name
+                ));
+            }
+            copy_audit(tx, plan, e, &shred.audit[i], self.run, self.batch)?;
+            self.t = lap("copy audit", self.t);
+            for (user, pairs) in &shred.audit[i] {
+                *self
+                    .expected
+                    .entry((e.name.clone(), user.clone()))
+                    .or_default() += pairs.len() as i64;
+            }
+        }
+        Ok(())
     }
-    mismatches.extend(check(tx, plan, &selected, &shred, &users)?);
-    lap("check", t);
-    Ok(mismatches)
 }
 
 /// Whether some of the batch's users were migrated before and the batch does not replace their
@@ -147,34 +200,6 @@ fn read_ahead_still_valid(
     Ok((prefetch::versions(tx, plan, users)? == p.versions)
         .then_some(p.shred)
         .flatten())
-}
-
-/// What a batch's documents give, encoded as each is evaluated (so only one document's rows are
-/// held at a time, per core): per entity, in the plan's order, the COPY tuples of its rows and,
-/// per user, the (legacy id, id) pairs of the audit.
-pub(crate) struct Shred {
-    tuples: Vec<Vec<u8>>,
-    audit: Vec<BTreeMap<String, Vec<(String, String)>>>,
-}
-
-impl Shred {
-    fn new(n: usize) -> Shred {
-        Shred {
-            tuples: vec![Vec::new(); n],
-            audit: vec![BTreeMap::new(); n],
-        }
-    }
-
-    fn merge(&mut self, other: Shred) {
-        for (mine, theirs) in self.tuples.iter_mut().zip(other.tuples) {
-            mine.extend_from_slice(&theirs);
-        }
-        for (mine, theirs) in self.audit.iter_mut().zip(other.audit) {
-            for (user, pairs) in theirs {
-                mine.entry(user).or_default().extend(pairs);
-            }
-        }
-    }
 }
 
 /// Whether none of `users` has a row in the tables of the selected entities yet: an index probe
@@ -218,20 +243,17 @@ fn check(
     tx: &mut Transaction,
     plan: &Plan,
     selected: &[bool],
-    shred: &Shred,
+    expected: &BTreeMap<(String, String), i64>,
     users: &[String],
 ) -> Result<Vec<String>, CopyError> {
-    let mut expected: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut counts = Vec::new();
-    for (i, e) in plan
+    for e in plan
         .entities
         .iter()
-        .enumerate()
-        .filter(|(i, _)| selected[*i])
+        .zip(selected)
+        .filter(|(_, s)| **s)
+        .map(|(e, _)| e)
     {
-        for (user, pairs) in &shred.audit[i] {
-            expected.insert((e.name.clone(), user.clone()), pairs.len() as i64);
-        }
         counts.push(format!(
             "SELECT {}::text, t.\"user_id\", count(*) FROM {}.{} AS t WHERE t.\"user_id\" = ANY($1) GROUP BY 2",
             crate::ident::quote_literal(&e.name),
@@ -263,117 +285,6 @@ fn check(
             })
         })
         .collect())
-}
-
-/// Every document of the batch evaluated and encoded, on every core (the server waits
-/// meanwhile); the first batch-stopping problem in document order, as the SQL path would raise it.
-fn shred_all(
-    plan: &Plan,
-    selected: &[bool],
-    cols: &[Vec<(String, Kind)>],
-    raw: &[postgres::Row],
-) -> Result<Shred, CopyError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = raw.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Shred, CopyError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = raw
-            .chunks(chunk)
-            .map(|part| s.spawn(move || shred_part(plan, selected, cols, part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("the evaluator does not panic"))
-            .collect()
-    });
-    let mut shred = Shred::new(plan.entities.len());
-    for p in parts {
-        shred.merge(p?);
-    }
-    Ok(shred)
-}
-
-fn shred_part(
-    plan: &Plan,
-    selected: &[bool],
-    cols: &[Vec<(String, Kind)>],
-    raw: &[postgres::Row],
-) -> Result<Shred, CopyError> {
-    let index: BTreeMap<&str, usize> = plan
-        .entities
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.as_str(), i))
-        .collect();
-    let mut shred = Shred::new(plan.entities.len());
-    for r in raw {
-        let user: String = r.get(0);
-        let doc: Value = r.get::<_, Option<Value>>(1).unwrap_or(Value::Null);
-        let mut findings = Vec::new();
-        let rows = eval::evaluate(plan, &user, &doc, &mut findings);
-        if let Some(f) = findings.iter().find(|f| f.severity == Severity::Abort) {
-            return Err(refused(&user, f));
-        }
-        for row in rows {
-            let Some(&i) = index.get(row.entity.as_str()).filter(|&&i| selected[i]) else {
-                continue;
-            };
-            encode::tuple_start(&mut shred.tuples[i], cols[i].len());
-            for (name, kind) in &cols[i] {
-                let v = row.values.get(name).unwrap_or(&Value::Null);
-                encode::field(&mut shred.tuples[i], *kind, v).map_err(|m| CopyError::Data {
-                    user: user.clone(),
-                    message: format!("{}.{name}: {m}", row.table),
-                })?;
-            }
-            let s = |k: &str| {
-                row.values
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            shred.audit[i]
-                .entry(user.clone())
-                .or_default()
-                .push((s("legacy_id"), s("id")));
-        }
-    }
-    Ok(shred)
-}
-
-/// A finding that stops the batch, as `fail()` in `01_schema.sql` words it.
-fn refused(user: &str, f: &eval::Finding) -> CopyError {
-    let value = f.value.as_ref().map_or_else(
-        || "missing".to_string(),
-        |v| v.to_string().chars().take(200).collect(),
-    );
-    let hint = match f.kind {
-        "cast" => "fix the value in the source document, or change the column type in the mapping",
-        "missing_required" => {
-            "add the value to the document, give the column a default, or make it optional in the mapping"
-        }
-        _ => "pgshred preview PLAN --input-file FILE names every problem of the documents",
-    };
-    // A legacy id twice is a fact about the ids, which the SQL path names so.
-    let path = if f.kind == "duplicate_id" {
-        "legacy id"
-    } else {
-        f.path.as_str()
-    };
-    CopyError::Document {
-        message: format!(
-            "pgshred: {} (user {}, entity {}, legacy id {}, path {path}, value {value})",
-            f.message,
-            crate::ids::shown_user(user),
-            f.entity,
-            f.legacy_id.as_deref().unwrap_or("?"),
-        ),
-        detail: serde_json::json!({
-            "user_id": user, "entity": f.entity, "legacy_id": f.legacy_id,
-            "path": path, "value": f.value, "problem": f.message,
-        }),
-        hint: hint.to_string(),
-    }
 }
 
 /// The columns COPY writes for an entity, in the table's terms, with their types.

@@ -14,7 +14,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use postgres::{Client, GenericClient};
 
-use super::{Shred, columns, shred_all};
+use super::shred::{Shred, shred_all};
+use super::{CopyError, columns, documents};
 use crate::ir::Plan;
 use crate::source::SourceTable;
 
@@ -138,7 +139,9 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// Reads `users`' documents and their row versions in one snapshot, and shreds them.
+/// Reads `users`' documents and their row versions in one snapshot, and shreds them. A batch
+/// larger than one chunk, or with a document too large for the client, is left to its own
+/// transaction, so that what is read ahead stays within one chunk.
 fn read_ahead(client: &mut Client, plan: &Plan, batch: i64, users: Vec<String>) -> Prepared {
     let mut prepared = Prepared {
         batch,
@@ -146,26 +149,36 @@ fn read_ahead(client: &mut Client, plan: &Plan, batch: i64, users: Vec<String>) 
         versions: Vec::new(),
         shred: None,
     };
-    let read = (|| -> Result<(Versions, Vec<postgres::Row>), postgres::Error> {
+    let all = vec![true; plan.entities.len()];
+    let cols: Vec<_> = plan.entities.iter().map(columns).collect();
+    let mut shred = None;
+    let read = (|| -> Result<Versions, CopyError> {
         let mut tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
         let v = versions(&mut tx, plan, &prepared.users)?;
-        let docs = tx.query(
-            &SourceTable::new(plan).batch_documents(&plan.source.key_type),
-            &[&prepared.users],
-        )?;
+        let too_big = documents::in_chunks(&mut tx, plan, &prepared.users, |_, docs| {
+            if shred.is_some() {
+                return Err(CopyError::Data {
+                    user: String::new(),
+                    message: "more than a chunk to read ahead".into(),
+                });
+            }
+            shred = Some(shred_all(plan, &all, &cols, &docs)?);
+            Ok(())
+        })?;
         tx.commit()?;
-        Ok((v, docs))
+        if !too_big.is_empty() {
+            shred = None;
+        }
+        Ok(v)
     })();
     // A failed read leaves nothing prepared; the batch reads its documents itself.
-    if let Ok((v, docs)) = read {
-        let all = vec![true; plan.entities.len()];
-        let cols: Vec<_> = plan.entities.iter().map(columns).collect();
+    if let Ok(v) = read {
         prepared.versions = v;
-        prepared.shred = shred_all(plan, &all, &cols, &docs).ok();
+        prepared.shred = shred;
     }
     prepared
 }
