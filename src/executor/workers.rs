@@ -50,6 +50,7 @@ pub(super) fn run_workers(
         throttle: Throttle::new(opts),
         reserved: Mutex::new(BTreeSet::new()),
     };
+    super::copy::shred::share_cores(opts.jobs.max(1));
     let (events, received) = mpsc::channel::<Message>();
     let mut failure = None;
     std::thread::scope(|s| {

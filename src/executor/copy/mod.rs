@@ -7,7 +7,7 @@
 pub(crate) mod documents;
 pub(crate) mod encode;
 pub(crate) mod prefetch;
-mod shred;
+pub(crate) mod shred;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -2,6 +2,7 @@
 //! held equal to `03_forward.sql` row for row, on every core.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -39,6 +40,16 @@ impl Shred {
     }
 }
 
+/// Threads each shredding uses; 0 until `share_cores` sets it: every core.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Shares the cores among `workers`: each worker's shredding (and its read-ahead's, which take
+/// turns) uses its part, so that `--jobs N` does not start N times as many threads as cores.
+pub(crate) fn share_cores(workers: usize) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    THREADS.store((cores / workers).max(1), Ordering::Relaxed);
+}
+
 /// Every document of the batch evaluated and encoded, on every core (the server waits
 /// meanwhile); the first batch-stopping problem in document order, as the SQL path would raise it.
 pub(super) fn shred_all(
@@ -47,7 +58,10 @@ pub(super) fn shred_all(
     cols: &[Vec<(String, Kind)>],
     docs: &[Document],
 ) -> Result<Shred, CopyError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let chunk = docs.len().div_ceil(threads).max(1);
     let parts: Vec<Result<Shred, CopyError>> = std::thread::scope(|s| {
         let handles: Vec<_> = docs
