@@ -12,8 +12,14 @@ use crate::artifacts::Files;
 /// The line each entity's statement starts with in `03_forward.sql`.
 pub const ENTITY_MARK: &str = "-- pgshred:entity ";
 
-/// The scripts that set a database up (`apply --create-schema`), in the order they run.
-pub const SCHEMA_SCRIPTS: [&str; 3] = ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"];
+/// The scripts that set a database up (`apply --create-schema`), in the order they run; a plan
+/// without `01b_distribute.sql` (any but a distributed one) skips it.
+pub const SCHEMA_SCRIPTS: [&str; 4] = [
+    "01_schema.sql",
+    "01b_distribute.sql",
+    "02_audit.sql",
+    "06_reconstruct.sql",
+];
 
 /// One entity's statement of the forward script.
 #[derive(Debug, Clone)]
@@ -82,7 +88,10 @@ impl Compiled {
 
     /// (name, SQL) of the scripts `--create-schema` runs, in order.
     pub fn schema_scripts(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        SCHEMA_SCRIPTS.iter().map(|n| (*n, self.file(n)))
+        SCHEMA_SCRIPTS
+            .iter()
+            .filter(|n| self.files.contains_key(**n))
+            .map(|n| (*n, self.file(n)))
     }
 
     /// The per-batch verification query (`04_verify.sql`).

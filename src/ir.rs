@@ -20,6 +20,7 @@ pub struct Plan {
     pub batch: Batch,
     pub owner_expression: String,
     pub row_level_security: bool,
+    pub layout: Layout,
     /// Parents before children; ties keep the order of the plan's `mappings` list.
     pub entities: Vec<Entity>,
 }
@@ -157,6 +158,28 @@ pub enum Shape {
     Keyed,
     /// One object.
     Single,
+}
+
+/// How the target tables are laid out. Both layouts besides `Plain` key every table by
+/// (user_id, id) and every foreign key by (user_id, column), as PostgreSQL's partitioning and
+/// Citus's distribution require of keys on a table split by user_id; a user's rows then live in
+/// one partition, or on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Layout {
+    /// One table per entity, keyed by `id`.
+    Plain,
+    /// Each table `PARTITION BY HASH ("user_id")` into `partitions` tables.
+    Partitioned { partitions: u32 },
+    /// For Citus: `01b_distribute.sql` distributes each table by user_id, colocated.
+    Distributed,
+}
+
+impl Layout {
+    /// Whether keys lead with user_id.
+    pub fn keyed_by_user(self) -> bool {
+        self != Layout::Plain
+    }
 }
 
 /// Where an entity's legacy ids are unique: among all of a user's elements (the default), or only

@@ -350,20 +350,26 @@ BEGIN
                                 WHERE f.contype = 'f' AND f.conindid = c.conindid
                                   AND f.conrelid <> ALL (tables))
             UNION ALL
+            -- An index of a partitioned table reads `ON ONLY` (the table alone); built again, it
+            -- is built on every partition.
             SELECT 1, i.indrelid::regclass::text, ic.relname::text, 'index',
-                   pg_get_indexdef(i.indexrelid), NULL
+                   regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), NULL
               FROM pg_index AS i
               JOIN pg_class AS ic ON ic.oid = i.indexrelid
              WHERE i.indrelid = ANY (tables) AND NOT i.indisprimary
                AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c
                                 WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
             UNION ALL
+            -- A partitioned table takes no NOT VALID foreign key: it is added and checked at once.
             SELECT 2, c.conrelid::regclass::text, c.conname::text, 'foreign_key',
-                   format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', c.conrelid::regclass,
-                          c.conname, pg_get_constraintdef(c.oid)),
-                   format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::regclass, c.conname)
+                   format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', c.conrelid::regclass,
+                          c.conname, pg_get_constraintdef(c.oid), CASE WHEN r.relkind <> 'p' THEN ' NOT VALID' END),
+                   CASE WHEN r.relkind <> 'p' THEN
+                       format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::regclass, c.conname) END
               FROM pg_constraint AS c
-             WHERE c.conrelid = ANY (tables) AND c.contype = 'f'
+              JOIN pg_class AS r ON r.oid = c.conrelid
+             -- Not the copies a foreign key to a partitioned table has per partition.
+             WHERE c.conrelid = ANY (tables) AND c.contype = 'f' AND c.conparentid = 0
         ) AS all_of_them
         ORDER BY rank, tbl, name
     LOOP

@@ -270,6 +270,14 @@ pub(super) fn template_context(plan: &Plan) -> JValue {
     for e in &mut entities {
         e["assemble_fn"] = assemble_fn.into();
     }
+    if let crate::ir::Layout::Partitioned { partitions } = plan.layout {
+        for (ctx, e) in entities.iter_mut().zip(&plan.entities) {
+            let names: Vec<String> = (0..partitions)
+                .map(|n| derived_name(&[&e.table], &format!("p{n}")))
+                .collect();
+            ctx["partitions"] = names.into();
+        }
+    }
     plan_ctx["entities"] = Value::Array(entities);
     plan_ctx["json_paths"] = json_paths.into();
     plan_ctx["has_routes"] = plan.entities.iter().any(|e| e.route.is_some()).into();

@@ -18,7 +18,7 @@ use crate::ir::{Plan, SqlType};
 use context::template_context;
 
 /// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     (
         "macros.sql.j2",
         include_str!("../../templates/macros.sql.j2"),
@@ -26,6 +26,10 @@ const TEMPLATES: [(&str, &str); 10] = [
     (
         "01_schema.sql",
         include_str!("../../templates/01_schema.sql.j2"),
+    ),
+    (
+        "01b_distribute.sql",
+        include_str!("../../templates/01b_distribute.sql.j2"),
     ),
     (
         "02_audit.sql",
@@ -154,12 +158,21 @@ fn environment() -> Result<Environment<'static>, Error> {
     Ok(env)
 }
 
+/// The script of a plan distributed by user_id (`target.layout.distribute_by`).
+pub const DISTRIBUTE: &str = "01b_distribute.sql";
+
 /// Renders every file of the plan: name -> SQL text.
 pub fn render(plan: &Plan) -> Result<Files, Error> {
     let env = environment()?;
     let ctx = template_context(plan);
     let mut files = Files::new();
-    for (name, _) in TEMPLATES.iter().filter(|(n, _)| n.ends_with(".sql")) {
+    // Only a plan distributed by user_id has a script that distributes its tables.
+    let distributed = plan.layout == crate::ir::Layout::Distributed;
+    for (name, _) in TEMPLATES
+        .iter()
+        .filter(|(n, _)| n.ends_with(".sql"))
+        .filter(|(n, _)| distributed || *n != DISTRIBUTE)
+    {
         files.insert((*name).to_string(), render_one(&env, name, &ctx)?);
     }
     Ok(files)

@@ -51,10 +51,8 @@ pub fn apply(
         match run_scripts(&mut tx, files, lock_timeout) {
             Ok(()) => {
                 tx.commit().context("committing the schema")?;
-                out.line(&format!(
-                    "applied {}",
-                    crate::compiled::SCHEMA_SCRIPTS.join(", ")
-                ));
+                let names: Vec<&str> = files.schema_scripts().map(|(n, _)| n).collect();
+                out.line(&format!("applied {}", names.join(", ")));
                 return Ok(());
             }
             Err(Error::Database { source, .. }) if is_lock_timeout(&source) => {

@@ -57,6 +57,23 @@ pub struct TargetSpec {
     pub schema: String,
     #[serde(default = "default_audit_schema")]
     pub audit_schema: String,
+    /// How the tables are laid out for scaling out by user (default: one plain table each).
+    #[serde(default)]
+    pub layout: LayoutSpec,
+}
+
+/// `target.layout`: tables partitioned or distributed by `user_id`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LayoutSpec {
+    /// `user_id`: each table `PARTITION BY HASH ("user_id")`.
+    #[serde(default)]
+    pub partition_by: Option<String>,
+    /// Hash partitions per table (default 16).
+    #[serde(default)]
+    pub partitions: Option<u32>,
+    /// `user_id`: keys fit for Citus to distribute each table by user_id (`01b_distribute.sql`).
+    #[serde(default)]
+    pub distribute_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

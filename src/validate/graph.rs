@@ -70,8 +70,35 @@ pub(super) fn check_unique<'a>(
             );
         }
         check_path(drafts, i, &mut by_path, diags);
+        check_unique_by_user(p, d, diags);
     }
     by_entity
+}
+
+/// On tables split by user_id, PostgreSQL and Citus enforce a unique index only when it
+/// includes user_id: a key unique over all users cannot be kept.
+fn check_unique_by_user(p: &PlanSpec, d: &Draft, diags: &mut Diagnostics) {
+    let l = &p.target.layout;
+    if l.partition_by.is_none() && l.distribute_by.is_none() {
+        return;
+    }
+    for (i, idx) in d.file.spec.indexes.iter().enumerate() {
+        if idx.unique && !idx.columns.iter().any(|c| c == "user_id") {
+            diags.push(
+                d.file
+                    .at(
+                        "E-layout",
+                        &format!("/indexes/{i}/columns"),
+                        format!(
+                            "unique index on ({}) of `{}` does not include user_id, which target.layout splits the table by",
+                            idx.columns.join(", "),
+                            d.file.spec.table
+                        ),
+                    )
+                    .with_hint("add user_id to the index (unique per user), or drop `unique`"),
+            );
+        }
+    }
 }
 
 /// An array is read by one entity, or shared by entities routing its kinds (`where`, checked in

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::mapping::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
-    Batch, DuplicateId, Entity, Index, MissingId, NotADocument, OnMissingParent, ParentLink,
-    ParentScope, Plan, Reference, Shape, Source, UniqueWithin,
+    Batch, DuplicateId, Entity, Index, Layout, MissingId, NotADocument, OnMissingParent,
+    ParentLink, ParentScope, Plan, Reference, Shape, Source, UniqueWithin,
 };
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
@@ -22,10 +22,16 @@ pub(super) fn resolve(
     depends_on: &[BTreeSet<usize>],
 ) -> Plan {
     let child_arrays = child_arrays(&drafts, parent_of);
-    let entities = fk_order(depends_on)
+    let mut entities: Vec<Entity> = fk_order(depends_on)
         .into_iter()
         .map(|i| entity(&drafts, i, parent_of, &child_arrays[i]))
         .collect();
+    let layout = layout(&p.target.layout);
+    if layout.keyed_by_user() {
+        for e in &mut entities {
+            lead_link_indexes_with_user(e);
+        }
+    }
     Plan {
         name: p.plan.clone(),
         description: p.description.clone(),
@@ -48,7 +54,39 @@ pub(super) fn resolve(
         },
         owner_expression: p.security.owner_expression.trim().to_string(),
         row_level_security: p.security.row_level_security,
+        layout,
         entities,
+    }
+}
+
+fn layout(l: &crate::spec::LayoutSpec) -> Layout {
+    match (&l.partition_by, &l.distribute_by) {
+        (Some(_), _) => Layout::Partitioned {
+            partitions: l.partitions.unwrap_or(DEFAULT_PARTITIONS),
+        },
+        (None, Some(_)) => Layout::Distributed,
+        (None, None) => Layout::Plain,
+    }
+}
+
+/// Hash partitions per table when `target.layout.partitions` is not given.
+pub const DEFAULT_PARTITIONS: u32 = 16;
+
+/// With keys by user, a link's index leads with user_id, as the foreign key it serves does.
+fn lead_link_indexes_with_user(e: &mut Entity) {
+    let links: Vec<&String> = e
+        .parent
+        .iter()
+        .map(|p| &p.column)
+        .chain(e.references.iter().map(|r| &r.column))
+        .chain(e.recursive.iter().map(|r| &r.column))
+        .collect();
+    for i in &mut e.indexes {
+        if let [only] = i.columns.as_slice()
+            && links.contains(&only)
+        {
+            i.columns.insert(0, "user_id".into());
+        }
     }
 }
 

@@ -1,0 +1,68 @@
+-- pgshred 0.1.0 -- plan user_app_state_distributed: the tables distributed by user_id over a Citus cluster.
+-- Generated from plans/ and mappings/ by `pgshred compile` (target.layout.distribute_by); do not
+-- edit by hand.
+--
+-- Run it on the Citus coordinator after 01_schema.sql and before any batch (`pgshred apply
+-- --create-schema` runs it after 01_schema.sql). It is safe to run again: a table already
+-- distributed is left as it is.
+--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 01b_distribute.sql
+--
+-- Every table is hash-distributed by user_id and colocated with orgs, parents first
+-- (orgs, personas, contents, accounts, leads, references, inbox_items), so that each foreign key, which leads with user_id, joins
+-- shards on the same node. A batch writes whole users, so each user's rows of every table land
+-- on the node holding that user's shard. The audit schema's tables stay on the coordinator.
+--
+-- Citus does not run the updated_at triggers 01_schema.sql creates on distributed tables unless
+-- citus.enable_unsafe_triggers is on: they are dropped here, and the application sets
+-- updated_at itself (pgshred writes each row once and never updates it).
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION USING
+            MESSAGE = 'pgshred: target.layout.distribute_by needs the citus extension, which this database does not have',
+            HINT = 'run CREATE EXTENSION citus on the coordinator, or use target.layout.partition_by on plain PostgreSQL';
+    END IF;
+END
+$$;
+
+DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "app_distributed"."orgs";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."orgs"', 'user_id')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."orgs"'::regclass);
+
+DROP TRIGGER IF EXISTS "personas_touch_updated_at" ON "app_distributed"."personas";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."personas"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."personas"'::regclass);
+
+DROP TRIGGER IF EXISTS "contents_touch_updated_at" ON "app_distributed"."contents";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."contents"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."contents"'::regclass);
+
+DROP TRIGGER IF EXISTS "accounts_touch_updated_at" ON "app_distributed"."accounts";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."accounts"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."accounts"'::regclass);
+
+DROP TRIGGER IF EXISTS "leads_touch_updated_at" ON "app_distributed"."leads";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."leads"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."leads"'::regclass);
+
+DROP TRIGGER IF EXISTS "references_touch_updated_at" ON "app_distributed"."references";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."references"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."references"'::regclass);
+
+DROP TRIGGER IF EXISTS "inbox_items_touch_updated_at" ON "app_distributed"."inbox_items";
+SELECT pg_catalog.create_distributed_table('"app_distributed"."inbox_items"', 'user_id',
+       colocate_with => '"app_distributed"."orgs"')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                    WHERE logicalrelid = '"app_distributed"."inbox_items"'::regclass);
