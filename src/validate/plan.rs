@@ -58,29 +58,7 @@ pub(super) fn check(plan_file: &SourceFile<PlanSpec>, diags: &mut Diagnostics) -
                 .with_hint("choose a shorter name"),
         );
     }
-    let layout = &p.target.layout;
-    if layout.partition_by.is_some() && layout.distribute_by.is_some() {
-        diags.push(
-            plan_file
-                .at(
-                    "E-layout",
-                    "/target/layout/distribute_by",
-                    "target.layout takes partition_by or distribute_by, not both",
-                )
-                .with_hint("partition_by: user_id splits each table on this server; distribute_by: user_id spreads them over Citus nodes"),
-        );
-    }
-    if layout.partitions.is_some() && layout.partition_by.is_none() {
-        diags.push(
-            plan_file
-                .at(
-                    "E-layout",
-                    "/target/layout/partitions",
-                    "target.layout.partitions is given without partition_by",
-                )
-                .with_hint("add `partition_by: user_id`, or remove `partitions`"),
-        );
-    }
+    check_layout(plan_file, diags);
     let namespace = match Uuid::parse_str(&p.ids.namespace) {
         Ok(u) => u,
         Err(_) => {
@@ -107,6 +85,33 @@ pub(super) fn check(plan_file: &SourceFile<PlanSpec>, diags: &mut Diagnostics) -
         );
     }
     namespace
+}
+
+/// `target.layout` takes one way of splitting the tables, and partitions only with partitioning.
+fn check_layout(plan_file: &SourceFile<PlanSpec>, diags: &mut Diagnostics) {
+    let layout = &plan_file.spec.target.layout;
+    if layout.partition_by.is_some() && layout.distribute_by.is_some() {
+        diags.push(
+            plan_file
+                .at(
+                    "E-layout",
+                    "/target/layout/distribute_by",
+                    "target.layout takes partition_by or distribute_by, not both",
+                )
+                .with_hint("partition_by: user_id splits each table on this server; distribute_by: user_id spreads them over Citus nodes"),
+        );
+    }
+    if layout.partitions.is_some() && layout.partition_by.is_none() {
+        diags.push(
+            plan_file
+                .at(
+                    "E-layout",
+                    "/target/layout/partitions",
+                    "target.layout.partitions is given without partition_by",
+                )
+                .with_hint("add `partition_by: user_id`, or remove `partitions`"),
+        );
+    }
 }
 
 /// Parentheses outside string literals and quoted identifiers close in order and all close: the
