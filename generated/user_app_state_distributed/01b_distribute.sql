@@ -7,10 +7,12 @@
 -- distributed is left as it is.
 --   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 --single-transaction -f 01b_distribute.sql
 --
--- Every table is hash-distributed by user_id and colocated with orgs, parents first
--- (orgs, personas, contents, accounts, leads, references, inbox_items), so that each foreign key, which leads with user_id, joins
--- shards on the same node. A batch writes whole users, so each user's rows of every table land
--- on the node holding that user's shard. The audit schema's tables stay on the coordinator.
+-- Every table is hash-distributed by user_id and colocated with the first, parents first:
+--   orgs, personas, contents, accounts, leads, references, inbox_items
+-- so that each foreign key, which leads with user_id, joins shards on the same node. A batch
+-- writes whole users, so each user's rows of every table land on the node holding that user's
+-- shards. The audit schema's tables stay on the coordinator. Row-level security policies are
+-- created by 01_schema.sql as on PostgreSQL; check that your Citus version propagates them.
 --
 -- Citus does not run the updated_at triggers 01_schema.sql creates on distributed tables unless
 -- citus.enable_unsafe_triggers is on: they are dropped here, and the application sets

@@ -476,10 +476,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'inbox_items' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."inbox_items" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'inbox_items'
                        AND a."target_table" = 'inbox_items' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -491,10 +491,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'references' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."references" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'references'
                        AND a."target_table" = 'references' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -506,10 +506,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'leads' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."leads" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'leads'
                        AND a."target_table" = 'leads' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -521,10 +521,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'accounts' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."accounts" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'accounts'
                        AND a."target_table" = 'accounts' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -536,10 +536,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'contents' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."contents" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'contents'
                        AND a."target_table" = 'contents' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -551,10 +551,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'personas' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."personas" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'personas'
                        AND a."target_table" = 'personas' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
@@ -566,10 +566,10 @@ BEGIN
     IF entities IS NULL OR entities ? 'orgs' THEN
         WITH gone AS (
             DELETE FROM "app_distributed"."orgs" AS t
-             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+             USING (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                      WHERE a."user_id" = ANY (users) AND a."source_entity" = 'orgs'
                        AND a."target_table" = 'orgs' AND a."replaced_by" IS NULL) AS a
-             WHERE t."id" = a."id"
+             WHERE t."user_id" = a."user_id" AND t."id" = a."id"
             RETURNING t.*
         )
         INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")

@@ -68,114 +68,128 @@ BEGIN
                 USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone', blocker.run_id, blocker.batch_id);
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."inbox_items" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'inbox_items'
                    AND a."source_entity" = 'inbox_items' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."inbox_items" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'inbox_items'
                               AND a."source_entity" = 'inbox_items'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'inbox_items', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."references" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'references'
                    AND a."source_entity" = 'references' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."references" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'references'
                               AND a."source_entity" = 'references'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'references', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."leads" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'leads'
                    AND a."source_entity" = 'leads' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."leads" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'leads'
                               AND a."source_entity" = 'leads'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'leads', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."accounts" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'accounts'
                    AND a."source_entity" = 'accounts' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."accounts" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'accounts'
                               AND a."source_entity" = 'accounts'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'accounts', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."contents" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'contents'
                    AND a."source_entity" = 'contents' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."contents" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'contents'
                               AND a."source_entity" = 'contents'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'contents', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."personas" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'personas'
                    AND a."source_entity" = 'personas' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."personas" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'personas'
                               AND a."source_entity" = 'personas'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'personas', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        -- By the whole key, (user_id, id): each row is found in its own partition or shard.
         DELETE FROM "app_distributed"."orgs" AS t
-         USING (SELECT unnest(a."target_ids") AS "id"
+         USING (SELECT a."user_id", unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."batch_id" = batch AND a."target_table" = 'orgs'
                    AND a."source_entity" = 'orgs' AND a."replaced_by" IS NULL
                    AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-         WHERE t."id" = a."id";
+         WHERE t."user_id" = a."user_id" AND t."id" = a."id";
         IF EXISTS (SELECT 1 FROM "app_distributed"."orgs" AS t
-                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'orgs'
                               AND a."source_entity" = 'orgs'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'orgs', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;

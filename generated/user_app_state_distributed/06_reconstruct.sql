@@ -26,7 +26,7 @@ WITH
                      to_jsonb(t."payload")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."inbox_items" AS t
-      LEFT JOIN "app_distributed"."accounts" AS p ON p."id" = t."account_id"
+      LEFT JOIN "app_distributed"."accounts" AS p ON p."user_id" = t."user_id" AND p."id" = t."account_id"
 ),
 "e_references" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -40,7 +40,7 @@ WITH
                      to_jsonb(t."added_on")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."references" AS t
-      LEFT JOIN "app_distributed"."personas" AS p ON p."id" = t."persona_id"
+      LEFT JOIN "app_distributed"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_leads" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -55,7 +55,7 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."leads" AS t
-      LEFT JOIN "app_distributed"."accounts" AS p ON p."id" = t."account_id"
+      LEFT JOIN "app_distributed"."accounts" AS p ON p."user_id" = t."user_id" AND p."id" = t."account_id"
 ),
 "e_accounts" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -70,7 +70,7 @@ WITH
                      to_jsonb(t."connected_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."accounts" AS t
-      LEFT JOIN "app_distributed"."personas" AS p ON p."id" = t."persona_id"
+      LEFT JOIN "app_distributed"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_contents" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -87,7 +87,7 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."contents" AS t
-      LEFT JOIN "app_distributed"."personas" AS p ON p."id" = t."persona_id"
+      LEFT JOIN "app_distributed"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_personas" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -103,7 +103,7 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_distributed"."personas" AS t
-      LEFT JOIN "app_distributed"."orgs" AS p ON p."id" = t."org_id"
+      LEFT JOIN "app_distributed"."orgs" AS p ON p."user_id" = t."user_id" AND p."id" = t."org_id"
 ),
 "e_orgs" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",

@@ -102,11 +102,10 @@ impl Queries {
         c.query(&sql, &[&plan]).context("reading the quarantine")
     }
 
-    /// Audit rows a rollback selection covers: table -> ids.
-    /// Rows the selected rollback deletes, per target table (rows since replaced by another batch
-    /// are that batch's to give back).
     /// Rows the selected rollback deletes, per table: those the audit names that are still there
-    /// (a row deleted by hand since is not counted).
+    /// (a row deleted by hand since is not counted; rows since replaced by another batch are that
+    /// batch's to give back). Found by the whole key (user_id, id), which also serves tables
+    /// partitioned by user.
     pub fn selected_rows(&self, tx: &mut Transaction) -> Result<BTreeMap<String, i64>, Error> {
         let counts: Vec<String> = self
             .tables
@@ -114,7 +113,7 @@ impl Queries {
             .map(|t| {
                 format!(
                     "SELECT {lit}::text, count(*) FROM {a}.\"migration_audit\" AS m \
-                       JOIN {s}.{table} AS t ON t.\"id\" = m.\"target_id\" \
+                       JOIN {s}.{table} AS t ON t.\"user_id\" = m.\"user_id\" AND t.\"id\" = m.\"target_id\" \
                       WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") \
                         AND m.\"target_table\" = {lit} AND m.\"replaced_by\" IS NULL",
                     a = self.a,
