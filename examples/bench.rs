@@ -70,7 +70,11 @@ fn rows(url: &str, plan: &pgshred::ir::Plan) -> i64 {
         .iter()
         .map(|e| {
             c.query_one(
-                &format!("SELECT count(*) FROM public.{}", quote_ident(&e.table)),
+                &format!(
+                    "SELECT count(*) FROM {}.{}",
+                    quote_ident(&plan.target_schema),
+                    quote_ident(&e.table)
+                ),
                 &[],
             )
             .unwrap()
