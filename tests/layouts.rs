@@ -74,6 +74,13 @@ fn mappings(dir: &Path) -> (PathBuf, PathBuf) {
 
 const PARTITIONED: &str = "  layout:\n    partition_by: user_id\n    partitions: 4\n";
 
+/// The shipped plan and mappings, partitioned in 4, in `dir`; its path.
+fn partitioned_plan(dir: &TempDir) -> String {
+    let m = common::root().join("mappings");
+    let plan = plan_file(dir.path(), "p.yaml", &m, PARTITIONED);
+    plan.to_str().unwrap().to_string()
+}
+
 /// Everything an operator does, in order, on the broken fixture; what the tables hold after each
 /// step, and the round trip's report.
 fn scenario(test: &str, layout: &str, engine: &str) -> (Vec<Vec<String>>, String) {
@@ -105,15 +112,7 @@ fn scenario(test: &str, layout: &str, engine: &str) -> (Vec<Vec<String>>, String
     );
     assert!(!o.status.success(), "{test}: the failpoint stops the run");
     ok(apply(plan, &["--resume"], &[]), "resume");
-    let bad: Vec<String> = connect(&url)
-        .query(
-            "SELECT user_id FROM pgshred.migration_quarantine ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let bad = common::quarantined(&url);
     assert_eq!(bad, common::BROKEN_USERS, "{test}: quarantine");
     // verify names the quarantined users (their documents have rows the tables lack).
     let o = pgshred(&url, &["verify", plan], &[]);
@@ -182,13 +181,8 @@ fn same_as_plain(engine: &str) {
 #[test]
 fn partitioned_tables_are_keyed_and_split_by_user() {
     let dir = TempDir::new("parted_shape");
-    let plan = plan_file(
-        dir.path(),
-        "p.yaml",
-        &common::root().join("mappings"),
-        PARTITIONED,
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = partitioned_plan(&dir);
+    let plan = plan.as_str();
     let url = common::source_db("parted_shape");
     ok(
         pgshred(
@@ -242,13 +236,8 @@ fn partitioned_tables_are_keyed_and_split_by_user() {
 #[test]
 fn bulk_loads_partitioned_tables_and_restores_their_keys() {
     let dir = TempDir::new("parted_bulk");
-    let plan = plan_file(
-        dir.path(),
-        "p.yaml",
-        &common::root().join("mappings"),
-        PARTITIONED,
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = partitioned_plan(&dir);
+    let plan = plan.as_str();
     let mut written = Vec::new();
     let mut shapes = Vec::new();
     for mode in [&["--engine", "sql"][..], &["--bulk"]] {

@@ -681,15 +681,7 @@ fn documents_that_are_not_objects_are_never_lost_without_a_word() {
         Some(&url),
     );
     assert_code(&o, 0);
-    let mut quarantined: Vec<String> = connect(&url)
-        .query(
-            "SELECT user_id FROM pgshred.migration_quarantine ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let mut quarantined = common::quarantined(&url);
     quarantined.sort();
     let mut expected: Vec<String> = NOT_DOCUMENTS.iter().map(|(u, _)| u.to_string()).collect();
     expected.sort();

@@ -1618,15 +1618,7 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
             "{engine}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let bad: Vec<String> = c
-            .query(
-                "SELECT user_id FROM pgshred.migration_quarantine ORDER BY 1",
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let bad = common::quarantined(&url);
         assert_eq!(bad, common::BROKEN_USERS, "{engine}");
         // The quarantine says where each bad value is, and its SQLSTATE, the same way.
         // Every column as text, NULL as "-": user, entity, legacy id, path, SQLSTATE.

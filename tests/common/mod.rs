@@ -289,6 +289,19 @@ pub fn broken_fixture() -> Vec<serde_json::Value> {
     rows
 }
 
+/// The users in the quarantine, in order.
+pub fn quarantined(url: &str) -> Vec<String> {
+    connect(url)
+        .query(
+            "SELECT user_id FROM pgshred.migration_quarantine ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 /// The users `broken_fixture` breaks.
 pub const BROKEN_USERS: [&str; 5] = ["user-07", "user-08", "user-09", "user-10", "user-11"];
 
