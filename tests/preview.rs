@@ -1521,10 +1521,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
 
 #[test]
 fn a_document_too_large_for_the_client_is_shredded_by_the_server() {
-    // 150 ordinary users (about 5 MB of documents, more than one chunk) and one with contents
-    // of over 3 MB (over the 2 MB the COPY path evaluates itself), in one batch.
+    // 400 ordinary users (about 7 MB of documents per batch of 200, more than one chunk) and
+    // one with contents of over 3 MB (over the 2 MB the COPY path evaluates itself).
     let o = pgshred(
-        &["generate", "--users", "150", "--messy-percent", "0"],
+        &["generate", "--users", "400", "--messy-percent", "0"],
         None,
     );
     let mut rows: Vec<Value> = String::from_utf8_lossy(&o.stdout)
@@ -1567,6 +1567,11 @@ fn a_document_too_large_for_the_client_is_shredded_by_the_server() {
             // The COPY path wrote the ordinary users and handed the large one to the server.
             assert!(phases.get("copy rows").is_some(), "{mode:?}: {phases}");
             assert!(phases.get("forward (sql)").is_some(), "{mode:?}: {phases}");
+            // The second batch, larger than a chunk, had its first chunk read ahead.
+            assert!(
+                phases.get("check read-ahead").is_some(),
+                "{mode:?}: {phases}"
+            );
         }
         written.push(tables_of(&url, PLAN));
     }

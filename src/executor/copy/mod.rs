@@ -98,19 +98,18 @@ pub(crate) fn write(
         mismatches: Vec::new(),
         t: lap("check", t),
     };
-    let too_big = match read_ahead_still_valid(tx, plan, &users, prepared)? {
-        Some(shred) => {
-            w.t = lap("check read-ahead", w.t);
-            w.copy(tx, shred)?;
-            Vec::new()
-        }
-        None => documents::in_chunks(tx, plan, &users, |tx, docs| {
-            w.t = lap("read", w.t);
-            let shred = shred_all(plan, &selected, &cols, &docs)?;
-            drop(docs);
-            w.t = lap("shred", w.t);
-            w.copy(tx, shred)
-        })?,
+    // What was read ahead (the first chunk, or all) is written first; the rest is read here.
+    let mut rest = users.clone();
+    if let Some((shred, covered)) = read_ahead_still_valid(tx, plan, &users, prepared)? {
+        w.t = lap("check read-ahead", w.t);
+        w.copy(tx, shred)?;
+        let covered: std::collections::BTreeSet<String> = covered.into_iter().collect();
+        rest.retain(|u| !covered.contains(u));
+    }
+    let too_big = if rest.is_empty() {
+        Vec::new()
+    } else {
+        read_and_write(tx, plan, &rest, &mut w)?
     };
     let mut mismatches = w.mismatches;
     if !counted {
@@ -122,6 +121,46 @@ pub(crate) fn write(
         too_big,
         users,
     })
+}
+
+/// Reads `users`' documents chunk by chunk and writes them, each chunk shredded on threads of its
+/// own while the one before is written (the server's COPY of one chunk overlaps the evaluation of
+/// the next); returns the users whose documents are too large for the client. Chunks are written
+/// in order, so the first problem in document order is the one reported.
+fn read_and_write(
+    tx: &mut Transaction,
+    plan: &Plan,
+    users: &[String],
+    w: &mut Writer,
+) -> Result<Vec<String>, CopyError> {
+    use crate::executor::phases::lap;
+    let (selected, cols) = (w.selected, w.cols);
+    std::thread::scope(|s| {
+        let mut shredding: Option<std::thread::ScopedJoinHandle<Result<Shred, CopyError>>> = None;
+        let too_big = documents::in_chunks(tx, plan, users, |tx, docs| {
+            w.t = lap("read", w.t);
+            let next = s.spawn(move || shred_all(plan, selected, cols, &docs));
+            match shredding.replace(next) {
+                Some(before) => write_shredded(tx, w, before),
+                None => Ok(()),
+            }
+        })?;
+        if let Some(last) = shredding.take() {
+            write_shredded(tx, w, last)?;
+        }
+        Ok(too_big)
+    })
+}
+
+/// Waits for a chunk's shredding and writes it.
+fn write_shredded(
+    tx: &mut Transaction,
+    w: &mut Writer,
+    shredding: std::thread::ScopedJoinHandle<Result<Shred, CopyError>>,
+) -> Result<(), CopyError> {
+    let shred = shredding.join().expect("the evaluator does not panic")?;
+    w.t = crate::executor::phases::lap("shred", w.t);
+    w.copy(tx, shred)
 }
 
 /// Writes shredded chunks of a batch, keeping what the check needs: the rows each user was given
@@ -186,20 +225,21 @@ pub(crate) fn rows_may_exist(tx: &mut Transaction, plan: &Plan) -> Result<bool, 
         .get(0))
 }
 
-/// The shred read ahead for these users, if the rows it was read from are the very versions this
-/// transaction sees.
+/// The shred read ahead for these users and the users it covers, if the rows it was read from
+/// are the very versions this transaction sees.
 fn read_ahead_still_valid(
     tx: &mut Transaction,
     plan: &Plan,
     users: &[String],
     prepared: Option<prefetch::Prepared>,
-) -> Result<Option<Shred>, CopyError> {
+) -> Result<Option<(Shred, Vec<String>)>, CopyError> {
     let Some(p) = prepared.filter(|p| p.users == users && p.shred.is_some()) else {
         return Ok(None);
     };
-    Ok((prefetch::versions(tx, plan, users)? == p.versions)
-        .then_some(p.shred)
-        .flatten())
+    if prefetch::versions(tx, plan, &p.covered)? != p.versions {
+        return Ok(None);
+    }
+    Ok(p.shred.map(|s| (s, p.covered)))
 }
 
 /// Whether none of `users` has a row in the tables of the selected entities yet: an index probe

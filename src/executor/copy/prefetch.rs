@@ -23,10 +23,14 @@ use crate::source::SourceTable;
 /// row versions, hence the same documents.
 pub(crate) type Versions = Vec<(String, String, String)>;
 
-/// A batch read and shredded ahead of its transaction.
+/// A batch read and shredded ahead of its transaction, up to one chunk of its documents.
 pub(crate) struct Prepared {
     pub(crate) batch: i64,
     pub(crate) users: Vec<String>,
+    /// The users whose documents the shred holds: the first chunk's (all of a batch of one
+    /// chunk, but for a document too large for the client). The batch reads the others itself.
+    pub(crate) covered: Vec<String>,
+    /// The row versions of the covered users.
     pub(crate) versions: Versions,
     /// `None` when a document stops the batch: its own transaction reads it again and fails
     /// with the usual words.
@@ -139,46 +143,49 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// Reads `users`' documents and their row versions in one snapshot, and shreds them. A batch
-/// larger than one chunk, or with a document too large for the client, is left to its own
-/// transaction, so that what is read ahead stays within one chunk.
+/// Reads the first chunk of `users`' documents and their row versions in one snapshot, and
+/// shreds them: what is read ahead stays within one chunk, and a larger batch reads the rest in
+/// its own transaction.
 fn read_ahead(client: &mut Client, plan: &Plan, batch: i64, users: Vec<String>) -> Prepared {
     let mut prepared = Prepared {
         batch,
         users,
+        covered: Vec::new(),
         versions: Vec::new(),
         shred: None,
     };
     let all = vec![true; plan.entities.len()];
     let cols: Vec<_> = plan.entities.iter().map(columns).collect();
-    let mut shred = None;
-    let read = (|| -> Result<Versions, CopyError> {
+    let (mut shred, mut covered) = (None, Vec::new());
+    let read = (|| -> Result<Versions, postgres::Error> {
         let mut tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
         let v = versions(&mut tx, plan, &prepared.users)?;
-        let too_big = documents::in_chunks(&mut tx, plan, &prepared.users, |_, docs| {
+        // Stopped after the first chunk (or at a document that stops the batch, which its own
+        // transaction then reads and reports): what ends the reading is not a failure.
+        let _ = documents::in_chunks(&mut tx, plan, &prepared.users, |_, docs| {
             if shred.is_some() {
                 return Err(CopyError::Data {
                     user: String::new(),
-                    message: "more than a chunk to read ahead".into(),
+                    message: "one chunk is read ahead".into(),
                 });
             }
+            covered = docs.iter().map(|d| d.user.clone()).collect();
             shred = Some(shred_all(plan, &all, &cols, &docs)?);
             Ok(())
-        })?;
+        });
         tx.commit()?;
-        if !too_big.is_empty() {
-            shred = None;
-        }
         Ok(v)
     })();
     // A failed read leaves nothing prepared; the batch reads its documents itself.
-    if let Ok(v) = read {
-        prepared.versions = v;
-        prepared.shred = shred;
+    if let (Ok(v), Some(s)) = (read, shred) {
+        let set: BTreeSet<&String> = covered.iter().collect();
+        prepared.versions = v.into_iter().filter(|r| set.contains(&r.0)).collect();
+        prepared.covered = covered;
+        prepared.shred = Some(s);
     }
     prepared
 }
