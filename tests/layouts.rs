@@ -19,6 +19,12 @@ fn pgshred(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().expect("running pgshred")
 }
 
+/// `apply --create-schema` of `plan`, which must succeed.
+fn first_apply(url: &str, plan: &str) {
+    let args = ["apply", plan, "--create-schema", "--allow-duplicates"];
+    ok(pgshred(url, &args, &[]), "apply");
+}
+
 fn ok(o: Output, what: &str) -> String {
     assert!(
         o.status.success(),
@@ -51,25 +57,37 @@ fn plan_file(dir: &Path, name: &str, mappings: &Path, layout: &str) -> PathBuf {
     path
 }
 
-/// The shipped mappings, and a copy whose personas mapping changed (a new default tone), for
-/// --remap.
-fn mappings(dir: &Path) -> (PathBuf, PathBuf) {
-    let v1 = common::root().join("mappings");
-    let v2 = dir.join("mappings_v2");
-    std::fs::create_dir_all(&v2).unwrap();
-    for f in std::fs::read_dir(&v1).unwrap() {
+/// The shipped mappings copied into `dir/name`, with `from` replaced by `to` in `file`.
+fn edited_mappings(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let out = dir.join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    let shipped = common::root().join("mappings");
+    for f in std::fs::read_dir(&shipped).unwrap() {
         let f = f.unwrap().path();
         if !f.is_file() {
             continue;
         }
         let mut text = std::fs::read_to_string(&f).unwrap();
-        if f.ends_with("personas.yaml") {
-            text = text.replace("default: neutral", "default: calm");
-            assert!(text.contains("calm"));
+        if f.ends_with(file) {
+            assert!(text.contains(from), "{file} has {from}");
+            text = text.replace(from, to);
         }
-        std::fs::write(v2.join(f.file_name().unwrap()), text).unwrap();
+        std::fs::write(out.join(f.file_name().unwrap()), text).unwrap();
     }
-    (v1, v2)
+    out
+}
+
+/// The shipped mappings, and a copy whose personas mapping changed (a new default tone), for
+/// --remap.
+fn mappings(dir: &Path) -> (PathBuf, PathBuf) {
+    let v2 = edited_mappings(
+        dir,
+        "mappings_v2",
+        "personas.yaml",
+        "default: neutral",
+        "default: calm",
+    );
+    (common::root().join("mappings"), v2)
 }
 
 const PARTITIONED: &str = "  layout:\n    partition_by: user_id\n    partitions: 4\n";
@@ -184,14 +202,7 @@ fn partitioned_tables_are_keyed_and_split_by_user() {
     let plan = partitioned_plan(&dir);
     let plan = plan.as_str();
     let url = common::source_db("parted_shape");
-    ok(
-        pgshred(
-            &url,
-            &["apply", plan, "--create-schema", "--allow-duplicates"],
-            &[],
-        ),
-        "apply",
-    );
+    first_apply(&url, plan);
     let mut c = connect(&url);
     for table in common::TABLES {
         let row = c
@@ -321,22 +332,13 @@ fn layouts_are_checked_where_they_are_written() {
         assert!(err.contains("bad.yaml:"), "names the file: {err}");
     }
     // A unique index over all users cannot be kept on tables split by user.
-    let strict = dir.path().join("strict");
-    std::fs::create_dir_all(&strict).unwrap();
-    for f in std::fs::read_dir(&m).unwrap() {
-        let f = f.unwrap().path();
-        if !f.is_file() {
-            continue;
-        }
-        let mut text = std::fs::read_to_string(&f).unwrap();
-        if f.ends_with("leads.yaml") {
-            text = text.replace(
-                "  - columns: [email]",
-                "  - columns: [email]\n    unique: true",
-            );
-        }
-        std::fs::write(strict.join(f.file_name().unwrap()), text).unwrap();
-    }
+    let strict = edited_mappings(
+        dir.path(),
+        "strict",
+        "leads.yaml",
+        "  - columns: [email]",
+        "  - columns: [email]\n    unique: true",
+    );
     let plan = plan_file(dir.path(), "strict.yaml", &strict, PARTITIONED);
     let o = common::run(&["validate", plan.to_str().unwrap()], None);
     let err = text(&o).1;
@@ -411,14 +413,7 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         return;
     }
     let plan = "plans/user_app_state_distributed.yaml";
-    ok(
-        pgshred(
-            &url,
-            &["apply", plan, "--create-schema", "--allow-duplicates"],
-            &[],
-        ),
-        "apply",
-    );
+    first_apply(&url, plan);
     let groups: Vec<(String, i32)> = c
         .query(
             "SELECT logicalrelid::text, colocationid FROM pg_dist_partition \
