@@ -272,6 +272,26 @@ impl Entity {
         paths.dedup();
         paths
     }
+
+    /// The objects that hold consumed nested paths (outermost first, without repeats): removing
+    /// those paths may leave them empty, and an emptied object is pruned from `extra`; one that
+    /// was empty in the source is kept there, so the round trip gives it back.
+    pub fn emptied_objects(&self) -> Vec<FieldPath> {
+        let consumed = self.consumed_paths();
+        let whole: Vec<&str> = consumed
+            .iter()
+            .filter(|p| p.keys().len() == 1)
+            .map(|p| p.head())
+            .collect();
+        let mut out: Vec<Vec<String>> = consumed
+            .iter()
+            .filter(|p| p.keys().len() > 1 && !whole.contains(&p.head()))
+            .flat_map(|p| (1..p.keys().len()).map(|n| p.keys()[..n].to_vec()))
+            .collect();
+        out.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+        out.dedup();
+        out.into_iter().map(FieldPath).collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

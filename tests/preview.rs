@@ -1000,6 +1000,37 @@ fn dates_that_do_not_fit_their_declared_format_are_named_and_write_nothing() {
     assert_eq!(rows, 0, "a failed batch writes nothing");
 }
 
+#[test]
+fn an_empty_object_that_holds_mapped_keys_comes_back() {
+    // personas map profile.bio and profile.avatarUrl: a persona whose profile is {} has nothing
+    // for those columns, and its profile must still come back as {} (and one with none, without).
+    let doc = serde_json::json!({
+        "orgs": [{"id": "o1", "name": "Org"}],
+        "personas": [
+            {"id": "p1", "orgId": "o1", "name": "Empty", "profile": {}},
+            {"id": "p2", "orgId": "o1", "name": "None"},
+            {"id": "p3", "orgId": "o1", "name": "Full", "profile": {"bio": "b"}}
+        ]
+    });
+    let rows = vec![serde_json::json!({"id": 1, "user_id": "u1",
+        "updated_at": "2024-06-01T00:00:00Z", "state": doc})];
+    for engine in ["sql", "copy"] {
+        let url = common::source_db_with_rows(&format!("empty_object_{engine}"), &rows);
+        let o = pgshred(
+            &["apply", PLAN, "--create-schema", "--engine", engine],
+            Some(&url),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let extra: Option<Value> = connect(&url)
+            .query_one("SELECT extra FROM personas WHERE legacy_id = 'p1'", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(extra, Some(serde_json::json!({"profile": {}})), "{engine}");
+        let (code, out) = verify_roundtrip_of(&url, "u1");
+        assert_eq!(code, Some(0), "{engine}: {out}");
+    }
+}
+
 /// `verify --roundtrip --user USER` of the shipped plan: exit code and stdout.
 fn verify_roundtrip_of(url: &str, user: &str) -> (Option<i32>, String) {
     let o = pgshred(&["verify", PLAN, "--roundtrip", "--user", user], Some(url));

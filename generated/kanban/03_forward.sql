@@ -525,10 +525,11 @@ WITH doc AS (
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
                   OR x.t6 = 'null'
+                  OR x.elem #> '{"badges"}' = '{}'::jsonb
                   OR x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}'),
-                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist', 'idMembers'],
+                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'badges', 'checklist', 'idMembers'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number' THEN x.elem #> '{"listId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -538,6 +539,7 @@ WITH doc AS (
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem #> '{"badges"}' = '{}'::jsonb THEN '{}'::jsonb END,
                                CASE WHEN x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'checklist' END,
                                CASE WHEN x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'idMembers' END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}') END
@@ -1012,14 +1014,16 @@ WITH doc AS (
                   OR x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
+                  OR x.elem #> '{"data"}' = '{}'::jsonb
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}'),
-                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text'],
+                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem #> '{"data"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}') END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
@@ -1132,15 +1136,17 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
+                  OR x.elem #> '{"data"}' = '{}'::jsonb
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}'),
-                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to'],
+                         ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem #> '{"data"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}') END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])

@@ -1028,12 +1028,14 @@ WITH doc AS (
                   OR x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
+                  OR x.elem #> '{"sync"}' = '{}'::jsonb
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['citation.style', 'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}'),
-                         ARRAY['', '["citation.style"]', 'sync.enabled', '["export.format"]'],
+                         ARRAY['', '["citation.style"]', 'sync.enabled', '["export.format"]', 'sync'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem #> '{"sync"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['citation.style', 'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}') END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'prefs', x.legacy_id) ELSE true END

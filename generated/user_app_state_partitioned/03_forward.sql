@@ -245,8 +245,9 @@ WITH doc AS (
                   OR x.t3 = 'null'
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
+                  OR x.elem #> '{"profile"}' = '{}'::jsonb
                 THEN "pgshred".assemble("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'),
-                         ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt'],
+                         ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt', 'profile'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"orgId"}') = 'number' THEN x.elem #> '{"orgId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -254,7 +255,8 @@ WITH doc AS (
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                               CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.elem #> '{"profile"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
                 ELSE "pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}') END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"orgId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])

@@ -24,8 +24,9 @@ fn plan_needs_json_paths(plan: &Plan) -> bool {
 
 /// What `extra` keeps besides the residual, as (path, test, value) for the forward script: legacy
 /// ids and parent references that are JSON numbers (the text columns would give them back as
-/// strings), mapped keys holding JSON null (a NULL column cannot tell null from absent), and
-/// nested entity arrays that are null or empty (they give no rows). Only with an extra column.
+/// strings), mapped keys holding JSON null (a NULL column cannot tell null from absent), objects
+/// holding mapped keys that are empty (pruning would drop them), and nested entity arrays that are
+/// null or empty (they give no rows). Only with an extra column.
 fn kept(e: &Entity) -> Value {
     if e.extra.is_none() {
         return Value::Array(Vec::new());
@@ -65,6 +66,16 @@ fn kept(e: &Entity) -> Value {
         out.push(serde_json::json!({
             "path": c.path.to_string(),
             "value": value,
+            "test": test,
+        }));
+    }
+    // An object that was empty in the source, holding mapped keys in other documents: pruning
+    // would lose it.
+    for p in e.emptied_objects() {
+        let test = format!("x.elem #> {} = '{{}}'::jsonb", path_of(&p));
+        out.push(serde_json::json!({
+            "path": p.to_string(),
+            "value": format!("CASE WHEN {test} THEN '{{}}'::jsonb END"),
             "test": test,
         }));
     }
@@ -126,23 +137,14 @@ fn insert_consumed(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
         .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
         .map(ToString::to_string)
         .collect();
-    let mut prune: Vec<Vec<String>> = consumed
+    let prune: Vec<String> = e
+        .emptied_objects()
         .iter()
-        .filter(|p| p.keys().len() > 1 && !top.iter().any(|t| t == p.head()))
-        .flat_map(|p| (1..p.keys().len()).map(|n| p.keys()[..n].to_vec()))
+        .map(ToString::to_string)
         .collect();
-    prune.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
-    prune.dedup();
     obj.insert("consumed_top".into(), top.into());
     obj.insert("consumed_nested".into(), nested.into());
-    obj.insert(
-        "prune".into(),
-        prune
-            .into_iter()
-            .map(|p| crate::jsonpath::FieldPath(p).to_string())
-            .collect::<Vec<_>>()
-            .into(),
-    );
+    obj.insert("prune".into(), prune.into());
 }
 
 /// The kept elements, and the joined SQL pieces templates splice in for them.

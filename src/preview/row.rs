@@ -259,7 +259,8 @@ fn extra_value(
         );
     }
     // What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
-    // JSON null, and nested entity arrays that are null or empty.
+    // JSON null, objects holding mapped keys that were empty, and nested entity arrays that are
+    // null or empty.
     if e.extra.is_none() {
         return Value::Null;
     }
@@ -282,6 +283,13 @@ fn extra_value(
                 set_path(&mut rest, col.path.keys(), v.clone())
             }
             _ => {}
+        }
+    }
+    for p in e.emptied_objects() {
+        if let Some(Value::Object(m)) = at(c.element.value, &p)
+            && m.is_empty()
+        {
+            set_path(&mut rest, p.keys(), Value::Object(Map::new()));
         }
     }
     for k in &e.child_arrays {
