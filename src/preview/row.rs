@@ -258,38 +258,55 @@ fn extra_value(
             format!("neither mapped nor dropped; {what}"),
         );
     }
-    // What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
-    // JSON null, objects holding mapped keys that were empty, and nested entity arrays that are
-    // null or empty.
     if e.extra.is_none() {
         return Value::Null;
     }
+    keep_what_no_row_carries(e, obj, c.element.value, &mut rest);
+    for (field, v) in dangling {
+        set_path(&mut rest, field.keys(), v);
+    }
+    if rest.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(rest)
+    }
+}
+
+/// What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
+/// JSON null, objects holding mapped keys that were empty, and nested entity arrays that are
+/// null or empty.
+fn keep_what_no_row_carries(
+    e: &Entity,
+    obj: &Map<String, Value>,
+    element: &Value,
+    rest: &mut Map<String, Value>,
+) {
     let reference = e.parent.as_ref().and_then(|p| p.field.as_ref());
     let references = e.references.iter().map(|r| &r.field);
     for id in std::iter::once(&e.legacy_id)
         .chain(reference)
         .chain(references)
     {
-        if let Some(n @ Value::Number(_)) = at(c.element.value, id) {
-            set_path(&mut rest, id.keys(), n.clone());
+        if let Some(n @ Value::Number(_)) = at(element, id) {
+            set_path(rest, id.keys(), n.clone());
         }
     }
     for col in &e.columns {
-        match at(c.element.value, &col.path) {
-            Some(Value::Null) => set_path(&mut rest, col.path.keys(), Value::Null),
+        match at(element, &col.path) {
+            Some(Value::Null) => set_path(rest, col.path.keys(), Value::Null),
             Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)))
                 if col.keep_original =>
             {
-                set_path(&mut rest, col.path.keys(), v.clone())
+                set_path(rest, col.path.keys(), v.clone())
             }
             _ => {}
         }
     }
     for p in e.emptied_objects() {
-        if let Some(Value::Object(m)) = at(c.element.value, &p)
+        if let Some(Value::Object(m)) = at(element, &p)
             && m.is_empty()
         {
-            set_path(&mut rest, p.keys(), Value::Object(Map::new()));
+            set_path(rest, p.keys(), Value::Object(Map::new()));
         }
     }
     for k in &e.child_arrays {
@@ -305,14 +322,6 @@ fn extra_value(
             }
             _ => {}
         }
-    }
-    for (field, v) in dangling {
-        set_path(&mut rest, field.keys(), v);
-    }
-    if rest.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(rest)
     }
 }
 
