@@ -143,17 +143,14 @@ fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
 /// `pgshred apply` of `plan`; returns seconds, peak RSS in KB and what it printed on stdout.
 #[allow(clippy::zombie_processes)]
 fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64, String) {
-    let bin = pgshred_bin();
     let log_path = std::env::temp_dir().join(format!("pgshred-bench-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).expect("creating the log file");
     let out_path = std::env::temp_dir().join(format!("pgshred-bench-{}.out", std::process::id()));
     let out = std::fs::File::create(&out_path).expect("creating the summary file");
     let started = Instant::now();
-    let child = Command::new(&bin)
+    let child = pgshred_at(url)
         .args(["apply", plan, "--batch-size", &BATCH.to_string()])
         .args(jobs_args)
-        .env("DATABASE_URL", url)
-        .current_dir(root())
         .stdout(out)
         // The log (a line per batch) goes to a file, shown only when apply fails.
         .stderr(log)
@@ -161,7 +158,7 @@ fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64, String) {
         .unwrap_or_else(|e| {
             panic!(
                 "running {}: {e} (build it first: cargo build --release)",
-                bin.display()
+                pgshred_bin().display()
             )
         });
     let mut status = 0;
@@ -213,7 +210,6 @@ fn break_users(url: &str, n: u64, k: u64) {
 /// The cost of isolating k bad users among n: apply --max-bad-users k against apply on clean data.
 /// Seconds `pgshred verify` takes on a migrated database: counts only, and with the round trip.
 fn verify_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, sizes: &[u64]) {
-    let bin = pgshred_bin();
     println!("verify on migrated users (release build); seconds, and seconds per 10,000 users");
     println!(
         "{:>7} | {:>9} {:>9} | {:>12} {:>9}",
@@ -225,11 +221,9 @@ fn verify_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, sizes: 
         let mut line = format!("{n:>7} |");
         for extra in [&[][..], &["--roundtrip"][..]] {
             let started = Instant::now();
-            let o = Command::new(&bin)
+            let o = pgshred_at(&url)
                 .args(["verify", PLAN])
                 .args(extra)
-                .env("DATABASE_URL", &url)
-                .current_dir(root())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .status()
@@ -315,11 +309,9 @@ fn graph_cost(cluster: &TempCluster, sizes: &[u64]) {
         );
         for extra in [&[][..], &["--roundtrip"][..]] {
             let started = Instant::now();
-            let o = Command::new(pgshred_bin())
+            let o = pgshred_at(&url)
                 .args(["verify", GRAPH])
                 .args(extra)
-                .env("DATABASE_URL", &url)
-                .current_dir(root())
                 .stdout(Stdio::null())
                 .status()
                 .unwrap();
@@ -335,6 +327,13 @@ fn graph_cost(cluster: &TempCluster, sizes: &[u64]) {
 }
 
 /// The release binary beside this example.
+/// `pgshred` against the database at `url`, run from the project root (plans are named from there).
+fn pgshred_at(url: &str) -> Command {
+    let mut c = Command::new(pgshred_bin());
+    c.env("DATABASE_URL", url).current_dir(root());
+    c
+}
+
 fn pgshred_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent()
@@ -564,12 +563,10 @@ fn compare_layouts(cluster: &TempCluster, sizes: &[u64]) {
 /// both are done.
 fn apply_with_joiner(plan: &str, url: &str, args: &[&str]) -> f64 {
     let spawn = |more: &[&str]| {
-        Command::new(pgshred_bin())
+        pgshred_at(url)
             .args(["apply", plan, "--batch-size", &BATCH.to_string()])
             .args(args)
             .args(more)
-            .env("DATABASE_URL", url)
-            .current_dir(root())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -580,10 +577,7 @@ fn apply_with_joiner(plan: &str, url: &str, args: &[&str]) -> f64 {
     let mut c = Client::connect(url, NoTls).unwrap();
     // --join needs the run planned: its batches in the ledger.
     while c
-        .query_one(
-            "SELECT count(*) FROM pgshred.migration_batches WHERE status <> 'committed'",
-            &[],
-        )
+        .query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
         .map_or(0, |r| r.get::<_, i64>(0))
         == 0
     {
@@ -598,10 +592,8 @@ fn apply_with_joiner(plan: &str, url: &str, args: &[&str]) -> f64 {
 /// `pgshred rollback PLAN --run 1 --yes`; seconds.
 fn rollback_run(plan: &str, url: &str) -> f64 {
     let started = Instant::now();
-    let status = Command::new(pgshred_bin())
+    let status = pgshred_at(url)
         .args(["rollback", plan, "--run", "1", "--yes"])
-        .env("DATABASE_URL", url)
-        .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -16,7 +16,7 @@ pub const ENTITY_MARK: &str = "-- pgshred:entity ";
 /// without `01b_distribute.sql` (any but a distributed one) skips it.
 pub const SCHEMA_SCRIPTS: [&str; 4] = [
     "01_schema.sql",
-    "01b_distribute.sql",
+    crate::codegen::DISTRIBUTE,
     "02_audit.sql",
     "06_reconstruct.sql",
 ];

@@ -80,8 +80,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'inbox_items'
                               AND a."source_entity" = 'inbox_items'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'inbox_items', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -98,8 +97,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'references'
                               AND a."source_entity" = 'references'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'references', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -116,8 +114,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'leads'
                               AND a."source_entity" = 'leads'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'leads', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -134,8 +131,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'accounts'
                               AND a."source_entity" = 'accounts'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'accounts', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -152,8 +148,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'contents'
                               AND a."source_entity" = 'contents'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'contents', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -170,8 +165,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'personas'
                               AND a."source_entity" = 'personas'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'personas', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -188,8 +182,7 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'orgs'
                               AND a."source_entity" = 'orgs'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a
-                       ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
             RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'orgs', batch
                 USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;

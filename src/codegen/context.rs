@@ -282,6 +282,7 @@ pub(super) fn template_context(plan: &Plan) -> JValue {
     }
     plan_ctx["entities"] = Value::Array(entities);
     plan_ctx["json_paths"] = json_paths.into();
+    plan_ctx["keyed_by_user"] = plan.layout.keyed_by_user().into();
     plan_ctx["has_routes"] = plan.entities.iter().any(|e| e.route.is_some()).into();
     plan_ctx["has_trees"] = plan.entities.iter().any(|e| e.recursive.is_some()).into();
     plan_ctx["has_references"] = plan

@@ -76,6 +76,13 @@ pub struct LayoutSpec {
     pub distribute_by: Option<String>,
 }
 
+impl LayoutSpec {
+    /// Whether the tables are split by user (partitioned or distributed).
+    pub fn splits_by_user(&self) -> bool {
+        self.partition_by.is_some() || self.distribute_by.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdsSpec {
     pub namespace: String,

@@ -78,8 +78,7 @@ pub(super) fn check_unique<'a>(
 /// On tables split by user_id, PostgreSQL and Citus enforce a unique index only when it
 /// includes user_id: a key unique over all users cannot be kept.
 fn check_unique_by_user(p: &PlanSpec, d: &Draft, diags: &mut Diagnostics) {
-    let l = &p.target.layout;
-    if l.partition_by.is_none() && l.distribute_by.is_none() {
+    if !p.target.layout.splits_by_user() {
         return;
     }
     for (i, idx) in d.file.spec.indexes.iter().enumerate() {

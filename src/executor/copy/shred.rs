@@ -21,7 +21,7 @@ pub(crate) struct Shred {
 }
 
 impl Shred {
-    pub(super) fn new(n: usize) -> Shred {
+    fn new(n: usize) -> Shred {
         Shred {
             tuples: vec![Vec::new(); n],
             audit: vec![BTreeMap::new(); n],
