@@ -19,6 +19,7 @@ pub mod compiled;
 pub mod demo;
 pub mod diagnostic;
 pub mod executor;
+mod failpoint;
 pub mod generate;
 pub mod ident;
 pub mod ids;

@@ -25,6 +25,7 @@ fn bulk_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 
 /// Runs apply and aborts it at a failpoint (`point:seq`).
 fn killed_at(url: &str, args: &[&str], failpoint: &str) {
+    common::needs_failpoints();
     let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
         .args(args)
         .env("DATABASE_URL", url)

@@ -51,6 +51,7 @@ fn rows_of_batch(url: &str, seq: i32) -> i64 {
 
 /// Kills the executor at `point` of batch `seq`, checks what the kill left, resumes, compares.
 fn kill_at(point: &str, seq: i32, jobs: &str) {
+    common::needs_failpoints();
     let url = source_db(&format!("kill_{point}_{seq}_j{jobs}"));
     let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
         .args(apply_args(&["--create-schema", "--jobs"]))
@@ -247,4 +248,71 @@ fn statement_timeout_fires_then_resumed() {
         &["--lock-timeout", "0", "--statement-timeout", "300ms"],
         "canceling statement due to statement timeout",
     );
+}
+
+/// The judge of a batch is the reviewed SQL, never its writer: an evaluator that loses a row or
+/// adds one (a test-only fault in the COPY path's writer) is caught by `04_verify.sql` in the
+/// batch's transaction, with `--engine copy` (per user) and `--bulk` (per entity, against the
+/// server's COPY counts), and nothing of the batch commits.
+#[test]
+fn a_faulty_evaluator_is_caught_by_the_judge_and_nothing_commits() {
+    common::needs_failpoints();
+    for fault in ["drop-row", "add-row"] {
+        for engine in [&["--engine", "copy"][..], &["--bulk"][..]] {
+            let case = format!("{fault} {engine:?}");
+            let url = source_db(&format!("judge_{fault}_{}", engine.len()).replace('-', "_"));
+            let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+                .args(apply_args(&["--create-schema"]))
+                .args(engine)
+                .env("DATABASE_URL", &url)
+                .env("PGSHRED_FAULT", fault)
+                .current_dir(root())
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let (_, err) = text(&o);
+            assert_eq!(o.status.code(), Some(6), "{case}: {err}");
+            // The first mismatch, per user or (--bulk) per entity: rows missing or rows too many.
+            let first = err
+                .split("verification failed: ")
+                .nth(1)
+                .unwrap_or_default();
+            let number = |s: &str| s.parse::<i64>().unwrap_or_else(|_| panic!("{case}: {err}"));
+            let (expected, present) = first
+                .split_once(" rows expected, ")
+                .map(|(a, b)| {
+                    let a = a.rsplit(' ').next().unwrap_or_default();
+                    (number(a), number(b.split(' ').next().unwrap_or_default()))
+                })
+                .unwrap_or_else(|| panic!("{case}: {err}"));
+            let wanted = if fault == "drop-row" {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            };
+            assert_eq!(present.cmp(&expected), wanted, "{case}: {err}");
+            assert_eq!(
+                rows_of_users(&url, &common::all_users(&mut connect(&url))),
+                0,
+                "{case}"
+            );
+            assert_eq!(
+                count(&url, "SELECT count(*) FROM pgshred.migration_audit_sets"),
+                0,
+                "{case}"
+            );
+            assert_eq!(
+                count(
+                    &url,
+                    "SELECT count(*) FROM pgshred.migration_batches WHERE status = 'done'"
+                ),
+                0,
+                "{case}"
+            );
+            // Without the fault, the same run resumes and ends as the SQL path would.
+            let o = resume(&url, &[]);
+            assert_eq!(o.status.code(), Some(0), "{case}: {:?}", text(&o));
+            assert_eq!(snapshot(&url), reference(), "{case}");
+        }
+    }
 }

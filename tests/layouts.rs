@@ -123,6 +123,7 @@ fn scenario(test: &str, layout: &str, engine: &str) -> (Vec<Vec<String>>, String
     let mut seen = Vec::new();
 
     // A crash after the second batch committed, then --resume.
+    common::needs_failpoints();
     let o = apply(
         plan,
         &["--create-schema"],

@@ -1612,15 +1612,17 @@ fn a_document_too_large_for_the_client_is_shredded_by_the_server() {
 
 #[test]
 fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
-    // Five users broken five ways; --max-bad-users 5 quarantines them and migrates the others,
-    // batch by batch.
+    // Six users broken six ways (the fixture's five, and user-12's legacy id too long for an
+    // index); --max-bad-users 6 quarantines them and migrates the others, batch by batch.
+    let mut rows = common::broken_fixture();
+    let twelve = rows.iter().position(|r| r["user_id"] == "user-12").unwrap();
+    rows[twelve]["state"]["orgs"][0]["id"] = serde_json::Value::from("x".repeat(1200));
+    let mut broken: Vec<&str> = common::BROKEN_USERS.to_vec();
+    broken.push("user-12");
     let mut written = Vec::new();
     let mut quarantined = Vec::new();
     for engine in ["sql", "copy"] {
-        let url = common::source_db_with_rows(
-            &format!("engines_bad_{engine}"),
-            &common::broken_fixture(),
-        );
+        let url = common::source_db_with_rows(&format!("engines_bad_{engine}"), &rows);
         let mut c = connect(&url);
         let args = [
             "apply",
@@ -1646,7 +1648,7 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
             .get(0);
         assert!(left, "{engine}: a dry run leaves the database as it was");
         let o = pgshred(
-            &[&args[..], &["--engine", engine, "--max-bad-users", "5"]].concat(),
+            &[&args[..], &["--engine", engine, "--max-bad-users", "6"]].concat(),
             Some(&url),
         );
         assert!(
@@ -1655,13 +1657,13 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
             String::from_utf8_lossy(&o.stderr)
         );
         let bad = common::quarantined(&url);
-        assert_eq!(bad, common::BROKEN_USERS, "{engine}");
+        assert_eq!(bad, broken, "{engine}");
         // The quarantine says where each bad value is, and its SQLSTATE, the same way.
-        // Every column as text, NULL as "-": user, entity, legacy id, path, SQLSTATE.
+        // Every column as text, NULL as "-": user, entity, legacy id, path, value, SQLSTATE.
         let at: Vec<String> = c
             .query(
                 "SELECT concat_ws(' | ', user_id, coalesce(entity, '-'), coalesce(legacy_id, '-'), \
-                        coalesce(path, '-'), coalesce(sqlstate, '-')) \
+                        coalesce(path, '-'), coalesce(value::text, '-'), coalesce(sqlstate, '-')) \
                    FROM pgshred.migration_quarantine ORDER BY 1",
                 &[],
             )

@@ -10,19 +10,21 @@
 --   psql "$DATABASE_URL" -f 04_verify.sql
 --   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
 WITH doc AS (
-    SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
-      FROM (-- Everyone when no scope is set, else the scope's users through the index: two
-            -- branches, one of them empty (an OR of the two would scan the whole table).
-            SELECT s."user_id"::text AS user_id, s."state" AS doc,
-                   s."updated_at" AS version, s.ctid AS position
-              FROM "public"."user_app_state" AS s
-             WHERE (SELECT "pgshred".scope_users()) IS NULL
-            UNION ALL
-            SELECT s."user_id"::text, s."state",
-                   s."updated_at", s.ctid
-              FROM "public"."user_app_state" AS s
-             WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
-     ORDER BY s.user_id, s.version DESC, s.position DESC
+    -- `#> '{}'` is the document itself, decompressed once here rather than once per entity below.
+    SELECT d.user_id, d.doc #> '{}' AS doc
+      FROM (SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
+              FROM (-- Everyone when no scope is set, else the scope's users through the index: two
+                    -- branches, one of them empty (an OR of the two would scan the whole table).
+                    SELECT s."user_id"::text AS user_id, s."state" AS doc,
+                           s."updated_at" AS version, s.ctid AS position
+                      FROM "public"."user_app_state" AS s
+                     WHERE (SELECT "pgshred".scope_users()) IS NULL
+                    UNION ALL
+                    SELECT s."user_id"::text, s."state",
+                           s."updated_at", s.ctid
+                      FROM "public"."user_app_state" AS s
+                     WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+             ORDER BY s.user_id, s.version DESC, s.position DESC) AS d
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
       -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
@@ -143,80 +145,102 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
 ), present AS (
-    -- Two branches, one of them empty, so a batch's check uses the user_id index instead of
-    -- scanning whole tables (an OR of the two conditions would).
+    -- Two branches, one of them empty: without a scope, every row grouped by user; with one, each
+    -- scope user's rows counted through the user_id index (a join with the scope's users would be
+    -- planned as a scan of the whole table while it is small, and grow with it).
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "public"."orgs" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
-      FROM "public"."orgs" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'orgs'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."orgs" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "public"."personas" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
-      FROM "public"."personas" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'personas'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."personas" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "public"."contents" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
-      FROM "public"."contents" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'contents'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."contents" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "public"."accounts" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
-      FROM "public"."accounts" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'accounts'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."accounts" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "public"."leads" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
-      FROM "public"."leads" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'leads'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."leads" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "public"."references" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'references'::text AS entity, count(*) AS n
-      FROM "public"."references" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'references'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."references" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
     UNION ALL
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "public"."inbox_items" AS t
      WHERE (SELECT "pgshred".scope_users()) IS NULL
      GROUP BY t."user_id"
     UNION ALL
-    SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
-      FROM "public"."inbox_items" AS t
-     WHERE t."user_id" IN (SELECT unnest("pgshred".scope_users()))
-     GROUP BY t."user_id"
+    SELECT u.user_id, 'inbox_items'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "public"."inbox_items" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
+), written AS (
+    -- A batch of `apply --bulk` sets pgshred.batch_written to the rows each entity's COPY wrote, as
+    -- the server counted them ({"entity": rows, ...}): its tables held no row of its users before
+    -- it, and their user_id indexes are built after the last batch, so the batch is checked per
+    -- entity against those counts instead of per user against the tables.
+    SELECT w.key AS entity, w.value::bigint AS n
+      FROM jsonb_each_text(NULLIF(current_setting('pgshred.batch_written', true), '')::jsonb) AS w
 )
 SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
   FROM expected AS e
   FULL JOIN present AS p USING (user_id, entity)
- WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
- ORDER BY user_id, entity;
+ WHERE NULLIF(current_setting('pgshred.batch_written', true), '') IS NULL
+   AND coalesce(e.n, 0) <> coalesce(p.n, 0)
+UNION ALL
+SELECT NULL, entity, coalesce(e.n, 0), coalesce(w.n, 0)
+  FROM (SELECT x.entity, sum(x.n)::bigint AS n FROM expected AS x GROUP BY x.entity) AS e
+  FULL JOIN written AS w USING (entity)
+ WHERE NULLIF(current_setting('pgshred.batch_written', true), '') IS NOT NULL
+   AND coalesce(e.n, 0) <> coalesce(w.n, 0)
+ ORDER BY 1, 2;

@@ -85,16 +85,20 @@ pub struct ApplyArgs {
     /// cutover; the last sync plus `pgshred verify` is the cutover check.
     #[arg(long, conflicts_with_all = ["user", "resume", "join", "retry_quarantined"])]
     pub sync: bool,
-    /// How rows are written: `sql` runs 03_forward.sql in the server (the reviewed definition);
-    /// `copy` evaluates the documents in pgshred, the same way `preview` does, and streams the rows
-    /// with binary COPY. Either way each batch is checked by 04_verify.sql before it commits.
-    /// Default: sql; copy with --bulk.
+    /// How rows are written: `copy` (the default) evaluates the documents in pgshred, the way
+    /// `preview` does, and streams the rows with binary COPY; `sql` runs exactly the reviewed
+    /// 03_forward.sql in the server. Whichever writes them, each batch is proven before it
+    /// commits by 04_verify.sql, which recomputes from the source documents the rows each user
+    /// must have; a mismatch rolls the batch back. A document over 2 MB of text is shredded by
+    /// 03_forward.sql in the server either way.
     #[arg(long, value_enum)]
     pub engine: Option<executor::Engine>,
     /// An initial load into empty target tables, at the speed of the server's COPY: their
     /// secondary indexes, unique keys and foreign keys are recorded in the ledger and dropped
-    /// before the first batch, the rows written with `--engine copy` (each batch checked by
-    /// COPY's counts), and everything restored after the last batch, foreign keys validated.
+    /// before the first batch, the rows written with `--engine copy`, and everything restored
+    /// after the last batch, foreign keys validated. Each batch is proven by 04_verify.sql per
+    /// entity: the rows the documents call for against the rows its COPY wrote, as the server
+    /// counted them (the user_id indexes that a per-user check reads are deferred too).
     /// Until then the application sees the tables without those indexes and keys. A crash at
     /// any point continues with --resume; `status` says what is still deferred.
     #[arg(long, conflicts_with_all = ["dry_run", "resume", "join", "user", "sync", "remap", "retry_quarantined"])]
@@ -167,11 +171,7 @@ impl ApplyArgs {
             retry_quarantined: self.retry_quarantined,
             remap: self.remap,
             sync: self.sync,
-            engine: self.engine.unwrap_or(if self.bulk {
-                executor::Engine::Copy
-            } else {
-                executor::Engine::Sql
-            }),
+            engine: self.engine.unwrap_or_default(),
             bulk: self.bulk,
             max_rate: self.max_rate,
             pause_between: self.pause_between,

@@ -18,6 +18,7 @@ use super::{ApplyOptions, Engine};
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::error::BatchFailure;
+use crate::failpoint::failpoint;
 use crate::pg::Context;
 
 /// A batch to run: its ledger id, sequence number and users.
@@ -172,8 +173,10 @@ pub(super) fn claim<'c>(
     }
 }
 
-/// Runs the forward script and the verification for the batch users set in the transaction;
-/// returns the verification's mismatches in words.
+/// Writes the batch users set in the transaction, with the engine's writer, then has
+/// `04_verify.sql` judge what the tables hold against what the documents call for; returns the
+/// judge's mismatches in words. Whatever writes the rows, the judge is the reviewed SQL, computed
+/// from the source documents in this transaction, never the writer's own expectations.
 pub(super) fn forward_and_verify(
     tx: &mut Transaction,
     files: &Compiled,
@@ -187,23 +190,29 @@ pub(super) fn forward_and_verify(
         }
         _ => None,
     };
-    if let Some(plan) = copy {
-        let counted = engine == Engine::CopyBulk;
-        let w = super::copy::write(tx, plan, b.entities.as_deref(), counted, prepared)
-            .map_err(Problem::from_copy)?;
-        let mut mismatches = w.mismatches;
-        if !w.too_big.is_empty() {
-            // Documents too large for the client are shredded by the server, as with `--engine
-            // sql`; the batch's users are set back for the ledger.
-            set_batch_users(tx, &w.too_big).map_err(Problem::from_db)?;
-            mismatches.extend(forward_sql(tx, files, b)?);
-            set_batch_users(tx, &w.users).map_err(Problem::from_db)?;
-        } else {
-            failpoint("forward", b.seq);
-        }
-        return Ok(mismatches);
+    let Some(plan) = copy else {
+        return forward_sql(tx, files, b);
+    };
+    let w = super::copy::write(tx, plan, b.entities.as_deref(), prepared)
+        .map_err(Problem::from_copy)?;
+    let mut mismatches = Vec::new();
+    let mut copied = w.users.clone();
+    if !w.too_big.is_empty() {
+        // Documents too large for the client are shredded by the server, as with `--engine
+        // sql`, and judged on their own (in a --bulk run, the COPY counts do not hold them).
+        set_batch_users(tx, &w.too_big).map_err(Problem::from_db)?;
+        mismatches.extend(forward_sql(tx, files, b)?);
+        copied.retain(|u| !w.too_big.contains(u));
+        set_batch_users(tx, &copied).map_err(Problem::from_db)?;
+    } else {
+        failpoint("forward", b.seq);
     }
-    forward_sql(tx, files, b)
+    let written = (engine == Engine::CopyBulk).then_some(&w.written);
+    mismatches.extend(verify(tx, files, written)?);
+    if copied != w.users {
+        set_batch_users(tx, &w.users).map_err(Problem::from_db)?;
+    }
+    Ok(mismatches)
 }
 
 /// `03_forward.sql` and `04_verify.sql` for the batch users set in the transaction; the
@@ -213,13 +222,38 @@ fn forward_sql(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<Vec<
     tx.batch_execute(&files.forward(b.entities.as_deref()))
         .map_err(Problem::from_db)?;
     failpoint("forward", b.seq);
-    let t = super::phases::lap("forward (sql)", t);
+    super::phases::lap("forward (sql)", t);
+    verify(tx, files, None)
+}
+
+/// `04_verify.sql` for the batch users set in the transaction: per user and entity, the rows
+/// present against the rows the documents call for. With `written` (a --bulk batch, whose
+/// tables had no rows of its users and whose user_id indexes are built after the last batch),
+/// per entity, against the rows each entity's COPY wrote as the server counted them.
+fn verify(
+    tx: &mut Transaction,
+    files: &Compiled,
+    written: Option<&std::collections::BTreeMap<String, u64>>,
+) -> Result<Vec<String>, Problem> {
+    let t = std::time::Instant::now();
+    if let Some(w) = written {
+        let counts = serde_json::to_string(w).expect("a map of counts is JSON");
+        tx.execute(
+            "SELECT set_config('pgshred.batch_written', $1, true)",
+            &[&counts],
+        )
+        .map_err(Problem::from_db)?;
+    }
     let mismatches = tx
         .query(files.verify(), &[])
         .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)
         .collect();
+    if written.is_some() {
+        tx.execute("SELECT set_config('pgshred.batch_written', '', true)", &[])
+            .map_err(Problem::from_db)?;
+    }
     super::phases::lap("verify", t);
     Ok(mismatches)
 }
@@ -244,8 +278,17 @@ pub(super) fn run_part(
     if mismatches.is_empty() {
         return Ok(());
     }
+    // A bounded excerpt: a mapping bug can put every user of the batch in the list.
+    const SHOWN: usize = 5;
+    let more = match mismatches.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
     Err(Problem {
-        message: format!("verification failed: {}", mismatches.join("; ")),
+        message: format!(
+            "verification failed: {}{more}",
+            mismatches[..mismatches.len().min(SHOWN)].join("; ")
+        ),
         detail: None,
         hint: Some(
             "the written rows do not match the documents; nothing of this batch was kept".into(),
@@ -289,24 +332,15 @@ pub(super) fn isolate(
     }
 }
 
-/// For fault-injection tests: with `PGSHRED_FAILPOINT=<point>:<batch seq>` in the environment
-/// the process dies there as if killed (no unwinding, no goodbye to the server). The points are
-/// claimed, forward, verified, finished (ledger updated, not committed) and committed.
-pub(super) fn failpoint(point: &str, seq: i32) {
-    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let wanted = WANTED.get_or_init(|| std::env::var("PGSHRED_FAILPOINT").ok());
-    if let Some(wanted) = wanted
-        && *wanted == format!("{point}:{seq}")
-    {
-        std::process::abort();
-    }
-}
-
 /// One row of 04_verify.sql (user, entity, expected, present) in words.
 pub fn mismatch_line(r: &postgres::Row) -> String {
+    let who = match r.get::<_, Option<String>>(0) {
+        Some(user) => format!("user {}", crate::ids::shown_user(&user)),
+        // A --bulk batch is judged per entity (see `verify`).
+        None => "the batch's COPY of".to_string(),
+    };
     format!(
-        "user {} {}: {} rows expected, {} present",
-        crate::ids::shown_user(&r.get::<_, String>(0)),
+        "{who} {}: {} rows expected, {} present",
         r.get::<_, String>(1),
         r.get::<_, i64>(2),
         r.get::<_, i64>(3)

@@ -80,7 +80,7 @@ pub(super) fn defer(
         .context("deferring the target tables' indexes and keys (--bulk)")?
         .get(0);
     tx.commit().context("committing --bulk's deferral")?;
-    super::batch::failpoint("deferred", 0);
+    crate::failpoint::failpoint("deferred", 0);
     out.line(&format!(
         "--bulk: {n} indexes, unique keys and foreign keys of {} tables deferred (recorded in {}.migration_deferred); they are restored after the last batch",
         tables.len(),
@@ -150,7 +150,7 @@ pub(super) fn restore(
             ),
             source,
         })?;
-        super::batch::failpoint("restored", d.seq);
+        crate::failpoint::failpoint("restored", d.seq);
         super::phases::lap(
             if d.kind == "foreign_key" {
                 "restore foreign keys"

@@ -1,6 +1,7 @@
 //! The executor: applies a compiled plan to a real database, batch by batch.
 //!
-//! One batch is one transaction: `SET LOCAL` timeouts, the batch settings, `03_forward.sql`,
+//! One batch is one transaction: `SET LOCAL` timeouts, the batch settings, the rows written (by
+//! binary COPY of what the evaluator makes of the documents, or by `03_forward.sql`), the judge
 //! `04_verify.sql`, and the ledger update marking the batch done. A failure anywhere rolls the whole
 //! batch back. Progress lives in the ledger tables, so a killed run resumes without duplicates, and
 //! a session advisory lock per plan keeps two executors apart.
@@ -92,16 +93,17 @@ pub struct ApplyOptions {
     pub bulk: bool,
 }
 
-/// How a batch's rows are written: by `03_forward.sql` (set-based SQL in the server), or by the
-/// evaluator in Rust and binary COPY. Both are checked by `04_verify.sql` in the batch.
+/// How a batch's rows are written: by the evaluator in Rust and binary COPY (the default), or by
+/// `03_forward.sql` (set-based SQL in the server). Whichever writes them, `04_verify.sql` judges
+/// the batch before it commits (see `batch::forward_and_verify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Engine {
-    #[default]
     Sql,
+    #[default]
     Copy,
-    /// `copy` in a --bulk run: each batch is checked by COPY's own counts of the rows it wrote,
-    /// as the per-user count needs the user_id indexes that are deferred. The tables were empty
-    /// and a batch's users are its own, so the counts prove as much.
+    /// `copy` in a --bulk run: the user_id indexes are deferred, so `04_verify.sql` judges each
+    /// batch per entity against the rows its COPY wrote, as the server counted them. The tables
+    /// had no rows of the batch's users, so those counts are the rows present.
     #[value(skip)]
     CopyBulk,
 }

@@ -442,6 +442,8 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
         }
     };
     if legacy.len() > crate::ids::MAX_ID_BYTES {
+        // As the SQL's id_too_long() records it: its first 200 characters.
+        let shown = Value::from(legacy.chars().take(200).collect::<String>());
         cx.find(
             Severity::Abort,
             "id_too_long",
@@ -451,7 +453,7 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
                 legacy.chars().take(40).collect::<String>()
             )),
             &e.legacy_id.to_string(),
-            None,
+            Some(&shown),
             format!(
                 "legacy id is {} bytes long; at most {} fit in an index",
                 legacy.len(),

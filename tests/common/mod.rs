@@ -209,6 +209,17 @@ pub fn spawn(url: &str, args: &[&str]) -> std::process::Child {
         .expect("starting pgshred")
 }
 
+/// For a test that injects faults (`PGSHRED_FAILPOINT`, `PGSHRED_FAULT`): they exist only in
+/// builds with the `failpoints` feature, as `scripts/test` makes them.
+#[track_caller]
+pub fn needs_failpoints() {
+    if !cfg!(feature = "failpoints") {
+        panic!(
+            "this test injects faults: run it with `cargo test --features failpoints` (scripts/test does)"
+        );
+    }
+}
+
 /// Runs the pgshred binary from the repository root.
 pub fn run(args: &[&str], url: Option<&str>) -> Output {
     run_in(&root(), args, url)

@@ -1,8 +1,9 @@
 //! The COPY write path (`apply --engine copy`): a batch's documents read once, evaluated in Rust
 //! by the evaluator `preview` uses (held equal to `03_forward.sql` row for row), and the rows of
 //! every entity, then the audit, streamed with `COPY ... FROM STDIN (FORMAT binary)` in the
-//! batch's transaction, parents first. The batch's checks stay the SQL's: `04_verify.sql` runs
-//! after it as after the SQL path.
+//! batch's transaction, parents first. The writer does not judge its own work: the batch (see
+//! `executor::batch`) then runs `04_verify.sql`, which recomputes from the source documents what
+//! the tables must hold, as after the SQL path.
 
 pub(crate) mod documents;
 pub(crate) mod encode;
@@ -45,8 +46,8 @@ impl From<postgres::Error> for CopyError {
 
 /// What the COPY path did with a batch (or the part being tried).
 pub(crate) struct Written {
-    /// The checks' mismatches, in words.
-    pub(crate) mismatches: Vec<String>,
+    /// Rows each entity's COPY wrote, as the server counted them (its command tags).
+    pub(crate) written: BTreeMap<String, u64>,
     /// Users whose documents are too large to evaluate in the client (`LARGEST_DOCUMENT`): nothing
     /// of theirs is written yet; `03_forward.sql` shreds them on the server.
     pub(crate) too_big: Vec<String>,
@@ -55,16 +56,11 @@ pub(crate) struct Written {
 }
 
 /// Writes the batch's users (`pgshred.batch_users`, as set for the batch or the part being
-/// tried) for `entities` (all when `None`), chunk by chunk, then checks what the tables hold of
-/// them: the rows per user and entity equal the evaluator's (the check `04_verify.sql` makes for
-/// the SQL path, without reading the documents again). With `counted` (a --bulk run, whose
-/// user_id indexes are deferred), or when the users had no rows before, the check is COPY's count
-/// of the rows it wrote per entity.
+/// tried) for `entities` (all when `None`), chunk by chunk; what the server says it wrote.
 pub(crate) fn write(
     tx: &mut Transaction,
     plan: &Plan,
     entities: Option<&[String]>,
-    counted: bool,
     prepared: Option<prefetch::Prepared>,
 ) -> Result<Written, CopyError> {
     use crate::executor::phases::lap;
@@ -79,24 +75,20 @@ pub(crate) fn write(
         &[],
     )?;
     let (users, run, batch): (Vec<String>, i64, i64) = (ids.get(0), ids.get(1), ids.get(2));
-    let t = lap("begin", t);
     let selected: Vec<bool> = plan
         .entities
         .iter()
         .map(|e| entities.is_none_or(|list| list.contains(&e.name)))
         .collect();
     let cols: Vec<Vec<(String, Kind)>> = plan.entities.iter().map(columns).collect();
-    // When the users have no rows yet, COPY's counts prove what the per-user count would.
-    let counted = counted || no_rows_yet(tx, plan, &selected, &users)?;
     let mut w = Writer {
         plan,
         selected: &selected,
         cols: &cols,
         run,
         batch,
-        expected: BTreeMap::new(),
-        mismatches: Vec::new(),
-        t: lap("check", t),
+        written: BTreeMap::new(),
+        t: lap("begin", t),
     };
     // What was read ahead (the first chunk, or all) is written first; the rest is read here.
     let mut rest = users.clone();
@@ -111,13 +103,8 @@ pub(crate) fn write(
     } else {
         read_and_write(tx, plan, &rest, &mut w)?
     };
-    let mut mismatches = w.mismatches;
-    if !counted {
-        mismatches.extend(check(tx, plan, &selected, &w.expected, &users)?);
-        lap("check", w.t);
-    }
     Ok(Written {
-        mismatches,
+        written: w.written,
         too_big,
         users,
     })
@@ -163,17 +150,15 @@ fn write_shredded(
     w.copy(tx, shred)
 }
 
-/// Writes shredded chunks of a batch, keeping what the check needs: the rows each user was given
-/// per entity.
+/// Writes shredded chunks of a batch, counting what the server wrote per entity.
 struct Writer<'a> {
     plan: &'a Plan,
     selected: &'a [bool],
     cols: &'a [Vec<(String, Kind)>],
     run: i64,
     batch: i64,
-    /// (entity, user) -> rows written.
-    expected: BTreeMap<(String, String), i64>,
-    mismatches: Vec<String>,
+    /// entity -> rows COPY wrote.
+    written: BTreeMap<String, u64>,
     t: std::time::Instant,
 }
 
@@ -187,22 +172,10 @@ impl Writer<'_> {
                 continue;
             }
             let wrote = copy_tuples(tx, plan, e, &self.cols[i], &shred.tuples[i])?;
+            *self.written.entry(e.name.clone()).or_default() += wrote;
             self.t = lap("copy rows", self.t);
-            let sent: usize = shred.audit[i].values().map(Vec::len).sum();
-            if wrote != sent as u64 {
-                self.mismatches.push(format!(
-                    "{}: {sent} rows sent, {wrote} written by COPY",
-                    e.name
-                ));
-            }
             copy_audit(tx, plan, e, &shred.audit[i], self.run, self.batch)?;
             self.t = lap("copy audit", self.t);
-            for (user, pairs) in &shred.audit[i] {
-                *self
-                    .expected
-                    .entry((e.name.clone(), user.clone()))
-                    .or_default() += pairs.len() as i64;
-            }
         }
         Ok(())
     }
@@ -240,91 +213,6 @@ fn read_ahead_still_valid(
         return Ok(None);
     }
     Ok(p.shred.map(|s| (s, p.covered)))
-}
-
-/// Whether none of `users` has a row in the tables of the selected entities yet: an index probe
-/// per user and table, which stays cheap as the tables grow, where counting the users' rows after
-/// the COPY reads them all back.
-fn no_rows_yet(
-    tx: &mut Transaction,
-    plan: &Plan,
-    selected: &[bool],
-    users: &[String],
-) -> Result<bool, CopyError> {
-    let probes: Vec<String> = plan
-        .entities
-        .iter()
-        .zip(selected)
-        .filter(|(_, s)| **s)
-        .map(|(e, _)| {
-            format!(
-                "EXISTS (SELECT 1 FROM {}.{} AS t WHERE t.\"user_id\" = u.\"user_id\")",
-                quote_ident(&plan.target_schema),
-                quote_ident(&e.table)
-            )
-        })
-        .collect();
-    if probes.is_empty() {
-        return Ok(true);
-    }
-    // One correlated probe per user: `user_id = ANY ($1)` in an EXISTS is planned as a
-    // sequential scan that stops at the first match, and reads the whole table when there is
-    // none, which is the case this checks for.
-    let sql = format!(
-        "SELECT NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS u(\"user_id\") WHERE {})",
-        probes.join(" OR ")
-    );
-    Ok(tx.query_one(&sql, &[&users])?.get(0))
-}
-
-/// The rows each user of the batch has in each table written against the rows written for them,
-/// in one query; the mismatches in words.
-fn check(
-    tx: &mut Transaction,
-    plan: &Plan,
-    selected: &[bool],
-    expected: &BTreeMap<(String, String), i64>,
-    users: &[String],
-) -> Result<Vec<String>, CopyError> {
-    let mut counts = Vec::new();
-    for e in plan
-        .entities
-        .iter()
-        .zip(selected)
-        .filter(|(_, s)| **s)
-        .map(|(e, _)| e)
-    {
-        counts.push(format!(
-            "SELECT {}::text, t.\"user_id\", count(*) FROM {}.{} AS t WHERE t.\"user_id\" = ANY($1) GROUP BY 2",
-            crate::ident::quote_literal(&e.name),
-            quote_ident(&plan.target_schema),
-            quote_ident(&e.table)
-        ));
-    }
-    if counts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let present: BTreeMap<(String, String), i64> = tx
-        .query(&counts.join(" UNION ALL "), &[&users])?
-        .iter()
-        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-        .collect();
-    let all: std::collections::BTreeSet<&(String, String)> =
-        expected.keys().chain(present.keys()).collect();
-    Ok(all
-        .into_iter()
-        .filter_map(|k| {
-            let want = expected.get(k).copied().unwrap_or(0);
-            let have = present.get(k).copied().unwrap_or(0);
-            (want != have).then(|| {
-                format!(
-                    "user {} {}: {want} rows expected, {have} present",
-                    crate::ids::shown_user(&k.1),
-                    k.0
-                )
-            })
-        })
-        .collect())
 }
 
 /// The columns COPY writes for an entity, in the table's terms, with their types.

@@ -103,7 +103,8 @@ fn shred_part(
             None => Value::Null,
         };
         let mut findings = Vec::new();
-        let rows = eval::evaluate(plan, user, &doc, &mut findings);
+        let mut rows = eval::evaluate(plan, user, &doc, &mut findings);
+        crate::failpoint::evaluator(&mut rows);
         if let Some(f) = findings.iter().find(|f| f.severity == Severity::Abort) {
             return Err(refused(user, f));
         }
@@ -135,37 +136,115 @@ fn shred_part(
     Ok(shred)
 }
 
-/// A finding that stops the batch, as `fail()` in `01_schema.sql` words it.
+/// A finding that stops the batch, as `fail()` in `01_schema.sql` words it: the same message,
+/// hint, path and value as the SQL path's, so the report and the quarantine read the same
+/// whichever engine wrote the batch. (The evaluator's own words, which `preview` prints, add
+/// what the policy does and what a type expects.)
 fn refused(user: &str, f: &eval::Finding) -> CopyError {
-    let value = f.value.as_ref().map_or_else(
+    let words = sql_words(f);
+    let value = words.value.as_ref().map_or_else(
         || "missing".to_string(),
         |v| v.to_string().chars().take(200).collect(),
     );
-    let hint = match f.kind {
-        "cast" => "fix the value in the source document, or change the column type in the mapping",
-        "missing_required" => {
-            "add the value to the document, give the column a default, or make it optional in the mapping"
-        }
-        _ => "pgshred preview PLAN --input-file FILE names every problem of the documents",
-    };
-    // A legacy id twice is a fact about the ids, which the SQL path names so.
-    let path = if f.kind == "duplicate_id" {
-        "legacy id"
-    } else {
-        f.path.as_str()
-    };
+    let path = words.path;
     CopyError::Document {
         message: format!(
             "pgshred: {} (user {}, entity {}, legacy id {}, path {path}, value {value})",
-            f.message,
+            words.message,
             crate::ids::shown_user(user),
             f.entity,
             f.legacy_id.as_deref().unwrap_or("?"),
         ),
         detail: serde_json::json!({
             "user_id": user, "entity": f.entity, "legacy_id": f.legacy_id,
-            "path": path, "value": f.value, "problem": f.message,
+            "path": path, "value": words.value, "problem": words.message,
         }),
-        hint: hint.to_string(),
+        hint: words.hint.to_string(),
     }
+}
+
+/// What the SQL's `fail()` says of a finding.
+struct SqlWords<'f> {
+    message: String,
+    path: &'f str,
+    value: Option<Value>,
+    hint: &'static str,
+}
+
+/// The message, path, value and hint the SQL path's functions of `01_schema.sql` give a finding
+/// of each kind (`cast_failed`, `missing_required`, `duplicate_id`, ...).
+fn sql_words(f: &eval::Finding) -> SqlWords<'_> {
+    // The evaluator's message is the SQL's, then what the policy does.
+    let head = f
+        .message
+        .split_once("; the batch fails")
+        .or_else(|| f.message.split_once(": the batch fails"))
+        .map_or(f.message.as_str(), |(m, _)| m);
+    let mut w = SqlWords {
+        message: head.to_string(),
+        path: &f.path,
+        value: f.value.clone(),
+        hint: "pgshred preview PLAN --input-file FILE names every problem of the documents",
+    };
+    match f.kind {
+        "cast" => {
+            w.message = head
+                .split_once(": expected")
+                .map_or(head, |(m, _)| m)
+                .into();
+            w.hint =
+                "fix the value in the source document, or change the column type in the mapping";
+        }
+        "missing_required" => {
+            w.value = None;
+            w.hint = "add the value to the document, give the column a default, or make it optional in the mapping";
+        }
+        "missing_id" => {
+            w.hint =
+                "add the id to the document, or set source.on_missing_id: position in the mapping";
+        }
+        "not_an_object" if head.starts_with("expected an object keyed by id") => {
+            w.hint = "the source path of a keyed entity must hold a JSON object";
+        }
+        "not_an_object" => w.hint = "every element of an entity array must be an object",
+        "not_a_document" => {
+            w.hint = "fix or remove the source row, or set source.not_a_document: skip in the plan to migrate such users with no rows";
+        }
+        "id_too_long" => {
+            w.path = "legacy id";
+            w.hint = "shorten the id in the source document; apply --max-bad-users N sets its user aside meanwhile";
+        }
+        "duplicate_id" => {
+            w.message = "legacy id appears more than once".into();
+            w.path = "legacy id";
+            w.value = f.legacy_id.clone().map(Value::from);
+            w.hint =
+                "run the dedupe step on the document, or set source.on_duplicate_id: keep_first";
+        }
+        "orphan" => {
+            w.hint = "fix the reference, or set parent.on_missing to null or skip in the mapping";
+        }
+        "missing_reference" => {
+            w.hint = "set the reference's on_missing to \"null\" (the value is kept in extra) or skip, or fix the data";
+        }
+        "unrouted" => {
+            w.message = "element of a kind no entity takes".into();
+            w.hint = "add its kind to an entity's where.in, take the other kinds with where.others: take, or drop them with where.others: drop";
+        }
+        "too_deep" => {
+            w.message = head
+                .find("nested deeper")
+                .map_or(head, |i| &head[i..])
+                .into();
+            w.hint =
+                "raise the entity's recursive.max_depth if the document is meant to be this deep";
+        }
+        "unmapped_key" => {
+            w.message = "keys neither mapped nor dropped".into();
+            w.hint = "map or drop these keys, or give the mapping an extra column";
+        }
+        "not_an_array" => w.hint = "the source path of an entity must hold a JSON array",
+        _ => {}
+    }
+    w
 }

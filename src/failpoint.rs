@@ -1,0 +1,63 @@
+//! Faults injected by the tests, compiled only with the `failpoints` feature (which `scripts/test`
+//! turns on): a release binary has neither the hooks nor the environment variables' meaning, so
+//! setting them in production does nothing.
+//!
+//! - `PGSHRED_FAILPOINT=<point>:<batch seq>`: the process dies at that point as if killed (no
+//!   unwinding, no goodbye to the server). The points are `claimed`, `forward`, `verified`,
+//!   `finished` (ledger updated, not committed), `committed`, and for `--bulk` `deferred:0` and
+//!   `restored:<n>`.
+//! - `PGSHRED_FAULT=drop-row|add-row`: the evaluator behind the COPY path loses the last row of
+//!   every document it shreds (a leaf's, so no foreign key notices), or adds a copy of the first
+//!   under a new id and legacy id: the bugs the batch's judge (`04_verify.sql`) must catch before
+//!   anything commits.
+
+#[cfg(feature = "failpoints")]
+use std::sync::OnceLock;
+
+#[cfg(feature = "failpoints")]
+fn var(name: &'static str, cell: &'static OnceLock<Option<String>>) -> Option<&'static str> {
+    cell.get_or_init(|| std::env::var(name).ok()).as_deref()
+}
+
+/// Dies here when `PGSHRED_FAILPOINT` names this point and batch.
+#[cfg(feature = "failpoints")]
+pub(crate) fn failpoint(point: &str, seq: i32) {
+    static WANTED: OnceLock<Option<String>> = OnceLock::new();
+    if var("PGSHRED_FAILPOINT", &WANTED) == Some(format!("{point}:{seq}").as_str()) {
+        std::process::abort();
+    }
+}
+
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub(crate) fn failpoint(_point: &str, _seq: i32) {}
+
+/// The evaluator's rows of one document, with `PGSHRED_FAULT`'s bug applied.
+#[cfg(feature = "failpoints")]
+pub(crate) fn evaluator(rows: &mut Vec<crate::preview::eval::Row>) {
+    use serde_json::Value;
+    static FAULT: OnceLock<Option<String>> = OnceLock::new();
+    match var("PGSHRED_FAULT", &FAULT) {
+        Some("drop-row") => {
+            rows.pop();
+        }
+        Some("add-row") if !rows.is_empty() => {
+            let mut extra = rows[0].clone();
+            for key in ["id", "legacy_id"] {
+                let v = extra.values.get(key).and_then(Value::as_str).unwrap_or("");
+                let changed = if key == "id" {
+                    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, v.as_bytes()).to_string()
+                } else {
+                    format!("{v}~fault")
+                };
+                extra.values.insert(key.into(), Value::from(changed));
+            }
+            rows.push(extra);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub(crate) fn evaluator(_rows: &mut Vec<crate::preview::eval::Row>) {}
