@@ -25,6 +25,7 @@ pub mod ident;
 pub mod ids;
 pub mod impact;
 pub mod ir;
+pub mod json;
 pub mod jsonpath;
 pub mod pg;
 pub mod pgtemp;

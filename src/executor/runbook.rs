@@ -179,7 +179,7 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
     for line in BufReader::new(f).lines() {
         let line = line.map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
         chunk.push(
-            serde_json::from_str::<Value>(&line)
+            crate::json::from_str::<Value>(&line)
                 .map_err(|e| Error::Input(format!("{}: {e}", file.display())))?,
         );
         if chunk.len() == 1000 {

@@ -232,8 +232,7 @@ impl Stream<'_> {
     fn next(&mut self, tx: &mut Transaction) -> Result<Option<(String, Value)>, Error> {
         if self.buf.is_empty() {
             for r in tx.query_portal(self.portal, 200).context(self.what)? {
-                let state: Option<Value> = r.get(1);
-                self.buf.push_back((r.get(0), state.unwrap_or(Value::Null)));
+                self.buf.push_back((r.get(0), crate::json::column(&r, 1)));
             }
         }
         Ok(self.buf.pop_front())

@@ -110,12 +110,13 @@ pub fn from_file(
         None => Ok(0),
         Some(b'[') => {
             let mut failure = None;
-            let mut de = serde_json::Deserializer::from_reader(reader);
-            let result = Rows {
-                each,
-                failure: &mut failure,
-            }
-            .deserialize(&mut de);
+            let result = crate::json::seed_from_reader(
+                reader,
+                Rows {
+                    each,
+                    failure: &mut failure,
+                },
+            );
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -128,7 +129,7 @@ pub fn from_file(
                 if line.trim().is_empty() {
                     continue;
                 }
-                let raw: RawRow = serde_json::from_str(&line).map_err(|e| {
+                let raw: RawRow = crate::json::from_str(&line).map_err(|e| {
                     Error::Input(format!(
                         "{shown}:{}: not a {{user_id, updated_at, state}} object: {e}",
                         i + 1
@@ -163,11 +164,10 @@ pub fn from_database(
             break;
         }
         for r in rows {
-            let state: Option<Value> = r.get(2);
             each(SourceRow {
                 user_id: r.get(0),
                 updated_at: r.get(1),
-                state: state.unwrap_or(Value::Null),
+                state: crate::json::column(&r, 2),
             })?;
             n += 1;
         }

@@ -54,7 +54,7 @@ pub fn read(path: impl AsRef<Path>) -> String {
 
 /// Creates the source table and loads fixture rows (a JSON array of {id, user_id, updated_at, state}).
 pub fn load_source(c: &mut postgres::Client, fixture: &str) {
-    let rows: serde_json::Value = serde_json::from_str(&read(fixture)).expect("fixture is JSON");
+    let rows: serde_json::Value = pgshred::json::from_str(&read(fixture)).expect("fixture is JSON");
     c.batch_execute(
         "CREATE TABLE public.user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, \
          updated_at timestamptz NOT NULL, state jsonb); CREATE INDEX ON public.user_app_state (user_id)",

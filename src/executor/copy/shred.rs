@@ -96,7 +96,7 @@ fn shred_part(
     for d in docs {
         let user = &d.user;
         let doc: Value = match &d.text {
-            Some(text) => serde_json::from_str(text).map_err(|e| CopyError::Data {
+            Some(text) => crate::json::from_str(text).map_err(|e| CopyError::Data {
                 user: user.clone(),
                 message: format!("the document as the server wrote it is not JSON: {e}"),
             })?,

@@ -1,0 +1,90 @@
+//! JSON of any depth, as PostgreSQL stores it. serde_json refuses documents nested deeper than 128
+//! levels (and the postgres crate's jsonb conversion with it) where jsonb nests far deeper, so
+//! every document pgshred reads (from the source table, a backup, an input file, the rebuilt
+//! documents of the round trip) is parsed here: without the recursion limit, on a stack that
+//! grows on the heap as deep as the document needs (serde_stacker).
+
+use postgres::types::{FromSql, Type};
+use serde::de::{DeserializeOwned, DeserializeSeed};
+use serde_json::Value;
+
+/// `T` from JSON text of any depth.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let value = T::deserialize(serde_stacker::Deserializer::new(&mut de))?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A seed's value from a reader of JSON of any depth.
+pub fn seed_from_reader<'de, R: std::io::Read, S: DeserializeSeed<'de>>(
+    reader: R,
+    seed: S,
+) -> serde_json::Result<S::Value> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    de.disable_recursion_limit();
+    let value = seed.deserialize(serde_stacker::Deserializer::new(&mut de))?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A `json` or `jsonb` value read from PostgreSQL with [`from_str`]: what `row.get::<_,
+/// Value>` cannot read past 128 levels.
+pub struct Json(pub Value);
+
+impl<'a> FromSql<'a> for Json {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = if *ty == Type::JSONB {
+            // jsonb's binary form is a version byte (1) and the text.
+            match raw.split_first() {
+                Some((1, text)) => text,
+                _ => return Err("unsupported jsonb binary format version".into()),
+            }
+        } else {
+            raw
+        };
+        Ok(Json(from_str(std::str::from_utf8(text)?)?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::JSONB)
+    }
+}
+
+/// A nullable `json` or `jsonb` column, SQL NULL as JSON null.
+pub fn column(row: &postgres::Row, idx: usize) -> Value {
+    row.get::<_, Option<Json>>(idx).map_or(Value::Null, |j| j.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn documents_deeper_than_serde_json_s_limit_parse() {
+        assert!(serde_json::from_str::<Value>(&nested(1_000)).is_err());
+        let v: Value = from_str(&nested(100_000)).unwrap();
+        let mut depth = 0;
+        let mut at = &v;
+        while let Value::Array(items) = at {
+            depth += 1;
+            at = &items[0];
+        }
+        assert_eq!(depth, 100_000);
+        // Dropping it recurses too; a deep value is dropped without overflowing here.
+        std::mem::forget(v);
+    }
+
+    #[test]
+    fn trailing_text_is_refused() {
+        assert!(from_str::<Value>("[1] x").is_err());
+    }
+}
