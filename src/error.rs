@@ -83,6 +83,8 @@ pub enum Error {
         run: i64,
         done: i64,
         batches: i64,
+        /// Indexes and keys a --bulk run still has to restore (0: it stopped between batches).
+        deferred: usize,
     },
 }
 
@@ -101,8 +103,18 @@ impl Error {
             Error::Interrupted {
                 plan,
                 run,
+                deferred: left @ 1..,
+                ..
+            } => write!(
+                f,
+                "stopped by a signal while restoring what --bulk deferred: run {run} of plan {plan} has every batch committed, {left} indexes and keys still to restore, and is recorded as stopped; the restore in flight finished\n  hint: continue with `pgshred apply PLAN --resume`, which restores the rest, or undo the run with `pgshred rollback PLAN --run {run}`"
+            ),
+            Error::Interrupted {
+                plan,
+                run,
                 done,
                 batches,
+                ..
             } => write!(
                 f,
                 "stopped by a signal: run {run} of plan {plan} has {done} of {batches} batches committed and is recorded as stopped; the batches in flight finished or rolled back whole\n  hint: continue with `pgshred apply PLAN --resume`, or undo the run with `pgshred rollback PLAN --run {run}`"

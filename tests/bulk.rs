@@ -241,7 +241,7 @@ fn the_copy_engine_takes_migrated_users_again_with_user_as_the_sql_engine_does()
 }
 
 #[test]
-fn a_row_already_there_for_a_user_fails_the_copy_paths_count_check() {
+fn a_row_already_there_for_a_user_fails_the_judge_of_a_copy_batch() {
     let url = source_db("copy_row_there");
     assert_code(
         &pgshred(&url, &bulk_args(&["--create-schema", "--limit", "0"])),
@@ -259,4 +259,71 @@ fn a_row_already_there_for_a_user_fails_the_copy_paths_count_check() {
     assert_eq!(o.status.code(), Some(6), "{out}\n{err}");
     assert!(err.contains("verification failed"), "{err}");
     assert!(err.contains("user user-01 orgs"), "{err}");
+}
+
+/// Ctrl-C while the indexes and keys are restored: the index in flight finishes, the run is
+/// recorded as stopped and apply exits 8 (as between batches), and --resume restores the rest.
+#[test]
+fn a_signal_during_the_restore_stops_the_run_and_resume_finishes_it() {
+    common::needs_failpoints();
+    let url = source_db("bulk_signal_restore");
+    let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(bulk_args(&["--create-schema", "--bulk"]))
+        .env("DATABASE_URL", &url)
+        .env("PGSHRED_FAILPOINT", "restored:3:sigint")
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("stopped by a signal while restoring what --bulk deferred")
+            && err.contains("18 indexes and keys still to restore"),
+        "{err}"
+    );
+    assert_eq!(deferred_left(&url), 18);
+    let (out, _) = text(&pgshred(&url, &["status", PLAN]));
+    assert!(out.contains("stopped"), "{out}");
+    let o = pgshred(&url, &bulk_args(&["--resume"]));
+    assert_code(&o, 0);
+    assert_eq!(snapshot(&url), reference());
+    assert_eq!(shape(&url), created_shape());
+    assert_eq!(deferred_left(&url), 0);
+}
+
+/// After a kill -9 mid-restore, the dead client's backend may still be building the index, with
+/// the plan's lock: --resume says so, names the backend and what it runs, instead of blaming
+/// "another pgshred".
+#[test]
+fn resume_names_a_restore_left_running_by_a_killed_pgshred() {
+    let url = source_db("bulk_orphaned_restore");
+    // What the killed client's backend looks like: the plan's lock, and restore_deferred running.
+    let mut holder = connect(&url);
+    holder
+        .execute(
+            "SELECT pg_advisory_lock(x'70677368'::int, hashtext('user_app_state'))",
+            &[],
+        )
+        .unwrap();
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let busy = std::thread::spawn(move || {
+        holder
+            .batch_execute("SELECT pg_sleep(4) /* SELECT \"pgshred\".restore_deferred($1, $2) */")
+            .unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let o = pgshred(&url, &bulk_args(&["--resume"]));
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains(&format!(
+            "backend pid {pid} is still restoring an index or key that --bulk deferred"
+        )) && err.contains(&format!("pg_cancel_backend({pid})")),
+        "{err}"
+    );
+    busy.join().unwrap();
 }

@@ -118,6 +118,7 @@ pub(super) fn pending(client: &mut Client, q: &Queries, run: i64) -> Result<Vec<
 /// restored stays restored, and `--resume` goes on from there.
 pub(super) fn restore(
     client: &mut Client,
+    plan: &str,
     q: &Queries,
     run: i64,
     lock_timeout: &str,
@@ -132,7 +133,19 @@ pub(super) fn restore(
         left.len()
     ));
     let started = Instant::now();
-    for d in &left {
+    for (i, d) in left.iter().enumerate() {
+        // A signal stops the restore between two indexes or keys, as it stops a run between
+        // batches: the run is recorded as stopped, and --resume restores the rest.
+        if super::signals::stop_requested() {
+            q.stop_run(client, run)?;
+            return Err(Error::Interrupted {
+                plan: plan.to_string(),
+                run,
+                done: 0,
+                batches: 0,
+                deferred: left.len() - i,
+            });
+        }
         let took = Instant::now();
         let what = format!("{} {} on {}", d.kind.replace('_', " "), d.name, d.table);
         let mut tx = client.transaction().context("starting a restore")?;

@@ -54,6 +54,12 @@ impl Guard {
             .get(0);
         if !taken {
             let holder = Self::holder(client, plan).unwrap_or(None);
+            if let Some(refusal) = holder
+                .as_ref()
+                .and_then(|(g, _)| orphaned_restore(client, g.pid))
+            {
+                return Err(refusal);
+            }
             return Err(Error::refused(
                 format!(
                     "another pgshred is applying or rolling back plan {plan} on this database{}",
@@ -129,6 +135,28 @@ impl Guard {
             pid: self.pid,
         }
     }
+}
+
+/// When the guard's backend is restoring an index or key that `--bulk` deferred: its client may be
+/// gone (a pgshred killed mid-restore), yet the backend builds on with the plan's lock until the
+/// statement ends. The refusal says so, with how long it has run and how to end it.
+fn orphaned_restore(client: &mut Client, pid: i32) -> Option<Error> {
+    let row = client
+        .query_opt(
+            "SELECT extract(epoch FROM clock_timestamp() - a.query_start)::float8 FROM pg_stat_activity AS a \
+              WHERE a.pid = $1 AND a.state = 'active' AND a.query LIKE '%restore_deferred(%'",
+            &[&pid],
+        )
+        .ok()??;
+    let secs: f64 = row.get(0);
+    Some(Error::refused(
+        format!(
+            "backend pid {pid} is still restoring an index or key that --bulk deferred for this plan (for {secs:.0}s), holding the plan's lock; if no pgshred is running (one was killed mid-restore), it is that run's statement, left running by the server"
+        ),
+        format!(
+            "wait for it to end, then `pgshred apply PLAN --resume` restores the rest; or end it now with SELECT pg_cancel_backend({pid}) (what it built so far is rolled back and restored again on --resume)"
+        ),
+    ))
 }
 
 /// The columns [`super::begin`] adds to its statement to prove the guard, from `$6` on: whether

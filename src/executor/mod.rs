@@ -181,7 +181,7 @@ pub fn apply(
     }
     stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
     if opts.bulk && leads {
-        bulk::restore(&mut client, &q, run, &opts.lock_timeout, out)?;
+        bulk::restore(&mut client, &plan.name, &q, run, &opts.lock_timeout, out)?;
     }
     finish_run(&mut client, &q, &guard, run)?;
     report.elapsed = started.elapsed();
@@ -274,6 +274,7 @@ fn stop_if_interrupted(
             run,
             done: done as i64,
             batches: batches as i64,
+            deferred: 0,
         });
     }
     Ok(())

@@ -96,6 +96,7 @@ pub fn rollback(
         // index and key it deferred.
         super::bulk::restore(
             &mut c,
+            &plan.name,
             &q,
             r,
             &plan.batch.lock_timeout,
