@@ -196,20 +196,27 @@ pub(super) fn forward_and_verify(
     let w = super::copy::write(tx, plan, b.entities.as_deref(), prepared)
         .map_err(Problem::from_copy)?;
     let mut mismatches = Vec::new();
-    let mut copied = w.users.clone();
-    if !w.too_big.is_empty() {
+    let some_too_big = !w.too_big.is_empty();
+    if some_too_big {
         // Documents too large for the client are shredded by the server, as with `--engine
-        // sql`, and judged on their own (in a --bulk run, the COPY counts do not hold them).
+        // sql`, and judged on their own (in a --bulk run, the COPY counts do not hold them);
+        // the judge below then sees the users COPY wrote.
         set_batch_users(tx, &w.too_big).map_err(Problem::from_db)?;
         mismatches.extend(forward_sql(tx, files, b)?);
-        copied.retain(|u| !w.too_big.contains(u));
+        let copied: Vec<String> = w
+            .users
+            .iter()
+            .filter(|u| !w.too_big.contains(u))
+            .cloned()
+            .collect();
         set_batch_users(tx, &copied).map_err(Problem::from_db)?;
     } else {
         failpoint("forward", b.seq);
     }
     let written = (engine == Engine::CopyBulk).then_some(&w.written);
     mismatches.extend(verify(tx, files, written)?);
-    if copied != w.users {
+    if some_too_big {
+        // The ledger reads the batch's users.
         set_batch_users(tx, &w.users).map_err(Problem::from_db)?;
     }
     Ok(mismatches)

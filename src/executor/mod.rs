@@ -226,8 +226,8 @@ fn first_checks(
 }
 
 /// The options for the batches of run `run`: in a --bulk run (indexes and keys still deferred),
-/// rows are written with COPY and checked by COPY's own counts, as the per-user count needs the
-/// indexes that are not there.
+/// rows are written with COPY and `04_verify.sql` judges each batch per entity against the rows
+/// the server says its COPY wrote, as the per-user count needs the indexes that are not there.
 fn in_run_mode(
     client: &mut Client,
     q: &sql::Queries,

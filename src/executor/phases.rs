@@ -1,5 +1,5 @@
 //! Where a run's time goes: each worker adds the time of every phase of every batch (claim,
-//! read, shred, COPY of the rows, COPY of the audit, check, ledger, commit, restoring what
+//! read, shred, COPY of the rows, COPY of the audit, verify (the judge), ledger, commit, restoring what
 //! --bulk deferred), and the report shows the totals. Measured always (an `Instant` per phase
 //! costs nothing next to a round trip), so every run can say what bounds it.
 
