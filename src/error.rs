@@ -42,6 +42,8 @@ pub struct BatchFailure {
     pub detail: Option<serde_json::Value>,
     pub hint: Option<String>,
     pub sqlstate: Option<String>,
+    /// A batch of `apply --dry-run`: nothing of the run was ever kept.
+    pub dry_run: bool,
 }
 
 #[derive(Debug)]
@@ -219,11 +221,15 @@ impl fmt::Display for Error {
                 } else {
                     shown.join(", ")
                 };
-                writeln!(
-                    f,
-                    "batch {} (seq {}) of run {} failed and was rolled back; users: {users}",
-                    b.batch, b.seq, b.run
-                )?;
+                if b.dry_run {
+                    writeln!(f, "batch {} of the dry run failed; users: {users}", b.seq)?;
+                } else {
+                    writeln!(
+                        f,
+                        "batch {} (seq {}) of run {} failed and was rolled back; users: {users}",
+                        b.batch, b.seq, b.run
+                    )?;
+                }
                 write!(f, "  error: {}", b.message)?;
                 if let Some(code) = &b.sqlstate {
                     write!(f, " [SQLSTATE {code}]")?;
@@ -236,6 +242,12 @@ impl fmt::Display for Error {
                 }
                 if let Some(h) = &b.hint {
                     write!(f, "\n  hint: {h}")?;
+                }
+                if b.dry_run {
+                    return write!(
+                        f,
+                        "\n  the dry run wrote nothing; `--dry-run --max-bad-users N` rehearses setting such users aside"
+                    );
                 }
                 write!(
                     f,

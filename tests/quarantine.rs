@@ -204,3 +204,59 @@ fn rolling_back_a_run_releases_its_quarantined_users() {
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(quarantined(&url).is_empty());
 }
+
+/// `--dry-run` goes through a real batch's steps, rolled back: with `--max-bad-users` it sets
+/// aside the users the real run quarantines (both engines), past the limit it fails as the real
+/// run does (exit 6), without it it stops at the first bad batch (exit 6), and it writes nothing.
+#[test]
+fn a_dry_run_isolates_the_users_the_real_run_quarantines_and_writes_nothing() {
+    let url = source_db_with_rows("dry_isolate", &broken_fixture());
+    let dry = |more: &[&str]| {
+        let args: Vec<&str> = [
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--batch-size",
+            "8",
+            "--dry-run",
+        ]
+        .iter()
+        .chain(more)
+        .copied()
+        .collect();
+        run(&args, Some(&url))
+    };
+    for engine in ["copy", "sql"] {
+        let o = dry(&["--engine", engine, "--max-bad-users", "5"]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{engine}: {out}{err}");
+        assert!(out.contains("would quarantine: 5 users"), "{engine}: {out}");
+        for user in BROKEN_USERS {
+            assert!(
+                err.contains(&format!("would quarantine user {user}: ")),
+                "{engine}: {err}"
+            );
+        }
+        let o = dry(&["--engine", engine, "--max-bad-users", "2"]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(6), "{engine}: {err}");
+        assert!(err.contains("more than 2 bad users"), "{engine}: {err}");
+        assert!(err.contains("of the dry run failed"), "{engine}: {err}");
+        assert!(!err.contains("--resume"), "{engine}: {err}");
+        let o = dry(&["--engine", engine]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(6), "{engine}: {err}");
+        assert!(err.contains("user-07"), "{engine}: {err}");
+    }
+    let nothing: bool = connect(&url)
+        .query_one("SELECT to_regclass('pgshred.migration_runs') IS NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(nothing, "a dry run leaves the database as it was");
+    // The real run quarantines the same users.
+    let o = apply_keeping_going(&url, "5");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let who: Vec<String> = quarantined(&url).into_iter().map(|r| r.0).collect();
+    assert_eq!(who, BROKEN_USERS);
+}

@@ -22,7 +22,8 @@ pub struct ApplyArgs {
     /// Only this user (repeatable), migrated or not.
     #[arg(long)]
     pub user: Vec<String>,
-    /// Run every batch and roll it back: counts and sample ids, nothing kept.
+    /// Run every batch and roll it back: counts, sample ids and (with --max-bad-users) the users a
+    /// real run would quarantine; nothing kept. A failing batch exits 6, as in a real run.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
     /// Continue the last unfinished run, skipping its finished batches.

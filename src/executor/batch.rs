@@ -127,21 +127,42 @@ fn quarantine(
     if total <= max as i64 {
         return Ok(());
     }
+    Err(too_many_bad(Some(run), b, bad, max, total))
+}
+
+/// The failure of a batch whose bad users make more than `max` (`total`) in run `run`, or in a
+/// dry run (`None`).
+pub(super) fn too_many_bad(
+    run: Option<i64>,
+    b: &Batch,
+    bad: &[(String, Problem)],
+    max: usize,
+    total: i64,
+) -> Error {
     let (user, problem) = &bad[0];
-    Err(Error::Batch(Box::new(BatchFailure {
+    let (scope, hint) = match run {
+        Some(run) => (
+            format!("run {run}"),
+            "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N",
+        ),
+        None => (
+            "the dry run".to_string(),
+            "fix the source or the mapping, or raise --max-bad-users",
+        ),
+    };
+    Error::Batch(Box::new(BatchFailure {
         message: format!(
-            "more than {max} bad users: batch {} would make {total} quarantined in run {run} (user {user}: {})",
-            b.seq, problem.message,
+            "more than {max} bad users: batch {} would make {total} quarantined in {scope} (user {user}: {})",
+            b.seq,
+            problem.message,
             user = crate::ids::shown_user(user)
         ),
-        hint: Some(
-            "this batch was rolled back; `pgshred status PLAN` lists the quarantined users. Fix the source or the mapping, or raise --max-bad-users, then continue with --resume --max-bad-users N"
-                .into(),
-        ),
+        hint: Some(hint.into()),
         detail: problem.detail.clone(),
         sqlstate: problem.sqlstate.clone(),
-        ..failure_from_message(run, b)
-    })))
+        dry_run: run.is_none(),
+        ..failure_from_message(run.unwrap_or(0), b)
+    }))
 }
 
 /// Starts a batch's transaction and claims the run's next pending batch in it; `Ok(None)` when

@@ -3,12 +3,12 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::batch::{Batch, begin, forward_and_verify};
-use super::failure::failure_from;
+use super::batch::{Batch, begin, isolate, run_part, too_many_bad};
+use super::failure::{Problem, failure_from};
 use super::guard::Guard;
 use super::planning::{listed_users, run_users};
 use super::progress::Reporter;
-use super::report::{Report, RowCounts, Sample, merge};
+use super::report::{BadUser, Report, RowCounts, Sample, merge};
 use super::sql::{NewRun, RunUsers};
 use super::{ApplyOptions, schema, sql};
 use crate::Error;
@@ -27,8 +27,9 @@ pub(super) struct Dry<'a> {
     pub(super) guard: &'a Guard,
 }
 
-/// Runs the batches a run would plan (re-migrations and backfills first, then new users), each in
-/// a transaction that is rolled back.
+/// Runs the batches a run would plan (re-migrations and backfills first, then new users), each
+/// through the steps of a real batch (the guard's proof, the writer, the judge, the isolation of
+/// bad users with `--max-bad-users`) in a transaction that is rolled back.
 pub(super) fn run(
     client: &mut Client,
     dry: Dry,
@@ -43,17 +44,48 @@ pub(super) fn run(
     let total: usize = batches.iter().map(|(b, ..)| b.users.len()).sum();
     out.start(total, batches.len());
     for (b, entities, replace) in &batches {
-        let (rows, samples) = dry_batch(client, dry, b, entities, *replace)?;
+        let (rows, samples, bad) = dry_batch(client, dry, b, entities, *replace)?;
         merge(&mut report.rows, &rows);
         if report.samples.is_empty() {
             report.samples = samples;
         }
         report.batches += 1;
-        report.users += b.users.len();
+        report.users += b.users.len() - bad.len();
+        for (user, p) in &bad {
+            let who = crate::ids::shown_user(user);
+            out.line(&format!("would quarantine user {who}: {}", p.message));
+        }
+        let so_far = report.quarantined.len() + bad.len();
+        if so_far > dry.opts.max_bad_users {
+            return Err(too_many_bad(
+                None,
+                b,
+                &bad,
+                dry.opts.max_bad_users,
+                so_far as i64,
+            ));
+        }
+        report
+            .quarantined
+            .extend(bad.into_iter().map(|(user, p)| BadUser {
+                user,
+                message: p.message,
+            }));
         out.batch_done(None, b.seq, b.users.len(), &rows);
     }
     out.finish();
     Ok(report)
+}
+
+/// A batch failure, as a dry run reports it.
+fn as_dry(e: Error) -> Error {
+    match e {
+        Error::Batch(mut f) => {
+            f.dry_run = true;
+            Error::Batch(f)
+        }
+        e => e,
+    }
 }
 
 /// The batches a run would plan, planned as a run plans them (`plan_batches` of 02_audit.sql)
@@ -72,14 +104,15 @@ fn planned(
     Ok(batches)
 }
 
-/// A dry-run batch: the same work in a transaction that is always rolled back.
+/// A dry-run batch: a real batch's steps in a transaction that is always rolled back; its rows,
+/// sample ids and the users `--max-bad-users` would set aside.
 fn dry_batch(
     client: &mut Client,
     dry: Dry,
     b: &Batch,
     entities: &Value,
     replace: bool,
-) -> Result<(RowCounts, Vec<Sample>), Error> {
+) -> Result<(RowCounts, Vec<Sample>, Vec<(String, Problem)>), Error> {
     let Dry {
         files,
         q,
@@ -94,17 +127,31 @@ fn dry_batch(
         id: batch,
         ..b.clone()
     };
-    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, 0, &as_batch)));
-    let (started, _) = begin(&mut tx, opts, guard, run, batch, &b.users).map_err(fail)?;
-    let mismatches = forward_and_verify(&mut tx, files, b, opts.engine, None)
-        .map_err(|p| Error::Batch(Box::new(p.into_failure(0, &as_batch))))?;
-    if !mismatches.is_empty() {
-        return Err(Error::Verification(mismatches));
+    let fail = |e: postgres::Error| as_dry(Error::Batch(Box::new(failure_from(&e, 0, &as_batch))));
+    let (started, proven) = begin(&mut tx, opts, guard, run, batch, &b.users).map_err(fail)?;
+    if !proven {
+        return Err(guard.lost(0));
+    }
+    let mut bad = Vec::new();
+    if opts.max_bad_users == 0 {
+        run_part(&mut tx, files, &as_batch, opts.engine, None)
+            .map_err(|p| as_dry(Error::Batch(Box::new(p.into_failure(0, &as_batch)))))?;
+    } else {
+        isolate(
+            &mut tx,
+            files,
+            &as_batch,
+            &b.users,
+            opts.engine,
+            &mut bad,
+            None,
+        )
+        .map_err(fail)?;
     }
     let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
     let samples = q.samples(&mut tx, batch)?;
     tx.rollback().context("rolling back a dry-run batch")?;
-    Ok((rows, samples))
+    Ok((rows, samples, bad))
 }
 
 /// A transaction to be rolled back, with the schema in it when `--create-schema` asks for it (so

@@ -183,6 +183,7 @@ pub(super) fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {
         detail: None,
         hint: None,
         sqlstate: None,
+        dry_run: false,
     }
 }
 

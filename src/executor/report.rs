@@ -85,7 +85,12 @@ pub fn render_report(plan: &Plan, r: &Report) -> String {
     if plan.source.not_a_document == crate::ir::NotADocument::Skip {
         s.push_str("  policy: documents that are not JSON objects are migrated with no rows (source.not_a_document: skip); `pgshred verify` counts them\n");
     }
-    if !r.quarantined.is_empty() {
+    if r.dry_run && !r.quarantined.is_empty() {
+        s.push_str(&format!(
+            "  would quarantine: {} (set aside by --max-bad-users; rolled back with the rest)\n",
+            plural(r.quarantined.len(), "user", "users")
+        ));
+    } else if !r.quarantined.is_empty() {
         s.push_str(&format!(
             "  quarantined: {} (no rows written for them; `pgshred status PLAN` lists them)\n",
             plural(r.quarantined.len(), "user", "users")
