@@ -104,6 +104,9 @@ fn planned(
     Ok(batches)
 }
 
+/// What a dry-run batch would write: its rows, sample ids, and the users set aside.
+type DryBatch = (RowCounts, Vec<Sample>, Vec<(String, Problem)>);
+
 /// A dry-run batch: a real batch's steps in a transaction that is always rolled back; its rows,
 /// sample ids and the users `--max-bad-users` would set aside.
 fn dry_batch(
@@ -112,7 +115,7 @@ fn dry_batch(
     b: &Batch,
     entities: &Value,
     replace: bool,
-) -> Result<(RowCounts, Vec<Sample>, Vec<(String, Problem)>), Error> {
+) -> Result<DryBatch, Error> {
     let Dry {
         files,
         q,
