@@ -47,7 +47,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -146,7 +146,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -232,7 +232,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -325,7 +325,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -416,7 +416,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -569,7 +569,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -663,7 +663,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -747,7 +747,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -823,7 +823,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -934,7 +934,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -1050,7 +1050,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -1173,7 +1173,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -1252,7 +1252,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,

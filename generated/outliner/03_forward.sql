@@ -43,7 +43,7 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC) AS d
  WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object';
 
@@ -55,7 +55,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -117,7 +117,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -196,7 +196,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -279,7 +279,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -348,7 +348,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     WITH RECURSIVE tree AS (
@@ -509,7 +509,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,

@@ -43,7 +43,7 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC) AS d
  WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object';
 
@@ -55,7 +55,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -141,7 +141,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -224,7 +224,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -311,7 +311,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -378,7 +378,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -525,7 +525,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -625,7 +625,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -715,7 +715,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -799,7 +799,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -895,7 +895,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -968,7 +968,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,

@@ -23,7 +23,7 @@ WITH doc AS (
                     SELECT s."user_id"::text, s."state",
                            s."updated_at", s.ctid
                       FROM "public"."user_app_state" AS s
-                     WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+                     WHERE s."user_id" = ANY ("pgshred".scope_users())) AS s
              ORDER BY s.user_id, s.version DESC, s.position DESC) AS d
 ), expected AS (
     SELECT k.user_id, 'library'::text AS entity, count(*) AS n

@@ -43,7 +43,7 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC) AS d
  WHERE jsonb_typeof(d.doc) IS DISTINCT FROM 'object';
 
@@ -55,7 +55,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -154,7 +154,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -284,7 +284,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -421,7 +421,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -541,7 +541,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -658,7 +658,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,
@@ -762,7 +762,7 @@ WITH doc AS (
            s."user_id"::text AS user_id,
            s."state" AS doc
       FROM "public"."user_app_state" AS s
-     WHERE s."user_id" IN (SELECT unnest("pgshred".batch_users()))
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
      ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
 ), src AS (
     SELECT doc.user_id,

@@ -23,7 +23,7 @@ WITH doc AS (
                     SELECT s."user_id"::text, s."state",
                            s."updated_at", s.ctid
                       FROM "public"."user_app_state" AS s
-                     WHERE s."user_id" IN (SELECT unnest("pgshred".scope_users()))) AS s
+                     WHERE s."user_id" = ANY ("pgshred".scope_users())) AS s
              ORDER BY s.user_id, s.version DESC, s.position DESC) AS d
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
@@ -125,7 +125,7 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      WHERE EXISTS (SELECT 1 FROM "app_distributed"."personas" AS p
                     WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id)
-                    LIMIT 1)
+                    OFFSET 0)
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n

@@ -387,6 +387,10 @@ pub(super) fn begin(
     batch: i64,
     users: &[String],
 ) -> Result<(std::time::SystemTime, bool), postgres::Error> {
+    // The server keeps each foreign key check's plan for the life of the connection: planned
+    // while the parent table was small (or analyzed empty), it scans the whole parent for every
+    // row. Discarded here, the plans are made again each batch for the tables as they are now.
+    tx.batch_execute("DISCARD PLANS")?;
     // The server writes the array literal, so no user id can break out of it.
     let row = tx.query_one(
         &format!(
