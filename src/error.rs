@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostics;
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (docs/cli.md, "Exit codes", and `pgshred --help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     Ok = 0,
