@@ -6,10 +6,10 @@
 //!   unwinding, no goodbye to the server). The points are `claimed`, `forward`, `verified`,
 //!   `finished` (ledger updated, not committed), `committed`, and for `--bulk` `deferred:0` and
 //!   `restored:<n>`. `<point>:<batch seq>:sigint` sends SIGINT there instead (Ctrl-C).
-//! - `PGSHRED_FAULT=drop-row|add-row`: the evaluator behind the COPY path loses the last row of
-//!   every document it shreds (a leaf's, so no foreign key notices), or adds a copy of the first
-//!   under a new id and legacy id: the bugs the batch's judge (`04_verify.sql`) must catch before
-//!   anything commits.
+//! - `PGSHRED_FAULT=drop-row|add-row|panic`: the evaluator behind the COPY path loses the last
+//!   row of every document it shreds (a leaf's, so no foreign key notices), or adds a copy of the
+//!   first under a new id and legacy id: the bugs the batch's judge (`04_verify.sql`) must catch
+//!   before anything commits; or panics, which must fail the batch naming the user.
 
 #[cfg(feature = "failpoints")]
 use std::sync::OnceLock;
@@ -41,13 +41,14 @@ pub(crate) fn failpoint(_point: &str, _seq: i32) {}
 
 /// The evaluator's rows of one document, with `PGSHRED_FAULT`'s bug applied.
 #[cfg(feature = "failpoints")]
-pub(crate) fn evaluator(rows: &mut Vec<crate::preview::eval::Row>) {
+pub(crate) fn evaluator(rows: &mut Vec<crate::eval::Row>) {
     use serde_json::Value;
     static FAULT: OnceLock<Option<String>> = OnceLock::new();
     match var("PGSHRED_FAULT", &FAULT) {
         Some("drop-row") => {
             rows.pop();
         }
+        Some("panic") => panic!("a fault of the evaluator (PGSHRED_FAULT=panic)"),
         Some("add-row") if !rows.is_empty() => {
             let mut extra = rows[0].clone();
             for key in ["id", "legacy_id"] {
@@ -67,4 +68,4 @@ pub(crate) fn evaluator(rows: &mut Vec<crate::preview::eval::Row>) {
 
 #[cfg(not(feature = "failpoints"))]
 #[inline(always)]
-pub(crate) fn evaluator(_rows: &mut Vec<crate::preview::eval::Row>) {}
+pub(crate) fn evaluator(_rows: &mut Vec<crate::eval::Row>) {}

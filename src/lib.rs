@@ -18,6 +18,7 @@ pub mod codegen;
 pub mod compiled;
 pub mod demo;
 pub mod diagnostic;
+pub mod eval;
 pub mod executor;
 mod failpoint;
 pub mod generate;

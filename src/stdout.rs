@@ -15,6 +15,11 @@ pub fn emit(text: &str) {
     }
 }
 
+/// `1 user`, `2 users`: a count with its noun.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `print!` through [`emit`].
 #[macro_export]
 macro_rules! out {

@@ -316,3 +316,35 @@ fn a_faulty_evaluator_is_caught_by_the_judge_and_nothing_commits() {
         }
     }
 }
+
+/// A panic of the evaluator (a bug) fails its batch naming the user and what to do, instead of
+/// ending the process; nothing of the batch commits.
+#[test]
+fn a_panicking_evaluator_fails_its_batch_naming_the_user() {
+    common::needs_failpoints();
+    let url = source_db("evaluator_panic");
+    let o = Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(apply_args(&["--create-schema"]))
+        .env("DATABASE_URL", &url)
+        .env("PGSHRED_FAULT", "panic")
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains(
+            "pgshred's evaluator failed on the document of user user-01 (a fault of the evaluator"
+        ) && err.contains("a bug of pgshred"),
+        "{err}"
+    );
+    assert_eq!(
+        rows_of_users(&url, &common::all_users(&mut connect(&url))),
+        0
+    );
+    // Without the fault, the run resumes to the reference.
+    let o = resume(&url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(snapshot(&url), reference());
+}

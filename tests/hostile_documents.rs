@@ -9,8 +9,8 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use pgshred::eval::{Severity, evaluate};
 use pgshred::generate::Rng;
-use pgshred::preview::eval::{Severity, evaluate};
 use serde_json::{Value, json};
 
 const PLAN: &str = "plans/user_app_state.yaml";

@@ -49,8 +49,12 @@ pub fn run(args: DedupeArgs) -> Result<ExitCode, Error> {
                 super::confirm(
                     &format!(
                         "dedupe deletes {} of {}",
-                        executor::plural(older as usize, "older source row", "older source rows"),
-                        executor::plural(users.len(), "user", "users")
+                        crate::stdout::plural(
+                            older as usize,
+                            "older source row",
+                            "older source rows"
+                        ),
+                        crate::stdout::plural(users.len(), "user", "users")
                     ),
                     yes,
                 )?;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::eval::{Ctx, Severity, at};
+use super::context::{Ctx, Kind, Severity, at};
 use crate::ir::{Entity, Recursion, Rest, Route, Shape};
 use crate::jsonpath::FieldPath;
 
@@ -33,7 +33,7 @@ fn array_at<'a>(
         Some(other) => {
             cx.find(
                 Severity::Abort,
-                "not_an_array",
+                Kind::NotAnArray,
                 &e.name,
                 None,
                 shown,
@@ -139,7 +139,7 @@ fn takes(e: &Entity, route: &Route, el: &Element, cx: &mut Ctx) -> bool {
         Rest::Drop => {
             cx.find(
                 Severity::Note,
-                "unrouted",
+                Kind::Unrouted,
                 &e.name,
                 None,
                 &path,
@@ -151,7 +151,7 @@ fn takes(e: &Entity, route: &Route, el: &Element, cx: &mut Ctx) -> bool {
             false
         }
         Rest::Error => {
-            cx.find(Severity::Abort, "unrouted", &e.name, None, &path, kind.map(Value::String).as_ref(),
+            cx.find(Severity::Abort, Kind::Unrouted, &e.name, None, &path, kind.map(Value::String).as_ref(),
                 format!("an element of {shown}, which no entity takes: the batch fails (add it to a where.in, or set where.others)"));
             false
         }
@@ -189,7 +189,7 @@ fn members<'a>(
         Some(other) => {
             cx.find(
                 Severity::Abort,
-                "not_an_object",
+                Kind::NotAnObject,
                 &e.name,
                 None,
                 shown,
@@ -219,7 +219,7 @@ pub(super) fn children<'a>(
     {
         cx.find(
             Severity::Abort,
-            "too_deep",
+            Kind::TooDeep,
             &e.name,
             None,
             &shown,

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::eval::{Candidate, Ctx, Severity, at, id_text};
+use super::candidates::Candidate;
+use super::context::{Ctx, Kind, Severity, at, id_text};
 use crate::ids::row_id;
 use crate::ir::{Entity, OnMissingParent, Plan};
 use crate::jsonpath::FieldPath;
@@ -65,7 +66,7 @@ pub(super) fn resolve(
             };
             cx.find(
                 severity,
-                "missing_reference",
+                Kind::MissingReference,
                 &e.name,
                 Some(&c.legacy),
                 &if r.field.keys().is_empty() {

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::eval::{Candidate, Ctx, Row, Severity, at, leaf_paths, residual, set_path};
+use super::candidates::Candidate;
+use super::context::{Ctx, Kind, Row, Severity, at};
+use super::object::{leaf_paths, residual, set_path};
 use crate::cast;
 use crate::ids::row_id;
 use crate::ir::{Entity, OnMissingParent, ParentLink, Plan};
@@ -128,7 +130,7 @@ fn parent_id(
         .map_or_else(|| e.path.to_string(), ToString::to_string);
     cx.find(
         severity,
-        "orphan",
+        Kind::Orphan,
         &e.name,
         Some(&c.legacy),
         &shown,
@@ -146,7 +148,7 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
         Err(expected) => {
             cx.find(
                 Severity::Abort,
-                "cast",
+                Kind::Cast,
                 &e.name,
                 Some(&c.legacy),
                 &col.path.to_string(),
@@ -166,7 +168,7 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
     {
         cx.find(
             Severity::Note,
-            "type_lost",
+            Kind::TypeLost,
             &e.name,
             Some(&c.legacy),
             &col.path.to_string(),
@@ -185,7 +187,7 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
     {
         cx.find(
             Severity::Abort,
-            "missing_required",
+            Kind::MissingRequired,
             &e.name,
             Some(&c.legacy),
             &col.path.to_string(),
@@ -213,7 +215,7 @@ fn parsed_value(
         Err(expected) => {
             cx.find(
                 Severity::Note,
-                "unparsed",
+                Kind::Unparsed,
                 &e.name,
                 Some(&c.legacy),
                 &col.path.to_string(),
@@ -250,7 +252,7 @@ fn extra_value(
         };
         cx.find(
             severity,
-            "unmapped_key",
+            Kind::UnmappedKey,
             &e.name,
             Some(&c.legacy),
             &element_key_path(e, &p),

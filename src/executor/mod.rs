@@ -46,7 +46,7 @@ use workers::{Event, run_workers};
 
 pub use batch::mismatch_line;
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
-pub use report::{BadUser, Report, RowCounts, Sample, plural, render_report};
+pub use report::{BadUser, Report, RowCounts, Sample, render_report};
 pub use rollback::{RollbackTarget, RolledBack, rollback};
 pub use status::status;
 pub use verify::{Check, Verdict, verify};

@@ -1,5 +1,6 @@
 //! What a run did, as the operator reads it: rows per table, quarantined users, speed.
 
+use crate::stdout::plural;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -46,11 +47,6 @@ pub(super) fn merge(total: &mut BTreeMap<String, i64>, rows: &BTreeMap<String, i
     for (t, n) in rows {
         *total.entry(t.clone()).or_default() += n;
     }
-}
-
-/// `1 user`, `2 users`: a count with its noun.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Prints a finished report the way operators read it.

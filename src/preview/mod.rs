@@ -2,11 +2,7 @@
 //! database. Rows stream through one user at a time; only counts, a few examples per kind of
 //! finding, and an 8-byte fingerprint per user (to notice duplicate users) are kept.
 
-mod elements;
-pub mod eval;
 pub mod input;
-mod references;
-mod row;
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -16,9 +12,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::executor::plural;
+use crate::eval::{self, Finding, Kind, Row, Severity};
 use crate::ir::Plan;
-use eval::{Finding, Row, Severity};
+use crate::stdout::plural;
 use input::SourceRow;
 
 /// Where the source rows come from.
@@ -67,7 +63,12 @@ impl Summary {
     fn add(&mut self, f: Finding) {
         let g = self
             .lint
-            .entry((f.severity, f.kind, f.entity.clone(), f.path.clone()))
+            .entry((
+                f.severity,
+                f.kind.as_str(),
+                f.entity.clone(),
+                f.path.clone(),
+            ))
             .or_default();
         g.count += 1;
         if g.last_user.as_deref() != Some(f.user_id.as_str()) {
@@ -170,7 +171,7 @@ impl Previewer<'_> {
 fn duplicate_user(user: &str, message: &str) -> Finding {
     Finding {
         severity: Severity::Note,
-        kind: "duplicate_user",
+        kind: Kind::DuplicateUser,
         entity: String::new(),
         user_id: user.to_string(),
         legacy_id: None,
@@ -183,7 +184,7 @@ fn duplicate_user(user: &str, message: &str) -> Finding {
 fn finding_json(f: &Finding) -> Value {
     json!({
         "severity": if f.severity == Severity::Abort { "abort" } else { "note" },
-        "kind": f.kind,
+        "kind": f.kind.as_str(),
         "entity": f.entity,
         "user_id": f.user_id,
         "legacy_id": f.legacy_id,

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::eval::{self, remove_path};
 use crate::ir::{Entity, Plan};
-use crate::preview::eval::{self, remove_path};
 
 /// How a difference counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

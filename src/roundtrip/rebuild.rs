@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use crate::eval::{Row, set_path};
 use crate::ir::{Entity, MissingId, Plan};
-use crate::preview::eval::{Row, set_path};
 
 /// An assembled element: the id of its parent row (nested children), its order (position, then
 /// legacy id), the element.

@@ -341,8 +341,7 @@ impl<'e> Walk<'_, 'e> {
 /// What matches an element of an array on both sides: its legacy id as the SQL reads it (a
 /// non-empty string or a number), else, under `on_missing_id: position`, its place in the array.
 fn element_id(e: &Entity, index: usize, x: &Value) -> String {
-    let id =
-        crate::preview::eval::id_text(e.legacy_id.keys().iter().try_fold(x, |cur, k| cur.get(k)));
+    let id = crate::eval::id_text(e.legacy_id.keys().iter().try_fold(x, |cur, k| cur.get(k)));
     match (id, e.on_missing_id) {
         (Some(id), _) => id,
         (None, MissingId::Position) => format!("#{}", index + 1),

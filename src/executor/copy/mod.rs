@@ -145,7 +145,15 @@ fn write_shredded(
     w: &mut Writer,
     shredding: std::thread::ScopedJoinHandle<Result<Shred, CopyError>>,
 ) -> Result<(), CopyError> {
-    let shred = shredding.join().expect("the evaluator does not panic")?;
+    let shred = shredding.join().unwrap_or_else(|panic| {
+        Err(CopyError::Data {
+            user: String::new(),
+            message: format!(
+                "shredding a chunk of the batch failed ({}): a bug of pgshred; `--engine sql` writes the batch in the server",
+                shred::panic_words(panic.as_ref())
+            ),
+        })
+    })?;
     w.t = crate::executor::phases::lap("shred", w.t);
     w.copy(tx, shred)
 }

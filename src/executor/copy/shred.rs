@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::CopyError;
 use super::documents::Document;
 use super::encode::{self, Kind};
+use crate::eval::{self, Severity};
 use crate::ir::Plan;
-use crate::preview::eval::{self, Severity};
 
 /// What a batch's documents give, encoded as each is evaluated (so only one document's rows are
 /// held at a time, per core): per entity, in the plan's order, the COPY tuples of its rows and,
@@ -70,7 +70,17 @@ pub(super) fn shred_all(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("the evaluator does not panic"))
+            .map(|h| {
+                h.join().unwrap_or_else(|panic| {
+                    Err(CopyError::Data {
+                        user: String::new(),
+                        message: format!(
+                            "encoding a batch for COPY failed ({}): a bug of pgshred; `--engine sql` writes the batch in the server",
+                            panic_words(panic.as_ref())
+                        ),
+                    })
+                })
+            })
             .collect()
     });
     let mut shred = Shred::new(plan.entities.len());
@@ -103,8 +113,23 @@ fn shred_part(
             None => Value::Null,
         };
         let mut findings = Vec::new();
-        let mut rows = eval::evaluate(plan, user, &doc, &mut findings);
-        crate::failpoint::evaluator(&mut rows);
+        // A panic of the evaluator is a bug of pgshred: it fails the batch naming the user (whose
+        // document `preview` can then show), instead of ending the process.
+        let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut rows = eval::evaluate(plan, user, &doc, &mut findings);
+            crate::failpoint::evaluator(&mut rows);
+            rows
+        }));
+        let rows = evaluated.map_err(|panic| CopyError::Data {
+            user: user.clone(),
+            message: format!(
+                "pgshred's evaluator failed on the document of user {} ({}): a bug of pgshred; \
+                 `pgshred preview PLAN --user USER` shows the document's rows, and `--engine sql` \
+                 writes it in the server",
+                crate::ids::shown_user(user),
+                panic_words(panic.as_ref())
+            ),
+        })?;
         if let Some(f) = findings.iter().find(|f| f.severity == Severity::Abort) {
             return Err(refused(user, f));
         }
@@ -134,6 +159,15 @@ fn shred_part(
         }
     }
     Ok(shred)
+}
+
+/// What a panic said, when it said it in words.
+pub(super) fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// A finding that stops the batch, as `fail()` in `01_schema.sql` words it: the same message,
@@ -187,7 +221,7 @@ fn sql_words(f: &eval::Finding) -> SqlWords<'_> {
         hint: "pgshred preview PLAN --input-file FILE names every problem of the documents",
     };
     match f.kind {
-        "cast" => {
+        eval::Kind::Cast => {
             w.message = head
                 .split_once(": expected")
                 .map_or(head, |(m, _)| m)
@@ -195,43 +229,43 @@ fn sql_words(f: &eval::Finding) -> SqlWords<'_> {
             w.hint =
                 "fix the value in the source document, or change the column type in the mapping";
         }
-        "missing_required" => {
+        eval::Kind::MissingRequired => {
             w.value = None;
             w.hint = "add the value to the document, give the column a default, or make it optional in the mapping";
         }
-        "missing_id" => {
+        eval::Kind::MissingId => {
             w.hint =
                 "add the id to the document, or set source.on_missing_id: position in the mapping";
         }
-        "not_an_object" if head.starts_with("expected an object keyed by id") => {
+        eval::Kind::NotAnObject if head.starts_with("expected an object keyed by id") => {
             w.hint = "the source path of a keyed entity must hold a JSON object";
         }
-        "not_an_object" => w.hint = "every element of an entity array must be an object",
-        "not_a_document" => {
+        eval::Kind::NotAnObject => w.hint = "every element of an entity array must be an object",
+        eval::Kind::NotADocument => {
             w.hint = "fix or remove the source row, or set source.not_a_document: skip in the plan to migrate such users with no rows";
         }
-        "id_too_long" => {
+        eval::Kind::IdTooLong => {
             w.path = "legacy id";
             w.hint = "shorten the id in the source document; apply --max-bad-users N sets its user aside meanwhile";
         }
-        "duplicate_id" => {
+        eval::Kind::DuplicateId => {
             w.message = "legacy id appears more than once".into();
             w.path = "legacy id";
             w.value = f.legacy_id.clone().map(Value::from);
             w.hint =
                 "run the dedupe step on the document, or set source.on_duplicate_id: keep_first";
         }
-        "orphan" => {
+        eval::Kind::Orphan => {
             w.hint = "fix the reference, or set parent.on_missing to null or skip in the mapping";
         }
-        "missing_reference" => {
+        eval::Kind::MissingReference => {
             w.hint = "set the reference's on_missing to \"null\" (the value is kept in extra) or skip, or fix the data";
         }
-        "unrouted" => {
+        eval::Kind::Unrouted => {
             w.message = "element of a kind no entity takes".into();
             w.hint = "add its kind to an entity's where.in, take the other kinds with where.others: take, or drop them with where.others: drop";
         }
-        "too_deep" => {
+        eval::Kind::TooDeep => {
             w.message = head
                 .find("nested deeper")
                 .map_or(head, |i| &head[i..])
@@ -239,11 +273,11 @@ fn sql_words(f: &eval::Finding) -> SqlWords<'_> {
             w.hint =
                 "raise the entity's recursive.max_depth if the document is meant to be this deep";
         }
-        "unmapped_key" => {
+        eval::Kind::UnmappedKey => {
             w.message = "keys neither mapped nor dropped".into();
             w.hint = "map or drop these keys, or give the mapping an extra column";
         }
-        "not_an_array" => w.hint = "the source path of an entity must hold a JSON array",
+        eval::Kind::NotAnArray => w.hint = "the source path of an entity must hold a JSON array",
         _ => {}
     }
     w
