@@ -1486,3 +1486,18 @@ fn the_judge_probes_parents_and_references_by_key() {
         .collect();
     assert!(scans.is_empty(), "{scans:#?}\n{}", plan.join("\n"));
 }
+
+/// `--jobs` is bounded: each worker holds connections and a batch in memory.
+#[test]
+fn jobs_are_one_to_sixty_four() {
+    for (jobs, words) in [
+        ("0", "workers are 1 to 64, not 0"),
+        ("65", "workers are 1 to 64, not 65"),
+        ("many", "`many` is not a number of workers"),
+    ] {
+        // Refused while reading the arguments, before any connection.
+        let o = common::run(&["apply", PLAN, "--jobs", jobs], None);
+        assert_code(&o, 2);
+        assert!(text(&o).1.contains(words), "{}", text(&o).1);
+    }
+}

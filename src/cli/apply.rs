@@ -35,8 +35,9 @@ pub struct ApplyArgs {
     /// Migrate the newest row of users with several source rows instead of refusing.
     #[arg(long)]
     pub allow_duplicates: bool,
-    /// Worker connections running batches in parallel (each batch still one transaction).
-    #[arg(long, default_value_t = 1)]
+    /// Worker connections running batches in parallel (each batch still one transaction), 1 to
+    /// 64. Each worker of the COPY path opens a second connection to read ahead.
+    #[arg(long, default_value_t = 1, value_parser = jobs)]
     pub jobs: usize,
     /// Write at most ROWS rows per second over the run (all workers together): after a batch
     /// commits, workers wait until the rows written so far fit the rate. Protects a primary
@@ -209,3 +210,19 @@ fn duration(s: &str) -> Result<std::time::Duration, String> {
         Err(format!("{s} is not a duration such as 500ms, 2s or 1min"))
     }
 }
+
+/// Workers, 1 to [`MAX_JOBS`]: each holds up to two connections and a batch in memory, and more
+/// of them than the server has cores only queue behind each other.
+fn jobs(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of workers"))?;
+    if (1..=MAX_JOBS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("workers are 1 to {MAX_JOBS}, not {n}"))
+    }
+}
+
+/// The most workers one `apply` runs; `--join` from other processes adds more.
+pub const MAX_JOBS: usize = 64;
