@@ -125,20 +125,39 @@ impl Compiled {
         Cow::Owned(script)
     }
 
-    /// sha256 over the files that shape data: stored with a run, so a resume under changed SQL
-    /// is refused.
+    /// sha256 over what shapes data: stored with a run, so a resume under changed SQL is
+    /// refused.
     pub fn checksum(&self) -> String {
         checksum(&self.files)
     }
 }
 
-/// sha256 over compiled files, in name order.
+/// The files a run executes: its tables, ledger, writer, judge and rollback. The rebuilt view,
+/// the backup and dedupe queries do not change what a run writes.
+const RUN_FILES: [&str; 6] = [
+    "01_schema.sql",
+    "01b_distribute.sql",
+    "02_audit.sql",
+    "03_forward.sql",
+    "04_verify.sql",
+    "05_rollback.sql",
+];
+
+/// sha256 over the statements of the files a run executes, in name order. Lines that are only
+/// a comment are left out: the header names pgshred's version, and an upgrade that changes no
+/// statement must not refuse the `--resume` of a run it can finish.
 pub fn checksum(files: &Files) -> String {
     let mut h = Sha256::new();
-    for (name, text) in files {
+    for (name, text) in files
+        .iter()
+        .filter(|(n, _)| RUN_FILES.contains(&n.as_str()))
+    {
         h.update(name.as_bytes());
         h.update([0]);
-        h.update(text.as_bytes());
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("--")) {
+            h.update(line.as_bytes());
+            h.update([b'\n']);
+        }
         h.update([0]);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -211,5 +230,34 @@ mod tests {
             part.contains("-- pgshred:entity orgs\n")
                 && !part.contains("-- pgshred:entity personas\n")
         );
+    }
+
+    /// The run checksum follows the statements a run executes, not pgshred's version in the
+    /// headers nor the files a run never runs.
+    #[test]
+    fn the_run_checksum_covers_statements_not_versions() {
+        let plan = crate::validate::load_plan(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/plans/user_app_state.yaml"
+        )))
+        .unwrap();
+        let files = crate::codegen::compile(&plan).unwrap().files().clone();
+        let sum = super::checksum(&files);
+        let mut upgraded = files.clone();
+        for text in upgraded.values_mut() {
+            let header = format!("-- pgshred {} --", env!("CARGO_PKG_VERSION"));
+            assert!(text.starts_with(&header), "{text}");
+            *text = text.replacen(&header, "-- pgshred 9.9.9 --", 1);
+        }
+        upgraded.insert("backup.sql".into(), "SELECT 1;\n".into());
+        upgraded.insert("dedupe.sql".into(), "SELECT 2;\n".into());
+        assert_ne!(upgraded, files);
+        assert_eq!(super::checksum(&upgraded), sum);
+        for name in ["03_forward.sql", "04_verify.sql", "02_audit.sql"] {
+            let mut changed = files.clone();
+            let text = changed.get_mut(name).unwrap();
+            text.push_str("SELECT 1;\n");
+            assert_ne!(super::checksum(&changed), sum, "{name}");
+        }
     }
 }
