@@ -91,26 +91,25 @@ fn apply(
         plan_path.display()
     );
     let opts = ApplyOptions {
-        max_bad_users: 0,
-        retry_quarantined: false,
-        remap: Vec::new(),
-        sync: false,
-        engine: Default::default(),
-        max_rate: None,
-        pause_between: None,
-        max_replica_lag: None,
-        bulk: false,
-        batch_size,
-        limit: None,
-        users: Vec::new(),
-        dry_run: false,
-        resume: false,
+        start: executor::Start::New(executor::Scope::Next {
+            limit: None,
+            rework: executor::Rework::default(),
+        }),
+        writer: executor::Writer::Copy,
+        batches: executor::Batches {
+            size: batch_size,
+            lock_timeout: plan.batch.lock_timeout.clone(),
+            statement_timeout: plan.batch.statement_timeout.clone(),
+            max_bad_users: 0,
+        },
+        pace: executor::Pace {
+            jobs: 1,
+            max_rate: None,
+            pause_between: None,
+            max_replica_lag: None,
+        },
         create_schema: true,
         allow_duplicates: true,
-        jobs: 1,
-        join: false,
-        lock_timeout: plan.batch.lock_timeout.clone(),
-        statement_timeout: plan.batch.statement_timeout.clone(),
     };
     let report = executor::apply(plan, files, url, &opts, &mut Lines::default())?;
     crate::out!("{}", executor::render_report(plan, &report));

@@ -68,6 +68,9 @@ pub enum Error {
     Connect { target: String, message: String },
     /// An input file, URL or option is not what was expected.
     Input(String),
+    /// Options that cannot be given together, in a way the argument parser cannot tell (exit 2,
+    /// as the parser's own refusals).
+    Usage(String),
     /// A throwaway PostgreSQL cluster could not be started.
     Cluster(String),
     /// Verification found users whose rows do not match their documents.
@@ -147,6 +150,7 @@ impl Error {
             Error::Batch(_) => ExitCode::BatchFailed,
             Error::GuardLost { .. } => ExitCode::Stopped,
             Error::Interrupted { .. } => ExitCode::Interrupted,
+            Error::Usage(_) => ExitCode::Usage,
             Error::Io { .. }
             | Error::Template(_)
             | Error::Database { .. }
@@ -195,7 +199,7 @@ impl fmt::Display for Error {
             Error::Connect { target, message } => {
                 write!(f, "cannot connect to {target}: {message}")
             }
-            Error::Input(msg) | Error::Cluster(msg) => f.write_str(msg),
+            Error::Input(msg) | Error::Usage(msg) | Error::Cluster(msg) => f.write_str(msg),
             Error::Verification(lines) => {
                 writeln!(
                     f,

@@ -1501,3 +1501,26 @@ fn jobs_are_one_to_sixty_four() {
         assert!(text(&o).1.contains(words), "{}", text(&o).1);
     }
 }
+
+/// `--join` continues the unfinished run as `--resume` does, so the two are not given together;
+/// nor are a dry run and a resume, or `--bulk` and `--engine sql`.
+#[test]
+fn modes_that_exclude_each_other_are_refused_before_any_connection() {
+    for args in [
+        &["--join", "--resume"][..],
+        &["--dry-run", "--resume"],
+        &["--bulk", "--engine", "sql"],
+        &["--user", "u1", "--limit", "5"],
+        &["--retry-quarantined", "--remap", "orgs"],
+    ] {
+        // A URL nothing listens on: the refusal comes before any connection is tried.
+        let url = ["--database-url", "postgres://nobody@127.0.0.1:1/none"];
+        let o = common::run(&[&["apply", PLAN][..], &url, args].concat(), None);
+        let err = text(&o).1;
+        assert!(
+            o.status.code() == Some(2)
+                && (err.contains("cannot be used with") || err.contains("--bulk writes with")),
+            "{args:?}: {err}"
+        );
+    }
+}

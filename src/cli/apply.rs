@@ -56,8 +56,9 @@ pub struct ApplyArgs {
     pub max_replica_lag: Option<std::time::Duration>,
     /// Help another pgshred (on this or another machine) with its unfinished run: claim its
     /// pending batches without planning a run. Batches commit only while the process holding
-    /// the plan's lock lives; with no such process, the joiner takes the lock and leads.
-    #[arg(long, conflicts_with_all = ["dry_run", "limit", "user", "create_schema"])]
+    /// the plan's lock lives; with no such process, the joiner takes the lock and leads, as
+    /// --resume would (so the two are not given together).
+    #[arg(long, conflicts_with_all = ["dry_run", "resume", "limit", "user", "create_schema"])]
     pub join: bool,
     /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).
     #[arg(long)]
@@ -94,7 +95,7 @@ pub struct ApplyArgs {
     /// must have; a mismatch rolls the batch back. A document over 2 MB of text is shredded by
     /// 03_forward.sql in the server either way.
     #[arg(long, value_enum)]
-    pub engine: Option<executor::Engine>,
+    pub engine: Option<Engine>,
     /// An initial load into empty target tables, at the speed of the server's COPY: their
     /// secondary indexes, unique keys and foreign keys are recorded in the ledger and dropped
     /// before the first batch, the rows written with `--engine copy`, and everything restored
@@ -113,8 +114,8 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
-    if args.bulk && args.engine == Some(executor::Engine::Sql) {
-        return Err(Error::Input(
+    if args.bulk && args.engine == Some(Engine::Sql) {
+        return Err(Error::Usage(
             "--bulk writes with --engine copy: 03_forward.sql needs the unique keys that --bulk defers"
                 .into(),
         ));
@@ -152,34 +153,66 @@ fn report_json(r: &executor::Report) -> serde_json::Value {
 impl ApplyArgs {
     /// The options as the executor takes them, the plan's batch settings filling in.
     fn options(self, p: &crate::ir::Plan) -> executor::ApplyOptions {
+        use executor::{Scope, Start, Writer};
+        // clap's conflicts keep out what the types below cannot hold (--user with --limit,
+        // --resume with --dry-run, --remap with --retry-quarantined, ...).
+        let scope = if !self.user.is_empty() {
+            Scope::Users(self.user)
+        } else if self.retry_quarantined {
+            Scope::Quarantined { limit: self.limit }
+        } else {
+            Scope::Next {
+                limit: self.limit,
+                rework: executor::Rework {
+                    remap: self.remap,
+                    sync: self.sync,
+                },
+            }
+        };
         executor::ApplyOptions {
-            // The plan's size is 1 to 100000 (its JSON Schema says so).
-            batch_size: self.batch_size.unwrap_or(p.batch.size as i32),
-            lock_timeout: self
-                .lock_timeout
-                .unwrap_or_else(|| p.batch.lock_timeout.clone()),
-            statement_timeout: self
-                .statement_timeout
-                .unwrap_or_else(|| p.batch.statement_timeout.clone()),
-            users: self.user,
-            limit: self.limit,
-            dry_run: self.dry_run,
-            resume: self.resume,
+            start: if self.join {
+                Start::Join
+            } else if self.resume {
+                Start::Resume
+            } else if self.dry_run {
+                Start::DryRun(scope)
+            } else {
+                Start::New(scope)
+            },
+            writer: match (self.bulk, self.engine.unwrap_or_default()) {
+                (true, _) => Writer::Bulk,
+                (false, Engine::Copy) => Writer::Copy,
+                (false, Engine::Sql) => Writer::Sql,
+            },
+            batches: executor::Batches {
+                // The plan's size is 1 to 100000 (its JSON Schema says so).
+                size: self.batch_size.unwrap_or(p.batch.size as i32),
+                lock_timeout: self
+                    .lock_timeout
+                    .unwrap_or_else(|| p.batch.lock_timeout.clone()),
+                statement_timeout: self
+                    .statement_timeout
+                    .unwrap_or_else(|| p.batch.statement_timeout.clone()),
+                max_bad_users: self.max_bad_users,
+            },
+            pace: executor::Pace {
+                jobs: self.jobs,
+                max_rate: self.max_rate,
+                pause_between: self.pause_between,
+                max_replica_lag: self.max_replica_lag,
+            },
             create_schema: self.create_schema,
             allow_duplicates: self.allow_duplicates,
-            jobs: self.jobs,
-            join: self.join,
-            max_bad_users: self.max_bad_users,
-            retry_quarantined: self.retry_quarantined,
-            remap: self.remap,
-            sync: self.sync,
-            engine: self.engine.unwrap_or_default(),
-            bulk: self.bulk,
-            max_rate: self.max_rate,
-            pause_between: self.pause_between,
-            max_replica_lag: self.max_replica_lag,
         }
     }
+}
+
+/// `--engine`: which writer a batch uses (`--bulk` is the COPY writer into deferred tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    Sql,
+    #[default]
+    Copy,
 }
 
 fn positive_rate(s: &str) -> Result<f64, String> {

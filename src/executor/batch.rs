@@ -14,7 +14,7 @@ use super::failure::{Problem, failure_from, failure_from_message};
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
-use super::{ApplyOptions, Engine};
+use super::{ApplyOptions, Writer};
 use crate::Error;
 use crate::compiled::Compiled;
 use crate::error::BatchFailure;
@@ -70,8 +70,8 @@ pub(super) fn claim_and_run(
     }
     super::phases::lap("begin", t);
     let mut bad = Vec::new();
-    if opts.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b, opts.engine, prepared) {
+    if opts.batches.max_bad_users == 0 {
+        if let Err(e) = run_part(&mut tx, files, &b, opts.writer, prepared) {
             return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
@@ -81,12 +81,12 @@ pub(super) fn claim_and_run(
             files,
             &b,
             &b.users,
-            opts.engine,
+            opts.writer,
             &mut bad,
             prepared,
         )
         .map_err(fail)?;
-        quarantine(&mut tx, q, run, &b, &bad, opts.max_bad_users)?;
+        quarantine(&mut tx, q, run, &b, &bad, opts.batches.max_bad_users)?;
     }
     let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
@@ -194,7 +194,7 @@ pub(super) fn claim<'c>(
     }
 }
 
-/// Writes the batch users set in the transaction, with the engine's writer, then has
+/// Writes the batch users set in the transaction, with the run's writer, then has
 /// `04_verify.sql` judge what the tables hold against what the documents call for; returns the
 /// judge's mismatches in words. Whatever writes the rows, the judge is the reviewed SQL, computed
 /// from the source documents in this transaction, never the writer's own expectations.
@@ -202,11 +202,11 @@ pub(super) fn forward_and_verify(
     tx: &mut Transaction,
     files: &Compiled,
     b: &Batch,
-    engine: Engine,
+    writer: Writer,
     prepared: Option<Prepared>,
 ) -> Result<Vec<String>, Problem> {
-    let copy = match (engine, files.plan()) {
-        (Engine::Copy | Engine::CopyBulk, Some(plan)) => {
+    let copy = match (writer, files.plan()) {
+        (Writer::Copy | Writer::Bulk, Some(plan)) => {
             (!super::copy::rows_may_exist(tx, plan).map_err(Problem::from_db)?).then_some(plan)
         }
         _ => None,
@@ -234,7 +234,7 @@ pub(super) fn forward_and_verify(
     } else {
         failpoint("forward", b.seq);
     }
-    let written = (engine == Engine::CopyBulk).then_some(&w.written);
+    let written = (writer == Writer::Bulk).then_some(&w.written);
     mismatches.extend(verify(tx, files, written)?);
     if some_too_big {
         // The ledger reads the batch's users.
@@ -299,10 +299,10 @@ pub(super) fn run_part(
     tx: &mut Transaction,
     files: &Compiled,
     b: &Batch,
-    engine: Engine,
+    writer: Writer,
     prepared: Option<Prepared>,
 ) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, files, b, engine, prepared)?;
+    let mismatches = forward_and_verify(tx, files, b, writer, prepared)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -335,13 +335,13 @@ pub(super) fn isolate(
     files: &Compiled,
     b: &Batch,
     users: &[String],
-    engine: Engine,
+    writer: Writer,
     bad: &mut Vec<(String, Problem)>,
     prepared: Option<Prepared>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
     set_batch_users(&mut part, users)?;
-    match run_part(&mut part, files, b, engine, prepared) {
+    match run_part(&mut part, files, b, writer, prepared) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -350,8 +350,8 @@ pub(super) fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, b, left, engine, bad, None)?;
-            isolate(tx, files, b, right, engine, bad, None)
+            isolate(tx, files, b, left, writer, bad, None)?;
+            isolate(tx, files, b, right, writer, bad, None)
         }
         Err(p) => {
             part.rollback()?;
@@ -394,14 +394,14 @@ pub(super) fn begin(
     // The server writes the array literal, so no user id can break out of it.
     let row = tx.query_one(
         &format!(
-            "SELECT clock_timestamp(), set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
+            "SELECT clock_timestamp() AS started, set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
                     set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
                     set_config('pgshred.batch_users', $5::text[]::text, true), set_config('jit', 'off', true), {}",
             super::guard::PROOF
         ),
         &[
-            &opts.lock_timeout,
-            &opts.statement_timeout,
+            &opts.batches.lock_timeout,
+            &opts.batches.statement_timeout,
             &run.to_string(),
             &batch.to_string(),
             &users,
@@ -412,5 +412,6 @@ pub(super) fn begin(
             &guard.started,
         ],
     )?;
-    Ok((row.get(0), row.get::<_, bool>(7) && row.get::<_, bool>(8)))
+    let proven = row.get::<_, bool>("gate_held") && row.get::<_, bool>("guard_alive");
+    Ok((row.get("started"), proven))
 }

@@ -56,12 +56,12 @@ pub(super) fn run(
             out.line(&format!("would quarantine user {who}: {}", p.message));
         }
         let so_far = report.quarantined.len() + bad.len();
-        if so_far > dry.opts.max_bad_users {
+        if so_far > dry.opts.batches.max_bad_users {
             return Err(too_many_bad(
                 None,
                 b,
                 &bad,
-                dry.opts.max_bad_users,
+                dry.opts.batches.max_bad_users,
                 so_far as i64,
             ));
         }
@@ -136,8 +136,8 @@ fn dry_batch(
         return Err(guard.lost(0));
     }
     let mut bad = Vec::new();
-    if opts.max_bad_users == 0 {
-        run_part(&mut tx, files, &as_batch, opts.engine, None)
+    if opts.batches.max_bad_users == 0 {
+        run_part(&mut tx, files, &as_batch, opts.writer, None)
             .map_err(|p| as_dry(Error::Batch(Box::new(p.into_failure(0, &as_batch)))))?;
     } else {
         isolate(
@@ -145,7 +145,7 @@ fn dry_batch(
             files,
             &as_batch,
             &b.users,
-            opts.engine,
+            opts.writer,
             &mut bad,
             None,
         )
@@ -167,7 +167,7 @@ fn dry_transaction<'c>(
 ) -> Result<Transaction<'c>, Error> {
     let mut tx = client.transaction().context(doing)?;
     if opts.create_schema {
-        schema::run_scripts(&mut tx, files, &opts.lock_timeout)?;
+        schema::run_scripts(&mut tx, files, &opts.batches.lock_timeout)?;
     }
     Ok(tx)
 }
@@ -188,7 +188,7 @@ fn start_dry_run(tx: &mut Transaction, dry: Dry, users: RunUsers) -> Result<i64,
             plan: &plan.name,
             checksum: &files.checksum(),
             options: &json!({"dry_run": true}),
-            size: opts.batch_size,
+            size: opts.batches.size,
             versions: &versions,
             users,
         },

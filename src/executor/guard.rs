@@ -160,9 +160,10 @@ fn orphaned_restore(client: &mut Client, pid: i32) -> Option<Error> {
 }
 
 /// The columns [`super::begin`] adds to its statement to prove the guard, from `$6` on: whether
-/// the batch holds the gate, and whether the guard's backend still holds the lock.
-pub const PROOF: &str = "pg_try_advisory_xact_lock_shared($6, hashtext($7)), \
+/// the batch holds the gate (`gate_held`), and whether the guard's backend still holds the lock
+/// (`guard_alive`).
+pub const PROOF: &str = "pg_try_advisory_xact_lock_shared($6, hashtext($7)) AS gate_held, \
     EXISTS (SELECT 1 FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' AND l.classid = $8::int4::oid \
                AND l.database = (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()) \
-               AND l.objid = hashtext($7)::oid AND l.objsubid = 2 AND l.pid = $9 AND a.backend_start = $10)";
+               AND l.objid = hashtext($7)::oid AND l.objsubid = 2 AND l.pid = $9 AND a.backend_start = $10) AS guard_alive";

@@ -15,6 +15,7 @@ pub(crate) mod copy;
 mod dry_run;
 mod failure;
 pub mod guard;
+mod options;
 mod phases;
 mod planning;
 mod preflight;
@@ -45,68 +46,12 @@ use report::merge;
 use workers::{Event, run_workers};
 
 pub use batch::mismatch_line;
+pub use options::{ApplyOptions, Batches, Pace, Rework, Scope, Start, Writer};
 pub use progress::{Bar, Lines, Quiet, Reporter, for_terminal};
 pub use report::{BadUser, Report, RowCounts, Sample, render_report};
 pub use rollback::{RollbackTarget, RolledBack, rollback};
 pub use status::status;
 pub use verify::{Check, Verdict, verify};
-
-/// What `pgshred apply` was asked to do.
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// Users per batch, at least 1 (the CLI and the plan's schema see to it).
-    pub batch_size: i32,
-    /// At most this many users in all (the next ones not yet migrated).
-    pub limit: Option<usize>,
-    /// Only these users (migrated or not).
-    pub users: Vec<String>,
-    pub dry_run: bool,
-    pub resume: bool,
-    pub create_schema: bool,
-    pub allow_duplicates: bool,
-    pub lock_timeout: String,
-    pub statement_timeout: String,
-    /// Worker connections claiming batches in parallel.
-    pub jobs: usize,
-    /// Help with another process's unfinished run instead of starting one (no lock, no planning).
-    pub join: bool,
-    /// Users whose documents fail may be set aside (quarantined) up to this many per run; 0 stops
-    /// at the first failing batch.
-    pub max_bad_users: usize,
-    /// Take the quarantined users (and only them) again.
-    pub retry_quarantined: bool,
-    /// Entities whose changed mapping may be re-applied to users migrated with an older one
-    /// (with every entity below them).
-    pub remap: Vec<String>,
-    /// Also re-migrate users whose source row changed (or disappeared) since they were migrated.
-    pub sync: bool,
-    /// How a batch's rows are written.
-    pub engine: Engine,
-    /// At most this many rows per second over the run, all workers together.
-    pub max_rate: Option<f64>,
-    /// A pause after each committed batch.
-    pub pause_between: Option<std::time::Duration>,
-    /// No batch is claimed while a standby's replay lag exceeds this.
-    pub max_replica_lag: Option<std::time::Duration>,
-    /// An initial load: the target tables' secondary indexes, unique keys and foreign keys are
-    /// dropped before the first batch and restored after the last.
-    pub bulk: bool,
-}
-
-/// How a batch's rows are written: by the evaluator in Rust and binary COPY (the default), or by
-/// `03_forward.sql` (set-based SQL in the server). Whichever writes them, `04_verify.sql` judges
-/// the batch before it commits (see `batch::forward_and_verify`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Engine {
-    Sql,
-    #[default]
-    Copy,
-    /// `copy` in a --bulk run: the user_id indexes are deferred, so `04_verify.sql` judges each
-    /// batch per entity against the rows its COPY wrote, as the server counted them. The tables
-    /// had no rows of the batch's users, so those counts are the rows present.
-    #[value(skip)]
-    CopyBulk,
-}
 
 /// Applies the plan. `files` are the compiled scripts (as `codegen::render` returns them).
 pub fn apply(
@@ -126,20 +71,23 @@ pub fn apply(
     // batches prove the leader's guard like the leader's own. A joiner that finds no leader
     // leads the unfinished run itself.
     let (guard, leads) = match Guard::take(&mut client, &plan.name) {
-        Err(Error::Refused { .. }) if opts.join => (Guard::find(&mut client, &plan.name)?, false),
+        Err(Error::Refused { .. }) if opts.start == Start::Join => {
+            (Guard::find(&mut client, &plan.name)?, false)
+        }
         taken => (taken?, true),
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = Versions::compiled(plan, files);
-    let work = if opts.resume || opts.join || !opts.users.is_empty() {
-        Vec::new()
-    } else {
-        rework(&mut client, plan, &q, &versions, opts, out)?
+    let work = match opts.scope() {
+        Some(Scope::Next { .. } | Scope::Quarantined { .. }) => {
+            rework(&mut client, plan, &q, &versions, opts, out)?
+        }
+        Some(Scope::Users(_)) | None => Vec::new(),
     };
     target_schema(&mut client, plan, files, &q, opts, out)?;
     let sum = files.checksum();
 
-    if opts.dry_run {
+    if opts.dry_run() {
         let dry = dry_run::Dry {
             plan,
             files,
@@ -159,7 +107,7 @@ pub fn apply(
         sum: &sum,
     };
     // An unfinished run is refused by the planning, in its own words.
-    if opts.bulk && q.unfinished_run(&mut client, &plan.name)?.is_none() {
+    if opts.writer == Writer::Bulk && q.unfinished_run(&mut client, &plan.name)?.is_none() {
         bulk::check_empty(&mut client, plan, &q)?;
     }
     let planned = plan_run(&mut client, planner, &work, out)?;
@@ -170,8 +118,8 @@ pub fn apply(
         });
     };
     let run = planned.0;
-    if opts.bulk {
-        bulk::defer(&mut client, plan, &q, run, &opts.lock_timeout, out)?;
+    if opts.writer == Writer::Bulk {
+        bulk::defer(&mut client, plan, &q, run, &opts.batches.lock_timeout, out)?;
     }
     // The mode is the run's: a resumed or joined --bulk run stays one.
     let opts = &in_run_mode(&mut client, &q, run, opts)?;
@@ -180,8 +128,15 @@ pub fn apply(
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
     stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
-    if opts.bulk && leads {
-        bulk::restore(&mut client, &plan.name, &q, run, &opts.lock_timeout, out)?;
+    if opts.writer == Writer::Bulk && leads {
+        bulk::restore(
+            &mut client,
+            &plan.name,
+            &q,
+            run,
+            &opts.batches.lock_timeout,
+            out,
+        )?;
     }
     finish_run(&mut client, &q, &guard, run)?;
     report.elapsed = started.elapsed();
@@ -202,10 +157,10 @@ fn target_schema(
     if opts.create_schema {
         preflight::check_owner_expression(client, plan)?;
     }
-    if opts.create_schema && !opts.dry_run {
-        schema::apply(client, plan, files, &opts.lock_timeout, out)?;
+    if opts.create_schema && !opts.dry_run() {
+        schema::apply(client, plan, files, &opts.batches.lock_timeout, out)?;
     }
-    preflight::check_targets(client, plan, q, opts.create_schema && opts.dry_run)
+    preflight::check_targets(client, plan, q, opts.create_schema && opts.dry_run())
 }
 
 /// What is checked before anything else: the connection, the source, the standbys.
@@ -219,25 +174,29 @@ fn first_checks(
 ) -> Result<(), Error> {
     preflight::refuse_transaction_pooler(url)?;
     preflight::check_source(client, plan, q, opts.allow_duplicates, out)?;
-    if let Some(max) = opts.max_replica_lag {
+    if let Some(max) = opts.pace.max_replica_lag {
         throttle::check_replicas(client, max, out)?;
     }
     Ok(())
 }
 
-/// The options for the batches of run `run`: in a --bulk run (indexes and keys still deferred),
-/// rows are written with COPY and `04_verify.sql` judges each batch per entity against the rows
-/// the server says its COPY wrote, as the per-user count needs the indexes that are not there.
+/// The options for the batches of run `run`: a run with indexes and keys still deferred is a
+/// --bulk run, whoever resumes or joins it (see [`Writer::Bulk`]).
 fn in_run_mode(
     client: &mut Client,
     q: &sql::Queries,
     run: i64,
     opts: &ApplyOptions,
 ) -> Result<ApplyOptions, Error> {
-    let bulk = !bulk::pending(client, q, run)?.is_empty();
+    let deferred = !bulk::pending(client, q, run)?.is_empty();
     Ok(ApplyOptions {
-        bulk,
-        engine: if bulk { Engine::CopyBulk } else { opts.engine },
+        writer: match (deferred, opts.writer) {
+            (true, _) => Writer::Bulk,
+            // Everything restored: batches left (after a restore that failed on a key) are
+            // written as plain COPY batches, with every index in place.
+            (false, Writer::Bulk) => Writer::Copy,
+            (false, w) => w,
+        },
         ..opts.clone()
     })
 }

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use postgres::{Client, GenericClient};
 use serde_json::json;
 
-use super::ApplyOptions;
 use super::progress::Reporter;
 use super::sql::{self, NewRun, RunUsers};
+use super::{ApplyOptions, Scope, Start};
 use crate::Error;
 use crate::ir::Plan;
 use crate::versions::Versions;
@@ -36,13 +36,13 @@ pub(super) fn plan_run(
         plan, q, sum, opts, ..
     } = planner;
     let unfinished = q.unfinished_run(client, &plan.name)?;
-    if opts.join && unfinished.is_none() {
+    if opts.start == Start::Join && unfinished.is_none() {
         return Err(Error::refused(
             format!("there is no unfinished run of plan {} to join", plan.name),
             "start the run first (pgshred apply PLAN), then --join from other processes or machines",
         ));
     }
-    match (unfinished, opts.resume || opts.join) {
+    match (unfinished, opts.scope().is_none()) {
         (Some((run, old_sum)), true) => {
             if old_sum != sum {
                 return Err(Error::refused(
@@ -83,7 +83,7 @@ pub(super) fn plan_run(
             };
             out.line(&format!(
                 "run {run}: {users} users in {batches} batches of up to {}",
-                opts.batch_size
+                opts.batches.size
             ));
             Ok(Some((run, batches, users)))
         }
@@ -104,16 +104,17 @@ fn new_run(
         opts,
         sum,
     } = planner;
+    let rework = opts.rework();
     let options = json!({
-        "batch_size": opts.batch_size,
-        "limit": opts.limit,
-        "users": opts.users,
-        "lock_timeout": opts.lock_timeout,
-        "statement_timeout": opts.statement_timeout,
-        "max_bad_users": opts.max_bad_users,
-        "retry_quarantined": opts.retry_quarantined,
-        "remap": opts.remap,
-        "sync": opts.sync,
+        "batch_size": opts.batches.size,
+        "limit": opts.limit(),
+        "users": opts.users(),
+        "lock_timeout": opts.batches.lock_timeout,
+        "statement_timeout": opts.batches.statement_timeout,
+        "max_bad_users": opts.batches.max_bad_users,
+        "retry_quarantined": opts.retry_quarantined(),
+        "remap": rework.remap,
+        "sync": rework.sync,
         "pgshred": env!("CARGO_PKG_VERSION"),
     });
     let listed = listed_users(client, q, opts)?;
@@ -124,7 +125,7 @@ fn new_run(
             plan: &plan.name,
             checksum: sum,
             options: &options,
-            size: opts.batch_size,
+            size: opts.batches.size,
             versions: &current,
             users: run_users(opts, work, &listed),
         },
@@ -137,12 +138,12 @@ pub(super) fn listed_users(
     q: &sql::Queries,
     opts: &ApplyOptions,
 ) -> Result<Vec<String>, Error> {
-    if opts.users.is_empty() {
+    let users = opts.users();
+    if users.is_empty() {
         return Ok(Vec::new());
     }
-    let found = q.existing_users(client, &opts.users)?;
-    let missing: Vec<_> = opts
-        .users
+    let found = q.existing_users(client, users)?;
+    let missing: Vec<_> = users
         .iter()
         .filter(|u| !found.contains(u))
         .map(|u| crate::ids::shown_user(u))
@@ -171,14 +172,13 @@ pub(super) fn run_users<'a>(
     work: &'a [sql::Rework],
     listed: &'a [String],
 ) -> RunUsers<'a> {
-    if opts.users.is_empty() {
-        RunUsers::Planned {
+    match opts.scope() {
+        Some(Scope::Users(_)) => RunUsers::Listed(listed),
+        _ => RunUsers::Planned {
             work,
-            limit: opts.limit.map(|l| l as i64),
-            quarantined: opts.retry_quarantined,
-        }
-    } else {
-        RunUsers::Listed(listed)
+            limit: opts.limit().map(|l| l as i64),
+            quarantined: opts.retry_quarantined(),
+        },
     }
 }
 
@@ -195,7 +195,8 @@ pub(super) fn rework(
     opts: &ApplyOptions,
     out: &mut dyn Reporter,
 ) -> Result<Vec<sql::Rework>, Error> {
-    let remap: BTreeSet<String> = opts.remap.iter().cloned().collect();
+    let asked = opts.rework();
+    let remap: BTreeSet<String> = asked.remap.iter().cloned().collect();
     if let Some(unknown) = remap.iter().find(|e| !versions.contains(e)) {
         return Err(Error::Input(format!(
             "--remap {unknown}: the plan has no entity {unknown} (it has {})",
@@ -205,14 +206,14 @@ pub(super) fn rework(
     if !q.has_ledger(client)? {
         return Ok(Vec::new());
     }
-    if opts.retry_quarantined {
+    if opts.retry_quarantined() {
         return Ok(vec![sql::Rework {
             users: sql::Reworked::Quarantined,
             entities: versions.map(None),
             replace: true,
         }]);
     }
-    let sync = opts.sync.then(|| plan.source.order_column.clone());
+    let sync = asked.sync.then(|| plan.source.order_column.clone());
     let groups = q.version_groups(client, &plan.name, sync.as_deref())?;
     let mut work = Vec::new();
     let changed: i64 = groups.iter().filter(|g| g.1).map(|g| g.2).sum();

@@ -36,9 +36,9 @@ pub(super) struct Throttle {
 impl Throttle {
     pub(super) fn new(opts: &ApplyOptions) -> Throttle {
         Throttle {
-            rate: opts.max_rate,
-            pause: opts.pause_between,
-            max_lag: opts.max_replica_lag,
+            rate: opts.pace.max_rate,
+            pause: opts.pace.pause_between,
+            max_lag: opts.pace.max_replica_lag,
             started: Instant::now(),
             rows: AtomicI64::new(0),
         }

@@ -10,7 +10,7 @@ use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
 use super::throttle::Throttle;
-use super::{ApplyOptions, Engine};
+use super::{ApplyOptions, Writer};
 use crate::Error;
 use crate::compiled::Compiled;
 
@@ -26,7 +26,7 @@ pub(super) enum Event {
 /// worker's number.
 type Message = (usize, Result<Event, Error>);
 
-/// Runs the run's pending batches on `opts.jobs` connections; each worker claims the next batch
+/// Runs the run's pending batches on `opts.pace.jobs` connections; each worker claims the next batch
 /// with `FOR UPDATE SKIP LOCKED` inside that batch's own transaction, so workers in this process,
 /// or in `--join`ed processes elsewhere, never take the same batch. The first failure stops the
 /// others from claiming more; it is returned.
@@ -50,7 +50,7 @@ pub(super) fn run_workers(
         throttle: Throttle::new(opts),
         reserved: Mutex::new(BTreeSet::new()),
     };
-    super::copy::shred::share_cores(opts.jobs.max(1));
+    super::copy::shred::share_cores(opts.pace.jobs.max(1));
     // glibc gives each thread that allocates an arena of its own (up to 8 per core), and the
     // shredding threads' arenas each keep a batch's worth of freed memory: one arena per worker
     // holds a worker to about 44 MB instead of 50, at no measured cost in speed.
@@ -58,12 +58,12 @@ pub(super) fn run_workers(
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tunable; called before the workers start.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, opts.jobs.max(1) as i32)
+        libc::mallopt(libc::M_ARENA_MAX, opts.pace.jobs.max(1) as i32)
     };
     let (events, received) = mpsc::channel::<Message>();
     let mut failure = None;
     std::thread::scope(|s| {
-        for worker in 0..opts.jobs.max(1) {
+        for worker in 0..opts.pace.jobs.max(1) {
             let events = events.clone();
             let shared = &shared;
             s.spawn(move || work(s, shared, worker, &events));
@@ -130,8 +130,8 @@ fn work<'s>(
         Err(e) => return fail(e),
     };
     // The COPY path reads the next batch ahead while this one is written.
-    let mut pipeline = match (opts.engine, shared.files.plan()) {
-        (Engine::Copy | Engine::CopyBulk, Some(plan)) => {
+    let mut pipeline = match (opts.writer, shared.files.plan()) {
+        (Writer::Copy | Writer::Bulk, Some(plan)) => {
             Pipeline::start(s, shared.url, plan, &shared.reserved)
         }
         _ => None,
