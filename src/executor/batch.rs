@@ -12,6 +12,7 @@ use postgres::{Client, Transaction};
 use super::copy::prefetch::{Pipeline, Prepared};
 use super::failure::{Problem, failure_from, failure_from_message};
 use super::guard::Guard;
+use super::phases::Phases;
 use super::report::{BadUser, RowCounts};
 use super::sql;
 use super::{ApplyOptions, Writer};
@@ -31,13 +32,22 @@ pub(crate) struct Batch {
     pub(crate) entities: Option<Vec<String>>,
 }
 
+/// How the run writes a batch: the compiled scripts, the writer, the threads each shredding of
+/// the COPY path may use, and where the time of each phase is added.
+pub(super) struct Writing<'a> {
+    pub(super) files: &'a Compiled,
+    pub(super) writer: Writer,
+    pub(super) threads: usize,
+    pub(super) phases: &'a Phases,
+}
+
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
 /// is left to claim. With `--max-bad-users`, a batch that fails on its data is split in halves, each
 /// tried under its own savepoint, down to the single users to quarantine; the good parts and the
 /// ledger entry still commit as one transaction, so a crash mid-way leaves the whole batch to redo.
 pub(super) fn claim_and_run(
     client: &mut Client,
-    files: &Compiled,
+    w: &Writing,
     q: &sql::Queries,
     guard: &Guard,
     run: i64,
@@ -54,13 +64,13 @@ pub(super) fn claim_and_run(
             None => continue,
         }
     };
-    let mut t = super::phases::lap("claim", t);
+    let mut t = w.phases.lap("claim", t);
     // What was read ahead for this batch, and the next batch read ahead while this one writes.
     let mut prepared = None;
     if let Some(p) = pipeline.as_mut() {
         prepared = p.take(b.id);
         p.read_next(&mut tx, &q.a, run);
-        t = super::phases::lap("wait for read-ahead", t);
+        t = w.phases.lap("wait for read-ahead", t);
     }
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
@@ -68,32 +78,23 @@ pub(super) fn claim_and_run(
     if !proven {
         return Err(guard.lost(run));
     }
-    super::phases::lap("begin", t);
+    w.phases.lap("begin", t);
     let mut bad = Vec::new();
     if opts.batches.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, files, &b, opts.writer, prepared) {
+        if let Err(e) = run_part(&mut tx, w, &b, prepared) {
             return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
         }
         failpoint("verified", b.seq);
     } else {
-        isolate(
-            &mut tx,
-            files,
-            &b,
-            &b.users,
-            opts.writer,
-            &mut bad,
-            prepared,
-        )
-        .map_err(fail)?;
+        isolate(&mut tx, w, &b, &b.users, &mut bad, prepared).map_err(fail)?;
         quarantine(&mut tx, q, run, &b, &bad, opts.batches.max_bad_users)?;
     }
     let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
     failpoint("finished", b.seq);
-    let t = super::phases::lap("ledger", t);
+    let t = w.phases.lap("ledger", t);
     tx.commit().map_err(fail)?;
-    super::phases::lap("commit", t);
+    w.phases.lap("commit", t);
     failpoint("committed", b.seq);
     let bad = bad
         .into_iter()
@@ -200,58 +201,61 @@ pub(super) fn claim<'c>(
 /// from the source documents in this transaction, never the writer's own expectations.
 pub(super) fn forward_and_verify(
     tx: &mut Transaction,
-    files: &Compiled,
+    w: &Writing,
     b: &Batch,
-    writer: Writer,
     prepared: Option<Prepared>,
 ) -> Result<Vec<String>, Problem> {
-    let copy = match (writer, files.plan()) {
+    let copy = match (w.writer, w.files.plan()) {
         (Writer::Copy | Writer::Bulk, Some(plan)) => {
             (!super::copy::rows_may_exist(tx, plan).map_err(Problem::from_db)?).then_some(plan)
         }
         _ => None,
     };
     let Some(plan) = copy else {
-        return forward_sql(tx, files, b);
+        return forward_sql(tx, w, b);
     };
-    let w = super::copy::write(tx, plan, b.entities.as_deref(), prepared)
+    let shredding = super::copy::Shredding {
+        threads: w.threads,
+        phases: w.phases,
+    };
+    let written = super::copy::write(tx, plan, b.entities.as_deref(), prepared, &shredding)
         .map_err(Problem::from_copy)?;
     let mut mismatches = Vec::new();
-    let some_too_big = !w.too_big.is_empty();
+    let some_too_big = !written.too_big.is_empty();
     if some_too_big {
         // Documents too large for the client are shredded by the server, as with `--engine
         // sql`, and judged on their own (in a --bulk run, the COPY counts do not hold them);
         // the judge below then sees the users COPY wrote.
-        set_batch_users(tx, &w.too_big).map_err(Problem::from_db)?;
-        mismatches.extend(forward_sql(tx, files, b)?);
-        let copied: Vec<String> = w
+        set_batch_users(tx, &written.too_big).map_err(Problem::from_db)?;
+        mismatches.extend(forward_sql(tx, w, b)?);
+        let copied: Vec<String> = written
             .users
             .iter()
-            .filter(|u| !w.too_big.contains(u))
+            .filter(|u| !written.too_big.contains(u))
             .cloned()
             .collect();
         set_batch_users(tx, &copied).map_err(Problem::from_db)?;
     } else {
         failpoint("forward", b.seq);
     }
-    let written = (writer == Writer::Bulk).then_some(&w.written);
-    mismatches.extend(verify(tx, files, written)?);
+    let counted = (w.writer == Writer::Bulk).then_some(&written.written);
+    mismatches.extend(verify(tx, w, counted)?);
     if some_too_big {
         // The ledger reads the batch's users.
-        set_batch_users(tx, &w.users).map_err(Problem::from_db)?;
+        set_batch_users(tx, &written.users).map_err(Problem::from_db)?;
     }
     Ok(mismatches)
 }
 
 /// `03_forward.sql` and `04_verify.sql` for the batch users set in the transaction; the
 /// verification's mismatches in words.
-fn forward_sql(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<Vec<String>, Problem> {
+fn forward_sql(tx: &mut Transaction, w: &Writing, b: &Batch) -> Result<Vec<String>, Problem> {
     let t = std::time::Instant::now();
-    tx.batch_execute(&files.forward(b.entities.as_deref()))
+    tx.batch_execute(&w.files.forward(b.entities.as_deref()))
         .map_err(Problem::from_db)?;
     failpoint("forward", b.seq);
-    super::phases::lap("forward (sql)", t);
-    verify(tx, files, None)
+    w.phases.lap("forward (sql)", t);
+    verify(tx, w, None)
 }
 
 /// `04_verify.sql` for the batch users set in the transaction: per user and entity, the rows
@@ -260,12 +264,12 @@ fn forward_sql(tx: &mut Transaction, files: &Compiled, b: &Batch) -> Result<Vec<
 /// per entity, against the rows each entity's COPY wrote as the server counted them.
 fn verify(
     tx: &mut Transaction,
-    files: &Compiled,
+    w: &Writing,
     written: Option<&std::collections::BTreeMap<String, u64>>,
 ) -> Result<Vec<String>, Problem> {
     let t = std::time::Instant::now();
-    if let Some(w) = written {
-        let counts = serde_json::to_string(w).expect("a map of counts is JSON");
+    if let Some(counts) = written {
+        let counts = serde_json::to_string(counts).expect("a map of counts is JSON");
         tx.execute(
             "SELECT set_config('pgshred.batch_written', $1, true)",
             &[&counts],
@@ -273,7 +277,7 @@ fn verify(
         .map_err(Problem::from_db)?;
     }
     let mismatches = tx
-        .query(files.verify(), &[])
+        .query(w.files.verify(), &[])
         .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)
@@ -282,7 +286,7 @@ fn verify(
         tx.execute("SELECT set_config('pgshred.batch_written', '', true)", &[])
             .map_err(Problem::from_db)?;
     }
-    super::phases::lap("verify", t);
+    w.phases.lap("verify", t);
     Ok(mismatches)
 }
 
@@ -297,12 +301,11 @@ fn set_batch_users(tx: &mut Transaction, users: &[String]) -> Result<(), postgre
 /// `forward_and_verify`, with a mismatch as a problem of the data.
 pub(super) fn run_part(
     tx: &mut Transaction,
-    files: &Compiled,
+    w: &Writing,
     b: &Batch,
-    writer: Writer,
     prepared: Option<Prepared>,
 ) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, files, b, writer, prepared)?;
+    let mismatches = forward_and_verify(tx, w, b, prepared)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -332,16 +335,15 @@ pub(super) fn run_part(
 /// error that is not about the data (a lost connection, a timeout), which no split can fix.
 pub(super) fn isolate(
     tx: &mut Transaction,
-    files: &Compiled,
+    w: &Writing,
     b: &Batch,
     users: &[String],
-    writer: Writer,
     bad: &mut Vec<(String, Problem)>,
     prepared: Option<Prepared>,
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
     set_batch_users(&mut part, users)?;
-    match run_part(&mut part, files, b, writer, prepared) {
+    match run_part(&mut part, w, b, prepared) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -350,8 +352,8 @@ pub(super) fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, files, b, left, writer, bad, None)?;
-            isolate(tx, files, b, right, writer, bad, None)
+            isolate(tx, w, b, left, bad, None)?;
+            isolate(tx, w, b, right, bad, None)
         }
         Err(p) => {
             part.rollback()?;

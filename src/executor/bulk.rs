@@ -122,6 +122,7 @@ pub(super) fn restore(
     q: &Queries,
     run: i64,
     lock_timeout: &str,
+    phases: &super::phases::Phases,
     out: &mut dyn Reporter,
 ) -> Result<(), Error> {
     let left = pending(client, q, run)?;
@@ -164,7 +165,7 @@ pub(super) fn restore(
             source,
         })?;
         crate::failpoint::failpoint("restored", d.seq);
-        super::phases::lap(
+        phases.lap(
             if d.kind == "foreign_key" {
                 "restore foreign keys"
             } else {

@@ -3,7 +3,7 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::batch::{Batch, begin, isolate, run_part, too_many_bad};
+use super::batch::{Batch, Writing, begin, isolate, run_part, too_many_bad};
 use super::failure::{Problem, failure_from};
 use super::guard::Guard;
 use super::planning::{listed_users, run_users};
@@ -25,6 +25,7 @@ pub(super) struct Dry<'a> {
     pub(super) q: &'a sql::Queries,
     pub(super) opts: &'a ApplyOptions,
     pub(super) guard: &'a Guard,
+    pub(super) phases: &'a super::phases::Phases,
 }
 
 /// Runs the batches a run would plan (re-migrations and backfills first, then new users), each
@@ -121,8 +122,15 @@ fn dry_batch(
         q,
         opts,
         guard,
+        phases,
         ..
     } = dry;
+    let w = Writing {
+        files,
+        writer: opts.writer,
+        threads: super::copy::shred::threads_per_worker(1),
+        phases,
+    };
     let mut tx = dry_transaction(client, files, opts, "starting a dry-run batch")?;
     let run = start_dry_run(&mut tx, dry, RunUsers::Listed(&[]))?;
     let batch = q.add_batch(&mut tx, run, &b.users, Some(entities), replace)?;
@@ -137,19 +145,10 @@ fn dry_batch(
     }
     let mut bad = Vec::new();
     if opts.batches.max_bad_users == 0 {
-        run_part(&mut tx, files, &as_batch, opts.writer, None)
+        run_part(&mut tx, &w, &as_batch, None)
             .map_err(|p| as_dry(Error::Batch(Box::new(p.into_failure(0, &as_batch)))))?;
     } else {
-        isolate(
-            &mut tx,
-            files,
-            &as_batch,
-            &b.users,
-            opts.writer,
-            &mut bad,
-            None,
-        )
-        .map_err(fail)?;
+        isolate(&mut tx, &w, &as_batch, &b.users, &mut bad, None).map_err(fail)?;
     }
     let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
     let samples = q.samples(&mut tx, batch)?;

@@ -62,7 +62,7 @@ pub fn apply(
     out: &mut dyn Reporter,
 ) -> Result<Report, Error> {
     let started = Instant::now();
-    let timed = phases::snapshot();
+    let phases = phases::Phases::default();
     let q = sql::Queries::new(plan);
     let mut client = crate::pg::connect(url)?;
     out.line(&format!("connected to {}", crate::pg::describe(url)));
@@ -94,6 +94,7 @@ pub fn apply(
             q: &q,
             opts,
             guard: &guard,
+            phases: &phases,
         };
         let mut report = dry_run::run(&mut client, dry, &work, out)?;
         report.elapsed = started.elapsed();
@@ -123,7 +124,13 @@ pub fn apply(
     }
     // The mode is the run's: a resumed or joined --bulk run stays one.
     let opts = &in_run_mode(&mut client, &q, run, opts)?;
-    let (mut report, failure) = run_batches(url, files, &q, &guard, planned, opts, out);
+    let w = batch::Writing {
+        files,
+        writer: opts.writer,
+        threads: copy::shred::threads_per_worker(opts.pace.jobs),
+        phases: &phases,
+    };
+    let (mut report, failure) = run_batches(url, &w, &q, &guard, planned, opts, out);
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
@@ -135,12 +142,13 @@ pub fn apply(
             &q,
             run,
             &opts.batches.lock_timeout,
+            &phases,
             out,
         )?;
     }
     finish_run(&mut client, &q, &guard, run)?;
     report.elapsed = started.elapsed();
-    report.phases = phases::since(&timed);
+    report.phases = phases.totals();
     Ok(report)
 }
 
@@ -244,7 +252,7 @@ fn stop_if_interrupted(
 #[allow(clippy::too_many_arguments)] // what apply prepared
 fn run_batches(
     url: &str,
-    files: &Compiled,
+    w: &batch::Writing,
     q: &sql::Queries,
     guard: &Guard,
     (run, batches, users): (i64, usize, usize),
@@ -256,7 +264,7 @@ fn run_batches(
         ..Report::default()
     };
     out.start(users, batches);
-    let failure = run_workers(url, files, q, guard, run, opts, |event| {
+    let failure = run_workers(url, w, q, guard, run, opts, |event| {
         let (b, rows, bad) = match event {
             Event::Waiting(why) => return out.waiting(why.as_deref()),
             Event::Done(b, rows, bad) => (b, rows, bad),

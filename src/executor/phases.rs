@@ -7,31 +7,27 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-static TOTALS: Mutex<BTreeMap<&'static str, Duration>> = Mutex::new(BTreeMap::new());
+/// One run's seconds per phase, summed over its workers.
+#[derive(Debug, Default)]
+pub(crate) struct Phases(Mutex<BTreeMap<&'static str, Duration>>);
 
-/// Adds the time since `since` to `phase`, and returns now (the start of the next phase).
-pub(crate) fn lap(phase: &'static str, since: Instant) -> Instant {
-    let now = Instant::now();
-    let mut totals = TOTALS.lock().unwrap_or_else(|e| e.into_inner());
-    *totals.entry(phase).or_default() += now - since;
-    now
-}
+impl Phases {
+    /// Adds the time since `since` to `phase`, and returns now (the start of the next phase).
+    pub(crate) fn lap(&self, phase: &'static str, since: Instant) -> Instant {
+        let now = Instant::now();
+        let mut totals = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *totals.entry(phase).or_default() += now - since;
+        now
+    }
 
-/// The totals so far; a run's are the difference between two of these.
-pub(crate) fn snapshot() -> BTreeMap<&'static str, Duration> {
-    TOTALS.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-/// What was added since `before`, phases with no time left out.
-pub(crate) fn since(before: &BTreeMap<&'static str, Duration>) -> BTreeMap<String, Duration> {
-    snapshot()
-        .into_iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                v - before.get(k).copied().unwrap_or_default(),
-            )
-        })
-        .filter(|(_, v)| !v.is_zero())
-        .collect()
+    /// The totals, phases with no time left out.
+    pub(crate) fn totals(&self) -> BTreeMap<String, Duration> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect()
+    }
 }

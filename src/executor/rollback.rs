@@ -100,6 +100,7 @@ pub fn rollback(
             &q,
             r,
             &plan.batch.lock_timeout,
+            &super::phases::Phases::default(),
             &mut super::progress::Quiet,
         )?;
     }

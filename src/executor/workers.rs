@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use super::batch::{Batch, claim_and_run};
+use super::batch::{Batch, Writing, claim_and_run};
 use super::copy::prefetch::Pipeline;
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
@@ -12,7 +12,6 @@ use super::sql;
 use super::throttle::Throttle;
 use super::{ApplyOptions, Writer};
 use crate::Error;
-use crate::compiled::Compiled;
 
 /// What the workers report as they go.
 pub(super) enum Event {
@@ -32,7 +31,7 @@ type Message = (usize, Result<Event, Error>);
 /// others from claiming more; it is returned.
 pub(super) fn run_workers(
     url: &str,
-    files: &Compiled,
+    w: &Writing,
     q: &sql::Queries,
     guard: &Guard,
     run: i64,
@@ -41,7 +40,7 @@ pub(super) fn run_workers(
 ) -> Option<Error> {
     let shared = Shared {
         url,
-        files,
+        w,
         q,
         guard,
         run,
@@ -50,7 +49,6 @@ pub(super) fn run_workers(
         throttle: Throttle::new(opts),
         reserved: Mutex::new(BTreeSet::new()),
     };
-    super::copy::shred::share_cores(opts.pace.jobs.max(1));
     // glibc gives each thread that allocates an arena of its own (up to 8 per core), and the
     // shredding threads' arenas each keep a batch's worth of freed memory: one arena per worker
     // holds a worker to about 44 MB instead of 50, at no measured cost in speed.
@@ -95,7 +93,7 @@ pub(super) fn run_workers(
 /// What the workers of a run share.
 struct Shared<'a> {
     url: &'a str,
-    files: &'a Compiled,
+    w: &'a Writing<'a>,
     q: &'a sql::Queries,
     guard: &'a Guard,
     run: i64,
@@ -130,9 +128,9 @@ fn work<'s>(
         Err(e) => return fail(e),
     };
     // The COPY path reads the next batch ahead while this one is written.
-    let mut pipeline = match (opts.writer, shared.files.plan()) {
+    let mut pipeline = match (shared.w.writer, shared.w.files.plan()) {
         (Writer::Copy | Writer::Bulk, Some(plan)) => {
-            Pipeline::start(s, shared.url, plan, &shared.reserved)
+            Pipeline::start(s, shared.url, plan, &shared.reserved, shared.w.threads)
         }
         _ => None,
     };
@@ -146,13 +144,9 @@ fn work<'s>(
                 return Ok(None);
             }
             let Shared {
-                files,
-                q,
-                guard,
-                run,
-                ..
+                w, q, guard, run, ..
             } = shared;
-            claim_and_run(&mut client, files, q, guard, *run, opts, pipeline.as_mut())
+            claim_and_run(&mut client, w, q, guard, *run, opts, pipeline.as_mut())
         });
         match ran {
             Ok(None) => return,

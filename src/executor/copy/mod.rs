@@ -62,8 +62,8 @@ pub(crate) fn write(
     plan: &Plan,
     entities: Option<&[String]>,
     prepared: Option<prefetch::Prepared>,
+    shredding: &Shredding,
 ) -> Result<Written, CopyError> {
-    use crate::executor::phases::lap;
     let t = std::time::Instant::now();
     let a = quote_ident(&plan.audit_schema);
     tx.batch_execute(&format!(
@@ -88,12 +88,14 @@ pub(crate) fn write(
         run,
         batch,
         written: BTreeMap::new(),
-        t: lap("begin", t),
+        threads: shredding.threads,
+        phases: shredding.phases,
+        t: shredding.phases.lap("begin", t),
     };
     // What was read ahead (the first chunk, or all) is written first; the rest is read here.
     let mut rest = users.clone();
     if let Some((shred, covered)) = read_ahead_still_valid(tx, plan, &users, prepared)? {
-        w.t = lap("check read-ahead", w.t);
+        w.t = w.phases.lap("check read-ahead", w.t);
         w.copy(tx, shred)?;
         let covered: std::collections::BTreeSet<String> = covered.into_iter().collect();
         rest.retain(|u| !covered.contains(u));
@@ -120,13 +122,13 @@ fn read_and_write(
     users: &[String],
     w: &mut Writer,
 ) -> Result<Vec<String>, CopyError> {
-    use crate::executor::phases::lap;
     let (selected, cols) = (w.selected, w.cols);
     std::thread::scope(|s| {
         let mut shredding: Option<std::thread::ScopedJoinHandle<Result<Shred, CopyError>>> = None;
         let too_big = documents::in_chunks(tx, plan, users, |tx, docs| {
-            w.t = lap("read", w.t);
-            let next = s.spawn(move || shred_all(plan, selected, cols, &docs));
+            w.t = w.phases.lap("read", w.t);
+            let threads = w.threads;
+            let next = s.spawn(move || shred_all(plan, selected, cols, &docs, threads));
             match shredding.replace(next) {
                 Some(before) => write_shredded(tx, w, before),
                 None => Ok(()),
@@ -154,12 +156,20 @@ fn write_shredded(
             ),
         })
     })?;
-    w.t = crate::executor::phases::lap("shred", w.t);
+    w.t = w.phases.lap("shred", w.t);
     w.copy(tx, shred)
+}
+
+/// What the shredding of a batch may use: threads, and where its phases' time is added.
+pub(crate) struct Shredding<'a> {
+    pub(crate) threads: usize,
+    pub(crate) phases: &'a crate::executor::phases::Phases,
 }
 
 /// Writes shredded chunks of a batch, counting what the server wrote per entity.
 struct Writer<'a> {
+    threads: usize,
+    phases: &'a crate::executor::phases::Phases,
     plan: &'a Plan,
     selected: &'a [bool],
     cols: &'a [Vec<(String, Kind)>],
@@ -174,7 +184,6 @@ impl Writer<'_> {
     /// COPYs a chunk's rows, entity by entity, parents first, then the audit of every entity in
     /// one COPY (one statement less per entity: each costs a round trip and its setup).
     fn copy(&mut self, tx: &mut Transaction, shred: Shred) -> Result<(), CopyError> {
-        use crate::executor::phases::lap;
         let plan = self.plan;
         for (i, e) in plan.entities.iter().enumerate() {
             if !self.selected[i] {
@@ -182,7 +191,7 @@ impl Writer<'_> {
             }
             let wrote = copy_tuples(tx, plan, e, &self.cols[i], &shred.tuples[i])?;
             *self.written.entry(e.name.clone()).or_default() += wrote;
-            self.t = lap("copy rows", self.t);
+            self.t = self.phases.lap("copy rows", self.t);
         }
         let audit = plan
             .entities
@@ -192,7 +201,7 @@ impl Writer<'_> {
             .filter(|(_, selected)| **selected)
             .map(|(audit, _)| audit);
         copy_audit(tx, plan, audit, self.run, self.batch)?;
-        self.t = lap("copy audit", self.t);
+        self.t = self.phases.lap("copy audit", self.t);
         Ok(())
     }
 }

@@ -67,13 +67,14 @@ impl<'a> Pipeline<'a> {
         url: &str,
         plan: &'s Plan,
         reserved: &'a Mutex<BTreeSet<i64>>,
+        threads: usize,
     ) -> Option<Pipeline<'a>> {
         let mut client = crate::pg::connect(url).ok()?;
         let (requests, asked) = channel::<(i64, Vec<String>)>();
         let (answers, results) = channel();
         scope.spawn(move || {
             for (batch, users) in asked {
-                let prepared = read_ahead(&mut client, plan, batch, users);
+                let prepared = read_ahead(&mut client, plan, batch, users, threads);
                 if answers.send(prepared).is_err() {
                     return;
                 }
@@ -146,7 +147,13 @@ impl<'a> Pipeline<'a> {
 /// Reads the first chunk of `users`' documents and their row versions in one snapshot, and
 /// shreds them: what is read ahead stays within one chunk, and a larger batch reads the rest in
 /// its own transaction.
-fn read_ahead(client: &mut Client, plan: &Plan, batch: i64, users: Vec<String>) -> Prepared {
+fn read_ahead(
+    client: &mut Client,
+    plan: &Plan,
+    batch: i64,
+    users: Vec<String>,
+    threads: usize,
+) -> Prepared {
     let mut prepared = Prepared {
         batch,
         users,
@@ -174,7 +181,7 @@ fn read_ahead(client: &mut Client, plan: &Plan, batch: i64, users: Vec<String>) 
                 });
             }
             covered = docs.iter().map(|d| d.user.clone()).collect();
-            shred = Some(shred_all(plan, &all, &cols, &docs)?);
+            shred = Some(shred_all(plan, &all, &cols, &docs, threads)?);
             Ok(())
         });
         tx.commit()?;

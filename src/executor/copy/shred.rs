@@ -2,7 +2,6 @@
 //! held equal to `03_forward.sql` row for row, on every core.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -40,28 +39,23 @@ impl Shred {
     }
 }
 
-/// Threads each shredding uses; 0 until `share_cores` sets it: every core.
-static THREADS: AtomicUsize = AtomicUsize::new(0);
-
-/// Shares the cores among `workers`: each worker's shredding (and its read-ahead's, which take
-/// turns) uses its part, so that `--jobs N` does not start N times as many threads as cores.
-pub(crate) fn share_cores(workers: usize) {
+/// The threads each of `workers` shredding may use: the cores shared among them (a worker's
+/// read-ahead takes turns with it), so that `--jobs N` does not start N times as many threads as
+/// cores.
+pub(crate) fn threads_per_worker(workers: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    THREADS.store((cores / workers).max(1), Ordering::Relaxed);
+    (cores / workers.max(1)).max(1)
 }
 
-/// Every document of the batch evaluated and encoded, on every core (the server waits
+/// Every document of the batch evaluated and encoded, on `threads` threads (the server waits
 /// meanwhile); the first batch-stopping problem in document order, as the SQL path would raise it.
 pub(super) fn shred_all(
     plan: &Plan,
     selected: &[bool],
     cols: &[Vec<(String, Kind)>],
     docs: &[Document],
+    threads: usize,
 ) -> Result<Shred, CopyError> {
-    let threads = match THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
     let chunk = docs.len().div_ceil(threads).max(1);
     let parts: Vec<Result<Shred, CopyError>> = std::thread::scope(|s| {
         let handles: Vec<_> = docs
