@@ -599,7 +599,17 @@ fn functions_have_a_fixed_search_path_and_row_id_is_still_inlined() {
     // Only those the planner inlines, whose bodies name their functions. schemas.
     assert_eq!(
         unfixed,
-        ["array_or_empty", "object_or_empty", "prune", "row_id"]
+        [
+            "array_or_empty",
+            "is_date",
+            "is_number",
+            "is_timestamp",
+            "is_timestamp_shaped",
+            "is_uuid",
+            "object_or_empty",
+            "prune",
+            "row_id"
+        ]
     );
     // Inlined: the plan shows uuid_generate_v5 itself, not a call of row_id.
     let plan: String = c
@@ -615,6 +625,23 @@ fn functions_have_a_fixed_search_path_and_row_id_is_still_inlined() {
         .join("\n");
     assert!(
         plan.contains("uuid_generate_v5") && !plan.contains("row_id"),
+        "{plan}"
+    );
+    // So are the format tests: the plan shows the pattern match itself, with a constant pattern.
+    let plan: String = c
+        .query(
+            "EXPLAIN (VERBOSE, COSTS OFF) SELECT pgshred.is_timestamp(x), pgshred.is_timestamp_shaped(x), \
+                    pgshred.is_date(x), pgshred.is_date(x, true), pgshred.is_number(x), pgshred.is_uuid(x) \
+               FROM (VALUES ('2024-01-01'), ('x')) AS v(x)",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.matches("textregexeq").count() == 6 && !plan.contains("is_"),
         "{plan}"
     );
     // The application's search_path does not matter: a schema that shadows what the functions

@@ -32,28 +32,77 @@ BEGIN
     EXECUTE format($f$
 CREATE OR REPLACE FUNCTION "pgshred".row_id(namespace uuid, entity text, user_id text, legacy_id text)
 RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT %I.uuid_generate_v5(namespace, entity || ':' || pg_catalog.length(user_id)::text || ':' || user_id || ':' || legacy_id)
+    SELECT %I.uuid_generate_v5(namespace,
+        entity || ':' || pg_catalog.length(user_id)::text || ':' || user_id || ':' || legacy_id)
 $$$f$, (SELECT n.nspname FROM pg_catalog.pg_extension AS e JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
          WHERE e.extname = 'uuid-ossp'));
 END
 $do$;
 
+-- What a text must look like to be cast directly, one function each, so the scripts name the test
+-- instead of repeating its pattern. Plain SQL, immutable and without settings, so the planner
+-- inlines each call; the function is named with its schema. Adjacent literals on separate lines
+-- are one literal (SQL's rule), which keeps the patterns readable.
+-- A timestamp that is certainly valid (the calendar's days per month, a zone within +-14:59).
+CREATE OR REPLACE FUNCTION "pgshred".is_timestamp(s text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.textregexeq(s,
+        '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)'
+        '|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?'
+        '([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$')
+$$;
+
+-- Shaped like a timestamp, but not certainly valid (a leap day, an hour 24): cast by a function
+-- that names the value when the server refuses it.
+CREATE OR REPLACE FUNCTION "pgshred".is_timestamp_shaped(s text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.textregexeq(s,
+        '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        '([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$')
+$$;
+
+-- A date that is certainly valid, with blanks around it (`strict`: none).
+CREATE OR REPLACE FUNCTION "pgshred".is_date(s text, strict boolean DEFAULT false) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.textregexeq(s, CASE WHEN strict THEN '^' ELSE '^[ \t\n\r]*' END
+        OPERATOR(pg_catalog.||) '[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])'
+        '|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)'
+        OPERATOR(pg_catalog.||) CASE WHEN strict THEN '$' ELSE '[ \t\n\r]*$' END)
+$$;
+
+-- A number as text: digits, a point, an exponent, blanks around.
+CREATE OR REPLACE FUNCTION "pgshred".is_number(s text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.textregexeq(s, '^[ \t\n\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r]*$')
+$$;
+
+-- A uuid as the server reads one: 32 hex digits, with or without the four hyphens and braces.
+CREATE OR REPLACE FUNCTION "pgshred".is_uuid(s text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.textregexeq(s,
+        '^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+        '|\{([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\})$')
+$$;
+
 -- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the
 -- same facts as JSON in DETAIL for the executor.
-CREATE OR REPLACE FUNCTION "pgshred".fail(message text, user_id text, entity text, legacy_id text, path text, value jsonb, hint text)
+CREATE OR REPLACE FUNCTION "pgshred".fail(message text, user_id text, entity text, legacy_id text, path text,
+    value jsonb, hint text)
 RETURNS text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION USING
         ERRCODE = '22023',
         MESSAGE = format('pgshred: %s (user %s, entity %s, legacy id %s, path %s, value %s)',
-                         message, user_id, entity, coalesce(legacy_id, '?'), path, coalesce(left(value::text, 200), 'missing')),
+                         message, user_id, entity, coalesce(legacy_id, '?'), path, coalesce(left(value::text, 200),
+                             'missing')),
         DETAIL = jsonb_build_object('user_id', user_id, 'entity', entity, 'legacy_id', legacy_id,
                                     'path', path, 'value', value, 'problem', message)::text,
         HINT = hint;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".cast_failed(value jsonb, type text, user_id text, entity text, legacy_id text, path text)
+CREATE OR REPLACE FUNCTION "pgshred".cast_failed(value jsonb, type text, user_id text, entity text, legacy_id text,
+    path text)
 RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('cannot convert value to ' || type, user_id, entity, legacy_id, path, value,
                         'fix the value in the source document, or change the column type in the mapping')
@@ -79,41 +128,50 @@ $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".not_a_document(user_id text, doc jsonb)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT "pgshred".fail('the document is ' || coalesce(jsonb_typeof(doc), 'SQL NULL') || ', not a JSON object', user_id, '(document)', NULL, '$', doc,
-                        'fix or remove the source row, or set source.not_a_document: skip in the plan to migrate such users with no rows')::boolean
+    SELECT "pgshred".fail('the document is ' || coalesce(jsonb_typeof(doc), 'SQL NULL') || ', not a JSON object',
+        user_id, '(document)', NULL, '$', doc,
+                        'fix or remove the source row, or set source.not_a_document: '
+                        'skip in the plan to migrate such users with no rows')::boolean
 $$;
 
 -- An index entry holds at most 2,704 bytes: a longer legacy id would fail the batch with "index
 -- row size exceeds maximum" and no user named.
 CREATE OR REPLACE FUNCTION "pgshred".id_too_long(user_id text, entity text, legacy_id text)
 RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT "pgshred".fail('legacy id is ' || octet_length(legacy_id) || ' bytes long; at most 1000 fit in an index', user_id, entity,
+    SELECT "pgshred".fail('legacy id is ' || octet_length(legacy_id) || ' bytes long; at most 1000 fit in an index',
+        user_id, entity,
                         left(legacy_id, 40) || '...', 'legacy id', to_jsonb(left(legacy_id, 200)),
                         'shorten the id in the source document; apply --max-bad-users N sets its user aside meanwhile')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id', to_jsonb(legacy_id),
+    SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id',
+        to_jsonb(legacy_id),
                         'run the dedupe step on the document, or set source.on_duplicate_id: keep_first')::boolean
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".missing_parent(user_id text, entity text, legacy_id text, parent_entity text, path text, parent_legacy_id text)
+CREATE OR REPLACE FUNCTION "pgshred".missing_parent(user_id text, entity text, legacy_id text, parent_entity text,
+    path text, parent_legacy_id text)
 RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT "pgshred".fail('parent ' || parent_entity || ' not found', user_id, entity, legacy_id, path, to_jsonb(parent_legacy_id),
+    SELECT "pgshred".fail('parent ' || parent_entity || ' not found', user_id, entity, legacy_id, path,
+        to_jsonb(parent_legacy_id),
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".unrouted(value jsonb, user_id text, entity text, path text, field text, pos text)
 RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('element of a kind no entity takes', user_id, entity, pos, path || '[*].' || field, value,
-                        'add its kind to an entity''s where.in, take the other kinds with where.others: take, or drop them with where.others: drop')::boolean
+                        'add its kind to an entity''s where.in, take the other kinds '
+                        'with where.others: take, or drop them with where.others: drop')::boolean
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".missing_reference(user_id text, entity text, legacy_id text, target_entity text, path text, value jsonb)
+CREATE OR REPLACE FUNCTION "pgshred".missing_reference(user_id text, entity text, legacy_id text, target_entity text,
+    path text, value jsonb)
 RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('referenced ' || target_entity || ' not found', user_id, entity, legacy_id, path, value,
-                        'set the reference''s on_missing to "null" (the value is kept in extra) or skip, or fix the data')::uuid
+                        'set the reference''s on_missing to "null" (the '
+                        'value is kept in extra) or skip, or fix the data')::uuid
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
@@ -499,7 +557,8 @@ SELECT "pgshred".ensure_column('"kanban"."checklist_items"', 'position', 'intege
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
-                WHERE conrelid = '"kanban"."checklist_items"'::regclass AND conname = 'checklist_items_user_id_legacy_id_key') THEN
+                WHERE conrelid = '"kanban"."checklist_items"'::regclass
+                    AND conname = 'checklist_items_user_id_legacy_id_key') THEN
         ALTER TABLE "kanban"."checklist_items" DROP CONSTRAINT "checklist_items_user_id_legacy_id_key",
             ADD CONSTRAINT "checklist_items_user_id_card_id_legacy_id_key" UNIQUE ("user_id", "card_id", "legacy_id");
         RAISE NOTICE 'pgshred: %: legacy ids are now unique per parent', 'checklist_items';

@@ -2,10 +2,12 @@
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
 -- Set-based: each entity is one INSERT ... SELECT over every user of the batch, parents before
--- children (board, prefs, lists, labels, cards, checklist, members, card_members, activity, comments, card_moves, settings, shortcuts).
+-- children (board, prefs, lists, labels, cards, checklist, members, card_members, activity, comments, card_moves,
+-- settings, shortcuts).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
+-- recorded in pgshred.migration_audit_sets
 -- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
@@ -55,7 +57,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'board', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- The document root: the document itself is the one element (when it is an object).
@@ -94,13 +97,16 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v1 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'board', x.legacy_id, 'version')::integer END
+                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'board', x.legacy_id,
+                               'version')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'board', x.legacy_id, 'version')::integer
              END, -- version
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 IN ('number', 'string') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v2 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v2 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
-                 ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'board', x.legacy_id, 'createdAt')::timestamptz
+                 THEN to_timestamp(btrim(x.v2 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v2 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'board', x.legacy_id,
+                     'createdAt')::timestamptz
              END, -- made_at
            NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
@@ -113,26 +119,38 @@ WITH doc AS (
                   OR x.elem -> 'members' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'settings' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members', 'prefs', 'settings', 'title', 'version']::text[],
-                         ARRAY['title', 'version', 'createdAt', 'activity', 'activity', 'activity', 'cards', 'lists', 'members', 'prefs', 'settings'],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members',
+                    'prefs', 'settings', 'title', 'version']::text[],
+                         ARRAY['title', 'version', 'createdAt', 'activity', 'activity', 'activity', 'cards', 'lists',
+                             'members', 'prefs', 'settings'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
-                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
-                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'activity' END,
-                               CASE WHEN x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'cards' END,
-                               CASE WHEN x.elem -> 'lists' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'lists' END,
-                               CASE WHEN x.elem -> 'members' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'members' END,
-                               CASE WHEN x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'prefs' END,
-                               CASE WHEN x.elem -> 'settings' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'settings' END]::jsonb[])
-                ELSE x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members', 'prefs', 'settings', 'title', 'version']::text[] END, '{}'::jsonb)
+                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'activity' END,
+                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'activity' END,
+                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'activity' END,
+                               CASE WHEN x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'cards' END,
+                               CASE WHEN x.elem -> 'lists' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'lists' END,
+                               CASE WHEN x.elem -> 'members' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'members' END,
+                               CASE WHEN x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'prefs' END,
+                               CASE WHEN x.elem -> 'settings' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'settings' END]::jsonb[])
+                ELSE x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members', 'prefs', 'settings', 'title',
+                    'version']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'board', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'board', 'boards',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -154,7 +172,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -194,7 +213,8 @@ WITH doc AS (
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 = 'boolean' THEN (x.v1 #>> '{}')::boolean
                  WHEN x.t1 IN ('string', 'number')
-                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v1 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v1, 'boolean', x.user_id, 'prefs', x.legacy_id, '"card.covers"')::boolean
              END, -- card_covers
@@ -218,7 +238,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'pre
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'prefs', 'board_prefs',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -240,7 +261,9 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'lists', 'lists', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'lists', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'lists', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'lists', 'lists'))
@@ -280,7 +303,8 @@ WITH doc AS (
            COALESCE(CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 = 'boolean' THEN (x.v1 #>> '{}')::boolean
                  WHEN x.t1 IN ('string', 'number')
-                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v1 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v1, 'boolean', x.user_id, 'lists', x.legacy_id, 'closed')::boolean
              END,
@@ -289,7 +313,8 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v2 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v2 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'lists', x.legacy_id, '"wip.limit"')::integer END
+                           ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'lists', x.legacy_id,
+                               '"wip.limit"')::integer END
                  ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'lists', x.legacy_id, '"wip.limit"')::integer
              END, -- wip_limit
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
@@ -303,14 +328,16 @@ WITH doc AS (
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'labels' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'labels' END]::jsonb[])
+                               CASE WHEN x.elem -> 'labels' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'labels' END]::jsonb[])
                 ELSE x.elem - ARRAY['closed', 'id', 'labels', 'name', 'wip.limit']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'lists', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'lists', 'lists',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -332,19 +359,25 @@ WITH doc AS (
            l1.elem,
            l0.ord AS ord0,
            l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
+           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+               THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'labels', 'lists[*].labels', '#' || l0.ord || '.' || l1.ord)
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'labels', 'lists[*].labels',
+                    '#' || l0.ord || '.' || l1.ord)
                 ELSE l1.key
             END AS legacy_id,
            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
            -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
+           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE
+               WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+               THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'labels', 'lists'))
            WITH ORDINALITY AS l0(elem, ord)
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"labels"}', doc.user_id, 'labels', 'lists[*].labels'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"labels"}', doc.user_id, 'labels',
+         'lists[*].labels'))
            WITH ORDINALITY AS l1(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -373,7 +406,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'labels', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'labels', x.legacy_id, 'lists', 'lists[*].labels', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'labels', x.legacy_id, 'lists', 'lists[*].labels',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'labels', x.legacy_id, 'name')::text
@@ -394,16 +428,19 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."lists" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'lists', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'lists', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'labels', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'labels', 'labels',
        -- A legacy id may repeat under several parents: the id breaks the tie, so both arrays
        -- list the rows in one order.
-       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id", ins."id")
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id",
+           ins."id")
   FROM ins
  GROUP BY ins."user_id";
 
@@ -457,7 +494,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "kanban"."cards" (
-        "id", "user_id", "legacy_id", "position", "list_id", "title", "body", "due", "start_text", "start_on", "opened_at", "label_ids", "votes", "extra"
+        "id", "user_id", "legacy_id", "position", "list_id", "title", "body", "due", "start_text", "start_on",
+            "opened_at", "label_ids", "votes", "extra"
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.legacy_id),
            x.user_id,
@@ -476,10 +514,10 @@ WITH doc AS (
              END, -- body
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 = 'string'
-                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v2 #>> '{}')
                  THEN (x.v2 #>> '{}')::timestamptz
                  WHEN x.t2 = 'string'
-                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v2 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v2, x.user_id, 'cards', x.legacy_id, 'due')
                  ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'cards', x.legacy_id, 'due')::timestamptz
              END, -- due
@@ -489,30 +527,39 @@ WITH doc AS (
              END, -- start_text
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$'
-                 THEN CASE WHEN regexp_replace(x.v3 #>> '{}', '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1') ~ '^[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$'
-                           THEN regexp_replace(x.v3 #>> '{}', '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1')::date
-                           WHEN regexp_replace(x.v3 #>> '{}', '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1') ~ '^[0-9]{4}-02-29$'
-                           THEN "pgshred".try_date(regexp_replace(x.v3 #>> '{}', '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1'))
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1'), true)
+                           THEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1')::date
+                           WHEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$',
+                               '\3-\2-\1') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1'))
                            ELSE NULL::date
                       END
                  ELSE NULL::date
              END, -- start_on: what start_text names, if it names a date
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 IN ('number', 'string') AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v4 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v4 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
-                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'cards', x.legacy_id, 'created')::timestamptz
+                 THEN to_timestamp(btrim(x.v4 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v4 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'cards', x.legacy_id,
+                     'created')::timestamptz
              END, -- opened_at
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
                  WHEN x.t5 = 'array'
                   AND NOT jsonb_path_exists(x.v5, '$[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v5) WITH ORDINALITY AS a(item, n) ORDER BY a.n)
+                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v5) WITH ORDINALITY AS a(item,
+                     n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v5, 'text[]', x.user_id, 'cards', x.legacy_id, 'labelIds')::text[]
              END, -- label_ids
            CASE WHEN x.t6 IS NULL OR x.t6 = 'null' THEN NULL
                  WHEN x.t6 IN ('string', 'number') AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v6 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v6 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer END
+                           ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id,
+                               'badges.votes')::integer END
                  ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer
              END, -- votes
            -- A reference to a parent that does not exist is kept in extra, not lost.
@@ -528,10 +575,14 @@ WITH doc AS (
                   OR x.elem #> '{"badges"}' = '{}'::jsonb
                   OR x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}'),
-                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'badges', 'checklist', 'idMembers'],
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due',
+                    'idMembers', 'labelIds', 'listId', 'start',
+                    'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}'),
+                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes',
+                             'badges', 'checklist', 'idMembers'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number' THEN x.elem #> '{"listId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number'
+                                   THEN x.elem #> '{"listId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -540,21 +591,27 @@ WITH doc AS (
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"badges"}' = '{}'::jsonb THEN '{}'::jsonb END,
-                               CASE WHEN x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'checklist' END,
-                               CASE WHEN x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'idMembers' END]::jsonb[])
-                ELSE "pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds', 'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}') END
+                               CASE WHEN x.elem -> 'checklist' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'checklist' END,
+                               CASE WHEN x.elem -> 'idMembers' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'idMembers' END]::jsonb[])
+                ELSE "pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due', 'idMembers', 'labelIds',
+                    'listId', 'start', 'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}',
+                    '{"badges"}') END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"listId"}' IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['listId'], ARRAY[x.elem #> '{"listId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."lists" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'lists', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'lists', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'cards', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'cards', 'cards',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -578,17 +635,24 @@ WITH doc AS (
            l1.ord AS ord1,
            l0.key AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'checklist', 'cards[*].checklist', '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id', '#' || l0.ord || '.' || l1.ord) END
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'checklist', 'cards[*].checklist',
+                    '#' || l0.ord || '.' || l1.ord)
+                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                    THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id',
+                    '#' || l0.ord || '.' || l1.ord) END
             END AS legacy_id,
            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
            -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id', '#' || l0.ord || '.' || l1.ord) END AS id_key
+           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+               THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id',
+               '#' || l0.ord || '.' || l1.ord) END AS id_key
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'checklist', 'cards'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"checklist"}', doc.user_id, 'checklist', 'cards[*].checklist'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"checklist"}', doc.user_id, 'checklist',
+         'cards[*].checklist'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -617,7 +681,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'checklist', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'checklist', x.legacy_id, 'cards', 'cards[*].checklist', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'checklist', x.legacy_id, 'cards', 'cards[*].checklist',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'checklist', x.legacy_id, 'text')::text
@@ -625,7 +690,8 @@ WITH doc AS (
            COALESCE(CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 = 'boolean' THEN (x.v1 #>> '{}')::boolean
                  WHEN x.t1 IN ('string', 'number')
-                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v1 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v1, 'boolean', x.user_id, 'checklist', x.legacy_id, 'done')::boolean
              END,
@@ -642,16 +708,19 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."cards" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'checklist', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'checklist', 'checklist_items',
        -- A legacy id may repeat under several parents: the id breaks the tie, so both arrays
        -- list the rows in one order.
-       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id", ins."id")
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id",
+           ins."id")
   FROM ins
  GROUP BY ins."user_id";
 
@@ -732,7 +801,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'mem
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'members', 'members',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -760,7 +830,8 @@ WITH doc AS (
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id, 'card_members', 'cards[*].idMembers'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id, 'card_members',
+         'cards[*].idMembers'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -775,7 +846,8 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q0.ref0) LIMIT 1) AS rid0
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem AS v0, jsonb_typeof(x.elem) AS t0
@@ -795,7 +867,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'card_members', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'card_members', x.legacy_id, 'cards', 'cards[*].idMembers', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'card_members', x.legacy_id, 'cards', 'cards[*].idMembers',
+                    x.parent_legacy_id) END,
            x.rid0, -- member_id
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
@@ -804,12 +877,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."cards" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'card_members', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_members', 'card_members',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -831,13 +906,17 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'activity', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'activity', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'activity', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity', 'activity'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity',
+         'activity'))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
-     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
+     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+         THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
                 ELSE true END
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -852,9 +931,11 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0, q1.*,
            (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                 q1.ref1) LIMIT 1) AS rid1
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
@@ -863,12 +944,14 @@ WITH doc AS (
                    OFFSET 0) AS c
      -- card_id: the cards row `cardId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"cardId"}' <> ''
                                      THEN x.elem #>> '{"cardId"}' END AS ref0
                           OFFSET 0) AS q0
      -- member_id: the members row `memberId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"memberId"}' <> ''
                                      THEN x.elem #>> '{"memberId"}' END AS ref1
                           OFFSET 0) AS q1
 ), ins AS (
@@ -889,7 +972,8 @@ WITH doc AS (
                     "pgshred".missing_required(x.user_id, 'activity', x.legacy_id, 'type')::text), -- type
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
                  ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'activity', x.legacy_id, 'at')::timestamptz
              END, -- at
            NULLIF(x.v2, 'null'::jsonb), -- data
@@ -903,8 +987,10 @@ WITH doc AS (
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['at', 'cardId', 'data', 'id', 'memberId', 'type']::text[],
                          ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                                   THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
+                                   THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
@@ -920,7 +1006,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'act
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'activity', 'activity',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -942,14 +1029,19 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'comments', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'comments', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'comments', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments', 'activity'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments',
+         'activity'))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: comments takes `commentCard`.
-     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
-                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
+     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+         THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
+                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                    THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
                 ELSE false END
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -964,9 +1056,11 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0, q1.*,
            (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                 q1.ref1) LIMIT 1) AS rid1
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
@@ -975,12 +1069,14 @@ WITH doc AS (
                    OFFSET 0) AS c
      -- card_id: the cards row `cardId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"cardId"}' <> ''
                                      THEN x.elem #>> '{"cardId"}' END AS ref0
                           OFFSET 0) AS q0
      -- author_id: the members row `memberId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"memberId"}' <> ''
                                      THEN x.elem #>> '{"memberId"}' END AS ref1
                           OFFSET 0) AS q1
 ), ins AS (
@@ -1000,7 +1096,8 @@ WITH doc AS (
              END, -- type
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
                  ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'comments', x.legacy_id, 'at')::timestamptz
              END, -- at
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
@@ -1015,16 +1112,20 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.elem #> '{"data"}' = '{}'::jsonb
-                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}'),
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId',
+                    'type']::text[] #- '{"data","text"}', '{"data"}'),
                          ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                                   THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
+                                   THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"data"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
-                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","text"}', '{"data"}') END
+                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId',
+                    'type']::text[] #- '{"data","text"}', '{"data"}') END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
                           ELSE '{}'::jsonb END
@@ -1036,7 +1137,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'com
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'comments', 'card_comments',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -1058,14 +1160,19 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'card_moves', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'card_moves', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'card_moves', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'card_moves', 'activity'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'card_moves',
+         'activity'))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: card_moves takes `moveCard`.
-     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
-                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
+     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+         THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
+                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                    THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
                 ELSE false END
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -1080,9 +1187,11 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, q0.ref0) LIMIT 1) AS rid0, q1.*,
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0, q1.*,
            (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, q1.ref1) LIMIT 1) AS rid1
+             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                 q1.ref1) LIMIT 1) AS rid1
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
@@ -1092,12 +1201,14 @@ WITH doc AS (
                    OFFSET 0) AS c
      -- card_id: the cards row `cardId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number') AND x.elem #>> '{"cardId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"cardId"}' <> ''
                                      THEN x.elem #>> '{"cardId"}' END AS ref0
                           OFFSET 0) AS q0
      -- member_id: the members row `memberId` names.
      CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number') AND x.elem #>> '{"memberId"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"memberId"}' <> ''
                                      THEN x.elem #>> '{"memberId"}' END AS ref1
                           OFFSET 0) AS q1
 ), ins AS (
@@ -1117,8 +1228,10 @@ WITH doc AS (
              END, -- type
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
-                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'card_moves', x.legacy_id, 'at')::timestamptz
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'card_moves', x.legacy_id,
+                     'at')::timestamptz
              END, -- at
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
@@ -1137,17 +1250,21 @@ WITH doc AS (
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
                   OR x.elem #> '{"data"}' = '{}'::jsonb
-                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}'),
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId',
+                    'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}'),
                          ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to', 'data'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number' THEN x.elem #> '{"cardId"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number' THEN x.elem #> '{"memberId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') = 'number'
+                                   THEN x.elem #> '{"cardId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') = 'number'
+                                   THEN x.elem #> '{"memberId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"data"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
-                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId', 'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}') END
+                ELSE "pgshred".prune(x.elem - ARRAY['at', 'cardId', 'id', 'memberId',
+                    'type']::text[] #- '{"data","from"}' #- '{"data","to"}', '{"data"}') END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['cardId'], ARRAY[x.raw0])
                           ELSE '{}'::jsonb END
@@ -1159,7 +1276,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'car
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_moves', 'card_moves',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -1181,7 +1299,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'settings', 'settings', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -1230,14 +1349,16 @@ WITH doc AS (
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'shortcuts' END]::jsonb[])
+                               CASE WHEN x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'shortcuts' END]::jsonb[])
                 ELSE x.elem - ARRAY['shortcuts', 'theme', 'ui.density']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'settings', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'settings', 'board_settings',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -1259,14 +1380,16 @@ WITH doc AS (
            l1.elem,
            l0.ord AS ord0,
            l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
+           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
                            FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
                           WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"shortcuts"}', doc.user_id, 'shortcuts', 'settings[*].shortcuts'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"shortcuts"}', doc.user_id, 'shortcuts',
+         'settings[*].shortcuts'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -1294,7 +1417,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'shortcuts', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'shortcuts', x.legacy_id, 'settings', 'settings[*].shortcuts', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'shortcuts', x.legacy_id, 'settings', 'settings[*].shortcuts',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'shortcuts', x.legacy_id, '')::text
@@ -1302,12 +1426,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "kanban"."board_settings" AS p
-                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'settings', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'settings', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'shortcuts', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'shortcuts', 'shortcuts',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins

@@ -32,10 +32,12 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- The document root: the document itself is the one element (when it is an object).
-                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem,
+                         1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
@@ -46,7 +48,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -62,7 +65,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"lists"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -77,11 +81,15 @@ WITH doc AS (
                            l1.elem,
                            l0.ord AS ord0,
                            l1.ord AS ord1,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
                            l1.key AS legacy_id,
                            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
                            -- length first, so no two pairs read alike) and its own.
-                           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
+                           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE
+                               WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"lists"}'))
                            WITH ORDINALITY AS l0(elem, ord)
@@ -118,10 +126,13 @@ WITH doc AS (
                            l0.ord AS ord0,
                            l1.ord AS ord1,
                            l0.key AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
                            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
                            -- length first, so no two pairs read alike) and its own.
-                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
+                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+                               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
                       FROM doc
                      -- An object keyed by id: each member an element, its key the legacy id.
                      CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"cards"}'))
@@ -172,12 +183,14 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
                            WITH ORDINALITY AS l0(elem, ord)
                      -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
-                     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
+                     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string',
+                         'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
                                 ELSE true END) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
@@ -189,13 +202,16 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
                            WITH ORDINALITY AS l0(elem, ord)
                      -- One array of many kinds: comments takes `commentCard`.
-                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
-                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
+                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                         THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
+                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                                    THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
                                 ELSE false END) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
@@ -207,13 +223,16 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"activity"}'))
                            WITH ORDINALITY AS l0(elem, ord)
                      -- One array of many kinds: card_moves takes `moveCard`.
-                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
-                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
+                     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                         THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
+                                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                                    THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
                                 ELSE false END) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
@@ -225,7 +244,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -242,7 +262,8 @@ WITH doc AS (
                            l1.elem,
                            l0.ord AS ord0,
                            l1.ord AS ord1,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
                            '#' || l0.ord || '.' || l1.ord AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).

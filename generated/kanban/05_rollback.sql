@@ -27,7 +27,9 @@ BEGIN
     FOR batch IN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
-                 WHERE a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings', 'shortcuts')
+                 WHERE a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items',
+                     'members', 'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings',
+                     'shortcuts')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'kanban'
@@ -48,8 +50,10 @@ BEGIN
           JOIN "pgshred"."migration_users" AS m ON m."plan" = 'kanban' AND m."user_id" = u.user_id
          WHERE b."id" = batch AND m."batch_id" > batch
            AND (only_user IS NULL OR m."user_id" = only_user)
-           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch AND a."user_id" = m."user_id")
-                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch AND p."user_id" = m."user_id"))
+           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch
+               AND a."user_id" = m."user_id")
+                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch
+                    AND p."user_id" = m."user_id"))
          ORDER BY m."batch_id" DESC
          LIMIT 1;
         IF NOT FOUND THEN
@@ -63,9 +67,11 @@ BEGIN
              LIMIT 1;
         END IF;
         IF FOUND THEN
-            RAISE EXCEPTION 'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
+            RAISE EXCEPTION
+                'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
                             blocker.user_id, batch, blocker.batch_id, blocker.run_id
-                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone', blocker.run_id, blocker.batch_id);
+                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone',
+                    blocker.run_id, blocker.batch_id);
         END IF;
 
         DELETE FROM "kanban"."shortcuts" AS t
@@ -80,8 +86,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'shortcuts'
                               AND a."source_entity" = 'shortcuts'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'shortcuts', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'shortcuts', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."board_settings" AS t
@@ -96,8 +105,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'board_settings'
                               AND a."source_entity" = 'settings'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'board_settings', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'board_settings', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."card_moves" AS t
@@ -112,8 +124,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'card_moves'
                               AND a."source_entity" = 'card_moves'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'card_moves', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'card_moves', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."card_comments" AS t
@@ -128,8 +143,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'card_comments'
                               AND a."source_entity" = 'comments'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'card_comments', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'card_comments', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."activity" AS t
@@ -144,8 +162,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'activity'
                               AND a."source_entity" = 'activity'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'activity', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'activity', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."card_members" AS t
@@ -160,8 +181,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'card_members'
                               AND a."source_entity" = 'card_members'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'card_members', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'card_members', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."members" AS t
@@ -176,8 +200,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'members'
                               AND a."source_entity" = 'members'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'members', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'members', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."checklist_items" AS t
@@ -192,8 +219,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'checklist_items'
                               AND a."source_entity" = 'checklist'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'checklist_items', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'checklist_items', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."cards" AS t
@@ -208,8 +238,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'cards'
                               AND a."source_entity" = 'cards'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'cards', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'cards',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."labels" AS t
@@ -224,8 +257,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'labels'
                               AND a."source_entity" = 'labels'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'labels', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'labels',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."lists" AS t
@@ -240,8 +276,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'lists'
                               AND a."source_entity" = 'lists'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'lists', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'lists',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."board_prefs" AS t
@@ -256,8 +295,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'board_prefs'
                               AND a."source_entity" = 'prefs'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'board_prefs', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'board_prefs', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "kanban"."boards" AS t
@@ -272,13 +314,17 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'boards'
                               AND a."source_entity" = 'board'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'boards', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'boards',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a
          WHERE a."batch_id" = batch AND (only_user IS NULL OR a."user_id" = only_user)
-           AND a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members', 'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings', 'shortcuts');
+           AND a."target_table" IN ('boards', 'board_prefs', 'lists', 'labels', 'cards', 'checklist_items', 'members',
+               'card_members', 'activity', 'card_comments', 'card_moves', 'board_settings', 'shortcuts');
 
         IF (SELECT b."replace" FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch) THEN
             -- The rows this batch replaced come back, parents first, with their audit.

@@ -26,7 +26,8 @@ WITH
                ARRAY[NULL::jsonb,
                      to_jsonb(t."theme"),
                      to_jsonb(t."density"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_shortcuts" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_shortcuts" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."board_settings" AS t
 ),
@@ -113,7 +114,8 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
 "e_cards" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
-               ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist', 'idMembers'],
+               ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist',
+                   'idMembers'],
                ARRAY[NULL::jsonb,
                      CASE WHEN t."extra" #> '{"listId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
                      to_jsonb(t."title"),
@@ -123,8 +125,10 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                      to_jsonb(t."opened_at"),
                      to_jsonb(t."label_ids"),
                      to_jsonb(t."votes"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_checklist" AS c WHERE c.parent_id = t."id"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_card_members" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_checklist" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_card_members" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."cards" AS t
       LEFT JOIN "kanban"."lists" AS p ON p."id" = t."list_id"
@@ -147,7 +151,8 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                      to_jsonb(t."name"),
                      to_jsonb(t."closed"),
                      to_jsonb(t."wip_limit"),
-                     (SELECT jsonb_object_agg(c."legacy_id", c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_labels" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_object_agg(c."legacy_id", c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_labels" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."lists" AS t
 ),
@@ -174,17 +179,29 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
       FROM "kanban"."boards" AS t
 )
 SELECT u."user_id",
-       "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_board" AS r WHERE r."user_id" = u."user_id"), '{}'::jsonb),
+       "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_board" AS r WHERE r."user_id" = u."user_id"),
+           '{}'::jsonb),
            ARRAY['prefs', 'lists', 'cards', 'members', 'activity', 'settings'],
            ARRAY[
                (SELECT x."elem" FROM "e_prefs" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_lists" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_cards" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_members" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM (SELECT * FROM "e_activity" UNION ALL SELECT * FROM "e_comments" UNION ALL SELECT * FROM "e_card_moves") AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_lists" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_cards" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_members" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM (SELECT * FROM "e_activity" UNION ALL SELECT * FROM "e_comments" UNION ALL SELECT
+                   * FROM "e_card_moves") AS x WHERE x."user_id" = u."user_id"),
                (SELECT x."elem" FROM "e_settings" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM "kanban"."members" UNION SELECT "user_id" FROM "kanban"."card_members" UNION SELECT "user_id" FROM "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."card_comments" UNION SELECT "user_id" FROM "kanban"."card_moves" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM "kanban"."shortcuts") AS u;
+  FROM (SELECT "user_id" FROM "kanban"."boards" UNION SELECT "user_id" FROM "kanban"."board_prefs" UNION SELECT
+      "user_id" FROM "kanban"."lists" UNION SELECT "user_id" FROM "kanban"."labels" UNION SELECT "user_id" FROM
+      "kanban"."cards" UNION SELECT "user_id" FROM "kanban"."checklist_items" UNION SELECT "user_id" FROM
+      "kanban"."members" UNION SELECT "user_id" FROM "kanban"."card_members" UNION SELECT "user_id" FROM
+      "kanban"."activity" UNION SELECT "user_id" FROM "kanban"."card_comments" UNION SELECT "user_id" FROM
+      "kanban"."card_moves" UNION SELECT "user_id" FROM "kanban"."board_settings" UNION SELECT "user_id" FROM
+      "kanban"."shortcuts") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -179,7 +179,8 @@ BEGIN
         SELECT s."id" AS "set_id", u."position", s."run_id", s."batch_id", s."user_id", s."source_entity",
                u."legacy_id", s."target_table", u."target_id", s."created_at", s."replaced_by"
           FROM "pgshred"."migration_audit_sets" AS s
-         CROSS JOIN LATERAL unnest(s."legacy_ids", s."target_ids") WITH ORDINALITY AS u("legacy_id", "target_id", "position")
+         CROSS JOIN LATERAL unnest(s."legacy_ids", s."target_ids") WITH ORDINALITY AS u("legacy_id", "target_id",
+             "position")
     $view$, CASE WHEN current_setting('server_version_num')::int >= 150000
                  THEN 'WITH (security_invoker = true)' ELSE '' END);
     IF current_setting('server_version_num')::int < 150000 THEN
@@ -208,26 +209,31 @@ DECLARE
 BEGIN
     IF v IS NULL OR v = '' THEN
         RAISE EXCEPTION 'pgshred: setting pgshred.% is not set', name
-            USING HINT = 'run the script through pgshred apply, or call pgshred.begin_batch(plan, users) first in the same transaction';
+            USING HINT = 'run the script through pgshred apply, or call '
+                         'pgshred.begin_batch(plan, users) first in the same transaction';
     END IF;
     RETURN v;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".run_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION "pgshred".run_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog,
+    pg_temp AS $$
     SELECT "pgshred".setting('run_id')::bigint
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".batch_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION "pgshred".batch_id() RETURNS bigint LANGUAGE sql STABLE SET search_path = pg_catalog,
+    pg_temp AS $$
     SELECT "pgshred".setting('batch_id')::bigint
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".batch_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION "pgshred".batch_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog,
+    pg_temp AS $$
     SELECT "pgshred".setting('batch_users')::text[]
 $$;
 
 -- Users a verification looks at: the current batch when one is set, otherwise everyone (NULL).
-CREATE OR REPLACE FUNCTION "pgshred".scope_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION "pgshred".scope_users() RETURNS text[] LANGUAGE sql STABLE SET search_path = pg_catalog,
+    pg_temp AS $$
     SELECT NULLIF(current_setting('pgshred.batch_users', true), '')::text[]
 $$;
 
@@ -257,13 +263,15 @@ END
 $$;
 
 -- For 05_rollback.sql: which audit rows the rollback selects. At least one selector must be set.
-CREATE OR REPLACE FUNCTION "pgshred".rollback_guard() RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION "pgshred".rollback_guard() RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog,
+    pg_temp AS $$
 BEGIN
     IF coalesce(current_setting('pgshred.rollback_run', true), '') = ''
        AND coalesce(current_setting('pgshred.rollback_batch', true), '') = ''
        AND coalesce(current_setting('pgshred.rollback_user', true), '') = '' THEN
         RAISE EXCEPTION 'pgshred: nothing selected to roll back'
-            USING HINT = 'set pgshred.rollback_run, pgshred.rollback_batch and/or pgshred.rollback_user first (see the header of 05_rollback.sql)';
+            USING HINT = 'set pgshred.rollback_run, pgshred.rollback_batch and/or '
+                         'pgshred.rollback_user first (see the header of 05_rollback.sql)';
     END IF;
 END
 $$;
@@ -284,7 +292,8 @@ $$;
 -- last batch; each runs `entities` (entity -> checksum of its statement; NULL: all) and replaces
 -- the rows its users have of them or not. Returns how many users it planned. The one place a
 -- run's users are cut into batches: `pgshred apply` plans every run (and its dry runs) with it.
-CREATE OR REPLACE FUNCTION "pgshred".plan_batches(run bigint, users text[], batch_size integer, entities jsonb, replace boolean)
+CREATE OR REPLACE FUNCTION "pgshred".plan_batches(run bigint, users text[], batch_size integer, entities jsonb,
+    replace boolean)
 RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     last integer;
@@ -301,7 +310,8 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION "pgshred".start_run(plan text, checksum text, options jsonb, users text[], batch_size integer)
+CREATE OR REPLACE FUNCTION "pgshred".start_run(plan text, checksum text, options jsonb, users text[],
+    batch_size integer)
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     run bigint;

@@ -5,7 +5,8 @@
 -- children (account, graph, pages, page_tags, blocks, daily_notes).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
+-- recorded in pgshred.migration_audit_sets
 -- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
@@ -63,7 +64,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'account', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- The document root: the document itself is the one element (when it is an object).
@@ -94,16 +96,20 @@ WITH doc AS (
                   OR x.elem -> 'pages' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble(x.elem - ARRAY['dailyNotes', 'graph', 'pages']::text[],
                          ARRAY['dailyNotes', 'graph', 'pages'],
-                         ARRAY[CASE WHEN x.elem -> 'dailyNotes' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'dailyNotes' END,
-                               CASE WHEN x.elem -> 'graph' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'graph' END,
-                               CASE WHEN x.elem -> 'pages' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'pages' END]::jsonb[])
+                         ARRAY[CASE WHEN x.elem -> 'dailyNotes' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                             THEN x.elem -> 'dailyNotes' END,
+                               CASE WHEN x.elem -> 'graph' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'graph' END,
+                               CASE WHEN x.elem -> 'pages' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'pages' END]::jsonb[])
                 ELSE x.elem - ARRAY['dailyNotes', 'graph', 'pages']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'account', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'account', 'accounts',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -125,7 +131,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'graph', 'graph', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -165,7 +172,8 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v1 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'graph', x.legacy_id, 'version')::integer END
+                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'graph', x.legacy_id,
+                               'version')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'graph', x.legacy_id, 'version')::integer
              END, -- version
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
@@ -182,7 +190,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'gra
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'graph', 'graphs',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -243,8 +252,10 @@ WITH doc AS (
                     "pgshred".missing_required(x.user_id, 'pages', x.legacy_id, 'title')::text), -- title
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
-                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'pages', x.legacy_id, 'created')::timestamptz
+                 THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v1 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'pages', x.legacy_id,
+                     'created')::timestamptz
              END, -- written_at
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
                   OR x.t0 = 'null'
@@ -256,15 +267,18 @@ WITH doc AS (
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'blocks' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'blocks' END,
-                               CASE WHEN x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'tags' END]::jsonb[])
+                               CASE WHEN x.elem -> 'blocks' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'blocks' END,
+                               CASE WHEN x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'tags' END]::jsonb[])
                 ELSE x.elem - ARRAY['blocks', 'created', 'tags', 'title']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'pages', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'pages', 'pages',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -292,7 +306,8 @@ WITH doc AS (
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'page_tags', 'pages'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'page_tags', 'pages[*].tags'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'page_tags',
+         'pages[*].tags'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -320,7 +335,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'page_tags', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'page_tags', x.legacy_id, 'pages', 'pages[*].tags', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'page_tags', x.legacy_id, 'pages', 'pages[*].tags',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'page_tags', x.legacy_id, '')::text
@@ -328,12 +344,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "outliner"."pages" AS p
-                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'page_tags', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'page_tags', 'page_tags',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -361,28 +379,39 @@ WITH doc AS (
                      l1.ord AS ord1,
                      l0.key AS parent_legacy_id,
                      CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                          THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'blocks', 'pages[*].blocks', '#' || l0.ord || '.' || l1.ord)
-                          ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'blocks', 'uid', '#' || l0.ord || '.' || l1.ord) END
+                          THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'blocks', 'pages[*].blocks',
+                              '#' || l0.ord || '.' || l1.ord)
+                          ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                              AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}'
+                              ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'blocks', 'uid',
+                              '#' || l0.ord || '.' || l1.ord) END
                       END AS legacy_id
                 FROM doc
                -- An object keyed by id: each member an element, its key the legacy id.
-               CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks', 'pages'))
+               CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks',
+                   'pages'))
                      WITH ORDINALITY AS l0(key, elem, ord)
-               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"blocks"}', doc.user_id, 'blocks', 'pages[*].blocks'))
+               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"blocks"}', doc.user_id,
+                   'blocks', 'pages[*].blocks'))
                      WITH ORDINALITY AS l1(elem, ord)) AS t
         UNION ALL
         SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
                CASE WHEN t.depth >= 64
-                    THEN "pgshred".too_deep(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children', t.tree_pos || '.' || c.ord, 64)
+                    THEN "pgshred".too_deep(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
+                        t.tree_pos || '.' || c.ord, 64)
                     WHEN jsonb_typeof(c.elem) <> 'object'
-                    THEN "pgshred".not_an_object(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children', t.tree_pos || '.' || c.ord)
-                    ELSE CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number') AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' ELSE "pgshred".missing_id(c.elem, doc.user_id, 'blocks', 'uid', t.tree_pos || '.' || c.ord) END
+                    THEN "pgshred".not_an_object(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
+                        t.tree_pos || '.' || c.ord)
+                    ELSE CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
+                        AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' ELSE "pgshred".missing_id(c.elem,
+                        doc.user_id, 'blocks', 'uid', t.tree_pos || '.' || c.ord) END
                 END,
                t.legacy_id, t.depth + 1, t.tree_pos || '.' || c.ord, t.tree_path || c.ord
           FROM tree AS t
          -- `doc` names the user for the messages of the legacy id check.
          CROSS JOIN LATERAL (SELECT t.user_id) AS doc(user_id)
-         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(t.elem #> '{"children"}', t.user_id, 'blocks', 'pages[*].blocks[*].children'))
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(t.elem #> '{"children"}', t.user_id, 'blocks',
+             'pages[*].blocks[*].children'))
                WITH ORDINALITY AS c(elem, ord)
          WHERE jsonb_typeof(t.elem) = 'object' AND t.depth <= 64
     )
@@ -399,7 +428,8 @@ WITH doc AS (
     -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
-           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, q0.ref0) END AS rid0
+           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks',
+               x.user_id, q0.ref0) END AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'string' AS v0, jsonb_typeof(x.elem -> 'string') AS t0,
@@ -411,14 +441,16 @@ WITH doc AS (
                    OFFSET 0) AS c
      -- embed_block_id: the blocks row `embed` names, among this statement's own elements (a hash join).
      CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number') AND x.elem #>> '{"embed"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"embed"}' <> ''
                                      THEN x.elem #>> '{"embed"}' END AS ref0
                           OFFSET 0) AS q0
       LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
              ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
 ), ins AS (
     INSERT INTO "outliner"."blocks" (
-        "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id", "text", "heading", "open", "written_at", "refs", "props", "extra"
+        "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id", "text",
+            "heading", "open", "written_at", "refs", "props", "extra"
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, x.legacy_id),
            x.user_id,
@@ -426,9 +458,12 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'blocks', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'blocks', x.legacy_id, 'pages', 'pages[*].blocks', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'blocks', x.legacy_id, 'pages', 'pages[*].blocks',
+                    x.parent_legacy_id) END,
            CASE WHEN x.tree_parent_legacy IS NOT NULL
-                THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, x.tree_parent_legacy) END, -- parent_block_id: its parent in the tree
+                THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
+                    x.tree_parent_legacy) END,
+                -- parent_block_id: its parent in the tree
            x.depth, -- depth
            x.rid0, -- embed_block_id
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
@@ -439,26 +474,31 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v1 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'blocks', x.legacy_id, 'heading')::integer END
+                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'blocks', x.legacy_id,
+                               'heading')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'blocks', x.legacy_id, 'heading')::integer
              END, -- heading
            COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 = 'boolean' THEN (x.v2 #>> '{}')::boolean
                  WHEN x.t2 IN ('string', 'number')
-                  AND lower(btrim(x.v2 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v2 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v2 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v2, 'boolean', x.user_id, 'blocks', x.legacy_id, 'open')::boolean
              END,
                     'true'::boolean), -- open
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 IN ('number', 'string') AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
-                 THEN to_timestamp(btrim(x.v3 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v3 #>> '{}', E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
-                 ELSE "pgshred".cast_failed(x.v3, 'timestamptz', x.user_id, 'blocks', x.legacy_id, 'created')::timestamptz
+                 THEN to_timestamp(btrim(x.v3 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v3 #>> '{}',
+                     E' \t\n\r')::bigint % 1000) * interval '1 millisecond'
+                 ELSE "pgshred".cast_failed(x.v3, 'timestamptz', x.user_id, 'blocks', x.legacy_id,
+                     'created')::timestamptz
              END, -- written_at
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'array'
                   AND NOT jsonb_path_exists(x.v4, '$[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v4) WITH ORDINALITY AS a(item, n) ORDER BY a.n)
+                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v4) WITH ORDINALITY AS a(item,
+                     n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v4, 'text[]', x.user_id, 'blocks', x.legacy_id, 'refs')::text[]
              END, -- refs
            NULLIF(x.v5, 'null'::jsonb), -- props
@@ -472,7 +512,8 @@ WITH doc AS (
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
                   OR x.elem -> 'children' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble(x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props', 'refs', 'string', 'uid']::text[],
+                THEN "pgshred".assemble(x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props',
+                    'refs', 'string', 'uid']::text[],
                          ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props', 'children'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"uid"}') = 'number' THEN x.elem #> '{"uid"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') = 'number' THEN x.elem #> '{"embed"}' END,
@@ -482,20 +523,24 @@ WITH doc AS (
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'children' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'children' END]::jsonb[])
-                ELSE x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props', 'refs', 'string', 'uid']::text[] END
+                               CASE WHEN x.elem -> 'children' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'children' END]::jsonb[])
+                ELSE x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props', 'refs', 'string',
+                    'uid']::text[] END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['embed'], ARRAY[x.raw0])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "outliner"."pages" AS p
-                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'blocks', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'blocks', 'blocks',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -518,7 +563,8 @@ WITH doc AS (
            l0.key AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"dailyNotes"}', doc.user_id, 'daily_notes', 'dailyNotes'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"dailyNotes"}', doc.user_id, 'daily_notes',
+         'dailyNotes'))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -533,7 +579,8 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            (SELECT r."id" FROM "outliner"."pages" AS r
-             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id, q0.ref0) LIMIT 1) AS rid0
+             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem AS v0, jsonb_typeof(x.elem) AS t0
@@ -562,7 +609,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'dai
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'daily_notes', 'daily_notes',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins

@@ -32,10 +32,12 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- The document root: the document itself is the one element (when it is an object).
-                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem,
+                         1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
@@ -46,7 +48,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -102,16 +105,19 @@ WITH doc AS (
                                      l0.ord AS ord0,
                                      l1.ord AS ord1,
                                      l0.key AS parent_legacy_id,
-                                     CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END AS legacy_id
+                                     CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                                         AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END AS legacy_id
                                 FROM doc
                                -- An object keyed by id: each member an element, its key the legacy id.
                                CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
                                      WITH ORDINALITY AS l0(key, elem, ord)
-                               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}'))
+                               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #>
+                                   '{"blocks"}'))
                                      WITH ORDINALITY AS l1(elem, ord)) AS t
                         UNION ALL
                         SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
-                               CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number') AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' END,
+                               CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
+                                   AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' END,
                                t.legacy_id, t.depth + 1, t.tree_pos || '.' || c.ord, t.tree_path || c.ord
                           FROM tree AS t
                          -- `doc` names the user for the messages of the legacy id check.

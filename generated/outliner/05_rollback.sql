@@ -48,8 +48,10 @@ BEGIN
           JOIN "pgshred"."migration_users" AS m ON m."plan" = 'outliner' AND m."user_id" = u.user_id
          WHERE b."id" = batch AND m."batch_id" > batch
            AND (only_user IS NULL OR m."user_id" = only_user)
-           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch AND a."user_id" = m."user_id")
-                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch AND p."user_id" = m."user_id"))
+           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch
+               AND a."user_id" = m."user_id")
+                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch
+                    AND p."user_id" = m."user_id"))
          ORDER BY m."batch_id" DESC
          LIMIT 1;
         IF NOT FOUND THEN
@@ -63,9 +65,11 @@ BEGIN
              LIMIT 1;
         END IF;
         IF FOUND THEN
-            RAISE EXCEPTION 'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
+            RAISE EXCEPTION
+                'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
                             blocker.user_id, batch, blocker.batch_id, blocker.run_id
-                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone', blocker.run_id, blocker.batch_id);
+                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone',
+                    blocker.run_id, blocker.batch_id);
         END IF;
 
         DELETE FROM "outliner"."daily_notes" AS t
@@ -80,8 +84,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'daily_notes'
                               AND a."source_entity" = 'daily_notes'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'daily_notes', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'daily_notes', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "outliner"."blocks" AS t
@@ -96,8 +103,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'blocks'
                               AND a."source_entity" = 'blocks'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'blocks', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'blocks',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "outliner"."page_tags" AS t
@@ -112,8 +122,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'page_tags'
                               AND a."source_entity" = 'page_tags'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'page_tags', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'page_tags', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "outliner"."pages" AS t
@@ -128,8 +141,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'pages'
                               AND a."source_entity" = 'pages'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'pages', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'pages',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "outliner"."graphs" AS t
@@ -144,8 +160,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'graphs'
                               AND a."source_entity" = 'graph'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'graphs', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'graphs',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "outliner"."accounts" AS t
@@ -160,8 +179,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'accounts'
                               AND a."source_entity" = 'account'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'accounts', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'accounts', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a

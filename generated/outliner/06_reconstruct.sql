@@ -22,7 +22,8 @@ WITH
 ),
 -- Read twice below: NOT MATERIALIZED, so a query for one user reads only that user's rows.
 "f_blocks" AS NOT MATERIALIZED (
-    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."page_id" AS parent_id, t."parent_block_id" AS "up", t."depth" AS "depth",
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."page_id" AS parent_id,
+        t."parent_block_id" AS "up", t."depth" AS "depth",
            "pgshred".assemble(t."extra",
                ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props'],
                ARRAY[CASE WHEN t."extra" #> '{"uid"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
@@ -44,7 +45,8 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legac
       FROM "f_blocks" AS f
       -- Nested per parent element, so reading one parent or one user nests only its trees.
       JOIN (SELECT g."user_id", g.parent_id,
-                   "pgshred".tree_nest(jsonb_agg(jsonb_build_object('id', g."id", 'up', g."up", 'depth', g."depth", 'ord', g."ord", 'legacy', g."legacy_id", 'elem', g."elem")),
+                   "pgshred".tree_nest(jsonb_agg(jsonb_build_object('id', g."id", 'up', g."up", 'depth', g."depth",
+                       'ord', g."ord", 'legacy', g."legacy_id", 'elem', g."elem")),
                                      '{"children"}') AS "tops"
               FROM "f_blocks" AS g
              GROUP BY g."user_id", g.parent_id) AS n
@@ -64,8 +66,10 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legac
                ARRAY[NULL::jsonb,
                      to_jsonb(t."title"),
                      to_jsonb(t."written_at"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_page_tags" AS c WHERE c.parent_id = t."id"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_blocks" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_page_tags" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_blocks" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "outliner"."pages" AS t
 ),
@@ -88,14 +92,19 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legac
       FROM "outliner"."accounts" AS t
 )
 SELECT u."user_id",
-       "pgshred".assemble(coalesce((SELECT r."elem" FROM "e_account" AS r WHERE r."user_id" = u."user_id"), '{}'::jsonb),
+       "pgshred".assemble(coalesce((SELECT r."elem" FROM "e_account" AS r WHERE r."user_id" = u."user_id"),
+           '{}'::jsonb),
            ARRAY['graph', 'pages', 'dailyNotes'],
            ARRAY[
                (SELECT x."elem" FROM "e_graph" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_pages" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_daily_notes" AS x WHERE x."user_id" = u."user_id")
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_pages" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_daily_notes" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "outliner"."accounts" UNION SELECT "user_id" FROM "outliner"."graphs" UNION SELECT "user_id" FROM "outliner"."pages" UNION SELECT "user_id" FROM "outliner"."page_tags" UNION SELECT "user_id" FROM "outliner"."blocks" UNION SELECT "user_id" FROM "outliner"."daily_notes") AS u;
+  FROM (SELECT "user_id" FROM "outliner"."accounts" UNION SELECT "user_id" FROM "outliner"."graphs" UNION SELECT
+      "user_id" FROM "outliner"."pages" UNION SELECT "user_id" FROM "outliner"."page_tags" UNION SELECT "user_id" FROM
+      "outliner"."blocks" UNION SELECT "user_id" FROM "outliner"."daily_notes") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -5,7 +5,8 @@
 -- children (library, info, collections, collection_items, items, creators, tags, notes, attachments, searches, prefs).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
+-- recorded in pgshred.migration_audit_sets
 -- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
@@ -63,7 +64,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'library', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- The document root: the document itself is the one element (when it is an object).
@@ -97,13 +99,15 @@ WITH doc AS (
                  WHEN x.t0 IN ('string', 'number') AND x.v0 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v0 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v0 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v0, 'integer', x.user_id, 'library', x.legacy_id, 'version')::integer END
+                           ELSE "pgshred".cast_failed(x.v0, 'integer', x.user_id, 'library', x.legacy_id,
+                               'version')::integer END
                  ELSE "pgshred".cast_failed(x.v0, 'integer', x.user_id, 'library', x.legacy_id, 'version')::integer
              END, -- version
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 IN ('number', 'string') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,11}[ \t\n\r]*$'
                  THEN to_timestamp(btrim(x.v1 #>> '{}', E' \t\n\r')::bigint)
-                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'library', x.legacy_id, 'lastSync')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'library', x.legacy_id,
+                     'lastSync')::timestamptz
              END, -- last_sync
            NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
@@ -112,22 +116,30 @@ WITH doc AS (
                   OR x.elem -> 'library' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'searches' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['collections', 'items', 'lastSync', 'library', 'prefs', 'searches', 'version']::text[],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['collections', 'items', 'lastSync', 'library', 'prefs',
+                    'searches', 'version']::text[],
                          ARRAY['version', 'lastSync', 'collections', 'items', 'library', 'prefs', 'searches'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'collections' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'collections' END,
-                               CASE WHEN x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'items' END,
-                               CASE WHEN x.elem -> 'library' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'library' END,
-                               CASE WHEN x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'prefs' END,
-                               CASE WHEN x.elem -> 'searches' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'searches' END]::jsonb[])
-                ELSE x.elem - ARRAY['collections', 'items', 'lastSync', 'library', 'prefs', 'searches', 'version']::text[] END, '{}'::jsonb)
+                               CASE WHEN x.elem -> 'collections' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'collections' END,
+                               CASE WHEN x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'items' END,
+                               CASE WHEN x.elem -> 'library' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'library' END,
+                               CASE WHEN x.elem -> 'prefs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'prefs' END,
+                               CASE WHEN x.elem -> 'searches' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'searches' END]::jsonb[])
+                ELSE x.elem - ARRAY['collections', 'items', 'lastSync', 'library', 'prefs', 'searches',
+                    'version']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'library', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'library', 'libraries',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -149,7 +161,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'info', 'library', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -210,7 +223,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inf
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'info', 'library_info',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -232,10 +246,13 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'collections', 'collections', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'collections', 'key', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number')
+                    AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' ELSE "pgshred".missing_id(l0.elem,
+                    doc.user_id, 'collections', 'key', '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id, 'collections', 'collections'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
+         'collections', 'collections'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -249,14 +266,16 @@ WITH doc AS (
     -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
-           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections', x.user_id, q0.ref0) END AS rid0
+           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02',
+               'collections', x.user_id, q0.ref0) END AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0
                    OFFSET 0) AS c
      -- parent_id: the collections row `parent` names, among this statement's own elements (a hash join).
      CROSS JOIN LATERAL (SELECT x.elem #> '{"parent"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') IN ('string', 'number') AND x.elem #>> '{"parent"}' <> ''
+                                CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"parent"}' <> ''
                                      THEN x.elem #>> '{"parent"}' END AS ref0
                           OFFSET 0) AS q0
       LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
@@ -284,9 +303,11 @@ WITH doc AS (
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['items', 'key', 'name', 'parent']::text[],
                          ARRAY['key', 'parent', 'name', 'items'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"key"}') = 'number' THEN x.elem #> '{"key"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') = 'number' THEN x.elem #> '{"parent"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') = 'number'
+                                   THEN x.elem #> '{"parent"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'items' END]::jsonb[])
+                               CASE WHEN x.elem -> 'items' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'items' END]::jsonb[])
                 ELSE x.elem - ARRAY['items', 'key', 'name', 'parent']::text[] END
                   || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
                           THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['parent'], ARRAY[x.raw0])
@@ -296,7 +317,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'col
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'collections', 'collections',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -318,12 +340,15 @@ WITH doc AS (
            l1.elem,
            l0.ord AS ord0,
            l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
+           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> ''
+               THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id, 'collection_items', 'collections'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
+         'collection_items', 'collections'))
            WITH ORDINALITY AS l0(elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"items"}', doc.user_id, 'collection_items', 'collections[*].items'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"items"}', doc.user_id, 'collection_items',
+         'collections[*].items'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -351,7 +376,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'collection_items', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'collection_items', x.legacy_id, 'collections', 'collections[*].items', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'collection_items', x.legacy_id, 'collections',
+                    'collections[*].items', x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'collection_items', x.legacy_id, '')::text
@@ -359,12 +385,15 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."collections" AS p
-                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
-WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'collection_items', x.legacy_id) ELSE true END
+                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections',
+                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'collection_items', x.legacy_id)
+    ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'collection_items', 'collection_items',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -418,7 +447,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "refman"."items" (
-        "id", "user_id", "legacy_id", "position", "item_type", "title", "date_text", "published_on", "added_at", "doi", "url", "pages", "volume", "note_field", "extra"
+        "id", "user_id", "legacy_id", "position", "item_type", "title", "date_text", "published_on", "added_at", "doi",
+            "url", "pages", "volume", "note_field", "extra"
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.legacy_id),
            x.user_id,
@@ -439,7 +469,7 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'items', x.legacy_id, 'date')::text
              END, -- date_text
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
-                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)[ \t\n\r]*$'
+                 WHEN x.t2 = 'string' AND "pgshred".is_date(x.v2 #>> '{}')
                  THEN (x.v2 #>> '{}')::date
                  WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
                  THEN "pgshred".try_date(x.v2 #>> '{}')
@@ -447,12 +477,13 @@ WITH doc AS (
              END, -- published_on: what date_text names, if it names a date
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'string'
-                  AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v3 #>> '{}')
                  THEN (x.v3 #>> '{}')::timestamptz
                  WHEN x.t3 = 'string'
-                  AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v3 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v3, x.user_id, 'items', x.legacy_id, 'dateAdded')
-                 ELSE "pgshred".cast_failed(x.v3, 'timestamptz', x.user_id, 'items', x.legacy_id, 'dateAdded')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v3, 'timestamptz', x.user_id, 'items', x.legacy_id,
+                     'dateAdded')::timestamptz
              END, -- added_at
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 IN ('string', 'number', 'boolean') THEN x.v4 #>> '{}'
@@ -488,8 +519,10 @@ WITH doc AS (
                   OR x.elem -> 'creators' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'notes' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['DOI', 'attachments', 'creators', 'date', 'dateAdded', 'extra', 'itemType', 'notes', 'pages', 'tags', 'title', 'url', 'volume']::text[],
-                         ARRAY['', 'itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra', 'attachments', 'creators', 'notes', 'tags'],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['DOI', 'attachments', 'creators', 'date', 'dateAdded',
+                    'extra', 'itemType', 'notes', 'pages', 'tags', 'title', 'url', 'volume']::text[],
+                         ARRAY['', 'itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra',
+                             'attachments', 'creators', 'notes', 'tags'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
@@ -500,17 +533,23 @@ WITH doc AS (
                                CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t7 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t8 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'attachments' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'attachments' END,
-                               CASE WHEN x.elem -> 'creators' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'creators' END,
-                               CASE WHEN x.elem -> 'notes' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'notes' END,
-                               CASE WHEN x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb) THEN x.elem -> 'tags' END]::jsonb[])
-                ELSE x.elem - ARRAY['DOI', 'attachments', 'creators', 'date', 'dateAdded', 'extra', 'itemType', 'notes', 'pages', 'tags', 'title', 'url', 'volume']::text[] END, '{}'::jsonb)
+                               CASE WHEN x.elem -> 'attachments' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'attachments' END,
+                               CASE WHEN x.elem -> 'creators' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'creators' END,
+                               CASE WHEN x.elem -> 'notes' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'notes' END,
+                               CASE WHEN x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'tags' END]::jsonb[])
+                ELSE x.elem - ARRAY['DOI', 'attachments', 'creators', 'date', 'dateAdded', 'extra', 'itemType', 'notes',
+                    'pages', 'tags', 'title', 'url', 'volume']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'items', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'items', 'items',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -534,14 +573,17 @@ WITH doc AS (
            l1.ord AS ord1,
            l0.key AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'creators', 'items[*].creators', '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'creators', 'items[*].creators',
+                    '#' || l0.ord || '.' || l1.ord)
+                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                    THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'creators', 'items'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"creators"}', doc.user_id, 'creators', 'items[*].creators'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"creators"}', doc.user_id, 'creators',
+         'items[*].creators'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -572,7 +614,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'creators', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'creators', x.legacy_id, 'items', 'items[*].creators', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'creators', x.legacy_id, 'items', 'items[*].creators',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'creators', x.legacy_id, 'creatorType')::text
@@ -594,7 +637,8 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['creatorType', 'firstName', 'id', 'lastName', 'name']::text[],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['creatorType', 'firstName', 'id', 'lastName',
+                    'name']::text[],
                          ARRAY['id', 'creatorType', 'firstName', 'lastName', 'name'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -605,12 +649,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."items" AS p
-                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'creators', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'creators', 'creators',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -634,14 +680,17 @@ WITH doc AS (
            l1.ord AS ord1,
            l0.key AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tags', 'items[*].tags', '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tags', 'items[*].tags',
+                    '#' || l0.ord || '.' || l1.ord)
+                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                    THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tags', 'items'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tags', 'items[*].tags'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tags',
+         'items[*].tags'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -670,7 +719,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'tags', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'tags', x.legacy_id, 'items', 'items[*].tags', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'tags', x.legacy_id, 'items', 'items[*].tags',
+                    x.parent_legacy_id) END,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'tags', x.legacy_id, 'tag')::text
@@ -680,7 +730,8 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v1 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'tags', x.legacy_id, 'type')::integer END
+                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'tags', x.legacy_id,
+                               'type')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'tags', x.legacy_id, 'type')::integer
              END, -- kind
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
@@ -695,12 +746,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."items" AS p
-                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'tags', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'tags', 'item_tags',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -724,17 +777,24 @@ WITH doc AS (
            l1.ord AS ord1,
            l0.key AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'notes', 'items[*].notes', '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id', '#' || l0.ord || '.' || l1.ord) END
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'notes', 'items[*].notes',
+                    '#' || l0.ord || '.' || l1.ord)
+                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                    THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id',
+                    '#' || l0.ord || '.' || l1.ord) END
             END AS legacy_id,
            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
            -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id', '#' || l0.ord || '.' || l1.ord) END AS id_key
+           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+               THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id',
+               '#' || l0.ord || '.' || l1.ord) END AS id_key
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'notes', 'items'))
            WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"notes"}', doc.user_id, 'notes', 'items[*].notes'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"notes"}', doc.user_id, 'notes',
+         'items[*].notes'))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -762,7 +822,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'notes', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'notes', x.legacy_id, 'items', 'items[*].notes', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'notes', x.legacy_id, 'items', 'items[*].notes',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'notes', x.legacy_id, 'html')::text
@@ -777,16 +838,19 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."items" AS p
-                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'notes', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'notes', 'notes',
        -- A legacy id may repeat under several parents: the id breaks the tie, so both arrays
        -- list the rows in one order.
-       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id", ins."id")
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id",
+           ins."id")
   FROM ins
  GROUP BY ins."user_id";
 
@@ -808,7 +872,8 @@ WITH doc AS (
            l1.ord AS ord1,
            l0.key AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'attachments', 'items[*].attachments', '#' || l0.ord || '.' || l1.ord)
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'attachments', 'items[*].attachments',
+                    '#' || l0.ord || '.' || l1.ord)
                 ELSE l1.key
             END AS legacy_id
       FROM doc
@@ -816,7 +881,8 @@ WITH doc AS (
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'attachments', 'items'))
            WITH ORDINALITY AS l0(key, elem, ord)
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"attachments"}', doc.user_id, 'attachments', 'items[*].attachments'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"attachments"}', doc.user_id, 'attachments',
+         'items[*].attachments'))
            WITH ORDINALITY AS l1(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -846,7 +912,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'attachments', x.legacy_id) END,
            x.ord1, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'attachments', x.legacy_id, 'items', 'items[*].attachments', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'attachments', x.legacy_id, 'items', 'items[*].attachments',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'attachments', x.legacy_id, 'filename')::text
@@ -855,8 +922,10 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
                            THEN (x.v1 #>> '{}')::numeric::bigint
-                           ELSE "pgshred".cast_failed(x.v1, 'bigint', x.user_id, 'attachments', x.legacy_id, '"size.bytes"')::bigint END
-                 ELSE "pgshred".cast_failed(x.v1, 'bigint', x.user_id, 'attachments', x.legacy_id, '"size.bytes"')::bigint
+                           ELSE "pgshred".cast_failed(x.v1, 'bigint', x.user_id, 'attachments', x.legacy_id,
+                               '"size.bytes"')::bigint END
+                 ELSE "pgshred".cast_failed(x.v1, 'bigint', x.user_id, 'attachments', x.legacy_id,
+                     '"size.bytes"')::bigint
              END, -- size_bytes
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
@@ -876,12 +945,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."items" AS p
-                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'attachments', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'attachments', 'attachments',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -954,7 +1025,8 @@ WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'sea
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'searches', 'saved_searches',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -976,7 +1048,8 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
             END AS legacy_id
       FROM doc
      -- A single object: the one element of its parent (when it is an object).
@@ -1016,7 +1089,8 @@ WITH doc AS (
            CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
                  WHEN x.t1 = 'boolean' THEN (x.v1 #>> '{}')::boolean
                  WHEN x.t1 IN ('string', 'number')
-                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v1 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v1 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v1, 'boolean', x.user_id, 'prefs', x.legacy_id, 'sync.enabled')::boolean
              END, -- sync_enabled
@@ -1029,20 +1103,23 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.elem #> '{"sync"}' = '{}'::jsonb
-                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['citation.style', 'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}'),
+                THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['citation.style',
+                    'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}'),
                          ARRAY['', '["citation.style"]', 'sync.enabled', '["export.format"]', 'sync'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"sync"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
-                ELSE "pgshred".prune(x.elem - ARRAY['citation.style', 'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}') END, '{}'::jsonb)
+                ELSE "pgshred".prune(x.elem - ARRAY['citation.style', 'export.format']::text[] #- '{"sync","enabled"}',
+                    '{"sync"}') END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'prefs', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'prefs', 'library_prefs',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins

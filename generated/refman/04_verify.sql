@@ -32,10 +32,12 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- The document root: the document itself is the one element (when it is an object).
-                     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
+                     CROSS JOIN LATERAL (SELECT doc.doc AS elem,
+                         1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      GROUP BY k.user_id
@@ -46,7 +48,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
@@ -62,7 +65,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"collections"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -77,7 +81,8 @@ WITH doc AS (
                            l1.elem,
                            l0.ord AS ord0,
                            l1.ord AS ord1,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
                            '#' || l0.ord || '.' || l1.ord AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"collections"}'))
@@ -111,7 +116,9 @@ WITH doc AS (
                            l0.ord AS ord0,
                            l1.ord AS ord1,
                            l0.key AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}'
+                               ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
                       FROM doc
                      -- An object keyed by id: each member an element, its key the legacy id.
                      CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
@@ -130,7 +137,9 @@ WITH doc AS (
                            l0.ord AS ord0,
                            l1.ord AS ord1,
                            l0.key AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}'
+                               ELSE '#' || l0.ord || '.' || l1.ord END AS legacy_id
                       FROM doc
                      -- An object keyed by id: each member an element, its key the legacy id.
                      CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
@@ -149,10 +158,13 @@ WITH doc AS (
                            l0.ord AS ord0,
                            l1.ord AS ord1,
                            l0.key AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS legacy_id,
                            -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
                            -- length first, so no two pairs read alike) and its own.
-                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
+                           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+                               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' END AS id_key
                       FROM doc
                      -- An object keyed by id: each member an element, its key the legacy id.
                      CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
@@ -204,7 +216,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS legacy_id
                       FROM doc
                      -- A single object: the one element of its parent (when it is an object).
                      CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord

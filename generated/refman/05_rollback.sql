@@ -27,7 +27,8 @@ BEGIN
     FOR batch IN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
-                 WHERE a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items', 'creators', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs')
+                 WHERE a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items',
+                     'creators', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'refman'
@@ -48,8 +49,10 @@ BEGIN
           JOIN "pgshred"."migration_users" AS m ON m."plan" = 'refman' AND m."user_id" = u.user_id
          WHERE b."id" = batch AND m."batch_id" > batch
            AND (only_user IS NULL OR m."user_id" = only_user)
-           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch AND a."user_id" = m."user_id")
-                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch AND p."user_id" = m."user_id"))
+           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch
+               AND a."user_id" = m."user_id")
+                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch
+                    AND p."user_id" = m."user_id"))
          ORDER BY m."batch_id" DESC
          LIMIT 1;
         IF NOT FOUND THEN
@@ -63,9 +66,11 @@ BEGIN
              LIMIT 1;
         END IF;
         IF FOUND THEN
-            RAISE EXCEPTION 'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
+            RAISE EXCEPTION
+                'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
                             blocker.user_id, batch, blocker.batch_id, blocker.run_id
-                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone', blocker.run_id, blocker.batch_id);
+                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone',
+                    blocker.run_id, blocker.batch_id);
         END IF;
 
         DELETE FROM "refman"."library_prefs" AS t
@@ -80,8 +85,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'library_prefs'
                               AND a."source_entity" = 'prefs'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'library_prefs', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'library_prefs', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."saved_searches" AS t
@@ -96,8 +104,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'saved_searches'
                               AND a."source_entity" = 'searches'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'saved_searches', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'saved_searches', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."attachments" AS t
@@ -112,8 +123,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'attachments'
                               AND a."source_entity" = 'attachments'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'attachments', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'attachments', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."notes" AS t
@@ -128,8 +142,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'notes'
                               AND a."source_entity" = 'notes'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'notes', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'notes',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."item_tags" AS t
@@ -144,8 +161,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'item_tags'
                               AND a."source_entity" = 'tags'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'item_tags', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'item_tags', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."creators" AS t
@@ -160,8 +180,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'creators'
                               AND a."source_entity" = 'creators'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'creators', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'creators', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."items" AS t
@@ -176,8 +199,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'items'
                               AND a."source_entity" = 'items'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'items', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'items',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."collection_items" AS t
@@ -192,8 +218,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'collection_items'
                               AND a."source_entity" = 'collection_items'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'collection_items', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'collection_items', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."collections" AS t
@@ -208,8 +237,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'collections'
                               AND a."source_entity" = 'collections'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'collections', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'collections', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."library_info" AS t
@@ -224,8 +256,11 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'library_info'
                               AND a."source_entity" = 'info'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'library_info', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'library_info', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "refman"."libraries" AS t
@@ -240,13 +275,17 @@ BEGIN
                             WHERE a."batch_id" = batch AND a."target_table" = 'libraries'
                               AND a."source_entity" = 'library'
                               AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'libraries', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'libraries', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a
          WHERE a."batch_id" = batch AND (only_user IS NULL OR a."user_id" = only_user)
-           AND a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items', 'creators', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs');
+           AND a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items', 'creators',
+               'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs');
 
         IF (SELECT b."replace" FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch) THEN
             -- The rows this batch replaced come back, parents first, with their audit.

@@ -58,7 +58,8 @@ WITH
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."item_id" AS parent_id,
            "pgshred".assemble_keys(t."extra",
                ARRAY['id', 'tag', 'type'],
-               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL WHEN t."legacy_id" LIKE '#%' THEN NULL ELSE to_jsonb(t."legacy_id") END,
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL WHEN t."legacy_id" LIKE '#%' THEN NULL
+                   ELSE to_jsonb(t."legacy_id") END,
                      to_jsonb(t."tag"),
                      to_jsonb(t."kind")
                     ]::jsonb[]) AS "elem"
@@ -68,7 +69,8 @@ WITH
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."item_id" AS parent_id,
            "pgshred".assemble_keys(t."extra",
                ARRAY['id', 'creatorType', 'firstName', 'lastName', 'name'],
-               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL WHEN t."legacy_id" LIKE '#%' THEN NULL ELSE to_jsonb(t."legacy_id") END,
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL WHEN t."legacy_id" LIKE '#%' THEN NULL
+                   ELSE to_jsonb(t."legacy_id") END,
                      to_jsonb(t."role"),
                      to_jsonb(t."first_name"),
                      to_jsonb(t."last_name"),
@@ -79,7 +81,8 @@ WITH
 "e_items" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble_keys(t."extra",
-               ARRAY['', 'itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra', 'creators', 'tags', 'notes', 'attachments'],
+               ARRAY['', 'itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra', 'creators',
+                   'tags', 'notes', 'attachments'],
                ARRAY[NULL::jsonb,
                      to_jsonb(t."item_type"),
                      to_jsonb(t."title"),
@@ -90,10 +93,14 @@ WITH
                      to_jsonb(t."pages"),
                      to_jsonb(t."volume"),
                      to_jsonb(t."note_field"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_creators" AS c WHERE c.parent_id = t."id"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_tags" AS c WHERE c.parent_id = t."id"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_notes" AS c WHERE c.parent_id = t."id"),
-                     (SELECT jsonb_object_agg(c."legacy_id", c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_attachments" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_creators" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_tags" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_notes" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_object_agg(c."legacy_id", c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_attachments" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "refman"."items" AS t
 ),
@@ -111,7 +118,8 @@ WITH
                      -- parent: the legacy id of the collections row, unless extra kept the value as written.
 CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
                      to_jsonb(t."name"),
-                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord", c."legacy_id") FROM "e_collection_items" AS c WHERE c.parent_id = t."id")
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_collection_items" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "refman"."collections" AS t
       LEFT JOIN "refman"."collections" AS r0 ON r0."id" = t."parent_id"
@@ -138,16 +146,25 @@ CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."lega
       FROM "refman"."libraries" AS t
 )
 SELECT u."user_id",
-       "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_library" AS r WHERE r."user_id" = u."user_id"), '{}'::jsonb),
+       "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_library" AS r WHERE r."user_id" = u."user_id"),
+           '{}'::jsonb),
            ARRAY['library', 'collections', 'items', 'searches', 'prefs'],
            ARRAY[
                (SELECT x."elem" FROM "e_info" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_collections" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_items" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_searches" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_collections" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_items" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_searches" AS x WHERE x."user_id" = u."user_id"),
                (SELECT x."elem" FROM "e_prefs" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "refman"."libraries" UNION SELECT "user_id" FROM "refman"."library_info" UNION SELECT "user_id" FROM "refman"."collections" UNION SELECT "user_id" FROM "refman"."collection_items" UNION SELECT "user_id" FROM "refman"."items" UNION SELECT "user_id" FROM "refman"."creators" UNION SELECT "user_id" FROM "refman"."item_tags" UNION SELECT "user_id" FROM "refman"."notes" UNION SELECT "user_id" FROM "refman"."attachments" UNION SELECT "user_id" FROM "refman"."saved_searches" UNION SELECT "user_id" FROM "refman"."library_prefs") AS u;
+  FROM (SELECT "user_id" FROM "refman"."libraries" UNION SELECT "user_id" FROM "refman"."library_info" UNION SELECT
+      "user_id" FROM "refman"."collections" UNION SELECT "user_id" FROM "refman"."collection_items" UNION SELECT
+      "user_id" FROM "refman"."items" UNION SELECT "user_id" FROM "refman"."creators" UNION SELECT "user_id" FROM
+      "refman"."item_tags" UNION SELECT "user_id" FROM "refman"."notes" UNION SELECT "user_id" FROM
+      "refman"."attachments" UNION SELECT "user_id" FROM "refman"."saved_searches" UNION SELECT "user_id" FROM
+      "refman"."library_prefs") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

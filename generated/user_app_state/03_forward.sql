@@ -5,7 +5,8 @@
 -- children (orgs, personas, contents, accounts, leads, references, inbox_items).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
--- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is recorded in pgshred.migration_audit_sets
+-- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
+-- recorded in pgshred.migration_audit_sets
 -- (per user and entity: legacy ids -> new ids), which is what rollback deletes by.
 --
 -- A value that does not convert to its column type, a missing legacy id, an orphan under an `error`
@@ -63,7 +64,9 @@ WITH doc AS (
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'orgs', 'orgs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'orgs', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'orgs', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs'))
@@ -107,18 +110,20 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v2 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v2 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer END
+                           ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'orgs', x.legacy_id,
+                               'seats')::integer END
                  ELSE "pgshred".cast_failed(x.v2, 'integer', x.user_id, 'orgs', x.legacy_id, 'seats')::integer
              END, -- seats
            NULLIF(x.v3, 'null'::jsonb), -- settings
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v4 #>> '{}')
                  THEN (x.v4 #>> '{}')::timestamptz
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v4 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'orgs', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'orgs', x.legacy_id, 'createdAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'orgs', x.legacy_id,
+                     'createdAt')::timestamptz
              END, -- source_created_at
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
                   OR x.t0 = 'null'
@@ -126,7 +131,8 @@ WITH doc AS (
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
                   OR x.t4 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[],
+                THEN "pgshred".assemble(x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats',
+                    'settings']::text[],
                          ARRAY['id', 'name', 'plan', 'seats', 'settings', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -134,12 +140,14 @@ WITH doc AS (
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[] END, '{}'::jsonb)
+                ELSE x.elem - ARRAY['_localCache', 'createdAt', 'id', 'name', 'plan', 'seats', 'settings']::text[] END,
+                    '{}'::jsonb)
       FROM v AS x
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'orgs', 'orgs',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -165,10 +173,13 @@ WITH doc AS (
                 THEN l0.elem #>> '{"orgId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'personas', 'personas', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'personas', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'personas', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas', 'personas'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas',
+         'personas'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -193,7 +204,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."personas" (
-        "id", "user_id", "legacy_id", "position", "org_id", "name", "tone", "bio", "avatar_url", "is_default", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "org_id", "name", "tone", "bio", "avatar_url", "is_default",
+            "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.legacy_id),
            x.user_id,
@@ -222,19 +234,21 @@ WITH doc AS (
            COALESCE(CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'boolean' THEN (x.v4 #>> '{}')::boolean
                  WHEN x.t4 IN ('string', 'number')
-                  AND lower(btrim(x.v4 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v4 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v4 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v4, 'boolean', x.user_id, 'personas', x.legacy_id, 'isDefault')::boolean
              END,
                     'false'::boolean), -- is_default
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
                  WHEN x.t5 = 'string'
-                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v5 #>> '{}')
                  THEN (x.v5 #>> '{}')::timestamptz
                  WHEN x.t5 = 'string'
-                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v5 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'personas', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'personas', x.legacy_id, 'createdAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'personas', x.legacy_id,
+                     'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
@@ -246,8 +260,10 @@ WITH doc AS (
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
                   OR x.elem #> '{"profile"}' = '{}'::jsonb
-                THEN "pgshred".assemble("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'),
-                         ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt', 'profile'],
+                THEN "pgshred".assemble("pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId',
+                    'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}'),
+                         ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault',
+                             'createdAt', 'profile'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"orgId"}') = 'number' THEN x.elem #> '{"orgId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
@@ -257,19 +273,22 @@ WITH doc AS (
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"profile"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])
-                ELSE "pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId', 'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}') END
+                ELSE "pgshred".prune(x.elem - ARRAY['createdAt', 'id', 'isDefault', 'name', 'orgId',
+                    'tone']::text[] #- '{"profile","avatarUrl"}' #- '{"profile","bio"}', '{"profile"}') END
                   || CASE WHEN p."id" IS NULL AND x.elem #> '{"orgId"}' IS NOT NULL
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."orgs" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'personas', 'personas',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -295,10 +314,13 @@ WITH doc AS (
                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'contents', 'contents', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'contents', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'contents', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents', 'contents'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents',
+         'contents'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -324,7 +346,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."contents" (
-        "id", "user_id", "legacy_id", "position", "persona_id", "title", "body", "status", "tags", "word_count", "published_at", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "persona_id", "title", "body", "status", "tags", "word_count",
+            "published_at", "source_created_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'contents', x.user_id, x.legacy_id),
            x.user_id,
@@ -332,7 +355,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'contents', x.legacy_id) END,
            x.ord0, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'contents', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'contents', x.legacy_id, 'personas', 'personaId',
+                    x.parent_legacy_id) END,
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'contents', x.legacy_id, 'title')::text
@@ -349,33 +373,37 @@ WITH doc AS (
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'array'
                   AND NOT jsonb_path_exists(x.v3, '$[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v3) WITH ORDINALITY AS a(item, n) ORDER BY a.n)
+                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v3) WITH ORDINALITY AS a(item,
+                     n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v3, 'text[]', x.user_id, 'contents', x.legacy_id, 'tags')::text[]
              END, -- tags
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 IN ('string', 'number') AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v4 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
                            THEN (x.v4 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v4, 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer END
+                           ELSE "pgshred".cast_failed(x.v4, 'integer', x.user_id, 'contents', x.legacy_id,
+                               'wordCount')::integer END
                  ELSE "pgshred".cast_failed(x.v4, 'integer', x.user_id, 'contents', x.legacy_id, 'wordCount')::integer
              END, -- word_count
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
                  WHEN x.t5 = 'string'
-                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v5 #>> '{}')
                  THEN (x.v5 #>> '{}')::timestamptz
                  WHEN x.t5 = 'string'
-                  AND x.v5 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v5 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v5, x.user_id, 'contents', x.legacy_id, 'publishedAt')
-                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'publishedAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v5, 'timestamptz', x.user_id, 'contents', x.legacy_id,
+                     'publishedAt')::timestamptz
              END, -- published_at
            CASE WHEN x.t6 IS NULL OR x.t6 = 'null' THEN NULL
                  WHEN x.t6 = 'string'
-                  AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v6 #>> '{}')
                  THEN (x.v6 #>> '{}')::timestamptz
                  WHEN x.t6 = 'string'
-                  AND x.v6 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v6 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v6, x.user_id, 'contents', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.v6, 'timestamptz', x.user_id, 'contents', x.legacy_id, 'createdAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v6, 'timestamptz', x.user_id, 'contents', x.legacy_id,
+                     'createdAt')::timestamptz
              END, -- source_created_at
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
                   OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
@@ -386,10 +414,13 @@ WITH doc AS (
                   OR x.t4 = 'null'
                   OR x.t5 = 'null'
                   OR x.t6 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[],
-                         ARRAY['id', 'personaId', 'title', 'body', 'status', 'tags', 'wordCount', 'publishedAt', 'createdAt'],
+                THEN "pgshred".assemble(x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt',
+                    'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[],
+                         ARRAY['id', 'personaId', 'title', 'body', 'status', 'tags', 'wordCount', 'publishedAt',
+                             'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                                   THEN x.elem #> '{"personaId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -397,16 +428,19 @@ WITH doc AS (
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t6 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status', 'tags', 'title', 'wordCount']::text[] END, '{}'::jsonb)
+                ELSE x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status',
+                    'tags', 'title', 'wordCount']::text[] END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'contents', 'contents',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -432,10 +466,13 @@ WITH doc AS (
                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'accounts', 'accounts', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'accounts', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'accounts', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts', 'accounts'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts',
+         'accounts'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -459,7 +496,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."accounts" (
-        "id", "user_id", "legacy_id", "position", "persona_id", "platform", "handle", "followers", "connected", "connected_at", "extra"
+        "id", "user_id", "legacy_id", "position", "persona_id", "platform", "handle", "followers", "connected",
+            "connected_at", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.legacy_id),
            x.user_id,
@@ -467,7 +505,8 @@ WITH doc AS (
                 ELSE "pgshred".id_too_long(x.user_id, 'accounts', x.legacy_id) END,
            x.ord0, -- position: the element's position in its array
            CASE WHEN p.id IS NOT NULL THEN p.id
-                ELSE "pgshred".missing_parent(x.user_id, 'accounts', x.legacy_id, 'personas', 'personaId', x.parent_legacy_id) END,
+                ELSE "pgshred".missing_parent(x.user_id, 'accounts', x.legacy_id, 'personas', 'personaId',
+                    x.parent_legacy_id) END,
            COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'accounts', x.legacy_id, 'platform')::text
@@ -481,25 +520,28 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
                  THEN CASE WHEN (x.v2 #>> '{}')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
                            THEN (x.v2 #>> '{}')::numeric::bigint
-                           ELSE "pgshred".cast_failed(x.v2, 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint END
+                           ELSE "pgshred".cast_failed(x.v2, 'bigint', x.user_id, 'accounts', x.legacy_id,
+                               'followers')::bigint END
                  ELSE "pgshred".cast_failed(x.v2, 'bigint', x.user_id, 'accounts', x.legacy_id, 'followers')::bigint
              END, -- followers
            COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'boolean' THEN (x.v3 #>> '{}')::boolean
                  WHEN x.t3 IN ('string', 'number')
-                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v3 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v3, 'boolean', x.user_id, 'accounts', x.legacy_id, 'connected')::boolean
              END,
                     'false'::boolean), -- connected
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v4 #>> '{}')
                  THEN (x.v4 #>> '{}')::timestamptz
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v4 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'accounts', x.legacy_id, 'connectedAt')
-                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'accounts', x.legacy_id, 'connectedAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'accounts', x.legacy_id,
+                     'connectedAt')::timestamptz
              END, -- connected_at
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
                   OR jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
@@ -508,25 +550,30 @@ WITH doc AS (
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
                   OR x.t4 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[],
+                THEN "pgshred".assemble(x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle',
+                    'id', 'personaId', 'platform']::text[],
                          ARRAY['id', 'personaId', 'platform', 'handle', 'followers', 'connected', 'connectedAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                                   THEN x.elem #> '{"personaId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId', 'platform']::text[] END, '{}'::jsonb)
+                ELSE x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId',
+                    'platform']::text[] END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'accounts', 'accounts',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -552,7 +599,9 @@ WITH doc AS (
                 THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'leads', 'leads', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'leads', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'leads', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads'))
@@ -579,7 +628,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."leads" (
-        "id", "user_id", "legacy_id", "position", "account_id", "name", "email", "score", "stage", "source_created_at", "extra"
+        "id", "user_id", "legacy_id", "position", "account_id", "name", "email", "score", "stage", "source_created_at",
+            "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'leads', x.user_id, x.legacy_id),
            x.user_id,
@@ -596,7 +646,7 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'leads', x.legacy_id, 'email')::text
              END, -- email
            CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
-                 WHEN x.t2 IN ('string', 'number') AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r]*$'
+                 WHEN x.t2 IN ('string', 'number') AND "pgshred".is_number(x.v2 #>> '{}')
                  THEN (x.v2 #>> '{}')::numeric
                  ELSE "pgshred".cast_failed(x.v2, 'numeric', x.user_id, 'leads', x.legacy_id, 'score')::numeric
              END, -- score
@@ -607,12 +657,13 @@ WITH doc AS (
                     'new'::text), -- stage
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v4 #>> '{}')
                  THEN (x.v4 #>> '{}')::timestamptz
                  WHEN x.t4 = 'string'
-                  AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v4 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v4, x.user_id, 'leads', x.legacy_id, 'createdAt')
-                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'leads', x.legacy_id, 'createdAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v4, 'timestamptz', x.user_id, 'leads', x.legacy_id,
+                     'createdAt')::timestamptz
              END, -- source_created_at
            -- A reference to a parent that does not exist is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
@@ -622,10 +673,12 @@ WITH doc AS (
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
                   OR x.t4 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score', 'stage']::text[],
+                THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'createdAt', 'email', 'id', 'name', 'score',
+                    'stage']::text[],
                          ARRAY['id', 'accountId', 'name', 'email', 'score', 'stage', 'createdAt'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number'
+                                   THEN x.elem #> '{"accountId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -638,12 +691,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'leads', 'leads',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -669,10 +724,13 @@ WITH doc AS (
                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'references', 'references', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'references', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'references', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references', 'references'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references',
+         'references'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -717,7 +775,7 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'references', x.legacy_id, 'note')::text
              END, -- note
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
-                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)[ \t\n\r]*$'
+                 WHEN x.t3 = 'string' AND "pgshred".is_date(x.v3 #>> '{}')
                  THEN (x.v3 #>> '{}')::date
                  WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
                  THEN "pgshred".to_date(x.v3, x.user_id, 'references', x.legacy_id, 'addedOn')
@@ -732,7 +790,8 @@ WITH doc AS (
                 THEN "pgshred".assemble(x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[],
                          ARRAY['id', 'personaId', 'url', 'title', 'note', 'addedOn'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number' THEN x.elem #> '{"personaId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"personaId"}') = 'number'
+                                   THEN x.elem #> '{"personaId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -741,13 +800,15 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."personas" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
   AND p."id" IS NOT NULL
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'references', 'references',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins
@@ -773,10 +834,13 @@ WITH doc AS (
                 THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
            CASE WHEN jsonb_typeof(l0.elem) <> 'object'
                 THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'inbox_items', 'inboxItems', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'inbox_items', 'id', '#' || l0.ord) END
+                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'inbox_items', 'id',
+                    '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items', 'inboxItems'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items',
+         'inboxItems'))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -800,7 +864,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "public"."inbox_items" (
-        "id", "user_id", "legacy_id", "position", "account_id", "sender", "subject", "received_at", "is_read", "payload", "extra"
+        "id", "user_id", "legacy_id", "position", "account_id", "sender", "subject", "received_at", "is_read",
+            "payload", "extra"
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'inbox_items', x.user_id, x.legacy_id),
            x.user_id,
@@ -818,18 +883,21 @@ WITH doc AS (
              END, -- subject
            COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
                  WHEN x.t2 = 'string'
-                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp(x.v2 #>> '{}')
                  THEN (x.v2 #>> '{}')::timestamptz
                  WHEN x.t2 = 'string'
-                  AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$'
+                  AND "pgshred".is_timestamp_shaped(x.v2 #>> '{}')
                  THEN "pgshred".to_timestamptz(x.v2, x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')
-                 ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz
+                 ELSE "pgshred".cast_failed(x.v2, 'timestamptz', x.user_id, 'inbox_items', x.legacy_id,
+                     'receivedAt')::timestamptz
              END,
-                    "pgshred".missing_required(x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz), -- received_at
+                    "pgshred".missing_required(x.user_id, 'inbox_items', x.legacy_id, 'receivedAt')::timestamptz),
+                    -- received_at
            COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'boolean' THEN (x.v3 #>> '{}')::boolean
                  WHEN x.t3 IN ('string', 'number')
-                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', 'on', 'off', '1', '0')
+                  AND lower(btrim(x.v3 #>> '{}', E' \t\n\r')) IN ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n',
+                      'on', 'off', '1', '0')
                  THEN lower(btrim(x.v3 #>> '{}', E' \t\n\r'))::boolean
                  ELSE "pgshred".cast_failed(x.v3, 'boolean', x.user_id, 'inbox_items', x.legacy_id, 'read')::boolean
              END,
@@ -843,10 +911,12 @@ WITH doc AS (
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
                   OR x.t4 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt', 'subject']::text[],
+                THEN "pgshred".assemble(x.elem - ARRAY['accountId', 'from', 'id', 'payload', 'read', 'receivedAt',
+                    'subject']::text[],
                          ARRAY['id', 'accountId', 'from', 'subject', 'receivedAt', 'read', 'payload'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number' THEN x.elem #> '{"accountId"}' END,
+                               CASE WHEN jsonb_typeof(x.elem #> '{"accountId"}') = 'number'
+                                   THEN x.elem #> '{"accountId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -859,12 +929,14 @@ WITH doc AS (
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "public"."accounts" AS p
-                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+                          WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
 )
-INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table", "legacy_ids", "target_ids")
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'inbox_items', 'inbox_items',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
   FROM ins

@@ -32,7 +32,8 @@ WITH doc AS (
               FROM (SELECT doc.user_id,
                            l0.elem,
                            l0.ord AS ord0,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"orgs"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -49,7 +50,8 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"orgId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"orgId"}' <> ''
                                 THEN l0.elem #>> '{"orgId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"personas"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -66,7 +68,8 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"personaId"}' <> ''
                                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"contents"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -83,7 +86,8 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"personaId"}' <> ''
                                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"accounts"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -100,7 +104,8 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"accountId"}' <> ''
                                 THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"leads"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
@@ -117,14 +122,16 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"personaId"}' <> ''
                                 THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"references"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      WHERE EXISTS (SELECT 1 FROM "public"."personas" AS p
-                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id)
+                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id,
+                        k.parent_legacy_id)
                     OFFSET 0)
      GROUP BY k.user_id
     UNION ALL
@@ -137,7 +144,8 @@ WITH doc AS (
                            CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"accountId"}' <> ''
                                 THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
-                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
+                           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END AS legacy_id
                       FROM doc
                      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(doc.doc #> '{"inboxItems"}'))
                            WITH ORDINALITY AS l0(elem, ord)) AS x

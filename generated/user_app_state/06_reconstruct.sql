@@ -122,15 +122,25 @@ SELECT u."user_id",
        "pgshred".assemble('{}'::jsonb,
            ARRAY['orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inboxItems'],
            ARRAY[
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_orgs" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_personas" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_contents" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_accounts" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_leads" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_references" AS x WHERE x."user_id" = u."user_id"),
-               (SELECT jsonb_agg(x."elem" ORDER BY x."ord", x."legacy_id") FROM "e_inbox_items" AS x WHERE x."user_id" = u."user_id")
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_orgs" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_personas" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_contents" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_accounts" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_leads" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_references" AS x WHERE x."user_id" = u."user_id"),
+               (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
+                   x."legacy_id") FROM "e_inbox_items" AS x WHERE x."user_id" = u."user_id")
            ]::jsonb[]) AS "state"
-  FROM (SELECT "user_id" FROM "public"."orgs" UNION SELECT "user_id" FROM "public"."personas" UNION SELECT "user_id" FROM "public"."contents" UNION SELECT "user_id" FROM "public"."accounts" UNION SELECT "user_id" FROM "public"."leads" UNION SELECT "user_id" FROM "public"."references" UNION SELECT "user_id" FROM "public"."inbox_items") AS u;
+  FROM (SELECT "user_id" FROM "public"."orgs" UNION SELECT "user_id" FROM "public"."personas" UNION SELECT "user_id"
+      FROM "public"."contents" UNION SELECT "user_id" FROM "public"."accounts" UNION SELECT "user_id" FROM
+      "public"."leads" UNION SELECT "user_id" FROM "public"."references" UNION SELECT "user_id" FROM
+      "public"."inbox_items") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -22,8 +22,10 @@ DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION USING
-            MESSAGE = 'pgshred: target.layout.distribute_by needs the citus extension, which this database does not have',
-            HINT = 'run CREATE EXTENSION citus on the coordinator, or use target.layout.partition_by on plain PostgreSQL';
+            MESSAGE =
+                'pgshred: target.layout.distribute_by needs the citus extension, which this database does not have',
+            HINT =
+                'run CREATE EXTENSION citus on the coordinator, or use target.layout.partition_by on plain PostgreSQL';
     END IF;
 END
 $$;

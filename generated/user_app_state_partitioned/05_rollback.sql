@@ -27,7 +27,8 @@ BEGIN
     FOR batch IN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
-                 WHERE a."target_table" IN ('orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inbox_items')
+                 WHERE a."target_table" IN ('orgs', 'personas', 'contents', 'accounts', 'leads', 'references',
+                     'inbox_items')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'user_app_state_partitioned'
@@ -37,7 +38,8 @@ BEGIN
                 UNION
                 SELECT p."batch_id", b."run_id", p."user_id" FROM "pgshred"."migration_replaced_users" AS p
                   JOIN "pgshred"."migration_batches" AS b ON b."id" = p."batch_id"
-                  JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id" AND r."plan" = 'user_app_state_partitioned') AS x
+                  JOIN "pgshred"."migration_runs" AS r ON r."id" = b."run_id"
+                      AND r."plan" = 'user_app_state_partitioned') AS x
          WHERE "pgshred".rollback_selected(x."run_id", x."batch_id", x."user_id")
          GROUP BY x.batch_id
          ORDER BY x.batch_id DESC
@@ -48,8 +50,10 @@ BEGIN
           JOIN "pgshred"."migration_users" AS m ON m."plan" = 'user_app_state_partitioned' AND m."user_id" = u.user_id
          WHERE b."id" = batch AND m."batch_id" > batch
            AND (only_user IS NULL OR m."user_id" = only_user)
-           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch AND a."user_id" = m."user_id")
-                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch AND p."user_id" = m."user_id"))
+           AND (EXISTS (SELECT 1 FROM "pgshred"."migration_audit_sets" AS a WHERE a."batch_id" = batch
+               AND a."user_id" = m."user_id")
+                OR EXISTS (SELECT 1 FROM "pgshred"."migration_replaced_users" AS p WHERE p."batch_id" = batch
+                    AND p."user_id" = m."user_id"))
          ORDER BY m."batch_id" DESC
          LIMIT 1;
         IF NOT FOUND THEN
@@ -63,9 +67,11 @@ BEGIN
              LIMIT 1;
         END IF;
         IF FOUND THEN
-            RAISE EXCEPTION 'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
+            RAISE EXCEPTION
+                'pgshred: user % of batch % was migrated again by batch % (run %), which is not being rolled back',
                             blocker.user_id, batch, blocker.batch_id, blocker.run_id
-                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone', blocker.run_id, blocker.batch_id);
+                USING HINT = format('roll back run %s (or batch %s) first, or the user everywhere with --user alone',
+                    blocker.run_id, blocker.batch_id);
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -80,9 +86,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'inbox_items'
                               AND a."source_entity" = 'inbox_items'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'inbox_items', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'inbox_items', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -97,9 +107,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'references'
                               AND a."source_entity" = 'references'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'references', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'references', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -114,9 +128,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'leads'
                               AND a."source_entity" = 'leads'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'leads', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'leads',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -131,9 +149,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'accounts'
                               AND a."source_entity" = 'accounts'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'accounts', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'accounts', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -148,9 +170,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'contents'
                               AND a."source_entity" = 'contents'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'contents', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'contents', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -165,9 +191,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'personas'
                               AND a."source_entity" = 'personas'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'personas', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'personas', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         -- By the whole key, (user_id, id): each row is found in its own partition or shard.
@@ -182,9 +212,13 @@ BEGIN
                      JOIN (SELECT a."user_id", unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
                             WHERE a."batch_id" = batch AND a."target_table" = 'orgs'
                               AND a."source_entity" = 'orgs'
-                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id" AND t."id" = a."id") THEN
-            RAISE EXCEPTION 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'orgs', batch
-                USING HINT = 'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."user_id" = a."user_id"
+                                  AND t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'orgs',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a

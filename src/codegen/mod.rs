@@ -9,6 +9,7 @@ use minijinja::{Environment, UndefinedBehavior, Value as JValue};
 use serde_json::Value;
 
 mod context;
+pub mod wrap;
 
 use crate::Error;
 use crate::artifacts::Files;
@@ -173,7 +174,8 @@ pub fn render(plan: &Plan) -> Result<Files, Error> {
         .filter(|(n, _)| n.ends_with(".sql"))
         .filter(|(n, _)| distributed || *n != DISTRIBUTE)
     {
-        files.insert((*name).to_string(), render_one(&env, name, &ctx)?);
+        let sql = render_one(&env, name, &ctx)?;
+        files.insert((*name).to_string(), wrap::fold(&sql, wrap::WIDTH));
     }
     Ok(files)
 }
