@@ -26,8 +26,9 @@ pub const SCHEMA_SCRIPTS: [&str; 4] = [
 pub struct Step {
     pub entity: String,
     pub sql: String,
-    /// 16 hex digits of sha256 over the statement: the version of the entity's mapping a user is
-    /// migrated with (the ledger keeps one per user and entity).
+    /// 16 hex digits of sha256 over the statement's code (not its comments or layout): the
+    /// version of the entity's mapping a user is migrated with (the ledger keeps one per user and
+    /// entity).
     pub version: String,
 }
 
@@ -143,9 +144,9 @@ const RUN_FILES: [&str; 6] = [
     "05_rollback.sql",
 ];
 
-/// sha256 over the statements of the files a run executes, in name order. Lines that are only
-/// a comment are left out: the header names pgshred's version, and an upgrade that changes no
-/// statement must not refuse the `--resume` of a run it can finish.
+/// sha256 over the statements of the files a run executes, in name order, without comments or
+/// line layout: the header names pgshred's version, and an upgrade that changes no statement
+/// must not refuse the `--resume` of a run it can finish.
 pub fn checksum(files: &Files) -> String {
     let mut h = Sha256::new();
     for (name, text) in files
@@ -154,20 +155,36 @@ pub fn checksum(files: &Files) -> String {
     {
         h.update(name.as_bytes());
         h.update([0]);
-        for line in text.lines().filter(|l| !l.trim_start().starts_with("--")) {
-            h.update(line.as_bytes());
-            h.update([b'\n']);
+        for code in text
+            .lines()
+            .map(crate::codegen::wrap::code_of)
+            .filter(|c| !c.is_empty())
+        {
+            h.update(code.as_bytes());
+            h.update(b" ");
         }
         h.update([0]);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The version of one step.
+/// The version of one step: of its statement's code, so that how it is laid out on lines and
+/// what its comments say (which a new pgshred may change) do not make migrated users look
+/// migrated with another mapping.
 fn version(sql: &str) -> String {
-    // Trailing blank lines depend on what follows the statement, not on the statement.
-    let sum = Sha256::digest(sql.trim_end().as_bytes());
-    sum[..8].iter().map(|b| format!("{b:02x}")).collect()
+    let mut h = Sha256::new();
+    for code in sql
+        .lines()
+        .map(crate::codegen::wrap::code_of)
+        .filter(|c| !c.is_empty() && !c.starts_with("--"))
+    {
+        h.update(code.as_bytes());
+        h.update(b" ");
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The preamble of a forward script and its entity sections (name, text from the mark up to the
@@ -259,5 +276,16 @@ mod tests {
             text.push_str("SELECT 1;\n");
             assert_ne!(super::checksum(&changed), sum, "{name}");
         }
+    }
+
+    /// A step's version follows its code, not its layout or its comments.
+    #[test]
+    fn a_step_version_follows_the_code_not_its_layout() {
+        let sql = "-- pgshred:entity orgs\n-- what it does\nINSERT INTO t (a, b) -- the columns\nSELECT 1, 'x  y';\n";
+        let v = super::version(sql);
+        let folded = "-- pgshred:entity orgs\n-- what it does, in other words\nINSERT INTO t (a, b)\n    -- the columns\nSELECT 1,\n    'x  y';\n\n";
+        assert_eq!(super::version(folded), v);
+        assert_ne!(super::version(&sql.replace("'x  y'", "'x y'")), v);
+        assert_ne!(super::version(&sql.replace("SELECT 1", "SELECT 2")), v);
     }
 }

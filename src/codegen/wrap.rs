@@ -84,6 +84,15 @@ fn preferred(line: &str, at: usize) -> bool {
         || line[..at].trim_end().ends_with(',')
 }
 
+/// A line without its trailing `--` comment (quotes respected) and the blanks around it.
+pub fn code_of(line: &str) -> &str {
+    let cut = match scan(line) {
+        (_, Some(comment)) => comment,
+        _ => line.len(),
+    };
+    line[..cut].trim()
+}
+
 /// The byte offsets of the blanks a line may be broken at (outside quotes), and where a trailing
 /// `--` comment starts, if one does.
 fn scan(line: &str) -> (Vec<usize>, Option<usize>) {

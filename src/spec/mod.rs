@@ -125,7 +125,8 @@ impl Default for SecuritySpec {
     }
 }
 
-/// `mappings/<entity>.yaml`: how one array of the document becomes one table.
+/// `mappings/<entity>.yaml`: how one part of the document (an array, an object keyed by id, a
+/// single object, scalars, the root) becomes one table.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MappingSpec {
     pub entity: String,
