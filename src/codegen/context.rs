@@ -28,66 +28,37 @@ fn plan_needs_json_paths(plan: &Plan) -> bool {
 /// holding mapped keys that are empty (pruning would drop them), and nested entity arrays that are
 /// null or empty (they give no rows). Only with an extra column.
 fn kept(e: &Entity) -> Value {
-    if e.extra.is_none() {
-        return Value::Array(Vec::new());
-    }
-    let path_of = |p: &crate::jsonpath::FieldPath| text_array_literal(p.keys());
-    let mut out = Vec::new();
-    let mut number = |p: &crate::jsonpath::FieldPath| {
-        let get = format!("x.elem #> {}", path_of(p));
-        let test = format!("jsonb_typeof({get}) = 'number'");
-        out.push(serde_json::json!({
-            "path": p.to_string(),
-            "value": format!("CASE WHEN {test} THEN {get} END"),
-            "test": test,
-        }));
-    };
-    if !e.is_root() {
-        number(&e.legacy_id);
-    }
-    if let Some(f) = e.parent.as_ref().and_then(|p| p.field.as_ref()) {
-        number(f);
-    }
-    for r in &e.references {
-        number(&r.field);
-    }
-    for (i, c) in e.columns.iter().enumerate() {
-        // keep_original: the source's scalar as it was written (nulls are kept below anyway).
-        let test = if c.keep_original {
-            format!("x.t{i} IN ('null', 'string', 'number', 'boolean')")
-        } else {
-            format!("x.t{i} = 'null'")
-        };
-        let value = if c.keep_original {
-            format!("CASE WHEN {test} THEN x.v{i} END")
-        } else {
-            format!("CASE WHEN {test} THEN 'null'::jsonb END")
-        };
-        out.push(serde_json::json!({
-            "path": c.path.to_string(),
-            "value": value,
-            "test": test,
-        }));
-    }
-    // An object that was empty in the source, holding mapped keys in other documents: pruning
-    // would lose it.
-    for p in e.emptied_objects() {
-        let test = format!("x.elem #> {} = '{{}}'::jsonb", path_of(&p));
-        out.push(serde_json::json!({
-            "path": p.to_string(),
-            "value": format!("CASE WHEN {test} THEN '{{}}'::jsonb END"),
-            "test": test,
-        }));
-    }
-    for k in &e.child_arrays {
-        let get = format!("x.elem -> {}", quote_literal(k));
-        let test = format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb)");
-        out.push(serde_json::json!({
-            "path": crate::jsonpath::FieldPath(vec![k.clone()]).to_string(),
-            "value": format!("CASE WHEN {test} THEN {get} END"),
-            "test": test,
-        }));
-    }
+    use crate::ir::KeptWhen;
+    let out = e
+        .kept()
+        .iter()
+        .map(|k| {
+            let at = format!("x.elem #> {}", text_array_literal(k.path.keys()));
+            let (test, value) = match k.when {
+                KeptWhen::Number => (format!("jsonb_typeof({at}) = 'number'"), at),
+                KeptWhen::Null { column: i } => {
+                    (format!("x.t{i} = 'null'"), "'null'::jsonb".into())
+                }
+                KeptWhen::Original { column: i } => (
+                    format!("x.t{i} IN ('null', 'string', 'number', 'boolean')"),
+                    format!("x.v{i}"),
+                ),
+                KeptWhen::EmptyObject => (format!("{at} = '{{}}'::jsonb"), "'{}'::jsonb".into()),
+                KeptWhen::NoRows => {
+                    let get = format!("x.elem -> {}", quote_literal(k.path.head()));
+                    (
+                        format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb)"),
+                        get,
+                    )
+                }
+            };
+            serde_json::json!({
+                "path": k.path.to_string(),
+                "value": format!("CASE WHEN {test} THEN {value} END"),
+                "test": test,
+            })
+        })
+        .collect();
     Value::Array(out)
 }
 

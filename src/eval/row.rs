@@ -10,7 +10,7 @@ use super::context::{Ctx, Kind, Row, Severity, at};
 use super::object::{leaf_paths, residual, set_path};
 use crate::cast;
 use crate::ids::row_id;
-use crate::ir::{Entity, OnMissingParent, ParentLink, Plan};
+use crate::ir::{Entity, KeptWhen, OnMissingParent, ParentLink, Plan};
 use crate::jsonpath::FieldPath;
 
 /// The row of one candidate, or `None` when its orphan policy skips it. `created` holds the
@@ -263,7 +263,7 @@ fn extra_value(
     if e.extra.is_none() {
         return Value::Null;
     }
-    keep_what_no_row_carries(e, obj, c.element.value, &mut rest);
+    keep_what_no_row_carries(e, c.element.value, &mut rest);
     for (field, v) in dangling {
         set_path(&mut rest, field.keys(), v);
     }
@@ -277,52 +277,21 @@ fn extra_value(
 /// What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
 /// JSON null, objects holding mapped keys that were empty, and nested entity arrays that are
 /// null or empty.
-fn keep_what_no_row_carries(
-    e: &Entity,
-    obj: &Map<String, Value>,
-    element: &Value,
-    rest: &mut Map<String, Value>,
-) {
-    let reference = e.parent.as_ref().and_then(|p| p.field.as_ref());
-    let references = e.references.iter().map(|r| &r.field);
-    for id in std::iter::once(&e.legacy_id)
-        .chain(reference)
-        .chain(references)
-    {
-        if let Some(n @ Value::Number(_)) = at(element, id) {
-            set_path(rest, id.keys(), n.clone());
-        }
-    }
-    for col in &e.columns {
-        match at(element, &col.path) {
-            Some(Value::Null) => set_path(rest, col.path.keys(), Value::Null),
-            Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)))
-                if col.keep_original =>
-            {
-                set_path(rest, col.path.keys(), v.clone())
-            }
-            _ => {}
-        }
-    }
-    for p in e.emptied_objects() {
-        if let Some(Value::Object(m)) = at(element, &p)
-            && m.is_empty()
-        {
-            set_path(rest, p.keys(), Value::Object(Map::new()));
-        }
-    }
-    for k in &e.child_arrays {
-        match obj.get(k) {
-            Some(v @ Value::Null) => {
-                rest.insert(k.clone(), v.clone());
-            }
-            Some(v @ Value::Array(a)) if a.is_empty() => {
-                rest.insert(k.clone(), v.clone());
-            }
-            Some(v @ Value::Object(m)) if m.is_empty() => {
-                rest.insert(k.clone(), v.clone());
-            }
-            _ => {}
+fn keep_what_no_row_carries(e: &Entity, element: &Value, rest: &mut Map<String, Value>) {
+    for k in e.kept() {
+        let v = at(element, &k.path);
+        let keep = match (k.when, v) {
+            (KeptWhen::Number, Some(Value::Number(_))) => true,
+            (KeptWhen::Null { .. }, Some(Value::Null)) => true,
+            (KeptWhen::Original { .. }, Some(v)) => !v.is_array() && !v.is_object(),
+            (KeptWhen::EmptyObject, Some(Value::Object(m))) => m.is_empty(),
+            (KeptWhen::NoRows, Some(Value::Null)) => true,
+            (KeptWhen::NoRows, Some(Value::Array(a))) => a.is_empty(),
+            (KeptWhen::NoRows, Some(Value::Object(m))) => m.is_empty(),
+            _ => false,
+        };
+        if let (true, Some(v)) = (keep, v) {
+            set_path(rest, k.path.keys(), v.clone());
         }
     }
 }
