@@ -149,27 +149,69 @@ pub(super) fn error_parts(
     (message, detail, hint, code)
 }
 
-/// The message of a data problem raised by pgshred's SQL, rebuilt from its JSON detail with the
-/// ids quoted when needed: the server's own text splices them in raw, and a user id holding a
-/// line break would split the line.
+/// A problem of a user's document, as `fail()` in `01_schema.sql` raises it (message, and the
+/// JSON in its DETAIL) and as the COPY path reports it: the one place its words are built in
+/// Rust, whichever writer found it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DataError {
+    pub(crate) problem: String,
+    pub(crate) user_id: String,
+    pub(crate) entity: String,
+    pub(crate) legacy_id: Option<String>,
+    pub(crate) path: String,
+    pub(crate) value: Option<Value>,
+}
+
+impl DataError {
+    /// Read back from the DETAIL that `fail()` attaches.
+    pub(crate) fn from_detail(detail: &Value) -> Option<DataError> {
+        let text = |k: &str| match detail.get(k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v.to_string()),
+        };
+        Some(DataError {
+            problem: detail.get("problem")?.as_str()?.to_string(),
+            user_id: text("user_id").unwrap_or_default(),
+            entity: text("entity").unwrap_or_default(),
+            legacy_id: text("legacy_id"),
+            path: text("path").unwrap_or_default(),
+            value: detail.get("value").filter(|v| !v.is_null()).cloned(),
+        })
+    }
+
+    /// `fail()`'s message: the ids quoted when needed (a user id holding a line break would
+    /// split the line), `?` for a missing legacy id, the value cut at 200 characters or
+    /// `missing`.
+    pub(crate) fn message(&self) -> String {
+        let shown = crate::ids::shown_user;
+        let value = self.value.as_ref().map_or_else(
+            || "missing".to_string(),
+            |v| v.to_string().chars().take(200).collect(),
+        );
+        format!(
+            "pgshred: {} (user {}, entity {}, legacy id {}, path {}, value {value})",
+            self.problem,
+            shown(&self.user_id),
+            self.entity,
+            self.legacy_id.as_deref().map_or("?".into(), shown),
+            shown(&self.path),
+        )
+    }
+
+    /// The JSON of `fail()`'s DETAIL, which fills the quarantine's columns.
+    pub(crate) fn detail(&self) -> Value {
+        serde_json::json!({
+            "user_id": self.user_id, "entity": self.entity, "legacy_id": self.legacy_id,
+            "path": self.path, "value": self.value, "problem": self.problem,
+        })
+    }
+}
+
+/// The message of a data problem raised by pgshred's SQL, rebuilt from its JSON detail (the
+/// server's own text splices the ids in raw).
 fn data_message(detail: &Value) -> Option<String> {
-    let problem = detail.get("problem")?.as_str()?;
-    let text = |k: &str| match detail.get(k) {
-        Some(Value::String(s)) => crate::ids::shown_user(s).into_owned(),
-        Some(Value::Null) | None => String::new(),
-        Some(v) => v.to_string(),
-    };
-    let value = match detail.get("value") {
-        Some(Value::Null) | None => String::new(),
-        Some(v) => v.to_string(),
-    };
-    Some(format!(
-        "pgshred: {problem} (user {}, entity {}, legacy id {}, path {}, value {value})",
-        text("user_id"),
-        text("entity"),
-        text("legacy_id"),
-        text("path"),
-    ))
+    DataError::from_detail(detail).map(|d| d.message())
 }
 
 pub(super) fn failure_from_message(run: i64, b: &Batch) -> BatchFailure {
@@ -203,4 +245,39 @@ pub(super) fn record_failure(
 
 pub(super) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DataError;
+    use serde_json::json;
+
+    /// The words are the same built from a finding (the COPY path) or read back from the DETAIL
+    /// the SQL's `fail()` attached, and say `?` and `missing` where the SQL does.
+    #[test]
+    fn a_data_error_reads_the_same_from_either_writer() {
+        let e = DataError {
+            problem: "required value is missing".into(),
+            user_id: "user\n7".into(),
+            entity: "contents".into(),
+            legacy_id: None,
+            path: "title".into(),
+            value: None,
+        };
+        assert_eq!(
+            e.message(),
+            "pgshred: required value is missing (user \"user\\n7\", entity contents, legacy id ?, path title, value missing)"
+        );
+        assert_eq!(DataError::from_detail(&e.detail()), Some(e.clone()));
+        let long = DataError {
+            legacy_id: Some("c1".into()),
+            value: Some(json!("x".repeat(300))),
+            ..e
+        };
+        assert!(
+            long.message()
+                .contains("legacy id c1, path title, value \"xxx")
+        );
+        assert!(long.message().len() < 320);
+    }
 }

@@ -170,23 +170,17 @@ pub(super) fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
 /// what the policy does and what a type expects.)
 fn refused(user: &str, f: &eval::Finding) -> CopyError {
     let words = sql_words(f);
-    let value = words.value.as_ref().map_or_else(
-        || "missing".to_string(),
-        |v| v.to_string().chars().take(200).collect(),
-    );
-    let path = words.path;
+    let error = crate::executor::failure::DataError {
+        problem: words.message,
+        user_id: user.to_string(),
+        entity: f.entity.clone(),
+        legacy_id: f.legacy_id.clone(),
+        path: words.path.to_string(),
+        value: words.value,
+    };
     CopyError::Document {
-        message: format!(
-            "pgshred: {} (user {}, entity {}, legacy id {}, path {path}, value {value})",
-            words.message,
-            crate::ids::shown_user(user),
-            f.entity,
-            f.legacy_id.as_deref().unwrap_or("?"),
-        ),
-        detail: serde_json::json!({
-            "user_id": user, "entity": f.entity, "legacy_id": f.legacy_id,
-            "path": path, "value": words.value, "problem": words.message,
-        }),
+        message: error.message(),
+        detail: error.detail(),
         hint: words.hint.to_string(),
     }
 }
