@@ -549,7 +549,8 @@ WITH doc AS (
              END, -- opened_at
            CASE WHEN x.t5 IS NULL OR x.t5 = 'null' THEN NULL
                  WHEN x.t5 = 'array'
-                  AND NOT jsonb_path_exists(x.v5, '$[*] ? (@.type() == "object" || @.type() == "array")')
+                  -- strict: in lax mode the filter would look inside a nested array and let it through
+                  AND NOT jsonb_path_exists(x.v5, 'strict $[*] ? (@.type() == "object" || @.type() == "array")')
                  THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v5) WITH ORDINALITY AS a(item,
                      n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v5, 'text[]', x.user_id, 'cards', x.legacy_id, 'labelIds')::text[]

@@ -496,7 +496,8 @@ WITH doc AS (
              END, -- written_at
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 = 'array'
-                  AND NOT jsonb_path_exists(x.v4, '$[*] ? (@.type() == "object" || @.type() == "array")')
+                  -- strict: in lax mode the filter would look inside a nested array and let it through
+                  AND NOT jsonb_path_exists(x.v4, 'strict $[*] ? (@.type() == "object" || @.type() == "array")')
                  THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v4) WITH ORDINALITY AS a(item,
                      n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v4, 'text[]', x.user_id, 'blocks', x.legacy_id, 'refs')::text[]

@@ -373,7 +373,8 @@ WITH doc AS (
                     'draft'::text), -- status
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'array'
-                  AND NOT jsonb_path_exists(x.v3, '$[*] ? (@.type() == "object" || @.type() == "array")')
+                  -- strict: in lax mode the filter would look inside a nested array and let it through
+                  AND NOT jsonb_path_exists(x.v3, 'strict $[*] ? (@.type() == "object" || @.type() == "array")')
                  THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v3) WITH ORDINALITY AS a(item,
                      n) ORDER BY a.n)
                  ELSE "pgshred".cast_failed(x.v3, 'text[]', x.user_id, 'contents', x.legacy_id, 'tags')::text[]

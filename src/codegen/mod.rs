@@ -191,6 +191,25 @@ pub fn render_summary(plan: &Plan) -> Result<String, Error> {
     render_one(&environment()?, "summary.md", &template_context(plan))
 }
 
+/// The conversion `03_forward.sql` applies to a value of a column of type `ty`, as one SQL
+/// expression over `value` (jsonb) and `json_type` (its `jsonb_typeof`), in the form that gives
+/// NULL where the forward script raises (the form a parsed companion column uses): what the
+/// cast agreement test runs against `cast::convert`.
+pub fn cast_expression(
+    audit_schema: &str,
+    ty: crate::ir::SqlType,
+    value: &str,
+    json_type: &str,
+) -> Result<String, Error> {
+    let env = environment()?;
+    let source = "{% import \"macros.sql.j2\" as m %}{{ m.cast(A, ty, v, t, \"NULL\", true) }}";
+    env.render_str(
+        source,
+        minijinja::context! { A => quote_ident(audit_schema), ty => ty.sql(), v => value, t => json_type },
+    )
+    .map_err(|e| Error::Template(format!("the cast of {}: {e:#}", ty.sql())))
+}
+
 fn render_one(env: &Environment<'static>, name: &str, ctx: &JValue) -> Result<String, Error> {
     let tmpl = env
         .get_template(name)
