@@ -186,6 +186,13 @@ fn compile_summary_prints_mapping_diagram_and_risks() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // A nested entity's parent is the element it sits in: no risk of a missing one is noted.
+    let (code, out, err) = pgshred(
+        &["compile", "tests/plans/nested/plan.yaml", "--summary"],
+        &root(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("a missing parent"), "{out}");
     // The summary is printed, not written into generated/.
     let (code, _, _) = pgshred(&["check", "plans/user_app_state.yaml"], &root());
     assert_eq!(code, 0);

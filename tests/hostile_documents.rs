@@ -261,3 +261,20 @@ fn a_document_nested_1000_levels_deep_goes_through_every_command() {
         }
     }
 }
+
+/// The `type_lost` note offers `keep_original` only where the mapping may use it: not for a
+/// scalar's value, whose row has no extra column.
+#[test]
+fn the_type_lost_note_offers_only_what_the_mapping_accepts() {
+    let plan = pgshred::validate::load_plan(&common::root().join("tests/plans/scalars/plan.yaml"))
+        .unwrap();
+    let doc = serde_json::json!({"items": [{"id": "i1", "name": 7, "tags": ["wood", 42]}]});
+    let mut findings = Vec::new();
+    evaluate(&plan, "u1", &doc, &mut findings);
+    let lost: Vec<_> = findings
+        .iter()
+        .filter(|f| f.kind == pgshred::eval::Kind::TypeLost)
+        .map(|f| (f.entity.as_str(), f.message.contains("keep_original")))
+        .collect();
+    assert_eq!(lost, [("items", true), ("tags", false)], "{findings:#?}");
+}

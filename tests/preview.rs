@@ -693,6 +693,38 @@ fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
     preview_equals_database(&mut c, plan, FIXTURE, &["profiles"]);
 }
 
+/// A plan whose one entity is the document root: one row per user, every key in its columns or
+/// its extra. It validated, compiled and previewed, then failed at apply: the rebuilt view's list
+/// of top-level arrays was an untyped empty array.
+#[test]
+fn a_plan_of_the_document_root_alone_applies_and_comes_back_whole() {
+    let dir = common::TempDir::new("root-alone");
+    copy_shipped_plan(dir.path());
+    std::fs::write(
+        dir.path().join("mappings/profile.yaml"),
+        "entity: profile\ntable: profiles\nsource:\n  path: $\ncolumns:\n  - { name: dark_mode, path: settings.darkMode, type: boolean }\n",
+    )
+    .unwrap();
+    let plan_path = dir.path().join("plans/user_app_state.yaml");
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    let (head, _) = text.split_once("mappings:\n").unwrap();
+    std::fs::write(
+        &plan_path,
+        format!("{head}mappings:\n  - ../mappings/profile.yaml\n"),
+    )
+    .unwrap();
+    let plan = plan_path.to_str().unwrap();
+    let url = migrated("root_alone", plan, FIXTURE);
+    let mut c = connect(&url);
+    let users: i64 = c
+        .query_one("SELECT count(*) FROM profiles", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 22, "one row per user");
+    roundtrip_clean(plan, &url, 22);
+    preview_equals_database(&mut c, plan, FIXTURE, &["profiles"]);
+}
+
 #[test]
 fn objects_keyed_by_id_migrate_and_come_back_exactly() {
     let plan = "tests/plans/keyed/plan.yaml";

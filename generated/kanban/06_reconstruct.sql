@@ -181,7 +181,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
 SELECT u."user_id",
        "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_board" AS r WHERE r."user_id" = u."user_id"),
            '{}'::jsonb),
-           ARRAY['prefs', 'lists', 'cards', 'members', 'activity', 'settings'],
+           ARRAY['prefs', 'lists', 'cards', 'members', 'activity', 'settings']::text[],
            ARRAY[
                (SELECT x."elem" FROM "e_prefs" AS x WHERE x."user_id" = u."user_id"),
                (SELECT jsonb_agg(x."elem" ORDER BY x."ord",

@@ -94,7 +94,7 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legac
 SELECT u."user_id",
        "pgshred".assemble(coalesce((SELECT r."elem" FROM "e_account" AS r WHERE r."user_id" = u."user_id"),
            '{}'::jsonb),
-           ARRAY['graph', 'pages', 'dailyNotes'],
+           ARRAY['graph', 'pages', 'dailyNotes']::text[],
            ARRAY[
                (SELECT x."elem" FROM "e_graph" AS x WHERE x."user_id" = u."user_id"),
                (SELECT jsonb_object_agg(x."legacy_id", x."elem" ORDER BY x."ord",

@@ -148,7 +148,7 @@ CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."lega
 SELECT u."user_id",
        "pgshred".assemble_keys(coalesce((SELECT r."elem" FROM "e_library" AS r WHERE r."user_id" = u."user_id"),
            '{}'::jsonb),
-           ARRAY['library', 'collections', 'items', 'searches', 'prefs'],
+           ARRAY['library', 'collections', 'items', 'searches', 'prefs']::text[],
            ARRAY[
                (SELECT x."elem" FROM "e_info" AS x WHERE x."user_id" = u."user_id"),
                (SELECT jsonb_agg(x."elem" ORDER BY x."ord",

@@ -120,7 +120,7 @@ WITH
 )
 SELECT u."user_id",
        "pgshred".assemble('{}'::jsonb,
-           ARRAY['orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inboxItems'],
+           ARRAY['orgs', 'personas', 'contents', 'accounts', 'leads', 'references', 'inboxItems']::text[],
            ARRAY[
                (SELECT jsonb_agg(x."elem" ORDER BY x."ord",
                    x."legacy_id") FROM "e_orgs" AS x WHERE x."user_id" = u."user_id"),

@@ -173,7 +173,15 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
             Some(&c.legacy),
             &col.path.to_string(),
             v,
-            "a JSON number or boolean in a text column comes back as a string (verify --roundtrip: lost); choose a numeric or boolean type, or keep_original: true".into(),
+            format!(
+                "a JSON number or boolean in a text column comes back as a string (verify --roundtrip: lost); choose a numeric or boolean type{}",
+                // keep_original needs an extra column, which a scalar's row has not.
+                if e.scalar || e.extra.is_none() {
+                    ""
+                } else {
+                    ", or keep_original: true"
+                }
+            ),
         );
     }
     let with_default = converted.or_else(|| {

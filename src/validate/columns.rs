@@ -283,10 +283,12 @@ fn check_format(
     }
 }
 
-/// The dropped paths, none of them also mapped.
+/// The dropped paths, none of them also mapped, nor a field every element is read for (`read`:
+/// the legacy id and the parent's field, with what each is), which a drop would not remove.
 pub(super) fn check_drop(
     file: &SourceFile<MappingSpec>,
     seen_paths: &BTreeMap<FieldPath, String>,
+    read: &[(&FieldPath, &str)],
     diags: &mut Diagnostics,
 ) -> Vec<FieldPath> {
     let m = &file.spec;
@@ -303,6 +305,18 @@ pub(super) fn check_drop(
                             format!("path `{p}` is dropped but also mapped to column `{col}`"),
                         )
                         .with_hint("remove it from `drop` or from `columns`"),
+                    );
+                }
+                if let Some((_, what)) = read.iter().find(|(r, _)| **r == p) {
+                    diags.push(
+                        file.at(
+                            "E-path-twice",
+                            &ptr,
+                            format!(
+                                "path `{p}` is dropped but it is {what}, read for every element"
+                            ),
+                        )
+                        .with_hint("remove it from `drop`: the field stays in the tables as it is"),
                     );
                 }
                 drop.push(p);

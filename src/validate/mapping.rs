@@ -134,7 +134,12 @@ pub(super) fn check<'a>(file: &'a SourceFile<MappingSpec>, diags: &mut Diagnosti
     let references = super::references::check_own(file, &mut names, &mut seen_paths, diags);
     let recursion = super::recursion::check_own(file, &mut names, &seen_paths, diags);
     let route = super::routes::check_own(file, diags);
-    let drop = super::columns::check_drop(file, &seen_paths, diags);
+    let read: Vec<(&FieldPath, &str)> = legacy_id
+        .iter()
+        .map(|p| (p, "the legacy id"))
+        .chain(parent_field.iter().map(|p| (p, "the parent's field")))
+        .collect();
+    let drop = super::columns::check_drop(file, &seen_paths, &read, diags);
     if extra.is_none()
         && let Some(i) = m.columns.iter().position(|c| c.keep_original)
     {
