@@ -60,10 +60,23 @@ impl Verdict {
     }
 }
 
+/// A value of a difference in words: its JSON, cut after [`SHOWN`] characters (a difference
+/// between two whole arrays of a large document would otherwise print megabytes per line).
 fn show(v: &Option<Value>) -> String {
-    v.as_ref()
-        .map_or_else(|| "(absent)".into(), |v| v.to_string())
+    let Some(v) = v else {
+        return "(absent)".into();
+    };
+    let text = v.to_string();
+    let length = text.chars().count();
+    if length <= SHOWN {
+        return text;
+    }
+    let head: String = text.chars().take(SHOWN).collect();
+    format!("{head}... ({} more characters)", length - SHOWN)
 }
+
+/// Characters of a value a difference shows (`--format json` gives them whole).
+const SHOWN: usize = 300;
 
 /// What `pgshred verify` checks, and how it says it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -360,4 +373,22 @@ fn report_differences(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// A long value is shown cut, saying how much is left out; a short one whole.
+    #[test]
+    fn a_difference_shows_a_bounded_excerpt() {
+        let long = serde_json::json!(vec!["block"; 100_000]);
+        let shown = super::show(&Some(long.clone()));
+        assert!(shown.len() < 400, "{}", shown.len());
+        let left = long.to_string().len() - super::SHOWN;
+        assert!(
+            shown.ends_with(&format!("... ({left} more characters)")),
+            "{shown}"
+        );
+        assert_eq!(super::show(&Some(serde_json::json!([1, 2]))), "[1,2]");
+        assert_eq!(super::show(&None), "(absent)");
+    }
 }

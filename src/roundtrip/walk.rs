@@ -359,6 +359,39 @@ fn converted(source: &Value, rebuilt: &Value) -> (Class, &'static str) {
         (Value::String(_), Value::Number(_)) => (Class::Normalized, "number from text"),
         (Value::Number(_), Value::Number(_)) => (Class::Normalized, "number form"),
         (_, Value::Bool(_)) => (Class::Normalized, "boolean from a word or number"),
+        // A list of scalars (a scalar entity's values, a text[] column) converted element by
+        // element: lost as soon as one element is, as that element alone would be.
+        (Value::Array(xs), Value::Array(ys)) if xs.len() == ys.len() => xs
+            .iter()
+            .zip(ys)
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| converted(x, y))
+            .find(|(class, _)| *class == Class::Lost)
+            .unwrap_or((Class::Normalized, "converted to the column type")),
         _ => (Class::Normalized, "converted to the column type"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Class, converted};
+    use serde_json::json;
+
+    /// A number that comes back as text is lost, alone or in a list of scalars.
+    #[test]
+    fn a_number_that_comes_back_as_text_is_lost_in_a_list_too() {
+        assert_eq!(converted(&json!(42), &json!("42")).0, Class::Lost);
+        assert_eq!(
+            converted(&json!(["wood", 42]), &json!(["wood", "42"])).0,
+            Class::Lost
+        );
+        assert_eq!(
+            converted(
+                &json!(["2024-05-01 08:30"]),
+                &json!(["2024-05-01T08:30:00+00:00"])
+            )
+            .0,
+            Class::Normalized
+        );
     }
 }
