@@ -1524,3 +1524,56 @@ fn modes_that_exclude_each_other_are_refused_before_any_connection() {
         );
     }
 }
+
+/// After a rollback (or before a run), `verify` says once per user that it is not migrated,
+/// rather than a line per user and entity; users whose rows went missing are still listed per
+/// entity.
+#[test]
+fn verify_says_which_users_are_not_migrated() {
+    let url = source_db("verify_not_migrated");
+    assert_code(
+        &pgshred(
+            &url,
+            &["apply", PLAN, "--create-schema", "--allow-duplicates"],
+        ),
+        0,
+    );
+    assert_code(
+        &pgshred(&url, &["rollback", PLAN, "--run", "1", "--yes"]),
+        0,
+    );
+    // One migrated user whose orgs then vanish: a mismatch per entity, not "not migrated".
+    assert_code(
+        &pgshred(
+            &url,
+            &["apply", PLAN, "--user", "user-01", "--allow-duplicates"],
+        ),
+        0,
+    );
+    connect(&url)
+        .batch_execute("SET session_replication_role = replica; DELETE FROM public.orgs WHERE user_id = 'user-01'")
+        .unwrap();
+    let o = pgshred(&url, &["verify", PLAN]);
+    assert_code(&o, 1);
+    let (out, _) = text(&o);
+    let not_migrated = out
+        .lines()
+        .filter(|l| l.contains(": not migrated: "))
+        .count();
+    assert!(not_migrated >= 20, "{out}");
+    assert!(!out.contains("user user-01: not migrated"), "{out}");
+    assert!(out.contains("user user-01 orgs: "), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains("rows expected")).count(),
+        out.lines()
+            .filter(|l| l.starts_with("user user-01 "))
+            .count(),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "; {not_migrated} users not migrated (pgshred apply PLAN migrates them)"
+        )),
+        "{out}"
+    );
+}

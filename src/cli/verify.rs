@@ -62,6 +62,12 @@ fn summary(p: &crate::ir::Plan, v: &executor::Verdict, roundtrip: bool) -> Strin
     } else {
         format!("{} user/entity row counts differ", v.count_mismatches.len())
     };
+    if !v.not_migrated.is_empty() {
+        counts.push_str(&format!(
+            "; {} users not migrated (pgshred apply PLAN migrates them)",
+            v.not_migrated.len()
+        ));
+    }
     if !v.quarantined.is_empty() {
         counts.push_str(&format!(
             "; {} quarantined users (fix their documents, then apply --retry-quarantined)",
@@ -106,6 +112,7 @@ fn summary_json(v: &executor::Verdict) -> serde_json::Value {
     serde_json::json!({
         "ok": v.ok(),
         "count_mismatches": v.count_mismatches.len(),
+        "not_migrated": v.not_migrated.len(),
         "quarantined": v.quarantined.len(),
         "not_documents": v.not_documents.len(),
         "users_compared": v.users_compared,

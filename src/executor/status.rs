@@ -233,6 +233,14 @@ impl Status {
             "mappings ({} source users; migrated with the current mapping / an older one / not at all):\n",
             self.source_users
         ));
+        // The names' column as wide as the longest, so the counts stay in line.
+        let width = self
+            .versions
+            .iter()
+            .map(|v| v.0.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(12);
         for (name, current, older, none, note) in &self.versions {
             let note = if note.is_empty() {
                 String::new()
@@ -240,7 +248,7 @@ impl Status {
                 format!("  {note}")
             };
             out.push_str(&format!(
-                "  {name:<12} {current:>8} {older:>8} {none:>8}{note}\n"
+                "  {name:<width$} {current:>8} {older:>8} {none:>8}{note}\n"
             ));
         }
         out.push_str(&format!(
@@ -326,5 +334,46 @@ impl Status {
             "quarantined": self.quarantined.iter().map(|q| json!({"user_id": q.user, "entity": q.at[0], "legacy_id": q.at[1], "path": q.at[2],
                                                                 "value": q.at[3], "error": q.error, "run": q.run, "batch": q.batch})).collect::<Vec<_>>(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    /// The counts of every entity stand in one column, however long the names.
+    #[test]
+    fn the_mapping_counts_stay_in_line_past_long_entity_names() {
+        let status = Status {
+            plan: "p".into(),
+            database: "db".into(),
+            runs: Some(vec![super::Run {
+                id: 1,
+                status: "completed".into(),
+                started: "2026-12-04 10:00:00".into(),
+                done: 1,
+                total: 1,
+                users: 25,
+                rows: 100,
+                error: None,
+                deferred: None,
+            }]),
+            versions: vec![
+                ("orgs".into(), 1, 0, 0, String::new()),
+                ("a_rather_long_entity_name".into(), 22, 0, 3, String::new()),
+            ],
+            source_users: 25,
+            shown_run: None,
+            batches: Vec::new(),
+            quarantined: Vec::new(),
+        };
+        let text = status.text();
+        let ends: Vec<usize> = text
+            .lines()
+            .filter(|l| l.starts_with("  orgs") || l.starts_with("  a_rather"))
+            .map(str::len)
+            .collect();
+        assert_eq!(ends.len(), 2, "{text}");
+        assert_eq!(ends[0], ends[1], "{text}");
     }
 }

@@ -20,6 +20,9 @@ use crate::source::SourceTable;
 #[derive(Debug, Default)]
 pub struct Verdict {
     pub count_mismatches: Vec<String>,
+    /// Users with rows to migrate, none of them in the tables, and no ledger entry (never
+    /// migrated, or rolled back): one line each rather than one per entity.
+    pub not_migrated: Vec<String>,
     /// Users `apply --max-bad-users` set aside: not migrated (or, after a sync, not up to date).
     pub quarantined: Vec<String>,
     /// Users whose document is not a JSON object, under `not_a_document: error`: nothing of them
@@ -43,6 +46,7 @@ pub struct Verdict {
 impl Verdict {
     pub fn ok(&self) -> bool {
         self.count_mismatches.is_empty()
+            && self.not_migrated.is_empty()
             && self.quarantined.is_empty()
             && self.not_documents.is_empty()
             && self.overlong_users.is_empty()
@@ -133,11 +137,26 @@ pub fn verify(
         into.push(line);
         written
     };
-    for r in tx
+    let mismatches = tx
         .query(files.verify(), &[])
-        .context("running 04_verify.sql")?
-    {
-        say(super::mismatch_line(&r), &mut verdict.count_mismatches)?;
+        .context("running 04_verify.sql")?;
+    let absent = not_migrated(&mut tx, plan, &mismatches)?;
+    for r in &mismatches {
+        if r.get::<_, Option<String>>(0)
+            .is_some_and(|u| absent.contains(&u))
+        {
+            continue;
+        }
+        say(super::mismatch_line(r), &mut verdict.count_mismatches)?;
+    }
+    for who in &absent {
+        say(
+            format!(
+                "user {}: not migrated: none of its rows is in the tables (`pgshred apply PLAN` migrates it)",
+                crate::ids::shown_user(who)
+            ),
+            &mut verdict.not_migrated,
+        )?;
     }
     for line in quarantined(&mut tx, plan, user)? {
         say(line, &mut verdict.quarantined)?;
@@ -171,6 +190,48 @@ pub fn verify(
         round_trip(&mut tx, plan, user, out, &mut verdict)?;
     }
     Ok(verdict)
+}
+
+/// The users of `mismatches` that have none of their rows in the tables and are neither in the
+/// ledger (whose rows would have gone missing: each entity is worth a line then) nor quarantined
+/// (which says so itself).
+fn not_migrated(
+    tx: &mut Transaction,
+    plan: &Plan,
+    mismatches: &[postgres::Row],
+) -> Result<std::collections::BTreeSet<String>, Error> {
+    let mut candidates: BTreeMap<String, bool> = BTreeMap::new();
+    for r in mismatches {
+        if let Some(user) = r.get::<_, Option<String>>(0) {
+            let none_present = r.get::<_, i64>(3) == 0;
+            *candidates.entry(user).or_insert(true) &= none_present;
+        }
+    }
+    let users: Vec<String> = candidates
+        .into_iter()
+        .filter_map(|(u, none)| none.then_some(u))
+        .collect();
+    let q = super::sql::Queries::new(plan);
+    if users.is_empty() || !crate::pg::relation_exists(tx, &format!("{}.\"migration_users\"", q.a))?
+    {
+        return Ok(users.into_iter().collect());
+    }
+    let known: Vec<String> = tx
+        .query(
+            &format!(
+                "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+                  WHERE m.\"plan\" = $1 AND m.\"user_id\" = ANY ($2) \
+                 UNION SELECT q.\"user_id\" FROM {a}.\"migration_quarantine\" AS q \
+                  WHERE q.\"plan\" = $1 AND q.\"user_id\" = ANY ($2)",
+                a = q.a
+            ),
+            &[&plan.name, &users],
+        )
+        .context("reading which users the ledger knows")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(users.into_iter().filter(|u| !known.contains(u)).collect())
 }
 
 /// Users `apply --max-bad-users` set aside, in words.
