@@ -611,35 +611,32 @@ fn functions_have_a_fixed_search_path_and_row_id_is_still_inlined() {
             "row_id"
         ]
     );
+    // The plan the server makes of a query, with every expression written out.
+    let explain = |c: &mut postgres::Client, query: &str| -> String {
+        c.query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {query}"), &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     // Inlined: the plan shows uuid_generate_v5 itself, not a call of row_id.
-    let plan: String = c
-        .query(
-            "EXPLAIN (VERBOSE, COSTS OFF) SELECT pgshred.row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x, 'o1') \
-               FROM (VALUES ('u1'), ('u2')) AS v(x)",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = explain(
+        &mut c,
+        "SELECT pgshred.row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x, 'o1') \
+           FROM (VALUES ('u1'), ('u2')) AS v(x)",
+    );
     assert!(
         plan.contains("uuid_generate_v5") && !plan.contains("row_id"),
         "{plan}"
     );
     // So are the format tests: the plan shows the pattern match itself, with a constant pattern.
-    let plan: String = c
-        .query(
-            "EXPLAIN (VERBOSE, COSTS OFF) SELECT pgshred.is_timestamp(x), pgshred.is_timestamp_shaped(x), \
-                    pgshred.is_date(x), pgshred.is_date(x, true), pgshred.is_number(x), pgshred.is_uuid(x) \
-               FROM (VALUES ('2024-01-01'), ('x')) AS v(x)",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = explain(
+        &mut c,
+        "SELECT pgshred.is_timestamp(x), pgshred.is_timestamp_shaped(x), pgshred.is_date(x), \
+                pgshred.is_date(x, true), pgshred.is_number(x), pgshred.is_uuid(x) \
+           FROM (VALUES ('2024-01-01'), ('x')) AS v(x)",
+    );
     assert!(
         plan.matches("textregexeq").count() == 6 && !plan.contains("is_"),
         "{plan}"

@@ -664,26 +664,33 @@ fn preview_warns_when_a_text_column_would_lose_a_json_type() {
     );
 }
 
-#[test]
-fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
-    // The shipped plan plus an entity for the document root: one row per user holding
-    // settings.darkMode, and in extra every root key no other entity reads, and the top-level
-    // arrays that are empty or null.
-    let dir = common::TempDir::new("root-entity");
-    copy_shipped_plan(dir.path());
+/// The shipped plan in `dir` with an entity for the document root (one row per user holding
+/// settings.darkMode), beside the shipped entities or `alone`; the plan's path.
+fn with_root_entity(dir: &std::path::Path, alone: bool) -> String {
+    copy_shipped_plan(dir);
     std::fs::write(
-        dir.path().join("mappings/profile.yaml"),
+        dir.join("mappings/profile.yaml"),
         "entity: profile\ntable: profiles\nsource:\n  path: $\ncolumns:\n  - { name: dark_mode, path: settings.darkMode, type: boolean }\n",
     )
     .unwrap();
-    let plan_path = dir.path().join("plans/user_app_state.yaml");
+    let plan_path = dir.join("plans/user_app_state.yaml");
     let text = std::fs::read_to_string(&plan_path).unwrap();
+    let (head, mappings) = text.split_once("mappings:\n").unwrap();
+    let others = if alone { "" } else { mappings };
     std::fs::write(
         &plan_path,
-        text.replace("mappings:\n", "mappings:\n  - ../mappings/profile.yaml\n"),
+        format!("{head}mappings:\n  - ../mappings/profile.yaml\n{others}"),
     )
     .unwrap();
-    let plan = plan_path.to_str().unwrap();
+    plan_path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
+    // The shipped plan plus an entity for the document root: in its extra every root key no
+    // other entity reads, and the top-level arrays that are empty or null.
+    let dir = common::TempDir::new("root-entity");
+    let plan = &with_root_entity(dir.path(), false);
     let url = migrated("root_entity", plan, FIXTURE);
     let mut c = connect(&url);
     let users: i64 = c
@@ -713,21 +720,7 @@ fn a_document_root_entity_keeps_root_keys_and_top_level_arrays() {
 #[test]
 fn a_plan_of_the_document_root_alone_applies_and_comes_back_whole() {
     let dir = common::TempDir::new("root-alone");
-    copy_shipped_plan(dir.path());
-    std::fs::write(
-        dir.path().join("mappings/profile.yaml"),
-        "entity: profile\ntable: profiles\nsource:\n  path: $\ncolumns:\n  - { name: dark_mode, path: settings.darkMode, type: boolean }\n",
-    )
-    .unwrap();
-    let plan_path = dir.path().join("plans/user_app_state.yaml");
-    let text = std::fs::read_to_string(&plan_path).unwrap();
-    let (head, _) = text.split_once("mappings:\n").unwrap();
-    std::fs::write(
-        &plan_path,
-        format!("{head}mappings:\n  - ../mappings/profile.yaml\n"),
-    )
-    .unwrap();
-    let plan = plan_path.to_str().unwrap();
+    let plan = &with_root_entity(dir.path(), true);
     let url = migrated("root_alone", plan, FIXTURE);
     let mut c = connect(&url);
     let users: i64 = c
