@@ -9,10 +9,10 @@
 
 use postgres::{Client, Transaction};
 
+use super::copy::Shredding;
 use super::copy::prefetch::{Pipeline, Prepared};
 use super::failure::{Problem, failure_from, failure_from_message};
 use super::guard::Guard;
-use super::phases::Phases;
 use super::report::{BadUser, RowCounts};
 use super::sql;
 use super::{ApplyOptions, Writer};
@@ -32,13 +32,12 @@ pub(crate) struct Batch {
     pub(crate) entities: Option<Vec<String>>,
 }
 
-/// How the run writes a batch: the compiled scripts, the writer, the threads each shredding of
-/// the COPY path may use, and where the time of each phase is added.
+/// How the run writes a batch: the compiled scripts, the writer, and what the COPY path's
+/// shredding may use (threads, and the run's phase times, which every step adds to).
 pub(super) struct Writing<'a> {
     pub(super) files: &'a Compiled,
     pub(super) writer: Writer,
-    pub(super) threads: usize,
-    pub(super) phases: &'a Phases,
+    pub(super) shredding: Shredding<'a>,
 }
 
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
@@ -64,13 +63,13 @@ pub(super) fn claim_and_run(
             None => continue,
         }
     };
-    let mut t = w.phases.lap("claim", t);
+    let mut t = w.shredding.phases.lap("claim", t);
     // What was read ahead for this batch, and the next batch read ahead while this one writes.
     let mut prepared = None;
     if let Some(p) = pipeline.as_mut() {
         prepared = p.take(b.id);
         p.read_next(&mut tx, &q.a, run);
-        t = w.phases.lap("wait for read-ahead", t);
+        t = w.shredding.phases.lap("wait for read-ahead", t);
     }
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
@@ -78,7 +77,7 @@ pub(super) fn claim_and_run(
     if !proven {
         return Err(guard.lost(run));
     }
-    w.phases.lap("begin", t);
+    w.shredding.phases.lap("begin", t);
     let mut bad = Vec::new();
     if opts.batches.max_bad_users == 0 {
         if let Err(e) = run_part(&mut tx, w, &b, prepared) {
@@ -92,9 +91,9 @@ pub(super) fn claim_and_run(
     let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
     failpoint("finished", b.seq);
-    let t = w.phases.lap("ledger", t);
+    let t = w.shredding.phases.lap("ledger", t);
     tx.commit().map_err(fail)?;
-    w.phases.lap("commit", t);
+    w.shredding.phases.lap("commit", t);
     failpoint("committed", b.seq);
     let bad = bad
         .into_iter()
@@ -214,11 +213,7 @@ pub(super) fn forward_and_verify(
     let Some(plan) = copy else {
         return forward_sql(tx, w, b);
     };
-    let shredding = super::copy::Shredding {
-        threads: w.threads,
-        phases: w.phases,
-    };
-    let written = super::copy::write(tx, plan, b.entities.as_deref(), prepared, &shredding)
+    let written = super::copy::write(tx, plan, b.entities.as_deref(), prepared, &w.shredding)
         .map_err(Problem::from_copy)?;
     let mut mismatches = Vec::new();
     let some_too_big = !written.too_big.is_empty();
@@ -254,7 +249,7 @@ fn forward_sql(tx: &mut Transaction, w: &Writing, b: &Batch) -> Result<Vec<Strin
     tx.batch_execute(&w.files.forward(b.entities.as_deref()))
         .map_err(Problem::from_db)?;
     failpoint("forward", b.seq);
-    w.phases.lap("forward (sql)", t);
+    w.shredding.phases.lap("forward (sql)", t);
     verify(tx, w, None)
 }
 
@@ -286,7 +281,7 @@ fn verify(
         tx.execute("SELECT set_config('pgshred.batch_written', '', true)", &[])
             .map_err(Problem::from_db)?;
     }
-    w.phases.lap("verify", t);
+    w.shredding.phases.lap("verify", t);
     Ok(mismatches)
 }
 

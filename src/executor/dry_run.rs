@@ -128,8 +128,10 @@ fn dry_batch(
     let w = Writing {
         files,
         writer: opts.writer,
-        threads: super::copy::shred::threads_per_worker(1),
-        phases,
+        shredding: super::copy::Shredding {
+            threads: super::copy::shred::threads_per_worker(1),
+            phases,
+        },
     };
     let mut tx = dry_transaction(client, files, opts, "starting a dry-run batch")?;
     let run = start_dry_run(&mut tx, dry, RunUsers::Listed(&[]))?;

@@ -127,8 +127,10 @@ pub fn apply(
     let w = batch::Writing {
         files,
         writer: opts.writer,
-        threads: copy::shred::threads_per_worker(opts.pace.jobs),
-        phases: &phases,
+        shredding: copy::Shredding {
+            threads: copy::shred::threads_per_worker(opts.pace.jobs),
+            phases: &phases,
+        },
     };
     let (mut report, failure) = run_batches(url, &w, &q, &guard, planned, opts, out);
     if let Some(e) = failure {

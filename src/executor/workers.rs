@@ -129,9 +129,13 @@ fn work<'s>(
     };
     // The COPY path reads the next batch ahead while this one is written.
     let mut pipeline = match (shared.w.writer, shared.w.files.plan()) {
-        (Writer::Copy | Writer::Bulk, Some(plan)) => {
-            Pipeline::start(s, shared.url, plan, &shared.reserved, shared.w.threads)
-        }
+        (Writer::Copy | Writer::Bulk, Some(plan)) => Pipeline::start(
+            s,
+            shared.url,
+            plan,
+            &shared.reserved,
+            shared.w.shredding.threads,
+        ),
         _ => None,
     };
     // A signal lets the batch in flight finish, then no worker claims another.

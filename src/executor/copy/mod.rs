@@ -88,14 +88,13 @@ pub(crate) fn write(
         run,
         batch,
         written: BTreeMap::new(),
-        threads: shredding.threads,
-        phases: shredding.phases,
+        shredding,
         t: shredding.phases.lap("begin", t),
     };
     // What was read ahead (the first chunk, or all) is written first; the rest is read here.
     let mut rest = users.clone();
     if let Some((shred, covered)) = read_ahead_still_valid(tx, plan, &users, prepared)? {
-        w.t = w.phases.lap("check read-ahead", w.t);
+        w.t = w.shredding.phases.lap("check read-ahead", w.t);
         w.copy(tx, shred)?;
         let covered: std::collections::BTreeSet<String> = covered.into_iter().collect();
         rest.retain(|u| !covered.contains(u));
@@ -126,8 +125,8 @@ fn read_and_write(
     std::thread::scope(|s| {
         let mut shredding: Option<std::thread::ScopedJoinHandle<Result<Shred, CopyError>>> = None;
         let too_big = documents::in_chunks(tx, plan, users, |tx, docs| {
-            w.t = w.phases.lap("read", w.t);
-            let threads = w.threads;
+            w.t = w.shredding.phases.lap("read", w.t);
+            let threads = w.shredding.threads;
             let next = s.spawn(move || shred_all(plan, selected, cols, &docs, threads));
             match shredding.replace(next) {
                 Some(before) => write_shredded(tx, w, before),
@@ -156,7 +155,7 @@ fn write_shredded(
             ),
         })
     })?;
-    w.t = w.phases.lap("shred", w.t);
+    w.t = w.shredding.phases.lap("shred", w.t);
     w.copy(tx, shred)
 }
 
@@ -168,8 +167,7 @@ pub(crate) struct Shredding<'a> {
 
 /// Writes shredded chunks of a batch, counting what the server wrote per entity.
 struct Writer<'a> {
-    threads: usize,
-    phases: &'a crate::executor::phases::Phases,
+    shredding: &'a Shredding<'a>,
     plan: &'a Plan,
     selected: &'a [bool],
     cols: &'a [Vec<(String, Kind)>],
@@ -191,7 +189,7 @@ impl Writer<'_> {
             }
             let wrote = copy_tuples(tx, plan, e, &self.cols[i], &shred.tuples[i])?;
             *self.written.entry(e.name.clone()).or_default() += wrote;
-            self.t = self.phases.lap("copy rows", self.t);
+            self.t = self.shredding.phases.lap("copy rows", self.t);
         }
         let audit = plan
             .entities
@@ -201,7 +199,7 @@ impl Writer<'_> {
             .filter(|(_, selected)| **selected)
             .map(|(audit, _)| audit);
         copy_audit(tx, plan, audit, self.run, self.batch)?;
-        self.t = self.phases.lap("copy audit", self.t);
+        self.t = self.shredding.phases.lap("copy audit", self.t);
         Ok(())
     }
 }

@@ -9,6 +9,9 @@ use uuid::Uuid;
 
 use crate::jsonpath::{ArrayPath, FieldPath};
 
+mod extra;
+pub use extra::{Kept, KeptWhen};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub name: String,
@@ -244,8 +247,6 @@ pub struct Entity {
 }
 
 impl Entity {
-    /// Paths of an element that end up somewhere other than `extra`: the legacy id, the parent
-    /// link, mapped columns, dropped keys and nested child arrays. Sorted, without repeats.
     /// The document root (`path: $`): one row per user holding the root's own keys.
     pub fn is_root(&self) -> bool {
         self.path.is_root()
@@ -255,110 +256,6 @@ impl Entity {
     pub fn is_keyed(&self) -> bool {
         self.keyed
     }
-
-    pub fn consumed_paths(&self) -> Vec<FieldPath> {
-        // The root has no legacy id field (an empty path).
-        let mut paths: Vec<FieldPath> = std::iter::once(self.legacy_id.clone())
-            .filter(|p| !p.keys().is_empty())
-            .collect();
-        if let Some(ParentLink { field: Some(f), .. }) = &self.parent {
-            paths.push(f.clone());
-        }
-        paths.extend(self.references.iter().map(|r| r.field.clone()));
-        paths.extend(self.columns.iter().map(|c| c.path.clone()));
-        paths.extend(self.drop.iter().cloned());
-        paths.extend(self.child_arrays.iter().map(|k| FieldPath(vec![k.clone()])));
-        paths.sort();
-        paths.dedup();
-        paths
-    }
-
-    /// The objects that hold consumed nested paths (outermost first, without repeats): removing
-    /// those paths may leave them empty, and an emptied object is pruned from `extra`; one that
-    /// was empty in the source is kept there, so the round trip gives it back.
-    pub fn emptied_objects(&self) -> Vec<FieldPath> {
-        let consumed = self.consumed_paths();
-        let whole: Vec<&str> = consumed
-            .iter()
-            .filter(|p| p.keys().len() == 1)
-            .map(|p| p.head())
-            .collect();
-        let mut out: Vec<Vec<String>> = consumed
-            .iter()
-            .filter(|p| p.keys().len() > 1 && !whole.contains(&p.head()))
-            .flat_map(|p| (1..p.keys().len()).map(|n| p.keys()[..n].to_vec()))
-            .collect();
-        out.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
-        out.dedup();
-        out.into_iter().map(FieldPath).collect()
-    }
-
-    /// What `extra` keeps besides the keys no column reads, because no row could give it back;
-    /// in the order both writers add it. Empty without an extra column. One decision, which
-    /// `03_forward.sql` renders and the evaluator interprets.
-    pub fn kept(&self) -> Vec<Kept> {
-        if self.extra.is_none() {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        let ids = (!self.is_root())
-            .then_some(&self.legacy_id)
-            .into_iter()
-            .chain(self.parent.as_ref().and_then(|p| p.field.as_ref()))
-            .chain(self.references.iter().map(|r| &r.field));
-        for id in ids {
-            out.push(Kept {
-                path: id.clone(),
-                when: KeptWhen::Number,
-            });
-        }
-        for (i, c) in self.columns.iter().enumerate() {
-            out.push(Kept {
-                path: c.path.clone(),
-                when: if c.keep_original {
-                    KeptWhen::Original { column: i }
-                } else {
-                    KeptWhen::Null { column: i }
-                },
-            });
-        }
-        for p in self.emptied_objects() {
-            out.push(Kept {
-                path: p,
-                when: KeptWhen::EmptyObject,
-            });
-        }
-        for k in &self.child_arrays {
-            out.push(Kept {
-                path: FieldPath(vec![k.clone()]),
-                when: KeptWhen::NoRows,
-            });
-        }
-        out
-    }
-}
-
-/// A value `extra` keeps at `path` when it is of the kind `when` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kept {
-    pub path: FieldPath,
-    pub when: KeptWhen,
-}
-
-/// What no row can give back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeptWhen {
-    /// A legacy id or a reference that is a JSON number: its text column gives back a string.
-    Number,
-    /// A mapped key holding JSON null: a NULL column cannot tell null from absent. `column` is
-    /// the entity's column reading it.
-    Null { column: usize },
-    /// With `keep_original`, the scalar as the source wrote it (null included).
-    Original { column: usize },
-    /// An object holding mapped keys that was empty in the source: pruning would drop it.
-    EmptyObject,
-    /// A nested entity's array that is null, empty (or an empty object): it gives no rows.
-    NoRows,
 }
 
 #[derive(Debug, Clone, Serialize)]
