@@ -81,6 +81,47 @@ impl SourceTable {
     }
 }
 
+/// The runbook's statements over the source table, written once: the `backup` and `dedupe`
+/// commands run them, and `backup.sql` and `dedupe.sql` print them for psql.
+impl SourceTable {
+    /// Every row as one JSON object (`to_jsonb` of the row: every column, so `restore` can rebuild
+    /// it), in user order: a backup's lines, which `preview --input-file` reads too.
+    pub fn backup_rows(&self) -> String {
+        format!(
+            "SELECT to_jsonb(s)::text\n  FROM {table} AS s\n ORDER BY s.{key}, s.{order}",
+            table = self.table,
+            key = self.key,
+            order = self.order,
+        )
+    }
+
+    /// Users with more than one row: the user, how many rows, the newest and the oldest change.
+    pub fn duplicate_users(&self) -> String {
+        format!(
+            "SELECT s.{key}::text AS user_id,\n       count(*) AS rows,\n       \
+             max(s.{order})::text AS newest,\n       min(s.{order})::text AS oldest\n  \
+             FROM {table} AS s\n GROUP BY s.{key}\nHAVING count(*) > 1\n ORDER BY s.{key}",
+            table = self.table,
+            key = self.key,
+            order = self.order,
+        )
+    }
+
+    /// Deletes every row but the newest of each user (ties broken by physical position, as the
+    /// forward script breaks them) and returns what it deleted: the user and the order column.
+    pub fn delete_duplicates(&self) -> String {
+        format!(
+            "DELETE FROM {table} AS s\n USING (SELECT d.ctid AS row_ctid,\n               \
+             row_number() OVER (PARTITION BY d.{key} ORDER BY d.{order} DESC, d.ctid DESC) AS rank\n          \
+             FROM {table} AS d) AS r\n WHERE s.ctid = r.row_ctid\n   AND r.rank > 1\n\
+             RETURNING s.{key}::text AS user_id, s.{order}::text AS {order}",
+            table = self.table,
+            key = self.key,
+            order = self.order,
+        )
+    }
+}
+
 /// What turns `$1`, the batch's user ids as text[], into an array of the key's type, so that the
 /// key's index serves `= ANY ($1)`.
 fn key_array_cast(key_type: &str) -> String {

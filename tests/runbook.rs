@@ -40,6 +40,15 @@ fn backup_and_restore_round_trip_and_a_changed_file_is_refused() {
     .unwrap();
     assert_eq!(manifest["rows"], 23);
     assert_eq!(manifest["plan"], "user_app_state");
+    // backup.sql, as psql runs it, prints the backup's lines.
+    let script = std::fs::read_to_string("generated/user_app_state/backup.sql").unwrap();
+    let printed: String = connect(&url)
+        .query(script.as_str(), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0) + "\n")
+        .collect();
+    assert_eq!(printed, std::fs::read_to_string(&file).unwrap());
     // The backup is the preview's input format too.
     let o = run(&["preview", PLAN, "--input-file", file_arg], None);
     assert!(
@@ -102,6 +111,11 @@ fn dedupe_reviews_then_keeps_the_newest_row_only_with_a_fresh_backup() {
         text(&o).0,
         "user-21: 2 rows, newest 2024-11-01 00:00:00+00\n1 users have more than one row\n"
     );
+    // dedupe.sql's review, as psql runs it, finds the same user.
+    let script = std::fs::read_to_string("generated/user_app_state/dedupe.sql").unwrap();
+    let review = connect(&url).query(script.as_str(), &[]).unwrap();
+    let found: Vec<(String, i64)> = review.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(found, vec![("user-21".to_string(), 2)]);
 
     let dir = TempDir::new("dedupe");
     let file = dir.path().join("before-dedupe.jsonl");

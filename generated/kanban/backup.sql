@@ -1,14 +1,13 @@
 -- pgshred 0.1.0 -- plan kanban: export of the source table as JSON lines, one row per
--- line ({"user_id", "updated_at", "state"}): the input format of `pgshred preview --input-file`.
--- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
+-- line (every column of the row): the lines `pgshred backup` writes, and the input of
+-- `pgshred preview --input-file`. Generated from plans/ and mappings/ by `pgshred compile`; do
+-- not edit by hand.
 --
 --   psql "$DATABASE_URL" -X -A -t -v FETCH_COUNT=1000 -f backup.sql > backup.jsonl
 --   sha256sum backup.jsonl > backup.jsonl.sha256
 -- FETCH_COUNT makes psql stream, so memory stays flat however large the table is. (Not COPY: its
--- text format would escape the backslashes inside the JSON.)
-SELECT jsonb_build_object(
-           'user_id', s."user_id",
-           'updated_at', s."updated_at",
-           'state', s."state")::text
+-- text format would escape the backslashes inside the JSON.) `pgshred backup` writes the same
+-- lines with a manifest that `restore` and `dedupe --apply` check.
+SELECT to_jsonb(s)::text
   FROM "public"."user_app_state" AS s
  ORDER BY s."user_id", s."updated_at";

@@ -5,12 +5,13 @@
 -- an older row may hold data the newest lacks: review before deleting, and back up first
 -- (backup.sql). Run the review query, then the delete in a transaction:
 --   psql "$DATABASE_URL" -f dedupe.sql            -- review only: the DELETE below is commented out
+-- `pgshred dedupe PLAN` runs the same review, and `--apply --backup FILE` the same delete.
 
 -- Review: users with more than one row, how many, and the newest and oldest timestamps.
-SELECT s."user_id" AS user_id,
+SELECT s."user_id"::text AS user_id,
        count(*) AS rows,
-       max(s."updated_at") AS newest,
-       min(s."updated_at") AS oldest
+       max(s."updated_at")::text AS newest,
+       min(s."updated_at")::text AS oldest
   FROM "public"."user_app_state" AS s
  GROUP BY s."user_id"
 HAVING count(*) > 1
@@ -25,5 +26,5 @@ HAVING count(*) > 1
 --           FROM "public"."user_app_state" AS d) AS r
 --  WHERE s.ctid = r.row_ctid
 --    AND r.rank > 1
--- RETURNING s."user_id" AS user_id, s."updated_at" AS "updated_at";
+-- RETURNING s."user_id"::text AS user_id, s."updated_at"::text AS "updated_at";
 -- COMMIT;

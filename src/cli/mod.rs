@@ -133,9 +133,10 @@ pub enum Command {
     /// Preview what the plan writes, with no database: rows with their new ids and parent ids, and a
     /// lint report of what in the data would stop a batch.
     ///
-    /// Reads a JSON array or JSON lines of {user_id, updated_at, state} (what backup.sql exports),
-    /// one row at a time, or the source table with --database-url. The ids are the ones the
-    /// database will generate. Lint: keys neither mapped nor dropped, values that will not convert,
+    /// Reads a JSON array or JSON lines of source rows (what `backup` and backup.sql write: each
+    /// an object of the source's columns; {user_id, updated_at, state} is read too), one at a
+    /// time, or the source table with --database-url. The ids are the ones the database will
+    /// generate. Lint: keys neither mapped nor dropped, values that will not convert,
     /// orphans, duplicate legacy ids, missing required values and ids, duplicate users. Exits 1
     /// when a batch would fail.
     Preview(preview::PreviewArgs),

@@ -267,8 +267,14 @@ pub(super) fn template_context(plan: &Plan) -> JValue {
         .iter()
         .any(|e| e.columns.iter().any(|c| c.parsed.is_some()))
         .into();
+    let source = crate::source::SourceTable::new(plan);
     context! {
         plan => to_template(&plan_ctx),
+        runbook => context! {
+            backup => source.backup_rows(),
+            review => source.duplicate_users(),
+            delete => source.delete_duplicates(),
+        },
         version => env!("CARGO_PKG_VERSION"),
         row_name_example => ids::row_name("orgs", "user-1", "org_1"),
         max_id_bytes => ids::MAX_ID_BYTES,

@@ -131,6 +131,13 @@ fn environment() -> Result<Environment<'static>, Error> {
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect::<String>()
     });
+    // A statement shown but not run: every line commented out.
+    env.add_filter("commented", |s: String| {
+        s.lines()
+            .map(|l| format!("-- {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     // Paths reach templates as mappings write them (`settings."dark mode"`); these filters read
     // the keys back: as a text[] for `#>`, one key for `->`, or a path for `assemble`.
     env.add_filter("path", |s: String| text_array_literal(&path_keys(&s)));

@@ -9,15 +9,15 @@
 
 use postgres::{Client, Transaction};
 
-use super::copy::Shredding;
+use super::ApplyOptions;
+use super::context::Ctx;
 use super::copy::prefetch::{Pipeline, Prepared};
 use super::failure::{Problem, failure_from, failure_from_message};
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql;
-use super::{ApplyOptions, Writer};
+use super::write_path::{Judgement, WritePath, set_batch_users};
 use crate::Error;
-use crate::compiled::Compiled;
 use crate::error::BatchFailure;
 use crate::failpoint::failpoint;
 use crate::pg::Context;
@@ -32,27 +32,20 @@ pub(crate) struct Batch {
     pub(crate) entities: Option<Vec<String>>,
 }
 
-/// How the run writes a batch: the compiled scripts, the writer, and what the COPY path's
-/// shredding may use (threads, and the run's phase times, which every step adds to).
-pub(super) struct Writing<'a> {
-    pub(super) files: &'a Compiled,
-    pub(super) writer: Writer,
-    pub(super) shredding: Shredding<'a>,
-}
-
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
 /// is left to claim. With `--max-bad-users`, a batch that fails on its data is split in halves, each
 /// tried under its own savepoint, down to the single users to quarantine; the good parts and the
 /// ledger entry still commit as one transaction, so a crash mid-way leaves the whole batch to redo.
 pub(super) fn claim_and_run(
     client: &mut Client,
-    w: &Writing,
-    q: &sql::Queries,
-    guard: &Guard,
+    ctx: Ctx,
+    path: &dyn WritePath,
     run: i64,
-    opts: &ApplyOptions,
     mut pipeline: Option<&mut Pipeline>,
 ) -> Result<Option<(Batch, RowCounts, Vec<BadUser>)>, Error> {
+    let Ctx {
+        q, opts, phases, ..
+    } = ctx;
     let t = std::time::Instant::now();
     let preferred = pipeline.as_ref().and_then(|p| p.preferred());
     let others = pipeline.as_ref().map(|p| p.others()).unwrap_or_default();
@@ -63,37 +56,24 @@ pub(super) fn claim_and_run(
             None => continue,
         }
     };
-    let mut t = w.shredding.phases.lap("claim", t);
+    let mut t = phases.lap("claim", t);
     // What was read ahead for this batch, and the next batch read ahead while this one writes.
     let mut prepared = None;
     if let Some(p) = pipeline.as_mut() {
         prepared = p.take(b.id);
         p.read_next(&mut tx, &q.a, run);
-        t = w.shredding.phases.lap("wait for read-ahead", t);
+        t = phases.lap("wait for read-ahead", t);
     }
-    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
     failpoint("claimed", b.seq);
-    let (started, proven) = begin(&mut tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
-    if !proven {
-        return Err(guard.lost(run));
-    }
-    w.shredding.phases.lap("begin", t);
-    let mut bad = Vec::new();
-    if opts.batches.max_bad_users == 0 {
-        if let Err(e) = run_part(&mut tx, w, &b, prepared) {
-            return Err(Error::Batch(Box::new(e.into_failure(run, &b))));
-        }
-        failpoint("verified", b.seq);
-    } else {
-        isolate(&mut tx, w, &b, &b.users, &mut bad, prepared).map_err(fail)?;
-        quarantine(&mut tx, q, run, &b, &bad, opts.batches.max_bad_users)?;
-    }
+    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, &b)));
+    let Steps { started, bad } = steps(&mut tx, ctx, path, run, &b, prepared, t)?;
+    quarantine(&mut tx, q, run, &b, &bad, opts.batches.max_bad_users)?;
     let t = std::time::Instant::now();
     let rows = q.finish_batch(&mut tx, b.id, started).map_err(fail)?;
     failpoint("finished", b.seq);
-    let t = w.shredding.phases.lap("ledger", t);
+    let t = phases.lap("ledger", t);
     tx.commit().map_err(fail)?;
-    w.shredding.phases.lap("commit", t);
+    phases.lap("commit", t);
     failpoint("committed", b.seq);
     let bad = bad
         .into_iter()
@@ -103,6 +83,49 @@ pub(super) fn claim_and_run(
         })
         .collect();
     Ok(Some((b, rows, bad)))
+}
+
+/// What the steps of a batch leave for its ending: when it started, as the server's clock has
+/// it, and the users set aside with their problem (only with `--max-bad-users`).
+pub(super) struct Steps {
+    pub(super) started: std::time::SystemTime,
+    pub(super) bad: Vec<(String, Problem)>,
+}
+
+/// The steps every batch goes through in its transaction, whether the run commits it or a dry
+/// run rolls it back: the settings and the guard's proof, then the write path and the judge (with
+/// `--max-bad-users`, split down to the users at fault). `t`: when the batch's current phase
+/// began.
+pub(super) fn steps(
+    tx: &mut Transaction,
+    ctx: Ctx,
+    path: &dyn WritePath,
+    run: i64,
+    b: &Batch,
+    prepared: Option<Prepared>,
+    t: std::time::Instant,
+) -> Result<Steps, Error> {
+    let Ctx {
+        opts,
+        guard,
+        phases,
+        ..
+    } = ctx;
+    let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, b)));
+    let (started, proven) = begin(tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
+    if !proven {
+        return Err(guard.lost(run));
+    }
+    phases.lap("begin", t);
+    let mut bad = Vec::new();
+    if opts.batches.max_bad_users == 0 {
+        run_part(tx, ctx, path, b, prepared)
+            .map_err(|e| Error::Batch(Box::new(e.into_failure(run, b))))?;
+        failpoint("verified", b.seq);
+    } else {
+        isolate(tx, ctx, path, b, &b.users, &mut bad, prepared).map_err(fail)?;
+    }
+    Ok(Steps { started, bad })
 }
 
 /// Records the users `isolate` set aside; fails the batch when the run would then have more
@@ -194,76 +217,43 @@ pub(super) fn claim<'c>(
     }
 }
 
-/// Writes the batch users set in the transaction, with the run's writer, then has
+/// Writes the batch users set in the transaction with the run's write path, then has
 /// `04_verify.sql` judge what the tables hold against what the documents call for; returns the
 /// judge's mismatches in words. Whatever writes the rows, the judge is the reviewed SQL, computed
 /// from the source documents in this transaction, never the writer's own expectations.
 pub(super) fn forward_and_verify(
     tx: &mut Transaction,
-    w: &Writing,
+    ctx: Ctx,
+    path: &dyn WritePath,
     b: &Batch,
     prepared: Option<Prepared>,
 ) -> Result<Vec<String>, Problem> {
-    let copy = match (w.writer, w.files.plan()) {
-        (Writer::Copy | Writer::Bulk, Some(plan)) => {
-            (!super::copy::rows_may_exist(tx, plan).map_err(Problem::from_db)?).then_some(plan)
-        }
-        _ => None,
+    let judgements = path.write(tx, b, prepared)?;
+    // A judgement of some users only sets them; the ledger then reads the batch's users again.
+    let users = match judgements.iter().any(|j| j.users.is_some()) {
+        true => Some(batch_users(tx).map_err(Problem::from_db)?),
+        false => None,
     };
-    let Some(plan) = copy else {
-        return forward_sql(tx, w, b);
-    };
-    let written = super::copy::write(tx, plan, b.entities.as_deref(), prepared, &w.shredding)
-        .map_err(Problem::from_copy)?;
     let mut mismatches = Vec::new();
-    let some_too_big = !written.too_big.is_empty();
-    if some_too_big {
-        // Documents too large for the client are shredded by the server, as with `--engine
-        // sql`, and judged on their own (in a --bulk run, the COPY counts do not hold them);
-        // the judge below then sees the users COPY wrote.
-        set_batch_users(tx, &written.too_big).map_err(Problem::from_db)?;
-        mismatches.extend(forward_sql(tx, w, b)?);
-        let copied: Vec<String> = written
-            .users
-            .iter()
-            .filter(|u| !written.too_big.contains(u))
-            .cloned()
-            .collect();
-        set_batch_users(tx, &copied).map_err(Problem::from_db)?;
-    } else {
-        failpoint("forward", b.seq);
+    for j in &judgements {
+        mismatches.extend(verify(tx, ctx, j)?);
     }
-    let counted = (w.writer == Writer::Bulk).then_some(&written.written);
-    mismatches.extend(verify(tx, w, counted)?);
-    if some_too_big {
-        // The ledger reads the batch's users.
-        set_batch_users(tx, &written.users).map_err(Problem::from_db)?;
+    if let Some(users) = users {
+        set_batch_users(tx, &users).map_err(Problem::from_db)?;
     }
     Ok(mismatches)
 }
 
-/// `03_forward.sql` and `04_verify.sql` for the batch users set in the transaction; the
-/// verification's mismatches in words.
-fn forward_sql(tx: &mut Transaction, w: &Writing, b: &Batch) -> Result<Vec<String>, Problem> {
+/// `04_verify.sql` for one judgement: per user and entity, the rows present against the rows
+/// the documents call for; or, with counts (a --bulk batch, whose tables had no rows of its users
+/// and whose user_id indexes are built after the last batch), per entity, against the rows each
+/// entity's COPY wrote as the server counted them.
+fn verify(tx: &mut Transaction, ctx: Ctx, j: &Judgement) -> Result<Vec<String>, Problem> {
     let t = std::time::Instant::now();
-    tx.batch_execute(&w.files.forward(b.entities.as_deref()))
-        .map_err(Problem::from_db)?;
-    failpoint("forward", b.seq);
-    w.shredding.phases.lap("forward (sql)", t);
-    verify(tx, w, None)
-}
-
-/// `04_verify.sql` for the batch users set in the transaction: per user and entity, the rows
-/// present against the rows the documents call for. With `written` (a --bulk batch, whose
-/// tables had no rows of its users and whose user_id indexes are built after the last batch),
-/// per entity, against the rows each entity's COPY wrote as the server counted them.
-fn verify(
-    tx: &mut Transaction,
-    w: &Writing,
-    written: Option<&std::collections::BTreeMap<String, u64>>,
-) -> Result<Vec<String>, Problem> {
-    let t = std::time::Instant::now();
-    if let Some(counts) = written {
+    if let Some(users) = &j.users {
+        set_batch_users(tx, users).map_err(Problem::from_db)?;
+    }
+    if let Some(counts) = &j.counted {
         let counts = serde_json::to_string(counts).expect("a map of counts is JSON");
         tx.execute(
             "SELECT set_config('pgshred.batch_written', $1, true)",
@@ -272,35 +262,34 @@ fn verify(
         .map_err(Problem::from_db)?;
     }
     let mismatches = tx
-        .query(w.files.verify(), &[])
+        .query(ctx.files.verify(), &[])
         .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)
         .collect();
-    if written.is_some() {
+    if j.counted.is_some() {
         tx.execute("SELECT set_config('pgshred.batch_written', '', true)", &[])
             .map_err(Problem::from_db)?;
     }
-    w.shredding.phases.lap("verify", t);
+    ctx.phases.lap("verify", t);
     Ok(mismatches)
 }
 
-fn set_batch_users(tx: &mut Transaction, users: &[String]) -> Result<(), postgres::Error> {
-    tx.execute(
-        "SELECT set_config('pgshred.batch_users', $1::text[]::text, true)",
-        &[&users],
-    )
-    .map(drop)
+/// The batch users set in the transaction.
+fn batch_users(tx: &mut Transaction) -> Result<Vec<String>, postgres::Error> {
+    let row = tx.query_one("SELECT current_setting('pgshred.batch_users')::text[]", &[])?;
+    Ok(row.get(0))
 }
 
 /// `forward_and_verify`, with a mismatch as a problem of the data.
-pub(super) fn run_part(
+fn run_part(
     tx: &mut Transaction,
-    w: &Writing,
+    ctx: Ctx,
+    path: &dyn WritePath,
     b: &Batch,
     prepared: Option<Prepared>,
 ) -> Result<(), Problem> {
-    let mismatches = forward_and_verify(tx, w, b, prepared)?;
+    let mismatches = forward_and_verify(tx, ctx, path, b, prepared)?;
     if mismatches.is_empty() {
         return Ok(());
     }
@@ -328,9 +317,10 @@ pub(super) fn run_part(
 /// Runs `users` under a savepoint; when their documents fail, splits them in halves and tries
 /// each, down to single users, which are returned in `bad` with their problem. Fails only on an
 /// error that is not about the data (a lost connection, a timeout), which no split can fix.
-pub(super) fn isolate(
+fn isolate(
     tx: &mut Transaction,
-    w: &Writing,
+    ctx: Ctx,
+    path: &dyn WritePath,
     b: &Batch,
     users: &[String],
     bad: &mut Vec<(String, Problem)>,
@@ -338,7 +328,7 @@ pub(super) fn isolate(
 ) -> Result<(), postgres::Error> {
     let mut part = tx.savepoint("pgshred_part")?;
     set_batch_users(&mut part, users)?;
-    match run_part(&mut part, w, b, prepared) {
+    match run_part(&mut part, ctx, path, b, prepared) {
         Ok(()) => part.commit(),
         Err(p) if p.data => {
             part.rollback()?;
@@ -347,8 +337,8 @@ pub(super) fn isolate(
                 return Ok(());
             }
             let (left, right) = users.split_at(users.len() / 2);
-            isolate(tx, w, b, left, bad, None)?;
-            isolate(tx, w, b, right, bad, None)
+            isolate(tx, ctx, path, b, left, bad, None)?;
+            isolate(tx, ctx, path, b, right, bad, None)
         }
         Err(p) => {
             part.rollback()?;
@@ -376,7 +366,7 @@ pub fn mismatch_line(r: &postgres::Row) -> String {
 /// [`guard`]); returns when the batch started, as the server's clock has it, and whether the
 /// guard is proven (one round trip for all of it). JIT is off: compiling the long, nested
 /// expressions of the forward and verify statements costs far more than it saves on a batch.
-pub(super) fn begin(
+fn begin(
     tx: &mut Transaction,
     opts: &ApplyOptions,
     guard: &Guard,

@@ -3,40 +3,36 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::batch::{Batch, Writing, begin, isolate, run_part, too_many_bad};
-use super::failure::{Problem, failure_from};
-use super::guard::Guard;
+use super::batch::{Batch, Steps, steps, too_many_bad};
+use super::context::Ctx;
+use super::failure::Problem;
 use super::planning::{listed_users, run_users};
 use super::progress::Reporter;
 use super::report::{BadUser, Report, RowCounts, Sample, merge};
 use super::sql::{NewRun, RunUsers};
+use super::write_path::{self, WritePath};
 use super::{ApplyOptions, schema, sql};
 use crate::Error;
 use crate::compiled::Compiled;
-use crate::ir::Plan;
 use crate::pg::Context;
-use crate::versions::Versions;
-
-/// What a dry run works from.
-#[derive(Clone, Copy)]
-pub(super) struct Dry<'a> {
-    pub(super) plan: &'a Plan,
-    pub(super) files: &'a Compiled,
-    pub(super) q: &'a sql::Queries,
-    pub(super) opts: &'a ApplyOptions,
-    pub(super) guard: &'a Guard,
-    pub(super) phases: &'a super::phases::Phases,
-}
 
 /// Runs the batches a run would plan (re-migrations and backfills first, then new users), each
-/// through the steps of a real batch (the guard's proof, the writer, the judge, the isolation of
-/// bad users with `--max-bad-users`) in a transaction that is rolled back.
+/// through the steps of a real batch ([`steps`]: the guard's proof, the write path, the judge,
+/// the isolation of bad users with `--max-bad-users`) in a transaction that is rolled back.
 pub(super) fn run(
     client: &mut Client,
-    dry: Dry,
+    dry: Ctx,
     work: &[sql::Rework],
     out: &mut dyn Reporter,
 ) -> Result<Report, Error> {
+    let path = write_path::for_writer(
+        dry.opts.writer,
+        dry.files,
+        super::copy::Shredding {
+            threads: super::copy::shred::threads_per_worker(1),
+            phases: dry.phases,
+        },
+    );
     let mut report = Report {
         dry_run: true,
         ..Report::default()
@@ -45,7 +41,7 @@ pub(super) fn run(
     let total: usize = batches.iter().map(|(b, ..)| b.users.len()).sum();
     out.start(total, batches.len());
     for (b, entities, replace) in &batches {
-        let (rows, samples, bad) = dry_batch(client, dry, b, entities, *replace)?;
+        let (rows, samples, bad) = dry_batch(client, dry, &*path, b, entities, *replace)?;
         merge(&mut report.rows, &rows);
         if report.samples.is_empty() {
             report.samples = samples;
@@ -78,13 +74,16 @@ pub(super) fn run(
     Ok(report)
 }
 
-/// A batch failure, as a dry run reports it.
+/// A batch failure or a lost guard, as a dry run reports them: of no run, as the dry run's own
+/// was rolled back.
 fn as_dry(e: Error) -> Error {
     match e {
         Error::Batch(mut f) => {
             f.dry_run = true;
+            f.run = 0;
             Error::Batch(f)
         }
+        Error::GuardLost { plan, pid, .. } => Error::GuardLost { plan, run: 0, pid },
         e => e,
     }
 }
@@ -93,10 +92,10 @@ fn as_dry(e: Error) -> Error {
 /// in a transaction that is rolled back.
 fn planned(
     client: &mut Client,
-    dry: Dry,
+    dry: Ctx,
     work: &[sql::Rework],
 ) -> Result<Vec<(Batch, Value, bool)>, Error> {
-    let Dry { files, q, opts, .. } = dry;
+    let Ctx { files, q, opts, .. } = dry;
     let mut tx = dry_transaction(client, files, opts, "planning a dry run")?;
     let listed = listed_users(&mut tx, q, opts)?;
     let run = start_dry_run(&mut tx, dry, run_users(opts, work, &listed))?;
@@ -112,47 +111,27 @@ type DryBatch = (RowCounts, Vec<Sample>, Vec<(String, Problem)>);
 /// sample ids and the users `--max-bad-users` would set aside.
 fn dry_batch(
     client: &mut Client,
-    dry: Dry,
+    dry: Ctx,
+    path: &dyn WritePath,
     b: &Batch,
     entities: &Value,
     replace: bool,
 ) -> Result<DryBatch, Error> {
-    let Dry {
-        files,
-        q,
-        opts,
-        guard,
-        phases,
-        ..
-    } = dry;
-    let w = Writing {
-        files,
-        writer: opts.writer,
-        shredding: super::copy::Shredding {
-            threads: super::copy::shred::threads_per_worker(1),
-            phases,
-        },
-    };
+    let Ctx { files, q, opts, .. } = dry;
+    let t = std::time::Instant::now();
     let mut tx = dry_transaction(client, files, opts, "starting a dry-run batch")?;
     let run = start_dry_run(&mut tx, dry, RunUsers::Listed(&[]))?;
     let batch = q.add_batch(&mut tx, run, &b.users, Some(entities), replace)?;
-    let as_batch = Batch {
+    let b = Batch {
         id: batch,
         ..b.clone()
     };
-    let fail = |e: postgres::Error| as_dry(Error::Batch(Box::new(failure_from(&e, 0, &as_batch))));
-    let (started, proven) = begin(&mut tx, opts, guard, run, batch, &b.users).map_err(fail)?;
-    if !proven {
-        return Err(guard.lost(0));
-    }
-    let mut bad = Vec::new();
-    if opts.batches.max_bad_users == 0 {
-        run_part(&mut tx, &w, &as_batch, None)
-            .map_err(|p| as_dry(Error::Batch(Box::new(p.into_failure(0, &as_batch)))))?;
-    } else {
-        isolate(&mut tx, &w, &as_batch, &b.users, &mut bad, None).map_err(fail)?;
-    }
-    let rows = q.finish_batch(&mut tx, batch, started).map_err(fail)?;
+    let Steps { started, bad } = steps(&mut tx, dry, path, run, &b, None, t).map_err(as_dry)?;
+    let rows = q.finish_batch(&mut tx, batch, started).map_err(|e| {
+        as_dry(Error::Batch(Box::new(super::failure::failure_from(
+            &e, run, &b,
+        ))))
+    })?;
     let samples = q.samples(&mut tx, batch)?;
     tx.rollback().context("rolling back a dry-run batch")?;
     Ok((rows, samples, bad))
@@ -174,15 +153,16 @@ fn dry_transaction<'c>(
 }
 
 /// A run of a dry run, in its transaction.
-fn start_dry_run(tx: &mut Transaction, dry: Dry, users: RunUsers) -> Result<i64, Error> {
-    let Dry {
+fn start_dry_run(tx: &mut Transaction, dry: Ctx, users: RunUsers) -> Result<i64, Error> {
+    let Ctx {
         plan,
         files,
         q,
         opts,
+        versions,
         ..
     } = dry;
-    let versions = Versions::compiled(plan, files).map(None);
+    let versions = versions.map(None);
     q.start_run_in(
         tx,
         &NewRun {

@@ -11,6 +11,7 @@
 
 mod batch;
 mod bulk;
+mod context;
 pub(crate) mod copy;
 mod dry_run;
 mod failure;
@@ -30,6 +31,7 @@ mod status;
 mod throttle;
 mod verify;
 mod workers;
+mod write_path;
 
 use std::time::Instant;
 
@@ -39,9 +41,10 @@ use crate::Error;
 use crate::compiled::Compiled;
 use crate::ir::Plan;
 use crate::versions::Versions;
+use context::Ctx;
 use failure::{first_line, record_failure};
 use guard::Guard;
-use planning::{Planner, plan_run, rework};
+use planning::{plan_run, rework};
 use report::merge;
 use workers::{Event, run_workers};
 
@@ -85,33 +88,25 @@ pub fn apply(
         Some(Scope::Users(_)) | None => Vec::new(),
     };
     target_schema(&mut client, plan, files, &q, opts, out)?;
-    let sum = files.checksum();
-
+    let ctx = Ctx {
+        plan,
+        files,
+        q: &q,
+        opts,
+        guard: &guard,
+        versions: &versions,
+        phases: &phases,
+    };
     if opts.dry_run() {
-        let dry = dry_run::Dry {
-            plan,
-            files,
-            q: &q,
-            opts,
-            guard: &guard,
-            phases: &phases,
-        };
-        let mut report = dry_run::run(&mut client, dry, &work, out)?;
+        let mut report = dry_run::run(&mut client, ctx, &work, out)?;
         report.elapsed = started.elapsed();
         return Ok(report);
     }
-    let planner = Planner {
-        plan,
-        q: &q,
-        versions: &versions,
-        opts,
-        sum: &sum,
-    };
     // An unfinished run is refused by the planning, in its own words.
     if opts.writer == Writer::Bulk && q.unfinished_run(&mut client, &plan.name)?.is_none() {
         bulk::check_empty(&mut client, plan, &q)?;
     }
-    let planned = plan_run(&mut client, planner, &work, out)?;
+    let planned = plan_run(&mut client, ctx, &work, out)?;
     let Some(planned) = planned else {
         return Ok(Report {
             elapsed: started.elapsed(),
@@ -124,15 +119,16 @@ pub fn apply(
     }
     // The mode is the run's: a resumed or joined --bulk run stays one.
     let opts = &in_run_mode(&mut client, &q, run, opts)?;
-    let w = batch::Writing {
+    let ctx = Ctx { opts, ..ctx };
+    let path = write_path::for_writer(
+        opts.writer,
         files,
-        writer: opts.writer,
-        shredding: copy::Shredding {
+        copy::Shredding {
             threads: copy::shred::threads_per_worker(opts.pace.jobs),
             phases: &phases,
         },
-    };
-    let (mut report, failure) = run_batches(url, &w, &q, &guard, planned, opts, out);
+    );
+    let (mut report, failure) = run_batches(url, ctx, &*path, planned, out);
     if let Some(e) = failure {
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
@@ -251,14 +247,11 @@ fn stop_if_interrupted(
 
 /// The run's batches on the workers, reported as they commit; the report, and the error the
 /// run stopped with if it did.
-#[allow(clippy::too_many_arguments)] // what apply prepared
 fn run_batches(
     url: &str,
-    w: &batch::Writing,
-    q: &sql::Queries,
-    guard: &Guard,
+    ctx: Ctx,
+    path: &dyn write_path::WritePath,
     (run, batches, users): (i64, usize, usize),
-    opts: &ApplyOptions,
     out: &mut dyn Reporter,
 ) -> (Report, Option<Error>) {
     let mut report = Report {
@@ -266,7 +259,7 @@ fn run_batches(
         ..Report::default()
     };
     out.start(users, batches);
-    let failure = run_workers(url, w, q, guard, run, opts, |event| {
+    let failure = run_workers(url, ctx, path, run, |event| {
         let (b, rows, bad) = match event {
             Event::Waiting(why) => return out.waiting(why.as_deref()),
             Event::Done(b, rows, bad) => (b, rows, bad),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use postgres::{Client, GenericClient};
 use serde_json::json;
 
+use super::context::Ctx;
 use super::progress::Reporter;
 use super::sql::{self, NewRun, RunUsers};
 use super::{ApplyOptions, Scope, Start};
@@ -14,27 +15,21 @@ use crate::Error;
 use crate::ir::Plan;
 use crate::versions::Versions;
 
-/// What planning a run works from.
-#[derive(Clone, Copy)]
-pub(super) struct Planner<'a> {
-    pub(super) plan: &'a Plan,
-    pub(super) q: &'a sql::Queries,
-    pub(super) versions: &'a Versions,
-    pub(super) opts: &'a ApplyOptions,
-    /// Checksum of the compiled SQL.
-    pub(super) sum: &'a str,
-}
-
 /// Starts a new run (batches planned up front) or picks up the unfinished one with `--resume`.
 pub(super) fn plan_run(
     client: &mut Client,
-    planner: Planner,
+    planner: Ctx,
     work: &[sql::Rework],
     out: &mut dyn Reporter,
 ) -> Result<Option<(i64, usize, usize)>, Error> {
-    let Planner {
-        plan, q, sum, opts, ..
+    let Ctx {
+        plan,
+        q,
+        opts,
+        files,
+        ..
     } = planner;
+    let sum = files.checksum();
     let unfinished = q.unfinished_run(client, &plan.name)?;
     if opts.start == Start::Join && unfinished.is_none() {
         return Err(Error::refused(
@@ -94,15 +89,16 @@ pub(super) fn plan_run(
 /// Returns the run, its batches and users; `None` when no user needs migrating.
 fn new_run(
     client: &mut Client,
-    planner: Planner,
+    planner: Ctx,
     work: &[sql::Rework],
 ) -> Result<Option<(i64, usize, usize)>, Error> {
-    let Planner {
+    let Ctx {
         plan,
         q,
         versions,
         opts,
-        sum,
+        files,
+        ..
     } = planner;
     let rework = opts.rework();
     let options = json!({
@@ -123,7 +119,7 @@ fn new_run(
         client,
         &NewRun {
             plan: &plan.name,
-            checksum: sum,
+            checksum: &files.checksum(),
             options: &options,
             size: opts.batches.size,
             versions: &current,

@@ -28,12 +28,6 @@ fn source(plan: &Plan) -> String {
     SourceTable::new(plan).table
 }
 
-/// The source's key and order columns, quoted.
-fn key_and_order(plan: &Plan) -> (String, String) {
-    let s = SourceTable::new(plan);
-    (s.key, s.order)
-}
-
 /// Writes every source row to `out` and its manifest beside it; returns the manifest.
 pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
     let mut c = crate::pg::connect(url)?;
@@ -41,18 +35,15 @@ pub fn backup(plan: &Plan, url: &str, out: &Path) -> Result<Value, Error> {
     // One snapshot for the rows and the manifest's high-water mark.
     tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .context("starting the backup")?;
-    let (key, order) = key_and_order(plan);
+    let src = SourceTable::new(plan);
     let newest: Option<String> = tx
         .query_one(
-            &format!("SELECT max(s.{order})::text FROM {} AS s", source(plan)),
+            &format!("SELECT max(s.{})::text FROM {} AS s", src.order, src.table),
             &[],
         )
         .context("reading the newest change")?
         .get(0);
-    let sql = format!(
-        "SELECT to_jsonb(s)::text FROM {} AS s ORDER BY s.{key}, s.{order}",
-        source(plan)
-    );
+    let sql = src.backup_rows();
     let portal = tx.bind(sql.as_str(), &[]).context("reading the source")?;
     let tmp = out.with_extension("partial");
     let file =
@@ -206,12 +197,7 @@ pub fn restore(plan: &Plan, url: &str, file: &Path, table: &str) -> Result<u64, 
 /// Users with several source rows: (user, rows, newest change).
 pub fn dedupe_review(plan: &Plan, url: &str) -> Result<Vec<(String, i64, String)>, Error> {
     let mut c = crate::pg::connect(url)?;
-    let (key, order) = key_and_order(plan);
-    let sql = format!(
-        "SELECT s.{key}::text, count(*), max(s.{order})::text FROM {} AS s GROUP BY 1 HAVING count(*) > 1 ORDER BY 1",
-        source(plan)
-    );
-    Ok(c.query(&sql, &[])
+    Ok(c.query(&SourceTable::new(plan).duplicate_users(), &[])
         .context("looking for duplicate users")?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -237,8 +223,8 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
     let mut c = crate::pg::connect(url)?;
     let mut tx = c.transaction().context("starting the dedupe")?;
     crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
-    let (key, order) = key_and_order(plan);
-    let src = source(plan);
+    let source = SourceTable::new(plan);
+    let (src, order) = (&source.table, &source.order);
     tx.batch_execute(&format!("LOCK TABLE {src} IN SHARE ROW EXCLUSIVE MODE"))
         .context("locking the source")?;
     let newer: bool = tx
@@ -256,13 +242,8 @@ pub fn dedupe_apply(plan: &Plan, url: &str, backup: &Path) -> Result<Vec<(String
             "take a new backup (pgshred backup PLAN --out FILE) and dedupe with it",
         ));
     }
-    let sql = format!(
-        "DELETE FROM {src} AS s USING (SELECT d.ctid AS row_ctid, row_number() OVER (PARTITION BY d.{key} \
-           ORDER BY d.{order} DESC, d.ctid DESC) AS rank FROM {src} AS d) AS r \
-          WHERE s.ctid = r.row_ctid AND r.rank > 1 RETURNING s.{key}::text, s.{order}::text"
-    );
     let deleted = tx
-        .query(&sql, &[])
+        .query(&source.delete_duplicates(), &[])
         .context("deleting older rows")?
         .iter()
         .map(|r| (r.get(0), r.get(1)))

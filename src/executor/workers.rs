@@ -4,13 +4,12 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use super::batch::{Batch, Writing, claim_and_run};
+use super::batch::{Batch, claim_and_run};
+use super::context::Ctx;
 use super::copy::prefetch::Pipeline;
-use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
-use super::sql;
 use super::throttle::Throttle;
-use super::{ApplyOptions, Writer};
+use super::write_path::WritePath;
 use crate::Error;
 
 /// What the workers report as they go.
@@ -31,20 +30,17 @@ type Message = (usize, Result<Event, Error>);
 /// others from claiming more; it is returned.
 pub(super) fn run_workers(
     url: &str,
-    w: &Writing,
-    q: &sql::Queries,
-    guard: &Guard,
+    ctx: Ctx,
+    path: &dyn WritePath,
     run: i64,
-    opts: &ApplyOptions,
     mut on: impl FnMut(Event),
 ) -> Option<Error> {
+    let opts = ctx.opts;
     let shared = Shared {
         url,
-        w,
-        q,
-        guard,
+        ctx,
+        path,
         run,
-        opts,
         stop: AtomicBool::new(false),
         throttle: Throttle::new(opts),
         reserved: Mutex::new(BTreeSet::new()),
@@ -93,11 +89,9 @@ pub(super) fn run_workers(
 /// What the workers of a run share.
 struct Shared<'a> {
     url: &'a str,
-    w: &'a Writing<'a>,
-    q: &'a sql::Queries,
-    guard: &'a Guard,
+    ctx: Ctx<'a>,
+    path: &'a dyn WritePath,
     run: i64,
-    opts: &'a ApplyOptions,
     /// Set by the first failure: no worker claims another batch.
     stop: AtomicBool,
     throttle: Throttle,
@@ -113,12 +107,7 @@ fn work<'s>(
     worker: usize,
     events: &mpsc::Sender<Message>,
 ) {
-    let Shared {
-        opts,
-        throttle,
-        stop,
-        ..
-    } = shared;
+    let Shared { throttle, stop, .. } = shared;
     let fail = |e: Error| {
         stop.store(true, Ordering::SeqCst);
         let _ = events.send((worker, Err(e)));
@@ -128,16 +117,9 @@ fn work<'s>(
         Err(e) => return fail(e),
     };
     // The COPY path reads the next batch ahead while this one is written.
-    let mut pipeline = match (shared.w.writer, shared.w.files.plan()) {
-        (Writer::Copy | Writer::Bulk, Some(plan)) => Pipeline::start(
-            s,
-            shared.url,
-            plan,
-            &shared.reserved,
-            shared.w.shredding.threads,
-        ),
-        _ => None,
-    };
+    let mut pipeline = shared.path.reads_ahead().and_then(|(plan, threads)| {
+        Pipeline::start(s, shared.url, plan, &shared.reserved, threads)
+    });
     // A signal lets the batch in flight finish, then no worker claims another.
     while !stop.load(Ordering::SeqCst) && !super::signals::stop_requested() {
         let waited = throttle.before_batch(&mut client, |why| {
@@ -147,10 +129,8 @@ fn work<'s>(
             if super::signals::stop_requested() {
                 return Ok(None);
             }
-            let Shared {
-                w, q, guard, run, ..
-            } = shared;
-            claim_and_run(&mut client, w, q, guard, *run, opts, pipeline.as_mut())
+            let Shared { ctx, path, run, .. } = shared;
+            claim_and_run(&mut client, *ctx, *path, *run, pipeline.as_mut())
         });
         match ran {
             Ok(None) => return,

@@ -1,5 +1,6 @@
 //! Source rows for the preview, one at a time: from a JSON array or JSON-lines file (the backup
-//! format), or from the source table. Nothing holds more than one row, so memory stays flat.
+//! format: each row an object of the source table's columns), or from the source table. Nothing
+//! holds more than one row, so memory stays flat.
 
 use crate::pg::Context;
 use std::fmt;
@@ -7,9 +8,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::ir::Plan;
@@ -22,13 +22,48 @@ pub struct SourceRow {
     pub state: Value,
 }
 
-#[derive(Deserialize)]
-struct RawRow {
-    user_id: Value,
-    #[serde(default)]
-    updated_at: Option<Value>,
-    #[serde(default)]
-    state: Value,
+/// The fields of a row in a file: the source table's key, order and document columns (what a
+/// backup holds, every column of the row), or `user_id`, `updated_at` and `state`.
+pub struct Fields<'a> {
+    key: &'a str,
+    order: &'a str,
+    document: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(plan: &'a Plan) -> Fields<'a> {
+        let s = &plan.source;
+        Fields {
+            key: &s.key_column,
+            order: &s.order_column,
+            document: &s.document_column,
+        }
+    }
+
+    /// The row an object of the file holds.
+    fn row(&self, mut object: Map<String, Value>) -> Result<SourceRow, String> {
+        let mut take = |name: &str, usual: &str| {
+            object
+                .remove(name)
+                .or_else(|| object.remove(usual))
+                .filter(|v| !v.is_null())
+        };
+        let Some(user_id) = take(self.key, "user_id") else {
+            return Err(format!("{} is missing or null", self.key));
+        };
+        let updated_at = take(self.order, "updated_at").map(text);
+        let state = take(self.document, "state").unwrap_or(Value::Null);
+        Ok(SourceRow {
+            user_id: text(user_id),
+            updated_at,
+            state,
+        })
+    }
+
+    /// The fields, as an error message names what a row should be.
+    fn shown(&self) -> String {
+        format!("{{{}, {}, {}}}", self.key, self.order, self.document)
+    }
 }
 
 fn text(v: Value) -> String {
@@ -38,22 +73,9 @@ fn text(v: Value) -> String {
     }
 }
 
-impl TryFrom<RawRow> for SourceRow {
-    type Error = String;
-    fn try_from(r: RawRow) -> Result<Self, String> {
-        if r.user_id.is_null() {
-            return Err("user_id is null".into());
-        }
-        Ok(SourceRow {
-            user_id: text(r.user_id),
-            updated_at: r.updated_at.filter(|v| !v.is_null()).map(text),
-            state: r.state,
-        })
-    }
-}
-
 /// Calls `each` for every row of a JSON array file, parsing one element at a time.
 struct Rows<'a> {
+    fields: &'a Fields<'a>,
     each: &'a mut dyn FnMut(SourceRow) -> Result<(), Error>,
     failure: &'a mut Option<Error>,
 }
@@ -61,14 +83,14 @@ struct Rows<'a> {
 impl<'de> Visitor<'de> for Rows<'_> {
     type Value = usize;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of {user_id, updated_at, state} objects")
+        write!(f, "an array of {} objects", self.fields.shown())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
         let mut n = 0;
-        while let Some(raw) = seq.next_element::<RawRow>()? {
+        while let Some(object) = seq.next_element::<Map<String, Value>>()? {
             n += 1;
-            let row =
-                SourceRow::try_from(raw).map_err(|e| de::Error::custom(format!("row {n}: {e}")))?;
+            let row = (self.fields.row(object))
+                .map_err(|e| de::Error::custom(format!("row {n}: {e}")))?;
             if let Err(e) = (self.each)(row) {
                 *self.failure = Some(e);
                 return Err(de::Error::custom("stopped"));
@@ -88,6 +110,7 @@ impl<'de> DeserializeSeed<'de> for Rows<'_> {
 /// Streams the rows of `path`: a JSON array, or one JSON object per line. Returns how many.
 pub fn from_file(
     path: &Path,
+    fields: &Fields,
     each: &mut dyn FnMut(SourceRow) -> Result<(), Error>,
 ) -> Result<usize, Error> {
     let shown = path.display().to_string();
@@ -113,6 +136,7 @@ pub fn from_file(
             let result = crate::json::seed_from_reader(
                 reader,
                 Rows {
+                    fields,
                     each,
                     failure: &mut failure,
                 },
@@ -129,13 +153,14 @@ pub fn from_file(
                 if line.trim().is_empty() {
                     continue;
                 }
-                let raw: RawRow = crate::json::from_str(&line).map_err(|e| {
+                let object: Map<String, Value> = crate::json::from_str(&line).map_err(|e| {
                     Error::Input(format!(
-                        "{shown}:{}: not a {{user_id, updated_at, state}} object: {e}",
-                        i + 1
+                        "{shown}:{}: not a {} object: {e}",
+                        i + 1,
+                        fields.shown()
                     ))
                 })?;
-                let row = SourceRow::try_from(raw)
+                let row = (fields.row(object))
                     .map_err(|e| Error::Input(format!("{shown}:{}: {e}", i + 1)))?;
                 each(row)?;
                 n += 1;
@@ -173,4 +198,35 @@ pub fn from_database(
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_read_by_the_source_columns_names_or_the_usual_ones() {
+        let fields = Fields {
+            key: "uid",
+            order: "changed",
+            document: "doc",
+        };
+        let object = |v: Value| v.as_object().unwrap().clone();
+        let backup = object(
+            serde_json::json!({"id": 3, "uid": 7, "changed": "2024-01-01", "doc": {"a": 1}}),
+        );
+        let row = fields.row(backup).unwrap();
+        assert_eq!(row.user_id, "7");
+        assert_eq!(row.updated_at.as_deref(), Some("2024-01-01"));
+        assert_eq!(row.state, serde_json::json!({"a": 1}));
+        let usual = object(serde_json::json!({"user_id": "u", "state": [1]}));
+        let row = fields.row(usual).unwrap();
+        assert_eq!((row.user_id.as_str(), row.updated_at), ("u", None));
+        assert_eq!(row.state, serde_json::json!([1]));
+        let nameless = object(serde_json::json!({"uid": null, "doc": {}}));
+        assert_eq!(
+            fields.row(nameless).err().unwrap(),
+            "uid is missing or null"
+        );
+    }
 }

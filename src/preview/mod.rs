@@ -213,7 +213,9 @@ pub fn run(
         user_rows: Vec::new(),
     };
     match source {
-        Source::File(path) => input::from_file(path, &mut |row| p.push(row))?,
+        Source::File(path) => {
+            input::from_file(path, &input::Fields::of(plan), &mut |row| p.push(row))?
+        }
         Source::Database { url, limit } => {
             input::from_database(url, plan, limit, &mut |row| p.push(row))?
         }
