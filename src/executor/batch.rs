@@ -15,22 +15,12 @@ use super::copy::prefetch::{Pipeline, Prepared};
 use super::failure::{Problem, failure_from, failure_from_message};
 use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
-use super::sql;
+use super::sql::{self, Batch};
 use super::write_path::{Judgement, WritePath, set_batch_users};
 use crate::Error;
 use crate::error::BatchFailure;
 use crate::failpoint::failpoint;
 use crate::pg::Context;
-
-/// A batch to run: its ledger id, sequence number and users.
-#[derive(Debug, Clone)]
-pub(crate) struct Batch {
-    pub(crate) id: i64,
-    pub(crate) seq: i32,
-    pub(crate) users: Vec<String>,
-    /// The entities it migrates; `None`: all.
-    pub(crate) entities: Option<Vec<String>>,
-}
 
 /// Claims the next pending batch of the run and runs it, in one transaction; `None` when no batch
 /// is left to claim. With `--max-bad-users`, a batch that fails on its data is split in halves, each

@@ -3,13 +3,13 @@
 use postgres::{Client, Transaction};
 use serde_json::{Value, json};
 
-use super::batch::{Batch, Steps, steps, too_many_bad};
+use super::batch::{Steps, steps, too_many_bad};
 use super::context::Ctx;
 use super::failure::Problem;
 use super::planning::{listed_users, run_users};
 use super::progress::Reporter;
 use super::report::{BadUser, Report, RowCounts, Sample, merge};
-use super::sql::{NewRun, RunUsers};
+use super::sql::{Batch, NewRun, RunUsers};
 use super::write_path::{self, WritePath};
 use super::{ApplyOptions, schema, sql};
 use crate::Error;

@@ -5,8 +5,8 @@
 use postgres::Client;
 use serde_json::{Value, json};
 
-use super::batch::Batch;
 use super::sql;
+use super::sql::Batch;
 use crate::Error;
 use crate::error::BatchFailure;
 

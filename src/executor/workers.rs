@@ -4,10 +4,11 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use super::batch::{Batch, claim_and_run};
+use super::batch::claim_and_run;
 use super::context::Ctx;
 use super::copy::prefetch::Pipeline;
 use super::report::{BadUser, RowCounts};
+use super::sql::Batch;
 use super::throttle::Throttle;
 use super::write_path::WritePath;
 use crate::Error;

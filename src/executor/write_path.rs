@@ -1,6 +1,6 @@
 //! The write paths: how a batch's rows get into the tables. Each path writes and says what the
 //! judge is to check; none judges its own work (the batch runs `04_verify.sql` after it, see
-//! [`super::batch`]).
+//! `executor::batch`).
 //!
 //! - [`SqlPath`]: `03_forward.sql`, the reviewed script, set-based in the server.
 //! - [`CopyPath`]: the evaluator in the client and binary COPY (`--engine copy`), with or without
@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use postgres::Transaction;
 
 use super::Writer;
-use super::batch::Batch;
 use super::copy::Shredding;
 use super::copy::prefetch::Prepared;
 use super::failure::Problem;
+use super::sql::Batch;
 use crate::compiled::Compiled;
 use crate::failpoint::failpoint;
 use crate::ir::Plan;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::mapping::{claim_name, ident_diag, path_diag};
+use super::draft::{claim_name, ident_diag, path_diag};
 use crate::cast;
 use crate::diagnostic::Diagnostics;
 use crate::ir::{Column, SqlType, TimeFormat};

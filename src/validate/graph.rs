@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::AUDIT_TABLES;
-use super::mapping::Draft;
+use super::draft::Draft;
 use crate::diagnostic::Diagnostics;
 use crate::ir::UniqueWithin;
 use crate::jsonpath::ArrayPath;

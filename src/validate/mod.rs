@@ -7,6 +7,8 @@
 //! | module | checks |
 //! |---|---|
 //! | `plan` | the plan file: names, id namespace, owner expression |
+//! | `draft` | what one mapping's checks leave for the others (`Draft`), and the words of the
+//! diagnostics they share |
 //! | `mapping` | each mapping on its own: names, paths, reserved columns, indexes |
 //! | `columns` | a mapping's columns, types, defaults, conversions, value column, drops |
 //! | `graph` | across mappings: unique entities, tables and arrays; parents; cycles |
@@ -17,6 +19,7 @@
 //! | `resolve` | the checked spec into `ir::Plan`, entities in foreign-key order |
 
 mod columns;
+mod draft;
 mod graph;
 mod mapping;
 mod plan;
@@ -33,7 +36,7 @@ use crate::Error;
 use crate::diagnostic::Diagnostics;
 use crate::ir::Plan;
 use crate::spec::load::{LoadedSpec, load};
-use mapping::Draft;
+use draft::Draft;
 
 /// Columns pgshred adds to every target table; a mapping cannot use these names.
 pub const SYSTEM_COLUMNS: [&str; 5] = ["id", "user_id", "legacy_id", "created_at", "updated_at"];

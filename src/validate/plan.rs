@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::mapping::ident_diag;
+use super::draft::ident_diag;
 use crate::diagnostic::Diagnostics;
 use crate::ident::{MAX_IDENT_BYTES, is_valid_identifier};
 use crate::spec::PlanSpec;

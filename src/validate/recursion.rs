@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::mapping::{Draft, claim_name, ident_diag, path_diag};
+use super::draft::{Draft, claim_name, ident_diag, path_diag};
 use crate::diagnostic::Diagnostics;
 use crate::ir::{Recursion, UniqueWithin};
 use crate::jsonpath::{self, FieldPath};

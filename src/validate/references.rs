@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::mapping::{Draft, claim_name, ident_diag, path_diag};
+use super::draft::{Draft, claim_name, ident_diag, path_diag};
 use crate::diagnostic::Diagnostics;
 use crate::ir::{OnMissingParent, UniqueWithin};
 use crate::jsonpath::{self, ArrayPath, FieldPath};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use super::mapping::Draft;
+use super::draft::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
     Batch, DuplicateId, Entity, Index, Layout, MissingId, NotADocument, OnMissingParent,

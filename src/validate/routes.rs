@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::mapping::{Draft, path_diag};
+use super::draft::{Draft, path_diag};
 use crate::diagnostic::Diagnostics;
 use crate::ir::{Others, Rest, Route};
 use crate::jsonpath::{self, ArrayPath, FieldPath};

@@ -10,8 +10,17 @@ use serde_json::Value;
 
 use super::{Queries, Rework, utc_transaction};
 use crate::Error;
-use crate::executor::batch::Batch;
 use crate::pg::Context;
+
+/// A batch to run: its ledger id, sequence number and users.
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    pub(crate) id: i64,
+    pub(crate) seq: i32,
+    pub(crate) users: Vec<String>,
+    /// The entities it migrates; `None`: all.
+    pub(crate) entities: Option<Vec<String>>,
+}
 
 /// A run to start: what it is, and which users it takes.
 pub struct NewRun<'a> {

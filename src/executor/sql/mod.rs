@@ -15,6 +15,7 @@ mod reading;
 mod rework;
 mod source;
 
+pub(crate) use ledger::Batch;
 pub use ledger::{NewRun, RunUsers};
 
 /// Work a run plans on users already migrated.
