@@ -42,14 +42,15 @@ $do$;
 -- What a text must look like to be cast directly, one function each, so the scripts name the test
 -- instead of repeating its pattern. Plain SQL, immutable and without settings, so the planner
 -- inlines each call; the function is named with its schema. Adjacent literals on separate lines
--- are one literal (SQL's rule), which keeps the patterns readable.
+-- are one literal (SQL's rule), which keeps the patterns readable. The patterns are pgshred's
+-- (`cast::patterns`): the evaluator of the COPY path and `preview` matches the same ones.
 -- A timestamp that is certainly valid (the calendar's days per month, a zone within +-14:59).
 CREATE OR REPLACE FUNCTION "pgshred".is_timestamp(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.textregexeq(s,
         '^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)'
-        '|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?'
-        '([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$')
+        '|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]'
+        '|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$')
 $$;
 
 -- Shaped like a timestamp, but not certainly valid (a leap day, an hour 24): cast by a function
@@ -57,16 +58,17 @@ $$;
 CREATE OR REPLACE FUNCTION "pgshred".is_timestamp_shaped(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.textregexeq(s,
-        '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}'
-        '([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$')
+        '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]'
+        '|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$')
 $$;
 
 -- A date that is certainly valid, with blanks around it (`strict`: none).
 CREATE OR REPLACE FUNCTION "pgshred".is_date(s text, strict boolean DEFAULT false) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.textregexeq(s, CASE WHEN strict THEN '^' ELSE '^[ \t\n\r]*' END
-        OPERATOR(pg_catalog.||) '[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])'
-        '|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)'
+        OPERATOR(pg_catalog.||)
+        '[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]'
+        '|1[02])-31)'
         OPERATOR(pg_catalog.||) CASE WHEN strict THEN '$' ELSE '[ \t\n\r]*$' END)
 $$;
 
@@ -80,8 +82,10 @@ $$;
 CREATE OR REPLACE FUNCTION "pgshred".is_uuid(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT pg_catalog.textregexeq(s,
-        '^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
-        '|\{([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\})$')
+        '^([0-9a-fA-F]{32}'
+        '|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+        '|\{([0-9a-fA-F]{32}'
+        '|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\})$')
 $$;
 
 -- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the

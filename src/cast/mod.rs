@@ -1,11 +1,13 @@
 //! Which JSON values a column type accepts, decided in Rust by the same rules the generated SQL
-//! applies (see `templates/macros.sql.j2`), so validation and previews agree with the database.
+//! applies (see `templates/macros.sql.j2`), so validation and previews agree with the database:
+//! the shapes of text are the SQL's own patterns ([`patterns`]).
 
 use serde_json::Value;
 
 use crate::ir::SqlType;
 
 mod date_format;
+pub mod patterns;
 mod time;
 
 pub use date_format::DateFormat;
@@ -21,17 +23,14 @@ pub(super) fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `^\s*[+-]?[0-9]+(\.0+)?\s*$`: integral text, optionally with a zero fraction.
+/// Integral text, optionally with a zero fraction ([`patterns::INTEGRAL`]), as its value.
 fn integral_text(s: &str) -> Option<i128> {
-    let t = trimmed(s);
-    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let (int, frac) = match unsigned.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (unsigned, None),
-    };
-    if !is_digits(int) || frac.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b == b'0')) {
+    if !patterns::COMPILED.integral.is_match(s) {
         return None;
     }
+    let t = trimmed(s);
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let int = unsigned.split('.').next().unwrap_or(unsigned);
     let magnitude: i128 =
         int.trim_start_matches('0')
             .parse()
@@ -47,33 +46,14 @@ fn integral_text(s: &str) -> Option<i128> {
     })
 }
 
-/// `^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$`
+/// Numeric text ([`patterns::NUMBER`]).
 fn numeric_text(s: &str) -> bool {
-    let t = trimmed(s);
-    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((i, f)) => {
-            (is_digits(i) && (f.is_empty() || is_digits(f))) || (i.is_empty() && is_digits(f))
-        }
-        None => is_digits(mantissa),
-    };
-    let exp_ok = exp.is_none_or(|e| is_digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
-    mantissa_ok && exp_ok
+    patterns::COMPILED.number.is_match(s)
 }
 
+/// A uuid, once trimmed ([`patterns::UUID`]).
 fn uuid_text(s: &str) -> bool {
-    let t = s
-        .strip_prefix('{')
-        .and_then(|x| x.strip_suffix('}'))
-        .unwrap_or(s);
-    let hex: String = t.chars().filter(|c| *c != '-').collect();
-    let dashes_ok =
-        t.len() == 32 || (t.len() == 36 && [8, 13, 18, 23].iter().all(|&i| &t[i..i + 1] == "-"));
-    dashes_ok && hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    patterns::COMPILED.uuid.is_match(s)
 }
 
 /// `Ok` when `v` converts to `ty` the way the generated SQL converts it; JSON null always does
@@ -94,8 +74,8 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
         return Ok(None);
     }
     match format {
-        TimeFormat::EpochS => unix_time(v, 11, 1_000_000, "seconds"),
-        TimeFormat::EpochMs => unix_time(v, 14, 1_000, "milliseconds"),
+        TimeFormat::EpochS => unix_time(v, &patterns::COMPILED.epoch_s, 1_000_000, "seconds"),
+        TimeFormat::EpochMs => unix_time(v, &patterns::COMPILED.epoch_ms, 1_000, "milliseconds"),
         TimeFormat::Date(written) => {
             let f = DateFormat::parse(written).map_err(|e| format!("a valid date format ({e})"))?;
             match v.as_str().and_then(|s| f.to_iso(s)) {
@@ -107,11 +87,11 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
     }
 }
 
-/// A Unix time of at most `digits` digits (a number, or digits in a string) as timestamptz, each
+/// A Unix time of the `shape` of its unit (a number, or digits in a string) as timestamptz, each
 /// unit `micros_per_unit` microseconds.
 fn unix_time(
     v: &Value,
-    digits: usize,
+    shape: &regex::Regex,
     micros_per_unit: i64,
     unit: &str,
 ) -> Result<Option<Value>, String> {
@@ -120,11 +100,10 @@ fn unix_time(
         Value::String(s) => s.clone(),
         _ => String::new(),
     };
-    let t = trimmed(&text);
-    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if unsigned.is_empty() || unsigned.len() > digits || !is_digits(unsigned) {
+    if !shape.is_match(&text) {
         return Err(format!("Unix time in {unit}"));
     }
+    let t = trimmed(&text);
     let n: i64 = t
         .trim_start_matches('+')
         .parse()
@@ -158,6 +137,7 @@ pub fn convert(ty: SqlType, v: &Value) -> Result<Option<Value>, String> {
             .map(|us| Value::String(format_timestamptz(us))),
         SqlType::Date => v
             .as_str()
+            .filter(|s| patterns::COMPILED.date_shaped.is_match(s))
             .map(trimmed)
             .filter(|s| iso_date(s))
             .map(|d| Value::String(d.to_string())),

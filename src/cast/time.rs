@@ -1,5 +1,6 @@
-//! Dates and timestamps as PostgreSQL reads and prints them: ISO 8601 text checked the way the
-//! forward script's regular expressions check it, and timestamptz in UTC to the microsecond.
+//! Dates and timestamps as PostgreSQL reads and prints them: ISO 8601 text of the shapes in
+//! `cast::patterns`, checked for what the server's cast accepts (the calendar's days, an hour
+//! 24:00), and timestamptz in UTC to the microsecond.
 
 use super::{is_digits, trimmed};
 
@@ -112,6 +113,9 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// Microseconds since 1970-01-01 UTC of an accepted timestamp (no zone means UTC, as the forward
 /// script sets TIME ZONE 'UTC'); fractions are rounded to microseconds as PostgreSQL does.
 pub fn timestamp_micros(s: &str) -> Option<i64> {
+    if !super::patterns::COMPILED.timestamp_shaped.is_match(s) {
+        return None;
+    }
     let s = trimmed(s);
     if !iso_timestamp(s) {
         return None;

@@ -159,6 +159,18 @@ fn environment() -> Result<Environment<'static>, Error> {
             .map(|f| quote_literal(&f.iso_replacement()))
             .unwrap_or_default()
     });
+    // The shapes of text the casts accept, as SQL literals: the evaluator matches the same
+    // patterns (`cast::patterns`).
+    let patterns: std::collections::BTreeMap<String, String> = crate::cast::patterns::ALL
+        .iter()
+        .map(|(name, p)| {
+            (
+                name.to_string(),
+                crate::cast::patterns::sql_literal(p, 90, "        "),
+            )
+        })
+        .collect();
+    env.add_global("patterns", minijinja::Value::from(patterns));
     for (name, text) in TEMPLATES {
         env.add_template(name, text)
             .map_err(|e| Error::Template(format!("{name}: {e:#}")))?;
