@@ -1428,7 +1428,7 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
     let mut c = connect(&url);
     let ids = |c: &mut postgres::Client, table: &str| -> Vec<String> {
         c.query(
-            &format!("SELECT legacy_id FROM {table} ORDER BY position"),
+            &format!("SELECT user_id || ' ' || legacy_id FROM {table} ORDER BY user_id, position"),
             &[],
         )
         .unwrap()
@@ -1436,18 +1436,35 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
         .map(|r| r.get(0))
         .collect()
     };
-    assert_eq!(ids(&mut c, "clicks"), ["e1", "e4"]);
-    assert_eq!(ids(&mut c, "views"), ["e2", "e6"]);
-    // e3 (scroll) and e5 (no kind) are dropped on purpose: declared, not lost.
-    let out = roundtrip_clean(plan, &url, 1);
-    assert!(out.contains("declared   left out by a policy: 2"), "{out}");
-    preview_equals_database(&mut c, plan, input, &["clicks", "views"]);
+    assert_eq!(ids(&mut c, "clicks"), ["u1 e1", "u1 e4", "u2 e2", "u2 e3"]);
+    assert_eq!(ids(&mut c, "views"), ["u1 e2", "u1 e6", "u2 e1"]);
+    // An entity nested in a routed one reads the marks of clicks only: a view's marks (whose
+    // ids repeat a click's) stay in the view's extra, and a scroll's are dropped with it.
+    assert_eq!(ids(&mut c, "click_marks"), ["u1 m1", "u1 m2", "u2 c1"]);
+    let parents: i64 = c
+        .query_one(
+            "SELECT count(*) FROM click_marks AS m JOIN clicks AS k ON k.id = m.click_id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(parents, 3);
+    // The scrolls (with their marks) and the element of no kind are dropped on purpose:
+    // declared, not lost.
+    let out = roundtrip_clean(plan, &url, 2);
+    assert!(out.contains("declared   left out by a policy: 3"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["clicks", "views", "click_marks"]);
 
     // Without `others: drop`, an element of a kind no entity takes fails its batch.
     let guard = common::TempDir::new("kinds_error");
     let dir = guard.path();
     std::fs::create_dir_all(dir.join("mappings")).unwrap();
-    for f in ["plan.yaml", "mappings/clicks.yaml", "mappings/views.yaml"] {
+    for f in [
+        "plan.yaml",
+        "mappings/clicks.yaml",
+        "mappings/views.yaml",
+        "mappings/click_marks.yaml",
+    ] {
         let text = common::read(format!("tests/plans/kinds/{f}")).replace(", others: drop", "");
         std::fs::write(dir.join(f), text).unwrap();
     }
@@ -1456,7 +1473,7 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
     let o = pgshred(&["preview", strict, "--input-file", input], None);
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(
-        report.contains("ABORT unrouted clicks events[*].kind: 2 times, 1 user"),
+        report.contains("ABORT unrouted clicks events[*].kind: 3 times, 2 users"),
         "{report}"
     );
     fails_its_batch(
@@ -1477,7 +1494,7 @@ fn tables_of(url: &str, plan: &str) -> Vec<String> {
         .iter()
         .map(|e| {
             let sql = format!(
-                "SELECT coalesce(string_agg((to_jsonb(x) - 'created_at' - 'updated_at')::text, E'\\n' ORDER BY x.id), '') FROM {}.{} AS x",
+                "SELECT coalesce(string_agg((to_jsonb(whole_row) - 'created_at' - 'updated_at')::text, E'\\n' ORDER BY whole_row.id), '') FROM {}.{} AS whole_row",
                 pgshred::ident::quote_ident(&p.target_schema),
                 pgshred::ident::quote_ident(&e.table)
             );

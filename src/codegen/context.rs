@@ -230,6 +230,16 @@ pub(super) fn template_context(plan: &Plan) -> JValue {
             .collect();
         entities[i]["nested_children"] = Value::Array(children);
         entities[i]["route_first"] = first_of_path(e).into();
+        // The levels whose enclosing entity takes some kinds only, each with its route.
+        entities[i]["enclosing"] = e
+            .enclosing_routes
+            .iter()
+            .enumerate()
+            .filter_map(|(depth, r)| {
+                Some(serde_json::json!({"depth": depth, "route": r.as_ref()?}))
+            })
+            .collect::<Vec<Value>>()
+            .into();
         entities[i]["route_members"] = members(e).into();
     }
     // Plans whose keys hold dots rebuild documents with a function of their own (see

@@ -107,6 +107,10 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
             }
         }
         current = next;
+        // Inside an array of many kinds, only the elements the enclosing entity takes.
+        if let Some(Some(route)) = e.enclosing_routes.get(depth) {
+            current.retain(|el| route.holds(el.value));
+        }
     }
     match &e.route {
         Some(route) => current

@@ -114,6 +114,17 @@ impl Route {
             _ => None,
         }
     }
+
+    /// Whether the entity takes `element`, as an entity nested in it sees it: its kinds, not the
+    /// others', the rest only when it takes the rest (what it refuses, it reports itself).
+    pub fn holds(&self, element: &Value) -> bool {
+        let kind = self.kind_of(element);
+        let named = |list: &[String]| kind.as_ref().is_some_and(|k| list.contains(k));
+        if named(&self.values) {
+            return true;
+        }
+        !named(&self.taken_by_others) && self.rest == Rest::Take
+    }
 }
 
 /// What an entity of an array of many kinds does with elements no entity of the array names.
@@ -230,6 +241,9 @@ pub struct Entity {
     pub recursive: Option<Recursion>,
     /// The entity takes only some kinds of the elements of its path (others take the rest).
     pub route: Option<Route>,
+    /// For each level of `path` but the last, the kinds the entity enclosing that level takes
+    /// (`None`: all): a nested entity reads only the elements its enclosing entities take.
+    pub enclosing_routes: Vec<Option<Route>>,
     pub parent: Option<ParentLink>,
     /// Foreign keys besides the parent, each from a field holding another entity's legacy id.
     pub references: Vec<Reference>,

@@ -162,6 +162,7 @@ fn entity(
     Entity {
         references: references(drafts, i),
         level_shapes: level_shapes(drafts, i, parent_of),
+        enclosing_routes: enclosing_routes(drafts, i, parent_of),
         name: m.entity.clone(),
         description: m.description.clone(),
         table: m.table.clone(),
@@ -258,6 +259,25 @@ fn level_shapes(drafts: &[Draft], i: usize, parent_of: &[Option<usize>]) -> Vec<
     }
     shapes.reverse();
     shapes
+}
+
+/// For each level of a nested entity's path but its own, the kinds the entity enclosing it
+/// takes (`None`: every element), outermost first: an entity nested in a routed one reads the
+/// elements of that entity's kinds only.
+fn enclosing_routes(
+    drafts: &[Draft],
+    i: usize,
+    parent_of: &[Option<usize>],
+) -> Vec<Option<crate::ir::Route>> {
+    let mut routes = Vec::new();
+    let mut j = i;
+    while drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested) {
+        let Some(p) = parent_of[j] else { break };
+        routes.push(super::routes::resolve(drafts, p));
+        j = p;
+    }
+    routes.reverse();
+    routes
 }
 
 /// The index on the parent link, then the mapping's own (one per column list).
