@@ -1436,7 +1436,11 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
         .map(|r| r.get(0))
         .collect()
     };
-    assert_eq!(ids(&mut c, "clicks"), ["u1 e1", "u1 e4", "u2 e2", "u2 e3"]);
+    // A click logged twice is one (keep_first); a click may share its id with a view.
+    assert_eq!(
+        ids(&mut c, "clicks"),
+        ["u1 e1", "u1 e4", "u2 e2", "u2 e3", "u2 e1"]
+    );
     assert_eq!(ids(&mut c, "views"), ["u1 e2", "u1 e6", "u2 e1"]);
     // An entity nested in a routed one reads the marks of clicks only: a view's marks (whose
     // ids repeat a click's) stay in the view's extra, and a scroll's are dropped with it.
@@ -1449,10 +1453,33 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
         .unwrap()
         .get(0);
     assert_eq!(parents, 3);
-    // The scrolls (with their marks) and the element of no kind are dropped on purpose:
-    // declared, not lost.
+    // The scrolls (with their marks), the element of no kind and the second copy of a click are
+    // left out on purpose: declared, not lost; the copy is shown alone, not with its array.
     let out = roundtrip_clean(plan, &url, 2);
     assert!(out.contains("declared   left out by a policy: 3"), "{out}");
+    assert!(
+        out.contains("declared   duplicate left out (keep_first): 1"),
+        "{out}"
+    );
+    let o = pgshred(
+        &[
+            "verify",
+            plan,
+            "--roundtrip",
+            "--user",
+            "u1",
+            "--format",
+            "json",
+        ],
+        Some(&url),
+    );
+    let copy: Value = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|d| d["kind"] == "duplicate left out (keep_first)")
+        .expect("the copy is a difference");
+    assert_eq!(copy["path"], "events[id=e1]");
+    assert_eq!(copy["source"]["target"], "buy, clicked twice");
     preview_equals_database(&mut c, plan, input, &["clicks", "views", "click_marks"]);
 
     // Without `others: drop`, an element of a kind no entity takes fails its batch.

@@ -39,6 +39,9 @@ impl<'e> At<'e> {
     }
 }
 
+/// What matches an element on both sides: the entity taking it and its legacy id (or key).
+type Key = (String, String);
+
 /// The same place in the source, in the mapping's reading of it, and in the tables.
 #[derive(Clone, Copy)]
 pub(super) struct Three<'v> {
@@ -70,9 +73,18 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// The entity that takes an element of `e`'s array: `e` itself, or for an array of many
-    /// kinds the one whose `where` names its kind (else the one taking the other kinds).
+    /// kinds the one whose `where` names its kind (else the one taking the other kinds, else `e`
+    /// for an element no entity takes).
     fn taker(&self, e: &'e Entity, x: Option<&Value>) -> &'e Entity {
-        let Some(route) = &e.route else { return e };
+        self.taker_of(e, x).unwrap_or(e)
+    }
+
+    /// The entity that takes an element of `e`'s array; `None` when no entity of an array of many
+    /// kinds takes it (dropped by `others: drop`, or failing its batch).
+    fn taker_of(&self, e: &'e Entity, x: Option<&Value>) -> Option<&'e Entity> {
+        let Some(route) = &e.route else {
+            return Some(e);
+        };
         let kind = x.and_then(|x| route.kind_of(x));
         let group = self.plan.sharing_array(e);
         let takes = |f: &dyn Fn(&crate::ir::Route) -> bool| {
@@ -83,7 +95,6 @@ impl<'e> Walk<'_, 'e> {
         };
         takes(&|r| kind.as_ref().is_some_and(|k| r.values.contains(k)))
             .or_else(|| takes(&|r| r.rest == Rest::Take))
-            .unwrap_or(e)
     }
 
     fn push(&mut self, at: &At, class: Class, kind: &'static str, v: Three) {
@@ -164,42 +175,55 @@ impl<'e> Walk<'_, 'e> {
             return;
         }
         let none = Vec::new();
-        let list = |x: Option<&Value>| -> Vec<(String, Value)> {
+        // Elements are matched by the entity that takes them and their legacy id: in an array of
+        // many kinds, a click and a view may share an id.
+        let list = |x: Option<&Value>| -> Vec<(Key, Value)> {
             let items = x.and_then(Value::as_array).unwrap_or(&none);
             items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| (element_id(self.taker(e, Some(x)), i, x), x.clone()))
+                .map(|(i, x)| {
+                    let taker = self.taker(e, Some(x));
+                    ((taker.name.clone(), element_id(taker, i, x)), x.clone())
+                })
                 .collect()
         };
         let (src, exp, reb) = (list(v.source), list(v.expected), list(v.rebuilt));
         self.order(&at, e, &src, &reb);
         // The first element with an id is the one a row is made of (keep_first); later copies
-        // are left out by the duplicate policy.
-        let by_id = |xs: &[(String, Value)]| -> BTreeMap<String, Value> {
+        // are left out by the duplicate policy of the entity taking them.
+        let by_id = |xs: &[(Key, Value)]| -> BTreeMap<Key, Value> {
             let mut m = BTreeMap::new();
             for (id, x) in xs {
                 m.entry(id.clone()).or_insert_with(|| x.clone());
             }
             m
         };
-        let copies = src.len() - by_id(&src).len();
-        if copies > 0 {
-            let (class, kind) = match e.on_duplicate_id {
-                DuplicateId::KeepFirst => (Class::Declared, "duplicate left out (keep_first)"),
-                DuplicateId::Error => (Class::Lost, "duplicate element"),
-            };
-            for _ in 0..copies {
-                self.push(
-                    &at,
-                    class,
-                    kind,
-                    Three {
-                        expected: None,
-                        ..v
-                    },
-                );
+        let mut seen = BTreeSet::new();
+        for (key, x) in &src {
+            if seen.insert(key) {
+                continue;
             }
+            let (class, kind) = match self.taker_of(e, Some(x)).map(|t| t.on_duplicate_id) {
+                Some(DuplicateId::KeepFirst) => {
+                    (Class::Declared, "duplicate left out (keep_first)")
+                }
+                Some(DuplicateId::Error) => (Class::Lost, "duplicate element"),
+                None => (Class::Declared, "left out by a policy"),
+            };
+            let taker = self.taker(e, Some(x));
+            let element = At {
+                shown: format!("{}[{}={}]", at.shown, taker.legacy_id, key.1),
+                ..at.clone()
+            };
+            // The copy alone, not the arrays around it: a difference stays the size of one
+            // element.
+            let copy = Three {
+                source: Some(x),
+                expected: None,
+                rebuilt: None,
+            };
+            self.push(&element, class, kind, copy);
         }
         let (src, exp, reb) = (by_id(&src), by_id(&exp), by_id(&reb));
         self.elements(&at, e, &src, &exp, &reb);
@@ -258,9 +282,13 @@ impl<'e> Walk<'_, 'e> {
             (x, y) if empty(x) && empty(y) => return,
             _ => {}
         }
-        let members = |x: Option<&Value>| -> BTreeMap<String, Value> {
+        let members = |x: Option<&Value>| -> BTreeMap<Key, Value> {
             x.and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| ((e.name.clone(), k.clone()), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let (src, exp, reb) = (members(v.source), members(v.expected), members(v.rebuilt));
@@ -272,18 +300,19 @@ impl<'e> Walk<'_, 'e> {
         &mut self,
         at: &At<'e>,
         e: &'e Entity,
-        src: &BTreeMap<String, Value>,
-        exp: &BTreeMap<String, Value>,
-        reb: &BTreeMap<String, Value>,
+        src: &BTreeMap<Key, Value>,
+        exp: &BTreeMap<Key, Value>,
+        reb: &BTreeMap<Key, Value>,
     ) {
-        let ids: BTreeSet<&String> = src.keys().chain(reb.keys()).collect();
+        let ids: BTreeSet<&Key> = src.keys().chain(reb.keys()).collect();
         for k in ids {
             let e = self.taker(e, src.get(k).or(reb.get(k)));
+            let id = &k.1;
             let element = At {
                 shown: if e.keyed {
-                    format!("{}[{k}]", at.shown)
+                    format!("{}[{id}]", at.shown)
                 } else {
-                    format!("{}[{}={k}]", at.shown, e.legacy_id)
+                    format!("{}[{}={id}]", at.shown, e.legacy_id)
                 },
                 schema: format!("{}[*]", at.schema),
                 entity: Some(e),
@@ -308,15 +337,15 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// The elements both sides hold, in another order.
-    fn order(&mut self, at: &At, e: &Entity, src: &[(String, Value)], reb: &[(String, Value)]) {
-        let in_src: BTreeSet<&String> = src.iter().map(|(id, _)| id).collect();
-        let in_reb: BTreeSet<&String> = reb.iter().map(|(id, _)| id).collect();
-        let common = |v: &[(String, Value)], other: &BTreeSet<&String>| -> Vec<Value> {
+    fn order(&mut self, at: &At, e: &Entity, src: &[(Key, Value)], reb: &[(Key, Value)]) {
+        let in_src: BTreeSet<&Key> = src.iter().map(|(id, _)| id).collect();
+        let in_reb: BTreeSet<&Key> = reb.iter().map(|(id, _)| id).collect();
+        let common = |v: &[(Key, Value)], other: &BTreeSet<&Key>| -> Vec<Value> {
             let mut seen = BTreeSet::new();
             v.iter()
                 .map(|(id, _)| id)
                 .filter(|i| other.contains(i) && seen.insert(*i))
-                .map(|i| Value::String(i.clone()))
+                .map(|i| Value::String(i.1.clone()))
                 .collect()
         };
         let (a, b) = (common(src, &in_reb), common(reb, &in_src));
