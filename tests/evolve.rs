@@ -507,7 +507,7 @@ fn a_document_changed_while_its_batch_runs_is_taken_again_by_the_next_sync() {
     // sync takes the user again and the tables equal a fresh run of the current documents.
     let (out, _) = apply(&v2, &url, &["--sync"]);
     assert!(
-        out.contains("1 migrated users changed at the source"),
+        out.contains("1 migrated user changed at the source (newer updated_at, or gone): re-migrating it whole"),
         "{out}"
     );
     assert_eq!(

@@ -1569,6 +1569,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/kinds/plan.yaml",
             "tests/plans/kinds/source.json",
         ),
+        (
+            "tests/plans/recipes/plan.yaml",
+            "tests/plans/recipes/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1803,4 +1807,57 @@ fn a_missing_owner_expression_is_named_before_anything_is_written() {
         .unwrap()
         .get(0);
     assert!(untouched, "nothing was written");
+}
+
+#[test]
+fn children_without_ids_keep_their_ids_when_their_parents_are_reordered() {
+    let plan = "tests/plans/recipes/plan.yaml";
+    let input = "tests/plans/recipes/source.json";
+    let url = migrated("recipes", plan, input);
+    let mut c = connect(&url);
+    let rows = |c: &mut postgres::Client| -> Vec<String> {
+        c.query(
+            "SELECT concat_ws(' ', s.user_id, s.legacy_id, s.text, s.id, t.legacy_id, t.label, t.id) \
+               FROM recipe_steps AS s LEFT JOIN step_timers AS t ON t.step_id = s.id \
+              ORDER BY s.user_id, s.text, t.label",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    let before = rows(&mut c);
+    // A step's legacy id is its place in its recipe, a timer's its place in its step.
+    assert!(
+        before
+            .iter()
+            .any(|r| r.starts_with("u1 #2 Prove ") && r.contains(" #2 second rise ")),
+        "{before:#?}"
+    );
+    roundtrip_clean(plan, &url, 2);
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &["recipes", "recipe_steps", "step_timers"],
+    );
+    // The recipes of u1 in the opposite order: no step or timer changes its id.
+    c.execute(
+        "UPDATE user_app_state SET updated_at = updated_at + interval '1 day', \
+                state = jsonb_set(state, '{recipes}', (SELECT jsonb_agg(r ORDER BY n DESC) \
+                  FROM jsonb_array_elements(state -> 'recipes') WITH ORDINALITY AS x(r, n))) \
+          WHERE user_id = 'u1'",
+        &[],
+    )
+    .unwrap();
+    let o = pgshred(&["apply", plan, "--sync"], Some(&url));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 migrated user changed at the source"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(rows(&mut c), before);
+    roundtrip_clean(plan, &url, 2);
 }

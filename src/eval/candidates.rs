@@ -108,19 +108,28 @@ fn push_candidate<'a>(
 /// unique per its own parent, that one's legacy id joined to it (`ids::scoped_key`).
 fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
     let level = el.ancestors.len();
-    let legacy_at = |depth: usize, field: &FieldPath, policy: MissingId| -> Option<String> {
+    // `scoped`: the ids are unique per parent, so a position is the place in its own array.
+    let legacy_at = |depth: usize, field: &FieldPath, policy: MissingId, scoped: bool| {
         let (value, key) = el.ancestors.get(depth)?;
+        let from = if scoped { depth } else { 0 };
         match key {
             Some(k) => Some(k.to_string()),
-            None => id_text(at(value, field))
-                .or_else(|| (policy == MissingId::Position).then(|| position(&el.ords[..=depth]))),
+            None => id_text(at(value, field)).or_else(|| {
+                (policy == MissingId::Position).then(|| position(&el.ords[from..=depth]))
+            }),
         }
     };
-    let own = legacy_at(level - 1, &p.parent_legacy_id, p.parent_on_missing_id)?;
+    let scoped = p.parent_scope.is_some();
+    let own = legacy_at(
+        level - 1,
+        &p.parent_legacy_id,
+        p.parent_on_missing_id,
+        scoped,
+    )?;
     match &p.parent_scope {
         None => Some(own),
         Some(g) => {
-            let outer = legacy_at(level - 2, &g.legacy_id, g.on_missing_id)?;
+            let outer = legacy_at(level - 2, &g.legacy_id, g.on_missing_id, false)?;
             Some(crate::ids::scoped_key(&outer, &own))
         }
     }
@@ -137,6 +146,12 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
     };
     let legacy = match (own, e.on_missing_id) {
         (Some(id), _) => id,
+        // Ids unique per parent: the place in its own array, which reordering the parents keeps.
+        (None, MissingId::Position)
+            if e.unique_within == UniqueWithin::Parent && el.ords.len() > 1 =>
+        {
+            position(&el.ords[el.ords.len() - 1..])
+        }
         (None, MissingId::Position) => pos.to_string(),
         (None, MissingId::Error) => {
             cx.find(

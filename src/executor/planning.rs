@@ -215,7 +215,9 @@ pub(super) fn rework(
     let changed: i64 = groups.iter().filter(|g| g.1).map(|g| g.2).sum();
     if let Some(order) = sync.as_ref().filter(|_| changed > 0) {
         out.line(&format!(
-            "{changed} migrated users changed at the source (newer {order}, or gone): re-migrating them whole"
+            "{} changed at the source (newer {order}, or gone): re-migrating {} whole",
+            crate::stdout::plural(changed as usize, "migrated user", "migrated users"),
+            if changed == 1 { "it" } else { "them" }
         ));
         work.push(sql::Rework {
             users: sql::Reworked::Changed {
