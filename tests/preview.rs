@@ -1861,3 +1861,115 @@ fn children_without_ids_keep_their_ids_when_their_parents_are_reordered() {
     assert_eq!(rows(&mut c), before);
     roundtrip_clean(plan, &url, 2);
 }
+
+#[test]
+fn a_wrong_shape_in_a_nested_list_names_the_element_holding_it_in_both_engines() {
+    use serde_json::json;
+    let row = |n: i64, state: Value| json!({"id": n, "user_id": format!("u{n}"), "updated_at": "2024-01-01T00:00:00Z", "state": state});
+    // A note list that is a sentence, a tag list that is a word, each in its own user; a
+    // third user is fine.
+    let nested = [
+        row(
+            1,
+            json!({"people": [{"id": "a", "name": "Ada"}, {"id": "b", "name": "Bob", "notes": "see Ada"}]}),
+        ),
+        row(
+            2,
+            json!({"people": [{"id": "a", "notes": [{"id": "n1", "text": "x", "tags": "urgent"}]}]}),
+        ),
+        row(
+            3,
+            json!({"people": [{"id": "c", "notes": [{"id": "n9", "tags": [{"label": "ok"}]}]}]}),
+        ),
+    ];
+    // Children that are an object, and blocks nested deeper than the plan allows (12).
+    let mut deep = json!({"uid": "leaf", "text": "too deep"});
+    for level in (1..=13).rev() {
+        deep = json!({"uid": format!("d{level}"), "children": [deep]});
+    }
+    let outline = [
+        row(
+            1,
+            json!({"pages": [{"id": "p1", "blocks": [{"uid": "a", "children": {"uid": "a1"}}]}]}),
+        ),
+        row(2, json!({"pages": [{"id": "p2", "blocks": [deep]}]})),
+        row(
+            3,
+            json!({"pages": [{"id": "p3", "blocks": [{"uid": "z", "text": "fine"}]}]}),
+        ),
+    ];
+    let cases = [
+        (
+            "tests/plans/nested/plan.yaml",
+            &nested[..],
+            [
+                "expected an array inside people b",
+                "expected an array inside notes n1",
+            ],
+        ),
+        (
+            "tests/plans/outline/plan.yaml",
+            &outline[..],
+            [
+                "expected an array inside blocks a",
+                "nested deeper than 12 levels",
+            ],
+        ),
+    ];
+    for (i, (plan, rows, words)) in cases.iter().enumerate() {
+        // What preview says, in the same words.
+        let guard = common::TempDir::new(&format!("shapes_{i}"));
+        let input = guard.path().join("source.json");
+        std::fs::write(&input, Value::from(rows.to_vec()).to_string()).unwrap();
+        let o = pgshred(
+            &["preview", plan, "--input-file", input.to_str().unwrap()],
+            None,
+        );
+        let report = String::from_utf8_lossy(&o.stdout);
+        for w in words {
+            assert!(report.contains(w), "{plan}: {report}");
+        }
+        let mut recorded = Vec::new();
+        for engine in ["sql", "copy"] {
+            let url = common::source_db_with_rows(&format!("shapes_{i}_{engine}"), rows);
+            let o = pgshred(
+                &[
+                    "apply",
+                    plan,
+                    "--create-schema",
+                    "--engine",
+                    engine,
+                    "--max-bad-users",
+                    "2",
+                    "--batch-size",
+                    "3",
+                ],
+                Some(&url),
+            );
+            assert!(
+                o.status.success(),
+                "{plan} {engine}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let at: Vec<String> = connect(&url)
+                .query(
+                    "SELECT concat_ws(' | ', user_id, entity, coalesce(legacy_id, '-'), path, error) \
+                       FROM pgshred.migration_quarantine ORDER BY 1",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            assert_eq!(at.len(), 2, "{plan} {engine}: {at:#?}");
+            for (line, w) in at.iter().zip(words) {
+                assert!(line.contains(w), "{plan} {engine}: {at:#?}");
+            }
+            recorded.push(at);
+        }
+        assert_eq!(
+            recorded[0], recorded[1],
+            "{plan}: the engines word it differently"
+        );
+    }
+}

@@ -266,7 +266,8 @@ WITH doc AS (
                     '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'lists', 'lists'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'lists', 'lists',
+         NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -373,11 +374,13 @@ WITH doc AS (
                WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
                THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'labels', 'lists'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'labels', 'lists',
+         NULL))
            WITH ORDINALITY AS l0(elem, ord)
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"labels"}', doc.user_id, 'labels',
-         'lists[*].labels'))
+         'lists[*].labels', 'lists ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+         AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END, '?')))
            WITH ORDINALITY AS l1(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -468,7 +471,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'cards', 'cards'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'cards', 'cards', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -650,10 +653,10 @@ WITH doc AS (
                '#' || l0.ord || '.' || l1.ord) END AS id_key
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'checklist', 'cards'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'checklist', 'cards', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"checklist"}', doc.user_id, 'checklist',
-         'cards[*].checklist'))
+         'cards[*].checklist', 'cards ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -745,7 +748,8 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"members"}', doc.user_id, 'members', 'members'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"members"}', doc.user_id, 'members', 'members',
+         NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -829,10 +833,11 @@ WITH doc AS (
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards',
+         NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id, 'card_members',
-         'cards[*].idMembers'))
+         'cards[*].idMembers', 'cards ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -913,7 +918,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity',
-         'activity'))
+         'activity', NULL))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
      WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
@@ -1036,7 +1041,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments',
-         'activity'))
+         'activity', NULL))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: comments takes `commentCard`.
      WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
@@ -1167,7 +1172,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'card_moves',
-         'activity'))
+         'activity', NULL))
            WITH ORDINALITY AS l0(elem, ord)
      -- One array of many kinds: card_moves takes `moveCard`.
      WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
@@ -1390,7 +1395,8 @@ WITH doc AS (
                            FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
                           WHERE jsonb_typeof(o.elem) <> 'null') AS l0
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"shortcuts"}', doc.user_id, 'shortcuts',
-         'settings[*].shortcuts'))
+         'settings[*].shortcuts', 'settings ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string',
+         'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by

@@ -217,7 +217,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'pages', 'pages'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'pages', 'pages', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -304,10 +304,10 @@ WITH doc AS (
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'page_tags', 'pages'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'page_tags', 'pages', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'page_tags',
-         'pages[*].tags'))
+         'pages[*].tags', 'pages ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -388,17 +388,19 @@ WITH doc AS (
                       END AS legacy_id
                 FROM doc
                -- An object keyed by id: each member an element, its key the legacy id.
-               CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks',
-                   'pages'))
+               CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks', 'pages',
+                   NULL))
                      WITH ORDINALITY AS l0(key, elem, ord)
                CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"blocks"}', doc.user_id,
-                   'blocks', 'pages[*].blocks'))
+                   'blocks', 'pages[*].blocks', 'pages ' || coalesce(l0.key, '?')))
                      WITH ORDINALITY AS l1(elem, ord)) AS t
         UNION ALL
         SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
                CASE WHEN t.depth >= 64
                     THEN "pgshred".too_deep(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
-                        t.tree_pos || '.' || c.ord, 64)
+                                         CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
+                                             AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}'
+                                             ELSE t.tree_pos || '.' || c.ord END, 64)
                     WHEN jsonb_typeof(c.elem) <> 'object'
                     THEN "pgshred".not_an_object(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
                         t.tree_pos || '.' || c.ord)
@@ -411,7 +413,8 @@ WITH doc AS (
          -- `doc` names the user for the messages of the legacy id check.
          CROSS JOIN LATERAL (SELECT t.user_id) AS doc(user_id)
          CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(t.elem #> '{"children"}', t.user_id, 'blocks',
-             'pages[*].blocks[*].children'))
+             'pages[*].blocks[*].children',
+                                                  'blocks ' || coalesce(t.legacy_id, '?')))
                WITH ORDINALITY AS c(elem, ord)
          WHERE jsonb_typeof(t.elem) = 'object' AND t.depth <= 64
     )
@@ -565,7 +568,7 @@ WITH doc AS (
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"dailyNotes"}', doc.user_id, 'daily_notes',
-         'dailyNotes'))
+         'dailyNotes', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by

@@ -252,7 +252,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
-         'collections', 'collections'))
+         'collections', 'collections', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -345,10 +345,11 @@ WITH doc AS (
            '#' || l0.ord || '.' || l1.ord AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
-         'collection_items', 'collections'))
+         'collection_items', 'collections', NULL))
            WITH ORDINALITY AS l0(elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"items"}', doc.user_id, 'collection_items',
-         'collections[*].items'))
+         'collections[*].items', 'collections ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string',
+         'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -419,7 +420,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'items', 'items'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'items', 'items', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -580,10 +581,10 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'creators', 'items'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'creators', 'items', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"creators"}', doc.user_id, 'creators',
-         'items[*].creators'))
+         'items[*].creators', 'items ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -687,10 +688,10 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tags', 'items'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tags', 'items', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tags',
-         'items[*].tags'))
+         'items[*].tags', 'items ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -791,10 +792,10 @@ WITH doc AS (
                '#' || l0.ord || '.' || l1.ord) END AS id_key
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'notes', 'items'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'notes', 'items', NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"notes"}', doc.user_id, 'notes',
-         'items[*].notes'))
+         'items[*].notes', 'items ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -878,11 +879,12 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'attachments', 'items'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'attachments', 'items',
+         NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
      -- An object keyed by id: each member an element, its key the legacy id.
      CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"attachments"}', doc.user_id, 'attachments',
-         'items[*].attachments'))
+         'items[*].attachments', 'items ' || coalesce(l0.key, '?')))
            WITH ORDINALITY AS l1(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -978,7 +980,8 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"searches"}', doc.user_id, 'searches', 'searches'))
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"searches"}', doc.user_id, 'searches', 'searches',
+         NULL))
            WITH ORDINALITY AS l0(key, elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by

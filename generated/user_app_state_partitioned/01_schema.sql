@@ -171,7 +171,8 @@ $$;
 
 -- The array at a path of a document or element: missing or null is an empty array; anything else
 -- that is not an array is an error (jsonb_array_elements would fail without saying where).
-CREATE OR REPLACE FUNCTION "pgshred".array_at(value jsonb, user_id text, entity text, path text)
+-- `inside` names the element holding the value (`people b`, `the element at #2`), NULL at the top.
+CREATE OR REPLACE FUNCTION "pgshred".array_at(value jsonb, user_id text, entity text, path text, inside text)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
@@ -179,14 +180,15 @@ BEGIN
     ELSIF jsonb_typeof(value) = 'array' THEN
         RETURN value;
     END IF;
-    PERFORM "pgshred".fail('expected an array', user_id, entity, NULL, path, value,
+    PERFORM "pgshred".fail('expected an array' || coalesce(' inside ' || inside, ''), user_id, entity, NULL, path,
+        value,
                          'the source path of an entity must hold a JSON array');
 END
 $$;
 
 -- The object at a path, for an entity keyed by id: missing or null is an empty object; anything
 -- else that is not an object is an error.
-CREATE OR REPLACE FUNCTION "pgshred".object_at(value jsonb, user_id text, entity text, path text)
+CREATE OR REPLACE FUNCTION "pgshred".object_at(value jsonb, user_id text, entity text, path text, inside text)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
@@ -194,8 +196,9 @@ BEGIN
     ELSIF jsonb_typeof(value) = 'object' THEN
         RETURN value;
     END IF;
-    PERFORM "pgshred".fail('expected an object keyed by id', user_id, entity, NULL, path, value,
-                         'the source path of a keyed entity must hold a JSON object');
+    PERFORM "pgshred".fail('expected an object keyed by id' || coalesce(' inside ' || inside, ''), user_id, entity,
+        NULL, path,
+                         value, 'the source path of a keyed entity must hold a JSON object');
 END
 $$;
 

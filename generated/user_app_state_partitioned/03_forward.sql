@@ -69,7 +69,8 @@ WITH doc AS (
                     '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs',
+         NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
@@ -179,7 +180,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas',
-         'personas'))
+         'personas', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -321,7 +322,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents',
-         'contents'))
+         'contents', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -475,7 +476,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts',
-         'accounts'))
+         'accounts', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -608,7 +609,8 @@ WITH doc AS (
                     '#' || l0.ord) END
             END AS legacy_id
       FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads'))
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads',
+         NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -735,7 +737,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references',
-         'references'))
+         'references', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
@@ -846,7 +848,7 @@ WITH doc AS (
             END AS legacy_id
       FROM doc
      CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items',
-         'inboxItems'))
+         'inboxItems', NULL))
            WITH ORDINALITY AS l0(elem, ord)
 ), x AS (
     -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by

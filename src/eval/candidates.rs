@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::context::{Ctx, Kind, Severity, at, id_text, position};
-use super::elements::{Element, elements};
+use super::elements::{Element, elements, parent_legacy_id};
 use crate::ir::{DuplicateId, Entity, MissingId, ParentLink, UniqueWithin};
-use crate::jsonpath::FieldPath;
 
 /// An element that becomes a row unless a policy says otherwise: its legacy id and the legacy id
 /// of its parent.
@@ -108,28 +107,19 @@ fn push_candidate<'a>(
 /// unique per its own parent, that one's legacy id joined to it (`ids::scoped_key`).
 fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
     let level = el.ancestors.len();
-    // `scoped`: the ids are unique per parent, so a position is the place in its own array.
-    let legacy_at = |depth: usize, field: &FieldPath, policy: MissingId, scoped: bool| {
-        let (value, key) = el.ancestors.get(depth)?;
-        let from = if scoped { depth } else { 0 };
-        match key {
-            Some(k) => Some(k.to_string()),
-            None => id_text(at(value, field)).or_else(|| {
-                (policy == MissingId::Position).then(|| position(&el.ords[from..=depth]))
-            }),
-        }
-    };
-    let scoped = p.parent_scope.is_some();
-    let own = legacy_at(
-        level - 1,
-        &p.parent_legacy_id,
-        p.parent_on_missing_id,
-        scoped,
-    )?;
+    let (value, key) = el.ancestors.get(level - 1)?;
+    let own = parent_legacy_id(p, value, *key, &el.ords[..level])?;
     match &p.parent_scope {
         None => Some(own),
         Some(g) => {
-            let outer = legacy_at(level - 2, &g.legacy_id, g.on_missing_id, false)?;
+            let (value, key) = el.ancestors.get(level - 2)?;
+            let outer = match key {
+                Some(k) => k.to_string(),
+                None => id_text(at(value, &g.legacy_id)).or_else(|| {
+                    (g.on_missing_id == MissingId::Position)
+                        .then(|| position(&el.ords[..level - 1]))
+                })?,
+            };
             Some(crate::ids::scoped_key(&outer, &own))
         }
     }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::context::{Ctx, Kind, Severity, at};
-use crate::ir::{Entity, Recursion, Rest, Route, Shape};
+use super::context::{Ctx, Kind, Severity, at, id_text, position};
+use crate::ir::{Entity, MissingId, ParentLink, Recursion, Rest, Route, Shape};
 use crate::jsonpath::FieldPath;
 
 /// An element of an entity's array, with its position at every level and its enclosing element.
@@ -20,29 +20,65 @@ pub(super) struct Element<'a> {
 
 /// The array at `path` of `v`: missing or null is empty; anything else that is not an array stops
 /// the batch (the SQL's array_at).
+/// `inside` names the element holding it, as the SQL's `inside` does (`None` at the top); a
+/// finding is made only when `report` (a level of an enclosing entity is that entity's to report).
 fn array_at<'a>(
     v: &'a Value,
     path: &FieldPath,
     e: &Entity,
     shown: &str,
+    (inside, report): (Option<&str>, bool),
     cx: &mut Ctx,
 ) -> &'a [Value] {
     match at(v, path) {
         None | Some(Value::Null) => &[],
         Some(Value::Array(items)) => items,
         Some(other) => {
-            cx.find(
-                Severity::Abort,
-                Kind::NotAnArray,
-                &e.name,
-                None,
-                shown,
-                Some(other),
-                "expected an array".into(),
-            );
+            if report {
+                cx.find(
+                    Severity::Abort,
+                    Kind::NotAnArray,
+                    &e.name,
+                    None,
+                    shown,
+                    Some(other),
+                    words("expected an array", inside),
+                );
+            }
             &[]
         }
     }
+}
+
+/// A wrong shape in words, with the element holding it.
+fn words(what: &str, inside: Option<&str>) -> String {
+    match inside {
+        Some(i) => format!("{what} inside {i}"),
+        None => what.to_string(),
+    }
+}
+
+/// The legacy id of the element enclosing a nested entity's own level, as the SQL's
+/// `level_legacy` reads it: the member's key when keyed, else its id field, else (under
+/// `on_missing_id: position`) its place: in its own array when its ids are unique per parent,
+/// else at every level.
+pub(super) fn parent_legacy_id(
+    p: &ParentLink,
+    value: &Value,
+    key: Option<&str>,
+    ords: &[usize],
+) -> Option<String> {
+    if let Some(k) = key {
+        return Some(k.to_string());
+    }
+    id_text(at(value, &p.parent_legacy_id)).or_else(|| {
+        let from = if p.parent_scope.is_some() {
+            ords.len().saturating_sub(1)
+        } else {
+            0
+        };
+        (p.parent_on_missing_id == MissingId::Position).then(|| position(&ords[from..]))
+    })
 }
 
 pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Element<'a>> {
@@ -71,10 +107,23 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
         key: None,
         ancestors: Vec::new(),
     }];
+    let own_level = levels.len() - 1;
     for (depth, level) in levels.iter().enumerate() {
         let shape = e.level_shapes[depth];
         let mut next = Vec::new();
         for parent in &current {
+            // What holds this level, as a wrong shape here is worded (the SQL's `inside`).
+            let inside = match (&e.parent, depth) {
+                (_, 0) => None,
+                (Some(p), d) if d == own_level => Some(format!(
+                    "{} {}",
+                    p.entity,
+                    parent_legacy_id(p, parent.value, parent.key, &parent.ords)
+                        .unwrap_or_else(|| "?".into())
+                )),
+                _ => Some(format!("the element at {}", position(&parent.ords))),
+            };
+            let words = (inside.as_deref(), depth == own_level);
             let items = if shape == Shape::Single {
                 // One object, when there is one (a non-object is flagged as an element).
                 match at(parent.value, level) {
@@ -88,6 +137,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
                     shape == Shape::Keyed,
                     e,
                     &prefixes[depth],
+                    words,
                     cx,
                 )
             };
@@ -171,10 +221,11 @@ fn members<'a>(
     keyed: bool,
     e: &Entity,
     shown: &str,
+    (inside, report): (Option<&str>, bool),
     cx: &mut Ctx,
 ) -> Vec<(Option<&'a str>, &'a Value)> {
     if !keyed {
-        return array_at(v, path, e, shown, cx)
+        return array_at(v, path, e, shown, (inside, report), cx)
             .iter()
             .map(|x| (None, x))
             .collect();
@@ -191,15 +242,17 @@ fn members<'a>(
             items
         }
         Some(other) => {
-            cx.find(
-                Severity::Abort,
-                Kind::NotAnObject,
-                &e.name,
-                None,
-                shown,
-                Some(other),
-                "expected an object keyed by id".into(),
-            );
+            if report {
+                cx.find(
+                    Severity::Abort,
+                    Kind::NotAnObject,
+                    &e.name,
+                    None,
+                    shown,
+                    Some(other),
+                    words("expected an object keyed by id", inside),
+                );
+            }
             Vec::new()
         }
     }
@@ -217,15 +270,19 @@ pub(super) fn children<'a>(
     cx: &mut Ctx,
 ) -> Vec<(Element<'a>, String)> {
     let shown = format!("{}[*].{}", e.path, r.key);
-    let items = array_at(el.value, &r.key, e, &shown, cx);
+    let legacy = |x: &Value, pos: String| id_text(at(x, &e.legacy_id)).unwrap_or(pos);
+    let inside = format!("{} {}", e.name, legacy(el.value, pos.to_string()));
+    let items = array_at(el.value, &r.key, e, &shown, (Some(&inside), true), cx);
     if depth >= r.max_depth
         && let Some(first) = items.first()
     {
+        // Named by its legacy id (its position when it has none), as the SQL's too_deep.
+        let id = legacy(first, format!("{pos}.1"));
         cx.find(
             Severity::Abort,
             Kind::TooDeep,
             &e.name,
-            None,
+            Some(&id),
             &shown,
             Some(first),
             format!(
