@@ -6,6 +6,7 @@
 //!   scripts/bench --quarantine 2000 10000   # cost of isolating 1, 10, 50 bad users
 //!   scripts/bench --graph 2500 5000 10000     # outliner trees: apply and verify per block
 //!   scripts/bench --layouts 2000 10000        # plain tables against tables partitioned by user
+//!   scripts/bench --roundtrip                 # verify --roundtrip per document size and users
 //!
 //! Both sides run batches of the same size, one transaction per batch, with audit rows. The data
 //! is clean (no messy users): the baseline has no way to survive a bad value.
@@ -141,18 +142,25 @@ fn apply(url: &str, jobs_args: &[&str]) -> (f64, i64) {
 }
 
 /// `pgshred apply` of `plan`; returns seconds, peak RSS in KB and what it printed on stdout.
-#[allow(clippy::zombie_processes)]
 fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64, String) {
+    let batch = BATCH.to_string();
+    let args = [&["apply", plan, "--batch-size", &batch][..], jobs_args].concat();
+    measured(url, &args)
+}
+
+/// `pgshred ARGS` against `url`; returns seconds, peak RSS in KB and what it printed on stdout.
+// The child is reaped by wait4, which std cannot see; wait4 is what reports its peak memory.
+#[allow(clippy::zombie_processes)]
+fn measured(url: &str, args: &[&str]) -> (f64, i64, String) {
     let log_path = std::env::temp_dir().join(format!("pgshred-bench-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).expect("creating the log file");
     let out_path = std::env::temp_dir().join(format!("pgshred-bench-{}.out", std::process::id()));
     let out = std::fs::File::create(&out_path).expect("creating the summary file");
     let started = Instant::now();
     let child = pgshred_at(url)
-        .args(["apply", plan, "--batch-size", &BATCH.to_string()])
-        .args(jobs_args)
+        .args(args)
         .stdout(out)
-        // The log (a line per batch) goes to a file, shown only when apply fails.
+        // The log (a line per batch) goes to a file, shown only when the command fails.
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| {
@@ -172,9 +180,100 @@ fn apply_plan(plan: &str, url: &str, jobs_args: &[&str]) -> (f64, i64, String) {
     let _ = std::fs::remove_file(&out_path);
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "pgshred apply failed:\n{log_text}"
+        "pgshred {args:?} failed:\n{log_text}{summary}"
     );
     (secs, usage.ru_maxrss, summary)
+}
+
+/// One page of `blocks` blocks in trees up to 6 levels deep, up to 8 children each, every 50th
+/// block referencing an earlier one: the shape of `tests/plans/outline/`, as large as asked.
+fn big_page(blocks: usize) -> serde_json::Value {
+    use serde_json::json;
+    fn block(n: &mut usize, max: usize, depth: u32, seed: &mut u64) -> serde_json::Value {
+        *n += 1;
+        let id = *n;
+        let mut b =
+            json!({"uid": format!("b{id}"), "text": format!("block {id} of the page, some words")});
+        if id.is_multiple_of(50) {
+            b["ref"] = json!(format!("b{}", id / 2));
+        }
+        // A small linear congruential generator: the same page every run.
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let kids = if depth < 6 { (*seed >> 33) % 9 } else { 0 };
+        let mut children = Vec::new();
+        for _ in 0..kids {
+            if *n >= max {
+                break;
+            }
+            children.push(block(n, max, depth + 1, seed));
+        }
+        if !children.is_empty() {
+            b["children"] = json!(children);
+        }
+        b
+    }
+    let (mut n, mut seed, mut tops) = (0, 7u64, Vec::new());
+    while n < blocks {
+        tops.push(block(&mut n, blocks, 1, &mut seed));
+    }
+    json!({"pages": [{"id": "p1", "title": "a long page", "blocks": tops}]})
+}
+
+/// `verify --roundtrip`'s time and peak memory per document size and per number of users: one
+/// page of 1,000 to 50,000 blocks, then 1, 3 and 60 users of one size.
+fn roundtrip_cost(cluster: &TempCluster) {
+    const OUTLINE: &str = "tests/plans/outline/plan.yaml";
+    let plan = pgshred::validate::load_plan(&root().join(OUTLINE)).unwrap();
+    let files = pgshred::codegen::render(&plan).unwrap();
+    println!("verify --roundtrip (release build): one page of N blocks per user");
+    println!(
+        "{:>6} {:>7} {:>8} | {:>8} {:>9} {:>9} | {:>7}",
+        "users", "blocks", "doc MB", "seconds", "s/user", "us/block", "peak MB"
+    );
+    let cases = [
+        (1, 1_000),
+        (1, 8_000),
+        (1, 16_000),
+        (1, 50_000),
+        (3, 16_000),
+        (60, 16_000),
+    ];
+    for (users, blocks) in cases {
+        let url = cluster
+            .create_database(&format!("roundtrip_{users}_{blocks}"))
+            .unwrap();
+        let mut c = Client::connect(&url, NoTls).unwrap();
+        c.batch_execute(
+            "CREATE TABLE user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, updated_at timestamptz NOT NULL, state jsonb);
+             CREATE INDEX ON user_app_state (user_id)",
+        )
+        .unwrap();
+        let doc = big_page(blocks);
+        let text = doc.to_string();
+        for u in 0..users {
+            c.execute(
+                "INSERT INTO user_app_state VALUES ($1, $2, now(), $3::text::jsonb)",
+                &[&(u as i64), &format!("u{u:04}"), &text],
+            )
+            .unwrap();
+        }
+        for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
+            c.batch_execute(&files[f]).unwrap();
+        }
+        apply_plan(OUTLINE, &url, &["--jobs", "1"]);
+        c.batch_execute("ANALYZE").unwrap();
+        let (secs, rss, out) = measured(&url, &["verify", OUTLINE, "--roundtrip"]);
+        assert!(out.contains("0 lost something"), "{out}");
+        println!(
+            "{users:>6} {blocks:>7} {:>8.2} | {secs:>8.2} {:>9.3} {:>9.1} | {:>7.1}",
+            text.len() as f64 / 1e6,
+            secs / users as f64,
+            secs * 1e6 / (users * blocks) as f64,
+            rss as f64 / 1024.0
+        );
+    }
 }
 
 /// The seconds per phase of `apply --format json`'s summary, in words.
@@ -348,7 +447,8 @@ fn main() {
     let verify = args.first().is_some_and(|a| a == "--verify");
     let graph = args.first().is_some_and(|a| a == "--graph");
     let layouts = args.first().is_some_and(|a| a == "--layouts");
-    if isolate || verify || graph || layouts {
+    let roundtrip = args.first().is_some_and(|a| a == "--roundtrip");
+    if isolate || verify || graph || layouts || roundtrip {
         args.remove(0);
     }
     let sizes: Vec<u64> = args
@@ -367,6 +467,10 @@ fn main() {
     let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
     let files = pgshred::codegen::render(&plan).unwrap();
     let cluster = TempCluster::start().unwrap();
+    if roundtrip {
+        roundtrip_cost(&cluster);
+        return;
+    }
     if graph {
         graph_cost(&cluster, &sizes);
         return;

@@ -55,6 +55,19 @@ impl<'a> FromSql<'a> for Json {
     }
 }
 
+/// The size of a `json` or `jsonb` value as it came over the wire, in bytes (its text).
+pub struct WireSize(pub usize);
+
+impl<'a> FromSql<'a> for WireSize {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(WireSize(raw.len()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::JSONB)
+    }
+}
+
 /// A nullable `json` or `jsonb` column, SQL NULL as JSON null.
 pub fn column(row: &postgres::Row, idx: usize) -> Value {
     row.get::<_, Option<Json>>(idx).map_or(Value::Null, |j| j.0)

@@ -37,17 +37,19 @@ WITH
                ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.from', 'data.to'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- cardId: the legacy id of the cards row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."cards" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."card_id")) END,
                      -- memberId: the legacy id of the members row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."member_id")) END,
                      to_jsonb(t."type"),
                      to_jsonb(t."at"),
                      to_jsonb(t."from_list"),
                      to_jsonb(t."to_list")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."card_moves" AS t
-      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
-      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."member_id"
 ),
 "e_comments" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -55,16 +57,18 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data.text'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- cardId: the legacy id of the cards row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."cards" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."card_id")) END,
                      -- memberId: the legacy id of the members row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."author_id")) END,
                      to_jsonb(t."type"),
                      to_jsonb(t."at"),
                      to_jsonb(t."body")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."card_comments" AS t
-      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
-      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."author_id"
 ),
 "e_activity" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -72,23 +76,24 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                ARRAY['id', 'cardId', 'memberId', 'type', 'at', 'data'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- cardId: the legacy id of the cards row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+CASE WHEN t."extra" #> '{"cardId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."cards" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."card_id")) END,
                      -- memberId: the legacy id of the members row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."legacy_id") END,
+CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."member_id")) END,
                      to_jsonb(t."type"),
                      to_jsonb(t."at"),
                      to_jsonb(t."data")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."activity" AS t
-      LEFT JOIN "kanban"."cards" AS r0 ON r0."id" = t."card_id"
-      LEFT JOIN "kanban"."members" AS r1 ON r1."id" = t."member_id"
 ),
 "e_card_members" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."card_id" AS parent_id,
            -- Scalar elements: the value column is the element (a JSON null stays one).
            coalesce(to_jsonb(t."member_key"), 'null'::jsonb) AS "elem"
       FROM "kanban"."card_members" AS t
-      LEFT JOIN "kanban"."members" AS r0 ON r0."id" = t."member_id"
 ),
 "e_members" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
@@ -117,7 +122,9 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes', 'checklist',
                    'idMembers'],
                ARRAY[NULL::jsonb,
-                     CASE WHEN t."extra" #> '{"listId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"listId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."lists" AS l WHERE l."user_id" = t."user_id"
+                         AND l."id" = t."list_id")) END,
                      to_jsonb(t."title"),
                      to_jsonb(t."body"),
                      to_jsonb(t."due"),
@@ -131,7 +138,6 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL ELSE to_jsonb(r1."le
                          c."legacy_id") FROM "e_card_members" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."cards" AS t
-      LEFT JOIN "kanban"."lists" AS p ON p."id" = t."list_id"
 ),
 "e_labels" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."list_id" AS parent_id,

@@ -165,32 +165,36 @@ $$;
 
 -- Trees for 06_reconstruct.sql: a user's elements of a recursive entity ({id, up, depth, ord,
 -- legacy, elem}) nested, each element's children in order under `key`; returns the elements at
--- depth 1 by id. Deepest first, so every element is whole before it joins its parent.
+-- depth 1 by id. Built a level at a time, deepest first, each level in one statement that looks its
+-- elements' children up in the level below (a binary search of jsonb's keys), so the time grows
+-- with the elements, not with their square.
 CREATE OR REPLACE FUNCTION "pgshred".tree_nest(nodes jsonb, key text[])
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    n jsonb;
-    elem jsonb;
-    kids jsonb := '{}'::jsonb;
-    tops jsonb := '{}'::jsonb;
+    -- The children of each element of the level being built, by its id, in order.
+    below jsonb := '{}'::jsonb;
+    d integer;
 BEGIN
-    FOR n IN SELECT x.value FROM jsonb_array_elements(nodes) AS x
-              ORDER BY (x.value ->> 'depth')::integer DESC, (x.value ->> 'ord')::integer NULLS LAST,
-                  x.value ->> 'legacy'
-    LOOP
-        elem := n -> 'elem';
-        IF kids ? (n ->> 'id') THEN
-            elem := jsonb_set(elem, key, kids -> (n ->> 'id'), true);
-            kids := kids - (n ->> 'id');
-        END IF;
-        IF n ->> 'up' IS NULL THEN
-            tops := tops || jsonb_build_object(n ->> 'id', elem);
-        ELSE
-            kids := jsonb_set(kids, ARRAY[n ->> 'up'], coalesce(kids -> (n ->> 'up'),
-                '[]'::jsonb) || jsonb_build_array(elem), true);
-        END IF;
+    SELECT max((x.value ->> 'depth')::integer) INTO d FROM jsonb_array_elements(nodes) AS x;
+    WHILE d > 1 LOOP
+        SELECT coalesce(jsonb_object_agg(k.up, k.kids), '{}'::jsonb) INTO below
+          FROM (SELECT x.value ->> 'up' AS up,
+                       jsonb_agg(CASE WHEN below ? (x.value ->> 'id')
+                                      THEN jsonb_set(x.value -> 'elem', key, below -> (x.value ->> 'id'), true)
+                                      ELSE x.value -> 'elem' END
+                                 ORDER BY (x.value ->> 'ord')::integer NULLS LAST, x.value ->> 'legacy') AS kids
+                  FROM jsonb_array_elements(nodes) AS x
+                 WHERE (x.value ->> 'depth')::integer = d AND x.value ->> 'up' IS NOT NULL
+                 GROUP BY 1) AS k;
+        d := d - 1;
     END LOOP;
-    RETURN tops;
+    RETURN (SELECT coalesce(jsonb_object_agg(x.value ->> 'id',
+                                             CASE WHEN below ? (x.value ->> 'id')
+                                                  THEN jsonb_set(x.value -> 'elem', key, below -> (x.value ->> 'id'),
+                                                      true)
+                                                  ELSE x.value -> 'elem' END), '{}'::jsonb)
+              FROM jsonb_array_elements(nodes) AS x
+             WHERE x.value ->> 'up' IS NULL);
 END
 $$;
 

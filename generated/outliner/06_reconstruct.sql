@@ -18,7 +18,6 @@ WITH
            -- Scalar elements: the value column is the element (a JSON null stays one).
            coalesce(to_jsonb(t."page_uid"), 'null'::jsonb) AS "elem"
       FROM "outliner"."daily_notes" AS t
-      LEFT JOIN "outliner"."pages" AS r0 ON r0."id" = t."page_id"
 ),
 -- Read twice below: NOT MATERIALIZED, so a query for one user reads only that user's rows.
 "f_blocks" AS NOT MATERIALIZED (
@@ -28,7 +27,9 @@ WITH
                ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props'],
                ARRAY[CASE WHEN t."extra" #> '{"uid"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- embed: the legacy id of the blocks row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "outliner"."blocks" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."embed_block_id")) END,
                      to_jsonb(t."text"),
                      to_jsonb(t."heading"),
                      to_jsonb(t."open"),
@@ -37,7 +38,6 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legac
                      to_jsonb(t."props")
                     ]::jsonb[]) AS "elem"
       FROM "outliner"."blocks" AS t
-      LEFT JOIN "outliner"."blocks" AS r0 ON r0."id" = t."embed_block_id"
 ),
 "e_blocks" AS (
     -- The trees: each element's children, in order, under `children`; the elements at depth 1 with theirs.

@@ -18,7 +18,9 @@ WITH
            "pgshred".assemble(t."extra",
                ARRAY['id', 'accountId', 'from', 'subject', 'receivedAt', 'read', 'payload'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"accountId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"accountId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."accounts" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."account_id")) END,
                      to_jsonb(t."sender"),
                      to_jsonb(t."subject"),
                      to_jsonb(t."received_at"),
@@ -26,28 +28,30 @@ WITH
                      to_jsonb(t."payload")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."inbox_items" AS t
-      LEFT JOIN "app_partitioned"."accounts" AS p ON p."user_id" = t."user_id" AND p."id" = t."account_id"
 ),
 "e_references" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'url', 'title', 'note', 'addedOn'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."personas" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."persona_id")) END,
                      to_jsonb(t."url"),
                      to_jsonb(t."title"),
                      to_jsonb(t."note"),
                      to_jsonb(t."added_on")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."references" AS t
-      LEFT JOIN "app_partitioned"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_leads" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'accountId', 'name', 'email', 'score', 'stage', 'createdAt'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"accountId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"accountId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."accounts" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."account_id")) END,
                      to_jsonb(t."name"),
                      to_jsonb(t."email"),
                      to_jsonb(t."score"),
@@ -55,14 +59,15 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."leads" AS t
-      LEFT JOIN "app_partitioned"."accounts" AS p ON p."user_id" = t."user_id" AND p."id" = t."account_id"
 ),
 "e_accounts" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'platform', 'handle', 'followers', 'connected', 'connectedAt'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."personas" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."persona_id")) END,
                      to_jsonb(t."platform"),
                      to_jsonb(t."handle"),
                      to_jsonb(t."followers"),
@@ -70,14 +75,15 @@ WITH
                      to_jsonb(t."connected_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."accounts" AS t
-      LEFT JOIN "app_partitioned"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_contents" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'personaId', 'title', 'body', 'status', 'tags', 'wordCount', 'publishedAt', 'createdAt'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"personaId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."personas" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."persona_id")) END,
                      to_jsonb(t."title"),
                      to_jsonb(t."body"),
                      to_jsonb(t."status"),
@@ -87,14 +93,15 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."contents" AS t
-      LEFT JOIN "app_partitioned"."personas" AS p ON p."user_id" = t."user_id" AND p."id" = t."persona_id"
 ),
 "e_personas" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",
            "pgshred".assemble(t."extra",
                ARRAY['id', 'orgId', 'name', 'tone', 'profile.bio', 'profile.avatarUrl', 'isDefault', 'createdAt'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
-                     CASE WHEN t."extra" #> '{"orgId"}' IS NOT NULL THEN NULL ELSE to_jsonb(p."legacy_id") END,
+                     CASE WHEN t."extra" #> '{"orgId"}' IS NOT NULL THEN NULL
+                         ELSE to_jsonb((SELECT l."legacy_id" FROM "app_partitioned"."orgs" AS l WHERE l."user_id" =
+                         t."user_id" AND l."id" = t."org_id")) END,
                      to_jsonb(t."name"),
                      to_jsonb(t."tone"),
                      to_jsonb(t."bio"),
@@ -103,7 +110,6 @@ WITH
                      to_jsonb(t."source_created_at")
                     ]::jsonb[]) AS "elem"
       FROM "app_partitioned"."personas" AS t
-      LEFT JOIN "app_partitioned"."orgs" AS p ON p."user_id" = t."user_id" AND p."id" = t."org_id"
 ),
 "e_orgs" AS (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord",

@@ -295,22 +295,57 @@ fn non_documents(
         .collect())
 }
 
-/// A sorted stream of (user, document) read from a portal 200 rows at a time.
+/// A sorted stream of (user, document) read from a portal, each fetch holding about
+/// [`FETCH_BYTES`] of documents (one at least, at most [`FETCH_ROWS`]): the memory of the round
+/// trip follows the size of the documents, not the number of users.
 struct Stream<'p> {
     portal: &'p postgres::Portal,
     buf: VecDeque<(String, Value)>,
     what: &'static str,
+    /// Rows of the next fetch, from the documents' sizes so far.
+    rows: i32,
 }
 
+/// Bytes of documents (their JSON text) one fetch aims at.
+const FETCH_BYTES: usize = 4 << 20;
+/// Rows one fetch takes at most, however small the documents.
+const FETCH_ROWS: i32 = 200;
+
 impl Stream<'_> {
+    fn new<'p>(portal: &'p postgres::Portal, what: &'static str) -> Stream<'p> {
+        // The first fetch is one row: nothing is known yet of the documents' size.
+        Stream {
+            portal,
+            buf: VecDeque::new(),
+            what,
+            rows: 1,
+        }
+    }
+
     fn next(&mut self, tx: &mut Transaction) -> Result<Option<(String, Value)>, Error> {
         if self.buf.is_empty() {
-            for r in tx.query_portal(self.portal, 200).context(self.what)? {
+            let rows = tx.query_portal(self.portal, self.rows).context(self.what)?;
+            let bytes: usize = rows
+                .iter()
+                .map(|r| {
+                    r.get::<_, Option<crate::json::WireSize>>(1)
+                        .map_or(0, |s| s.0)
+                })
+                .sum();
+            if !rows.is_empty() {
+                self.rows = fetch_rows(bytes / rows.len());
+            }
+            for r in rows {
                 self.buf.push_back((r.get(0), crate::json::column(&r, 1)));
             }
         }
         Ok(self.buf.pop_front())
     }
+}
+
+/// Rows per fetch for documents of `average` bytes.
+fn fetch_rows(average: usize) -> i32 {
+    (FETCH_BYTES / average.max(1)).clamp(1, FETCH_ROWS as usize) as i32
 }
 
 /// Each user's document rebuilt from the tables against the source, merged in user order.
@@ -345,16 +380,8 @@ fn round_trip(
     let view_portal = tx
         .bind(view_sql.as_str(), &[&user])
         .context("reading the reconstruction view")?;
-    let mut src = Stream {
-        portal: &src_portal,
-        buf: VecDeque::new(),
-        what: "reading the source",
-    };
-    let mut rebuilt = Stream {
-        portal: &view_portal,
-        buf: VecDeque::new(),
-        what: "reading the reconstruction view",
-    };
+    let mut src = Stream::new(&src_portal, "reading the source");
+    let mut rebuilt = Stream::new(&view_portal, "reading the reconstruction view");
     let (mut a, mut b) = (src.next(tx)?, rebuilt.next(tx)?);
     let empty = Value::Object(Default::default());
     loop {
@@ -451,5 +478,14 @@ mod tests {
         );
         assert_eq!(super::show(&Some(serde_json::json!([1, 2]))), "[1,2]");
         assert_eq!(super::show(&None), "(absent)");
+    }
+
+    /// A fetch of the round trip holds about 4 MB of documents: many small ones, one huge one.
+    #[test]
+    fn a_fetch_takes_as_many_documents_as_fit_in_its_bytes() {
+        assert_eq!(super::fetch_rows(2_000), 200);
+        assert_eq!(super::fetch_rows(1 << 20), 4);
+        assert_eq!(super::fetch_rows(50 << 20), 1);
+        assert_eq!(super::fetch_rows(0), 200);
     }
 }

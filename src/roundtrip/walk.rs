@@ -142,7 +142,7 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// An array an entity reads: elements matched by legacy id, then their order.
-    fn entity_array(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+    fn entity_array<'v>(&mut self, at: At<'e>, e: &'e Entity, v: Three<'v>) {
         if e.single {
             return self.single(at, e, v);
         }
@@ -174,17 +174,16 @@ impl<'e> Walk<'_, 'e> {
             }
             return;
         }
-        let none = Vec::new();
         // Elements are matched by the entity that takes them and their legacy id: in an array of
         // many kinds, a click and a view may share an id.
-        let list = |x: Option<&Value>| -> Vec<(Key, Value)> {
-            let items = x.and_then(Value::as_array).unwrap_or(&none);
+        let list = |x: Option<&'v Value>| -> Vec<(Key, &'v Value)> {
+            let items: &'v [Value] = x.and_then(Value::as_array).map_or(&[], Vec::as_slice);
             items
                 .iter()
                 .enumerate()
                 .map(|(i, x)| {
                     let taker = self.taker(e, Some(x));
-                    ((taker.name.clone(), element_id(taker, i, x)), x.clone())
+                    ((taker.name.clone(), element_id(taker, i, x)), x)
                 })
                 .collect()
         };
@@ -192,10 +191,10 @@ impl<'e> Walk<'_, 'e> {
         self.order(&at, e, &src, &reb);
         // The first element with an id is the one a row is made of (keep_first); later copies
         // are left out by the duplicate policy of the entity taking them.
-        let by_id = |xs: &[(Key, Value)]| -> BTreeMap<Key, Value> {
+        let by_id = |xs: &[(Key, &'v Value)]| -> BTreeMap<Key, &'v Value> {
             let mut m = BTreeMap::new();
             for (id, x) in xs {
-                m.entry(id.clone()).or_insert_with(|| x.clone());
+                m.entry(id.clone()).or_insert(*x);
             }
             m
         };
@@ -270,7 +269,7 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// An object keyed by id: its members matched by key (jsonb keeps no order of keys).
-    fn entity_object(&mut self, at: At<'e>, e: &'e Entity, v: Three) {
+    fn entity_object<'v>(&mut self, at: At<'e>, e: &'e Entity, v: Three<'v>) {
         let empty = |x: Option<&Value>| x.is_none() || x.is_some_and(Value::is_null);
         match (v.source, v.rebuilt) {
             (Some(Value::Object(a)), None) if a.is_empty() => {
@@ -282,11 +281,11 @@ impl<'e> Walk<'_, 'e> {
             (x, y) if empty(x) && empty(y) => return,
             _ => {}
         }
-        let members = |x: Option<&Value>| -> BTreeMap<Key, Value> {
+        let members = |x: Option<&'v Value>| -> BTreeMap<Key, &'v Value> {
             x.and_then(Value::as_object)
                 .map(|m| {
                     m.iter()
-                        .map(|(k, v)| ((e.name.clone(), k.clone()), v.clone()))
+                        .map(|(k, v)| ((e.name.clone(), k.clone()), v))
                         .collect()
                 })
                 .unwrap_or_default()
@@ -300,13 +299,13 @@ impl<'e> Walk<'_, 'e> {
         &mut self,
         at: &At<'e>,
         e: &'e Entity,
-        src: &BTreeMap<Key, Value>,
-        exp: &BTreeMap<Key, Value>,
-        reb: &BTreeMap<Key, Value>,
+        src: &BTreeMap<Key, &Value>,
+        exp: &BTreeMap<Key, &Value>,
+        reb: &BTreeMap<Key, &Value>,
     ) {
         let ids: BTreeSet<&Key> = src.keys().chain(reb.keys()).collect();
         for k in ids {
-            let e = self.taker(e, src.get(k).or(reb.get(k)));
+            let e = self.taker(e, src.get(k).or(reb.get(k)).copied());
             let id = &k.1;
             let element = At {
                 shown: if e.keyed {
@@ -319,9 +318,9 @@ impl<'e> Walk<'_, 'e> {
                 within: Vec::new(),
             };
             let three = Three {
-                source: src.get(k),
-                expected: exp.get(k),
-                rebuilt: reb.get(k),
+                source: src.get(k).copied(),
+                expected: exp.get(k).copied(),
+                rebuilt: reb.get(k).copied(),
             };
             match (three.source, three.expected, three.rebuilt) {
                 (Some(_), None, None) => {
@@ -337,10 +336,10 @@ impl<'e> Walk<'_, 'e> {
     }
 
     /// The elements both sides hold, in another order.
-    fn order(&mut self, at: &At, e: &Entity, src: &[(Key, Value)], reb: &[(Key, Value)]) {
+    fn order(&mut self, at: &At, e: &Entity, src: &[(Key, &Value)], reb: &[(Key, &Value)]) {
         let in_src: BTreeSet<&Key> = src.iter().map(|(id, _)| id).collect();
         let in_reb: BTreeSet<&Key> = reb.iter().map(|(id, _)| id).collect();
-        let common = |v: &[(Key, Value)], other: &BTreeSet<&Key>| -> Vec<Value> {
+        let common = |v: &[(Key, &Value)], other: &BTreeSet<&Key>| -> Vec<Value> {
             let mut seen = BTreeSet::new();
             v.iter()
                 .map(|(id, _)| id)
