@@ -459,6 +459,8 @@ SELECT "pgshred".ensure_column('"refman"."collection_items"', 'position', 'integ
 -- user_id lookups use collection_items_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "collection_items_collection_id_idx" ON "refman"."collection_items" ("collection_id");
+CREATE UNIQUE INDEX IF NOT EXISTS "collection_items_collection_id_item_key_key" ON "refman"."collection_items"
+    ("collection_id", "item_key");
 DROP TRIGGER IF EXISTS "collection_items_touch_updated_at" ON "refman"."collection_items";
 CREATE TRIGGER "collection_items_touch_updated_at" BEFORE UPDATE ON "refman"."collection_items"
     FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();

@@ -116,13 +116,14 @@ WITH
                ARRAY['key', 'parent', 'name', 'items'],
                ARRAY[CASE WHEN t."extra" #> '{"key"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- parent: the legacy id of the collections row, unless extra kept the value as written.
-CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL ELSE to_jsonb(r0."legacy_id") END,
+CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "refman"."collections" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."parent_id")) END,
                      to_jsonb(t."name"),
                      (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
                          c."legacy_id") FROM "e_collection_items" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "refman"."collections" AS t
-      LEFT JOIN "refman"."collections" AS r0 ON r0."id" = t."parent_id"
 ),
 "e_info" AS (
     SELECT t."user_id", t."id", t."legacy_id", NULL::integer AS "ord",

@@ -214,12 +214,22 @@ pub(super) fn check_indexes(drafts: &[Draft], diags: &mut Diagnostics) {
     // Indexes name existing columns.
     for d in drafts {
         let m = &d.file.spec;
+        // Every column of the table: mapped, `value`, the links (parent, references, `link`, the
+        // tree's), `extra` and `position`.
+        let refs = m.all_references();
         let known: BTreeSet<&str> = SYSTEM_COLUMNS
             .iter()
             .copied()
-            .chain(m.columns.iter().map(|c| c.name.as_str()))
+            .chain(d.columns.iter().map(|c| c.name.as_str()))
             .chain(m.parent.iter().map(|p| p.column.as_str()))
+            .chain(refs.iter().map(|r| r.column))
+            .chain(
+                d.recursion
+                    .iter()
+                    .flat_map(|r| [r.column.as_str(), r.depth_column.as_str()]),
+            )
             .chain(d.extra.iter().map(String::as_str))
+            .chain(d.position.iter().map(String::as_str))
             .collect();
         for (i, idx) in m.indexes.iter().enumerate() {
             for (k, col) in idx.columns.iter().enumerate() {
