@@ -45,7 +45,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
     ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
     AND l."id" = t."member_id")) END,
                      to_jsonb(t."type"),
-                     to_jsonb(t."at"),
+                     to_jsonb((extract(epoch FROM t."at") * 1000)::bigint),
                      to_jsonb(t."from_list"),
                      to_jsonb(t."to_list")
                     ]::jsonb[]) AS "elem"
@@ -65,7 +65,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
     ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
     AND l."id" = t."author_id")) END,
                      to_jsonb(t."type"),
-                     to_jsonb(t."at"),
+                     to_jsonb((extract(epoch FROM t."at") * 1000)::bigint),
                      to_jsonb(t."body")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."card_comments" AS t
@@ -84,7 +84,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
     ELSE to_jsonb((SELECT l."legacy_id" FROM "kanban"."members" AS l WHERE l."user_id" = t."user_id"
     AND l."id" = t."member_id")) END,
                      to_jsonb(t."type"),
-                     to_jsonb(t."at"),
+                     to_jsonb((extract(epoch FROM t."at") * 1000)::bigint),
                      to_jsonb(t."data")
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."activity" AS t
@@ -129,7 +129,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
                      to_jsonb(t."body"),
                      to_jsonb(t."due"),
                      to_jsonb(t."start_text"),
-                     to_jsonb(t."opened_at"),
+                     to_jsonb((extract(epoch FROM t."opened_at") * 1000)::bigint),
                      to_jsonb(t."label_ids"),
                      to_jsonb(t."votes"),
                      (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
@@ -180,7 +180,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
                ARRAY[NULL::jsonb,
                      to_jsonb(t."title"),
                      to_jsonb(t."version"),
-                     to_jsonb(t."made_at")
+                     to_jsonb((extract(epoch FROM t."made_at") * 1000)::bigint)
                     ]::jsonb[]) AS "elem"
       FROM "kanban"."boards" AS t
 )

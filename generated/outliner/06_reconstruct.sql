@@ -33,7 +33,7 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
                      to_jsonb(t."text"),
                      to_jsonb(t."heading"),
                      to_jsonb(t."open"),
-                     to_jsonb(t."written_at"),
+                     to_jsonb((extract(epoch FROM t."written_at") * 1000)::bigint),
                      to_jsonb(t."refs"),
                      to_jsonb(t."props")
                     ]::jsonb[]) AS "elem"
@@ -65,7 +65,7 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
                ARRAY['', 'title', 'created', 'tags', 'blocks'],
                ARRAY[NULL::jsonb,
                      to_jsonb(t."title"),
-                     to_jsonb(t."written_at"),
+                     to_jsonb((extract(epoch FROM t."written_at") * 1000)::bigint),
                      (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
                          c."legacy_id") FROM "e_page_tags" AS c WHERE c.parent_id = t."id"),
                      (SELECT jsonb_agg(c."elem" ORDER BY c."ord",

@@ -142,7 +142,7 @@ CASE WHEN t."extra" #> '{"parent"}' IS NOT NULL THEN NULL
                ARRAY['', 'version', 'lastSync'],
                ARRAY[NULL::jsonb,
                      to_jsonb(t."version"),
-                     to_jsonb(t."last_sync")
+                     to_jsonb(extract(epoch FROM t."last_sync")::bigint)
                     ]::jsonb[]) AS "elem"
       FROM "refman"."libraries" AS t
 )

@@ -26,8 +26,10 @@ fn plan_needs_json_paths(plan: &Plan) -> bool {
 /// ids and parent references that are JSON numbers (the text columns would give them back as
 /// strings), mapped keys holding JSON null (a NULL column cannot tell null from absent), objects
 /// holding mapped keys that are empty (pruning would drop them), and nested entity arrays that are
-/// null or empty (they give no rows). Only with an extra column.
-fn kept(e: &Entity) -> Value {
+/// null or empty (they give no rows), and with `keep_original` a value the column would not give
+/// back as written (`rendered`: what the reconstruction gives back for each such column). Only
+/// with an extra column.
+fn kept(e: &Entity, rendered: &Rendered) -> Value {
     use crate::ir::KeptWhen;
     let out = e
         .kept()
@@ -40,7 +42,10 @@ fn kept(e: &Entity) -> Value {
                     (format!("x.t{i} = 'null'"), "'null'::jsonb".into())
                 }
                 KeptWhen::Original { column: i } => (
-                    format!("x.t{i} IN ('null', 'string', 'number', 'boolean')"),
+                    format!(
+                        "x.t{i} IN ('null', 'string', 'number', 'boolean') AND ({})::text IS DISTINCT FROM x.v{i}::text",
+                        rendered[&(e.name.clone(), i)]
+                    ),
                     format!("x.v{i}"),
                 ),
                 KeptWhen::EmptyObject => (format!("{at} = '{{}}'::jsonb"), "'{}'::jsonb".into()),
@@ -62,8 +67,12 @@ fn kept(e: &Entity) -> Value {
     Value::Array(out)
 }
 
+/// What the reconstruction gives back for each `keep_original` column, by entity and column
+/// index, as SQL over `x.v<i>` and `x.t<i>` (see `codegen::rendered_expression`).
+pub(super) type Rendered = std::collections::HashMap<(String, usize), String>;
+
 /// What templates need of an entity beyond the IR: derived names and path pieces.
-fn entity_context(e: &Entity) -> Value {
+fn entity_context(e: &Entity, rendered: &Rendered) -> Value {
     let mut v = serde_json::to_value(e).expect("IR serializes");
     let levels: Vec<String> = e.path.levels().iter().map(ToString::to_string).collect();
     let prefixes: Vec<String> = (1..=levels.len())
@@ -84,7 +93,7 @@ fn entity_context(e: &Entity) -> Value {
         }
     }
     obj.insert("is_root".into(), e.is_root().into());
-    insert_kept(obj, kept(e));
+    insert_kept(obj, kept(e, rendered));
     insert_consumed(obj, e);
     obj.insert("depth".into(), levels.len().into());
     obj.insert("path_levels".into(), levels.into());
@@ -188,7 +197,7 @@ fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
 
 /// A JSON value as a template value. Done by hand because serde_json's exact numbers would
 /// otherwise reach templates as opaque maps.
-fn to_template(v: &Value) -> JValue {
+pub(super) fn to_template(v: &Value) -> JValue {
     match v {
         Value::Null => JValue::from(()),
         Value::Bool(b) => JValue::from(*b),
@@ -207,9 +216,13 @@ fn to_template(v: &Value) -> JValue {
 }
 
 /// What every template sees: the plan, with derived fields per entity.
-pub(super) fn template_context(plan: &Plan) -> JValue {
+pub(super) fn template_context(plan: &Plan, rendered: &Rendered) -> JValue {
     let mut plan_ctx = serde_json::to_value(plan).expect("IR serializes");
-    let mut entities: Vec<Value> = plan.entities.iter().map(entity_context).collect();
+    let mut entities: Vec<Value> = plan
+        .entities
+        .iter()
+        .map(|e| entity_context(e, rendered))
+        .collect();
     // Entities routing one array of many kinds rebuild it together: the first of them (in FK
     // order) stands for all, with the names of every member.
     let members = |e: &Entity| -> Vec<String> {

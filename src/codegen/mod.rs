@@ -184,7 +184,7 @@ pub const DISTRIBUTE: &str = "01b_distribute.sql";
 /// Renders every file of the plan: name -> SQL text.
 pub fn render(plan: &Plan) -> Result<Files, Error> {
     let env = environment()?;
-    let ctx = template_context(plan);
+    let ctx = template_context(plan, &rendered_columns(&env, plan)?);
     let mut files = Files::new();
     // Only a plan distributed by user_id has a script that distributes its tables.
     let distributed = plan.layout == crate::ir::Layout::Distributed;
@@ -207,7 +207,12 @@ pub fn compile(plan: &Plan) -> Result<crate::compiled::Compiled, Error> {
 /// A Markdown summary of the plan for a pull request: mapping tables, an ER diagram (Mermaid) and
 /// risk notes.
 pub fn render_summary(plan: &Plan) -> Result<String, Error> {
-    render_one(&environment()?, "summary.md", &template_context(plan))
+    let env = environment()?;
+    render_one(
+        &env,
+        "summary.md",
+        &template_context(plan, &rendered_columns(&env, plan)?),
+    )
 }
 
 /// The conversion `03_forward.sql` applies to a value of a column of type `ty`, as one SQL
@@ -227,6 +232,60 @@ pub fn cast_expression(
         minijinja::context! { A => quote_ident(audit_schema), ty => ty.sql(), v => value, t => json_type },
     )
     .map_err(|e| Error::Template(format!("the cast of {}: {e:#}", ty.sql())))
+}
+
+/// [`rendered_expression`] of every `keep_original` column of the plan.
+fn rendered_columns(env: &Environment<'static>, plan: &Plan) -> Result<context::Rendered, Error> {
+    let mut out = context::Rendered::new();
+    for e in &plan.entities {
+        for (i, c) in e
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.keep_original)
+        {
+            let sql = rendered_expression(
+                env,
+                &plan.audit_schema,
+                c,
+                &format!("x.v{i}"),
+                &format!("x.t{i}"),
+            )?;
+            out.insert((e.name.clone(), i), sql);
+        }
+    }
+    Ok(out)
+}
+
+/// What the reconstruction gives back for column `c` read from `value` (jsonb) and `json_type`,
+/// as jsonb: a Unix time as the integer it was written as, anything else `to_jsonb` of the
+/// converted value (NULL where it does not convert). `keep_original` keeps in `extra` only what
+/// this does not give back.
+pub(crate) fn rendered_expression(
+    env: &Environment<'static>,
+    audit_schema: &str,
+    c: &crate::ir::Column,
+    value: &str,
+    json_type: &str,
+) -> Result<String, Error> {
+    let source = match c.format {
+        Some(crate::ir::TimeFormat::EpochS | crate::ir::TimeFormat::EpochMs) => {
+            return Ok(format!(
+                "CASE WHEN {json_type} = 'number' AND {value} #>> '{{}}' ~ '^-?[0-9]+$' THEN {value} END"
+            ));
+        }
+        Some(crate::ir::TimeFormat::Date(_)) => {
+            "{% import \"macros.sql.j2\" as m %}to_jsonb({{ m.date_format(A, c, v, t, \"NULL\", true) }})"
+        }
+        None => {
+            "{% import \"macros.sql.j2\" as m %}to_jsonb({{ m.cast(A, c.type, v, t, \"NULL\", true) }})"
+        }
+    };
+    env.render_str(
+        source,
+        minijinja::context! { A => quote_ident(audit_schema), c => context::to_template(&serde_json::to_value(c).expect("IR serializes")), v => value, t => json_type },
+    )
+    .map_err(|e| Error::Template(format!("the rendering of {}: {e:#}", c.name)))
 }
 
 fn render_one(env: &Environment<'static>, name: &str, ctx: &JValue) -> Result<String, Error> {

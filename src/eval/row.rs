@@ -71,9 +71,10 @@ pub(super) fn build(
         }
     }
     if let Some(x) = &e.extra {
-        values.insert(x.clone(), extra_value(e, obj, c, dangling, cx));
+        let extra = extra_value(e, obj, c, &values, dangling, cx);
+        values.insert(x.clone(), extra);
     } else if !e.scalar {
-        extra_value(e, obj, c, dangling, cx);
+        extra_value(e, obj, c, &values, dangling, cx);
     }
     Some(Row {
         table: e.table.clone(),
@@ -244,6 +245,7 @@ fn extra_value(
     e: &Entity,
     obj: &Map<String, Value>,
     c: &Candidate,
+    values: &Map<String, Value>,
     dangling: Vec<(FieldPath, Value)>,
     cx: &mut Ctx,
 ) -> Value {
@@ -271,7 +273,7 @@ fn extra_value(
     if e.extra.is_none() {
         return Value::Null;
     }
-    keep_what_no_row_carries(e, c.element.value, &mut rest);
+    keep_what_no_row_carries(e, c.element.value, values, &mut rest);
     for (field, v) in dangling {
         set_path(&mut rest, field.keys(), v);
     }
@@ -285,13 +287,20 @@ fn extra_value(
 /// What no row can carry (the SQL's `kept`): ids that are JSON numbers, mapped keys holding
 /// JSON null, objects holding mapped keys that were empty, and nested entity arrays that are
 /// null or empty.
-fn keep_what_no_row_carries(e: &Entity, element: &Value, rest: &mut Map<String, Value>) {
+fn keep_what_no_row_carries(
+    e: &Entity,
+    element: &Value,
+    values: &Map<String, Value>,
+    rest: &mut Map<String, Value>,
+) {
     for k in e.kept() {
         let v = at(element, &k.path);
         let keep = match (k.when, v) {
             (KeptWhen::Number, Some(Value::Number(_))) => true,
             (KeptWhen::Null { .. }, Some(Value::Null)) => true,
-            (KeptWhen::Original { .. }, Some(v)) => !v.is_array() && !v.is_object(),
+            (KeptWhen::Original { column }, Some(v)) => {
+                !v.is_array() && !v.is_object() && !renders_back(&e.columns[column], values, v)
+            }
             (KeptWhen::EmptyObject, Some(Value::Object(m))) => m.is_empty(),
             (KeptWhen::NoRows, Some(Value::Null)) => true,
             (KeptWhen::NoRows, Some(Value::Array(a))) => a.is_empty(),
@@ -301,6 +310,26 @@ fn keep_what_no_row_carries(e: &Entity, element: &Value, rest: &mut Map<String, 
         if let (true, Some(v)) = (keep, v) {
             set_path(rest, k.path.keys(), v.clone());
         }
+    }
+}
+
+/// Whether the reconstruction gives `original` back from the column as written
+/// (`codegen::rendered_expression`): a Unix time written as an integer, anything else when the
+/// value as the column stores it is the same JSON (NULL never is).
+fn renders_back(col: &crate::ir::Column, values: &Map<String, Value>, original: &Value) -> bool {
+    use crate::ir::TimeFormat;
+    match col.format {
+        Some(TimeFormat::EpochS | TimeFormat::EpochMs) => match original {
+            Value::Number(n) => {
+                let t = n.to_string();
+                let digits = t.strip_prefix('-').unwrap_or(&t);
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => false,
+        },
+        _ => values
+            .get(&col.name)
+            .is_some_and(|v| !v.is_null() && v == original),
     }
 }
 

@@ -192,11 +192,25 @@ fn element(
         if let Some(v) = r.values.get(&c.name).filter(|v| !v.is_null())
             && !(c.keep_original && kept(&obj, &c.path))
         {
-            set_path(&mut obj, c.path.keys(), v.clone());
+            set_path(&mut obj, c.path.keys(), as_rebuilt(c, v));
         }
     }
     add_children(plan, e, r, built, &mut obj);
     (parent_id, (position, legacy), Value::Object(obj))
+}
+
+/// A column's value as the view gives it back: a Unix time as the integer of its unit (the view's
+/// `extract(epoch ...)`), anything else as stored.
+fn as_rebuilt(c: &crate::ir::Column, v: &Value) -> Value {
+    use crate::ir::TimeFormat;
+    let unit = match c.format {
+        Some(TimeFormat::EpochS) => 1_000_000,
+        Some(TimeFormat::EpochMs) => 1_000,
+        _ => return v.clone(),
+    };
+    v.as_str()
+        .and_then(crate::cast::timestamp_micros)
+        .map_or_else(|| v.clone(), |us| Value::from(us.div_euclid(unit)))
 }
 
 /// Whether `extra` already holds the value at `p` (an id kept as a JSON number, a value kept as
