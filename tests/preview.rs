@@ -789,7 +789,22 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
     };
-    assert_eq!(items, pairs(&[("c_10", "1"), ("c_10", "2"), ("c_2", "1")]));
+    assert_eq!(
+        items,
+        pairs(&[("c_10", "1"), ("c_10", "2"), ("c_2", "1"), ("c_2", "3")])
+    );
+    // id_type: number: ids written as numbers come back from the legacy id alone; the one
+    // written as text is kept in extra, so it comes back as text.
+    let kept: Vec<String> = c
+        .query(
+            "SELECT legacy_id || ' ' || coalesce(extra ->> 'id', '-') FROM checklist_items ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept, ["1 -", "1 -", "2 -", "3 3"]);
     // Nested in a single object: the pinned list ids hang from the one settings row.
     let pinned: i64 = c
         .query_one(

@@ -700,12 +700,12 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v1, 'boolean', x.user_id, 'checklist', x.legacy_id, 'done')::boolean
              END,
                     'false'::boolean), -- done
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'string'
                   OR x.t0 = 'null'
                   OR x.t1 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['done', 'id', 'text']::text[],
                          ARRAY['id', 'text', 'done'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
+                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'string' THEN x.elem #> '{"id"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['done', 'id', 'text']::text[] END, '{}'::jsonb)

@@ -110,7 +110,7 @@ CASE WHEN t."extra" #> '{"memberId"}' IS NOT NULL THEN NULL
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."card_id" AS parent_id,
            "pgshred".assemble_keys(t."extra",
                ARRAY['id', 'text', 'done'],
-               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id"::numeric) END,
                      to_jsonb(t."text"),
                      to_jsonb(t."done")
                     ]::jsonb[]) AS "elem"

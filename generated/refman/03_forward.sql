@@ -829,11 +829,11 @@ WITH doc AS (
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'notes', x.legacy_id, 'html')::text
              END, -- html
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'string'
                   OR x.t0 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['html', 'id']::text[],
                          ARRAY['id', 'html'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
+                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'string' THEN x.elem #> '{"id"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['html', 'id']::text[] END, '{}'::jsonb)
       FROM v AS x

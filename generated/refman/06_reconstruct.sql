@@ -49,7 +49,7 @@ WITH
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."item_id" AS parent_id,
            "pgshred".assemble_keys(t."extra",
                ARRAY['id', 'html'],
-               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
+               ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id"::numeric) END,
                      to_jsonb(t."html")
                     ]::jsonb[]) AS "elem"
       FROM "refman"."notes" AS t

@@ -37,7 +37,13 @@ fn kept(e: &Entity, rendered: &Rendered) -> Value {
         .map(|k| {
             let at = format!("x.elem #> {}", text_array_literal(k.path.keys()));
             let (test, value) = match k.when {
-                KeptWhen::Number => (format!("jsonb_typeof({at}) = 'number'"), at),
+                KeptWhen::OtherIdType(ty) => {
+                    let other = match ty {
+                        crate::ir::IdType::Text => "number",
+                        crate::ir::IdType::Number => "string",
+                    };
+                    (format!("jsonb_typeof({at}) = '{other}'"), at)
+                }
                 KeptWhen::Null { column: i } => {
                     (format!("x.t{i} = 'null'"), "'null'::jsonb".into())
                 }

@@ -10,7 +10,7 @@ use super::context::{Ctx, Kind, Row, Severity, at};
 use super::object::{leaf_paths, residual, set_path};
 use crate::cast;
 use crate::ids::row_id;
-use crate::ir::{Entity, KeptWhen, OnMissingParent, ParentLink, Plan};
+use crate::ir::{Entity, IdType, KeptWhen, OnMissingParent, ParentLink, Plan};
 use crate::jsonpath::FieldPath;
 
 /// The row of one candidate, or `None` when its orphan policy skips it. `created` holds the
@@ -296,7 +296,8 @@ fn keep_what_no_row_carries(
     for k in e.kept() {
         let v = at(element, &k.path);
         let keep = match (k.when, v) {
-            (KeptWhen::Number, Some(Value::Number(_))) => true,
+            (KeptWhen::OtherIdType(IdType::Text), Some(Value::Number(_))) => true,
+            (KeptWhen::OtherIdType(IdType::Number), Some(Value::String(_))) => true,
             (KeptWhen::Null { .. }, Some(Value::Null)) => true,
             (KeptWhen::Original { column }, Some(v)) => {
                 !v.is_array() && !v.is_object() && !renders_back(&e.columns[column], values, v)

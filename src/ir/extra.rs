@@ -53,14 +53,18 @@ impl Entity {
         }
         let mut out = Vec::new();
         let ids = (!self.is_root())
-            .then_some(&self.legacy_id)
+            .then_some((&self.legacy_id, self.id_type))
             .into_iter()
-            .chain(self.parent.as_ref().and_then(|p| p.field.as_ref()))
-            .chain(self.references.iter().map(|r| &r.field));
-        for id in ids {
+            .chain(
+                self.parent
+                    .as_ref()
+                    .and_then(|p| Some((p.field.as_ref()?, p.id_type))),
+            )
+            .chain(self.references.iter().map(|r| (&r.field, r.id_type)));
+        for (id, ty) in ids {
             out.push(Kept {
                 path: id.clone(),
-                when: KeptWhen::Number,
+                when: KeptWhen::OtherIdType(ty),
             });
         }
         for (i, c) in self.columns.iter().enumerate() {
@@ -99,8 +103,9 @@ pub struct Kept {
 /// What no row can give back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeptWhen {
-    /// A legacy id or a reference that is a JSON number: its text column gives back a string.
-    Number,
+    /// A legacy id or a reference written in a JSON type other than the ids' declared one
+    /// (`source.id_type`): the round trip gives every id back in the declared type.
+    OtherIdType(super::IdType),
     /// A mapped key holding JSON null: a NULL column cannot tell null from absent. `column` is
     /// the entity's column reading it.
     Null { column: usize },

@@ -66,6 +66,16 @@ pub enum MissingId {
     Position,
 }
 
+/// The JSON type an entity's legacy ids are written as. The `legacy_id` column is text either
+/// way; the round trip gives each id back in this type, and `extra` keeps an id of the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdType {
+    #[default]
+    Text,
+    Number,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateId {
@@ -235,6 +245,8 @@ pub struct Entity {
     pub scalar: bool,
     pub on_missing_id: MissingId,
     pub on_duplicate_id: DuplicateId,
+    /// The JSON type of the legacy ids.
+    pub id_type: IdType,
     /// `Parent`: the row id and the duplicate check take the parent's row id with the legacy id.
     pub unique_within: UniqueWithin,
     /// The elements nest in each other, one table for every depth.
@@ -288,6 +300,8 @@ pub struct ParentLink {
     pub parent_on_missing_id: MissingId,
     pub column: String,
     pub on_missing: OnMissingParent,
+    /// The JSON type of the parent's legacy ids, which `field` holds.
+    pub id_type: IdType,
     /// When the parent's legacy ids are unique per its own parent, that entity's id field: the
     /// parent's key (and so its row id) takes both.
     pub parent_scope: Option<ParentScope>,
@@ -306,6 +320,8 @@ pub struct Reference {
     pub on_missing: OnMissingParent,
     /// The entity refers to its own elements, which the same statement writes.
     pub to_self: bool,
+    /// The JSON type of the target's legacy ids, which `field` holds.
+    pub id_type: IdType,
 }
 
 /// The entity enclosing a parent whose legacy ids are unique per parent.

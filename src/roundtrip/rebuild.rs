@@ -171,21 +171,25 @@ fn element(
     };
     let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
     if !(position_id || e.keyed || e.single || e.is_root() || kept(&obj, &e.legacy_id)) {
-        set_path(&mut obj, e.legacy_id.keys(), Value::String(legacy.clone()));
+        set_path(
+            &mut obj,
+            e.legacy_id.keys(),
+            as_id(&Value::String(legacy.clone()), e.id_type),
+        );
     }
     if let (Some(p), Some(fk)) = (&e.parent, &parent_id)
         && let (Some(field), Some(id)) = (&p.field, fk.as_str())
         && let Some(l) = legacy_of.get(id)
         && !kept(&obj, field)
     {
-        set_path(&mut obj, field.keys(), (*l).clone());
+        set_path(&mut obj, field.keys(), as_id(l, p.id_type));
     }
     for rf in &e.references {
         if let Some(id) = r.values.get(&rf.column).and_then(Value::as_str)
             && let Some(l) = legacy_of.get(id)
             && !kept(&obj, &rf.field)
         {
-            set_path(&mut obj, rf.field.keys(), (*l).clone());
+            set_path(&mut obj, rf.field.keys(), as_id(l, rf.id_type));
         }
     }
     for c in &e.columns {
@@ -197,6 +201,18 @@ fn element(
     }
     add_children(plan, e, r, built, &mut obj);
     (parent_id, (position, legacy), Value::Object(obj))
+}
+
+/// A legacy id (text) as the view gives it back: as a JSON number when the ids are numbers
+/// (`::numeric`), else as text.
+fn as_id(legacy: &Value, ty: crate::ir::IdType) -> Value {
+    match (ty, legacy) {
+        (crate::ir::IdType::Number, Value::String(s)) => crate::json::from_str::<Value>(s)
+            .ok()
+            .filter(Value::is_number)
+            .unwrap_or_else(|| legacy.clone()),
+        _ => legacy.clone(),
+    }
 }
 
 /// A column's value as the view gives it back: a Unix time as the integer of its unit (the view's

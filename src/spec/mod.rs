@@ -176,6 +176,9 @@ pub struct EntitySourceSpec {
     pub on_missing_id: Option<MissingId>,
     #[serde(default)]
     pub on_duplicate_id: Option<DuplicateId>,
+    /// The JSON type the legacy ids are written as: text (default) or number.
+    #[serde(default)]
+    pub id_type: Option<crate::ir::IdType>,
     /// Legacy ids unique per user (default) or per parent element.
     #[serde(default)]
     pub unique_within: Option<UniqueWithin>,

@@ -156,6 +156,7 @@ fn entity(
             parent_on_missing_id: missing_id_policy(pd),
             column: ps.column.clone(),
             on_missing: ps.on_missing.unwrap_or(OnMissingParent::Error),
+            id_type: pd.file.spec.source.id_type.unwrap_or_default(),
             parent_scope: parent_scope(drafts, parent_of[i].expect("resolved"), parent_of),
         }
     });
@@ -173,6 +174,7 @@ fn entity(
         single: m.source.single,
         on_missing_id: missing_id_policy(d),
         on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
+        id_type: m.source.id_type.unwrap_or_default(),
         unique_within: m.source.unique_within.unwrap_or_default(),
         recursive: d.recursion.clone(),
         route: super::routes::resolve(drafts, i),
@@ -210,6 +212,7 @@ fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
                 column: r.column.to_string(),
                 on_missing: r.on_missing.unwrap_or(OnMissingParent::Error),
                 to_self: r.entity == d.file.spec.entity,
+                id_type: target.file.spec.source.id_type.unwrap_or_default(),
             }
         })
         .collect()

@@ -29,6 +29,17 @@ pub(super) fn check(file: &SourceFile<MappingSpec>, root: bool, diags: &mut Diag
             .with_hint("keep one of `single`, `keyed`, `value`, `path: $`"),
         );
     }
+    // Keys are text, and the root, single objects and scalars take their place as id.
+    if m.source.id_type.is_some() && implicit_id(m, root) {
+        diags.push(
+            file.at_key(
+                "E-id-type",
+                "/source/id_type",
+                "`id_type` is the JSON type of an id field, which this shape has not",
+            )
+            .with_hint("remove `id_type`"),
+        );
+    }
 }
 
 /// Whether the elements' legacy ids come from their place (root, single, scalars) or their key
