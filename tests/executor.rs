@@ -927,6 +927,92 @@ mod self_signed {
         }
     }
 
+    /// A self-signed X.509 version 1 certificate and its key (PEM), as Citus makes for its nodes
+    /// (rcgen writes version 3 only; the openssl command comes with PostgreSQL's packages).
+    fn version_1_certificate(dir: &std::path::Path) -> (String, String) {
+        let (key, csr, crt) = (dir.join("v1.key"), dir.join("v1.csr"), dir.join("v1.crt"));
+        let run = |args: &[&str]| {
+            let o = std::process::Command::new("openssl").args(args).output();
+            let o = o.expect("openssl, which PostgreSQL's packages install, is on PATH");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        };
+        run(&[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=citus-auto-ssl",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            csr.to_str().unwrap(),
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-days",
+            "365",
+            "-in",
+            csr.to_str().unwrap(),
+            "-signkey",
+            key.to_str().unwrap(),
+            "-out",
+            crt.to_str().unwrap(),
+        ]);
+        let cert = std::fs::read_to_string(&crt).unwrap();
+        (cert, std::fs::read_to_string(&key).unwrap())
+    }
+
+    #[test]
+    fn prefer_and_require_accept_any_certificate_as_libpq_does() {
+        let guard = common::TempDir::new("any-certificate");
+        let expired = own_root_valid(&["localhost"], Some((2000, 2001)));
+        let v1 = version_1_certificate(guard.path());
+        // TLS 1.3, and 1.2, whose handshake signature is checked another way.
+        for (what, (cert, key), protocol) in [
+            ("version 1", v1.clone(), "TLSv1.3"),
+            ("version 1", v1, "TLSv1.2"),
+            ("expired", expired, "TLSv1.3"),
+        ] {
+            let root = guard.path().join("root.pem");
+            std::fs::write(&root, &cert).unwrap();
+            let cluster = TempCluster::start_with(&Setup {
+                settings: vec![
+                    ("ssl".into(), "on".into()),
+                    ("ssl_cert_file".into(), "'server.crt'".into()),
+                    ("ssl_key_file".into(), "'server.key'".into()),
+                    ("ssl_max_protocol_version".into(), format!("'{protocol}'")),
+                ],
+                data_files: vec![("server.crt".into(), cert), ("server.key".into(), key)],
+                hba: Some("local all all trust\nhostssl all all 127.0.0.1/32 trust\n".into()),
+            })
+            .unwrap();
+            let base = format!("postgres://postgres@localhost:{}/postgres", cluster.port);
+            // The cluster takes TLS only (hostssl): a connection proves encryption.
+            for mode in ["prefer", "require"] {
+                let o = pgshred(&format!("{base}?sslmode={mode}"), &["status", PLAN]);
+                assert!(
+                    !text(&o).1.contains("TLS") && !text(&o).1.contains("certificate"),
+                    "{what} {mode}: {}",
+                    text(&o).1
+                );
+                assert!(
+                    text(&o).1.contains("connected") || text(&o).0.contains("run"),
+                    "{what} {mode}: {:?}",
+                    text(&o)
+                );
+            }
+            // Checking the certificate still refuses what cannot be checked.
+            let o = pgshred(
+                &format!("{base}?sslmode=verify-ca&sslrootcert={}", root.display()),
+                &["status", PLAN],
+            );
+            assert_code(&o, 4);
+        }
+    }
+
     fn tls_cluster(cert: String, key: String) -> TempCluster {
         TempCluster::start_with(&Setup {
             settings: vec![
