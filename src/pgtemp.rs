@@ -4,6 +4,9 @@
 //! `initdb` and `postgres` refuse to run as root; when pgshred runs as root (CI does), the server
 //! runs as the unprivileged `postgres` user that Debian's package creates, in a directory it owns.
 
+mod citus;
+pub use citus::{CitusCluster, citus_installed};
+
 use std::ffi::CString;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -182,7 +185,11 @@ impl TempCluster {
 
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
-        cmd.env_remove("PGDATA").env("LC_ALL", "C");
+        // HOME is the cluster's own directory: a server started by root would otherwise look for
+        // client certificates in /root/.postgresql when it connects out (Citus to its workers).
+        cmd.env_remove("PGDATA")
+            .env("LC_ALL", "C")
+            .env("HOME", &self.dir);
         if let Some((uid, gid)) = self.run_as {
             // SAFETY: only async-signal-safe calls between fork and exec.
             unsafe {

@@ -352,8 +352,8 @@ CREATE TRIGGER "orgs_touch_updated_at" BEFORE UPDATE ON "app_distributed"."orgs"
 ALTER TABLE "app_distributed"."orgs" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "orgs_owner" ON "app_distributed"."orgs";
 CREATE POLICY "orgs_owner" ON "app_distributed"."orgs" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- personas: Writing personas, each belonging to an org (personas[*].orgId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -415,8 +415,8 @@ CREATE TRIGGER "personas_touch_updated_at" BEFORE UPDATE ON "app_distributed"."p
 ALTER TABLE "app_distributed"."personas" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "personas_owner" ON "app_distributed"."personas";
 CREATE POLICY "personas_owner" ON "app_distributed"."personas" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- contents: Drafts and published posts written as a persona (contents[*].personaId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -481,8 +481,8 @@ CREATE TRIGGER "contents_touch_updated_at" BEFORE UPDATE ON "app_distributed"."c
 ALTER TABLE "app_distributed"."contents" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "contents_owner" ON "app_distributed"."contents";
 CREATE POLICY "contents_owner" ON "app_distributed"."contents" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- accounts: Social accounts connected to a persona (accounts[*].personaId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -542,8 +542,8 @@ CREATE TRIGGER "accounts_touch_updated_at" BEFORE UPDATE ON "app_distributed"."a
 ALTER TABLE "app_distributed"."accounts" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "accounts_owner" ON "app_distributed"."accounts";
 CREATE POLICY "accounts_owner" ON "app_distributed"."accounts" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- leads: People who engaged through an account (leads[*].accountId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -604,8 +604,8 @@ CREATE TRIGGER "leads_touch_updated_at" BEFORE UPDATE ON "app_distributed"."lead
 ALTER TABLE "app_distributed"."leads" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "leads_owner" ON "app_distributed"."leads";
 CREATE POLICY "leads_owner" ON "app_distributed"."leads" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- references: Reference material saved for a persona (references[*].personaId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -663,8 +663,8 @@ CREATE TRIGGER "references_touch_updated_at" BEFORE UPDATE ON "app_distributed".
 ALTER TABLE "app_distributed"."references" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "references_owner" ON "app_distributed"."references";
 CREATE POLICY "references_owner" ON "app_distributed"."references" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
 
 -- inbox_items: Messages received through an account (inboxItems[*].accountId).
 -- Keyed by (user_id, id), as a table Citus distributes by user_id must be: a table made
@@ -724,5 +724,5 @@ CREATE TRIGGER "inbox_items_touch_updated_at" BEFORE UPDATE ON "app_distributed"
 ALTER TABLE "app_distributed"."inbox_items" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "inbox_items_owner" ON "app_distributed"."inbox_items";
 CREATE POLICY "inbox_items_owner" ON "app_distributed"."inbox_items" FOR ALL
-    USING ("user_id" = (SELECT auth.uid()::text))
-    WITH CHECK ("user_id" = (SELECT auth.uid()::text));
+    USING ("user_id" = auth.uid()::text)
+    WITH CHECK ("user_id" = auth.uid()::text);
