@@ -235,6 +235,18 @@ fn one_users_rows_are_shown_with_their_ids() {
     );
 }
 
+/// The first column of every row `sql` returns.
+fn first_column<T: for<'a> postgres::types::FromSql<'a>>(
+    c: &mut postgres::Client,
+    sql: &str,
+) -> Vec<T> {
+    c.query(sql, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 fn migrated(test: &str, plan: &str, fixture: &str) -> String {
     let url = fresh_db(test);
     let mut c = connect(&url);
@@ -413,27 +425,17 @@ fn arrays_come_back_in_their_source_order() {
     .unwrap();
     let o = pgshred(&["apply", PLAN, "--sync", "--allow-duplicates"], Some(&url));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let ids: Vec<String> = c
-        .query(
-            "SELECT o ->> 'id' FROM pgshred.user_app_state_reconstructed AS r, \
+    let ids: Vec<String> = first_column(
+        &mut c,
+        "SELECT o ->> 'id' FROM pgshred.user_app_state_reconstructed AS r, \
                     jsonb_array_elements(r.state -> 'orgs') WITH ORDINALITY AS a(o, n) \
               WHERE r.user_id = 'user-01' ORDER BY a.n",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    );
     assert_eq!(ids, ["org_c", "org_#10", "org_#2", "org_a"]);
-    let positions: Vec<i32> = c
-        .query(
-            "SELECT position FROM orgs WHERE user_id = 'user-01' ORDER BY position",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let positions: Vec<i32> = first_column(
+        &mut c,
+        "SELECT position FROM orgs WHERE user_id = 'user-01' ORDER BY position",
+    );
     assert_eq!(positions, [1, 2, 3, 4]);
     let (code, out) = verify_roundtrip_of(&url, "user-01");
     assert_eq!(code, Some(0), "{out}");
@@ -795,15 +797,10 @@ fn objects_keyed_by_id_migrate_and_come_back_exactly() {
     );
     // id_type: number: ids written as numbers come back from the legacy id alone; the one
     // written as text is kept in extra, so it comes back as text.
-    let kept: Vec<String> = c
-        .query(
-            "SELECT legacy_id || ' ' || coalesce(extra ->> 'id', '-') FROM checklist_items ORDER BY 1",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept: Vec<String> = first_column(
+        &mut c,
+        "SELECT legacy_id || ' ' || coalesce(extra ->> 'id', '-') FROM checklist_items ORDER BY 1",
+    );
     assert_eq!(kept, ["1 -", "1 -", "2 -", "3 3"]);
     // Nested in a single object: the pinned list ids hang from the one settings row.
     let pinned: i64 = c
@@ -1465,15 +1462,10 @@ fn one_array_of_many_kinds_is_routed_and_nothing_is_lost() {
     };
     // keep_original keeps in extra only the kinds the text column would not give back as
     // written: the number 2, not the text "click".
-    let kept: Vec<String> = c
-        .query(
-            "SELECT coalesce(extra ->> 'kind', '-') FROM clicks ORDER BY user_id, position",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept: Vec<String> = first_column(
+        &mut c,
+        "SELECT coalesce(extra ->> 'kind', '-') FROM clicks ORDER BY user_id, position",
+    );
     assert_eq!(kept, ["-", "2", "-", "-", "-"]);
     // A click logged twice is one (keep_first); a click may share its id with a view.
     assert_eq!(
@@ -1786,17 +1778,12 @@ fn both_engines_set_aside_the_same_bad_users_and_keep_the_same_rows() {
         assert_eq!(bad, broken, "{engine}");
         // The quarantine says where each bad value is, and its SQLSTATE, the same way.
         // Every column as text, NULL as "-": user, entity, legacy id, path, value, SQLSTATE.
-        let at: Vec<String> = c
-            .query(
-                "SELECT concat_ws(' | ', user_id, coalesce(entity, '-'), coalesce(legacy_id, '-'), \
+        let at: Vec<String> = first_column(
+            &mut c,
+            "SELECT concat_ws(' | ', user_id, coalesce(entity, '-'), coalesce(legacy_id, '-'), \
                         coalesce(path, '-'), coalesce(value::text, '-'), coalesce(sqlstate, '-')) \
                    FROM pgshred.migration_quarantine ORDER BY 1",
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        );
         quarantined.push(at);
         written.push(tables_of(&url, PLAN));
     }
@@ -1855,16 +1842,12 @@ fn children_without_ids_keep_their_ids_when_their_parents_are_reordered() {
     let url = migrated("recipes", plan, input);
     let mut c = connect(&url);
     let rows = |c: &mut postgres::Client| -> Vec<String> {
-        c.query(
+        first_column(
+            c,
             "SELECT concat_ws(' ', s.user_id, s.legacy_id, s.text, s.id, t.legacy_id, t.label, t.id) \
                FROM recipe_steps AS s LEFT JOIN step_timers AS t ON t.step_id = s.id \
               ORDER BY s.user_id, s.text, t.label",
-            &[],
         )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
     };
     let before = rows(&mut c);
     // A step's legacy id is its place in its recipe, a timer's its place in its step.
