@@ -1604,6 +1604,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/recipes/plan.yaml",
             "tests/plans/recipes/source.json",
         ),
+        (
+            "tests/plans/board/plan.yaml",
+            "tests/plans/board/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1994,4 +1998,44 @@ fn a_wrong_shape_in_a_nested_list_names_the_element_holding_it_in_both_engines()
             "{plan}: the engines word it differently"
         );
     }
+}
+
+#[test]
+fn a_document_root_with_an_id_is_a_parent_and_a_reference_target() {
+    let plan = "tests/plans/board/plan.yaml";
+    let input = "tests/plans/board/source.json";
+    let url = migrated("board", plan, input);
+    let mut c = connect(&url);
+    // The root's legacy id is its id field (its position when it has none).
+    let boards: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || legacy_id FROM boards ORDER BY user_id",
+    );
+    assert_eq!(boards, ["u1 b-7f3", "u2 #1", "u3 42"]);
+    // Lists hang from it by their idBoard; one naming another board keeps it in extra.
+    let lists: Vec<String> = first_column(
+        &mut c,
+        "SELECT l.user_id || ' ' || l.legacy_id || ' ' || coalesce(b.legacy_id, '-') || ' ' || \
+                coalesce(l.extra ->> 'idBoard', '-') \
+           FROM lists AS l LEFT JOIN boards AS b ON b.id = l.board_id ORDER BY 1",
+    );
+    assert_eq!(
+        lists,
+        [
+            "u1 l1 b-7f3 -",
+            "u1 l2 b-7f3 -",
+            "u1 l3 - b-old",
+            "u2 l1 - -",
+            // A number naming a board whose ids are text: kept in extra, so it comes back a number.
+            "u3 a 42 42"
+        ]
+    );
+    // The export's settings reference it.
+    let exports: Vec<String> = first_column(
+        &mut c,
+        "SELECT e.user_id || ' ' || b.legacy_id FROM exports AS e JOIN boards AS b ON b.id = e.board_id ORDER BY 1",
+    );
+    assert_eq!(exports, ["u1 b-7f3", "u3 42"]);
+    roundtrip_clean(plan, &url, 3);
+    preview_equals_database(&mut c, plan, input, &["boards", "lists", "exports"]);
 }

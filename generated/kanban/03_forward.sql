@@ -222,14 +222,12 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'prefs', x.legacy_id, 'permissionLevel')::text
              END, -- permission_level
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['background', 'card.covers', 'permissionLevel']::text[],
-                         ARRAY['', 'background', '["card.covers"]', 'permissionLevel'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['background', '["card.covers"]', 'permissionLevel'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['background', 'card.covers', 'permissionLevel']::text[] END, '{}'::jsonb)
@@ -419,13 +417,11 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'labels', x.legacy_id, 'color')::text
              END, -- color
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['color', 'name']::text[],
-                         ARRAY['', 'name', 'color'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['name', 'color'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['color', 'name']::text[] END, '{}'::jsonb)
       FROM v AS x
@@ -567,8 +563,7 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v6, 'integer', x.user_id, 'cards', x.legacy_id, 'badges.votes')::integer
              END, -- votes
            -- A reference to a parent that does not exist is kept in extra, not lost.
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR jsonb_typeof(x.elem #> '{"listId"}') = 'number'
+           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number'
                   OR x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
@@ -582,11 +577,10 @@ WITH doc AS (
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['checklist', 'created', 'desc', 'due',
                     'idMembers', 'labelIds', 'listId', 'start',
                     'title']::text[] #- '{"badges","comments"}' #- '{"badges","votes"}', '{"badges"}'),
-                         ARRAY['', 'listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes',
+                         ARRAY['listId', 'title', 'desc', 'due', 'start', 'created', 'labelIds', 'badges.votes',
                              'badges', 'checklist', 'idMembers'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number'
-                                   THEN x.elem #> '{"listId"}' END,
+                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"listId"}') = 'number'
+                             THEN x.elem #> '{"listId"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
@@ -790,14 +784,12 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'members', x.legacy_id, 'avatar')::text
              END, -- avatar
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['avatar', 'fullName', 'initials']::text[],
-                         ARRAY['', 'fullName', 'initials', 'avatar'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['fullName', 'initials', 'avatar'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['avatar', 'fullName', 'initials']::text[] END, '{}'::jsonb)
@@ -1346,14 +1338,12 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'settings', x.legacy_id, '"ui.density"')::text
              END, -- density
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['shortcuts', 'theme', 'ui.density']::text[],
-                         ARRAY['', 'theme', '["ui.density"]', 'shortcuts'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['theme', '["ui.density"]', 'shortcuts'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                                    THEN x.elem -> 'shortcuts' END]::jsonb[])

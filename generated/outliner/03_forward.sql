@@ -176,13 +176,11 @@ WITH doc AS (
                                'version')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'graph', x.legacy_id, 'version')::integer
              END, -- version
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                 THEN "pgshred".assemble(x.elem - ARRAY['name', 'version']::text[],
-                         ARRAY['', 'name', 'version'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['name', 'version'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['name', 'version']::text[] END, '{}'::jsonb)
       FROM v AS x
@@ -257,15 +255,13 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v1, 'timestamptz', x.user_id, 'pages', x.legacy_id,
                      'created')::timestamptz
              END, -- written_at
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.elem -> 'blocks' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble(x.elem - ARRAY['blocks', 'created', 'tags', 'title']::text[],
-                         ARRAY['', 'title', 'created', 'blocks', 'tags'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['title', 'created', 'blocks', 'tags'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem -> 'blocks' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                                    THEN x.elem -> 'blocks' END,

@@ -207,14 +207,12 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'info', x.legacy_id, 'locale')::text
              END, -- locale
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['locale', 'name', 'style']::text[],
-                         ARRAY['', 'name', 'style', 'locale'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['name', 'style', 'locale'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['locale', 'name', 'style']::text[] END, '{}'::jsonb)
@@ -506,8 +504,7 @@ WITH doc AS (
                  WHEN x.t8 IN ('string', 'number', 'boolean') THEN x.v8 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v8, 'text', x.user_id, 'items', x.legacy_id, 'extra')::text
              END, -- note_field
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
@@ -522,10 +519,9 @@ WITH doc AS (
                   OR x.elem -> 'tags' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['DOI', 'attachments', 'creators', 'date', 'dateAdded',
                     'extra', 'itemType', 'notes', 'pages', 'tags', 'title', 'url', 'volume']::text[],
-                         ARRAY['', 'itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra',
+                         ARRAY['itemType', 'title', 'date', 'dateAdded', 'DOI', 'url', 'pages', 'volume', 'extra',
                              'attachments', 'creators', 'notes', 'tags'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
@@ -933,14 +929,12 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'attachments', x.legacy_id, 'md5')::text
              END, -- md5
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['filename', 'md5', 'size.bytes']::text[],
-                         ARRAY['', 'filename', '["size.bytes"]', 'md5'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['filename', '["size.bytes"]', 'md5'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['filename', 'md5', 'size.bytes']::text[] END, '{}'::jsonb)
@@ -1014,13 +1008,11 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'searches', x.legacy_id, 'name')::text
              END, -- name
            NULLIF(x.v1, 'null'::jsonb), -- conditions
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['conditions', 'name']::text[],
-                         ARRAY['', 'name', 'conditions'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['name', 'conditions'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['conditions', 'name']::text[] END, '{}'::jsonb)
       FROM v AS x
@@ -1101,16 +1093,14 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'prefs', x.legacy_id, '"export.format"')::text
              END, -- export_format
-           NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number'
-                  OR x.t0 = 'null'
+           NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.elem #> '{"sync"}' = '{}'::jsonb
                 THEN "pgshred".assemble_keys("pgshred".prune(x.elem - ARRAY['citation.style',
                     'export.format']::text[] #- '{"sync","enabled"}', '{"sync"}'),
-                         ARRAY['', '["citation.style"]', 'sync.enabled', '["export.format"]', 'sync'],
-                         ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{}') = 'number' THEN x.elem #> '{}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
+                         ARRAY['["citation.style"]', 'sync.enabled', '["export.format"]', 'sync'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem #> '{"sync"}' = '{}'::jsonb THEN '{}'::jsonb END]::jsonb[])

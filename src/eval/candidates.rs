@@ -130,8 +130,9 @@ fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
 fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String> {
     let own = match el.key {
         Some(k) => Some(k.to_string()),
-        // The root and scalar elements have no id of their own: their position is it.
-        None if e.is_root() || e.scalar || e.single => None,
+        // Scalar elements, single objects and a root without an id field have no id of their
+        // own: their position is it.
+        None if e.legacy_id.keys().is_empty() || e.scalar || e.single => None,
         None => id_text(at(el.value, &e.legacy_id)),
     };
     let legacy = match (own, e.on_missing_id) {

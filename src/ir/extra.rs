@@ -52,7 +52,8 @@ impl Entity {
             return Vec::new();
         }
         let mut out = Vec::new();
-        let ids = (!self.is_root())
+        // The root's id only when it names an id field.
+        let ids = (!self.legacy_id.keys().is_empty())
             .then_some((&self.legacy_id, self.id_type))
             .into_iter()
             .chain(

@@ -170,7 +170,8 @@ fn element(
         _ => Map::new(),
     };
     let position_id = e.on_missing_id == MissingId::Position && legacy.starts_with('#');
-    if !(position_id || e.keyed || e.single || e.is_root() || kept(&obj, &e.legacy_id)) {
+    let no_id_field = e.legacy_id.keys().is_empty();
+    if !(position_id || e.keyed || e.single || no_id_field || kept(&obj, &e.legacy_id)) {
         set_path(
             &mut obj,
             e.legacy_id.keys(),

@@ -178,15 +178,19 @@ pub(super) fn parents(
             continue;
         };
         let is_root = |d: &Draft| d.path.as_ref().is_some_and(ArrayPath::is_root);
-        if is_root(d) || is_root(&drafts[j]) {
+        // A root naming its id field is a parent its top-level entities link to by a field.
+        let root_parent_by_field = is_root(&drafts[j])
+            && drafts[j].file.spec.source.legacy_id.is_some()
+            && pspec.field.is_some();
+        if is_root(d) || (is_root(&drafts[j]) && !root_parent_by_field) {
             diags.push(
                 d.file
                     .at_key(
                         "E-parent-root",
                         "/parent",
-                        "the document root (`path: $`) has no parent and is no parent: every top-level entity hangs from the document itself",
+                        "the document root (`path: $`) has no parent, and is a parent only by a field naming its id: every top-level entity hangs from the document itself",
                     )
-                    .with_hint("remove `parent`"),
+                    .with_hint("remove `parent`, or give the root `legacy_id` and the parent link a `field`"),
             );
             continue;
         }

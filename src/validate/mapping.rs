@@ -89,7 +89,7 @@ fn parse_paths(
     };
     let root = path.as_ref().is_some_and(ArrayPath::is_root);
     super::shape::check(file, root, diags);
-    if let Some(d) = super::shape::needless_legacy_id(file, root) {
+    if let Some(d) = super::shape::needless_legacy_id(file) {
         diags.push(d);
         return (path, None, None);
     }

@@ -110,8 +110,8 @@ pub(super) fn check_targets(
 /// Why an entity's legacy ids do not each name one row of a user, if they do not.
 fn not_addressable(d: &Draft) -> Option<&'static str> {
     let m = &d.file.spec;
-    if d.path.as_ref().is_some_and(ArrayPath::is_root) {
-        Some("it is the document root, one row per user")
+    if d.path.as_ref().is_some_and(ArrayPath::is_root) && m.source.legacy_id.is_none() {
+        Some("it is the document root, one row per user, with no id field (`legacy_id`)")
     } else if m.source.single {
         Some("it is a single object, whose legacy id is its position")
     } else if m.value.is_some() && !m.source.keyed {

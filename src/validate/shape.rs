@@ -42,22 +42,18 @@ pub(super) fn check(file: &SourceFile<MappingSpec>, root: bool, diags: &mut Diag
     }
 }
 
-/// Whether the elements' legacy ids come from their place (root, single, scalars) or their key
-/// (keyed), not from a field.
+/// Whether the elements' legacy ids come from their place (single, scalars, the root unless it
+/// names its id field) or their key (keyed), not from a field.
 pub(super) fn implicit_id(m: &MappingSpec, root: bool) -> bool {
-    root || m.source.keyed || m.source.single || m.value.is_some()
+    (root && m.source.legacy_id.is_none()) || m.source.keyed || m.source.single || m.value.is_some()
 }
 
 /// A `legacy_id` given where the shape has none, and why.
-pub(super) fn needless_legacy_id(file: &SourceFile<MappingSpec>, root: bool) -> Option<Diagnostic> {
+/// (The root may name its id field, a board's `id`: then it is addressable like any element.)
+pub(super) fn needless_legacy_id(file: &SourceFile<MappingSpec>) -> Option<Diagnostic> {
     let m = &file.spec;
     m.source.legacy_id.as_ref()?;
-    let (why, hint) = if root {
-        (
-            "the document root (`path: $`) has no legacy id: it is one row per user",
-            "remove `legacy_id`",
-        )
-    } else if m.source.single {
+    let (why, hint) = if m.source.single {
         (
             "a single object has no id field: it is the one object of its parent, its legacy id its position",
             "remove `legacy_id`; map an id inside it as a column if it is there",
