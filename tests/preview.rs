@@ -2039,3 +2039,28 @@ fn a_document_root_with_an_id_is_a_parent_and_a_reference_target() {
     roundtrip_clean(plan, &url, 3);
     preview_equals_database(&mut c, plan, input, &["boards", "lists", "exports"]);
 }
+
+#[test]
+fn a_free_text_date_is_parsed_by_the_first_of_its_formats_that_reads_it() {
+    // The kanban cards' start: "%d/%m/%Y", then "%Y-%m-%d"; anything else stays text only.
+    let url = migrated(
+        "kanban_formats",
+        "plans/kanban.yaml",
+        "fixtures/kanban.json",
+    );
+    let mut c = connect(&url);
+    let parsed: Vec<String> = first_column(
+        &mut c,
+        "SELECT DISTINCT start_text || ' ' || coalesce(start_on::text, '-') FROM kanban.cards \
+          WHERE start_text IN ('2024-09-30', '13/03/2024', '31/02/2024', 'ASAP') ORDER BY 1",
+    );
+    assert_eq!(
+        parsed,
+        [
+            "13/03/2024 2024-03-13",
+            "2024-09-30 2024-09-30",
+            "31/02/2024 -",
+            "ASAP -"
+        ]
+    );
+}

@@ -524,7 +524,7 @@ WITH doc AS (
                  WHEN x.t3 IN ('string', 'number', 'boolean') THEN x.v3 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v3, 'text', x.user_id, 'cards', x.legacy_id, 'start')::text
              END, -- start_text
-           CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+           COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$'
                  THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
                      '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1'), true)
@@ -538,7 +538,22 @@ WITH doc AS (
                            ELSE NULL::date
                       END
                  ELSE NULL::date
-             END, -- start_on: what start_text names, if it names a date
+             END,
+                    CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'), true)
+                           THEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3')::date
+                           WHEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-\3') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END), -- start_on: what start_text names, if it names a date
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 IN ('number', 'string') AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
                  THEN to_timestamp(btrim(x.v4 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v4 #>> '{}',

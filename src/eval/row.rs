@@ -219,7 +219,25 @@ fn parsed_value(
     let Some(v) = at(c.element.value, &col.path).filter(|v| !v.is_null()) else {
         return Value::Null;
     };
-    match cast::convert_column(parsed, v) {
+    // Each format in order: the first that reads the text; none, and the note names them all.
+    let mut tried = cast::convert_column(parsed, v);
+    let mut expected = Vec::new();
+    for f in &parsed.more_formats {
+        match tried {
+            Ok(_) => break,
+            Err(e) => expected.push(e),
+        }
+        let next = crate::ir::Column {
+            format: Some(f.clone()),
+            ..parsed.clone()
+        };
+        tried = cast::convert_column(&next, v);
+    }
+    let tried = tried.map_err(|last| {
+        expected.push(last);
+        expected.join(", or ")
+    });
+    match tried {
         Ok(x) => x.unwrap_or(Value::Null),
         Err(expected) => {
             cx.find(

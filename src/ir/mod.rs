@@ -346,6 +346,9 @@ pub struct Column {
     pub keep_original: bool,
     /// How the source writes a time, when not as ISO 8601 text.
     pub format: Option<TimeFormat>,
+    /// For a parsed companion: the formats tried after `format`, in order, where it does not
+    /// read the text.
+    pub more_formats: Vec<TimeFormat>,
     /// A text column's companion holding the date or time the text names (same path), NULL
     /// where the text names none: a free-text date is kept whole and still sortable.
     pub parsed: Option<Box<Column>>,

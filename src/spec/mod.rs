@@ -319,8 +319,26 @@ pub struct ParsedSpec {
     pub name: String,
     #[serde(rename = "type")]
     pub ty: String,
+    /// One format, or several tried in order (the first that reads the text wins).
     #[serde(default)]
-    pub format: Option<crate::ir::TimeFormat>,
+    pub format: Option<Formats>,
+}
+
+/// A parsed companion's format: one, or a list tried in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Formats {
+    One(crate::ir::TimeFormat),
+    Many(Vec<crate::ir::TimeFormat>),
+}
+
+impl Formats {
+    pub fn all(&self) -> Vec<crate::ir::TimeFormat> {
+        match self {
+            Formats::One(f) => vec![f.clone()],
+            Formats::Many(fs) => fs.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -54,6 +54,7 @@ pub(super) fn value_column<'a>(
             keep_original: false,
             format: None,
             parsed: None,
+            more_formats: Vec::new(),
         });
     }
     None
@@ -113,6 +114,7 @@ pub(super) fn check_column<'a>(
         default: c.default.clone(),
         keep_original: c.keep_original,
         format: c.format.clone(),
+        more_formats: Vec::new(),
         parsed,
     })
 }
@@ -176,8 +178,13 @@ fn parsed_column<'a>(
             return None;
         }
     };
-    if let Some(f) = &p.format {
-        check_format(file, &format!("{at}/format"), &p.name, parsed_ty, f, diags);
+    let formats = p.format.as_ref().map(|f| f.all()).unwrap_or_default();
+    for (k, f) in formats.iter().enumerate() {
+        let ptr = match p.format {
+            Some(crate::spec::Formats::Many(_)) => format!("{at}/format/{k}"),
+            _ => format!("{at}/format"),
+        };
+        check_format(file, &ptr, &p.name, parsed_ty, f, diags);
     }
     Some(Box::new(Column {
         name: p.name.clone(),
@@ -186,7 +193,8 @@ fn parsed_column<'a>(
         required: false,
         default: None,
         keep_original: false,
-        format: p.format.clone(),
+        format: formats.first().cloned(),
+        more_formats: formats.into_iter().skip(1).collect(),
         parsed: None,
     }))
 }
