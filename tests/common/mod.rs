@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod shapes;
+
 use pgshred::pgtemp::TempCluster;
 
 static CLUSTER: Mutex<Option<TempCluster>> = Mutex::new(None);
