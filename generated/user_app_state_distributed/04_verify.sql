@@ -9,7 +9,11 @@
 -- every user of the source table, and every user with rows in the target tables:
 --   psql "$DATABASE_URL" -f 04_verify.sql
 --   BEGIN; SELECT set_config('pgshred.batch_users', '{user-1,user-2}', true); \i 04_verify.sql
-WITH doc AS (
+WITH scope AS MATERIALIZED (
+    -- The users in scope, read here on the coordinator, where the batch's settings are: Citus
+    -- would evaluate a call inside a distributed query on the workers, which have none.
+    SELECT "pgshred".scope_users() AS users
+), doc AS (
     -- `#> '{}'` is the document itself, decompressed once here rather than once per entity below.
     SELECT d.user_id, d.doc #> '{}' AS doc
       FROM (SELECT DISTINCT ON (s.user_id) s.user_id, s.doc
@@ -129,10 +133,9 @@ WITH doc AS (
                            WITH ORDINALITY AS l0(elem, ord)) AS x
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
-     WHERE EXISTS (SELECT 1 FROM "app_distributed"."personas" AS p
-                    WHERE p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id,
-                        k.parent_legacy_id)
-                    OFFSET 0)
+     WHERE "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id) IN
+           (SELECT p."id" FROM "app_distributed"."personas" AS p WHERE (p."user_id" = ANY ((SELECT s.users FROM scope AS
+               s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL))
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n
@@ -156,82 +159,61 @@ WITH doc AS (
     -- Two branches, one of them empty: without a scope, every row grouped by user; with one, each
     -- scope user's rows counted through the user_id index (a join with the scope's users would be
     -- planned as a scan of the whole table while it is small, and grow with it).
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "app_distributed"."orgs" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'orgs'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."orgs" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "app_distributed"."personas" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'personas'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."personas" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "app_distributed"."contents" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'contents'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."contents" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "app_distributed"."accounts" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'accounts'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."accounts" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "app_distributed"."leads" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'leads'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."leads" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "app_distributed"."references" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
     UNION ALL
-    SELECT u.user_id, 'references'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."references" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
-    UNION ALL
+    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
+    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
+    -- qual on no column beside the outer join below).
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "app_distributed"."inbox_items" AS t
-     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
      GROUP BY t."user_id"
-    UNION ALL
-    SELECT u.user_id, 'inbox_items'::text AS entity, c.n
-      FROM unnest("pgshred".scope_users()) AS u(user_id)
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "app_distributed"."inbox_items" AS t
-                          WHERE t."user_id" = u.user_id) AS c
-     WHERE c.n > 0
 ), written AS (
     -- A batch of `apply --bulk` sets pgshred.batch_written to the rows each entity's COPY wrote, as
     -- the server counted them ({"entity": rows, ...}): its tables held no row of its users before
@@ -239,16 +221,20 @@ WITH doc AS (
     -- entity against those counts instead of per user against the tables.
     SELECT w.key AS entity, w.value::bigint AS n
       FROM jsonb_each_text(NULLIF(current_setting('pgshred.batch_written', true), '')::jsonb) AS w
+), mode AS (
+    -- Per user, or (a --bulk batch) per entity: a column of its own, as Citus on PostgreSQL 15 and
+    -- 16 takes no condition on no column beside an outer join.
+    SELECT NULLIF(current_setting('pgshred.batch_written', true), '') IS NULL AS per_user
 )
 SELECT user_id, entity, coalesce(e.n, 0) AS expected, coalesce(p.n, 0) AS present
   FROM expected AS e
   FULL JOIN present AS p USING (user_id, entity)
- WHERE NULLIF(current_setting('pgshred.batch_written', true), '') IS NULL
-   AND coalesce(e.n, 0) <> coalesce(p.n, 0)
+  JOIN mode ON mode.per_user
+ WHERE coalesce(e.n, 0) <> coalesce(p.n, 0)
 UNION ALL
 SELECT NULL, entity, coalesce(e.n, 0), coalesce(w.n, 0)
   FROM (SELECT x.entity, sum(x.n)::bigint AS n FROM expected AS x GROUP BY x.entity) AS e
   FULL JOIN written AS w USING (entity)
- WHERE NULLIF(current_setting('pgshred.batch_written', true), '') IS NOT NULL
-   AND coalesce(e.n, 0) <> coalesce(w.n, 0)
+  JOIN mode ON NOT mode.per_user
+ WHERE coalesce(e.n, 0) <> coalesce(w.n, 0)
  ORDER BY 1, 2;
