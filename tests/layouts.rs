@@ -408,7 +408,7 @@ fn citus_cluster(test: &str) -> Option<(pgshred::pgtemp::CitusCluster, String)> 
         let _ = writeln!(
             std::io::stderr(),
             "layouts: SKIPPED {test}: Citus is not installed; ../shared/citus/install.sh builds it \
-             (README: Tables a distributed engine takes)"
+             (docs/speed.md: What runs on Citus today)"
         );
         return None;
     }

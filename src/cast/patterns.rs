@@ -22,30 +22,59 @@ pub const UUID: &str = concat!(
     r"|\{([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\})$"
 );
 
+// The pieces the date and timestamp patterns share, as literals `concat!` can join.
+macro_rules! blanks {
+    () => {
+        r"[ \t\n\r]*"
+    };
+}
+macro_rules! valid_day {
+    () => {
+        concat!(
+            r"[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])",
+            r"|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+        )
+    };
+}
+macro_rules! day_shaped {
+    () => {
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    };
+}
+
 /// A day that is certainly on the calendar (every month's days, February to the 28th), without
 /// anchors: `is_date` puts blanks around it or not.
-pub const DATE_VALID: &str = concat!(
-    r"[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])",
-    r"|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
-);
+pub const DATE_VALID: &str = valid_day!();
 
 /// Shaped like a date, blanks around: a date column takes it if the calendar has the day.
-pub const DATE_SHAPED: &str = r"^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$";
+pub const DATE_SHAPED: &str = concat!("^", blanks!(), day_shaped!(), blanks!(), "$");
 
 /// A timestamp that is certainly valid (the calendar's days, a zone within +-14:59): the SQL
 /// casts it directly, with no function call.
 pub const TIMESTAMP_VALID: &str = concat!(
-    r"^[ \t\n\r]*[1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)",
-    r"|(0[13578]|1[02])-31)([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?",
-    r"([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?[ \t\n\r]*$"
+    "^",
+    blanks!(),
+    valid_day!(),
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?",
+    r"([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?",
+    blanks!(),
+    "$"
 );
 
 /// Shaped like a timestamp: a timestamptz column takes it if the server reads it (a leap day,
 /// an hour 24:00).
 pub const TIMESTAMP_SHAPED: &str = concat!(
-    r"^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}",
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?[ \t\n\r]*$"
+    "^",
+    blanks!(),
+    day_shaped!(),
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?",
+    blanks!(),
+    "$"
 );
+
+/// A JSON number that is an integer as jsonb prints it: a Unix time written so comes back as
+/// written (`codegen::rendered_expression`, `eval`'s `renders_back`).
+pub const INTEGER_NUMBER: &str = r"^-?[0-9]+$";
 
 /// A Unix time in seconds: at most 11 digits, blanks around.
 pub const EPOCH_S: &str = r"^[ \t\n\r]*[+-]?[0-9]{1,11}[ \t\n\r]*$";
@@ -68,7 +97,7 @@ pub const ALL: [(&str, &str); 9] = [
 
 /// Compiled once, on first use: the patterns are constants, so this is a cache, not
 /// configuration.
-pub(super) struct Compiled {
+pub(crate) struct Compiled {
     pub(super) integral: Regex,
     pub(super) number: Regex,
     pub(super) uuid: Regex,
@@ -76,9 +105,10 @@ pub(super) struct Compiled {
     pub(super) timestamp_shaped: Regex,
     pub(super) epoch_s: Regex,
     pub(super) epoch_ms: Regex,
+    pub(crate) integer_number: Regex,
 }
 
-pub(super) static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
+pub(crate) static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).expect("a pattern of cast::patterns");
     Compiled {
         integral: re(INTEGRAL),
@@ -88,6 +118,7 @@ pub(super) static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         timestamp_shaped: re(TIMESTAMP_SHAPED),
         epoch_s: re(EPOCH_S),
         epoch_ms: re(EPOCH_MS),
+        integer_number: re(INTEGER_NUMBER),
     }
 });
 

@@ -271,7 +271,8 @@ pub(crate) fn rendered_expression(
     let source = match c.format {
         Some(crate::ir::TimeFormat::EpochS | crate::ir::TimeFormat::EpochMs) => {
             return Ok(format!(
-                "CASE WHEN {json_type} = 'number' AND {value} #>> '{{}}' ~ '^-?[0-9]+$' THEN {value} END"
+                "CASE WHEN {json_type} = 'number' AND {value} #>> '{{}}' ~ {} THEN {value} END",
+                quote_literal(crate::cast::patterns::INTEGER_NUMBER)
             ));
         }
         Some(crate::ir::TimeFormat::Date(_)) => {

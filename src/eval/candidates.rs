@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::context::{Ctx, Kind, Severity, at, id_text, position};
-use super::elements::{Element, elements, parent_legacy_id};
+use super::elements::{Element, elements, enclosing_legacy_id, parent_legacy_id};
 use crate::ir::{DuplicateId, Entity, MissingId, ParentLink, UniqueWithin};
 
 /// An element that becomes a row unless a policy says otherwise: its legacy id and the legacy id
@@ -113,13 +113,12 @@ fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
         None => Some(own),
         Some(g) => {
             let (value, key) = el.ancestors.get(level - 2)?;
-            let outer = match key {
-                Some(k) => k.to_string(),
-                None => id_text(at(value, &g.legacy_id)).or_else(|| {
-                    (g.on_missing_id == MissingId::Position)
-                        .then(|| position(&el.ords[..level - 1]))
-                })?,
-            };
+            let outer = enclosing_legacy_id(
+                (&g.legacy_id, g.on_missing_id, false),
+                value,
+                *key,
+                &el.ords[..level - 1],
+            )?;
             Some(crate::ids::scoped_key(&outer, &own))
         }
     }

@@ -59,11 +59,27 @@ fn words(what: &str, inside: Option<&str>) -> String {
 }
 
 /// The legacy id of the element enclosing a nested entity's own level, as the SQL's
-/// `level_legacy` reads it: the member's key when keyed, else its id field, else (under
-/// `on_missing_id: position`) its place: in its own array when its ids are unique per parent,
-/// else at every level.
+/// `level_legacy` reads it (see [`enclosing_legacy_id`]).
 pub(super) fn parent_legacy_id(
     p: &ParentLink,
+    value: &Value,
+    key: Option<&str>,
+    ords: &[usize],
+) -> Option<String> {
+    let scoped = p.parent_scope.is_some();
+    enclosing_legacy_id(
+        (&p.parent_legacy_id, p.parent_on_missing_id, scoped),
+        value,
+        key,
+        ords,
+    )
+}
+
+/// The legacy id of an enclosing element at `ords`: the member's key when keyed, else its id
+/// `field`, else (under `on_missing_id: position`) its place: in its own array when its ids are
+/// unique per parent (`scoped`), else at every level.
+pub(super) fn enclosing_legacy_id(
+    (field, policy, scoped): (&FieldPath, MissingId, bool),
     value: &Value,
     key: Option<&str>,
     ords: &[usize],
@@ -71,13 +87,13 @@ pub(super) fn parent_legacy_id(
     if let Some(k) = key {
         return Some(k.to_string());
     }
-    id_text(at(value, &p.parent_legacy_id)).or_else(|| {
-        let from = if p.parent_scope.is_some() {
+    id_text(at(value, field)).or_else(|| {
+        let from = if scoped {
             ords.len().saturating_sub(1)
         } else {
             0
         };
-        (p.parent_on_missing_id == MissingId::Position).then(|| position(&ords[from..]))
+        (policy == MissingId::Position).then(|| position(&ords[from..]))
     })
 }
 

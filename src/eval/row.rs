@@ -220,41 +220,38 @@ fn parsed_value(
         return Value::Null;
     };
     // Each format in order: the first that reads the text; none, and the note names them all.
-    let mut tried = cast::convert_column(parsed, v);
     let mut expected = Vec::new();
-    for f in &parsed.more_formats {
+    for more in std::iter::once(None).chain(parsed.more_formats.iter().map(Some)) {
+        let tried = match more {
+            None => cast::convert_column(parsed, v),
+            Some(f) => cast::convert_column(
+                &crate::ir::Column {
+                    format: Some(f.clone()),
+                    ..parsed.clone()
+                },
+                v,
+            ),
+        };
         match tried {
-            Ok(_) => break,
+            Ok(x) => return x.unwrap_or(Value::Null),
             Err(e) => expected.push(e),
         }
-        let next = crate::ir::Column {
-            format: Some(f.clone()),
-            ..parsed.clone()
-        };
-        tried = cast::convert_column(&next, v);
     }
-    let tried = tried.map_err(|last| {
-        expected.push(last);
-        expected.join(", or ")
-    });
-    match tried {
-        Ok(x) => x.unwrap_or(Value::Null),
-        Err(expected) => {
-            cx.find(
-                Severity::Note,
-                Kind::Unparsed,
-                &e.name,
-                Some(&c.legacy),
-                &col.path.to_string(),
-                Some(v),
-                format!(
-                    "not {expected}: kept as text in {}, {} is NULL",
-                    col.name, parsed.name
-                ),
-            );
-            Value::Null
-        }
-    }
+    cx.find(
+        Severity::Note,
+        Kind::Unparsed,
+        &e.name,
+        Some(&c.legacy),
+        &col.path.to_string(),
+        Some(v),
+        format!(
+            "not {}: kept as text in {}, {} is NULL",
+            expected.join(", or "),
+            col.name,
+            parsed.name
+        ),
+    );
+    Value::Null
 }
 
 /// What `extra` holds: the keys neither mapped nor dropped (each a finding), and dangling
@@ -339,11 +336,9 @@ fn renders_back(col: &crate::ir::Column, values: &Map<String, Value>, original: 
     use crate::ir::TimeFormat;
     match col.format {
         Some(TimeFormat::EpochS | TimeFormat::EpochMs) => match original {
-            Value::Number(n) => {
-                let t = n.to_string();
-                let digits = t.strip_prefix('-').unwrap_or(&t);
-                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-            }
+            Value::Number(n) => cast::patterns::COMPILED
+                .integer_number
+                .is_match(&n.to_string()),
             _ => false,
         },
         _ => values
@@ -364,5 +359,42 @@ fn element_key_path(e: &Entity, key: &str) -> String {
         format!("{}.*.{key}", e.path)
     } else {
         format!("{}[*].{key}", e.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renders_back;
+    use crate::ir::{Column, SqlType, TimeFormat};
+    use crate::jsonpath::FieldPath;
+    use serde_json::{Map, Value, json};
+
+    fn column(ty: SqlType, format: Option<TimeFormat>) -> Column {
+        Column {
+            name: "n".into(),
+            path: FieldPath(vec!["n".into()]),
+            ty,
+            required: false,
+            default: None,
+            keep_original: true,
+            format,
+            more_formats: Vec::new(),
+            parsed: None,
+        }
+    }
+
+    /// keep_original keeps what the column would not give back as written: the text "12" in an
+    /// integer column, not the number 12; a Unix time only when not written as an integer.
+    #[test]
+    fn only_what_the_column_would_not_give_back_is_kept() {
+        let stored = |v: Value| Map::from_iter([("n".to_string(), v)]);
+        let int = column(SqlType::Integer, None);
+        assert!(renders_back(&int, &stored(json!(12)), &json!(12)));
+        assert!(!renders_back(&int, &stored(json!(12)), &json!("12")));
+        assert!(!renders_back(&int, &stored(Value::Null), &Value::Null));
+        let epoch = column(SqlType::Timestamptz, Some(TimeFormat::EpochS));
+        let ts = stored(json!("2023-11-14T22:13:20+00:00"));
+        assert!(renders_back(&epoch, &ts, &json!(1700000000)));
+        assert!(!renders_back(&epoch, &ts, &json!("1700000000")));
     }
 }
