@@ -146,9 +146,8 @@ fn column_changes(old: &Entity, new: &Entity) -> Vec<String> {
 /// A column's format, and its parsed companion, changed.
 fn conversion_changes(o: &Column, c: &Column, out: &mut Vec<String>) {
     if o.format != c.format {
-        let show = |f: &Option<crate::ir::TimeFormat>| {
-            f.clone().map_or("ISO 8601".to_string(), String::from)
-        };
+        let show =
+            |f: &Option<crate::ir::Format>| f.clone().map_or("ISO 8601".to_string(), String::from);
         out.push(format!(
             "column {} reads {} (was {})",
             c.name,

@@ -73,6 +73,65 @@ pub fn column(row: &postgres::Row, idx: usize) -> Value {
     row.get::<_, Option<Json>>(idx).map_or(Value::Null, |j| j.0)
 }
 
+/// `v` as jsonb's text output writes it (`jsonb::text`): a space after each `:` and `,`, an
+/// object's keys shorter first (jsonb's order), control characters other than \b \f \n \r \t as
+/// `\u00xx`, every other character as itself. Numbers are written as `v` holds them (jsonb's
+/// numeric form where `v` was read from jsonb).
+pub fn jsonb_text(v: &Value) -> String {
+    fn string(out: &mut String, s: &str) {
+        out.push('"');
+        for ch in s.chars() {
+            match ch {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn write(out: &mut String, v: &Value) {
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => string(out, s),
+            Value::Array(xs) => {
+                out.push('[');
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write(out, x);
+                }
+                out.push(']');
+            }
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    string(out, k);
+                    out.push_str(": ");
+                    write(out, &m[k]);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    write(&mut out, v);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

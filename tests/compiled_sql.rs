@@ -794,3 +794,95 @@ fn the_sql_and_rust_conversions_agree_value_by_value() {
     }
     assert!(disagreements.is_empty(), "{disagreements:#?}");
 }
+
+/// JSON written inside a string (`format: json`): the server and the evaluator read the same text
+/// into the same jsonb, refuse the same text, and the round trip writes it back the same, as
+/// jsonb's `::text` does (spacing, key order, escapes, numbers in numeric's form).
+#[test]
+fn json_text_is_read_and_written_back_as_the_server_does() {
+    use pgshred::ir::Format;
+    use serde_json::{Value, json};
+    // The outliner's graph keeps its settings as JSON text, so its schema has try_json_text.
+    let (mut c, plan, _) = prepared(
+        "json_text_agreement",
+        "plans/outliner.yaml",
+        "fixtures/outliner.json",
+    );
+    let column = plan
+        .entities
+        .iter()
+        .flat_map(|e| &e.columns)
+        .find(|c| c.format == Some(Format::Json))
+        .expect("the outliner has a JSON-text column");
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let mut corpus: Vec<Value> = [
+        r#"{"theme":"dark","fontSize":14}"#,
+        "{\n  \"b\": [1, 2],\n  \"a\": {}\n}",
+        r#"{"a":1,"a":{"x":2}}"#,
+        r#"{"longer":1,"z":2,"ab":3,"b":4}"#,
+        "[1, 2.50, -0, -0.0, 1e3, 1E-2, 0.1e1, 123456789012345678901234567890.123456789, 1e400]",
+        r#""é\u00e9\ud83d\ude00 ☕""#,
+        r#""tab\there \"quoted\" back\\slash \/ \b\f\n\r""#,
+        r#""ctl\u0001\u001f del\u007f""#,
+        r#"{"\u00e9":"key"}"#,
+        "null",
+        " null ",
+        "true",
+        "42",
+        "\"just a string\"",
+        "  {\"b\": true}  ",
+        "{}",
+        "[]",
+        deep.as_str(),
+        // Not JSON, for both.
+        "",
+        " ",
+        "{",
+        "{'a': 1}",
+        "[1,]",
+        "01",
+        "1.",
+        "NaN",
+        "{\"a\" 1}",
+        r#""\u0000""#,
+        r#"{"\u0000":1}"#,
+        r#""\ud800""#,
+        "\"raw\ttab\"",
+        "{\"a\":1} x",
+    ]
+    .iter()
+    .map(|s| json!(s))
+    .collect();
+    corpus.extend([json!(null), json!(12), json!({"a": 1}), json!(["{}"])]);
+    let values = Value::Array(corpus.clone());
+    let expr =
+        pgshred::codegen::rendering_expression(&plan.audit_schema, column, "c.v", "c.t").unwrap();
+    let sql = format!(
+        "SELECT {expr} FROM (SELECT a.v, jsonb_typeof(a.v) AS t, a.n \
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(v, n)) AS c ORDER BY c.n"
+    );
+    let server: Vec<Option<Value>> = c
+        .query(&sql, &[&values])
+        .unwrap_or_else(|e| panic!("{e:?}\n{sql}"))
+        .iter()
+        .map(|r| r.get::<_, Option<pgshred::json::Json>>(0).map(|j| j.0))
+        .collect();
+    let mut disagreements = Vec::new();
+    for (v, stored) in corpus.iter().zip(server) {
+        // NULL for a null, for the text `null`, and for what the server refuses.
+        let rust = pgshred::cast::convert_column(column, v)
+            .ok()
+            .flatten()
+            .map(|x| Value::String(pgshred::json::jsonb_text(&x)));
+        if rust != stored {
+            disagreements.push(format!("{v}: rust {rust:?}, server {stored:?}"));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // And the corpus says something: most texts read, the bad ones refused.
+    let read = corpus
+        .iter()
+        .filter(|v| matches!(pgshred::cast::convert_column(column, v), Ok(Some(_))))
+        .count();
+    assert_eq!(read, 16, "texts read");
+}

@@ -1145,6 +1145,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/board/plan.yaml",
             "tests/plans/board/source.json",
         ),
+        (
+            "tests/plans/plugins/plan.yaml",
+            "tests/plans/plugins/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1518,6 +1522,103 @@ fn a_wrong_shape_in_a_nested_list_names_the_element_holding_it_in_both_engines()
             "{plan}: the engines word it differently"
         );
     }
+}
+
+#[test]
+fn json_written_in_a_string_is_parsed_into_jsonb_and_comes_back_as_the_same_string() {
+    let plan = "tests/plans/plugins/plan.yaml";
+    let input = "tests/plans/plugins/source.json";
+    let url = migrated("plugins", plan, input);
+    let mut c = connect(&url);
+    // The columns hold the JSON the strings wrote, queryable as any jsonb: numbers in numeric's
+    // form, the last of a key written twice, escapes read.
+    let read: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', user_id, legacy_id, coalesce(jsonb_typeof(settings), '-'),                 settings ->> 'theme', settings -> 'wip', settings -> 'a', settings ->> 'label',                 settings #> '{nested,deep,0,x,1,1}', coalesce(jsonb_typeof(manifest), '-'),                 manifest -> 'n', manifest -> 'm')            FROM plugins ORDER BY 1",
+    );
+    assert_eq!(
+        read,
+        [
+            "u1 p1 object dark object",
+            "u1 p2 object 3.50 object",
+            "u1 p3 object array",
+            // The text `null` and JSON null are both NULL; extra keeps the text.
+            "u2 p1 - string",
+            "u2 p2 - number",
+            "u2 p3 object 2 object",
+            "u2 p4 object café ☕ object 1000 -0.50",
+            "u4 p1 object [3] -"
+        ]
+    );
+    let kept: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || legacy_id || ' ' || extra::text FROM plugins \
+          WHERE extra IS NOT NULL ORDER BY 1",
+    );
+    assert_eq!(
+        kept,
+        [
+            // keep_original: the manifest's text where jsonb would write it otherwise.
+            r#"u1 p2 {"manifest": "{\"version\":\"0.9\"}"}"#,
+            r#"u2 p1 {"settings": "null"}"#,
+            r#"u2 p2 {"settings": null}"#,
+            r#"u2 p3 {"manifest": "  {\"b\": true}  "}"#,
+            r#"u2 p4 {"manifest": "{\"n\": 1e3, \"m\": -0.50}"}"#,
+            r#"u4 p1 {"enabled": true}"#
+        ]
+    );
+    // Nothing lost: the settings come back as jsonb writes them, the manifests as written.
+    let out = roundtrip_clean(plan, &url, 4);
+    assert!(
+        out.contains("0 lost, 5 normalized, 0 declared")
+            && out.contains("normalized JSON text as jsonb writes it: 5"),
+        "{out}"
+    );
+    preview_equals_database(&mut c, plan, input, &["plugins"]);
+    // Text that is not JSON, and a value that is not a string, fail their users' batches in
+    // both engines, in the same words; a third user is migrated.
+    use serde_json::json;
+    let row = |n: i64, settings: Value| json!({"id": n, "user_id": format!("u{n}"), "updated_at": "2024-01-01T00:00:00Z", "state": {"plugins": [{"id": "p1", "settings": settings}]}});
+    let rows = [
+        row(1, json!("{\"theme\": dark}")),
+        row(2, json!({"theme": "dark"})),
+        row(3, json!("{\"theme\": \"dark\"}")),
+    ];
+    let mut recorded = Vec::new();
+    for engine in ["sql", "copy"] {
+        let url = common::source_db_with_rows(&format!("plugins_bad_{engine}"), &rows);
+        let o = pgshred(
+            &[
+                "apply",
+                plan,
+                "--create-schema",
+                "--engine",
+                engine,
+                "--max-bad-users",
+                "2",
+            ],
+            Some(&url),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut c = connect(&url);
+        let at: Vec<String> = first_column(
+            &mut c,
+            "SELECT concat_ws(' | ', user_id, entity, legacy_id, path, error) \
+               FROM pgshred.migration_quarantine ORDER BY 1",
+        );
+        assert_eq!(at.len(), 2, "{engine}: {at:#?}");
+        for line in &at {
+            assert!(
+                line.contains("plugins | p1 | settings | ")
+                    && line.contains("cannot convert value to jsonb"),
+                "{engine}: {at:#?}"
+            );
+        }
+        let migrated: Vec<String> = first_column(&mut c, "SELECT user_id FROM plugins");
+        assert_eq!(migrated, ["u3"], "{engine}");
+        recorded.push(at);
+    }
+    assert_eq!(recorded[0], recorded[1], "the engines word it differently");
 }
 
 #[test]

@@ -287,6 +287,18 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
 END
 $$;
 
+-- JSON written inside a string (`format: json`) as jsonb; NULL where the text is not JSON (a
+-- syntax error, \u0000, a number out of numeric's range, nesting deeper than the stack allows).
+CREATE OR REPLACE FUNCTION "pgshred".try_json_text(value text)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN value::jsonb;
+EXCEPTION WHEN invalid_text_representation OR untranslatable_character OR numeric_value_out_of_range
+    OR statement_too_complex THEN
+    RETURN NULL;
+END
+$$;
+
 -- Removes the object at `path` when mapping its keys left it empty, so `extra` holds only what
 -- was really left over.
 CREATE OR REPLACE FUNCTION "pgshred".prune(value jsonb, path text[])
@@ -379,6 +391,7 @@ CREATE TABLE IF NOT EXISTS "outliner"."graphs" (
     "legacy_id"  text        NOT NULL,
     "name" text,
     "version" integer,
+    "config" jsonb,
     "extra" jsonb,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
@@ -387,6 +400,7 @@ CREATE TABLE IF NOT EXISTS "outliner"."graphs" (
 -- Columns added or retyped since the table was created (no-ops on a new table).
 SELECT "pgshred".ensure_column('"outliner"."graphs"', 'name', 'text');
 SELECT "pgshred".ensure_column('"outliner"."graphs"', 'version', 'integer');
+SELECT "pgshred".ensure_column('"outliner"."graphs"', 'config', 'jsonb');
 SELECT "pgshred".ensure_column('"outliner"."graphs"', 'extra', 'jsonb');
 -- user_id lookups use graphs_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.

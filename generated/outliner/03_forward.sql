@@ -154,11 +154,12 @@ WITH doc AS (
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1
+                   x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1,
+                   x.elem -> 'config' AS v2, jsonb_typeof(x.elem -> 'config') AS t2
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "outliner"."graphs" (
-        "id", "user_id", "legacy_id", "name", "version", "extra"
+        "id", "user_id", "legacy_id", "name", "version", "config", "extra"
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'graph', x.user_id, x.legacy_id),
            x.user_id,
@@ -176,13 +177,22 @@ WITH doc AS (
                                'version')::integer END
                  ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'graph', x.legacy_id, 'version')::integer
              END, -- version
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string'
+                 THEN NULLIF(COALESCE("pgshred".try_json_text(x.v2 #>> '{}'), "pgshred".cast_failed(x.v2, 'jsonb',
+                     x.user_id, 'graph', x.legacy_id, 'config')::jsonb), 'null'::jsonb)
+                 ELSE "pgshred".cast_failed(x.v2, 'jsonb', x.user_id, 'graph', x.legacy_id, 'config')::jsonb
+             END, -- config
            NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
-                THEN "pgshred".assemble(x.elem - ARRAY['name', 'version']::text[],
-                         ARRAY['name', 'version'],
+                  OR (x.t2 = 'null' OR (x.t2 = 'string' AND btrim(x.v2 #>> '{}', E' \t\n\r') = 'null'))
+                THEN "pgshred".assemble(x.elem - ARRAY['config', 'name', 'version']::text[],
+                         ARRAY['name', 'version', 'config'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['name', 'version']::text[] END, '{}'::jsonb)
+                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN (x.t2 = 'null' OR (x.t2 = 'string' AND btrim(x.v2 #>> '{}',
+                                   E' \t\n\r') = 'null')) THEN x.v2 END]::jsonb[])
+                ELSE x.elem - ARRAY['config', 'name', 'version']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'graph', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING

@@ -76,10 +76,11 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
 "e_graph" AS (
     SELECT t."user_id", t."id", t."legacy_id", NULL::integer AS "ord",
            "pgshred".assemble(t."extra",
-               ARRAY['', 'name', 'version'],
+               ARRAY['', 'name', 'version', 'config'],
                ARRAY[NULL::jsonb,
                      to_jsonb(t."name"),
-                     to_jsonb(t."version")
+                     to_jsonb(t."version"),
+                     to_jsonb(t."config"::text)
                     ]::jsonb[]) AS "elem"
       FROM "outliner"."graphs" AS t
 ),

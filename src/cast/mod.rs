@@ -66,7 +66,7 @@ pub fn check(ty: SqlType, v: &Value) -> Result<(), String> {
 /// time (`format: epoch_s | epoch_ms`) the timestamp it names, or for a date in a declared format
 /// the date it names.
 pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value>, String> {
-    use crate::ir::TimeFormat;
+    use crate::ir::Format;
     let Some(format) = &col.format else {
         return convert(col.ty, v);
     };
@@ -74,9 +74,9 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
         return Ok(None);
     }
     match format {
-        TimeFormat::EpochS => unix_time(v, &patterns::COMPILED.epoch_s, 1_000_000, "seconds"),
-        TimeFormat::EpochMs => unix_time(v, &patterns::COMPILED.epoch_ms, 1_000, "milliseconds"),
-        TimeFormat::Date(written) => {
+        Format::EpochS => unix_time(v, &patterns::COMPILED.epoch_s, 1_000_000, "seconds"),
+        Format::EpochMs => unix_time(v, &patterns::COMPILED.epoch_ms, 1_000, "milliseconds"),
+        Format::Date(written) => {
             let f = DateFormat::parse(written).map_err(|e| format!("a valid date format ({e})"))?;
             match v.as_str().and_then(|s| f.to_iso(s)) {
                 Some(iso) => convert(SqlType::Date, &Value::String(iso))
@@ -84,7 +84,32 @@ pub fn convert_column(col: &crate::ir::Column, v: &Value) -> Result<Option<Value
                 None => Err(format!("a date written as {written}")),
             }
         }
+        Format::Json => json_text(v),
     }
+}
+
+/// JSON written inside a string, as jsonb reads it (numbers in numeric's form); the text `null`
+/// is SQL NULL, as a JSON null is in any jsonb column (`extra` keeps the string: `ir::extra`).
+fn json_text(v: &Value) -> Result<Option<Value>, String> {
+    const EXPECTED: &str = "JSON text in a string";
+    let text = v.as_str().ok_or(EXPECTED)?;
+    let parsed: Value = crate::json::from_str(text).map_err(|_| EXPECTED.to_string())?;
+    // jsonb refuses \u0000 in a string or key (PostgreSQL text cannot hold it).
+    fn as_jsonb(v: Value) -> Option<Value> {
+        Some(match v {
+            Value::Number(n) => numeric_value(&n.to_string()),
+            Value::String(s) if s.contains('\0') => return None,
+            Value::Array(xs) => Value::Array(xs.into_iter().map(as_jsonb).collect::<Option<_>>()?),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| Some((k, as_jsonb(v)?)).filter(|(k, _)| !k.contains('\0')))
+                    .collect::<Option<_>>()?,
+            ),
+            other => other,
+        })
+    }
+    let value = as_jsonb(parsed).ok_or(EXPECTED)?;
+    Ok(Some(value).filter(|v| !v.is_null()))
 }
 
 /// A Unix time of the `shape` of its unit (a number, or digits in a string) as timestamptz, each

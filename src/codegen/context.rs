@@ -47,6 +47,12 @@ fn kept(e: &Entity, rendered: &Rendered) -> Value {
                 KeptWhen::Null { column: i } => {
                     (format!("x.t{i} = 'null'"), "'null'::jsonb".into())
                 }
+                KeptWhen::NullText { column: i } => (
+                    format!(
+                        "(x.t{i} = 'null' OR (x.t{i} = 'string' AND btrim(x.v{i} #>> '{{}}', E' \\t\\n\\r') = 'null'))"
+                    ),
+                    format!("x.v{i}"),
+                ),
                 KeptWhen::Original { column: i } => (
                     format!(
                         "x.t{i} IN ('null', 'string', 'number', 'boolean') AND ({})::text IS DISTINCT FROM x.v{i}::text",
@@ -295,6 +301,15 @@ pub(super) fn template_context(plan: &Plan, rendered: &Rendered) -> JValue {
         .entities
         .iter()
         .any(|e| e.columns.iter().any(|c| c.parsed.is_some()))
+        .into();
+    plan_ctx["json_text_columns"] = plan
+        .entities
+        .iter()
+        .any(|e| {
+            e.columns
+                .iter()
+                .any(|c| c.format == Some(crate::ir::Format::Json))
+        })
         .into();
     let source = crate::source::SourceTable::new(plan);
     context! {

@@ -234,6 +234,18 @@ pub fn cast_expression(
     .map_err(|e| Error::Template(format!("the cast of {}: {e:#}", ty.sql())))
 }
 
+/// What the round trip gives back for a value of column `c` ([`rendered_expression`]), as one SQL
+/// expression over `value` (jsonb) and `json_type`: what the agreement test of JSON text runs
+/// against the evaluator.
+pub fn rendering_expression(
+    audit_schema: &str,
+    c: &crate::ir::Column,
+    value: &str,
+    json_type: &str,
+) -> Result<String, Error> {
+    rendered_expression(&environment()?, audit_schema, c, value, json_type)
+}
+
 /// [`rendered_expression`] of every `keep_original` column of the plan.
 fn rendered_columns(env: &Environment<'static>, plan: &Plan) -> Result<context::Rendered, Error> {
     let mut out = context::Rendered::new();
@@ -258,9 +270,9 @@ fn rendered_columns(env: &Environment<'static>, plan: &Plan) -> Result<context::
 }
 
 /// What the reconstruction gives back for column `c` read from `value` (jsonb) and `json_type`,
-/// as jsonb: a Unix time as the integer it was written as, anything else `to_jsonb` of the
-/// converted value (NULL where it does not convert). `keep_original` keeps in `extra` only what
-/// this does not give back.
+/// as jsonb: a Unix time as the integer it was written as, JSON text as jsonb writes it, anything
+/// else `to_jsonb` of the converted value (NULL where it does not convert). `keep_original` keeps
+/// in `extra` only what this does not give back.
 pub(crate) fn rendered_expression(
     env: &Environment<'static>,
     audit_schema: &str,
@@ -269,13 +281,16 @@ pub(crate) fn rendered_expression(
     json_type: &str,
 ) -> Result<String, Error> {
     let source = match c.format {
-        Some(crate::ir::TimeFormat::EpochS | crate::ir::TimeFormat::EpochMs) => {
+        Some(crate::ir::Format::EpochS | crate::ir::Format::EpochMs) => {
             return Ok(format!(
                 "CASE WHEN {json_type} = 'number' AND {value} #>> '{{}}' ~ {} THEN {value} END",
                 quote_literal(crate::cast::patterns::INTEGER_NUMBER)
             ));
         }
-        Some(crate::ir::TimeFormat::Date(_)) => {
+        Some(crate::ir::Format::Json) => {
+            "{% import \"macros.sql.j2\" as m %}to_jsonb(({{ m.json_text(A, v, t, \"NULL\", true) }})::text)"
+        }
+        Some(crate::ir::Format::Date(_)) => {
             "{% import \"macros.sql.j2\" as m %}to_jsonb({{ m.date_format(A, c, v, t, \"NULL\", true) }})"
         }
         None => {

@@ -313,7 +313,10 @@ fn keep_what_no_row_carries(
         let keep = match (k.when, v) {
             (KeptWhen::OtherIdType(IdType::Text), Some(Value::Number(_))) => true,
             (KeptWhen::OtherIdType(IdType::Number), Some(Value::String(_))) => true,
-            (KeptWhen::Null { .. }, Some(Value::Null)) => true,
+            (KeptWhen::Null { .. } | KeptWhen::NullText { .. }, Some(Value::Null)) => true,
+            (KeptWhen::NullText { .. }, Some(Value::String(s))) => {
+                s.trim_matches([' ', '\t', '\n', '\r']) == "null"
+            }
             (KeptWhen::Original { column }, Some(v)) => {
                 !v.is_array() && !v.is_object() && !renders_back(&e.columns[column], values, v)
             }
@@ -330,17 +333,21 @@ fn keep_what_no_row_carries(
 }
 
 /// Whether the reconstruction gives `original` back from the column as written
-/// (`codegen::rendered_expression`): a Unix time written as an integer, anything else when the
+/// (`codegen::rendered_expression`): a Unix time written as an integer, JSON text written as jsonb
+/// writes it, anything else when the
 /// value as the column stores it is the same JSON (NULL never is).
 fn renders_back(col: &crate::ir::Column, values: &Map<String, Value>, original: &Value) -> bool {
-    use crate::ir::TimeFormat;
+    use crate::ir::Format;
     match col.format {
-        Some(TimeFormat::EpochS | TimeFormat::EpochMs) => match original {
+        Some(Format::EpochS | Format::EpochMs) => match original {
             Value::Number(n) => cast::patterns::COMPILED
                 .integer_number
                 .is_match(&n.to_string()),
             _ => false,
         },
+        Some(Format::Json) => values.get(&col.name).is_some_and(|v| {
+            !v.is_null() && original.as_str() == Some(&crate::json::jsonb_text(v))
+        }),
         _ => values
             .get(&col.name)
             .is_some_and(|v| !v.is_null() && v == original),
@@ -365,11 +372,11 @@ fn element_key_path(e: &Entity, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::renders_back;
-    use crate::ir::{Column, SqlType, TimeFormat};
+    use crate::ir::{Column, Format, SqlType};
     use crate::jsonpath::FieldPath;
     use serde_json::{Map, Value, json};
 
-    fn column(ty: SqlType, format: Option<TimeFormat>) -> Column {
+    fn column(ty: SqlType, format: Option<Format>) -> Column {
         Column {
             name: "n".into(),
             path: FieldPath(vec!["n".into()]),
@@ -392,7 +399,7 @@ mod tests {
         assert!(renders_back(&int, &stored(json!(12)), &json!(12)));
         assert!(!renders_back(&int, &stored(json!(12)), &json!("12")));
         assert!(!renders_back(&int, &stored(Value::Null), &Value::Null));
-        let epoch = column(SqlType::Timestamptz, Some(TimeFormat::EpochS));
+        let epoch = column(SqlType::Timestamptz, Some(Format::EpochS));
         let ts = stored(json!("2023-11-14T22:13:20+00:00"));
         assert!(renders_back(&epoch, &ts, &json!(1700000000)));
         assert!(!renders_back(&epoch, &ts, &json!("1700000000")));

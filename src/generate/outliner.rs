@@ -1,9 +1,9 @@
 //! Documents in the shape of the outliner example (`plans/outliner.yaml`).
 //!
 //! Per user: 2-8 pages keyed by uid with 0-3 tags, 100-160 blocks in all, nested as trees up to
-//! 12 levels deep (most blocks near the top, as notes are), some embedding another block, and
-//! daily notes keyed by date linking to pages. A messy user has a block uid twice, which stops its
-//! batch.
+//! 12 levels deep (most blocks near the top, as notes are), some embedding another block, daily
+//! notes keyed by date linking to pages, and the app's settings as JSON in a string. A messy user
+//! has a block uid twice, which stops its batch.
 
 use serde_json::{Map, Value, json};
 
@@ -102,5 +102,11 @@ pub(super) fn document(rng: &mut Rng, n: u64, messy: bool) -> Value {
     {
         blocks.push(json!({"uid": format!("b{n}_1"), "string": "again"}));
     }
-    json!({"graph": {"name": text(rng, 12), "version": 4}, "pages": pages, "dailyNotes": daily})
+    // The app's settings as the app stores them: JSON written inside a string.
+    let config = format!(
+        "{{\"theme\":\"{}\",\"fontSize\":{}}}",
+        if n.is_multiple_of(2) { "dark" } else { "light" },
+        12 + n % 5
+    );
+    json!({"graph": {"name": text(rng, 12), "version": 4, "config": config}, "pages": pages, "dailyNotes": daily})
 }

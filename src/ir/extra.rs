@@ -73,6 +73,8 @@ impl Entity {
                 path: c.path.clone(),
                 when: if c.keep_original {
                     KeptWhen::Original { column: i }
+                } else if c.format == Some(super::Format::Json) {
+                    KeptWhen::NullText { column: i }
                 } else {
                     KeptWhen::Null { column: i }
                 },
@@ -110,6 +112,8 @@ pub enum KeptWhen {
     /// A mapped key holding JSON null: a NULL column cannot tell null from absent. `column` is
     /// the entity's column reading it.
     Null { column: usize },
+    /// A JSON-text column (`format: json`) holding JSON null or the text `null`: NULL for both.
+    NullText { column: usize },
     /// With `keep_original`, the scalar as the source wrote it (null included).
     Original { column: usize },
     /// An object holding mapped keys that was empty in the source: pruning would drop it.

@@ -345,51 +345,56 @@ pub struct Column {
     /// The source's own spelling of the value is kept in `extra` too (byte-exact round trips).
     pub keep_original: bool,
     /// How the source writes a time, when not as ISO 8601 text.
-    pub format: Option<TimeFormat>,
+    pub format: Option<Format>,
     /// For a parsed companion: the formats tried after `format`, in order, where it does not
     /// read the text.
-    pub more_formats: Vec<TimeFormat>,
+    pub more_formats: Vec<Format>,
     /// A text column's companion holding the date or time the text names (same path), NULL
     /// where the text names none: a free-text date is kept whole and still sortable.
     pub parsed: Option<Box<Column>>,
 }
 
-/// How the source writes a time or date when not as ISO 8601 text. Spelled as one string in a
-/// mapping (`epoch_s`, `epoch_ms`, or a date format such as `"%d/%m/%Y"`); validation checks
-/// that a date format parses and fits the column.
+/// How the source writes a value the column's type would not read as it is: a time or date not
+/// as ISO 8601 text, or JSON written inside a string. Spelled as one string in a mapping
+/// (`epoch_s`, `epoch_ms`, `json`, or a date format such as `"%d/%m/%Y"`); validation checks that
+/// a date format parses and that each fits the column's type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
-pub enum TimeFormat {
+pub enum Format {
     /// Seconds since 1970-01-01 UTC.
     EpochS,
     /// Milliseconds since 1970-01-01 UTC.
     EpochMs,
     /// A date in the given format (`%d`, `%m`, `%Y`).
     Date(String),
+    /// JSON text inside a string (`"{\"theme\": \"dark\"}"`), parsed into a jsonb column.
+    Json,
 }
 
-impl TimeFormat {
+impl Format {
     pub fn is_epoch(&self) -> bool {
-        matches!(self, TimeFormat::EpochS | TimeFormat::EpochMs)
+        matches!(self, Format::EpochS | Format::EpochMs)
     }
 }
 
-impl From<String> for TimeFormat {
+impl From<String> for Format {
     fn from(s: String) -> Self {
         match s.as_str() {
-            "epoch_s" => TimeFormat::EpochS,
-            "epoch_ms" => TimeFormat::EpochMs,
-            _ => TimeFormat::Date(s),
+            "epoch_s" => Format::EpochS,
+            "epoch_ms" => Format::EpochMs,
+            "json" => Format::Json,
+            _ => Format::Date(s),
         }
     }
 }
 
-impl From<TimeFormat> for String {
-    fn from(f: TimeFormat) -> Self {
+impl From<Format> for String {
+    fn from(f: Format) -> Self {
         match f {
-            TimeFormat::EpochS => "epoch_s".into(),
-            TimeFormat::EpochMs => "epoch_ms".into(),
-            TimeFormat::Date(s) => s,
+            Format::EpochS => "epoch_s".into(),
+            Format::EpochMs => "epoch_ms".into(),
+            Format::Json => "json".into(),
+            Format::Date(s) => s,
         }
     }
 }

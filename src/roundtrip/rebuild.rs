@@ -217,12 +217,13 @@ fn as_id(legacy: &Value, ty: crate::ir::IdType) -> Value {
 }
 
 /// A column's value as the view gives it back: a Unix time as the integer of its unit (the view's
-/// `extract(epoch ...)`), anything else as stored.
+/// `extract(epoch ...)`), JSON text as jsonb writes it (`::text`), anything else as stored.
 fn as_rebuilt(c: &crate::ir::Column, v: &Value) -> Value {
-    use crate::ir::TimeFormat;
+    use crate::ir::Format;
     let unit = match c.format {
-        Some(TimeFormat::EpochS) => 1_000_000,
-        Some(TimeFormat::EpochMs) => 1_000,
+        Some(Format::EpochS) => 1_000_000,
+        Some(Format::EpochMs) => 1_000,
+        Some(Format::Json) => return Value::String(crate::json::jsonb_text(v)),
         _ => return v.clone(),
     };
     v.as_str()

@@ -119,7 +119,13 @@ impl<'e> Walk<'_, 'e> {
             (Some(_), Some(b))
                 if v.expected == Some(b) && self.column(at).is_some_and(|c| c.format.is_some()) =>
             {
-                (Class::Normalized, "Unix time as a timestamp")
+                use crate::ir::Format;
+                let kind = match self.column(at).and_then(|c| c.format.as_ref()) {
+                    Some(Format::Json) => "JSON text as jsonb writes it",
+                    Some(Format::Date(_)) => "date in ISO 8601",
+                    _ => "Unix time as a timestamp",
+                };
+                (Class::Normalized, kind)
             }
             (Some(a), Some(b)) if v.expected == Some(b) => converted(a, b),
             _ => (Class::Lost, "value changed"),

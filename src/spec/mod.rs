@@ -307,7 +307,7 @@ pub struct ColumnSpec {
     pub keep_original: bool,
     /// How the source writes a time (timestamptz columns).
     #[serde(default)]
-    pub format: Option<crate::ir::TimeFormat>,
+    pub format: Option<crate::ir::Format>,
     /// A free-text date kept as text, and parsed into a companion column where it can be.
     #[serde(default)]
     pub parsed: Option<ParsedSpec>,
@@ -328,12 +328,12 @@ pub struct ParsedSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Formats {
-    One(crate::ir::TimeFormat),
-    Many(Vec<crate::ir::TimeFormat>),
+    One(crate::ir::Format),
+    Many(Vec<crate::ir::Format>),
 }
 
 impl Formats {
-    pub fn all(&self) -> Vec<crate::ir::TimeFormat> {
+    pub fn all(&self) -> Vec<crate::ir::Format> {
         match self {
             Formats::One(f) => vec![f.clone()],
             Formats::Many(fs) => fs.clone(),

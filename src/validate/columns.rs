@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::draft::{claim_name, ident_diag, path_diag};
 use crate::cast;
 use crate::diagnostic::Diagnostics;
-use crate::ir::{Column, SqlType, TimeFormat};
+use crate::ir::{Column, Format, SqlType};
 use crate::jsonpath::{self, FieldPath};
 use crate::spec::MappingSpec;
 use crate::spec::load::SourceFile;
@@ -249,13 +249,14 @@ fn check_conversion(
     }
 }
 
-/// A Unix time `format` is on a timestamptz, a date format on a date and parses.
+/// A Unix time `format` is on a timestamptz, a date format on a date and parses, `json` on a
+/// jsonb column.
 fn check_format(
     file: &SourceFile<MappingSpec>,
     ptr: &str,
     name: &str,
     ty: SqlType,
-    format: &TimeFormat,
+    format: &Format,
     diags: &mut Diagnostics,
 ) {
     let at = |message: String, hint: &str| {
@@ -263,7 +264,16 @@ fn check_format(
             .with_hint(hint.to_string())
     };
     match format {
-        TimeFormat::Date(f) if ty == SqlType::Date => {
+        Format::Json if ty == SqlType::Jsonb => {}
+        Format::Json => diags.push(at(
+            format!(
+                "`format: json` reads JSON written inside a string, for a jsonb column; `{}` is {}",
+                name,
+                ty.sql()
+            ),
+            "make the column `type: jsonb`, or remove `format`",
+        )),
+        Format::Date(f) if ty == SqlType::Date => {
             if let Err(e) = cast::DateFormat::parse(f) {
                 diags.push(at(
                     format!("date format `{f}`: {e}"),
@@ -271,7 +281,7 @@ fn check_format(
                 ));
             }
         }
-        TimeFormat::Date(f) => diags.push(at(
+        Format::Date(f) => diags.push(at(
             format!(
                 "`format: \"{f}\"` reads a date, for a date column; `{}` is {}",
                 name,
