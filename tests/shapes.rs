@@ -1149,6 +1149,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/plugins/plan.yaml",
             "tests/plans/plugins/source.json",
         ),
+        (
+            "tests/plans/versions/plan.yaml",
+            "tests/plans/versions/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1619,6 +1623,85 @@ fn json_written_in_a_string_is_parsed_into_jsonb_and_comes_back_as_the_same_stri
         recorded.push(at);
     }
     assert_eq!(recorded[0], recorded[1], "the engines word it differently");
+}
+
+#[test]
+fn a_path_of_several_shapes_keeps_the_others_whole_in_the_enclosing_extra() {
+    let plan = "tests/plans/versions/plan.yaml";
+    let input = "tests/plans/versions/source.json";
+    // preview says what each other shape is, where, and that it is kept.
+    let o = pgshred(&["preview", plan, "--input-file", input], None);
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{report}");
+    for line in [
+        "other_shape items items: 2 times, 2 users",
+        "other_shape tags items[*].tags: 3 times, 1 user",
+        "other_shape owner items[*].owner: 2 times, 1 user",
+        "other_shape labels items[*].labels: 3 times, 1 user",
+        "other_shape notes items[*].notes[*].replies: 1 time, 1 user",
+        r#"user u2 value "wood": not an array inside items i1: kept whole in that element's extra"#,
+        r#"user u4 value "none yet": not an array: kept whole in the document root's extra"#,
+    ] {
+        assert!(report.contains(line), "{line}\n{report}");
+    }
+    let url = migrated("versions", plan, input);
+    let mut c = connect(&url);
+    // Rows come from the shape each entity reads only.
+    let rows: Vec<String> = first_column(
+        &mut c,
+        "SELECT 'tag ' || i.legacy_id || ' ' || t.tag FROM item_tags AS t JOIN items AS i ON i.id = t.item_id \
+         UNION ALL SELECT 'owner ' || i.legacy_id || ' ' || o.name FROM item_owners AS o JOIN items AS i ON i.id = o.item_id \
+         UNION ALL SELECT 'label ' || i.legacy_id || ' ' || l.legacy_id FROM item_labels AS l JOIN items AS i ON i.id = l.item_id \
+         UNION ALL SELECT 'note ' || n.legacy_id || ' ' || n.depth FROM item_notes AS n \
+         ORDER BY 1",
+    );
+    assert_eq!(
+        rows,
+        [
+            "label i1 blue",
+            "label i1 red",
+            "note n1 1",
+            "note n2 2",
+            "owner i1 Ann",
+            "owner i2 Cy",
+            "tag i1 office",
+            "tag i1 wood"
+        ]
+    );
+    // The other shapes stay whole where they were: the item's extra, the root's at the top.
+    let kept: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || legacy_id || ' ' || extra::text FROM items WHERE extra IS NOT NULL \
+         UNION ALL SELECT user_id || ' ' || legacy_id || ' ' || extra::text FROM item_notes WHERE extra IS NOT NULL \
+         UNION ALL SELECT user_id || ' root ' || extra::text FROM apps WHERE extra IS NOT NULL ORDER BY 1",
+    );
+    assert_eq!(
+        kept,
+        [
+            r#"u1 root {"items": {"i1": {"tags": "oak", "title": "Old desk"}}}"#,
+            r#"u2 i1 {"tags": "wood", "notes": "Wobbly leg", "owner": "Bob", "labels": ["red", "green"]}"#,
+            r#"u2 i2 {"tags": 7, "labels": "none"}"#,
+            r#"u2 i3 {"tags": {"0": "wool"}, "owner": ["Di", "Ed"], "labels": true}"#,
+            r#"u3 i2 {"tags": [], "owner": null, "labels": {}}"#,
+            r#"u3 n2 {"replies": "later"}"#,
+            r#"u4 root {"items": "none yet"}"#
+        ]
+    );
+    let out = roundtrip_clean(plan, &url, 4);
+    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &[
+            "apps",
+            "items",
+            "item_tags",
+            "item_owners",
+            "item_labels",
+            "item_notes",
+        ],
+    );
 }
 
 #[test]

@@ -112,8 +112,6 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                  OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                  OR x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'lists' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                   OR x.elem -> 'members' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
@@ -121,15 +119,11 @@ WITH doc AS (
                   OR x.elem -> 'settings' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['activity', 'cards', 'createdAt', 'lists', 'members',
                     'prefs', 'settings', 'title', 'version']::text[],
-                         ARRAY['title', 'version', 'createdAt', 'activity', 'activity', 'activity', 'cards', 'lists',
-                             'members', 'prefs', 'settings'],
+                         ARRAY['title', 'version', 'createdAt', 'activity', 'cards', 'lists', 'members', 'prefs',
+                             'settings'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                                   THEN x.elem -> 'activity' END,
-                               CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                                   THEN x.elem -> 'activity' END,
                                CASE WHEN x.elem -> 'activity' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                                    THEN x.elem -> 'activity' END,
                                CASE WHEN x.elem -> 'cards' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)

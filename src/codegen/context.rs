@@ -61,10 +61,13 @@ fn kept(e: &Entity, rendered: &Rendered) -> Value {
                     format!("x.v{i}"),
                 ),
                 KeptWhen::EmptyObject => (format!("{at} = '{{}}'::jsonb"), "'{}'::jsonb".into()),
-                KeptWhen::NoRows => {
+                KeptWhen::NoRows { other_than } => {
                     let get = format!("x.elem -> {}", quote_literal(k.path.head()));
+                    let other = other_than.map_or(String::new(), |s| {
+                        format!(" OR jsonb_typeof({get}) <> '{}'", s.json_type())
+                    });
                     (
-                        format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb)"),
+                        format!("{get} IN ('null'::jsonb, '[]'::jsonb, '{{}}'::jsonb){other}"),
                         get,
                     )
                 }

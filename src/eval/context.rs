@@ -45,11 +45,12 @@ pub enum Kind {
     Unparsed,
     Unrouted,
     TooDeep,
+    OtherShape,
 }
 
 impl Kind {
     /// Every kind, in the order `preview --help` and the docs list them.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::NotADocument,
         Kind::IdTooLong,
         Kind::Cast,
@@ -67,6 +68,7 @@ impl Kind {
         Kind::Unparsed,
         Kind::Unrouted,
         Kind::TooDeep,
+        Kind::OtherShape,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +90,7 @@ impl Kind {
             Kind::Unparsed => "unparsed",
             Kind::Unrouted => "unrouted",
             Kind::TooDeep => "too_deep",
+            Kind::OtherShape => "other_shape",
         }
     }
 }

@@ -18,36 +18,60 @@ pub(super) struct Element<'a> {
     pub(super) ancestors: Vec<(&'a Value, Option<&'a str>)>,
 }
 
+/// Where a level of an entity's path is read, for what a wrong shape there says: the path as
+/// shown, the element holding it (`inside`, as the SQL's: `None` at the top), whether this
+/// entity reports it (a level of an enclosing entity is that entity's to report) and whether a
+/// value of another shape stays in the enclosing element's extra (`other_shapes: keep`).
+struct Level<'s> {
+    shown: &'s str,
+    inside: Option<&'s str>,
+    report: bool,
+    keep: bool,
+}
+
 /// The array at `path` of `v`: missing or null is empty; anything else that is not an array stops
-/// the batch (the SQL's array_at).
-/// `inside` names the element holding it, as the SQL's `inside` does (`None` at the top); a
-/// finding is made only when `report` (a level of an enclosing entity is that entity's to report).
+/// the batch (the SQL's array_at), or is kept.
 fn array_at<'a>(
     v: &'a Value,
     path: &FieldPath,
     e: &Entity,
-    shown: &str,
-    (inside, report): (Option<&str>, bool),
+    l: &Level,
     cx: &mut Ctx,
 ) -> &'a [Value] {
     match at(v, path) {
         None | Some(Value::Null) => &[],
         Some(Value::Array(items)) => items,
         Some(other) => {
-            if report {
-                cx.find(
-                    Severity::Abort,
-                    Kind::NotAnArray,
-                    &e.name,
-                    None,
-                    shown,
-                    Some(other),
-                    words("expected an array", inside),
-                );
-            }
+            other_shape(e, l, other, "expected an array", Kind::NotAnArray, cx);
             &[]
         }
     }
+}
+
+/// A value of another shape than the level reads: a finding that fails the batch, or a note
+/// that `extra` keeps it.
+fn other_shape(e: &Entity, l: &Level, value: &Value, expected: &str, kind: Kind, cx: &mut Ctx) {
+    if !l.report {
+        return;
+    }
+    let (severity, kind, message) = if l.keep {
+        (
+            Severity::Note,
+            Kind::OtherShape,
+            format!(
+                "{}: kept whole in {} extra (other_shapes: keep)",
+                words(&expected.replacen("expected", "not", 1), l.inside),
+                if l.inside.is_some() {
+                    "that element's"
+                } else {
+                    "the document root's"
+                }
+            ),
+        )
+    } else {
+        (Severity::Abort, kind, words(expected, l.inside))
+    };
+    cx.find(severity, kind, &e.name, None, l.shown, Some(value), message);
 }
 
 /// A wrong shape in words, with the element holding it.
@@ -139,23 +163,24 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
                 )),
                 _ => Some(format!("the element at {}", position(&parent.ords))),
             };
-            let words = (inside.as_deref(), depth == own_level);
+            let l = Level {
+                shown: &prefixes[depth],
+                inside: inside.as_deref(),
+                report: depth == own_level,
+                keep: e.level_keeps[depth],
+            };
             let items = if shape == Shape::Single {
-                // One object, when there is one (a non-object is flagged as an element).
+                // One object, when there is one (a non-object is flagged as an element, or kept).
                 match at(parent.value, level) {
                     None | Some(Value::Null) => Vec::new(),
+                    Some(x) if l.keep && !x.is_object() => {
+                        other_shape(e, &l, x, "expected an object", Kind::NotAnObject, cx);
+                        Vec::new()
+                    }
                     Some(x) => vec![(None, x)],
                 }
             } else {
-                members(
-                    parent.value,
-                    level,
-                    shape == Shape::Keyed,
-                    e,
-                    &prefixes[depth],
-                    words,
-                    cx,
-                )
+                members(parent.value, level, shape == Shape::Keyed, e, &l, cx)
             };
             for (i, (key, v)) in items.into_iter().enumerate() {
                 let mut ords = parent.ords.clone();
@@ -236,12 +261,11 @@ fn members<'a>(
     path: &FieldPath,
     keyed: bool,
     e: &Entity,
-    shown: &str,
-    (inside, report): (Option<&str>, bool),
+    l: &Level,
     cx: &mut Ctx,
 ) -> Vec<(Option<&'a str>, &'a Value)> {
     if !keyed {
-        return array_at(v, path, e, shown, (inside, report), cx)
+        return array_at(v, path, e, l, cx)
             .iter()
             .map(|x| (None, x))
             .collect();
@@ -258,17 +282,8 @@ fn members<'a>(
             items
         }
         Some(other) => {
-            if report {
-                cx.find(
-                    Severity::Abort,
-                    Kind::NotAnObject,
-                    &e.name,
-                    None,
-                    shown,
-                    Some(other),
-                    words("expected an object keyed by id", inside),
-                );
-            }
+            let expected = "expected an object keyed by id";
+            other_shape(e, l, other, expected, Kind::NotAnObject, cx);
             Vec::new()
         }
     }
@@ -288,7 +303,13 @@ pub(super) fn children<'a>(
     let shown = format!("{}[*].{}", e.path, r.key);
     let legacy = |x: &Value, pos: String| id_text(at(x, &e.legacy_id)).unwrap_or(pos);
     let inside = format!("{} {}", e.name, legacy(el.value, pos.to_string()));
-    let items = array_at(el.value, &r.key, e, &shown, (Some(&inside), true), cx);
+    let l = Level {
+        shown: &shown,
+        inside: Some(&inside),
+        report: true,
+        keep: e.other_shapes == crate::ir::OtherShapes::Keep,
+    };
+    let items = array_at(el.value, &r.key, e, &l, cx);
     if depth >= r.max_depth
         && let Some(first) = items.first()
     {

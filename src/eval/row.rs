@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::candidates::Candidate;
-use super::context::{Ctx, Kind, Row, Severity, at};
+use super::context::{Ctx, Kind, Row, Severity, at, json_type};
 use super::object::{leaf_paths, residual, set_path};
 use crate::cast;
 use crate::ids::row_id;
@@ -321,9 +321,15 @@ fn keep_what_no_row_carries(
                 !v.is_array() && !v.is_object() && !renders_back(&e.columns[column], values, v)
             }
             (KeptWhen::EmptyObject, Some(Value::Object(m))) => m.is_empty(),
-            (KeptWhen::NoRows, Some(Value::Null)) => true,
-            (KeptWhen::NoRows, Some(Value::Array(a))) => a.is_empty(),
-            (KeptWhen::NoRows, Some(Value::Object(m))) => m.is_empty(),
+            (
+                KeptWhen::NoRows {
+                    other_than: Some(s),
+                },
+                Some(v),
+            ) if s.json_type() != json_type(v) => true,
+            (KeptWhen::NoRows { .. }, Some(Value::Null)) => true,
+            (KeptWhen::NoRows { .. }, Some(Value::Array(a))) => a.is_empty(),
+            (KeptWhen::NoRows { .. }, Some(Value::Object(m))) => m.is_empty(),
             _ => false,
         };
         if let (true, Some(v)) = (keep, v) {

@@ -18,7 +18,11 @@ impl Entity {
         paths.extend(self.references.iter().map(|r| r.field.clone()));
         paths.extend(self.columns.iter().map(|c| c.path.clone()));
         paths.extend(self.drop.iter().cloned());
-        paths.extend(self.child_arrays.iter().map(|k| FieldPath(vec![k.clone()])));
+        paths.extend(
+            self.child_arrays
+                .iter()
+                .map(|k| FieldPath(vec![k.key.clone()])),
+        );
         paths.sort();
         paths.dedup();
         paths
@@ -88,8 +92,10 @@ impl Entity {
         }
         for k in &self.child_arrays {
             out.push(Kept {
-                path: FieldPath(vec![k.clone()]),
-                when: KeptWhen::NoRows,
+                path: FieldPath(vec![k.key.clone()]),
+                when: KeptWhen::NoRows {
+                    other_than: k.keeps_other_than,
+                },
             });
         }
         out
@@ -118,6 +124,7 @@ pub enum KeptWhen {
     Original { column: usize },
     /// An object holding mapped keys that was empty in the source: pruning would drop it.
     EmptyObject,
-    /// A nested entity's array that is null, empty (or an empty object): it gives no rows.
-    NoRows,
+    /// A nested entity's array that is null, empty (or an empty object): it gives no rows. With
+    /// `other_shapes: keep`, also a value that is not `other_than` (a string for a list).
+    NoRows { other_than: Option<super::Shape> },
 }

@@ -172,6 +172,25 @@ pub enum Rest {
     Error,
 }
 
+/// What a value of another shape at an entity's path does (a list in one document, a string in
+/// another): fail its batch, or stay whole in the enclosing element's `extra`, giving no rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherShapes {
+    #[default]
+    Error,
+    Keep,
+}
+
+/// A key of an entity's elements that holds a nested entity's elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildArray {
+    pub key: String,
+    /// With `other_shapes: keep` on the nested entity, the shape it reads: a value of another
+    /// shape under `key` stays in this element's `extra`.
+    pub keeps_other_than: Option<Shape>,
+}
+
 /// What one level of an entity's path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,6 +201,16 @@ pub enum Shape {
     Keyed,
     /// One object.
     Single,
+}
+
+impl Shape {
+    /// The JSON type a value of this shape has (`jsonb_typeof`).
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Shape::Array => "array",
+            Shape::Keyed | Shape::Single => "object",
+        }
+    }
 }
 
 /// How the target tables are laid out. Both layouts besides `Plain` key every table by
@@ -236,6 +265,12 @@ pub struct Entity {
     /// What each level of `path` holds, outermost first: the last is this entity's own shape,
     /// the others those of the entities it is nested in.
     pub level_shapes: Vec<Shape>,
+    /// For each level of `path`, whether a value of another shape there stays in the enclosing
+    /// element's `extra` (`other_shapes: keep` of the entity owning that level) instead of
+    /// failing the batch.
+    pub level_keeps: Vec<bool>,
+    /// This entity's own `other_shapes` (the last of `level_keeps`, and its tree's children).
+    pub other_shapes: OtherShapes,
     /// The path holds an object keyed by legacy id (its last level), not an array.
     pub keyed: bool,
     /// The path holds one object (its last level), not an array: one row per parent.
@@ -268,8 +303,8 @@ pub struct Entity {
     #[serde(serialize_with = "display_all")]
     pub drop: Vec<FieldPath>,
     pub indexes: Vec<Index>,
-    /// Keys of this entity's elements that hold arrays of nested child entities.
-    pub child_arrays: Vec<String>,
+    /// Keys of this entity's elements that hold nested child entities, sorted.
+    pub child_arrays: Vec<ChildArray>,
 }
 
 impl Entity {

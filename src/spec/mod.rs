@@ -188,6 +188,10 @@ pub struct EntitySourceSpec {
     /// The entity takes only the elements of its kinds: one array of many kinds, routed.
     #[serde(default, rename = "where")]
     pub route: Option<WhereSpec>,
+    /// A value of another shape at the path (a string where a list is expected): fails its
+    /// batch (default), or stays whole in the enclosing element's extra.
+    #[serde(default)]
+    pub other_shapes: Option<crate::ir::OtherShapes>,
 }
 
 /// Which elements of an array of many kinds an entity takes: those whose `field` holds one of

@@ -8,8 +8,9 @@ use uuid::Uuid;
 use super::draft::Draft;
 use crate::ident::derived_name;
 use crate::ir::{
-    Batch, DuplicateId, Entity, Index, Layout, MissingId, NotADocument, OnMissingParent,
-    ParentLink, ParentScope, Plan, Reference, Shape, Source, UniqueWithin,
+    Batch, ChildArray, DuplicateId, Entity, Index, Layout, MissingId, NotADocument,
+    OnMissingParent, OtherShapes, ParentLink, ParentScope, Plan, Reference, Shape, Source,
+    UniqueWithin,
 };
 use crate::jsonpath::ArrayPath;
 use crate::spec::PlanSpec;
@@ -105,9 +106,14 @@ fn fk_order(depends_on: &[BTreeSet<usize>]) -> Vec<usize> {
     order
 }
 
-/// Per entity, the keys of the arrays nested in its elements that other entities read, sorted.
-fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
+/// Per entity, the keys of the arrays nested in its elements that other entities read, sorted,
+/// each once (entities of one array of many kinds share it, and its `other_shapes`: checked).
+fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<ChildArray>> {
+    let mut out: Vec<Vec<ChildArray>> = vec![Vec::new(); drafts.len()];
+    let child = |d: &Draft, key: &str| ChildArray {
+        key: key.to_string(),
+        keeps_other_than: (other_shapes(d) == OtherShapes::Keep).then(|| shape(d)),
+    };
     // The document root carries the keys of the top-level entity arrays (one key each: checked).
     let root = drafts
         .iter()
@@ -117,32 +123,49 @@ fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<String
             && r != i
             && !path.is_nested()
         {
-            out[r].push(path.levels()[0].head().to_string());
+            out[r].push(child(d, path.levels()[0].head()));
         }
         if let (Some(j), Some(path)) = (parent_of[i], &d.path)
             && path.is_nested()
             && let Some(last) = path.levels().last()
         {
-            out[j].push(last.head().to_string());
+            out[j].push(child(d, last.head()));
         }
     }
     // A recursive entity's children are its own elements, under their key.
     for (i, d) in drafts.iter().enumerate() {
         if let Some(r) = &d.recursion {
-            out[i].push(r.key.head().to_string());
+            out[i].push(ChildArray {
+                key: r.key.head().to_string(),
+                keeps_other_than: (other_shapes(d) == OtherShapes::Keep).then_some(Shape::Array),
+            });
         }
     }
     for arrays in &mut out {
-        arrays.sort();
+        arrays.sort_by(|a, b| a.key.cmp(&b.key));
+        arrays.dedup_by(|a, b| a.key == b.key);
     }
     out
+}
+
+/// What an entity's path holds at its own level.
+fn shape(d: &Draft) -> Shape {
+    match (d.file.spec.source.keyed, d.file.spec.source.single) {
+        (true, _) => Shape::Keyed,
+        (_, true) => Shape::Single,
+        _ => Shape::Array,
+    }
+}
+
+fn other_shapes(d: &Draft) -> OtherShapes {
+    d.file.spec.source.other_shapes.unwrap_or_default()
 }
 
 fn entity(
     drafts: &[Draft],
     i: usize,
     parent_of: &[Option<usize>],
-    child_arrays: &[String],
+    child_arrays: &[ChildArray],
 ) -> Entity {
     let d = &drafts[i];
     let m = &d.file.spec;
@@ -162,7 +185,11 @@ fn entity(
     });
     Entity {
         references: references(drafts, i),
-        level_shapes: level_shapes(drafts, i, parent_of),
+        level_shapes: per_level(drafts, i, parent_of, shape),
+        level_keeps: per_level(drafts, i, parent_of, |d| {
+            other_shapes(d) == OtherShapes::Keep
+        }),
+        other_shapes: other_shapes(d),
         enclosing_routes: enclosing_routes(drafts, i, parent_of),
         name: m.entity.clone(),
         description: m.description.clone(),
@@ -246,22 +273,23 @@ fn missing_id_policy(d: &Draft) -> MissingId {
     }
 }
 
-/// The shape of each level of an entity's path: its own last, its enclosing entities' before.
-fn level_shapes(drafts: &[Draft], i: usize, parent_of: &[Option<usize>]) -> Vec<Shape> {
-    let shape = |d: &Draft| match (d.file.spec.source.keyed, d.file.spec.source.single) {
-        (true, _) => Shape::Keyed,
-        (_, true) => Shape::Single,
-        _ => Shape::Array,
-    };
-    let mut shapes = vec![shape(&drafts[i])];
+/// What `of` says of each level of an entity's path: its own last, its enclosing entities'
+/// before (their shapes, their `other_shapes`).
+fn per_level<T>(
+    drafts: &[Draft],
+    i: usize,
+    parent_of: &[Option<usize>],
+    of: impl Fn(&Draft) -> T,
+) -> Vec<T> {
+    let mut out = vec![of(&drafts[i])];
     let mut j = i;
     while drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested) {
         let Some(p) = parent_of[j] else { break };
-        shapes.push(shape(&drafts[p]));
+        out.push(of(&drafts[p]));
         j = p;
     }
-    shapes.reverse();
-    shapes
+    out.reverse();
+    out
 }
 
 /// For each level of a nested entity's path but its own, the kinds the entity enclosing it

@@ -76,3 +76,84 @@ pub(super) fn needless_legacy_id(file: &SourceFile<MappingSpec>) -> Option<Diagn
             .with_hint(hint),
     )
 }
+
+/// `other_shapes: keep` keeps a value of another shape in the enclosing element's `extra`: the
+/// parent's for a nested entity, the document root's at the top level; so that element must have
+/// an extra column, and entities sharing one array must agree.
+pub(super) fn check_other_shapes(
+    drafts: &[super::draft::Draft],
+    parent_of: &[Option<usize>],
+    diags: &mut Diagnostics,
+) {
+    use crate::ir::OtherShapes;
+    use crate::jsonpath::ArrayPath;
+    let keeps =
+        |d: &super::draft::Draft| d.file.spec.source.other_shapes == Some(OtherShapes::Keep);
+    let root = drafts
+        .iter()
+        .find(|d| d.path.as_ref().is_some_and(ArrayPath::is_root));
+    for (i, d) in drafts.iter().enumerate() {
+        let Some(path) = &d.path else { continue };
+        let at = |message: String, hint: String| {
+            d.file
+                .at_key("E-other-shapes", "/source/other_shapes", message)
+                .with_hint(hint)
+        };
+        if let Some(other) = drafts[..i].iter().find(|o| {
+            o.path.as_ref().map(ToString::to_string) == Some(path.to_string())
+                && keeps(o) != keeps(d)
+        }) {
+            // Said where `other_shapes: keep` is written.
+            let (keeper, plain) = if keeps(d) { (d, other) } else { (other, d) };
+            diags.push(
+                keeper
+                    .file
+                    .at_key(
+                        "E-other-shapes",
+                        "/source/other_shapes",
+                        format!(
+                            "`{}` reads `{path}` too and fails on another shape: entities of one array keep other shapes alike",
+                            plain.file.spec.entity
+                        ),
+                    )
+                    .with_hint(format!(
+                        "give `{}` the same `other_shapes`",
+                        plain.file.spec.entity
+                    )),
+            );
+            continue;
+        }
+        if !keeps(d) {
+            continue;
+        }
+        let holder = if path.is_root() {
+            diags.push(at(
+                "the document root has no enclosing element to keep another shape in".into(),
+                "a document that is not an object is `source.not_a_document` in the plan".into(),
+            ));
+            continue;
+        } else if path.is_nested() {
+            parent_of[i].map(|p| &drafts[p])
+        } else {
+            root
+        };
+        match holder {
+            Some(h) if h.extra.is_some() => {}
+            Some(h) => diags.push(at(
+                format!(
+                    "another shape is kept in `{}`'s extra column, and it has none",
+                    h.file.spec.entity
+                ),
+                format!(
+                    "remove `extra: false` from `{}`, or other_shapes",
+                    h.file.spec.entity
+                ),
+            )),
+            None if path.is_nested() => {}
+            None => diags.push(at(
+                "at the top level, another shape is kept in the document root's extra column, and the plan maps no root".into(),
+                "map the root (`path: $`, one row per user), or remove other_shapes".into(),
+            )),
+        }
+    }
+}
