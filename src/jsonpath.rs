@@ -69,6 +69,12 @@ impl ArrayPath {
         self.0.len() > 1
     }
 
+    /// A path ending in `[*]` (`settings[*]`): the members of each enclosing element themselves,
+    /// not an array or object under one of its keys (maps of maps).
+    pub fn reads_members(&self) -> bool {
+        self.is_nested() && self.0.last().is_some_and(|l| l.0.is_empty())
+    }
+
     pub fn levels(&self) -> &[FieldPath] {
         &self.0
     }
@@ -80,6 +86,9 @@ impl fmt::Display for ArrayPath {
             return f.write_str("$");
         }
         let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        if self.reads_members() {
+            return write!(f, "{}[*]", parts[..parts.len() - 1].join("[*]."));
+        }
         f.write_str(&parts.join("[*]."))
     }
 }
@@ -227,17 +236,20 @@ pub fn parse_array(text: &str) -> Result<ArrayPath, PathError> {
     }
     let mut levels = Vec::new();
     let mut offset = 0;
-    for (i, part) in split_levels(text).into_iter().enumerate() {
+    let parts = split_levels(text);
+    let last = parts.len() - 1;
+    for (i, part) in parts.into_iter().enumerate() {
+        // `settings[*]`: the members of each element (validation asks for `keyed`).
+        if i > 0 && i == last && part.is_empty() {
+            levels.push(FieldPath(Vec::new()));
+            break;
+        }
         let part = if i == 0 {
             part
         } else {
             part.strip_prefix('.').ok_or_else(|| PathError {
                 offset,
-                message: if part.is_empty() {
-                    "a path cannot end with `[*]`: name the array inside each element, e.g. `personas[*].contents`".into()
-                } else {
-                    "expected `.` after `[*]`".into()
-                },
+                message: "expected `.` after `[*]`".into(),
             })?
         };
         let skip = usize::from(i > 0);
@@ -292,7 +304,11 @@ mod tests {
     fn rejects_malformed_paths() {
         assert_eq!(parse_field("profile..bio").unwrap_err().offset, 8);
         assert!(parse_field("tags[0]").is_err());
-        assert!(parse_array("personas[*]").is_err());
+        // The members of each element: the last level is the element itself.
+        let members = parse_array("personas[*]").unwrap();
+        assert!(members.reads_members());
+        assert_eq!(members.to_string(), "personas[*]");
+        assert!(parse_array("personas[*][*]").is_err());
         assert!(parse_array("personas[*]contents").is_err());
         assert!(parse_field("1abc").is_err());
         assert!(parse_field("a b").is_err());

@@ -1153,6 +1153,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/versions/plan.yaml",
             "tests/plans/versions/source.json",
         ),
+        (
+            "tests/plans/settings/plan.yaml",
+            "tests/plans/settings/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1701,6 +1705,86 @@ fn a_path_of_several_shapes_keeps_the_others_whole_in_the_enclosing_extra() {
             "item_labels",
             "item_notes",
         ],
+    );
+}
+
+#[test]
+fn maps_of_maps_become_rows_under_rows() {
+    let plan = "tests/plans/settings/plan.yaml";
+    let input = "tests/plans/settings/source.json";
+    let url = migrated("settings", plan, input);
+    let mut c = connect(&url);
+    // Each area a row, each setting a row under its area: a name may repeat across areas.
+    let settings: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', s.user_id, a.legacy_id, s.legacy_id, coalesce(s.value::text, '-'), s.position) \
+           FROM settings AS s JOIN setting_areas AS a ON a.id = s.area_id ORDER BY 1",
+    );
+    assert_eq!(
+        settings,
+        [
+            "u1 editor fontSize 14 3",
+            "u1 editor theme \"dark\" 2",
+            "u1 editor wrap true 1",
+            "u1 sync enabled false 1",
+            "u1 sync interval \"5m\" 2",
+            r#"u2 editor fontSize "12" 2"#,
+            r#"u2 editor theme {"name": "solarized", "variant": "light"} 1"#,
+            "u2 labs beta - 1",
+            "u2 labs enabled true 2"
+        ]
+    );
+    // An area without settings is a row of its own; the areas keep nothing else.
+    let areas: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || legacy_id || ' ' || coalesce(extra::text, '-') FROM setting_areas ORDER BY 1",
+    );
+    assert_eq!(
+        areas,
+        [
+            "u1 editor -",
+            "u1 empty -",
+            "u1 sync -",
+            "u2 editor -",
+            "u2 labs -"
+        ]
+    );
+    // Inner members that are objects get columns of their own, and extra.
+    let shortcuts: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', g.legacy_id, s.legacy_id, s.keys, s.extra::text) \
+           FROM shortcuts AS s JOIN shortcut_groups AS g ON g.id = s.group_id ORDER BY 1",
+    );
+    assert_eq!(
+        shortcuts,
+        [
+            "editor find Ctrl+F {\"global\": true}",
+            "editor save Ctrl+S",
+            "terminal clear Ctrl+L"
+        ]
+    );
+    let out = roundtrip_clean(plan, &url, 4);
+    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &[
+            "apps",
+            "setting_areas",
+            "settings",
+            "shortcut_groups",
+            "shortcuts",
+        ],
+    );
+    // A setting the tables lose is found, and named by area and name.
+    c.batch_execute("DELETE FROM settings WHERE legacy_id = 'interval'")
+        .unwrap();
+    let o = pgshred(&["verify", plan, "--roundtrip", "--user", "u1"], Some(&url));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("settings[sync][interval]: lost (element missing)"),
+        "{report}"
     );
 }
 

@@ -91,7 +91,7 @@ fn entity_context(e: &Entity, rendered: &Rendered) -> Value {
     let mut v = serde_json::to_value(e).expect("IR serializes");
     let levels: Vec<String> = e.path.levels().iter().map(ToString::to_string).collect();
     let prefixes: Vec<String> = (1..=levels.len())
-        .map(|n| levels[..n].join("[*]."))
+        .map(|n| crate::jsonpath::ArrayPath(e.path.levels()[..n].to_vec()).to_string())
         .collect();
     let obj = v
         .as_object_mut()

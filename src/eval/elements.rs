@@ -133,13 +133,7 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
     }
     let levels = e.path.levels();
     let prefixes: Vec<String> = (1..=levels.len())
-        .map(|n| {
-            levels[..n]
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("[*].")
-        })
+        .map(|n| crate::jsonpath::ArrayPath(levels[..n].to_vec()).to_string())
         .collect();
     let mut current = vec![Element {
         value: doc,

@@ -264,7 +264,12 @@ fn extra_value(
     dangling: Vec<(FieldPath, Value)>,
     cx: &mut Ctx,
 ) -> Value {
-    let mut rest = residual(obj, &e.consumed_paths());
+    // Every member of the element is another entity's element (maps of maps).
+    let mut rest = if e.members_entity.is_some() {
+        Map::new()
+    } else {
+        residual(obj, &e.consumed_paths())
+    };
     let mut paths = Vec::new();
     leaf_paths(&rest, "", &mut paths);
     for p in paths {

@@ -305,6 +305,9 @@ pub struct Entity {
     pub indexes: Vec<Index>,
     /// Keys of this entity's elements that hold nested child entities, sorted.
     pub child_arrays: Vec<ChildArray>,
+    /// The entity whose elements are every member of this entity's elements (its path ends in
+    /// `[*]`: maps of maps): nothing else of an element is this entity's.
+    pub members_entity: Option<String>,
 }
 
 impl Entity {

@@ -266,11 +266,12 @@ fn add_children(
         kids.sort_by(|a, b| in_order(&a.1, &b.1));
         if !kids.is_empty() {
             let key = child.path.levels().last().expect("a path has a level");
-            set_path(
-                obj,
-                key.keys(),
-                collection(child, kids.into_iter().map(|k| (&k.1.1, k.2.clone()))),
-            );
+            let kids = collection(child, kids.into_iter().map(|k| (&k.1.1, k.2.clone())));
+            match kids {
+                // Maps of maps: the children are the element's members themselves.
+                Value::Object(members) if child.path.reads_members() => obj.extend(members),
+                kids => set_path(obj, key.keys(), kids),
+            }
         }
     }
 }

@@ -127,6 +127,7 @@ fn child_arrays(drafts: &[Draft], parent_of: &[Option<usize>]) -> Vec<Vec<ChildA
         }
         if let (Some(j), Some(path)) = (parent_of[i], &d.path)
             && path.is_nested()
+            && !path.reads_members()
             && let Some(last) = path.levels().last()
         {
             out[j].push(child(d, last.head()));
@@ -216,6 +217,15 @@ fn entity(
             .filter(|_| !d.path.as_ref().is_some_and(ArrayPath::is_root) && !m.source.single),
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
+        members_entity: (0..drafts.len())
+            .find(|&j| {
+                parent_of[j] == Some(i)
+                    && drafts[j]
+                        .path
+                        .as_ref()
+                        .is_some_and(ArrayPath::reads_members)
+            })
+            .map(|j| drafts[j].file.spec.entity.clone()),
     }
 }
 

@@ -157,3 +157,87 @@ pub(super) fn check_other_shapes(
         }
     }
 }
+
+/// A path ending in `[*]` reads every member of each enclosing element, keyed by name: so it is
+/// `keyed`, and the enclosing entity maps nothing else of its elements (no columns, references,
+/// drops, id field or other nested entity), since every key is one of these members.
+pub(super) fn check_members(
+    drafts: &[super::draft::Draft],
+    parent_of: &[Option<usize>],
+    diags: &mut Diagnostics,
+) {
+    use crate::jsonpath::ArrayPath;
+    for (i, d) in drafts.iter().enumerate() {
+        if !d.path.as_ref().is_some_and(ArrayPath::reads_members) {
+            continue;
+        }
+        let path = &d.file.spec.source.path;
+        if !d.file.spec.source.keyed {
+            diags.push(
+                d.file
+                    .at(
+                        "E-path-members",
+                        "/source/path",
+                        format!(
+                            "`{path}` reads the members of each element, which are keyed by name"
+                        ),
+                    )
+                    .with_hint("add `keyed: true`: each member an element, its key the legacy id"),
+            );
+        }
+        // A parent that is not the enclosing entity is E-parent-nested's to report.
+        let Some(p) = parent_of[i] else { continue };
+        let pd = &drafts[p];
+        if pd.path != d.path.as_ref().and_then(ArrayPath::parent) {
+            continue;
+        }
+        let pm = &pd.file.spec;
+        let mut other: Vec<String> = Vec::new();
+        if !pm.columns.is_empty() || pm.value.is_some() {
+            other.push("columns".into());
+        }
+        if !pm.all_references().is_empty() {
+            other.push("references".into());
+        }
+        if !pm.drop.is_empty() {
+            other.push("drop".into());
+        }
+        if pm.source.recursive.is_some() {
+            other.push("a tree".into());
+        }
+        if pd.legacy_id.as_ref().is_some_and(|l| !l.keys().is_empty()) {
+            other.push(format!(
+                "its id field `{}`",
+                pm.source.legacy_id.as_deref().unwrap_or_default()
+            ));
+        }
+        other.extend(
+            (0..drafts.len())
+                .filter(|&j| {
+                    j != i
+                        && parent_of[j] == Some(p)
+                        && drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested)
+                })
+                .map(|j| format!("entity `{}` nested in it", drafts[j].file.spec.entity)),
+        );
+        if !other.is_empty() {
+            diags.push(
+                d.file
+                    .at(
+                        "E-path-members",
+                        "/source/path",
+                        format!(
+                            "`{path}` reads every member of `{}`'s elements, so `{}` maps nothing else of them; it has {}",
+                            pm.entity,
+                            pm.entity,
+                            other.join(", ")
+                        ),
+                    )
+                    .with_hint(format!(
+                        "make `{}` keyed by name with nothing else mapped, or read one key of its elements (`{path}.<key>`)",
+                        pm.entity
+                    )),
+            );
+        }
+    }
+}
