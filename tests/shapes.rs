@@ -1157,6 +1157,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/settings/plan.yaml",
             "tests/plans/settings/source.json",
         ),
+        (
+            "tests/plans/mentions/plan.yaml",
+            "tests/plans/mentions/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1786,6 +1790,79 @@ fn maps_of_maps_become_rows_under_rows() {
         report.contains("settings[sync][interval]: lost (element missing)"),
         "{report}"
     );
+}
+
+#[test]
+fn a_field_naming_one_of_several_entities_sets_the_column_of_the_first_holding_it() {
+    let plan = "tests/plans/mentions/plan.yaml";
+    let input = "tests/plans/mentions/source.json";
+    let url = migrated("mentions", plan, input);
+    let mut c = connect(&url);
+    let notes: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', n.user_id, n.legacy_id, 'about', coalesce(ap.legacy_id, an.legacy_id, '-'), \
+                CASE WHEN ap.id IS NOT NULL THEN 'person' WHEN an.id IS NOT NULL THEN 'note' END, \
+                'pinned', coalesce(pp.legacy_id, pt.legacy_id, '-'), \
+                CASE WHEN pp.id IS NOT NULL THEN 'person' WHEN pt.id IS NOT NULL THEN 'tag' END, \
+                'by', coalesce(bp.legacy_id, bt.legacy_id, '-'), n.extra::text) \
+           FROM notes AS n \
+           LEFT JOIN people AS ap ON ap.id = n.about_person_id LEFT JOIN notes AS an ON an.id = n.about_note_id \
+           LEFT JOIN people AS pp ON pp.id = n.pinned_person_id LEFT JOIN tags AS pt ON pt.id = n.pinned_tag_id \
+           LEFT JOIN people AS bp ON bp.id = n.by_person_id LEFT JOIN tags AS bt ON bt.id = n.by_tag_id \
+          ORDER BY n.user_id, n.position",
+    );
+    assert_eq!(
+        notes,
+        [
+            "u1 n1 about p1 person pinned t1 tag by p2",
+            "u1 n2 about n1 note pinned p2 person by t1",
+            // Naming neither: NULL, the value kept in extra (on_missing: null).
+            r#"u1 n3 about - pinned - by - {"about": "zz"}"#,
+            // n4 is pinned to neither: not migrated (on_missing: skip).
+            r#"u1 n5 about 7 person pinned - by - {"about": 7, "pinnedTo": null}"#,
+            // x1 is a person and a tag: the first entity listed takes it.
+            "u1 n6 about x1 person pinned x1 person by -",
+            "u1 n7 about n7 note pinned - by -",
+            "u2 p1 about p1 note pinned - by -"
+        ]
+    );
+    let out = roundtrip_clean(plan, &url, 2);
+    assert!(out.contains("declared   left out by a policy: 1"), "{out}");
+    preview_equals_database(&mut c, plan, input, &["people", "tags", "notes"]);
+    let o = pgshred(&["verify", plan], Some(&url));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Naming none of them under `on_missing: error` fails the batch in both engines, naming
+    // every entity it tried, in the same words.
+    use serde_json::json;
+    let rows = [
+        json!({"id": 1, "user_id": "u1", "updated_at": "2024-06-01T00:00:00Z",
+        "state": {"people": {"p1": {}}, "notes": [{"id": "n1", "by": "nobody"}]}}),
+    ];
+    let mut said = Vec::new();
+    for engine in ["sql", "copy"] {
+        let url = common::source_db_with_rows(&format!("mentions_bad_{engine}"), &rows);
+        let o = pgshred(
+            &["apply", plan, "--create-schema", "--engine", engine],
+            Some(&url),
+        );
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "{err}");
+        let line = err
+            .lines()
+            .find(|l| l.contains("nobody"))
+            .unwrap_or_else(|| panic!("{engine}: {err}"))
+            .to_string();
+        assert!(line.contains("people or tags"), "{engine}: {err}");
+        said.push(line);
+        let rows: Vec<String> = first_column(&mut connect(&url), "SELECT legacy_id FROM notes");
+        assert!(rows.is_empty(), "a failed batch writes nothing");
+    }
+    assert_eq!(said[0], said[1], "the engines word it differently");
 }
 
 #[test]

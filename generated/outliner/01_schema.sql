@@ -478,6 +478,7 @@ CREATE TABLE IF NOT EXISTS "outliner"."blocks" (
     "legacy_id"  text        NOT NULL,
     "page_id" uuid NOT NULL,
     "embed_block_id" uuid, -- the blocks row `embed` names
+    "embed_page_id" uuid, -- the pages row `embed` names
     "parent_block_id" uuid, -- its parent in the tree (NULL at depth 1)
     "depth" integer NOT NULL,
     "text" text,
@@ -493,11 +494,13 @@ CREATE TABLE IF NOT EXISTS "outliner"."blocks" (
     CONSTRAINT "blocks_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
     CONSTRAINT "blocks_page_id_fkey" FOREIGN KEY ("page_id") REFERENCES "outliner"."pages" ("id"),
     CONSTRAINT "blocks_embed_block_id_fkey" FOREIGN KEY ("embed_block_id") REFERENCES "outliner"."blocks" ("id"),
+    CONSTRAINT "blocks_embed_page_id_fkey" FOREIGN KEY ("embed_page_id") REFERENCES "outliner"."pages" ("id"),
     CONSTRAINT "blocks_parent_block_id_fkey" FOREIGN KEY ("parent_block_id") REFERENCES "outliner"."blocks" ("id")
 );
 -- Columns added or retyped since the table was created (no-ops on a new table).
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'page_id', 'uuid');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'embed_block_id', 'uuid');
+SELECT "pgshred".ensure_column('"outliner"."blocks"', 'embed_page_id', 'uuid');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'parent_block_id', 'uuid');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'depth', 'integer');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'text', 'text');
@@ -512,6 +515,7 @@ SELECT "pgshred".ensure_column('"outliner"."blocks"', 'position', 'integer');
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "blocks_page_id_idx" ON "outliner"."blocks" ("page_id");
 CREATE INDEX IF NOT EXISTS "blocks_embed_block_id_idx" ON "outliner"."blocks" ("embed_block_id");
+CREATE INDEX IF NOT EXISTS "blocks_embed_page_id_idx" ON "outliner"."blocks" ("embed_page_id");
 CREATE INDEX IF NOT EXISTS "blocks_parent_block_id_idx" ON "outliner"."blocks" ("parent_block_id");
 DROP TRIGGER IF EXISTS "blocks_touch_updated_at" ON "outliner"."blocks";
 CREATE TRIGGER "blocks_touch_updated_at" BEFORE UPDATE ON "outliner"."blocks"

@@ -438,7 +438,10 @@ WITH doc AS (
     -- from copying the expressions back into every use).
     SELECT x.*, c.*, q0.*,
            CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks',
-               x.user_id, q0.ref0) END AS rid0
+               x.user_id, q0.ref0) END AS rid0, q1.*,
+           (SELECT r."id" FROM "outliner"."pages" AS r
+             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                 q1.ref1) LIMIT 1) AS rid1
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'string' AS v0, jsonb_typeof(x.elem -> 'string') AS t0,
@@ -456,10 +459,16 @@ WITH doc AS (
                           OFFSET 0) AS q0
       LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
              ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
+     -- embed_page_id: the pages row `embed` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw1,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"embed"}' <> ''
+                                     THEN x.elem #>> '{"embed"}' END AS ref1
+                          OFFSET 0) AS q1
 ), ins AS (
     INSERT INTO "outliner"."blocks" (
-        "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id", "text",
-            "heading", "open", "written_at", "refs", "props", "extra"
+        "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id",
+            "embed_page_id", "text", "heading", "open", "written_at", "refs", "props", "extra"
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, x.legacy_id),
            x.user_id,
@@ -475,6 +484,9 @@ WITH doc AS (
                 -- parent_block_id: its parent in the tree
            x.depth, -- depth
            x.rid0, -- embed_block_id
+           -- One of several entities: NULL where blocks holds the id.
+           CASE WHEN x.rid0 IS NOT NULL THEN NULL ELSE
+           x.rid1 END, -- embed_page_id
            CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
                  WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'blocks', x.legacy_id, 'string')::text
@@ -537,8 +549,8 @@ WITH doc AS (
                                    THEN x.elem -> 'children' END]::jsonb[])
                 ELSE x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props', 'refs', 'string',
                     'uid']::text[] END
-                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
-                          THEN "pgshred".assemble('{}'::jsonb, ARRAY['embed'], ARRAY[x.raw0])
+                  || CASE WHEN x.rid1 IS NULL AND x.rid0 IS NULL AND x.raw1 IS NOT NULL
+                          THEN "pgshred".assemble('{}'::jsonb, ARRAY['embed'], ARRAY[x.raw1])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).

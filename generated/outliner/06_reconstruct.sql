@@ -24,12 +24,16 @@ WITH
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."page_id" AS parent_id,
         t."parent_block_id" AS "up", t."depth" AS "depth",
            "pgshred".assemble(t."extra",
-               ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props'],
+               ARRAY['uid', 'embed', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props'],
                ARRAY[CASE WHEN t."extra" #> '{"uid"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- embed: the legacy id of the blocks row, unless extra kept the value as written.
 CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
     ELSE to_jsonb((SELECT l."legacy_id" FROM "outliner"."blocks" AS l WHERE l."user_id" = t."user_id"
     AND l."id" = t."embed_block_id")) END,
+                     -- embed: the legacy id of the pages row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "outliner"."pages" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."embed_page_id")) END,
                      to_jsonb(t."text"),
                      to_jsonb(t."heading"),
                      to_jsonb(t."open"),

@@ -206,6 +206,23 @@ fn insert_names(obj: &mut serde_json::Map<String, Value>, e: &Entity) {
             r["fkey_name"] = derived_name(&[&e.table, &ir.column], "fkey").into();
             // Templates name a reference's values by it (raw0, rid0), also in filtered loops.
             r["index"] = i.into();
+            // A field naming one of several entities: the targets tried before this one, and
+            // whether this is the last (whose policy speaks for the field), in words.
+            r["earlier"] = ir
+                .group
+                .iter()
+                .copied()
+                .take_while(|&j| j != i)
+                .collect::<Vec<_>>()
+                .into();
+            r["last_of_group"] = (ir.group.last() == Some(&i)).into();
+            r["targets"] = ir
+                .group
+                .iter()
+                .map(|&j| e.references[j].entity.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ")
+                .into();
         }
     }
 }

@@ -32,15 +32,30 @@ pub(super) fn resolve(
         columns: Vec::new(),
         kept: Vec::new(),
     };
-    for r in &e.references {
+    // The target each field names: of a `one_of`, the first entity holding the id.
+    let holds = |r: &crate::ir::Reference, id: &String| {
+        created
+            .get(r.entity.as_str())
+            .is_some_and(|rows| rows.contains(id))
+    };
+    for (i, r) in e.references.iter().enumerate() {
         let raw = at(c.element.value, &r.field);
-        let found = id_text(raw).filter(|id| {
-            created
-                .get(r.entity.as_str())
-                .is_some_and(|rows| rows.contains(id))
-        });
+        let id = id_text(raw);
+        let earlier = r.group.iter().take_while(|&&j| j != i);
+        if id
+            .as_ref()
+            .is_some_and(|id| earlier.clone().any(|&j| holds(&e.references[j], id)))
+        {
+            out.columns.push((r.column.clone(), Value::Null));
+            continue;
+        }
+        let found = id.filter(|id| holds(r, id));
         let Some(id) = found else {
             out.columns.push((r.column.clone(), Value::Null));
+            // The field's policy speaks once, after its last target.
+            if r.group.last() != Some(&i) {
+                continue;
+            }
             let Some(raw) = raw else { continue };
             out.kept.push((r.field.clone(), raw.clone()));
             if raw.is_null() {
@@ -75,7 +90,14 @@ pub(super) fn resolve(
                     r.field.to_string()
                 },
                 Some(raw),
-                format!("referenced {} not found; {what}", r.entity),
+                format!(
+                    "referenced {} not found; {what}",
+                    r.group
+                        .iter()
+                        .map(|&j| e.references[j].entity.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
             );
             if r.on_missing == OnMissingParent::Skip {
                 return None;

@@ -65,7 +65,13 @@ impl Entity {
                     .as_ref()
                     .and_then(|p| Some((p.field.as_ref()?, p.id_type))),
             )
-            .chain(self.references.iter().map(|r| (&r.field, r.id_type)));
+            .chain(
+                self.references
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, r)| r.leads(*i))
+                    .map(|(_, r)| (&r.field, r.id_type)),
+            );
         for (id, ty) in ids {
             out.push(Kept {
                 path: id.clone(),

@@ -360,6 +360,17 @@ pub struct Reference {
     pub to_self: bool,
     /// The JSON type of the target's legacy ids, which `field` holds.
     pub id_type: IdType,
+    /// The references reading `field` (indexes in the entity's references, in order, this one
+    /// included): one, or the targets of a `one_of`, where a value names an element of the first
+    /// that holds its id, and `on_missing` applies when none does.
+    pub group: Vec<usize>,
+}
+
+impl Reference {
+    /// The first reference of its field: the one that stands for the field where one would do.
+    pub fn leads(&self, index: usize) -> bool {
+        self.group.first() == Some(&index)
+    }
 }
 
 /// The entity enclosing a parent whose legacy ids are unique per parent.

@@ -237,14 +237,26 @@ pub struct ParentSpec {
     pub on_missing: Option<OnMissingParent>,
 }
 
-/// A field naming another entity's element by its legacy id: a foreign-key column.
+/// A field naming another entity's element by its legacy id: a foreign-key column; or naming an
+/// element of one of several entities (`one_of`): a column for each, the first that holds it set.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReferenceSpec {
-    pub entity: String,
+    #[serde(default)]
+    pub entity: Option<String>,
     pub field: String,
-    pub column: String,
+    #[serde(default)]
+    pub column: Option<String>,
     #[serde(default)]
     pub on_missing: Option<OnMissingParent>,
+    #[serde(default)]
+    pub one_of: Vec<OneOfSpec>,
+}
+
+/// One of the entities a `one_of` reference may name, and its foreign-key column.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OneOfSpec {
+    pub entity: String,
+    pub column: String,
 }
 
 /// What the ids of a link table's elements name.
@@ -265,17 +277,36 @@ pub struct RefSpec<'a> {
     pub field: &'a str,
     pub column: &'a str,
     pub on_missing: Option<OnMissingParent>,
+    /// Which field it reads, as the index of its entry in `references` (the link's after them):
+    /// the targets of one `one_of` share it, and the first of them is `alternative` 0.
+    pub group: usize,
+    pub alternative: usize,
 }
 
 impl MappingSpec {
-    /// Every reference of the mapping: `references`, then `link`.
+    /// Every reference of the mapping: `references` (each target of a `one_of` in its order),
+    /// then `link`.
     pub fn all_references(&self) -> Vec<RefSpec<'_>> {
-        let refs = self.references.iter().enumerate().map(|(i, r)| RefSpec {
-            pointer: format!("/references/{i}"),
-            entity: &r.entity,
-            field: &r.field,
-            column: &r.column,
-            on_missing: r.on_missing,
+        let refs = self.references.iter().enumerate().flat_map(|(i, r)| {
+            let plain = (r.one_of.is_empty()).then(|| RefSpec {
+                pointer: format!("/references/{i}"),
+                entity: r.entity.as_deref().unwrap_or_default(),
+                field: &r.field,
+                column: r.column.as_deref().unwrap_or_default(),
+                on_missing: r.on_missing,
+                group: i,
+                alternative: 0,
+            });
+            let alternatives = r.one_of.iter().enumerate().map(move |(k, t)| RefSpec {
+                pointer: format!("/references/{i}/one_of/{k}"),
+                entity: &t.entity,
+                field: &r.field,
+                column: &t.column,
+                on_missing: r.on_missing,
+                group: i,
+                alternative: k,
+            });
+            plain.into_iter().chain(alternatives)
         });
         let link = self.link.iter().map(|l| RefSpec {
             pointer: "/link".into(),
@@ -283,6 +314,8 @@ impl MappingSpec {
             field: "",
             column: &l.column,
             on_missing: l.on_missing,
+            group: self.references.len(),
+            alternative: 0,
         });
         refs.chain(link).collect()
     }

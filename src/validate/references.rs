@@ -32,6 +32,25 @@ pub(super) fn check_own<'a>(
                 .with_hint("use `link: { entity: <entity>, column: <fk column> }`: the element itself is the id"),
         );
     }
+    // `entity` and `column`, or `one_of` instead of both (the schema lets either through).
+    for (i, r) in file.spec.references.iter().enumerate() {
+        let (message, hint) = match (&r.entity, &r.column, r.one_of.is_empty()) {
+            (Some(_), Some(_), true) => continue,
+            (_, _, true) => (
+                "a reference names its `entity` and its `column`",
+                "add both, or list the entities the field may name in `one_of`",
+            ),
+            (None, None, false) => continue,
+            (_, _, false) => (
+                "`one_of` names each entity with its column, instead of `entity` and `column`",
+                "remove `entity` and `column`, or `one_of`",
+            ),
+        };
+        diags.push(
+            file.at_key("E-reference", &format!("/references/{i}"), message)
+                .with_hint(hint),
+        );
+    }
     let mut fields = Vec::new();
     for r in file.spec.all_references() {
         let ptr = r.pointer;
@@ -53,22 +72,29 @@ pub(super) fn check_own<'a>(
         let field = match jsonpath::parse_field(r.field) {
             Ok(p) => p,
             Err(e) => {
-                diags.push(path_diag(file, &format!("{ptr}/field"), r.field, e));
+                // Said once for a `one_of`, at the field they share.
+                if r.alternative == 0 {
+                    let at = format!("/references/{}/field", r.group);
+                    diags.push(path_diag(file, &at, r.field, e));
+                }
                 fields.push(None);
                 continue;
             }
         };
-        if let Some(other) = seen_paths.get(&field) {
-            diags.push(
-                file.at(
-                    "E-path-twice",
-                    &format!("{ptr}/field"),
-                    format!("path `{field}` is already mapped to column `{other}`"),
-                )
-                .with_hint("a field is a reference or a column, not both"),
-            );
-        } else {
-            seen_paths.insert(field.clone(), r.column.to_string());
+        // The targets of one `one_of` read one field: it is claimed once.
+        if r.alternative == 0 {
+            if let Some(other) = seen_paths.get(&field) {
+                diags.push(
+                    file.at(
+                        "E-path-twice",
+                        &format!("/references/{}/field", r.group),
+                        format!("path `{field}` is already mapped to column `{other}`"),
+                    )
+                    .with_hint("a field is a reference or a column, not both"),
+                );
+            } else {
+                seen_paths.insert(field.clone(), r.column.to_string());
+            }
         }
         fields.push(Some(field));
     }
@@ -103,6 +129,55 @@ pub(super) fn check_targets(
                         .with_hint("reference an entity whose elements have ids of their own (an id field, or keys)"),
                 );
             }
+            check_alternative(d, &r, drafts, by_entity, diags);
+        }
+    }
+}
+
+/// A target of a `one_of` after the first: another entity than those before it, whose ids are
+/// written in the same JSON type (the round trip gives the field back in one).
+fn check_alternative(
+    d: &Draft,
+    r: &crate::spec::RefSpec,
+    drafts: &[Draft],
+    by_entity: &BTreeMap<&str, usize>,
+    diags: &mut Diagnostics,
+) {
+    if r.alternative == 0 {
+        return;
+    }
+    let all = d.file.spec.all_references();
+    let id_type = |entity: &str| {
+        by_entity
+            .get(entity)
+            .map(|&j| drafts[j].file.spec.source.id_type.unwrap_or_default())
+    };
+    for before in all
+        .iter()
+        .filter(|o| o.group == r.group && o.alternative < r.alternative)
+    {
+        let at = |message: String, hint: &str| {
+            d.file
+                .at(
+                    "E-reference-one-of",
+                    &format!("{}/entity", r.pointer),
+                    message,
+                )
+                .with_hint(hint.to_string())
+        };
+        if before.entity == r.entity {
+            diags.push(at(
+                format!("`{}` is named twice in one `one_of`", r.entity),
+                "name each entity once",
+            ));
+        } else if id_type(before.entity) != id_type(r.entity) {
+            diags.push(at(
+                format!(
+                    "`{}` and `{}` write their ids in different JSON types (source.id_type), and `{}` comes back in one",
+                    before.entity, r.entity, r.field
+                ),
+                "give both entities the same id_type",
+            ));
         }
     }
 }
@@ -158,7 +233,7 @@ pub(super) fn check_order(
                     d.file
                         .at(
                             "E-reference-cycle",
-                            &format!("/references/{k}/entity"),
+                            &format!("{k}/entity"),
                             format!(
                                 "`{}` would have to be written before `{}` and after it: {}",
                                 r.entity,

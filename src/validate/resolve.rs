@@ -232,10 +232,9 @@ fn entity(
 /// The entity's references, with the tables they point at.
 fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
     let d = &drafts[i];
-    d.file
-        .spec
-        .all_references()
-        .into_iter()
+    let all = d.file.spec.all_references();
+    let groups: Vec<usize> = all.iter().map(|r| r.group).collect();
+    all.into_iter()
         .zip(&d.references)
         .map(|(r, field)| {
             let target = drafts
@@ -250,6 +249,9 @@ fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
                 on_missing: r.on_missing.unwrap_or(OnMissingParent::Error),
                 to_self: r.entity == d.file.spec.entity,
                 id_type: target.file.spec.source.id_type.unwrap_or_default(),
+                group: (0..groups.len())
+                    .filter(|&j| groups[j] == r.group)
+                    .collect(),
             }
         })
         .collect()
