@@ -1161,6 +1161,14 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/mentions/plan.yaml",
             "tests/plans/mentions/source.json",
         ),
+        (
+            "tests/plans/covers/plan.yaml",
+            "tests/plans/covers/source.json",
+        ),
+        (
+            "tests/plans/tasktree/plan.yaml",
+            "tests/plans/tasktree/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1863,6 +1871,123 @@ fn a_field_naming_one_of_several_entities_sets_the_column_of_the_first_holding_i
         assert!(rows.is_empty(), "a failed batch writes nothing");
     }
     assert_eq!(said[0], said[1], "the engines word it differently");
+}
+
+#[test]
+fn a_parent_references_its_own_child_with_a_foreign_key_checked_at_commit() {
+    let plan = "tests/plans/covers/plan.yaml";
+    let input = "tests/plans/covers/source.json";
+    let mut tables = Vec::new();
+    for engine in ["sql", "copy"] {
+        let url = fresh_db(&format!("covers_{engine}"));
+        load_fixture(&mut connect(&url), input);
+        let o = pgshred(
+            &["apply", plan, "--create-schema", "--engine", engine],
+            Some(&url),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut c = connect(&url);
+        let covers: Vec<String> = first_column(
+            &mut c,
+            "SELECT concat_ws(' ', c.user_id, c.legacy_id, coalesce(a.legacy_id, '-'), c.extra::text) \
+               FROM cards AS c LEFT JOIN attachments AS a ON a.id = c.cover_attachment_id ORDER BY 1",
+        );
+        assert_eq!(
+            covers,
+            [
+                // A card's own attachment, and another card's of the same user.
+                "u1 c1 a2",
+                r#"u1 c2 a1 {"attachments": []}"#,
+                // Named in no document: NULL, kept in extra (on_missing: null).
+                r#"u1 c3 - {"coverId": "a_gone"}"#,
+                r#"u1 c4 - {"coverId": null}"#,
+                "u2 c1 a1"
+            ],
+            "{engine}"
+        );
+        // The foreign key waits for the commit; the parent's own is checked at once.
+        let deferred: Vec<String> = first_column(
+            &mut c,
+            "SELECT conname || ' ' || condeferred FROM pg_constraint \
+              WHERE conrelid IN ('cards'::regclass, 'attachments'::regclass) AND contype = 'f' ORDER BY 1",
+        );
+        assert_eq!(
+            deferred,
+            [
+                "attachments_card_id_fkey false",
+                "cards_cover_attachment_id_fkey true"
+            ]
+        );
+        roundtrip_clean(plan, &url, 2);
+        preview_equals_database(&mut c, plan, input, &["cards", "attachments"]);
+        tables.push(tables_of(&url, plan));
+        // Rolled back in one transaction: the rows reference each other both ways.
+        let o = pgshred(&["rollback", plan, "--run", "1", "--yes"], Some(&url));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let left: Vec<String> = first_column(
+            &mut c,
+            "SELECT legacy_id FROM cards UNION ALL SELECT legacy_id FROM attachments",
+        );
+        assert!(left.is_empty(), "{left:?}");
+    }
+    assert_eq!(tables[0], tables[1], "the engines write different rows");
+}
+
+#[test]
+fn entities_nest_in_the_nodes_of_a_tree_at_every_depth() {
+    let plan = "tests/plans/tasktree/plan.yaml";
+    let input = "tests/plans/tasktree/source.json";
+    let url = migrated("tasktree", plan, input);
+    let mut c = connect(&url);
+    // Tags, a schedule and checklist items of tasks at depths 1 to 3, each under its own task;
+    // tasks without an id are named by their place in the tree, and so are their tags.
+    let nested: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', t.user_id, t.legacy_id, t.depth, 'tag', g.legacy_id, g.tag) \
+           FROM task_tags AS g JOIN tasks AS t ON t.id = g.task_id \
+         UNION ALL SELECT concat_ws(' ', t.user_id, t.legacy_id, t.depth, 'item', i.legacy_id, i.body) \
+           FROM task_checklist AS i JOIN tasks AS t ON t.id = i.task_id \
+         UNION ALL SELECT concat_ws(' ', t.user_id, t.legacy_id, t.depth, 'starts', s.start_on) \
+           FROM task_schedules AS s JOIN tasks AS t ON t.id = s.task_id ORDER BY 1",
+    );
+    assert_eq!(
+        nested,
+        [
+            "u1 #1.1 1 tag #1.1.1 q3",
+            "u1 #1.1.1.1 3 item 1 c",
+            "u1 #1.1.1.1 3 tag #1.1.1.1.1 deep",
+            "u1 t-x 2 item 1 a",
+            "u1 t-x 2 item 2 b",
+            "u1 t-x 2 starts 2024-07-01",
+            "u1 t-x 2 tag #1.1.1.1 web",
+            "u1 t-x 2 tag #1.1.1.2 read",
+            "u1 t-y 1 item 1 release",
+            "u2 #1.1.1 2 tag #1.1.1.1 x"
+        ]
+    );
+    let out = roundtrip_clean(plan, &url, 2);
+    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &[
+            "projects",
+            "tasks",
+            "task_tags",
+            "task_schedules",
+            "task_checklist",
+        ],
+    );
+    // A checklist item the tables lose is found under its own task, at its depth.
+    c.batch_execute("DELETE FROM task_checklist WHERE body = 'c'")
+        .unwrap();
+    let o = pgshred(&["verify", plan, "--roundtrip", "--user", "u1"], Some(&url));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("subtasks[id=t-x].subtasks[id=#1].checklist[id=1]: lost (element missing)"),
+        "{report}"
+    );
 }
 
 #[test]

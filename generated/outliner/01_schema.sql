@@ -485,8 +485,6 @@ CREATE TABLE IF NOT EXISTS "outliner"."blocks" (
     "heading" integer,
     "open" boolean DEFAULT 'true'::boolean,
     "written_at" timestamptz,
-    "refs" text[],
-    "props" jsonb,
     "extra" jsonb,
     "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -507,8 +505,6 @@ SELECT "pgshred".ensure_column('"outliner"."blocks"', 'text', 'text');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'heading', 'integer');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'open', 'boolean');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'written_at', 'timestamptz');
-SELECT "pgshred".ensure_column('"outliner"."blocks"', 'refs', 'text[]');
-SELECT "pgshred".ensure_column('"outliner"."blocks"', 'props', 'jsonb');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'extra', 'jsonb');
 SELECT "pgshred".ensure_column('"outliner"."blocks"', 'position', 'integer');
 -- user_id lookups use blocks_user_id_legacy_id_key: user_id is its leading column, so a separate index
@@ -523,6 +519,81 @@ CREATE TRIGGER "blocks_touch_updated_at" BEFORE UPDATE ON "outliner"."blocks"
 ALTER TABLE "outliner"."blocks" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "blocks_owner" ON "outliner"."blocks";
 CREATE POLICY "blocks_owner" ON "outliner"."blocks" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
+-- block_props
+CREATE TABLE IF NOT EXISTS "outliner"."block_props" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "block_id" uuid NOT NULL,
+    "status" text,
+    "extra" jsonb,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "block_props_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
+    CONSTRAINT "block_props_block_id_fkey" FOREIGN KEY ("block_id") REFERENCES "outliner"."blocks" ("id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"outliner"."block_props"', 'block_id', 'uuid');
+SELECT "pgshred".ensure_column('"outliner"."block_props"', 'status', 'text');
+SELECT "pgshred".ensure_column('"outliner"."block_props"', 'extra', 'jsonb');
+-- user_id lookups use block_props_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "block_props_block_id_idx" ON "outliner"."block_props" ("block_id");
+DROP TRIGGER IF EXISTS "block_props_touch_updated_at" ON "outliner"."block_props";
+CREATE TRIGGER "block_props_touch_updated_at" BEFORE UPDATE ON "outliner"."block_props"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "outliner"."block_props" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "block_props_owner" ON "outliner"."block_props";
+CREATE POLICY "block_props_owner" ON "outliner"."block_props" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
+-- block_refs
+CREATE TABLE IF NOT EXISTS "outliner"."block_refs" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "block_id" uuid NOT NULL,
+    "ref_block_id" uuid, -- the blocks row `` names
+    "ref_uid" text,
+    "position" integer,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "block_refs_user_id_block_id_legacy_id_key" UNIQUE ("user_id", "block_id", "legacy_id"),
+    CONSTRAINT "block_refs_block_id_fkey" FOREIGN KEY ("block_id") REFERENCES "outliner"."blocks" ("id"),
+    CONSTRAINT "block_refs_ref_block_id_fkey" FOREIGN KEY ("ref_block_id") REFERENCES "outliner"."blocks" ("id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"outliner"."block_refs"', 'block_id', 'uuid');
+SELECT "pgshred".ensure_column('"outliner"."block_refs"', 'ref_block_id', 'uuid');
+SELECT "pgshred".ensure_column('"outliner"."block_refs"', 'ref_uid', 'text');
+SELECT "pgshred".ensure_column('"outliner"."block_refs"', 'position', 'integer');
+-- Legacy ids unique per parent: a table made when they were unique per user gets the new key (the
+-- lock is taken only when there is something to change).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                WHERE conrelid = '"outliner"."block_refs"'::regclass
+                    AND conname = 'block_refs_user_id_legacy_id_key') THEN
+        ALTER TABLE "outliner"."block_refs" DROP CONSTRAINT "block_refs_user_id_legacy_id_key",
+            ADD CONSTRAINT "block_refs_user_id_block_id_legacy_id_key" UNIQUE ("user_id", "block_id", "legacy_id");
+        RAISE NOTICE 'pgshred: %: legacy ids are now unique per parent', 'block_refs';
+    END IF;
+END
+$$;
+-- user_id lookups use block_refs_user_id_block_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+CREATE INDEX IF NOT EXISTS "block_refs_block_id_idx" ON "outliner"."block_refs" ("block_id");
+CREATE INDEX IF NOT EXISTS "block_refs_ref_block_id_idx" ON "outliner"."block_refs" ("ref_block_id");
+DROP TRIGGER IF EXISTS "block_refs_touch_updated_at" ON "outliner"."block_refs";
+CREATE TRIGGER "block_refs_touch_updated_at" BEFORE UPDATE ON "outliner"."block_refs"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "outliner"."block_refs" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "block_refs_owner" ON "outliner"."block_refs";
+CREATE POLICY "block_refs_owner" ON "outliner"."block_refs" FOR ALL
     USING ("user_id" = (SELECT current_setting('app.user_id', true)))
     WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
 

@@ -498,6 +498,36 @@ BEGIN
          WHERE a."user_id" = ANY (users) AND a."source_entity" = 'daily_notes'
            AND a."target_table" = 'daily_notes' AND a."replaced_by" IS NULL;
     END IF;
+    IF entities IS NULL OR entities ? 'block_refs' THEN
+        WITH gone AS (
+            DELETE FROM "outliner"."block_refs" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'block_refs'
+                       AND a."target_table" = 'block_refs' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'block_refs', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'block_refs'
+           AND a."target_table" = 'block_refs' AND a."replaced_by" IS NULL;
+    END IF;
+    IF entities IS NULL OR entities ? 'block_props' THEN
+        WITH gone AS (
+            DELETE FROM "outliner"."block_props" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'block_props'
+                       AND a."target_table" = 'block_props' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'block_props', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'block_props'
+           AND a."target_table" = 'block_props' AND a."replaced_by" IS NULL;
+    END IF;
     IF entities IS NULL OR entities ? 'blocks' THEN
         WITH gone AS (
             DELETE FROM "outliner"."blocks" AS t

@@ -2,7 +2,7 @@
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
 -- Set-based: each entity is one INSERT ... SELECT over every user of the batch, parents before
--- children (account, graph, pages, page_tags, blocks, daily_notes).
+-- children (account, graph, pages, page_tags, blocks, block_props, block_refs, daily_notes).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
 -- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
@@ -447,9 +447,7 @@ WITH doc AS (
                    x.elem -> 'string' AS v0, jsonb_typeof(x.elem -> 'string') AS t0,
                    x.elem -> 'heading' AS v1, jsonb_typeof(x.elem -> 'heading') AS t1,
                    x.elem -> 'open' AS v2, jsonb_typeof(x.elem -> 'open') AS t2,
-                   x.elem -> 'created' AS v3, jsonb_typeof(x.elem -> 'created') AS t3,
-                   x.elem -> 'refs' AS v4, jsonb_typeof(x.elem -> 'refs') AS t4,
-                   x.elem -> 'props' AS v5, jsonb_typeof(x.elem -> 'props') AS t5
+                   x.elem -> 'created' AS v3, jsonb_typeof(x.elem -> 'created') AS t3
                    OFFSET 0) AS c
      -- embed_block_id: the blocks row `embed` names, among this statement's own elements (a hash join).
      CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw0,
@@ -468,7 +466,7 @@ WITH doc AS (
 ), ins AS (
     INSERT INTO "outliner"."blocks" (
         "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id",
-            "embed_page_id", "text", "heading", "open", "written_at", "refs", "props", "extra"
+            "embed_page_id", "text", "heading", "open", "written_at", "extra"
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, x.legacy_id),
            x.user_id,
@@ -515,15 +513,6 @@ WITH doc AS (
                  ELSE "pgshred".cast_failed(x.v3, 'timestamptz', x.user_id, 'blocks', x.legacy_id,
                      'created')::timestamptz
              END, -- written_at
-           CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
-                 WHEN x.t4 = 'array'
-                  -- strict: in lax mode the filter would look inside a nested array and let it through
-                  AND NOT jsonb_path_exists(x.v4, 'strict $[*] ? (@.type() == "object" || @.type() == "array")')
-                 THEN ARRAY(SELECT a.item #>> '{}' FROM jsonb_array_elements(x.v4) WITH ORDINALITY AS a(item,
-                     n) ORDER BY a.n)
-                 ELSE "pgshred".cast_failed(x.v4, 'text[]', x.user_id, 'blocks', x.legacy_id, 'refs')::text[]
-             END, -- refs
-           NULLIF(x.v5, 'null'::jsonb), -- props
            -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"uid"}') = 'number'
                   OR jsonb_typeof(x.elem #> '{"embed"}') = 'number'
@@ -531,22 +520,24 @@ WITH doc AS (
                   OR x.t1 = 'null'
                   OR x.t2 = 'null'
                   OR x.t3 = 'null'
-                  OR x.t4 = 'null'
-                  OR x.t5 = 'null'
                   OR x.elem -> 'children' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                  OR x.elem -> 'props' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                  OR x.elem -> 'refs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                 THEN "pgshred".assemble(x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props',
                     'refs', 'string', 'uid']::text[],
-                         ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props', 'children'],
+                         ARRAY['uid', 'embed', 'string', 'heading', 'open', 'created', 'children', 'props', 'refs'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"uid"}') = 'number' THEN x.elem #> '{"uid"}' END,
                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') = 'number' THEN x.elem #> '{"embed"}' END,
                                CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t4 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t5 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem -> 'children' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                                   THEN x.elem -> 'children' END]::jsonb[])
+                                   THEN x.elem -> 'children' END,
+                               CASE WHEN x.elem -> 'props' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'props' END,
+                               CASE WHEN x.elem -> 'refs' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
+                                   THEN x.elem -> 'refs' END]::jsonb[])
                 ELSE x.elem - ARRAY['children', 'created', 'embed', 'heading', 'open', 'props', 'refs', 'string',
                     'uid']::text[] END
                   || CASE WHEN x.rid1 IS NULL AND x.rid0 IS NULL AND x.raw1 IS NOT NULL
@@ -565,6 +556,209 @@ INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "
     "legacy_ids", "target_ids")
 SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'blocks', 'blocks',
        array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
+-- pgshred:entity block_props
+-- block_props -> outliner.block_props: one row per element of `pages[*].blocks[*].props`, legacy id ``
+--   parent blocks via the enclosing element -> block_id; parent missing: error
+--   duplicate legacy id within a user: error; missing legacy id: position
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l2.elem,
+           l0.ord AS ord0,
+           l1.ord AS ord1,
+           l2.ord AS ord2,
+           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+               THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+           CASE WHEN jsonb_typeof(l2.elem) <> 'object'
+                THEN "pgshred".not_an_object(l2.elem, doc.user_id, 'block_props', 'pages[*].blocks[*].props',
+                    '#' || l0.ord || '.' || l1.ord || '.' || l2.ord)
+                ELSE CASE WHEN jsonb_typeof(l2.elem #> '{}') IN ('string', 'number') AND l2.elem #>> '{}' <> ''
+                    THEN l2.elem #>> '{}' ELSE '#' || l0.ord || '.' || l1.ord || '.' || l2.ord END
+            END AS legacy_id
+      FROM doc
+     -- An object keyed by id: each member an element, its key the legacy id.
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_props', 'pages',
+         NULL))
+           WITH ORDINALITY AS l0(key, elem, ord)
+     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+     -- statement, written before this one, checked its shape).
+     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                             SELECT a.elem, a.ord::text
+                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
+                                   ORDINALITY AS a(elem, ord)
+                             UNION ALL
+                             SELECT c.elem, n.ord || '.' || c.ord
+                               FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                         ) SELECT n.elem, n.ord FROM n) AS l1
+     -- A single object: the one element of its parent (when it is an object).
+     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                           FROM (SELECT l1.elem #> '{"props"}' AS elem) AS o
+                          WHERE jsonb_typeof(o.elem) <> 'null') AS l2
+), x AS (
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
+      FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'status' AS v0, jsonb_typeof(x.elem -> 'status') AS t0
+                   OFFSET 0) AS c
+), ins AS (
+    INSERT INTO "outliner"."block_props" (
+        "id", "user_id", "legacy_id", "block_id", "status", "extra"
+    )
+    SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'block_props', x.user_id, x.legacy_id),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'block_props', x.legacy_id) END,
+           CASE WHEN p.id IS NOT NULL THEN p.id
+                ELSE "pgshred".missing_parent(x.user_id, 'block_props', x.legacy_id, 'blocks',
+                    'pages[*].blocks[*].props', x.parent_legacy_id) END,
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'block_props', x.legacy_id, 'status')::text
+             END, -- status
+           NULLIF(CASE WHEN x.t0 = 'null'
+                THEN "pgshred".assemble(x.elem - ARRAY['status']::text[],
+                         ARRAY['status'],
+                         ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                ELSE x.elem - ARRAY['status']::text[] END, '{}'::jsonb)
+      FROM v AS x
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "outliner"."blocks" AS p
+                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'block_props', x.legacy_id) ELSE true END
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'block_props', 'block_props',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
+-- pgshred:entity block_refs
+-- block_refs -> outliner.block_refs: one row per element of `pages[*].blocks[*].refs`, legacy id ``
+--   parent blocks via the enclosing element -> block_id; parent missing: error
+--   duplicate legacy id within a parent: error; missing legacy id: position
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l2.elem,
+           l0.ord AS ord0,
+           l1.ord AS ord1,
+           l2.ord AS ord2,
+           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+               THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+           '#' || l2.ord AS legacy_id,
+           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+           -- length first, so no two pairs read alike) and its own.
+           pg_catalog.length(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+               AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END)::text || ':' || CASE
+               WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+               THEN l1.elem #>> '{"uid"}' END || ':' || '#' || l2.ord AS id_key
+      FROM doc
+     -- An object keyed by id: each member an element, its key the legacy id.
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_refs', 'pages',
+         NULL))
+           WITH ORDINALITY AS l0(key, elem, ord)
+     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+     -- statement, written before this one, checked its shape).
+     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                             SELECT a.elem, a.ord::text
+                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
+                                   ORDINALITY AS a(elem, ord)
+                             UNION ALL
+                             SELECT c.elem, n.ord || '.' || c.ord
+                               FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                         ) SELECT n.elem, n.ord FROM n) AS l1
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l1.elem #> '{"refs"}', doc.user_id, 'block_refs',
+         'pages[*].blocks[*].refs', 'blocks ' || coalesce(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string',
+         'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END, '?')))
+           WITH ORDINALITY AS l2(elem, ord)
+), x AS (
+    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+    -- sorting whole elements.
+    SELECT src.*, d.copies
+      FROM src
+      LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
+                  GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
+             ON d.user_id = src.user_id AND d.id_key = src.id_key
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "outliner"."blocks" AS r
+             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                   OFFSET 0) AS c
+     -- ref_block_id: the blocks row `` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number') AND x.elem #>> '{}' <> ''
+                                     THEN x.elem #>> '{}' END AS ref0
+                          OFFSET 0) AS q0
+), ins AS (
+    INSERT INTO "outliner"."block_refs" (
+        "id", "user_id", "legacy_id", "position", "block_id", "ref_block_id", "ref_uid"
+    )
+    SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'block_refs', x.user_id, x.id_key),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'block_refs', x.legacy_id) END,
+           x.ord2, -- position: the element's position in its array
+           CASE WHEN p.id IS NOT NULL THEN p.id
+                ELSE "pgshred".missing_parent(x.user_id, 'block_refs', x.legacy_id, 'blocks', 'pages[*].blocks[*].refs',
+                    x.parent_legacy_id) END,
+           x.rid0, -- ref_block_id
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'block_refs', x.legacy_id, '')::text
+             END -- ref_uid
+      FROM v AS x
+      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
+      LEFT JOIN LATERAL (SELECT p."id" FROM "outliner"."blocks" AS p
+                          WHERE p."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
+                              x.parent_legacy_id) LIMIT 1) AS p ON true
+WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'block_refs', x.legacy_id) ELSE true END
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'block_refs', 'block_refs',
+       -- A legacy id may repeat under several parents: the id breaks the tie, so both arrays
+       -- list the rows in one order.
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id", ins."id"), array_agg(ins."id" ORDER BY ins."legacy_id",
+           ins."id")
   FROM ins
  GROUP BY ins."user_id";
 

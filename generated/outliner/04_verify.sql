@@ -131,6 +131,83 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
      GROUP BY k.user_id
     UNION ALL
+    SELECT k.user_id, 'block_props'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l2.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l2.ord AS ord2,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+                           CASE WHEN jsonb_typeof(l2.elem #> '{}') IN ('string', 'number') AND l2.elem #>> '{}' <> ''
+                               THEN l2.elem #>> '{}'
+                               ELSE '#' || l0.ord || '.' || l1.ord || '.' || l2.ord END AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+                     -- statement, written before this one, checked its shape).
+                     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                                             SELECT a.elem, a.ord::text
+                                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #>
+                                                   '{"blocks"}')) WITH ORDINALITY AS a(elem, ord)
+                                             UNION ALL
+                                             SELECT c.elem, n.ord || '.' || c.ord
+                                               FROM n CROSS JOIN LATERAL
+                                                   jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                                         ) SELECT n.elem, n.ord FROM n) AS l1
+                     -- A single object: the one element of its parent (when it is an object).
+                     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                                           FROM (SELECT l1.elem #> '{"props"}' AS elem) AS o
+                                          WHERE jsonb_typeof(o.elem) <> 'null') AS l2) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1, x.ord2) AS k
+     GROUP BY k.user_id
+    UNION ALL
+    SELECT k.user_id, 'block_refs'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.id_key) x.user_id, x.id_key, x.parent_legacy_id
+              FROM (SELECT doc.user_id,
+                           l2.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           l2.ord AS ord2,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+                           '#' || l2.ord AS legacy_id,
+                           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+                           -- length first, so no two pairs read alike) and its own.
+                           pg_catalog.length(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END)::text || ':' || CASE
+                               WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"uid"}' <> ''
+                               THEN l1.elem #>> '{"uid"}' END || ':' || '#' || l2.ord AS id_key
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"pages"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+                     -- statement, written before this one, checked its shape).
+                     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                                             SELECT a.elem, a.ord::text
+                                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #>
+                                                   '{"blocks"}')) WITH ORDINALITY AS a(elem, ord)
+                                             UNION ALL
+                                             SELECT c.elem, n.ord || '.' || c.ord
+                                               FROM n CROSS JOIN LATERAL
+                                                   jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                                         ) SELECT n.elem, n.ord FROM n) AS l1
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l1.elem #> '{"refs"}'))
+                           WITH ORDINALITY AS l2(elem, ord)) AS x
+             WHERE x.id_key IS NOT NULL
+             ORDER BY x.user_id, x.id_key, x.ord0, x.ord1, x.ord2) AS k
+     GROUP BY k.user_id
+    UNION ALL
     SELECT k.user_id, 'daily_notes'::text AS entity, count(*) AS n
       -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
       FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
@@ -201,6 +278,28 @@ WITH doc AS (
     SELECT u.user_id, 'blocks'::text AS entity, c.n
       FROM unnest("pgshred".scope_users()) AS u(user_id)
      CROSS JOIN LATERAL (SELECT count(*) AS n FROM "outliner"."blocks" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
+    UNION ALL
+    SELECT t."user_id", 'block_props'::text AS entity, count(*) AS n
+      FROM "outliner"."block_props" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT u.user_id, 'block_props'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "outliner"."block_props" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
+    UNION ALL
+    SELECT t."user_id", 'block_refs'::text AS entity, count(*) AS n
+      FROM "outliner"."block_refs" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT u.user_id, 'block_refs'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "outliner"."block_refs" AS t
                           WHERE t."user_id" = u.user_id) AS c
      WHERE c.n > 0
     UNION ALL

@@ -27,7 +27,8 @@ BEGIN
     FOR batch IN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
-                 WHERE a."target_table" IN ('accounts', 'graphs', 'pages', 'page_tags', 'blocks', 'daily_notes')
+                 WHERE a."target_table" IN ('accounts', 'graphs', 'pages', 'page_tags', 'blocks', 'block_props',
+                     'block_refs', 'daily_notes')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'outliner'
@@ -87,6 +88,44 @@ BEGIN
             RAISE EXCEPTION
                 'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
                 'daily_notes', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+        END IF;
+
+        DELETE FROM "outliner"."block_refs" AS t
+         USING (SELECT unnest(a."target_ids") AS "id"
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch AND a."target_table" = 'block_refs'
+                   AND a."source_entity" = 'block_refs' AND a."replaced_by" IS NULL
+                   AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+         WHERE t."id" = a."id";
+        IF EXISTS (SELECT 1 FROM "outliner"."block_refs" AS t
+                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                            WHERE a."batch_id" = batch AND a."target_table" = 'block_refs'
+                              AND a."source_entity" = 'block_refs'
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'block_refs', batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+        END IF;
+
+        DELETE FROM "outliner"."block_props" AS t
+         USING (SELECT unnest(a."target_ids") AS "id"
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch AND a."target_table" = 'block_props'
+                   AND a."source_entity" = 'block_props' AND a."replaced_by" IS NULL
+                   AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+         WHERE t."id" = a."id";
+        IF EXISTS (SELECT 1 FROM "outliner"."block_props" AS t
+                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                            WHERE a."batch_id" = batch AND a."target_table" = 'block_props'
+                              AND a."source_entity" = 'block_props'
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed',
+                'block_props', batch
                 USING HINT =
                     'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
@@ -188,7 +227,8 @@ BEGIN
 
         DELETE FROM "pgshred"."migration_audit_sets" AS a
          WHERE a."batch_id" = batch AND (only_user IS NULL OR a."user_id" = only_user)
-           AND a."target_table" IN ('accounts', 'graphs', 'pages', 'page_tags', 'blocks', 'daily_notes');
+           AND a."target_table" IN ('accounts', 'graphs', 'pages', 'page_tags', 'blocks', 'block_props', 'block_refs',
+               'daily_notes');
 
         IF (SELECT b."replace" FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch) THEN
             -- The rows this batch replaced come back, parents first, with their audit.
@@ -216,6 +256,16 @@ BEGIN
             SELECT (jsonb_populate_record(NULL::"outliner"."blocks", p."row")).*
               FROM "pgshred"."migration_replaced" AS p
              WHERE p."batch_id" = batch AND p."target_table" = 'blocks'
+               AND (only_user IS NULL OR p."user_id" = only_user);
+            INSERT INTO "outliner"."block_props"
+            SELECT (jsonb_populate_record(NULL::"outliner"."block_props", p."row")).*
+              FROM "pgshred"."migration_replaced" AS p
+             WHERE p."batch_id" = batch AND p."target_table" = 'block_props'
+               AND (only_user IS NULL OR p."user_id" = only_user);
+            INSERT INTO "outliner"."block_refs"
+            SELECT (jsonb_populate_record(NULL::"outliner"."block_refs", p."row")).*
+              FROM "pgshred"."migration_replaced" AS p
+             WHERE p."batch_id" = batch AND p."target_table" = 'block_refs'
                AND (only_user IS NULL OR p."user_id" = only_user);
             INSERT INTO "outliner"."daily_notes"
             SELECT (jsonb_populate_record(NULL::"outliner"."daily_notes", p."row")).*

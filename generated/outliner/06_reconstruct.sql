@@ -19,12 +19,27 @@ WITH
            coalesce(to_jsonb(t."page_uid"), 'null'::jsonb) AS "elem"
       FROM "outliner"."daily_notes" AS t
 ),
+"e_block_refs" AS (
+    SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."block_id" AS parent_id,
+           -- Scalar elements: the value column is the element (a JSON null stays one).
+           coalesce(to_jsonb(t."ref_uid"), 'null'::jsonb) AS "elem"
+      FROM "outliner"."block_refs" AS t
+),
+"e_block_props" AS (
+    SELECT t."user_id", t."id", t."legacy_id", NULL::integer AS "ord", t."block_id" AS parent_id,
+           "pgshred".assemble(t."extra",
+               ARRAY['', 'status'],
+               ARRAY[NULL::jsonb,
+                     to_jsonb(t."status")
+                    ]::jsonb[]) AS "elem"
+      FROM "outliner"."block_props" AS t
+),
 -- Read twice below: NOT MATERIALIZED, so a query for one user reads only that user's rows.
 "f_blocks" AS NOT MATERIALIZED (
     SELECT t."user_id", t."id", t."legacy_id", t."position" AS "ord", t."page_id" AS parent_id,
         t."parent_block_id" AS "up", t."depth" AS "depth",
            "pgshred".assemble(t."extra",
-               ARRAY['uid', 'embed', 'embed', 'string', 'heading', 'open', 'created', 'refs', 'props'],
+               ARRAY['uid', 'embed', 'embed', 'string', 'heading', 'open', 'created', 'props', 'refs'],
                ARRAY[CASE WHEN t."extra" #> '{"uid"}' IS NOT NULL THEN NULL ELSE to_jsonb(t."legacy_id") END,
                      -- embed: the legacy id of the blocks row, unless extra kept the value as written.
 CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
@@ -38,8 +53,9 @@ CASE WHEN t."extra" #> '{"embed"}' IS NOT NULL THEN NULL
                      to_jsonb(t."heading"),
                      to_jsonb(t."open"),
                      to_jsonb((extract(epoch FROM t."written_at") * 1000)::bigint),
-                     to_jsonb(t."refs"),
-                     to_jsonb(t."props")
+                     (SELECT c."elem" FROM "e_block_props" AS c WHERE c.parent_id = t."id"),
+                     (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
+                         c."legacy_id") FROM "e_block_refs" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"
       FROM "outliner"."blocks" AS t
 ),
@@ -109,7 +125,8 @@ SELECT u."user_id",
            ]::jsonb[]) AS "state"
   FROM (SELECT "user_id" FROM "outliner"."accounts" UNION SELECT "user_id" FROM "outliner"."graphs" UNION SELECT
       "user_id" FROM "outliner"."pages" UNION SELECT "user_id" FROM "outliner"."page_tags" UNION SELECT "user_id" FROM
-      "outliner"."blocks" UNION SELECT "user_id" FROM "outliner"."daily_notes") AS u;
+      "outliner"."blocks" UNION SELECT "user_id" FROM "outliner"."block_props" UNION SELECT "user_id" FROM
+      "outliner"."block_refs" UNION SELECT "user_id" FROM "outliner"."daily_notes") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -266,6 +266,11 @@ pub(super) fn template_context(plan: &Plan, rendered: &Rendered) -> JValue {
     let first_of_path = |e: &Entity| members(e).first().is_none_or(|f| *f == e.name);
     // Nested children of each entity: their name and the (dotted) key holding their array.
     for (i, e) in plan.entities.iter().enumerate() {
+        // A reference to a nested entity reads that entity's elements from the documents.
+        for (k, r) in e.references.iter().enumerate().filter(|(_, r)| r.to_child) {
+            let target = plan.entities.iter().position(|t| t.name == r.entity);
+            entities[i]["references"][k]["target_index"] = target.into();
+        }
         let children: Vec<Value> = plan
             .entities
             .iter()

@@ -107,17 +107,17 @@ fn push_candidate<'a>(
 /// unique per its own parent, that one's legacy id joined to it (`ids::scoped_key`).
 fn enclosing_key(p: &ParentLink, el: &Element) -> Option<String> {
     let level = el.ancestors.len();
-    let (value, key) = el.ancestors.get(level - 1)?;
-    let own = parent_legacy_id(p, value, *key, &el.ords[..level])?;
+    let (value, key, n) = el.ancestors.get(level - 1)?;
+    let own = parent_legacy_id(p, value, *key, &el.ords[..*n])?;
     match &p.parent_scope {
         None => Some(own),
         Some(g) => {
-            let (value, key) = el.ancestors.get(level - 2)?;
+            let (value, key, n) = el.ancestors.get(level - 2)?;
             let outer = enclosing_legacy_id(
                 (&g.legacy_id, g.on_missing_id, false),
                 value,
                 *key,
-                &el.ords[..level - 1],
+                &el.ords[..*n],
             )?;
             Some(crate::ids::scoped_key(&outer, &own))
         }

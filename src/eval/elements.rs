@@ -14,8 +14,9 @@ pub(super) struct Element<'a> {
     /// The member's key, for an object keyed by id.
     pub(super) key: Option<&'a str>,
     /// The elements enclosing this one, outermost first, each with its key when it is a member
-    /// of an object keyed by id.
-    pub(super) ancestors: Vec<(&'a Value, Option<&'a str>)>,
+    /// of an object keyed by id, and how many of `ords` are its place (a tree node's place is
+    /// its path of positions, several of them).
+    pub(super) ancestors: Vec<(&'a Value, Option<&'a str>, usize)>,
 }
 
 /// Where a level of an entity's path is read, for what a wrong shape there says: the path as
@@ -163,25 +164,33 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
                 report: depth == own_level,
                 keep: e.level_keeps[depth],
             };
-            let items = if shape == Shape::Single {
-                // One object, when there is one (a non-object is flagged as an element, or kept).
-                match at(parent.value, level) {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(x) if l.keep && !x.is_object() => {
-                        other_shape(e, &l, x, "expected an object", Kind::NotAnObject, cx);
-                        Vec::new()
+            let items: Vec<(Option<&str>, &Value, Vec<usize>)> =
+                if let Some(key) = &e.level_trees[depth] {
+                    // Every node of the tree, at any depth, with its path of positions.
+                    tree_nodes(at(parent.value, level), key)
+                } else if shape == Shape::Single {
+                    // One object, when there is one (a non-object is flagged as an element, or kept).
+                    match at(parent.value, level) {
+                        None | Some(Value::Null) => Vec::new(),
+                        Some(x) if l.keep && !x.is_object() => {
+                            other_shape(e, &l, x, "expected an object", Kind::NotAnObject, cx);
+                            Vec::new()
+                        }
+                        Some(x) => vec![(None, x, vec![1])],
                     }
-                    Some(x) => vec![(None, x)],
-                }
-            } else {
-                members(parent.value, level, shape == Shape::Keyed, e, &l, cx)
-            };
-            for (i, (key, v)) in items.into_iter().enumerate() {
+                } else {
+                    members(parent.value, level, shape == Shape::Keyed, e, &l, cx)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (key, v))| (key, v, vec![i + 1]))
+                        .collect()
+                };
+            for (key, v, place) in items {
                 let mut ords = parent.ords.clone();
-                ords.push(i + 1);
+                ords.extend(place);
                 let mut ancestors = parent.ancestors.clone();
                 if depth > 0 {
-                    ancestors.push((parent.value, parent.key));
+                    ancestors.push((parent.value, parent.key, parent.ords.len()));
                 }
                 next.push(Element {
                     value: v,
@@ -204,6 +213,36 @@ pub(super) fn elements<'a>(doc: &'a Value, e: &Entity, cx: &mut Ctx) -> Vec<Elem
             .collect(),
         None => current,
     }
+}
+
+/// The nodes of a tree at any depth, depth first, each with its path of positions (`[2, 1, 3]`:
+/// the third child of the first child of the second top node), as the SQL's recursive level
+/// reads them: what is not an array holds no nodes (the tree's own statement reports it).
+fn tree_nodes<'a>(
+    top: Option<&'a Value>,
+    key: &str,
+) -> Vec<(Option<&'a str>, &'a Value, Vec<usize>)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(&Value, Vec<usize>)> = match top {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, v)| (v, vec![i + 1]))
+            .collect(),
+        _ => Vec::new(),
+    };
+    while let Some((v, place)) = stack.pop() {
+        if let Some(Value::Array(kids)) = v.get(key) {
+            for (i, k) in kids.iter().enumerate().rev() {
+                let mut p = place.clone();
+                p.push(i + 1);
+                stack.push((k, p));
+            }
+        }
+        out.push((None, v, place));
+    }
+    out
 }
 
 /// Whether an entity of an array of many kinds takes this element (the SQL's `WHERE CASE`): its

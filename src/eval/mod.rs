@@ -45,6 +45,29 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
             let own = will_be_written(e, &candidates, &created);
             created.insert(e.name.as_str(), own);
         }
+        // A reference to an entity nested in this one names its elements in the document, which
+        // are written later (the SQL's child_rows); what they say is that entity's to report.
+        let ahead: Vec<&str> = e
+            .references
+            .iter()
+            .filter(|r| r.to_child)
+            .map(|r| r.entity.as_str())
+            .collect();
+        for name in &ahead {
+            let Some(target) = plan.entities.iter().find(|t| t.name == *name) else {
+                continue;
+            };
+            let mut silent = Vec::new();
+            let mut quiet = Ctx {
+                user,
+                findings: &mut silent,
+            };
+            let ids = self::candidates::candidates(doc, target, &mut quiet)
+                .into_iter()
+                .map(|c| c.legacy)
+                .collect();
+            created.insert(name, ids);
+        }
         let mut kept: HashSet<String> = HashSet::new();
         for c in candidates {
             if !kept.insert(c.key.clone()) {
@@ -54,6 +77,9 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
                 created.entry(e.name.as_str()).or_default().insert(c.key);
                 rows.push(row);
             }
+        }
+        for name in ahead {
+            created.remove(name);
         }
     }
     rows

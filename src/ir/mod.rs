@@ -271,6 +271,10 @@ pub struct Entity {
     pub level_keeps: Vec<bool>,
     /// This entity's own `other_shapes` (the last of `level_keeps`, and its tree's children).
     pub other_shapes: OtherShapes,
+    /// For each level of `path`, the children's key of the recursive entity owning it, when that
+    /// is an enclosing entity: the level then reads every node of the tree, at any depth, each
+    /// with its path of positions (`2.1.3`) as its place. `None` for the entity's own level.
+    pub level_trees: Vec<Option<String>>,
     /// The path holds an object keyed by legacy id (its last level), not an array.
     pub keyed: bool,
     /// The path holds one object (its last level), not an array: one row per parent.
@@ -358,6 +362,10 @@ pub struct Reference {
     pub on_missing: OnMissingParent,
     /// The entity refers to its own elements, which the same statement writes.
     pub to_self: bool,
+    /// The target is nested in this entity's elements (a card's cover, one of its attachments):
+    /// written after it, so the id is resolved against the document and the foreign key is
+    /// checked at commit (DEFERRABLE INITIALLY DEFERRED).
+    pub to_child: bool,
     /// The JSON type of the target's legacy ids, which `field` holds.
     pub id_type: IdType,
     /// The references reading `field` (indexes in the entity's references, in order, this one

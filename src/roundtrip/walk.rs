@@ -319,7 +319,13 @@ impl<'e> Walk<'_, 'e> {
                 } else {
                     format!("{}[{}={id}]", at.shown, e.legacy_id)
                 },
-                schema: format!("{}[*]", at.schema),
+                // A tree's nodes at every depth are its elements: what nests in them is found
+                // by the entity's own path.
+                schema: if e.recursive.is_some() {
+                    format!("{}[*]", e.path)
+                } else {
+                    format!("{}[*]", at.schema)
+                },
                 entity: Some(e),
                 within: Vec::new(),
             };

@@ -100,11 +100,11 @@ pub(super) fn check_nested(drafts: &[Draft], parent_of: &[Option<usize>], diags:
             .parent
             .as_ref()
             .is_some_and(|ps| ps.field.is_none());
-        if nested && drafts[p].recursion.is_some() {
+        if nested && d.recursion.is_some() && drafts[p].recursion.is_some() {
             diags.push(
                 d.file
-                    .at_key("E-recursive", "/parent/entity", format!("`{}` is recursive: entities nested in its elements are not supported yet", drafts[p].file.spec.entity))
-                    .with_hint("link them by a field (`parent.field`) or a reference, from an array outside the tree"),
+                    .at_key("E-recursive", "/parent/entity", format!("`{}` is recursive: a tree nested in the nodes of another tree is not supported yet", drafts[p].file.spec.entity))
+                    .with_hint("read the inner tree as elements of the outer one, or link it by a field"),
             );
         }
     }

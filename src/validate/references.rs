@@ -224,6 +224,10 @@ pub(super) fn check_order(
                 }
                 continue;
             }
+            if nested_in(drafts, parent_of, j, i) {
+                check_child_target(d, &r, &drafts[j], diags);
+                continue;
+            }
             if let Some(path) = path_between(&edges, j, i) {
                 let names: Vec<&str> = std::iter::once(i)
                     .chain(path)
@@ -250,8 +254,63 @@ pub(super) fn check_order(
     }
 }
 
+/// A reference to an entity nested in this one is resolved against the document, before that
+/// entity is written, and checked at commit: so neither it nor its target may skip elements, or
+/// the row it names might not be written.
+fn check_child_target(
+    d: &Draft,
+    r: &crate::spec::RefSpec,
+    target: &Draft,
+    diags: &mut Diagnostics,
+) {
+    let at = |ptr: String, message: String| {
+        d.file.at("E-reference-child", &ptr, message).with_hint(
+            "use `on_missing: \"null\"` or `error`, here and on the nested entity's references",
+        )
+    };
+    if r.on_missing == Some(OnMissingParent::Skip) {
+        diags.push(at(
+            format!("{}/on_missing", r.pointer),
+            format!(
+                "`{}` is nested in `{}` and written after it, so a reference to it cannot skip",
+                r.entity, d.file.spec.entity
+            ),
+        ));
+    }
+    if target
+        .file
+        .spec
+        .all_references()
+        .iter()
+        .any(|t| t.on_missing == Some(OnMissingParent::Skip))
+    {
+        diags.push(at(
+            format!("{}/entity", r.pointer),
+            format!(
+                "`{}` skips some of its elements (on_missing: skip), so a row this reference names might never be written",
+                r.entity
+            ),
+        ));
+    }
+}
+
+/// Whether entity `j` is nested, at any depth, in the elements of entity `i` (its parent, its
+/// parent's parent... each through a nested path).
+pub(super) fn nested_in(drafts: &[Draft], parent_of: &[Option<usize>], j: usize, i: usize) -> bool {
+    let mut k = j;
+    let mut seen = BTreeSet::new();
+    while drafts[k].path.as_ref().is_some_and(ArrayPath::is_nested) && seen.insert(k) {
+        match parent_of[k] {
+            Some(p) if p == i => return true,
+            Some(p) => k = p,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// For each entity, the entities it depends on (its parent and the targets of its references,
-/// itself excluded): they must be written first.
+/// itself and the entities nested in it excluded): they must be written first.
 pub(super) fn dependencies(
     drafts: &[Draft],
     by_entity: &BTreeMap<&str, usize>,
@@ -266,7 +325,8 @@ pub(super) fn dependencies(
                 .spec
                 .all_references()
                 .into_iter()
-                .filter_map(|r| by_entity.get(r.entity).copied());
+                .filter_map(|r| by_entity.get(r.entity).copied())
+                .filter(|&j| !nested_in(drafts, parent_of, j, i));
             parent_of[i]
                 .into_iter()
                 .chain(refs)

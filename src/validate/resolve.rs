@@ -185,12 +185,21 @@ fn entity(
         }
     });
     Entity {
-        references: references(drafts, i),
+        references: references(drafts, i, parent_of),
         level_shapes: per_level(drafts, i, parent_of, shape),
         level_keeps: per_level(drafts, i, parent_of, |d| {
             other_shapes(d) == OtherShapes::Keep
         }),
         other_shapes: other_shapes(d),
+        level_trees: {
+            let mut trees = per_level(drafts, i, parent_of, |d| {
+                d.recursion.as_ref().map(|r| r.key.head().to_string())
+            });
+            if let Some(own) = trees.last_mut() {
+                *own = None;
+            }
+            trees
+        },
         enclosing_routes: enclosing_routes(drafts, i, parent_of),
         name: m.entity.clone(),
         description: m.description.clone(),
@@ -230,7 +239,7 @@ fn entity(
 }
 
 /// The entity's references, with the tables they point at.
-fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
+fn references(drafts: &[Draft], i: usize, parent_of: &[Option<usize>]) -> Vec<Reference> {
     let d = &drafts[i];
     let all = d.file.spec.all_references();
     let groups: Vec<usize> = all.iter().map(|r| r.group).collect();
@@ -248,6 +257,10 @@ fn references(drafts: &[Draft], i: usize) -> Vec<Reference> {
                 column: r.column.to_string(),
                 on_missing: r.on_missing.unwrap_or(OnMissingParent::Error),
                 to_self: r.entity == d.file.spec.entity,
+                to_child: drafts
+                    .iter()
+                    .position(|t| t.file.spec.entity == r.entity)
+                    .is_some_and(|j| super::references::nested_in(drafts, parent_of, j, i)),
                 id_type: target.file.spec.source.id_type.unwrap_or_default(),
                 group: (0..groups.len())
                     .filter(|&j| groups[j] == r.group)
