@@ -1169,6 +1169,10 @@ fn the_copy_engine_writes_what_the_sql_engine_writes() {
             "tests/plans/tasktree/plan.yaml",
             "tests/plans/tasktree/source.json",
         ),
+        (
+            "tests/plans/lookups/plan.yaml",
+            "tests/plans/lookups/source.json",
+        ),
     ];
     // And generated documents of every shape, as the benchmarks load them.
     let guard = common::TempDir::new("engines_generated");
@@ -1988,6 +1992,112 @@ fn entities_nest_in_the_nodes_of_a_tree_at_every_depth() {
         report.contains("subtasks[id=t-x].subtasks[id=#1].checklist[id=1]: lost (element missing)"),
         "{report}"
     );
+}
+
+#[test]
+fn repeated_values_become_lookup_tables_deduplicated_per_user() {
+    let plan = "tests/plans/lookups/plan.yaml";
+    let input = "tests/plans/lookups/source.json";
+    let url = migrated("lookups", plan, input);
+    let mut c = connect(&url);
+    // One row per user and value: "wood" twice in one list and in two users, "Wood" apart; a
+    // null and an empty text name nothing.
+    let tags: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || legacy_id || ' ' || name FROM tags ORDER BY 1",
+    );
+    assert_eq!(
+        tags,
+        [
+            "u1 7 7",
+            "u1 Wood Wood",
+            "u1 office office",
+            "u1 wood wood",
+            "u2 wood wood"
+        ]
+    );
+    let links: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', t.user_id, i.legacy_id, t.legacy_id, coalesce(t.tag, 'null'), coalesce(g.legacy_id, '-')) \
+           FROM item_tags AS t JOIN items AS i ON i.id = t.item_id LEFT JOIN tags AS g ON g.id = t.tag_id ORDER BY 1",
+    );
+    assert_eq!(
+        links,
+        [
+            "u1 i1 #1 wood wood",
+            "u1 i1 #2 office office",
+            "u1 i1 #3 wood wood",
+            "u1 i2 #1 Wood Wood",
+            "u1 i2 #2 7 7",
+            "u1 i2 #3 null -",
+            "u1 i2 #4  -",
+            "u2 i1 #1 wood wood"
+        ]
+    );
+    // Objects by a field: each person once, the role stays with the item.
+    let creators: Vec<String> = first_column(
+        &mut c,
+        "SELECT concat_ws(' ', c.user_id, i.legacy_id, c.legacy_id, coalesce(p.name, '-'), c.role) \
+           FROM item_creators AS c JOIN items AS i ON i.id = c.item_id \
+           LEFT JOIN people AS p ON p.id = c.person_id ORDER BY 1",
+    );
+    assert_eq!(
+        creators,
+        [
+            "u1 i1 #1 Ann author",
+            "u1 i1 #2 Bo editor",
+            "u1 i2 #1 Ann editor",
+            "u1 i2 #2 - anonymous"
+        ]
+    );
+    let people: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || name FROM people ORDER BY 1",
+    );
+    assert_eq!(people, ["u1 Ann", "u1 Bo"]);
+    // The lookups are copies: the documents come back from the link rows.
+    let out = roundtrip_clean(plan, &url, 2);
+    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
+    preview_equals_database(
+        &mut c,
+        plan,
+        input,
+        &["items", "tags", "item_tags", "people", "item_creators"],
+    );
+}
+
+#[test]
+fn partial_dates_are_parsed_with_their_precision() {
+    // The reference manager's publication dates: a day, a month or a year, else text only.
+    let url = migrated("refman_dates", "plans/refman.yaml", "fixtures/refman.json");
+    let mut c = connect(&url);
+    let shown = "concat_ws(' ', date_text, coalesce(published_on::text, '-'), coalesce(published_precision, '-'))";
+    let partial: Vec<String> = first_column(
+        &mut c,
+        &format!(
+            "SELECT DISTINCT {shown} FROM refman.items \
+              WHERE date_text IN ('2015', '2022-09', 'March 1997') ORDER BY 1"
+        ),
+    );
+    assert_eq!(
+        partial,
+        [
+            "2015 2015-01-01 year",
+            "2022-09 2022-09-01 month",
+            "March 1997 - -"
+        ]
+    );
+    let days: Vec<String> = first_column(
+        &mut c,
+        &format!(
+            "SELECT {shown} FROM refman.items WHERE date_text ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' LIMIT 3"
+        ),
+    );
+    assert!(!days.is_empty());
+    for d in &days {
+        let parts: Vec<&str> = d.split(' ').collect();
+        assert_eq!((parts[0], parts[2]), (parts[1], "day"), "{d}");
+    }
 }
 
 #[test]

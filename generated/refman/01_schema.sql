@@ -479,6 +479,7 @@ CREATE TABLE IF NOT EXISTS "refman"."items" (
     "title" text,
     "date_text" text,
     "published_on" date, -- what date_text names, NULL where it names none
+    "published_precision" text, -- day, month or year: how much of a date date_text names
     "added_at" timestamptz,
     "doi" text,
     "url" text,
@@ -496,6 +497,7 @@ SELECT "pgshred".ensure_column('"refman"."items"', 'item_type', 'text');
 SELECT "pgshred".ensure_column('"refman"."items"', 'title', 'text');
 SELECT "pgshred".ensure_column('"refman"."items"', 'date_text', 'text');
 SELECT "pgshred".ensure_column('"refman"."items"', 'published_on', 'date');
+SELECT "pgshred".ensure_column('"refman"."items"', 'published_precision', 'text');
 SELECT "pgshred".ensure_column('"refman"."items"', 'added_at', 'timestamptz');
 SELECT "pgshred".ensure_column('"refman"."items"', 'doi', 'text');
 SELECT "pgshred".ensure_column('"refman"."items"', 'url', 'text');
@@ -553,30 +555,55 @@ CREATE POLICY "creators_owner" ON "refman"."creators" FOR ALL
     USING ("user_id" = (SELECT current_setting('app.user_id', true)))
     WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
 
+-- tag_names
+CREATE TABLE IF NOT EXISTS "refman"."tags" (
+    "id"         uuid        PRIMARY KEY,
+    "user_id"    text        NOT NULL,
+    "legacy_id"  text        NOT NULL,
+    "name" text,
+    "created_at" timestamptz NOT NULL DEFAULT now(),
+    "updated_at" timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT "tags_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id")
+);
+-- Columns added or retyped since the table was created (no-ops on a new table).
+SELECT "pgshred".ensure_column('"refman"."tags"', 'name', 'text');
+-- user_id lookups use tags_user_id_legacy_id_key: user_id is its leading column, so a separate index
+-- would only slow writes down.
+DROP TRIGGER IF EXISTS "tags_touch_updated_at" ON "refman"."tags";
+CREATE TRIGGER "tags_touch_updated_at" BEFORE UPDATE ON "refman"."tags"
+    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+ALTER TABLE "refman"."tags" ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS "tags_owner" ON "refman"."tags";
+CREATE POLICY "tags_owner" ON "refman"."tags" FOR ALL
+    USING ("user_id" = (SELECT current_setting('app.user_id', true)))
+    WITH CHECK ("user_id" = (SELECT current_setting('app.user_id', true)));
+
 -- tags
 CREATE TABLE IF NOT EXISTS "refman"."item_tags" (
     "id"         uuid        PRIMARY KEY,
     "user_id"    text        NOT NULL,
     "legacy_id"  text        NOT NULL,
     "item_id" uuid NOT NULL,
-    "tag" text NOT NULL,
+    "tag_id" uuid, -- the tag_names row `tag` names
     "kind" integer,
     "extra" jsonb,
     "position" integer,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT "item_tags_user_id_legacy_id_key" UNIQUE ("user_id", "legacy_id"),
-    CONSTRAINT "item_tags_item_id_fkey" FOREIGN KEY ("item_id") REFERENCES "refman"."items" ("id")
+    CONSTRAINT "item_tags_item_id_fkey" FOREIGN KEY ("item_id") REFERENCES "refman"."items" ("id"),
+    CONSTRAINT "item_tags_tag_id_fkey" FOREIGN KEY ("tag_id") REFERENCES "refman"."tags" ("id")
 );
 -- Columns added or retyped since the table was created (no-ops on a new table).
 SELECT "pgshred".ensure_column('"refman"."item_tags"', 'item_id', 'uuid');
-SELECT "pgshred".ensure_column('"refman"."item_tags"', 'tag', 'text');
+SELECT "pgshred".ensure_column('"refman"."item_tags"', 'tag_id', 'uuid');
 SELECT "pgshred".ensure_column('"refman"."item_tags"', 'kind', 'integer');
 SELECT "pgshred".ensure_column('"refman"."item_tags"', 'extra', 'jsonb');
 SELECT "pgshred".ensure_column('"refman"."item_tags"', 'position', 'integer');
 -- user_id lookups use item_tags_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "item_tags_item_id_idx" ON "refman"."item_tags" ("item_id");
+CREATE INDEX IF NOT EXISTS "item_tags_tag_id_idx" ON "refman"."item_tags" ("tag_id");
 DROP TRIGGER IF EXISTS "item_tags_touch_updated_at" ON "refman"."item_tags";
 CREATE TRIGGER "item_tags_touch_updated_at" BEFORE UPDATE ON "refman"."item_tags"
     FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();

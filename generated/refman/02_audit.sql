@@ -558,6 +558,21 @@ BEGIN
          WHERE a."user_id" = ANY (users) AND a."source_entity" = 'tags'
            AND a."target_table" = 'item_tags' AND a."replaced_by" IS NULL;
     END IF;
+    IF entities IS NULL OR entities ? 'tag_names' THEN
+        WITH gone AS (
+            DELETE FROM "refman"."tags" AS t
+             USING (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                     WHERE a."user_id" = ANY (users) AND a."source_entity" = 'tag_names'
+                       AND a."target_table" = 'tags' AND a."replaced_by" IS NULL) AS a
+             WHERE t."id" = a."id"
+            RETURNING t.*
+        )
+        INSERT INTO "pgshred"."migration_replaced" ("batch_id", "user_id", "target_table", "row")
+        SELECT batch, gone."user_id", 'tags', to_jsonb(gone) FROM gone;
+        UPDATE "pgshred"."migration_audit_sets" AS a SET "replaced_by" = batch
+         WHERE a."user_id" = ANY (users) AND a."source_entity" = 'tag_names'
+           AND a."target_table" = 'tags' AND a."replaced_by" IS NULL;
+    END IF;
     IF entities IS NULL OR entities ? 'creators' THEN
         WITH gone AS (
             DELETE FROM "refman"."creators" AS t

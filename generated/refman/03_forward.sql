@@ -2,7 +2,8 @@
 -- Generated from plans/ and mappings/ by `pgshred compile`; do not edit by hand.
 --
 -- Set-based: each entity is one INSERT ... SELECT over every user of the batch, parents before
--- children (library, info, collections, collection_items, items, creators, tags, notes, attachments, searches, prefs).
+-- children (library, info, collections, collection_items, items, creators, tag_names, tags, notes, attachments,
+-- searches, prefs).
 -- Each new row's id is uuid_generate_v5(namespace, '<entity>:<len(user_id)>:<user_id>:<legacy id>'),
 -- so a parent link needs no lookup and running a batch twice inserts nothing the second time
 -- (ON CONFLICT ("id") DO NOTHING; a clash on any other unique index is an error, never skipped). Every inserted row is
@@ -446,8 +447,8 @@ WITH doc AS (
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "refman"."items" (
-        "id", "user_id", "legacy_id", "position", "item_type", "title", "date_text", "published_on", "added_at", "doi",
-            "url", "pages", "volume", "note_field", "extra"
+        "id", "user_id", "legacy_id", "position", "item_type", "title", "date_text", "published_on",
+            "published_precision", "added_at", "doi", "url", "pages", "volume", "note_field", "extra"
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.legacy_id),
            x.user_id,
@@ -467,13 +468,88 @@ WITH doc AS (
                  WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'items', x.legacy_id, 'date')::text
              END, -- date_text
-           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
-                 WHEN x.t2 = 'string' AND "pgshred".is_date(x.v2 #>> '{}')
-                 THEN (x.v2 #>> '{}')::date
-                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t\n\r]*$'
-                 THEN "pgshred".try_date(x.v2 #>> '{}')
+           COALESCE(CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'), true)
+                           THEN regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3')::date
+                           WHEN regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-\3') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'))
+                           ELSE NULL::date
+                      END
                  ELSE NULL::date
-             END, -- published_on: what date_text names, if it names a date
+             END,
+                    CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-01'), true)
+                           THEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-01')::date
+                           WHEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-01') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-01'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END,
+                    CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                     '\1-01-01'), true)
+                           THEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$', '\1-01-01')::date
+                           WHEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                               '\1-01-01') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                               '\1-01-01'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END), -- published_on: what date_text names, if it names a date
+           CASE WHEN CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'), true)
+                           THEN regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3')::date
+                           WHEN regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-\3') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END IS NOT NULL THEN 'day' WHEN CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-01'), true)
+                           THEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-01')::date
+                           WHEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-01') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-01'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END IS NOT NULL THEN 'month' WHEN CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 = 'string' AND x.v2 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                     '\1-01-01'), true)
+                           THEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$', '\1-01-01')::date
+                           WHEN regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                               '\1-01-01') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v2 #>> '{}', '^[ \t\n\r]*([0-9]{4})[ \t\n\r]*$',
+                               '\1-01-01'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END IS NOT NULL THEN 'year' END, -- published_precision: how much of a date it names
            CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'string'
                   AND "pgshred".is_timestamp(x.v3 #>> '{}')
@@ -659,6 +735,71 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'creators', 'cre
   FROM ins
  GROUP BY ins."user_id";
 
+-- pgshred:entity tag_names
+-- tag_names -> refman.tags: one row per element of `items[*].tags`, legacy id `tag`
+--   duplicate legacy id within a user: keep_first; missing legacy id: error
+WITH doc AS (
+    SELECT DISTINCT ON (s."user_id")
+           s."user_id"::text AS user_id,
+           s."state" AS doc
+      FROM "public"."user_app_state" AS s
+     WHERE s."user_id" = ANY ("pgshred".batch_users())
+     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+), src AS (
+    SELECT doc.user_id,
+           l1.elem,
+           l0.ord AS ord0,
+           l1.ord AS ord1,
+           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tag_names', 'items[*].tags',
+                    '#' || l0.ord || '.' || l1.ord)
+                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"tag"}') IN ('string', 'number')
+                    AND l1.elem #>> '{"tag"}' <> '' THEN l1.elem #>> '{"tag"}' END
+            END AS legacy_id
+      FROM doc
+     -- An object keyed by id: each member an element, its key the legacy id.
+     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tag_names', 'items', NULL))
+           WITH ORDINALITY AS l0(key, elem, ord)
+     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tag_names',
+         'items[*].tags', 'the element at #' || l0.ord))
+           WITH ORDINALITY AS l1(elem, ord)
+), x AS (
+    SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
+      FROM src
+     -- A lookup: one row per distinct value, the first; an element without one gives none.
+     WHERE src.legacy_id IS NOT NULL
+     ORDER BY src.user_id, src.legacy_id, src.ord0, src.ord1
+), v AS (
+    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+    -- from copying the expressions back into every use).
+    SELECT x.*, c.*
+      FROM x
+     CROSS JOIN LATERAL (SELECT
+                   x.elem -> 'tag' AS v0, jsonb_typeof(x.elem -> 'tag') AS t0
+                   OFFSET 0) AS c
+), ins AS (
+    INSERT INTO "refman"."tags" (
+        "id", "user_id", "legacy_id", "name"
+    )
+    SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tag_names', x.user_id, x.legacy_id),
+           x.user_id,
+           CASE WHEN octet_length(x.legacy_id) <= 1000 THEN x.legacy_id
+                ELSE "pgshred".id_too_long(x.user_id, 'tag_names', x.legacy_id) END,
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'tag_names', x.legacy_id, 'tag')::text
+             END -- name
+      FROM v AS x
+        ON CONFLICT ("id") DO NOTHING
+    RETURNING "id", "user_id", "legacy_id"
+)
+INSERT INTO "pgshred"."migration_audit_sets" ("run_id", "batch_id", "user_id", "source_entity", "target_table",
+    "legacy_ids", "target_ids")
+SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'tag_names', 'tags',
+       array_agg(ins."legacy_id" ORDER BY ins."legacy_id"), array_agg(ins."id" ORDER BY ins."legacy_id")
+  FROM ins
+ GROUP BY ins."user_id";
+
 -- pgshred:entity tags
 -- tags -> refman.item_tags: one row per element of `items[*].tags`, legacy id `id`
 --   parent items via the enclosing element -> item_id; parent missing: error
@@ -700,15 +841,23 @@ WITH doc AS (
 ), v AS (
     -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
     -- from copying the expressions back into every use).
-    SELECT x.*, c.*
+    SELECT x.*, c.*, q0.*,
+           (SELECT r."id" FROM "refman"."tags" AS r
+             WHERE r."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tag_names', x.user_id,
+                 q0.ref0) LIMIT 1) AS rid0
       FROM x
      CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'tag' AS v0, jsonb_typeof(x.elem -> 'tag') AS t0,
-                   x.elem -> 'type' AS v1, jsonb_typeof(x.elem -> 'type') AS t1
+                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0
                    OFFSET 0) AS c
+     -- tag_id: the tag_names row `tag` names.
+     CROSS JOIN LATERAL (SELECT x.elem #> '{"tag"}' AS raw0,
+                                CASE WHEN jsonb_typeof(x.elem #> '{"tag"}') IN ('string', 'number')
+                                    AND x.elem #>> '{"tag"}' <> ''
+                                     THEN x.elem #>> '{"tag"}' END AS ref0
+                          OFFSET 0) AS q0
 ), ins AS (
     INSERT INTO "refman"."item_tags" (
-        "id", "user_id", "legacy_id", "position", "item_id", "tag", "kind", "extra"
+        "id", "user_id", "legacy_id", "position", "item_id", "tag_id", "kind", "extra"
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tags', x.user_id, x.legacy_id),
            x.user_id,
@@ -718,28 +867,30 @@ WITH doc AS (
            CASE WHEN p.id IS NOT NULL THEN p.id
                 ELSE "pgshred".missing_parent(x.user_id, 'tags', x.legacy_id, 'items', 'items[*].tags',
                     x.parent_legacy_id) END,
-           COALESCE(CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
-                 WHEN x.t0 IN ('string', 'number', 'boolean') THEN x.v0 #>> '{}'
-                 ELSE "pgshred".cast_failed(x.v0, 'text', x.user_id, 'tags', x.legacy_id, 'tag')::text
-             END,
-                    "pgshred".missing_required(x.user_id, 'tags', x.legacy_id, 'tag')::text), -- tag
-           CASE WHEN x.t1 IS NULL OR x.t1 = 'null' THEN NULL
-                 WHEN x.t1 IN ('string', 'number') AND x.v1 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
-                 THEN CASE WHEN (x.v1 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
-                           THEN (x.v1 #>> '{}')::numeric::integer
-                           ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'tags', x.legacy_id,
+           CASE WHEN x.raw0 IS NULL OR x.raw0 = 'null'::jsonb OR x.rid0 IS NOT NULL THEN x.rid0
+                ELSE "pgshred".missing_reference(x.user_id, 'tags', x.legacy_id, 'tag_names', 'tag', x.raw0) END,
+                -- tag_id
+           CASE WHEN x.t0 IS NULL OR x.t0 = 'null' THEN NULL
+                 WHEN x.t0 IN ('string', 'number') AND x.v0 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]+(\.0+)?[ \t\n\r]*$'
+                 THEN CASE WHEN (x.v0 #>> '{}')::numeric BETWEEN -2147483648 AND 2147483647
+                           THEN (x.v0 #>> '{}')::numeric::integer
+                           ELSE "pgshred".cast_failed(x.v0, 'integer', x.user_id, 'tags', x.legacy_id,
                                'type')::integer END
-                 ELSE "pgshred".cast_failed(x.v1, 'integer', x.user_id, 'tags', x.legacy_id, 'type')::integer
+                 ELSE "pgshred".cast_failed(x.v0, 'integer', x.user_id, 'tags', x.legacy_id, 'type')::integer
              END, -- kind
+           -- A reference to a row that does not exist (or a null one) is kept in extra, not lost.
            NULLIF(CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number'
+                  OR jsonb_typeof(x.elem #> '{"tag"}') = 'number'
                   OR x.t0 = 'null'
-                  OR x.t1 = 'null'
                 THEN "pgshred".assemble_keys(x.elem - ARRAY['id', 'tag', 'type']::text[],
                          ARRAY['id', 'tag', 'type'],
                          ARRAY[CASE WHEN jsonb_typeof(x.elem #> '{"id"}') = 'number' THEN x.elem #> '{"id"}' END,
-                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
-                               CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END]::jsonb[])
-                ELSE x.elem - ARRAY['id', 'tag', 'type']::text[] END, '{}'::jsonb)
+                               CASE WHEN jsonb_typeof(x.elem #> '{"tag"}') = 'number' THEN x.elem #> '{"tag"}' END,
+                               CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END]::jsonb[])
+                ELSE x.elem - ARRAY['id', 'tag', 'type']::text[] END
+                  || CASE WHEN x.rid0 IS NULL AND x.raw0 IS NOT NULL
+                          THEN "pgshred".assemble_keys('{}'::jsonb, ARRAY['tag'], ARRAY[x.raw0])
+                          ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
       -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
       LEFT JOIN LATERAL (SELECT p."id" FROM "refman"."items" AS p

@@ -129,6 +129,25 @@ WITH doc AS (
              ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
      GROUP BY k.user_id
     UNION ALL
+    SELECT k.user_id, 'tag_names'::text AS entity, count(*) AS n
+      -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
+      FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id
+              FROM (SELECT doc.user_id,
+                           l1.elem,
+                           l0.ord AS ord0,
+                           l1.ord AS ord1,
+                           CASE WHEN jsonb_typeof(l1.elem #> '{"tag"}') IN ('string', 'number')
+                               AND l1.elem #>> '{"tag"}' <> '' THEN l1.elem #>> '{"tag"}' END AS legacy_id
+                      FROM doc
+                     -- An object keyed by id: each member an element, its key the legacy id.
+                     CROSS JOIN LATERAL jsonb_each("pgshred".object_or_empty(doc.doc #> '{"items"}'))
+                           WITH ORDINALITY AS l0(key, elem, ord)
+                     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"tags"}'))
+                           WITH ORDINALITY AS l1(elem, ord)) AS x
+             WHERE x.legacy_id IS NOT NULL
+             ORDER BY x.user_id, x.legacy_id, x.ord0, x.ord1) AS k
+     GROUP BY k.user_id
+    UNION ALL
     SELECT k.user_id, 'tags'::text AS entity, count(*) AS n
       -- Only the narrow columns are sorted: the elements themselves can be kilobytes each.
       FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
@@ -293,6 +312,17 @@ WITH doc AS (
     SELECT u.user_id, 'creators'::text AS entity, c.n
       FROM unnest("pgshred".scope_users()) AS u(user_id)
      CROSS JOIN LATERAL (SELECT count(*) AS n FROM "refman"."creators" AS t
+                          WHERE t."user_id" = u.user_id) AS c
+     WHERE c.n > 0
+    UNION ALL
+    SELECT t."user_id", 'tag_names'::text AS entity, count(*) AS n
+      FROM "refman"."tags" AS t
+     WHERE (SELECT "pgshred".scope_users()) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT u.user_id, 'tag_names'::text AS entity, c.n
+      FROM unnest("pgshred".scope_users()) AS u(user_id)
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM "refman"."tags" AS t
                           WHERE t."user_id" = u.user_id) AS c
      WHERE c.n > 0
     UNION ALL

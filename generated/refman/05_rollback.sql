@@ -28,7 +28,7 @@ BEGIN
         SELECT x.batch_id
           FROM (SELECT a."batch_id", a."run_id", a."user_id" FROM "pgshred"."migration_audit_sets" AS a
                  WHERE a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items',
-                     'creators', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs')
+                     'creators', 'tags', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs')
                 UNION
                 SELECT m."batch_id", m."run_id", m."user_id" FROM "pgshred"."migration_users" AS m
                  WHERE m."plan" = 'refman'
@@ -168,6 +168,25 @@ BEGIN
                     'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
         END IF;
 
+        DELETE FROM "refman"."tags" AS t
+         USING (SELECT unnest(a."target_ids") AS "id"
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch AND a."target_table" = 'tags'
+                   AND a."source_entity" = 'tag_names' AND a."replaced_by" IS NULL
+                   AND (only_user IS NULL OR a."user_id" = only_user)) AS a
+         WHERE t."id" = a."id";
+        IF EXISTS (SELECT 1 FROM "refman"."tags" AS t
+                     JOIN (SELECT unnest(a."target_ids") AS "id" FROM "pgshred"."migration_audit_sets" AS a
+                            WHERE a."batch_id" = batch AND a."target_table" = 'tags'
+                              AND a."source_entity" = 'tag_names'
+                              AND (only_user IS NULL OR a."user_id" = only_user)) AS a ON t."id" = a."id") THEN
+            RAISE EXCEPTION
+                'pgshred: rows of % named by the audit of batch % survived the rollback; nothing was changed', 'tags',
+                batch
+                USING HINT =
+                    'run the rollback as the role that owns the tables (row-level security may hide rows from others)';
+        END IF;
+
         DELETE FROM "refman"."creators" AS t
          USING (SELECT unnest(a."target_ids") AS "id"
                   FROM "pgshred"."migration_audit_sets" AS a
@@ -285,7 +304,7 @@ BEGIN
         DELETE FROM "pgshred"."migration_audit_sets" AS a
          WHERE a."batch_id" = batch AND (only_user IS NULL OR a."user_id" = only_user)
            AND a."target_table" IN ('libraries', 'library_info', 'collections', 'collection_items', 'items', 'creators',
-               'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs');
+               'tags', 'item_tags', 'notes', 'attachments', 'saved_searches', 'library_prefs');
 
         IF (SELECT b."replace" FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch) THEN
             -- The rows this batch replaced come back, parents first, with their audit.
@@ -318,6 +337,11 @@ BEGIN
             SELECT (jsonb_populate_record(NULL::"refman"."creators", p."row")).*
               FROM "pgshred"."migration_replaced" AS p
              WHERE p."batch_id" = batch AND p."target_table" = 'creators'
+               AND (only_user IS NULL OR p."user_id" = only_user);
+            INSERT INTO "refman"."tags"
+            SELECT (jsonb_populate_record(NULL::"refman"."tags", p."row")).*
+              FROM "pgshred"."migration_replaced" AS p
+             WHERE p."batch_id" = batch AND p."target_table" = 'tags'
                AND (only_user IS NULL OR p."user_id" = only_user);
             INSERT INTO "refman"."item_tags"
             SELECT (jsonb_populate_record(NULL::"refman"."item_tags", p."row")).*

@@ -60,7 +60,10 @@ WITH
                ARRAY['id', 'tag', 'type'],
                ARRAY[CASE WHEN t."extra" #> '{"id"}' IS NOT NULL THEN NULL WHEN t."legacy_id" LIKE '#%' THEN NULL
                    ELSE to_jsonb(t."legacy_id") END,
-                     to_jsonb(t."tag"),
+                     -- tag: the legacy id of the tag_names row, unless extra kept the value as written.
+CASE WHEN t."extra" #> '{"tag"}' IS NOT NULL THEN NULL
+    ELSE to_jsonb((SELECT l."legacy_id" FROM "refman"."tags" AS l WHERE l."user_id" = t."user_id"
+    AND l."id" = t."tag_id")) END,
                      to_jsonb(t."kind")
                     ]::jsonb[]) AS "elem"
       FROM "refman"."item_tags" AS t
@@ -163,9 +166,9 @@ SELECT u."user_id",
   FROM (SELECT "user_id" FROM "refman"."libraries" UNION SELECT "user_id" FROM "refman"."library_info" UNION SELECT
       "user_id" FROM "refman"."collections" UNION SELECT "user_id" FROM "refman"."collection_items" UNION SELECT
       "user_id" FROM "refman"."items" UNION SELECT "user_id" FROM "refman"."creators" UNION SELECT "user_id" FROM
-      "refman"."item_tags" UNION SELECT "user_id" FROM "refman"."notes" UNION SELECT "user_id" FROM
-      "refman"."attachments" UNION SELECT "user_id" FROM "refman"."saved_searches" UNION SELECT "user_id" FROM
-      "refman"."library_prefs") AS u;
+      "refman"."tags" UNION SELECT "user_id" FROM "refman"."item_tags" UNION SELECT "user_id" FROM "refman"."notes"
+      UNION SELECT "user_id" FROM "refman"."attachments" UNION SELECT "user_id" FROM "refman"."saved_searches" UNION
+      SELECT "user_id" FROM "refman"."library_prefs") AS u;
 
 -- The view reads the tables with the rights of whoever queries it (PostgreSQL 15 and later), so
 -- their row-level security applies: granted to the application, it shows each user only their own

@@ -3,7 +3,9 @@
 //! the ISO date checks every date column has) and by the preview.
 
 /// A date format: `%d` (day, two digits), `%m` (month, two digits) and `%Y` (year, four digits),
-/// each exactly once, between literal characters; `%%` is a literal `%`.
+/// each at most once, between literal characters; `%%` is a literal `%`. `%Y` is required, and
+/// `%d` needs `%m`: a format without `%d` (`%m/%Y`) or without both (`%Y`) reads a partial date,
+/// as the first day of its month or year (`precision` says which).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateFormat {
     parts: Vec<Part>,
@@ -57,18 +59,26 @@ impl DateFormat {
                 None => return Err("the format ends in a lone `%`".into()),
             });
         }
-        for f in [Field::Day, Field::Month, Field::Year] {
-            let n = parts.iter().filter(|p| **p == Part::Field(f)).count();
-            if n != 1 {
-                let name = match f {
-                    Field::Day => "%d",
-                    Field::Month => "%m",
-                    Field::Year => "%Y",
+        let count = |f: Field| parts.iter().filter(|p| **p == Part::Field(f)).count();
+        for (f, name) in [
+            (Field::Day, "%d"),
+            (Field::Month, "%m"),
+            (Field::Year, "%Y"),
+        ] {
+            let n = count(f);
+            if n > 1 || (f == Field::Year && n == 0) {
+                let times = if f == Field::Year {
+                    "exactly once"
+                } else {
+                    "at most once"
                 };
                 return Err(format!(
-                    "a date format holds {name} exactly once (found {n} times)"
+                    "a date format holds {name} {times} (found {n} times)"
                 ));
             }
+        }
+        if count(Field::Day) == 1 && count(Field::Month) == 0 {
+            return Err("a date format with %d holds %m too".into());
         }
         if matches!(parts.first(), Some(Part::Literal(c)) if c.is_whitespace())
             || matches!(parts.last(), Some(Part::Literal(c)) if c.is_whitespace())
@@ -100,17 +110,25 @@ impl DateFormat {
         re
     }
 
-    /// The `regexp_replace` replacement turning a match of `regex()` into `YYYY-MM-DD`.
+    /// How much of a date the format says: `day`, `month` (no `%d`) or `year` (`%Y` alone).
+    pub fn precision(&self) -> &'static str {
+        let has = |f: Field| self.parts.contains(&Part::Field(f));
+        match (has(Field::Day), has(Field::Month)) {
+            (true, _) => "day",
+            (false, true) => "month",
+            (false, false) => "year",
+        }
+    }
+
+    /// The `regexp_replace` replacement turning a match of `regex()` into `YYYY-MM-DD` (a field
+    /// the format does not hold is `01`).
     pub fn iso_replacement(&self) -> String {
         let group = |f: Field| {
-            let n = self
-                .parts
+            self.parts
                 .iter()
                 .filter(|p| matches!(p, Part::Field(_)))
                 .position(|p| *p == Part::Field(f))
-                .expect("each field is present once")
-                + 1;
-            format!("\\{n}")
+                .map_or_else(|| "01".to_string(), |n| format!("\\{}", n + 1))
         };
         format!(
             "{}-{}-{}",
@@ -124,7 +142,7 @@ impl DateFormat {
     /// checked here: that is the ISO date's check).
     pub fn to_iso(&self, value: &str) -> Option<String> {
         let mut rest = super::trimmed(value);
-        let (mut y, mut m, mut d) = ("", "", "");
+        let (mut y, mut m, mut d) = ("", "01", "01");
         for p in &self.parts {
             match p {
                 Part::Literal(c) => rest = rest.strip_prefix(*c)?,
@@ -164,10 +182,27 @@ mod tests {
         assert_eq!(g.iso_replacement(), "\\1-\\2-\\3");
     }
 
+    /// A format without %d reads a month, without %d and %m a year: the first day of it.
+    #[test]
+    fn reads_partial_dates_as_their_first_day() {
+        let m = DateFormat::parse("%m/%Y").unwrap();
+        assert_eq!(m.to_iso("03/2019").as_deref(), Some("2019-03-01"));
+        assert_eq!(m.iso_replacement(), "\\2-\\1-01");
+        assert_eq!(m.precision(), "month");
+        let y = DateFormat::parse("%Y").unwrap();
+        assert_eq!(y.to_iso(" 2015 ").as_deref(), Some("2015-01-01"));
+        assert_eq!(y.to_iso("2015-09"), None);
+        assert_eq!(y.iso_replacement(), "\\1-01-01");
+        assert_eq!(y.precision(), "year");
+        assert_eq!(DateFormat::parse("%Y-%m-%d").unwrap().precision(), "day");
+    }
+
     #[test]
     fn refuses_unusable_formats() {
         for bad in [
             "%d/%m",
+            "%d/%Y",
+            "%m/%m/%Y",
             "%d/%m/%Y %H",
             "%d/%d/%m/%Y",
             "%d/%m/%Y%",

@@ -279,7 +279,8 @@ pub(super) fn template_context(plan: &Plan, rendered: &Rendered) -> JValue {
             .map(|c| serde_json::json!({"name": c.name, "key": c.path.levels().last().map(ToString::to_string), "keyed": c.keyed, "single": c.single, "members": members(c)}))
             .collect();
         entities[i]["nested_children"] = Value::Array(children);
-        entities[i]["route_first"] = first_of_path(e).into();
+        // A lookup copies what the entity keeping its path gives back: the view leaves it out.
+        entities[i]["route_first"] = (first_of_path(e) && !e.distinct).into();
         // The levels whose enclosing entity takes some kinds only, each with its route.
         entities[i]["enclosing"] = e
             .enclosing_routes

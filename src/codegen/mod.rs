@@ -154,6 +154,13 @@ fn environment() -> Result<Environment<'static>, Error> {
             .map(|f| quote_literal(&f.regex()))
             .unwrap_or_default()
     });
+    // How much of a date a format reads (ISO 8601, no format: a day).
+    env.add_filter("date_precision", |f: Option<String>| {
+        quote_literal(
+            f.and_then(|f| DateFormat::parse(&f).ok())
+                .map_or("day", |f| f.precision()),
+        )
+    });
     env.add_filter("date_iso", |f: String| {
         DateFormat::parse(&f)
             .map(|f| quote_literal(&f.iso_replacement()))

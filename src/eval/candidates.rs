@@ -135,6 +135,13 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
         None => id_text(at(el.value, &e.legacy_id)),
     };
     let legacy = match (own, e.on_missing_id) {
+        // A lookup's id is the value itself (a scalar's text) or its id field; none leaves the
+        // element out (the SQL's WHERE legacy_id IS NOT NULL).
+        _ if e.distinct => id_text(if e.scalar {
+            Some(el.value)
+        } else {
+            at(el.value, &e.legacy_id)
+        })?,
         (Some(id), _) => id,
         // Ids unique per parent: the place in its own array, which reordering the parents keeps.
         (None, MissingId::Position)
@@ -181,6 +188,10 @@ fn legacy_id(e: &Entity, el: &Element, pos: &str, cx: &mut Ctx) -> Option<String
 
 /// Legacy ids that appear more than once within the user.
 pub(super) fn report_duplicates(e: &Entity, candidates: &[Candidate], cx: &mut Ctx) {
+    // A lookup's repeated values are the point.
+    if e.distinct {
+        return;
+    }
     let mut seen: BTreeMap<&str, (&Candidate, usize)> = BTreeMap::new();
     for c in candidates {
         seen.entry(c.key.as_str()).or_insert((c, 0)).1 += 1;

@@ -67,13 +67,18 @@ pub(super) fn build(
     for col in &e.columns {
         values.insert(col.name.clone(), column_value(e, col, c, cx));
         if let Some(p) = &col.parsed {
-            values.insert(p.name.clone(), parsed_value(e, col, p, c, cx));
+            let (date, precision) = parsed_value(e, col, p, c, cx);
+            values.insert(p.name.clone(), date);
+            if let Some(name) = &p.precision {
+                values.insert(name.clone(), precision.map_or(Value::Null, Value::from));
+            }
         }
     }
     if let Some(x) = &e.extra {
         let extra = extra_value(e, obj, c, &values, dangling, cx);
         values.insert(x.clone(), extra);
-    } else if !e.scalar {
+    } else if !e.scalar && !e.distinct {
+        // Keys a lookup does not map are the keeping entity's to report.
         extra_value(e, obj, c, &values, dangling, cx);
     }
     Some(Row {
@@ -163,7 +168,9 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
         }
     };
     // A number or boolean stored as text comes back as a string: its JSON type is lost.
+    // A lookup is not rebuilt from: what comes back is the keeping entity's.
     if col.ty == crate::ir::SqlType::Text
+        && !e.distinct
         && !col.keep_original
         && matches!(v, Some(Value::Number(_) | Value::Bool(_)))
     {
@@ -207,17 +214,24 @@ fn column_value(e: &Entity, col: &crate::ir::Column, c: &Candidate, cx: &mut Ctx
     with_default.unwrap_or(Value::Null)
 }
 
-/// A free-text date's companion: the date or time the text names, else NULL and a note (the text
-/// column keeps the value either way).
+/// A free-text date's companion: the date or time the text names, with how much of a date the
+/// format that read it holds (`day`, `month`, `year`), else NULL and a note (the text column keeps
+/// the value either way).
 fn parsed_value(
     e: &Entity,
     col: &crate::ir::Column,
     parsed: &crate::ir::Column,
     c: &Candidate,
     cx: &mut Ctx,
-) -> Value {
+) -> (Value, Option<&'static str>) {
     let Some(v) = at(c.element.value, &col.path).filter(|v| !v.is_null()) else {
-        return Value::Null;
+        return (Value::Null, None);
+    };
+    let precision = |f: Option<&crate::ir::Format>| match f {
+        Some(crate::ir::Format::Date(written)) => cast::DateFormat::parse(written)
+            .map(|d| d.precision())
+            .unwrap_or("day"),
+        _ => "day",
     };
     // Each format in order: the first that reads the text; none, and the note names them all.
     let mut expected = Vec::new();
@@ -233,7 +247,8 @@ fn parsed_value(
             ),
         };
         match tried {
-            Ok(x) => return x.unwrap_or(Value::Null),
+            Ok(Some(x)) => return (x, Some(precision(more.or(parsed.format.as_ref())))),
+            Ok(None) => return (Value::Null, None),
             Err(e) => expected.push(e),
         }
     }
@@ -251,7 +266,7 @@ fn parsed_value(
             parsed.name
         ),
     );
-    Value::Null
+    (Value::Null, None)
 }
 
 /// What `extra` holds: the keys neither mapped nor dropped (each a finding), and dangling
@@ -397,6 +412,7 @@ mod tests {
             keep_original: true,
             format,
             more_formats: Vec::new(),
+            precision: None,
             parsed: None,
         }
     }

@@ -282,6 +282,11 @@ pub struct Entity {
     /// The elements are scalars, each kept whole in this one column (`columns` holds it too, with
     /// an empty path); no extra, no residual.
     pub scalar: bool,
+    /// A lookup table (`source.distinct`): one row per user and distinct legacy id of the
+    /// elements at `path` (a scalar's own text), the first element's values. It copies what
+    /// another entity reading the same path keeps, so the reconstruction leaves it out; no
+    /// parent, no position, no extra, elements without an id left out.
+    pub distinct: bool,
     pub on_missing_id: MissingId,
     pub on_duplicate_id: DuplicateId,
     /// The JSON type of the legacy ids.
@@ -406,6 +411,9 @@ pub struct Column {
     /// For a parsed companion: the formats tried after `format`, in order, where it does not
     /// read the text.
     pub more_formats: Vec<Format>,
+    /// For a parsed companion of type date: the text column saying how much of a date the
+    /// format that read the text holds (`day`, `month`, `year`), NULL where none read it.
+    pub precision: Option<String>,
     /// A text column's companion holding the date or time the text names (same path), NULL
     /// where the text names none: a free-text date is kept whole and still sortable.
     pub parsed: Option<Box<Column>>,

@@ -86,7 +86,8 @@ pub fn compare(plan: &Plan, user: &str, source: &Value, rebuilt: &Value) -> Vec<
     let arrays: BTreeMap<String, &Entity> = plan
         .entities
         .iter()
-        .filter(|e| !e.is_root())
+        // A lookup copies what the entity keeping its path gives back.
+        .filter(|e| !e.is_root() && !e.distinct)
         .map(|e| (e.path.to_string(), e))
         .collect();
     let mut w = Walk {

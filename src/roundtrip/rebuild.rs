@@ -49,7 +49,8 @@ pub fn rebuild(plan: &Plan, rows: &[Row]) -> Value {
     for e in plan
         .entities
         .iter()
-        .filter(|e| !e.path.is_nested() && !e.is_root() && first_of_path(plan, e))
+        // A lookup copies what the entity keeping its path gives back.
+        .filter(|e| !e.path.is_nested() && !e.is_root() && !e.distinct && first_of_path(plan, e))
     {
         let mut elems: Vec<Built> = plan
             .sharing_array(e)

@@ -192,6 +192,10 @@ pub struct EntitySourceSpec {
     /// batch (default), or stays whole in the enclosing element's extra.
     #[serde(default)]
     pub other_shapes: Option<crate::ir::OtherShapes>,
+    /// A lookup table: one row per user and distinct legacy id of the elements at the path (the
+    /// value itself, for scalars), copied from elements another entity keeps.
+    #[serde(default)]
+    pub distinct: bool,
 }
 
 /// Which elements of an array of many kinds an entity takes: those whose `field` holds one of
@@ -359,6 +363,9 @@ pub struct ParsedSpec {
     /// One format, or several tried in order (the first that reads the text wins).
     #[serde(default)]
     pub format: Option<Formats>,
+    /// A text column saying how much of a date the text named: day, month or year.
+    #[serde(default)]
+    pub precision: Option<String>,
 }
 
 /// A parsed companion's format: one, or a list tried in order.

@@ -55,6 +55,7 @@ pub(super) fn value_column<'a>(
             format: None,
             parsed: None,
             more_formats: Vec::new(),
+            precision: None,
         });
     }
     None
@@ -115,6 +116,7 @@ pub(super) fn check_column<'a>(
         keep_original: c.keep_original,
         format: c.format.clone(),
         more_formats: Vec::new(),
+        precision: None,
         parsed,
     })
 }
@@ -184,7 +186,31 @@ fn parsed_column<'a>(
             Some(crate::spec::Formats::Many(_)) => format!("{at}/format/{k}"),
             _ => format!("{at}/format"),
         };
-        check_format(file, &ptr, &p.name, parsed_ty, f, diags);
+        check_format(file, &ptr, &p.name, parsed_ty, f, true, diags);
+    }
+    if let Some(precision) = &p.precision {
+        let at = format!("{at}/precision");
+        if parsed_ty != SqlType::Date {
+            diags.push(
+                file.at(
+                    "E-parsed",
+                    &at,
+                    "`precision` says how much of a date the text named, for a date companion",
+                )
+                .with_hint("make the companion `type: date`, or remove `precision`"),
+            );
+        }
+        if let Some(d) = ident_diag(file, &at, precision, "column name") {
+            diags.push(d);
+        }
+        claim_name(
+            file,
+            names,
+            precision,
+            &at,
+            &format!("the precision of the date parsed from `{}`", c.path),
+            diags,
+        );
     }
     Some(Box::new(Column {
         name: p.name.clone(),
@@ -195,6 +221,7 @@ fn parsed_column<'a>(
         keep_original: false,
         format: formats.first().cloned(),
         more_formats: formats.into_iter().skip(1).collect(),
+        precision: p.precision.clone(),
         parsed: None,
     }))
 }
@@ -245,18 +272,27 @@ fn check_conversion(
         );
     }
     if let Some(format) = &c.format {
-        check_format(file, &format!("{ptr}/format"), &c.name, ty, format, diags);
+        check_format(
+            file,
+            &format!("{ptr}/format"),
+            &c.name,
+            ty,
+            format,
+            false,
+            diags,
+        );
     }
 }
 
 /// A Unix time `format` is on a timestamptz, a date format on a date and parses, `json` on a
-/// jsonb column.
+/// jsonb column. A partial date (no `%d`) only where the text is kept: a parsed companion.
 fn check_format(
     file: &SourceFile<MappingSpec>,
     ptr: &str,
     name: &str,
     ty: SqlType,
     format: &Format,
+    partial_ok: bool,
     diags: &mut Diagnostics,
 ) {
     let at = |message: String, hint: &str| {
@@ -273,14 +309,20 @@ fn check_format(
             ),
             "make the column `type: jsonb`, or remove `format`",
         )),
-        Format::Date(f) if ty == SqlType::Date => {
-            if let Err(e) = cast::DateFormat::parse(f) {
-                diags.push(at(
-                    format!("date format `{f}`: {e}"),
-                    "write the format with %d, %m and %Y, for example \"%d/%m/%Y\"",
-                ));
-            }
-        }
+        Format::Date(f) if ty == SqlType::Date => match cast::DateFormat::parse(f) {
+            Err(e) => diags.push(at(
+                format!("date format `{f}`: {e}"),
+                "write the format with %d, %m and %Y, for example \"%d/%m/%Y\"",
+            )),
+            Ok(d) if d.precision() != "day" && !partial_ok => diags.push(at(
+                format!(
+                    "date format `{f}` reads a {} only, which a date column would store as its first day",
+                    d.precision()
+                ),
+                "keep the text in a text column with a parsed companion (`parsed: {name, type: date, format, precision}`)",
+            )),
+            Ok(_) => {}
+        },
         Format::Date(f) => diags.push(at(
             format!(
                 "`format: \"{f}\"` reads a date, for a date column; `{}` is {}",

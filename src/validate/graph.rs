@@ -101,7 +101,7 @@ fn check_unique_by_user(p: &PlanSpec, d: &Draft, diags: &mut Diagnostics) {
 }
 
 /// An array is read by one entity, or shared by entities routing its kinds (`where`, checked in
-/// `routes`).
+/// `routes`); a lookup (`distinct`) copies from the array another entity reads.
 fn check_path(
     drafts: &[Draft],
     i: usize,
@@ -109,6 +109,9 @@ fn check_path(
     diags: &mut Diagnostics,
 ) {
     let d = &drafts[i];
+    if d.file.spec.source.distinct {
+        return;
+    }
     if let Some(path) = &d.path {
         let key = path.to_string();
         // Entities routing one array of many kinds share it (checked in `routes`).
@@ -149,7 +152,8 @@ pub(super) fn parents(
         let m = &d.file.spec;
         let nested = d.path.as_ref().is_some_and(ArrayPath::is_nested);
         let Some(pspec) = &m.parent else {
-            if nested {
+            // A lookup is per user: its rows come from every element at the path.
+            if nested && !m.source.distinct {
                 diags.push(
                     d.file
                         .at("E-parent-nested", "/source/path", format!("nested path `{}` needs a `parent`", m.source.path))

@@ -80,6 +80,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Plan, Diagnostics> {
     graph::check_root(&drafts, &mut diags);
     shape::check_other_shapes(&drafts, &parent_of, &mut diags);
     shape::check_members(&drafts, &parent_of, &mut diags);
+    shape::check_distinct(&drafts, &parent_of, &mut diags);
     mapping::check_indexes(&drafts, &mut diags);
     // One problem per place: where the schema already spoke, a semantic check only repeats it.
     let mut all = spec.diagnostics.clone();

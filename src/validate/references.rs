@@ -189,7 +189,7 @@ fn not_addressable(d: &Draft) -> Option<&'static str> {
         Some("it is the document root, one row per user, with no id field (`legacy_id`)")
     } else if m.source.single {
         Some("it is a single object, whose legacy id is its position")
-    } else if m.value.is_some() && !m.source.keyed {
+    } else if m.value.is_some() && !m.source.keyed && !m.source.distinct {
         Some("its scalar elements' legacy ids are their positions")
     } else if m.source.unique_within == Some(UniqueWithin::Parent) {
         Some("its legacy ids are unique only per parent, so one id can name several rows")

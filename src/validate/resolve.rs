@@ -208,9 +208,15 @@ fn entity(
         legacy_id: d.legacy_id.clone().expect("validated"),
         keyed: m.source.keyed,
         scalar: m.value.is_some(),
+        distinct: m.source.distinct,
         single: m.source.single,
         on_missing_id: missing_id_policy(d),
-        on_duplicate_id: m.source.on_duplicate_id.unwrap_or(DuplicateId::Error),
+        // A lookup keeps the first element of each id; the others are the same value again.
+        on_duplicate_id: if m.source.distinct {
+            DuplicateId::KeepFirst
+        } else {
+            m.source.on_duplicate_id.unwrap_or(DuplicateId::Error)
+        },
         id_type: m.source.id_type.unwrap_or_default(),
         unique_within: m.source.unique_within.unwrap_or_default(),
         recursive: d.recursion.clone(),
@@ -218,12 +224,13 @@ fn entity(
         indexes: indexes(d, parent.as_ref()),
         parent,
         columns: d.columns.clone(),
-        extra: d.extra.clone(),
+        extra: d.extra.clone().filter(|_| !m.source.distinct),
         // The root is not an array: nothing to order.
-        position: d
-            .position
-            .clone()
-            .filter(|_| !d.path.as_ref().is_some_and(ArrayPath::is_root) && !m.source.single),
+        position: d.position.clone().filter(|_| {
+            !d.path.as_ref().is_some_and(ArrayPath::is_root)
+                && !m.source.single
+                && !m.source.distinct
+        }),
         drop: d.drop.clone(),
         child_arrays: child_arrays.to_vec(),
         members_entity: (0..drafts.len())
@@ -307,7 +314,7 @@ fn per_level<T>(
     of: impl Fn(&Draft) -> T,
 ) -> Vec<T> {
     let mut out = vec![of(&drafts[i])];
-    let mut j = i;
+    let mut j = keeper(drafts, i);
     while drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested) {
         let Some(p) = parent_of[j] else { break };
         out.push(of(&drafts[p]));
@@ -315,6 +322,17 @@ fn per_level<T>(
     }
     out.reverse();
     out
+}
+
+/// The entity whose enclosing levels are this one's: itself, or for a lookup (no parent), the
+/// entity that keeps the elements of its path.
+fn keeper(drafts: &[Draft], i: usize) -> usize {
+    if !drafts[i].file.spec.source.distinct {
+        return i;
+    }
+    (0..drafts.len())
+        .find(|&j| !drafts[j].file.spec.source.distinct && drafts[j].path == drafts[i].path)
+        .unwrap_or(i)
 }
 
 /// For each level of a nested entity's path but its own, the kinds the entity enclosing it
@@ -326,7 +344,7 @@ fn enclosing_routes(
     parent_of: &[Option<usize>],
 ) -> Vec<Option<crate::ir::Route>> {
     let mut routes = Vec::new();
-    let mut j = i;
+    let mut j = keeper(drafts, i);
     while drafts[j].path.as_ref().is_some_and(ArrayPath::is_nested) {
         let Some(p) = parent_of[j] else { break };
         routes.push(super::routes::resolve(drafts, p));

@@ -241,3 +241,61 @@ pub(super) fn check_members(
         }
     }
 }
+
+/// A lookup (`source.distinct`) is one row per user and id, copied from the elements another
+/// entity keeps: so it is an array of objects with an id field, or of scalars, with no parent, no
+/// tree and nothing nested in it, and an entity that is no lookup reads the same path.
+pub(super) fn check_distinct(
+    drafts: &[super::draft::Draft],
+    parent_of: &[Option<usize>],
+    diags: &mut Diagnostics,
+) {
+    use crate::jsonpath::ArrayPath;
+    for (i, d) in drafts.iter().enumerate() {
+        let m = &d.file.spec;
+        if let Some(p) = parent_of[i].filter(|&p| drafts[p].file.spec.source.distinct) {
+            diags.push(
+                d.file
+                    .at_key("E-distinct", "/parent/entity", format!("`{}` is a lookup (distinct): nothing nests in it", drafts[p].file.spec.entity))
+                    .with_hint("nest it in the entity that keeps the elements, and reference the lookup instead"),
+            );
+        }
+        if !m.source.distinct {
+            continue;
+        }
+        let at = |message: String, hint: &str| {
+            d.file
+                .at_key("E-distinct", "/source/distinct", message)
+                .with_hint(hint.to_string())
+        };
+        let problem = if m.parent.is_some() {
+            Some("is one row per user and value, so it has no parent")
+        } else if m.source.keyed || m.source.single {
+            Some("reads an array of objects or scalars, not a keyed or single object")
+        } else if m.source.recursive.is_some() {
+            Some("reads an array of objects or scalars, not a tree")
+        } else if d.path.as_ref().is_some_and(ArrayPath::is_root) {
+            Some("reads an array of objects or scalars, not the document root")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            diags.push(at(
+                format!("a lookup (distinct) {problem}"),
+                "remove `distinct`, or the parent, keyed, single or recursive",
+            ));
+        }
+        let kept = drafts
+            .iter()
+            .any(|o| !o.file.spec.source.distinct && o.path.is_some() && o.path == d.path);
+        if !kept {
+            diags.push(at(
+                format!(
+                    "no entity keeps the elements of `{}`: a lookup copies values another entity keeps, and the round trip rebuilds them from that one",
+                    m.source.path
+                ),
+                "map the same path as the elements themselves (a link table from scalars, or objects with a reference to the lookup)",
+            ));
+        }
+    }
+}

@@ -262,6 +262,9 @@ fn columns(e: &Entity) -> Vec<(String, Kind)> {
         cols.push((c.name.clone(), Kind::Mapped(c.ty)));
         if let Some(p) = &c.parsed {
             cols.push((p.name.clone(), Kind::Mapped(p.ty)));
+            if let Some(precision) = &p.precision {
+                cols.push((precision.clone(), Kind::Mapped(crate::ir::SqlType::Text)));
+            }
         }
     }
     if let Some(x) = &e.extra {
