@@ -2163,4 +2163,18 @@ fn a_free_text_date_is_parsed_by_the_first_of_its_formats_that_reads_it() {
             "ASAP -"
         ]
     );
+    // A board whose settings say en-US writes the month first (format_by); the others do not.
+    let by_locale: Vec<String> = first_column(
+        &mut c,
+        "SELECT user_id || ' ' || start_text || ' ' || coalesce(start_on::text, '-') FROM kanban.cards \
+          WHERE start_text IN ('08/11/2025', '11/28/2025', '19/11/2025') ORDER BY 1",
+    );
+    assert_eq!(
+        by_locale,
+        [
+            "user-07 08/11/2025 2025-08-11",
+            "user-07 11/28/2025 2025-11-28",
+            "user-08 19/11/2025 2025-11-19"
+        ]
+    );
 }

@@ -774,6 +774,7 @@ CREATE TABLE IF NOT EXISTS "kanban"."board_settings" (
     "legacy_id"  text        NOT NULL,
     "theme" text,
     "density" text,
+    "locale" text,
     "extra" jsonb,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "updated_at" timestamptz NOT NULL DEFAULT now(),
@@ -782,6 +783,7 @@ CREATE TABLE IF NOT EXISTS "kanban"."board_settings" (
 -- Columns added or retyped since the table was created (no-ops on a new table).
 SELECT "pgshred".ensure_column('"kanban"."board_settings"', 'theme', 'text');
 SELECT "pgshred".ensure_column('"kanban"."board_settings"', 'density', 'text');
+SELECT "pgshred".ensure_column('"kanban"."board_settings"', 'locale', 'text');
 SELECT "pgshred".ensure_column('"kanban"."board_settings"', 'extra', 'jsonb');
 -- user_id lookups use board_settings_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.

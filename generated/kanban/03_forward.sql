@@ -451,6 +451,7 @@ WITH doc AS (
 ), src AS (
     SELECT doc.user_id,
            l0.elem,
+           doc.doc #>> '{"settings","locale"}' AS dv3, -- decides how column 3 is read
            l0.ord AS ord0,
            CASE WHEN jsonb_typeof(l0.elem #> '{"listId"}') IN ('string', 'number')
                  AND l0.elem #>> '{"listId"}' <> ''
@@ -518,7 +519,38 @@ WITH doc AS (
                  WHEN x.t3 IN ('string', 'number', 'boolean') THEN x.v3 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v3, 'text', x.user_id, 'cards', x.legacy_id, 'start')::text
              END, -- start_text
-           COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+           CASE x.dv3
+                WHEN 'en-US' THEN COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\1-\2'), true)
+                           THEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\1-\2')::date
+                           WHEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$',
+                               '\3-\1-\2') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\1-\2'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END,
+                    CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
+                 WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$'
+                 THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
+                     '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'), true)
+                           THEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3')::date
+                           WHEN regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$',
+                               '\1-\2-\3') ~ '^[0-9]{4}-02-29$'
+                           THEN "pgshred".try_date(regexp_replace(x.v3 #>> '{}',
+                               '^[ \t\n\r]*([0-9]{4})\-([0-9]{2})\-([0-9]{2})[ \t\n\r]*$', '\1-\2-\3'))
+                           ELSE NULL::date
+                      END
+                 ELSE NULL::date
+             END)
+                ELSE COALESCE(CASE WHEN x.t3 IS NULL OR x.t3 = 'null' THEN NULL
                  WHEN x.t3 = 'string' AND x.v3 #>> '{}' ~ '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$'
                  THEN CASE WHEN "pgshred".is_date(regexp_replace(x.v3 #>> '{}',
                      '^[ \t\n\r]*([0-9]{2})\/([0-9]{2})\/([0-9]{4})[ \t\n\r]*$', '\3-\2-\1'), true)
@@ -547,7 +579,8 @@ WITH doc AS (
                            ELSE NULL::date
                       END
                  ELSE NULL::date
-             END), -- start_on: what start_text names, if it names a date
+             END)
+           END, -- start_on: what start_text names, if it names a date
            CASE WHEN x.t4 IS NULL OR x.t4 = 'null' THEN NULL
                  WHEN x.t4 IN ('number', 'string') AND x.v4 #>> '{}' ~ '^[ \t\n\r]*[+-]?[0-9]{1,14}[ \t\n\r]*$'
                  THEN to_timestamp(btrim(x.v4 #>> '{}', E' \t\n\r')::bigint / 1000) + (btrim(x.v4 #>> '{}',
@@ -1329,11 +1362,12 @@ WITH doc AS (
       FROM x
      CROSS JOIN LATERAL (SELECT
                    x.elem -> 'theme' AS v0, jsonb_typeof(x.elem -> 'theme') AS t0,
-                   x.elem -> 'ui.density' AS v1, jsonb_typeof(x.elem -> 'ui.density') AS t1
+                   x.elem -> 'ui.density' AS v1, jsonb_typeof(x.elem -> 'ui.density') AS t1,
+                   x.elem -> 'locale' AS v2, jsonb_typeof(x.elem -> 'locale') AS t2
                    OFFSET 0) AS c
 ), ins AS (
     INSERT INTO "kanban"."board_settings" (
-        "id", "user_id", "legacy_id", "theme", "density", "extra"
+        "id", "user_id", "legacy_id", "theme", "density", "locale", "extra"
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'settings', x.user_id, x.legacy_id),
            x.user_id,
@@ -1347,16 +1381,22 @@ WITH doc AS (
                  WHEN x.t1 IN ('string', 'number', 'boolean') THEN x.v1 #>> '{}'
                  ELSE "pgshred".cast_failed(x.v1, 'text', x.user_id, 'settings', x.legacy_id, '"ui.density"')::text
              END, -- density
+           CASE WHEN x.t2 IS NULL OR x.t2 = 'null' THEN NULL
+                 WHEN x.t2 IN ('string', 'number', 'boolean') THEN x.v2 #>> '{}'
+                 ELSE "pgshred".cast_failed(x.v2, 'text', x.user_id, 'settings', x.legacy_id, 'locale')::text
+             END, -- locale
            NULLIF(CASE WHEN x.t0 = 'null'
                   OR x.t1 = 'null'
+                  OR x.t2 = 'null'
                   OR x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
-                THEN "pgshred".assemble_keys(x.elem - ARRAY['shortcuts', 'theme', 'ui.density']::text[],
-                         ARRAY['theme', '["ui.density"]', 'shortcuts'],
+                THEN "pgshred".assemble_keys(x.elem - ARRAY['locale', 'shortcuts', 'theme', 'ui.density']::text[],
+                         ARRAY['theme', '["ui.density"]', 'locale', 'shortcuts'],
                          ARRAY[CASE WHEN x.t0 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.t1 = 'null' THEN 'null'::jsonb END,
+                               CASE WHEN x.t2 = 'null' THEN 'null'::jsonb END,
                                CASE WHEN x.elem -> 'shortcuts' IN ('null'::jsonb, '[]'::jsonb, '{}'::jsonb)
                                    THEN x.elem -> 'shortcuts' END]::jsonb[])
-                ELSE x.elem - ARRAY['shortcuts', 'theme', 'ui.density']::text[] END, '{}'::jsonb)
+                ELSE x.elem - ARRAY['locale', 'shortcuts', 'theme', 'ui.density']::text[] END, '{}'::jsonb)
       FROM v AS x
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'settings', x.legacy_id) ELSE true END
         ON CONFLICT ("id") DO NOTHING

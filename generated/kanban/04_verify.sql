@@ -105,6 +105,7 @@ WITH doc AS (
       FROM (SELECT DISTINCT ON (x.user_id, x.legacy_id) x.user_id, x.legacy_id, x.parent_legacy_id
               FROM (SELECT doc.user_id,
                            l0.elem,
+                           doc.doc #>> '{"settings","locale"}' AS dv3, -- decides how column 3 is read
                            l0.ord AS ord0,
                            CASE WHEN jsonb_typeof(l0.elem #> '{"listId"}') IN ('string', 'number')
                                  AND l0.elem #>> '{"listId"}' <> ''

@@ -22,10 +22,11 @@ WITH
 "e_settings" AS (
     SELECT t."user_id", t."id", t."legacy_id", NULL::integer AS "ord",
            "pgshred".assemble_keys(t."extra",
-               ARRAY['', 'theme', '["ui.density"]', 'shortcuts'],
+               ARRAY['', 'theme', '["ui.density"]', 'locale', 'shortcuts'],
                ARRAY[NULL::jsonb,
                      to_jsonb(t."theme"),
                      to_jsonb(t."density"),
+                     to_jsonb(t."locale"),
                      (SELECT jsonb_agg(c."elem" ORDER BY c."ord",
                          c."legacy_id") FROM "e_shortcuts" AS c WHERE c.parent_id = t."id")
                     ]::jsonb[]) AS "elem"

@@ -108,6 +108,17 @@ fn entity_context(e: &Entity, rendered: &Rendered) -> Value {
         }
     }
     obj.insert("is_root".into(), e.is_root().into());
+    // Values of the document that decide how a column is read (a date's formats by locale).
+    let doc_values: Vec<Value> = e
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let by = c.parsed.as_ref()?.format_by.as_ref()?;
+            Some(serde_json::json!({"column": i, "path": by.path.to_string()}))
+        })
+        .collect();
+    obj.insert("doc_values".into(), doc_values.into());
     insert_kept(obj, kept(e, rendered));
     insert_consumed(obj, e);
     obj.insert("depth".into(), levels.len().into());

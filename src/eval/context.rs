@@ -152,6 +152,8 @@ pub(super) fn position(ords: &[usize]) -> String {
 
 pub(super) struct Ctx<'a> {
     pub(super) user: &'a str,
+    /// The user's whole document, for what its values decide (a date's formats by its locale).
+    pub(super) doc: &'a Value,
     pub(super) findings: &'a mut Vec<Finding>,
 }
 

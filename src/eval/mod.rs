@@ -30,7 +30,11 @@ pub use object::{remove_path, set_path};
 
 /// Rows and findings for one user's document.
 pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding>) -> Vec<Row> {
-    let mut cx = Ctx { user, findings };
+    let mut cx = Ctx {
+        user,
+        doc,
+        findings,
+    };
     if !document_is_usable(plan, user, doc, &mut cx) {
         return Vec::new();
     }
@@ -60,6 +64,7 @@ pub fn evaluate(plan: &Plan, user: &str, doc: &Value, findings: &mut Vec<Finding
             let mut silent = Vec::new();
             let mut quiet = Ctx {
                 user,
+                doc,
                 findings: &mut silent,
             };
             let ids = self::candidates::candidates(doc, target, &mut quiet)

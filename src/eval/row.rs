@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::candidates::Candidate;
-use super::context::{Ctx, Kind, Row, Severity, at, json_type};
+use super::context::{Ctx, Kind, Row, Severity, at, id_text, json_type};
 use super::object::{leaf_paths, residual, set_path};
 use crate::cast;
 use crate::ids::row_id;
@@ -233,21 +233,23 @@ fn parsed_value(
             .unwrap_or("day"),
         _ => "day",
     };
-    // Each format in order: the first that reads the text; none, and the note names them all.
+    // The formats the document's own value chooses (its locale), else the companion's; each in
+    // order: the first that reads the text; none, and the note names them all.
+    let chosen = parsed
+        .format_by
+        .as_ref()
+        .and_then(|by| id_text(at(cx.doc, &by.path)));
     let mut expected = Vec::new();
-    for more in std::iter::once(None).chain(parsed.more_formats.iter().map(Some)) {
-        let tried = match more {
-            None => cast::convert_column(parsed, v),
-            Some(f) => cast::convert_column(
-                &crate::ir::Column {
-                    format: Some(f.clone()),
-                    ..parsed.clone()
-                },
-                v,
-            ),
-        };
+    for f in parsed.formats_for(chosen.as_deref()) {
+        let tried = cast::convert_column(
+            &crate::ir::Column {
+                format: f.cloned(),
+                ..parsed.clone()
+            },
+            v,
+        );
         match tried {
-            Ok(Some(x)) => return (x, Some(precision(more.or(parsed.format.as_ref())))),
+            Ok(Some(x)) => return (x, Some(precision(f))),
             Ok(None) => return (Value::Null, None),
             Err(e) => expected.push(e),
         }
@@ -413,6 +415,7 @@ mod tests {
             format,
             more_formats: Vec::new(),
             precision: None,
+            format_by: None,
             parsed: None,
         }
     }

@@ -414,9 +414,43 @@ pub struct Column {
     /// For a parsed companion of type date: the text column saying how much of a date the
     /// format that read the text holds (`day`, `month`, `year`), NULL where none read it.
     pub precision: Option<String>,
+    /// For a parsed companion: formats chosen by a value of the document (its locale) instead
+    /// of `format` and `more_formats`.
+    pub format_by: Option<FormatBy>,
     /// A text column's companion holding the date or time the text names (same path), NULL
     /// where the text names none: a free-text date is kept whole and still sortable.
     pub parsed: Option<Box<Column>>,
+}
+
+/// Formats chosen by the text at `path` of the user's document: the first choice whose `value`
+/// it is; none, and the companion's own formats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormatBy {
+    #[serde(serialize_with = "display")]
+    pub path: FieldPath,
+    pub choices: Vec<FormatChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormatChoice {
+    pub value: String,
+    /// Tried in order, as a companion's formats are.
+    pub formats: Vec<Format>,
+}
+
+impl Column {
+    /// The formats a parsed companion tries for a document whose `format_by` path holds
+    /// `chosen` (`None`: ISO 8601).
+    pub fn formats_for(&self, chosen: Option<&str>) -> Vec<Option<&Format>> {
+        if let (Some(by), Some(v)) = (&self.format_by, chosen)
+            && let Some(c) = by.choices.iter().find(|c| c.value == v)
+        {
+            return c.formats.iter().map(Some).collect();
+        }
+        std::iter::once(self.format.as_ref())
+            .chain(self.more_formats.iter().map(Some))
+            .collect()
+    }
 }
 
 /// How the source writes a value the column's type would not read as it is: a time or date not

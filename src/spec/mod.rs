@@ -366,6 +366,16 @@ pub struct ParsedSpec {
     /// A text column saying how much of a date the text named: day, month or year.
     #[serde(default)]
     pub precision: Option<String>,
+    /// The formats chosen by a value of the document (its locale): `format` where none matches.
+    #[serde(default)]
+    pub format_by: Option<FormatBySpec>,
+}
+
+/// Formats chosen by the text at `path` of the user's document (`settings.locale`: `en-US`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormatBySpec {
+    pub path: String,
+    pub formats: std::collections::BTreeMap<String, Formats>,
 }
 
 /// A parsed companion's format: one, or a list tried in order.

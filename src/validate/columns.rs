@@ -56,6 +56,7 @@ pub(super) fn value_column<'a>(
             parsed: None,
             more_formats: Vec::new(),
             precision: None,
+            format_by: None,
         });
     }
     None
@@ -117,6 +118,7 @@ pub(super) fn check_column<'a>(
         format: c.format.clone(),
         more_formats: Vec::new(),
         precision: None,
+        format_by: None,
         parsed,
     })
 }
@@ -188,6 +190,35 @@ fn parsed_column<'a>(
         };
         check_format(file, &ptr, &p.name, parsed_ty, f, true, diags);
     }
+    let format_by = p.format_by.as_ref().and_then(|by| {
+        let at = format!("{at}/format_by");
+        let path = match jsonpath::parse_field(&by.path) {
+            Ok(path) => path,
+            Err(e) => {
+                diags.push(path_diag(file, &format!("{at}/path"), &by.path, e));
+                return None;
+            }
+        };
+        let choices = by
+            .formats
+            .iter()
+            .map(|(value, formats)| {
+                let formats = formats.all();
+                for (k, f) in formats.iter().enumerate() {
+                    let ptr = match formats.len() {
+                        1 => format!("{at}/formats/{value}"),
+                        _ => format!("{at}/formats/{value}/{k}"),
+                    };
+                    check_format(file, &ptr, &p.name, parsed_ty, f, true, diags);
+                }
+                crate::ir::FormatChoice {
+                    value: value.clone(),
+                    formats,
+                }
+            })
+            .collect();
+        Some(crate::ir::FormatBy { path, choices })
+    });
     if let Some(precision) = &p.precision {
         let at = format!("{at}/precision");
         if parsed_ty != SqlType::Date {
@@ -222,6 +253,7 @@ fn parsed_column<'a>(
         format: formats.first().cloned(),
         more_formats: formats.into_iter().skip(1).collect(),
         precision: p.precision.clone(),
+        format_by,
         parsed: None,
     }))
 }
