@@ -35,6 +35,7 @@ pub mod revision;
 pub mod roundtrip;
 pub mod source;
 pub mod spec;
+pub mod statements;
 pub mod stdout;
 pub mod validate;
 pub mod versions;

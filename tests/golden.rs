@@ -278,3 +278,34 @@ fn no_generated_line_is_wider_than_120_characters() {
     }
     assert!(wide.is_empty(), "{wide:#?}");
 }
+
+/// Every generated script splits into whole statements (what a distributed plan's schema runs one
+/// by one on Citus): each ends with `;`, and together they are the script, less a trailing
+/// comment.
+#[test]
+fn every_generated_script_splits_into_whole_statements() {
+    let mut scripts = 0;
+    for plan in std::fs::read_dir(root().join("generated")).unwrap() {
+        for file in std::fs::read_dir(plan.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_none_or(|x| x != "sql") {
+                continue;
+            }
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let parts = pgshred::statements::split(&sql);
+            assert!(!parts.is_empty(), "{}", path.display());
+            for p in &parts {
+                assert!(p.ends_with(';'), "{}: {p}", path.display());
+            }
+            let joined = parts.concat();
+            assert!(
+                sql.starts_with(&joined)
+                    && pgshred::statements::split(&sql[joined.len()..]).is_empty(),
+                "{}",
+                path.display()
+            );
+            scripts += 1;
+        }
+    }
+    assert!(scripts >= 40, "{scripts} scripts");
+}

@@ -497,4 +497,59 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         count(&url, "SELECT count(*) FROM app_distributed.contents"),
         0
     );
+    // The schema again, on the distributed tables: one statement per message, no trigger.
+    let o = pgshred(
+        &url,
+        &[
+            "apply",
+            plan,
+            "--create-schema",
+            "--allow-duplicates",
+            "--dry-run",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let o = pgshred(
+        &url,
+        &["apply", plan, "--create-schema", "--allow-duplicates"],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && err.contains("applied 01_schema.sql, 01b_distribute.sql"),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let run = out
+        .split_once("run ")
+        .and_then(|(_, r)| r.split_once(':'))
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_else(|| panic!("{out}"));
+    let triggers = count(
+        &url,
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'app_distributed.%' \
+           AND tgname LIKE '%touch_updated_at'",
+    );
+    assert_eq!(triggers, 0);
+    // The SQL engine is refused before anything is written.
+    ok(
+        pgshred(&url, &["rollback", plan, "--run", &run, "--yes"], &[]),
+        "rollback",
+    );
+    let o = pgshred(
+        &url,
+        &["apply", plan, "--allow-duplicates", "--engine", "sql"],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--engine sql does not run on Citus yet"),
+        "{err}"
+    );
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM app_distributed.contents"),
+        0
+    );
 }

@@ -346,9 +346,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."orgs"', 'extra', 'jsonb');
 SELECT "pgshred".ensure_column('"app_distributed"."orgs"', 'position', 'integer');
 -- user_id lookups use orgs_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
-DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "app_distributed"."orgs";
-CREATE TRIGGER "orgs_touch_updated_at" BEFORE UPDATE ON "app_distributed"."orgs"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."orgs" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "orgs_owner" ON "app_distributed"."orgs";
 CREATE POLICY "orgs_owner" ON "app_distributed"."orgs" FOR ALL
@@ -409,9 +408,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."personas"', 'position', 'inte
 -- user_id lookups use personas_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "personas_org_id_idx" ON "app_distributed"."personas" ("user_id", "org_id");
-DROP TRIGGER IF EXISTS "personas_touch_updated_at" ON "app_distributed"."personas";
-CREATE TRIGGER "personas_touch_updated_at" BEFORE UPDATE ON "app_distributed"."personas"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."personas" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "personas_owner" ON "app_distributed"."personas";
 CREATE POLICY "personas_owner" ON "app_distributed"."personas" FOR ALL
@@ -475,9 +473,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."contents"', 'position', 'inte
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "contents_persona_id_idx" ON "app_distributed"."contents" ("user_id", "persona_id");
 CREATE INDEX IF NOT EXISTS "contents_status_idx" ON "app_distributed"."contents" ("status");
-DROP TRIGGER IF EXISTS "contents_touch_updated_at" ON "app_distributed"."contents";
-CREATE TRIGGER "contents_touch_updated_at" BEFORE UPDATE ON "app_distributed"."contents"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."contents" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "contents_owner" ON "app_distributed"."contents";
 CREATE POLICY "contents_owner" ON "app_distributed"."contents" FOR ALL
@@ -536,9 +533,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."accounts"', 'position', 'inte
 -- user_id lookups use accounts_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "accounts_persona_id_idx" ON "app_distributed"."accounts" ("user_id", "persona_id");
-DROP TRIGGER IF EXISTS "accounts_touch_updated_at" ON "app_distributed"."accounts";
-CREATE TRIGGER "accounts_touch_updated_at" BEFORE UPDATE ON "app_distributed"."accounts"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."accounts" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "accounts_owner" ON "app_distributed"."accounts";
 CREATE POLICY "accounts_owner" ON "app_distributed"."accounts" FOR ALL
@@ -598,9 +594,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."leads"', 'position', 'integer
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "leads_account_id_idx" ON "app_distributed"."leads" ("user_id", "account_id");
 CREATE INDEX IF NOT EXISTS "leads_email_idx" ON "app_distributed"."leads" ("email");
-DROP TRIGGER IF EXISTS "leads_touch_updated_at" ON "app_distributed"."leads";
-CREATE TRIGGER "leads_touch_updated_at" BEFORE UPDATE ON "app_distributed"."leads"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."leads" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "leads_owner" ON "app_distributed"."leads";
 CREATE POLICY "leads_owner" ON "app_distributed"."leads" FOR ALL
@@ -657,9 +652,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."references"', 'position', 'in
 -- user_id lookups use references_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "references_persona_id_idx" ON "app_distributed"."references" ("user_id", "persona_id");
-DROP TRIGGER IF EXISTS "references_touch_updated_at" ON "app_distributed"."references";
-CREATE TRIGGER "references_touch_updated_at" BEFORE UPDATE ON "app_distributed"."references"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."references" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "references_owner" ON "app_distributed"."references";
 CREATE POLICY "references_owner" ON "app_distributed"."references" FOR ALL
@@ -718,9 +712,8 @@ SELECT "pgshred".ensure_column('"app_distributed"."inbox_items"', 'position', 'i
 -- user_id lookups use inbox_items_user_id_legacy_id_key: user_id is its leading column, so a separate index
 -- would only slow writes down.
 CREATE INDEX IF NOT EXISTS "inbox_items_account_id_idx" ON "app_distributed"."inbox_items" ("user_id", "account_id");
-DROP TRIGGER IF EXISTS "inbox_items_touch_updated_at" ON "app_distributed"."inbox_items";
-CREATE TRIGGER "inbox_items_touch_updated_at" BEFORE UPDATE ON "app_distributed"."inbox_items"
-    FOR EACH ROW EXECUTE FUNCTION "pgshred".touch_updated_at();
+-- No updated_at trigger: Citus runs none on a distributed table (citus.enable_unsafe_triggers
+-- off) and takes no CREATE TRIGGER on one; pgshred writes each row once and never updates it.
 ALTER TABLE "app_distributed"."inbox_items" ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS "inbox_items_owner" ON "app_distributed"."inbox_items";
 CREATE POLICY "inbox_items_owner" ON "app_distributed"."inbox_items" FOR ALL

@@ -14,9 +14,10 @@
 -- shards. The audit schema's tables stay on the coordinator. Row-level security policies are
 -- created by 01_schema.sql as on PostgreSQL; check that your Citus version propagates them.
 --
--- Citus does not run the updated_at triggers 01_schema.sql creates on distributed tables unless
--- citus.enable_unsafe_triggers is on: they are dropped here, and the application sets
--- updated_at itself (pgshred writes each row once and never updates it).
+-- Citus does not run updated_at triggers on distributed tables unless citus.enable_unsafe_triggers
+-- is on: 01_schema.sql creates none for this layout (one a schema made by an earlier version has
+-- is dropped here, before the table is distributed), and the application sets updated_at itself
+-- (pgshred writes each row once and never updates it).
 
 DO $$
 BEGIN
@@ -30,42 +31,93 @@ BEGIN
 END
 $$;
 
-DROP TRIGGER IF EXISTS "orgs_touch_updated_at" ON "app_distributed"."orgs";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."orgs"'::regclass AND tgname = 'orgs_touch_updated_at') THEN
+        DROP TRIGGER "orgs_touch_updated_at" ON "app_distributed"."orgs";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."orgs"', 'user_id')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."orgs"'::regclass);
 
-DROP TRIGGER IF EXISTS "personas_touch_updated_at" ON "app_distributed"."personas";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."personas"'::regclass AND tgname = 'personas_touch_updated_at') THEN
+        DROP TRIGGER "personas_touch_updated_at" ON "app_distributed"."personas";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."personas"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."personas"'::regclass);
 
-DROP TRIGGER IF EXISTS "contents_touch_updated_at" ON "app_distributed"."contents";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."contents"'::regclass AND tgname = 'contents_touch_updated_at') THEN
+        DROP TRIGGER "contents_touch_updated_at" ON "app_distributed"."contents";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."contents"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."contents"'::regclass);
 
-DROP TRIGGER IF EXISTS "accounts_touch_updated_at" ON "app_distributed"."accounts";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."accounts"'::regclass AND tgname = 'accounts_touch_updated_at') THEN
+        DROP TRIGGER "accounts_touch_updated_at" ON "app_distributed"."accounts";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."accounts"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."accounts"'::regclass);
 
-DROP TRIGGER IF EXISTS "leads_touch_updated_at" ON "app_distributed"."leads";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."leads"'::regclass AND tgname = 'leads_touch_updated_at') THEN
+        DROP TRIGGER "leads_touch_updated_at" ON "app_distributed"."leads";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."leads"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."leads"'::regclass);
 
-DROP TRIGGER IF EXISTS "references_touch_updated_at" ON "app_distributed"."references";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."references"'::regclass
+                    AND tgname = 'references_touch_updated_at') THEN
+        DROP TRIGGER "references_touch_updated_at" ON "app_distributed"."references";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."references"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
                     WHERE logicalrelid = '"app_distributed"."references"'::regclass);
 
-DROP TRIGGER IF EXISTS "inbox_items_touch_updated_at" ON "app_distributed"."inbox_items";
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                WHERE tgrelid = '"app_distributed"."inbox_items"'::regclass
+                    AND tgname = 'inbox_items_touch_updated_at') THEN
+        DROP TRIGGER "inbox_items_touch_updated_at" ON "app_distributed"."inbox_items";
+    END IF;
+END
+$$;
 SELECT pg_catalog.create_distributed_table('"app_distributed"."inbox_items"', 'user_id',
        colocate_with => '"app_distributed"."orgs"')
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition

@@ -30,8 +30,19 @@ pub fn run_scripts(
     lock_timeout: &str,
 ) -> Result<(), Error> {
     crate::pg::set_lock_timeout(tx, lock_timeout)?;
+    // Citus refuses DDL on a distributed table sent with other statements in one message.
+    let one_by_one = files
+        .plan()
+        .is_some_and(|p| p.layout == crate::ir::Layout::Distributed);
     for (name, sql) in files.schema_scripts() {
-        tx.batch_execute(sql).context(format!("running {name}"))?;
+        if one_by_one {
+            for statement in crate::statements::split(sql) {
+                tx.batch_execute(statement)
+                    .context(format!("running {name}"))?;
+            }
+        } else {
+            tx.batch_execute(sql).context(format!("running {name}"))?;
+        }
     }
     Ok(())
 }
