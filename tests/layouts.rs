@@ -552,4 +552,207 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         count(&url, "SELECT count(*) FROM app_distributed.contents"),
         0
     );
+    operator_steps_on_citus(&url, plan);
+}
+
+/// The operator's steps on the cluster, as on plain tables: quarantine and retry, a crash and
+/// --resume, a second process joining the run, --sync, the reconstruction view, verify
+/// --roundtrip, and rollbacks of a batch and of a user that say what they removed.
+fn operator_steps_on_citus(url: &str, plan: &str) {
+    let rows = || count(url, "SELECT count(*) FROM app_distributed.contents");
+    let c = &mut connect(url);
+    // A value that cannot be cast quarantines its user; fixed, the user is retried.
+    c.batch_execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{contents,0,wordCount}', '\"lots\"') \
+          WHERE user_id = 'user-05'",
+    )
+    .unwrap();
+    let out = ok(
+        pgshred(
+            url,
+            &[
+                "apply",
+                plan,
+                "--allow-duplicates",
+                "--max-bad-users",
+                "2",
+                "--batch-size",
+                "5",
+            ],
+            &[],
+        ),
+        "apply with a bad user",
+    );
+    assert!(out.contains("quarantined: 1 user"), "{out}");
+    c.batch_execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{contents,0,wordCount}', '12') \
+          WHERE user_id = 'user-05'",
+    )
+    .unwrap();
+    ok(
+        pgshred(
+            url,
+            &["apply", plan, "--allow-duplicates", "--retry-quarantined"],
+            &[],
+        ),
+        "retry",
+    );
+    assert_eq!(rows(), 105);
+    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
+    assert!(
+        out.contains("row counts match for every user and entity"),
+        "{out}"
+    );
+    // The round trip reads the reconstruction view on the coordinator, and finds what it finds
+    // on plain tables: the shipped plan keeps no empty top-level lists, nor 2024 in a text tag.
+    let o = pgshred(url, &["verify", plan, "--roundtrip"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("22 users compared, 9 lost something (9 lost,"),
+        "{out}"
+    );
+    let view = count(
+        url,
+        "SELECT count(*) FROM pgshred.user_app_state_distributed_reconstructed",
+    );
+    // Every user but the one whose document gives no rows.
+    assert_eq!(view, 21);
+    // --sync takes a changed document again.
+    c.batch_execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"Renamed\"'), \
+                updated_at = now() WHERE user_id = 'user-02'",
+    )
+    .unwrap();
+    ok(
+        pgshred(url, &["apply", plan, "--sync", "--allow-duplicates"], &[]),
+        "sync",
+    );
+    assert_eq!(
+        count(
+            url,
+            "SELECT count(*) FROM app_distributed.orgs WHERE name = 'Renamed'"
+        ),
+        1
+    );
+    // Every run rolled back, newest first; then a batch and a user, each saying what it removed
+    // (counted on the coordinator, where the selection is: on a worker it counted everything).
+    let runs: Vec<i64> = c
+        .query(
+            "SELECT id FROM pgshred.migration_runs WHERE status <> 'rolled_back' ORDER BY id DESC",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for r in runs {
+        ok(
+            pgshred(
+                url,
+                &["rollback", plan, "--run", &r.to_string(), "--yes"],
+                &[],
+            ),
+            "rollback of a run",
+        );
+    }
+    assert_eq!(rows(), 0);
+    // A crash in the middle of the fourth batch; --resume finishes the run.
+    let o = pgshred(
+        url,
+        &["apply", plan, "--allow-duplicates", "--batch-size", "5"],
+        &[("PGSHRED_FAILPOINT", "forward:4")],
+    );
+    assert_eq!(o.status.code(), None, "killed: {:?}", o);
+    ok(
+        pgshred(url, &["apply", plan, "--allow-duplicates", "--resume"], &[]),
+        "resume",
+    );
+    assert_eq!(rows(), 105);
+    let batch: i64 = c
+        .query_one(
+            "SELECT b.id FROM pgshred.migration_batches AS b WHERE b.status = 'done' ORDER BY b.id LIMIT 1 OFFSET 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let in_batch = count(
+        url,
+        &format!(
+            "SELECT count(*) FROM pgshred.migration_audit AS m WHERE m.batch_id = {batch} AND m.replaced_by IS NULL"
+        ),
+    );
+    let out = ok(
+        pgshred(
+            url,
+            &["rollback", plan, "--batch", &batch.to_string(), "--yes"],
+            &[],
+        ),
+        "rollback of a batch",
+    );
+    assert!(
+        out.contains(&format!("rolled back {in_batch} rows")),
+        "{out}"
+    );
+    let out = ok(
+        pgshred(url, &["rollback", plan, "--user", "user-01", "--yes"], &[]),
+        "rollback of a user",
+    );
+    assert!(out.contains("rolled back 17 rows"), "{out}");
+    // A second process joins a run and takes some of its batches.
+    let runs: Vec<i64> = c
+        .query(
+            "SELECT id FROM pgshred.migration_runs WHERE status <> 'rolled_back' ORDER BY id DESC",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for r in runs {
+        ok(
+            pgshred(
+                url,
+                &["rollback", plan, "--run", &r.to_string(), "--yes"],
+                &[],
+            ),
+            "rollback of a run",
+        );
+    }
+    let leader = std::process::Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args([
+            "apply",
+            plan,
+            "--allow-duplicates",
+            "--batch-size",
+            "2",
+            "--pause-between",
+            "300ms",
+            "--database-url",
+            url,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let joined = ok(
+        pgshred(url, &["apply", plan, "--join", "--allow-duplicates"], &[]),
+        "join",
+    );
+    let led = leader.wait_with_output().unwrap();
+    assert!(
+        led.status.success(),
+        "{}",
+        String::from_utf8_lossy(&led.stderr)
+    );
+    assert!(
+        joined.contains("rows created, verified and committed"),
+        "{joined}"
+    );
+    assert_eq!(rows(), 105);
+    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
+    assert!(
+        out.contains("row counts match for every user and entity"),
+        "{out}"
+    );
 }

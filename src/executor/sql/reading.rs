@@ -111,11 +111,15 @@ impl Queries {
             .tables
             .iter()
             .map(|t| {
+                // The audit is selected first, where the rollback's settings are: Citus would
+                // evaluate the selection beside a distributed table on its workers, which have
+                // none, and count every row.
                 format!(
-                    "SELECT {lit}::text, count(*) FROM {a}.\"migration_audit\" AS m \
-                       JOIN {s}.{table} AS t ON t.\"user_id\" = m.\"user_id\" AND t.\"id\" = m.\"target_id\" \
+                    "(WITH m AS MATERIALIZED (SELECT m.\"user_id\", m.\"target_id\" FROM {a}.\"migration_audit\" AS m \
                       WHERE {a}.rollback_selected(m.\"run_id\", m.\"batch_id\", m.\"user_id\") \
-                        AND m.\"target_table\" = {lit} AND m.\"replaced_by\" IS NULL",
+                        AND m.\"target_table\" = {lit} AND m.\"replaced_by\" IS NULL) \
+                     SELECT {lit}::text, count(*) FROM m \
+                       JOIN {s}.{table} AS t ON t.\"user_id\" = m.\"user_id\" AND t.\"id\" = m.\"target_id\")",
                     a = self.a,
                     s = self.t,
                     table = crate::ident::quote_ident(t),
