@@ -555,6 +555,29 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
     operator_steps_on_citus(&url, plan);
 }
 
+/// Every run of `plan` not rolled back yet, rolled back, newest first.
+fn rollback_every_run(url: &str, plan: &str) {
+    let runs: Vec<i64> = connect(url)
+        .query(
+            "SELECT id FROM pgshred.migration_runs WHERE status <> 'rolled_back' ORDER BY id DESC",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for r in runs {
+        ok(
+            pgshred(
+                url,
+                &["rollback", plan, "--run", &r.to_string(), "--yes"],
+                &[],
+            ),
+            "rollback of a run",
+        );
+    }
+}
+
 /// The operator's steps on the cluster, as on plain tables: quarantine and retry, a crash and
 /// --resume, a second process joining the run, --sync, the reconstruction view, verify
 /// --roundtrip, and rollbacks of a batch and of a user that say what they removed.
@@ -636,25 +659,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     );
     // Every run rolled back, newest first; then a batch and a user, each saying what it removed
     // (counted on the coordinator, where the selection is: on a worker it counted everything).
-    let runs: Vec<i64> = c
-        .query(
-            "SELECT id FROM pgshred.migration_runs WHERE status <> 'rolled_back' ORDER BY id DESC",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    for r in runs {
-        ok(
-            pgshred(
-                url,
-                &["rollback", plan, "--run", &r.to_string(), "--yes"],
-                &[],
-            ),
-            "rollback of a run",
-        );
-    }
+    rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
     // A crash in the middle of the fourth batch; --resume finishes the run.
     let o = pgshred(
@@ -699,25 +704,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     );
     assert!(out.contains("rolled back 17 rows"), "{out}");
     // A second process joins a run and takes some of its batches.
-    let runs: Vec<i64> = c
-        .query(
-            "SELECT id FROM pgshred.migration_runs WHERE status <> 'rolled_back' ORDER BY id DESC",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    for r in runs {
-        ok(
-            pgshred(
-                url,
-                &["rollback", plan, "--run", &r.to_string(), "--yes"],
-                &[],
-            ),
-            "rollback of a run",
-        );
-    }
+    rollback_every_run(url, plan);
     let leader = std::process::Command::new(env!("CARGO_BIN_EXE_pgshred"))
         .args([
             "apply",

@@ -1794,13 +1794,12 @@ fn maps_of_maps_become_rows_under_rows() {
         ],
     );
     // A setting the tables lose is found, and named by area and name.
-    c.batch_execute("DELETE FROM settings WHERE legacy_id = 'interval'")
-        .unwrap();
-    let o = pgshred(&["verify", plan, "--roundtrip", "--user", "u1"], Some(&url));
-    let report = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        report.contains("settings[sync][interval]: lost (element missing)"),
-        "{report}"
+    roundtrip_finds_deleted(
+        &url,
+        plan,
+        "u1",
+        "DELETE FROM settings WHERE legacy_id = 'interval'",
+        "settings[sync][interval]: lost (element missing)",
     );
 }
 
@@ -1984,13 +1983,12 @@ fn entities_nest_in_the_nodes_of_a_tree_at_every_depth() {
         ],
     );
     // A checklist item the tables lose is found under its own task, at its depth.
-    c.batch_execute("DELETE FROM task_checklist WHERE body = 'c'")
-        .unwrap();
-    let o = pgshred(&["verify", plan, "--roundtrip", "--user", "u1"], Some(&url));
-    let report = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        report.contains("subtasks[id=t-x].subtasks[id=#1].checklist[id=1]: lost (element missing)"),
-        "{report}"
+    roundtrip_finds_deleted(
+        &url,
+        plan,
+        "u1",
+        "DELETE FROM task_checklist WHERE body = 'c'",
+        "subtasks[id=t-x].subtasks[id=#1].checklist[id=1]: lost (element missing)",
     );
 }
 

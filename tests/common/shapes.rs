@@ -167,3 +167,12 @@ pub fn verify_roundtrip_of(url: &str, user: &str) -> (Option<i32>, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
     )
 }
+
+/// After `delete` runs on the tables, `verify --roundtrip --user USER` names what went missing
+/// with `words`.
+pub fn roundtrip_finds_deleted(url: &str, plan: &str, user: &str, delete: &str, words: &str) {
+    connect(url).batch_execute(delete).unwrap();
+    let o = pgshred(&["verify", plan, "--roundtrip", "--user", user], Some(url));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains(words), "{report}");
+}
