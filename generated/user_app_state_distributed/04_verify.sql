@@ -22,12 +22,12 @@ WITH scope AS MATERIALIZED (
                     SELECT s."user_id"::text AS user_id, s."state" AS doc,
                            s."updated_at" AS version, s.ctid AS position
                       FROM "public"."user_app_state" AS s
-                     WHERE (SELECT "pgshred".scope_users()) IS NULL
+                     WHERE (SELECT sc.users FROM scope AS sc)::text[] IS NULL
                     UNION ALL
                     SELECT s."user_id"::text, s."state",
                            s."updated_at", s.ctid
                       FROM "public"."user_app_state" AS s
-                     WHERE s."user_id" = ANY ("pgshred".scope_users())) AS s
+                     WHERE s."user_id" = ANY ((SELECT sc.users FROM scope AS sc)::text[])) AS s
              ORDER BY s.user_id, s.version DESC, s.position DESC) AS d
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n

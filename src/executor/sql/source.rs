@@ -29,10 +29,12 @@ impl Queries {
         } else {
             "WHERE $2::text IS NOT NULL".to_string()
         };
+        // The source's users are read first, on their own: a source table that Citus has
+        // distributed is not joined with the ledger, which stays on the coordinator.
         Ok(format!(
-            "SELECT u.user_id FROM (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
-                                     WHERE octet_length(s.{key}::text) <= {max}) AS u {filter} \
-              ORDER BY u.user_id LIMIT $1",
+            "WITH u AS MATERIALIZED (SELECT DISTINCT s.{key}::text AS user_id FROM {source} AS s \
+                                     WHERE octet_length(s.{key}::text) <= {max}) \
+             SELECT u.user_id FROM u {filter} ORDER BY u.user_id LIMIT $1",
             max = crate::ids::MAX_ID_BYTES,
             key = self.key,
             source = self.source,
