@@ -1414,11 +1414,11 @@ fn a_path_of_several_shapes_keeps_the_others_whole_in_the_enclosing_extra() {
             r#"u4 root {"items": "none yet"}"#
         ]
     );
-    let out = roundtrip_clean(plan, &url, 4);
-    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
-    preview_equals_database(
+    comes_back_exactly(
         &mut c,
         plan,
+        &url,
+        4,
         input,
         &[
             "apps",
@@ -1486,11 +1486,11 @@ fn maps_of_maps_become_rows_under_rows() {
             "terminal clear Ctrl+L"
         ]
     );
-    let out = roundtrip_clean(plan, &url, 4);
-    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
-    preview_equals_database(
+    comes_back_exactly(
         &mut c,
         plan,
+        &url,
+        4,
         input,
         &[
             "apps",
@@ -1542,11 +1542,11 @@ fn entities_nest_in_the_nodes_of_a_tree_at_every_depth() {
             "u2 #1.1.1 2 tag #1.1.1.1 x"
         ]
     );
-    let out = roundtrip_clean(plan, &url, 2);
-    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
-    preview_equals_database(
+    comes_back_exactly(
         &mut c,
         plan,
+        &url,
+        2,
         input,
         &[
             "projects",

@@ -176,3 +176,18 @@ pub fn roundtrip_finds_deleted(url: &str, plan: &str, user: &str, delete: &str, 
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(report.contains(words), "{report}");
 }
+
+/// The round trip of `users` gives every document back byte for byte (nothing lost, normalized
+/// or declared), and the preview's rows equal the database's in `tables`.
+pub fn comes_back_exactly(
+    c: &mut postgres::Client,
+    plan: &str,
+    url: &str,
+    users: usize,
+    input: &str,
+    tables: &[&str],
+) {
+    let out = roundtrip_clean(plan, url, users);
+    assert!(out.contains("(0 lost, 0 normalized, 0 declared)"), "{out}");
+    preview_equals_database(c, plan, input, tables);
+}
