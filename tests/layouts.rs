@@ -778,6 +778,24 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         out.contains("22 users compared, 9 lost something (9 lost,"),
         "{out}"
     );
+    // --sync finds the changed document in the distributed source.
+    c.batch_execute(
+        "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"Renamed again\"'), \
+                updated_at = now() WHERE user_id = 'user-03'",
+    )
+    .unwrap();
+    let out = ok(
+        pgshred(url, &["apply", plan, "--sync", "--allow-duplicates"], &[]),
+        "sync",
+    );
+    assert!(out.contains("1 users in 1 batch"), "{out}");
+    assert_eq!(
+        count(
+            url,
+            "SELECT count(*) FROM app_distributed.orgs WHERE name = 'Renamed again'"
+        ),
+        1
+    );
     rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
 }

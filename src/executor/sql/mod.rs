@@ -64,6 +64,8 @@ pub struct Queries {
     pub tables: Vec<String>,
     /// The target schema, quoted.
     pub t: String,
+    /// Citus: a source table (perhaps distributed) is read on its own before the ledger.
+    pub distributed: bool,
 }
 
 impl Queries {
@@ -75,6 +77,7 @@ impl Queries {
             key: source.key,
             tables: plan.entities.iter().map(|e| e.table.clone()).collect(),
             t: quote_ident(&plan.target_schema),
+            distributed: plan.layout == crate::ir::Layout::Distributed,
         }
     }
 }

@@ -18,8 +18,9 @@ impl Queries {
         plan: &str,
         sync: Option<&str>,
     ) -> Result<Vec<(Value, bool, i64)>, Error> {
+        let (with, join) = sync.map_or_else(Default::default, |o| self.changed_source(o));
         let sql = format!(
-            "SELECT m.\"entities\", {changed}, count(*) FROM {a}.\"migration_users\" AS m \
+            "{with}SELECT m.\"entities\", {changed}, count(*) FROM {a}.\"migration_users\" AS m{join} \
               WHERE m.\"plan\" = $1 \
                 AND NOT EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $1 AND q.\"user_id\" = m.\"user_id\") \
               GROUP BY 1, 2 ORDER BY 3 DESC",
@@ -44,6 +45,13 @@ impl Queries {
         users: &'a Reworked,
         param: &str,
     ) -> (String, Option<&'a Value>) {
+        let (with, join) = match users {
+            Reworked::Changed { order }
+            | Reworked::Group {
+                sync: Some(order), ..
+            } => self.changed_source(order),
+            _ => Default::default(),
+        };
         let (condition, quarantined, group) = match users {
             Reworked::Changed { order } => (self.changed_sql(order), false, None),
             Reworked::Quarantined => ("true".to_string(), true, None),
@@ -59,7 +67,7 @@ impl Queries {
             ),
         };
         let sql = format!(
-            "SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m \
+            "{with}SELECT m.\"user_id\" FROM {a}.\"migration_users\" AS m{join} \
               WHERE m.\"plan\" = $2 AND {condition} \
                 AND {not}EXISTS (SELECT 1 FROM {a}.\"migration_quarantine\" AS q WHERE q.\"plan\" = $2 AND q.\"user_id\" = m.\"user_id\") \
               ORDER BY m.\"user_id\" LIMIT $1",

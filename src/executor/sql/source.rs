@@ -110,9 +110,33 @@ impl Queries {
             .get(0))
     }
 
+    /// What `changed_sql` reads the source through: nothing on plain tables (the condition
+    /// probes the source's index per user); on Citus, the source's users and their latest order,
+    /// read first on their own (a distributed source is not probed beside the coordinator's
+    /// ledger): a `WITH` to put before the statement and a join to put after `... AS m`.
+    pub(super) fn changed_source(&self, order: &str) -> (String, String) {
+        if !self.distributed {
+            return (String::new(), String::new());
+        }
+        (
+            format!(
+                "WITH src AS MATERIALIZED (SELECT s.{key}::text AS user_id, max(s.{order})::timestamptz AS latest \
+                                            FROM {source} AS s GROUP BY 1) ",
+                source = self.source,
+                key = self.key,
+                order = quote_ident(order),
+            ),
+            " LEFT JOIN src ON src.user_id = m.\"user_id\"".to_string(),
+        )
+    }
+
     /// Users the plan migrated whose source row moved on (a later `order_column`) or is gone:
-    /// the condition on `m`, a row of migration_users.
+    /// the condition on `m`, a row of migration_users (with `changed_source` around it).
     pub(super) fn changed_sql(&self, order: &str) -> String {
+        if self.distributed {
+            return "(src.user_id IS NULL OR m.\"source_updated_at\" IS DISTINCT FROM src.latest)"
+                .to_string();
+        }
         format!(
             "(NOT EXISTS (SELECT 1 FROM {source} AS s WHERE s.{key}::text = m.\"user_id\") \
               OR m.\"source_updated_at\" IS DISTINCT FROM \
