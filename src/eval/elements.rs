@@ -340,7 +340,7 @@ pub(super) fn children<'a>(
         shown: &shown,
         inside: Some(&inside),
         report: true,
-        keep: e.other_shapes == crate::ir::OtherShapes::Keep,
+        keep: e.keeps_other_shapes(),
     };
     let items = array_at(el.value, &r.key, e, &l, cx);
     if depth >= r.max_depth

@@ -271,8 +271,6 @@ pub struct Entity {
     /// element's `extra` (`other_shapes: keep` of the entity owning that level) instead of
     /// failing the batch.
     pub level_keeps: Vec<bool>,
-    /// This entity's own `other_shapes` (the last of `level_keeps`, and its tree's children).
-    pub other_shapes: OtherShapes,
     /// For each level of `path`, the children's key of the recursive entity owning it, when that
     /// is an enclosing entity: the level then reads every node of the tree, at any depth, each
     /// with its path of positions (`2.1.3`) as its place. `None` for the entity's own level.
@@ -330,6 +328,12 @@ impl Entity {
     /// An object keyed by legacy id: each member an element, its key the legacy id.
     pub fn is_keyed(&self) -> bool {
         self.keyed
+    }
+
+    /// Its own `other_shapes: keep` (the last of `level_keeps`), which its tree's children
+    /// follow too.
+    pub fn keeps_other_shapes(&self) -> bool {
+        self.level_keeps.last().copied().unwrap_or(false)
     }
 }
 

@@ -190,7 +190,6 @@ fn entity(
         level_keeps: per_level(drafts, i, parent_of, |d| {
             other_shapes(d) == OtherShapes::Keep
         }),
-        other_shapes: other_shapes(d),
         level_trees: {
             let mut trees = per_level(drafts, i, parent_of, |d| {
                 d.recursion.as_ref().map(|r| r.key.head().to_string())
