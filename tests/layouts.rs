@@ -521,12 +521,7 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         o.status.success() && err.contains("applied 01_schema.sql, 01b_distribute.sql"),
         "{err}"
     );
-    let out = String::from_utf8_lossy(&o.stdout);
-    let run = out
-        .split_once("run ")
-        .and_then(|(_, r)| r.split_once(':'))
-        .map(|(n, _)| n.to_string())
-        .unwrap_or_else(|| panic!("{out}"));
+    let run = run_of(&String::from_utf8_lossy(&o.stdout));
     let triggers = count(
         &url,
         "SELECT count(*) FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'app_distributed.%' \
@@ -553,6 +548,14 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         0
     );
     operator_steps_on_citus(&url, plan);
+}
+
+/// The run number in an apply's summary ("run 3: ...").
+fn run_of(out: &str) -> String {
+    out.split_once("run ")
+        .and_then(|(_, r)| r.split_once(':'))
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_else(|| panic!("{out}"))
 }
 
 /// Every run of `plan` not rolled back yet, rolled back, newest first.
@@ -742,10 +745,11 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         out.contains("row counts match for every user and entity"),
         "{out}"
     );
+    rollback_every_run(url, plan);
+    bulk_remap_and_status_on_citus(url);
     // The source table itself distributed by user, colocated with the targets (a team already
     // on Citus): a run, verify, the round trip and a rollback, as with a coordinator's table.
     // Its key on `id` alone, which Citus cannot keep on a table split by user, goes first.
-    rollback_every_run(url, plan);
     c.batch_execute(
         "DO $$ DECLARE k text; BEGIN \
            SELECT conname INTO k FROM pg_constraint \
@@ -798,4 +802,66 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     );
     rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
+}
+
+const DISTRIBUTED: &str = "  layout:\n    distribute_by: user_id\n";
+
+/// The shipped plan distributed (tables in `public`), loaded with `--bulk`; `status` reads its
+/// ledger; a changed personas mapping is taken with `--remap`, whose rollback gives the first
+/// mapping's rows back.
+fn bulk_remap_and_status_on_citus(url: &str) {
+    let dir = TempDir::new("citus_remap");
+    let (v1, v2) = mappings(dir.path());
+    let plan = plan_file(dir.path(), "v1.yaml", &v1, DISTRIBUTED);
+    let plan2 = plan_file(dir.path(), "v2.yaml", &v2, DISTRIBUTED);
+    let (plan, plan2) = (plan.to_str().unwrap(), plan2.to_str().unwrap());
+    let o = pgshred(
+        url,
+        &["apply", plan, "--create-schema", "--allow-duplicates", "--bulk"],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && err.contains("--bulk: every index and key restored"),
+        "{err}"
+    );
+    assert!(
+        text(&o).0.contains("357 rows created, verified and committed"),
+        "{err}"
+    );
+    let distributed = count(
+        url,
+        "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text = 'personas'",
+    );
+    assert_eq!(distributed, 1);
+    let out = ok(pgshred(url, &["status", plan], &[]), "status");
+    assert!(
+        out.contains("completed") && out.contains("users 22  rows 357"),
+        "{out}"
+    );
+    let tones = "SELECT count(*) FROM public.personas WHERE tone = 'calm'";
+    let before = count(url, tones);
+    let out = ok(
+        pgshred(
+            url,
+            &["apply", plan2, "--remap", "personas", "--allow-duplicates"],
+            &[],
+        ),
+        "remap",
+    );
+    assert!(out.contains("329 rows created"), "{out}");
+    assert!(count(url, tones) > before, "the remap wrote the new default");
+    let run = run_of(&out);
+    ok(
+        pgshred(url, &["rollback", plan2, "--run", &run, "--yes"], &[]),
+        "rollback of the remap",
+    );
+    assert_eq!(count(url, tones), before);
+    assert_eq!(
+        count(url, "SELECT count(*) FROM public.personas"),
+        43,
+        "the first mapping's rows are back"
+    );
+    rollback_every_run(url, plan);
+    assert_eq!(count(url, "SELECT count(*) FROM public.contents"), 0);
 }
