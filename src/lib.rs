@@ -25,6 +25,7 @@ pub mod generate;
 pub mod ident;
 pub mod ids;
 pub mod impact;
+pub mod init;
 pub mod ir;
 pub mod json;
 pub mod jsonpath;

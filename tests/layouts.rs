@@ -834,7 +834,15 @@ fn reading_through_row_level_security_on_citus(url: &str, plan: &str) {
     ok(
         pgshred(
             url,
-            &["apply", plan, "--allow-duplicates", "--user", A, "--user", B],
+            &[
+                "apply",
+                plan,
+                "--allow-duplicates",
+                "--user",
+                A,
+                "--user",
+                B,
+            ],
             &[],
         ),
         "apply of the two users",
@@ -905,7 +913,13 @@ fn bulk_remap_and_status_on_citus(url: &str) {
     let (plan, plan2) = (plan.to_str().unwrap(), plan2.to_str().unwrap());
     let o = pgshred(
         url,
-        &["apply", plan, "--create-schema", "--allow-duplicates", "--bulk"],
+        &[
+            "apply",
+            plan,
+            "--create-schema",
+            "--allow-duplicates",
+            "--bulk",
+        ],
         &[],
     );
     let err = String::from_utf8_lossy(&o.stderr);
@@ -914,7 +928,9 @@ fn bulk_remap_and_status_on_citus(url: &str) {
         "{err}"
     );
     assert!(
-        text(&o).0.contains("357 rows created, verified and committed"),
+        text(&o)
+            .0
+            .contains("357 rows created, verified and committed"),
         "{err}"
     );
     let distributed = count(
@@ -938,7 +954,10 @@ fn bulk_remap_and_status_on_citus(url: &str) {
         "remap",
     );
     assert!(out.contains("329 rows created"), "{out}");
-    assert!(count(url, tones) > before, "the remap wrote the new default");
+    assert!(
+        count(url, tones) > before,
+        "the remap wrote the new default"
+    );
     let run = run_of(&out);
     ok(
         pgshred(url, &["rollback", plan2, "--run", &run, "--yes"], &[]),

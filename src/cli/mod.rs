@@ -10,6 +10,7 @@ mod dedupe;
 mod demo;
 mod diff;
 mod generate;
+mod init;
 mod man;
 mod paths;
 mod preview;
@@ -140,6 +141,17 @@ pub enum Command {
     /// orphans, duplicate legacy ids, missing required values and ids, duplicate users. Exits 1
     /// when a batch would fail.
     Preview(preview::PreviewArgs),
+    /// Draft a plan and one mapping per entity from the documents themselves, for review.
+    ///
+    /// Reads the documents twice, one at a time (memory stays flat): first what every place in
+    /// them holds, then which fields name other entities' elements. Writes <OUT>/<NAME>.yaml and
+    /// <OUT>/mappings/<entity>.yaml, every decision commented with what was seen: entities for
+    /// arrays of objects, objects keyed by id, lists of scalars, one-to-one objects, the root and
+    /// trees; each legacy id with its evidence (or the position); parents, references and link
+    /// tables with the share of values that resolve; the narrowest column type holding every value,
+    /// with what a narrower one would refuse. Every key is a column or kept in `extra`. When
+    /// <OUT> holds a draft already, nothing is written: the difference is printed as a patch.
+    Init(init::InitArgs),
     /// Write N realistic users as JSON lines (the backup format), deterministically, for benchmarks.
     ///
     /// In the shipped plan's shape by default (per user: 1-3 orgs, 2-6 personas, 5-40 contents of
@@ -254,6 +266,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Demo(args) => demo::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => preview::run(args),
+        Command::Init(args) => init::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Backup(args) => backup::run(args),

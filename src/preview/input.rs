@@ -28,6 +28,9 @@ pub struct Fields<'a> {
     key: &'a str,
     order: &'a str,
     document: &'a str,
+    /// An object with neither the key nor the document field is a document itself (`init`
+    /// reads plain documents too); its row has an empty user id.
+    plain: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -37,11 +40,29 @@ impl<'a> Fields<'a> {
             key: &s.key_column,
             order: &s.order_column,
             document: &s.document_column,
+            plain: false,
+        }
+    }
+
+    /// Rows of `{user_id, updated_at, state}`, or plain documents.
+    pub fn documents() -> Fields<'static> {
+        Fields {
+            key: "user_id",
+            order: "updated_at",
+            document: "state",
+            plain: true,
         }
     }
 
     /// The row an object of the file holds.
     fn row(&self, mut object: Map<String, Value>) -> Result<SourceRow, String> {
+        if self.plain && !object.contains_key(self.key) && !object.contains_key(self.document) {
+            return Ok(SourceRow {
+                user_id: String::new(),
+                updated_at: None,
+                state: Value::Object(object),
+            });
+        }
         let mut take = |name: &str, usual: &str| {
             object
                 .remove(name)
@@ -210,6 +231,7 @@ mod tests {
             key: "uid",
             order: "changed",
             document: "doc",
+            plain: false,
         };
         let object = |v: Value| v.as_object().unwrap().clone();
         let backup = object(

@@ -1,0 +1,437 @@
+//! What the documents hold, path by path: one [`Node`] per place in the document (an object's
+//! key, every element of an array, every member of an object keyed by id), with counts of the
+//! JSON types seen there and what each column type would refuse. Memory grows with the number of distinct places, not
+//! documents: an object with more distinct keys than [`MAX_FIELDS`] is read as keyed by id at
+//! once, its members merged into one place.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde_json::Value;
+
+use crate::cast;
+use crate::ir::SqlType;
+
+/// An object with more distinct keys than this (over every document) is a map keyed by id.
+pub const MAX_FIELDS: usize = 200;
+/// Distinct scalar values remembered per place, for the comments on small value sets.
+const MAX_VALUES: usize = 8;
+
+/// The column types a scalar may be drafted as, narrowest first within each JSON type.
+pub const CANDIDATES: [SqlType; 8] = [
+    SqlType::Boolean,
+    SqlType::Integer,
+    SqlType::Bigint,
+    SqlType::Numeric,
+    SqlType::Uuid,
+    SqlType::Date,
+    SqlType::Timestamptz,
+    SqlType::Text,
+];
+
+/// One place in the documents.
+#[derive(Debug, Default, Clone)]
+pub struct Node {
+    /// Values seen here, JSON null included.
+    pub seen: u64,
+    pub nulls: u64,
+    pub bools: u64,
+    pub numbers: u64,
+    /// Numbers that are whole and fit 64 bits.
+    pub integers: u64,
+    pub strings: u64,
+    pub objects: u64,
+    pub arrays: u64,
+    pub empty: u64,
+    /// Per candidate type: values it refuses, values it would give back written otherwise, and
+    /// the first refused value.
+    pub refused: [u64; CANDIDATES.len()],
+    pub inexact: [u64; CANDIDATES.len()],
+    pub refused_example: [Option<String>; CANDIDATES.len()],
+    /// Strings of digits alone.
+    pub digit_strings: u64,
+    /// Whole numbers (or digits) in the range of Unix seconds (2001..2286) and of Unix
+    /// milliseconds.
+    pub epoch_s: u64,
+    pub epoch_ms: u64,
+    /// Up to [`MAX_VALUES`] distinct scalar values, and whether there were more.
+    pub values: BTreeSet<String>,
+    pub more_values: bool,
+    /// An object's members by key (not keyed by id).
+    pub fields: BTreeMap<String, Node>,
+    /// Read as an object keyed by id: its members are `items`.
+    pub keyed: bool,
+    /// Members of an object whose key the member itself holds in one of its fields.
+    pub self_named: u64,
+    pub members_seen: u64,
+    /// The elements of an array, or the members of a keyed object.
+    pub items: Option<Box<Node>>,
+    /// Documents with at least one value here.
+    pub docs: u64,
+    /// The key of the elements' own children, when this is a tree (set by [`Node::fold_trees`]).
+    pub recursive: Option<String>,
+}
+
+impl Node {
+    /// Reads one document into the tree rooted here.
+    pub fn observe_document(&mut self, doc: &Value) {
+        let mut touched = HashSet::new();
+        self.observe(doc, "$", &mut touched);
+        for path in touched {
+            if let Some(node) = self.find_mut(&path) {
+                node.docs += 1;
+            }
+        }
+    }
+
+    /// The node at `path` as [`Node::observe`] names places (`$`, `$.orgs[*]`).
+    fn find_mut(&mut self, path: &str) -> Option<&mut Node> {
+        let mut node = self;
+        let mut rest = path.strip_prefix('$')?;
+        while !rest.is_empty() {
+            if let Some(r) = rest.strip_prefix("[*]") {
+                node = node.items.as_deref_mut()?;
+                rest = r;
+            } else {
+                let r = rest.strip_prefix('.')?;
+                // Keys are escaped by `step`: a key ends at the next unescaped `.` or `[`.
+                let (key, r) = split_key(r);
+                node = node.fields.get_mut(&key)?;
+                rest = r;
+            }
+        }
+        Some(node)
+    }
+
+    fn observe(&mut self, v: &Value, path: &str, touched: &mut HashSet<String>) {
+        self.seen += 1;
+        touched.insert(path.to_string());
+        match v {
+            Value::Null => self.nulls += 1,
+            Value::Bool(_) => {
+                self.bools += 1;
+                self.scalar(v);
+            }
+            Value::Number(n) => {
+                self.numbers += 1;
+                if let Some(i) = n.as_i64() {
+                    self.integers += 1;
+                    self.count_epoch(i);
+                }
+                self.scalar(v);
+            }
+            Value::String(s) => {
+                self.strings += 1;
+                // Digits may be a Unix time written as text.
+                if let Ok(i) = s.parse::<i64>() {
+                    self.digit_strings += 1;
+                    self.count_epoch(i);
+                }
+                self.scalar(v);
+            }
+            Value::Array(items) => {
+                self.arrays += 1;
+                if items.is_empty() {
+                    self.empty += 1;
+                }
+                let inner = format!("{path}[*]");
+                let node = self.items.get_or_insert_with(Default::default);
+                for item in items {
+                    node.observe(item, &inner, touched);
+                }
+            }
+            Value::Object(map) => {
+                self.objects += 1;
+                if map.is_empty() {
+                    self.empty += 1;
+                }
+                if !self.keyed && self.fields.len() + map.len() > MAX_FIELDS {
+                    self.make_keyed();
+                }
+                if self.keyed {
+                    let inner = format!("{path}[*]");
+                    let node = self.items.get_or_insert_with(Default::default);
+                    for member in map.values() {
+                        node.observe(member, &inner, touched);
+                    }
+                } else {
+                    for (k, member) in map {
+                        let inner = format!("{path}.{}", step(k));
+                        let node = self.fields.entry(k.clone()).or_default();
+                        node.observe(member, &inner, touched);
+                    }
+                }
+                for (k, member) in map {
+                    self.members_seen += 1;
+                    if let Value::Object(m) = member
+                        && m.values()
+                            .any(|f| cast::scalar_text(f).as_deref() == Some(k))
+                    {
+                        self.self_named += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn count_epoch(&mut self, i: i64) {
+        if (1_000_000_000..10_000_000_000).contains(&i) {
+            self.epoch_s += 1;
+        } else if (1_000_000_000_000..10_000_000_000_000).contains(&i) {
+            self.epoch_ms += 1;
+        }
+    }
+
+    /// Counts, for every candidate type, whether it holds the scalar `v` and gives it back as it
+    /// was.
+    fn scalar(&mut self, v: &Value) {
+        for (i, ty) in CANDIDATES.iter().enumerate() {
+            match cast::convert(*ty, v) {
+                Ok(Some(out)) if &out == v => {}
+                Ok(_) => self.inexact[i] += 1,
+                Err(_) => {
+                    self.refused[i] += 1;
+                    if self.refused_example[i].is_none() {
+                        self.refused_example[i] = Some(shown(v));
+                    }
+                }
+            }
+        }
+        if self.values.len() < MAX_VALUES {
+            self.values.insert(shown(v));
+        } else if !self.values.contains(&shown(v)) {
+            self.more_values = true;
+        }
+    }
+
+    /// From now on an object keyed by id: the members read so far become one place.
+    fn make_keyed(&mut self) {
+        self.keyed = true;
+        let mut items = self.items.take().map(|b| *b).unwrap_or_default();
+        for (_, field) in std::mem::take(&mut self.fields) {
+            items.absorb(field);
+        }
+        self.items = Some(Box::new(items));
+    }
+
+    /// Adds what `other` saw to what this node saw.
+    pub fn absorb(&mut self, other: Node) {
+        self.seen += other.seen;
+        self.nulls += other.nulls;
+        self.bools += other.bools;
+        self.numbers += other.numbers;
+        self.integers += other.integers;
+        self.strings += other.strings;
+        self.objects += other.objects;
+        self.arrays += other.arrays;
+        self.empty += other.empty;
+        for i in 0..CANDIDATES.len() {
+            self.refused[i] += other.refused[i];
+            self.inexact[i] += other.inexact[i];
+            if self.refused_example[i].is_none() {
+                self.refused_example[i] = other.refused_example[i].clone();
+            }
+        }
+        self.epoch_s += other.epoch_s;
+        self.digit_strings += other.digit_strings;
+        self.epoch_ms += other.epoch_ms;
+        self.more_values |= other.more_values;
+        for v in other.values {
+            if self.values.len() < MAX_VALUES {
+                self.values.insert(v);
+            } else if !self.values.contains(&v) {
+                self.more_values = true;
+            }
+        }
+        self.self_named += other.self_named;
+        self.members_seen += other.members_seen;
+        self.docs = self.docs.max(other.docs);
+        if self.keyed {
+            let items = self.items.get_or_insert_with(Default::default);
+            for (_, f) in other.fields {
+                items.absorb(f);
+            }
+        } else {
+            for (k, f) in other.fields {
+                self.fields.entry(k).or_default().absorb(f);
+            }
+        }
+        if let Some(o) = other.items {
+            match &mut self.items {
+                Some(mine) => mine.absorb(*o),
+                None => self.items = Some(o),
+            }
+        }
+        if other.keyed && !self.keyed {
+            self.make_keyed();
+        }
+    }
+
+    /// Objects whose keys are ids rather than names: more than one key, each in at most a third
+    /// of the objects, the members all objects or all scalars; or members naming their own key.
+    pub fn fold_keyed(&mut self) {
+        for f in self.fields.values_mut() {
+            f.fold_keyed();
+        }
+        if let Some(i) = &mut self.items {
+            i.fold_keyed();
+        }
+        if self.keyed || self.objects == 0 || self.fields.len() < 2 {
+            return;
+        }
+        let named = self.members_seen > 0 && self.self_named * 10 >= self.members_seen * 9;
+        let total: u64 = self.fields.values().map(|f| f.seen).sum();
+        let rare = total * 3 <= self.objects * self.fields.len() as u64;
+        let objects = self.fields.values().all(|f| f.objects == f.seen - f.nulls);
+        let scalars = self
+            .fields
+            .values()
+            .all(|f| f.objects == 0 && f.arrays == 0);
+        // Keys with digits (`c_1`, `m7`, dates), over members of one shape: ids even where every
+        // document uses the same few.
+        let digits = self
+            .fields
+            .keys()
+            .filter(|k| k.bytes().any(|b| b.is_ascii_digit()))
+            .count();
+        let id_like = digits * 5 >= self.fields.len() * 4 && objects && self.one_shape();
+        if named || id_like || (rare && self.objects > 1 && (objects || scalars)) {
+            self.make_keyed();
+        }
+    }
+
+    /// Arrays of objects whose elements hold an array of elements like themselves (`children`)
+    /// are trees: every level below is folded into the first.
+    pub fn fold_trees(&mut self) {
+        for f in self.fields.values_mut() {
+            f.fold_trees();
+        }
+        if let Some(i) = &mut self.items {
+            i.fold_trees();
+        }
+        if self.arrays == 0 && !self.keyed {
+            return;
+        }
+        let Some(elements) = self.items.as_deref_mut() else {
+            return;
+        };
+        if elements.objects == 0 || elements.keyed {
+            return;
+        }
+        let key = elements.fields.iter().find_map(|(k, f)| {
+            let inner = f.items.as_deref()?;
+            (f.arrays > 0 && !f.keyed && inner.objects > 0 && similar(elements, inner))
+                .then(|| k.clone())
+        });
+        let Some(key) = key else { return };
+        // Every deeper level's elements join these; the key keeps the arrays' own counts.
+        while let Some(inner) = elements.fields.get_mut(&key).and_then(|f| f.items.take()) {
+            let mut inner = *inner;
+            let below = inner.fields.remove(&key);
+            let docs = elements.docs;
+            elements.absorb(inner);
+            elements.docs = docs;
+            if let Some(below) = below {
+                let f = elements.fields.get_mut(&key).expect("the tree's key");
+                let items = below.items.clone();
+                let mut counts = below;
+                counts.items = None;
+                f.absorb(counts);
+                f.items = items;
+            }
+        }
+        elements.recursive = Some(key);
+    }
+}
+
+impl Node {
+    /// Whether the members (objects) share most of their keys with the widest of them.
+    fn one_shape(&self) -> bool {
+        let Some(widest) = self.fields.values().max_by_key(|f| f.fields.len()) else {
+            return false;
+        };
+        self.fields
+            .values()
+            .all(|f| similar(widest, f) || f.fields.is_empty())
+    }
+}
+
+/// Two places whose objects share most of the keys of the one with fewer.
+fn similar(a: &Node, b: &Node) -> bool {
+    let shared = a
+        .fields
+        .keys()
+        .filter(|k| b.fields.contains_key(*k))
+        .count();
+    let fewer = a.fields.len().min(b.fields.len());
+    fewer > 0 && shared * 2 > fewer
+}
+
+/// A key as a place's path writes it: `.` `[` and `\` escaped, so paths split unambiguously.
+fn step(k: &str) -> String {
+    k.replace('\\', "\\\\")
+        .replace('.', "\\.")
+        .replace('[', "\\[")
+}
+
+/// The first key of a path written by [`step`], and the rest.
+fn split_key(s: &str) -> (String, &str) {
+    let mut key = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, n)) = chars.next() {
+                    key.push(n);
+                }
+            }
+            '.' | '[' => return (key, &s[i..]),
+            c => key.push(c),
+        }
+    }
+    (key, "")
+}
+
+/// A scalar as comments show it.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let cut: String = s.chars().take(40).collect();
+            format!("{cut:?}")
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_that_repeat_in_every_document_are_fields_and_ids_are_members() {
+        let mut root = Node::default();
+        for doc in [
+            json!({"cards": {"c1": {"id": "c1", "t": 1}}, "s": {"theme": "x", "f": 1}}),
+            json!({"cards": {"c2": {"id": "c2"}, "c3": {"id": "c3"}}, "s": {"theme": "y", "f": 2}}),
+        ] {
+            root.observe_document(&doc);
+        }
+        root.fold_keyed();
+        assert!(root.fields["cards"].keyed);
+        assert!(!root.fields["s"].keyed);
+        assert_eq!(root.fields["cards"].items.as_ref().unwrap().seen, 3);
+    }
+
+    #[test]
+    fn a_tree_folds_into_its_first_level() {
+        let mut root = Node::default();
+        root.observe_document(
+            &json!({"blocks": [{"uid": "a", "children": [{"uid": "b", "children": [{"uid": "c"}]}]}]}),
+        );
+        root.fold_trees();
+        let blocks = root.fields["blocks"].items.as_ref().unwrap();
+        assert_eq!(blocks.recursive.as_deref(), Some("children"));
+        assert_eq!(blocks.seen, 3);
+        assert!(blocks.fields["children"].items.is_none());
+    }
+}
