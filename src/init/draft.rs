@@ -77,6 +77,8 @@ pub struct Link {
     pub column: String,
     pub on_missing: &'static str,
     pub evidence: String,
+    /// Values of the field seen.
+    pub values: u64,
 }
 
 /// A mapped column.
@@ -386,6 +388,9 @@ fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static str>, bool, 
             "timestamp",
             "due",
             "on",
+            "sync",
+            "last",
+            "seen",
         ]
         .iter()
         .any(|w| k.ends_with(w) || k.starts_with(w))
@@ -415,6 +420,16 @@ fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static str>, bool, 
             );
         }
     }
+    let null_texts = node.values.contains("\"null\"") as u64;
+    if node.json_strings > null_texts && node.json_strings == present {
+        // Parsed into jsonb; kept as written too, since jsonb writes it back its own way.
+        return (
+            SqlType::Jsonb,
+            Some("json"),
+            true,
+            format!("JSON written inside strings{seen}"),
+        );
+    }
     let order: &[SqlType] = if node.strings == 0 && node.bools == 0 {
         &[SqlType::Integer, SqlType::Bigint, SqlType::Numeric]
     } else if node.numbers == 0 && node.bools == 0 {
@@ -434,6 +449,10 @@ fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static str>, bool, 
     let mut refusals = Vec::new();
     for ty in order {
         let i = index(*ty);
+        // A uuid column for uuids as they are written (an md5's 32 hex digits are no uuid).
+        if *ty == SqlType::Uuid && node.hyphenated < node.strings {
+            continue;
+        }
         if node.refused[i] == 0 {
             let keep = node.inexact[i] > 0;
             let mut note = String::new();

@@ -111,6 +111,25 @@ impl Evidence {
             match ent.shape {
                 Shape::Array => {
                     ent.id = self.legacy_id(e, ent, nested);
+                    // A tree's nodes need ids unique per user; their places in the tree are.
+                    let per_parent = matches!(
+                        ent.id,
+                        Id::Field {
+                            per_parent: true,
+                            ..
+                        } | Id::Position {
+                            per_parent: true,
+                            ..
+                        }
+                    );
+                    if ent.recursive.is_some() && per_parent {
+                        ent.id = Id::Position {
+                            per_parent: false,
+                            why: "a tree's legacy ids are unique per user, and no field is"
+                                .to_string(),
+                            field: absent_key(ent),
+                        };
+                    }
                     if let Id::Field { field, .. } = &ent.id {
                         let field = field.clone();
                         ent.columns.retain(|c| c.path != [field.clone()]);

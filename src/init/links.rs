@@ -58,7 +58,9 @@ impl Evidence {
                     for t in &texts {
                         entry.0 += 1;
                         for (target, set) in &ids {
-                            if set.contains(t) {
+                            let named = named_like_reference(col)
+                                || names_entity(&col.name, &ents[*target].name);
+                            if named && set.contains(t) {
                                 *entry.1.entry(*target).or_default() += 1;
                             }
                         }
@@ -123,6 +125,7 @@ impl Evidence {
                 column: String::new(),
                 on_missing,
                 evidence: format!("{share}{orphans}"),
+                values,
             };
             if t != e {
                 graph.add(e, t);
@@ -144,6 +147,13 @@ impl Evidence {
             let target = &ents[link.entity].name;
             link.column = link_column(ent, &ent.columns[c].name, target);
             if is_parent {
+                // An element without the field has no parent: under `error` its batch would fail.
+                let without = ent.elements.saturating_sub(link.values);
+                if without > 0 {
+                    link.on_missing = "\"null\"";
+                    link.evidence
+                        .push_str(&format!("; {without} elements have none"));
+                }
                 ents[e].parent = Some(link);
             } else {
                 ents[e].references.push(link);
@@ -274,23 +284,27 @@ fn referenceable(ent: &Entity) -> bool {
     }
 }
 
-/// Fields named like a reference (`orgId`, `idBoard`, `parent`, `memberIds`, `cardKey`).
+/// Columns whose values may name elements: text, whole numbers, uuids and lists of text.
 fn candidate(col: &Column) -> bool {
-    let scalar = matches!(
+    matches!(
         col.ty,
         SqlType::Text | SqlType::Integer | SqlType::Bigint | SqlType::Uuid | SqlType::TextArray
-    );
+    ) && col.format.is_none()
+}
+
+/// Fields named like a reference (`orgId`, `idBoard`, `parent`, `memberIds`, `cardKey`); others
+/// count where named after the entity they name (`items`, `card`).
+fn named_like_reference(col: &Column) -> bool {
     let k = col
         .path
         .last()
         .map(|k| k.to_ascii_lowercase())
         .unwrap_or_default();
-    let named = k.starts_with("id")
+    k.starts_with("id")
         || ["id", "ids", "key", "keys", "uid", "uids", "ref", "refs"]
             .iter()
             .any(|s| k.ends_with(s))
-        || k.contains("parent");
-    scalar && named && col.format.is_none()
+        || k.contains("parent")
 }
 
 fn names_entity(column: &str, target: &str) -> bool {

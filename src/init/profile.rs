@@ -47,8 +47,11 @@ pub struct Node {
     pub refused: [u64; CANDIDATES.len()],
     pub inexact: [u64; CANDIDATES.len()],
     pub refused_example: [Option<String>; CANDIDATES.len()],
-    /// Strings of digits alone.
+    /// Strings of digits alone; holding a JSON object or array (or the text null); of a
+    /// hyphenated uuid's length and hyphens.
     pub digit_strings: u64,
+    pub json_strings: u64,
+    pub hyphenated: u64,
     /// Whole numbers (or digits) in the range of Unix seconds (2001..2286) and of Unix
     /// milliseconds.
     pub epoch_s: u64,
@@ -121,10 +124,20 @@ impl Node {
             }
             Value::String(s) => {
                 self.strings += 1;
-                // Digits may be a Unix time written as text.
+                // Digits may be a Unix time written as text, and braces JSON written as text.
                 if let Ok(i) = s.parse::<i64>() {
                     self.digit_strings += 1;
                     self.count_epoch(i);
+                }
+                let t = s.trim();
+                let json = t == "null"
+                    || ((t.starts_with('{') || t.starts_with('['))
+                        && crate::json::from_str::<Value>(t).is_ok());
+                if json {
+                    self.json_strings += 1;
+                }
+                if t.len() == 36 && [8, 13, 18, 23].iter().all(|i| t.as_bytes()[*i] == b'-') {
+                    self.hyphenated += 1;
                 }
                 self.scalar(v);
             }
@@ -233,6 +246,8 @@ impl Node {
         }
         self.epoch_s += other.epoch_s;
         self.digit_strings += other.digit_strings;
+        self.json_strings += other.json_strings;
+        self.hyphenated += other.hyphenated;
         self.epoch_ms += other.epoch_ms;
         self.more_values |= other.more_values;
         for v in other.values {
@@ -296,6 +311,11 @@ impl Node {
         let id_like = digits * 5 >= self.fields.len() * 4 && objects && self.one_shape();
         if named || id_like || (rare && self.objects > 1 && (objects || scalars)) {
             self.make_keyed();
+            // The members merged may now show keyed objects of their own (attachments keyed by
+            // id in items keyed by id: one each, until merged).
+            if let Some(i) = &mut self.items {
+                i.fold_keyed();
+            }
         }
     }
 
@@ -308,7 +328,8 @@ impl Node {
         if let Some(i) = &mut self.items {
             i.fold_trees();
         }
-        if self.arrays == 0 && !self.keyed {
+        // Only arrays: validate reads trees from arrays of objects.
+        if self.arrays == 0 || self.keyed {
             return;
         }
         let Some(elements) = self.items.as_deref_mut() else {
