@@ -73,10 +73,10 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             );
         } else {
             eprintln!(
-                "pgshred: {} holds a draft already; what these {} documents would change, as a \
-                 patch (nothing was written; apply it with `patch -p1`, or review it by hand):",
-                args.out.display(),
-                outcome.documents
+                "pgshred: {out} holds a draft already; what these {} documents would change, as a \
+                 patch (nothing was written; review it, then apply it with `patch -p1 -d {out}`):",
+                outcome.documents,
+                out = args.out.display(),
             );
             crate::out!("{patch}");
         }

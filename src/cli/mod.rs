@@ -31,6 +31,7 @@ use crate::{Error, ExitCode, codegen};
 const EXAMPLES: &str = "\
 Examples:
   pgshred demo                                           # the whole job on a throwaway database
+  pgshred init --input-file backup.jsonl --out drafts/app # a plan drafted from the documents
   pgshred validate plans/user_app_state.yaml             # every problem, file:line:column
   pgshred compile plans/user_app_state.yaml              # generated/user_app_state/*.sql
   pgshred preview plans/user_app_state.yaml --input-file backup.jsonl

@@ -652,6 +652,96 @@ fn shown_path(keys: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
+
+    /// The type drafted for the values of `key` in a list of elements.
+    fn drafted(key: &str, values: Vec<Value>) -> (SqlType, Option<&'static str>, bool, String) {
+        let mut root = Node::default();
+        let items: Vec<Value> = values.into_iter().map(|v| json!({ key: v })).collect();
+        root.observe_document(&json!({ "xs": items }));
+        let node = &root.fields["xs"].items.as_ref().unwrap().fields[key];
+        scalar_type(node, key)
+    }
+
+    #[test]
+    fn each_column_gets_the_narrowest_type_holding_every_value() {
+        let t = |key: &str, values: Vec<Value>| {
+            let (ty, format, keep, _) = drafted(key, values);
+            (type_name(ty), format, keep)
+        };
+        assert_eq!(t("n", vec![json!(1), json!(2)]), ("integer", None, false));
+        assert_eq!(
+            t("n", vec![json!(1), json!(5_000_000_000i64)]),
+            ("bigint", None, false)
+        );
+        assert_eq!(t("n", vec![json!(1), json!(2.5)]), ("numeric", None, false));
+        // Digits for a number: the column is typed, the text kept as written.
+        assert_eq!(t("n", vec![json!(1), json!("2")]), ("integer", None, true));
+        assert_eq!(
+            t("ok", vec![json!(true), json!("yes")]),
+            ("boolean", None, true)
+        );
+        assert_eq!(t("v", vec![json!(1), json!("a")]), ("jsonb", None, false));
+        assert_eq!(
+            t(
+                "createdAt",
+                vec![json!(1717171717171i64), json!("1717171717000")]
+            ),
+            ("timestamptz", Some("epoch_ms"), true)
+        );
+        assert_eq!(
+            t("lastSync", vec![json!(1717171717)]),
+            ("timestamptz", Some("epoch_s"), false)
+        );
+        // The same numbers under a name that says nothing of time stay numbers.
+        assert_eq!(
+            t("count", vec![json!(1717171717)]),
+            ("integer", None, false)
+        );
+        assert_eq!(
+            t("at", vec![json!("2024-05-01T12:00:00Z")]),
+            ("timestamptz", None, true)
+        );
+        assert_eq!(t("day", vec![json!("2024-05-01")]), ("date", None, false));
+        assert_eq!(
+            t("u", vec![json!("0b7e2c1a-8f5e-4b7a-9a53-2d7f4e8c1a01")]),
+            ("uuid", None, false)
+        );
+        assert_eq!(
+            t("md5", vec![json!("2d7c50487ca07386cc099a1e77064c2c")]),
+            ("text", None, false)
+        );
+        assert_eq!(
+            t("config", vec![json!("{\"a\": 1}"), json!("null")]),
+            ("jsonb", Some("json"), true)
+        );
+        assert_eq!(t("gone", vec![Value::Null]), ("text", None, false));
+    }
+
+    #[test]
+    fn a_narrower_type_refusing_a_few_values_is_named_with_one_of_them() {
+        let mut values: Vec<Value> = (0..9)
+            .map(|i| json!(format!("2024-05-0{}", i + 1)))
+            .collect();
+        values.push(json!("soon"));
+        let (ty, _, _, note) = drafted("due", values);
+        assert_eq!(ty, SqlType::Text);
+        assert!(
+            note.contains("date would refuse 1 (e.g. \"soon\")"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_field_with_few_values_splitting_elements_is_noted_as_kinds() {
+        let mut root = Node::default();
+        root.observe_document(&json!({"log": [{"type": "a", "x": 1}, {"type": "b", "y": 2}]}));
+        let note = kinds_note(root.fields["log"].items.as_ref().unwrap()).unwrap();
+        assert!(
+            note.starts_with("`type` takes 2 values (\"a\", \"b\")"),
+            "{note}"
+        );
+    }
 
     #[test]
     fn names_are_snake_case_and_singular() {

@@ -102,14 +102,19 @@ fn write(
     documents: u64,
     entities: usize,
 ) -> Result<Outcome, Error> {
-    let existing: Vec<&String> = files.keys().filter(|f| out.join(f).exists()).collect();
-    let plan_there = files
-        .keys()
-        .next()
-        .is_some_and(|plan| out.join(plan).exists());
-    if plan_there || !existing.is_empty() {
+    if files.keys().any(|f| out.join(f).exists()) {
         let mut patch = String::new();
-        for (file, text) in &files {
+        // Mappings of the earlier draft that this one no longer has: the patch removes them.
+        let mut gone = BTreeMap::new();
+        if let Ok(dir) = std::fs::read_dir(out.join("mappings")) {
+            for f in dir.flatten() {
+                let name = format!("mappings/{}", f.file_name().to_string_lossy());
+                if name.ends_with(".yaml") && !files.contains_key(&name) {
+                    gone.insert(name, String::new());
+                }
+            }
+        }
+        for (file, text) in files.iter().chain(&gone) {
             let path = out.join(file);
             let old = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
@@ -119,18 +124,23 @@ fn write(
             if &old == text {
                 continue;
             }
-            let shown = path.display().to_string();
+            // Paths relative to the output directory: `patch -p1 -d OUT` applies it.
             let diff = similar::TextDiff::from_lines(&old, text);
             let from = if old.is_empty() {
                 "/dev/null".to_string()
             } else {
-                format!("a/{shown}")
+                format!("a/{file}")
+            };
+            let to = if text.is_empty() {
+                "/dev/null".to_string()
+            } else {
+                format!("b/{file}")
             };
             patch.push_str(
                 &diff
                     .unified_diff()
                     .context_radius(3)
-                    .header(&from, &format!("b/{shown}"))
+                    .header(&from, &to)
                     .to_string(),
             );
         }
