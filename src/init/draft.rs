@@ -90,6 +90,16 @@ pub struct Column {
     pub format: Option<&'static str>,
     pub keep_original: bool,
     pub note: String,
+    /// For text naming days in declared formats: the companion date column, its formats and,
+    /// where some are partial, the precision column.
+    pub parsed: Option<Parsed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub name: String,
+    pub formats: Vec<&'static str>,
+    pub precision: Option<String>,
 }
 
 /// Names pgshred gives every table, which a mapped column may not take.
@@ -261,7 +271,16 @@ impl Builder<'_> {
 
     fn push_column(&mut self, owner: usize, mut c: Column) {
         let e = &mut self.out[owner];
-        let taken: BTreeSet<&str> = e.columns.iter().map(|c| c.name.as_str()).collect();
+        let taken: BTreeSet<&str> =
+            e.columns
+                .iter()
+                .flat_map(|c| {
+                    let parsed = c.parsed.iter().flat_map(|p| {
+                        std::iter::once(p.name.as_str()).chain(p.precision.as_deref())
+                    });
+                    std::iter::once(c.name.as_str()).chain(parsed)
+                })
+                .collect();
         let mut name = c.name.clone();
         if RESERVED.contains(&name.as_str()) {
             name = format!("source_{name}");
@@ -338,8 +357,11 @@ fn holds_entities(node: &Node) -> bool {
 
 /// A column for the scalars at `node`: the narrowest type holding every value seen.
 fn scalar_column(name: &str, keys: &[String], node: &Node) -> Column {
-    let (ty, format, keep_original, note) =
+    let (ty, format, keep_original, mut note) =
         scalar_type(node, keys.last().map(String::as_str).unwrap_or(name));
+    let parsed = (ty == SqlType::Text)
+        .then(|| parsed_dates(name, node, &mut note))
+        .flatten();
     Column {
         name: name.to_string(),
         path: keys.to_vec(),
@@ -347,7 +369,56 @@ fn scalar_column(name: &str, keys: &[String], node: &Node) -> Column {
         format,
         keep_original,
         note,
+        parsed,
     }
+}
+
+/// A date companion for text written as days in declared formats: the day format that reads the
+/// most values (day first where both orders read as many), ISO days, then months and years
+/// alone, when together they read at least half of the strings.
+fn parsed_dates(name: &str, node: &Node, note: &mut String) -> Option<Parsed> {
+    use super::profile::DATE_FORMATS;
+    let n = |f: &str| node.dates[DATE_FORMATS.iter().position(|d| *d == f).unwrap()];
+    let days = ["%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d"];
+    let best = days
+        .iter()
+        .copied()
+        .max_by_key(|f| (n(f), std::cmp::Reverse(*f)))?;
+    let mut formats = Vec::new();
+    let mut read = 0;
+    if n(best) > 0 {
+        formats.push(best);
+        read += n(best);
+        if best == "%d/%m/%Y" && n("%m/%d/%Y") == n(best) {
+            note.push_str(
+                "; every day read as %d/%m/%Y also reads as %m/%d/%Y: check which the app writes \
+                 (format_by can choose by the document's locale)",
+            );
+        }
+    }
+    for f in ["%Y-%m-%d", "%Y-%m", "%Y"] {
+        if n(f) > 0 {
+            formats.push(f);
+            read += n(f);
+        }
+    }
+    // Four digits alone are a year only under a name that says time.
+    let years_only = formats == ["%Y"] && !timeish(name);
+    if formats.is_empty() || read * 2 < node.strings || node.strings == 0 || years_only {
+        return None;
+    }
+    let partial = formats.iter().any(|f| !f.contains("%d"));
+    let base = name.strip_suffix("_text").unwrap_or(name);
+    note.push_str(&format!(
+        "; {read} of {} strings read as dates ({}), parsed into {base}_on; the text stays",
+        node.strings,
+        formats.join(", ")
+    ));
+    Some(Parsed {
+        name: format!("{base}_on"),
+        formats,
+        precision: partial.then(|| format!("{base}_precision")),
+    })
 }
 
 fn jsonb(keys: &[String], node: &Node, why: &str) -> Column {
@@ -358,6 +429,7 @@ fn jsonb(keys: &[String], node: &Node, why: &str) -> Column {
         format: None,
         keep_original: false,
         note: format!("{why}{}", seen_note(node)),
+        parsed: None,
     }
 }
 
@@ -375,26 +447,7 @@ fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static str>, bool, 
     if present == 0 {
         return (SqlType::Text, None, false, format!("only null seen{seen}"));
     }
-    let timeish = {
-        let k = key.to_ascii_lowercase();
-        [
-            "at",
-            "time",
-            "date",
-            "ts",
-            "created",
-            "updated",
-            "modified",
-            "timestamp",
-            "due",
-            "on",
-            "sync",
-            "last",
-            "seen",
-        ]
-        .iter()
-        .any(|w| k.ends_with(w) || k.starts_with(w))
-    };
+    let timeish = timeish(key);
     if node.integers + node.digit_strings == present && timeish {
         // Given back as numbers: digits written as text need keep_original.
         let keep = node.strings > 0;
@@ -508,6 +561,28 @@ fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static str>, bool, 
         keep,
         format!("{}{seen}", note.trim_end_matches("; ")),
     )
+}
+
+/// Whether a key's name says it holds a time (`createdAt`, `due`, `lastSync`, `published_on`).
+fn timeish(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "at",
+        "time",
+        "date",
+        "ts",
+        "created",
+        "updated",
+        "modified",
+        "timestamp",
+        "due",
+        "on",
+        "sync",
+        "last",
+        "seen",
+    ]
+    .iter()
+    .any(|w| k.ends_with(w) || k.starts_with(w))
 }
 
 fn kinds_of(node: &Node) -> String {
@@ -730,6 +805,43 @@ mod tests {
             note.contains("date would refuse 1 (e.g. \"soon\")"),
             "{note}"
         );
+    }
+
+    #[test]
+    fn text_naming_days_in_declared_formats_gets_a_parsed_companion() {
+        let parsed = |key: &str, values: Vec<Value>| {
+            let mut root = Node::default();
+            let items: Vec<Value> = values.into_iter().map(|v| json!({ key: v })).collect();
+            root.observe_document(&json!({ "xs": items }));
+            let node = &root.fields["xs"].items.as_ref().unwrap().fields[key];
+            let c = scalar_column(&snake(key), &[key.to_string()], node);
+            c.parsed.map(|p| (p.name, p.formats, p.precision))
+        };
+        let days = vec![
+            json!("01/07/2024"),
+            json!("15/07/2024"),
+            json!("2024-05-01"),
+            json!("soon"),
+        ];
+        assert_eq!(
+            parsed("start", days),
+            Some(("start_on".into(), vec!["%d/%m/%Y", "%Y-%m-%d"], None))
+        );
+        let partial = vec![json!("2019"), json!("2019-03"), json!("March 2019")];
+        assert_eq!(
+            parsed("date", partial),
+            Some((
+                "date_on".into(),
+                vec!["%Y-%m", "%Y"],
+                Some("date_precision".into())
+            ))
+        );
+        // Fewer than half read, or four digits under a name that says nothing of time: none.
+        assert_eq!(
+            parsed("start", vec![json!("01/07/2024"), json!("a"), json!("b")]),
+            None
+        );
+        assert_eq!(parsed("code", vec![json!("1234"), json!("2019")]), None);
     }
 
     #[test]

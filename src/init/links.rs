@@ -185,6 +185,7 @@ impl Evidence {
                 format: None,
                 keep_original: false,
                 note: String::new(),
+                parsed: None,
             };
             new_entities.push(Entity {
                 name,

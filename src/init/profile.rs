@@ -28,6 +28,22 @@ pub const CANDIDATES: [SqlType; 8] = [
     SqlType::Text,
 ];
 
+/// Date formats a text may be written in, tried by [`Node`] on every string: days first, then
+/// months and years alone (partial dates).
+pub const DATE_FORMATS: [&str; 8] = [
+    "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y-%m-%d", "%Y-%m", "%Y",
+];
+
+fn date_formats() -> &'static [cast::DateFormat] {
+    static F: std::sync::OnceLock<Vec<cast::DateFormat>> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        DATE_FORMATS
+            .iter()
+            .map(|f| cast::DateFormat::parse(f).expect("a date format"))
+            .collect()
+    })
+}
+
 /// One place in the documents.
 #[derive(Debug, Default, Clone)]
 pub struct Node {
@@ -47,6 +63,8 @@ pub struct Node {
     pub refused: [u64; CANDIDATES.len()],
     pub inexact: [u64; CANDIDATES.len()],
     pub refused_example: [Option<String>; CANDIDATES.len()],
+    /// Per [`DATE_FORMATS`]: strings naming a day of the calendar in that format.
+    pub dates: [u64; DATE_FORMATS.len()],
     /// Strings of digits alone; holding a JSON object or array (or the text null); of a
     /// hyphenated uuid's length and hyphens.
     pub digit_strings: u64,
@@ -138,6 +156,14 @@ impl Node {
                 }
                 if t.len() == 36 && [8, 13, 18, 23].iter().all(|i| t.as_bytes()[*i] == b'-') {
                     self.hyphenated += 1;
+                }
+                if t.len() <= 10 && t.bytes().any(|b| b.is_ascii_digit()) {
+                    for (i, f) in date_formats().iter().enumerate() {
+                        let day = f.to_iso(t).map(Value::String);
+                        if day.is_some_and(|d| cast::check(SqlType::Date, &d).is_ok()) {
+                            self.dates[i] += 1;
+                        }
+                    }
                 }
                 self.scalar(v);
             }
@@ -243,6 +269,9 @@ impl Node {
             if self.refused_example[i].is_none() {
                 self.refused_example[i] = other.refused_example[i].clone();
             }
+        }
+        for i in 0..DATE_FORMATS.len() {
+            self.dates[i] += other.dates[i];
         }
         self.epoch_s += other.epoch_s;
         self.digit_strings += other.digit_strings;

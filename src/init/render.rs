@@ -258,6 +258,18 @@ fn column(c: &Column) -> String {
     if c.keep_original {
         parts.push("keep_original: true".to_string());
     }
+    if let Some(p) = &c.parsed {
+        let formats: Vec<String> = p.formats.iter().map(|f| yaml(f)).collect();
+        let mut inner = vec![
+            format!("name: {}", p.name),
+            "type: date".to_string(),
+            format!("format: [{}]", formats.join(", ")),
+        ];
+        if let Some(precision) = &p.precision {
+            inner.push(format!("precision: {precision}"));
+        }
+        parts.push(format!("parsed: {{ {} }}", inner.join(", ")));
+    }
     format!("{{ {} }}", parts.join(", "))
 }
 
