@@ -402,3 +402,37 @@ fn a_draft_from_the_database_equals_the_draft_from_its_documents() {
     };
     assert_eq!(body(&db), body(&file));
 }
+
+/// An activity log whose `type` splits its elements into kinds with keys of their own: a table
+/// per such kind, one taking every other kind (an element without a type among them), and the
+/// round trip loses nothing.
+#[test]
+fn an_array_of_several_kinds_gets_a_table_per_kind() {
+    let fixture = "tests/init/kinds.json";
+    let dir = TempDir::new("init_kinds");
+    let plan = init(fixture, dir.path(), "draft");
+    let drafted = |entity: &str| {
+        common::read(
+            plan.parent()
+                .unwrap()
+                .join(format!("mappings/{entity}.yaml")),
+        )
+    };
+    for (entity, route) in [
+        ("clicks", "where: { field: type, in: [click] }"),
+        ("views", "where: { field: type, in: [view] }"),
+        ("purchases", "where: { field: type, in: [purchase] }"),
+        ("events", "where: { field: type, others: take }"),
+    ] {
+        let m = drafted(entity);
+        assert!(m.contains(route), "{entity}: {m}");
+    }
+    // The kind without keys of its own stays with the others.
+    assert!(!plan.parent().unwrap().join("mappings/noops.yaml").exists());
+    let (aborts, report) = draft_and_round_trip("init_kinds", fixture);
+    assert!(aborts.is_empty(), "{aborts:?}");
+    assert!(
+        report.contains("4 users compared, 0 lost something (0 lost,"),
+        "{report}"
+    );
+}

@@ -2,9 +2,10 @@
 //! which legacy id, under which parent, with which columns of which types. Every decision keeps
 //! its evidence, which the written mappings show as comments.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ir::SqlType;
+use crate::jsonpath::FieldPath;
 
 use super::profile::{CANDIDATES, Node};
 
@@ -35,6 +36,106 @@ pub struct Entity {
     pub notes: Vec<String>,
     /// Every key the elements have.
     pub keys: BTreeSet<String>,
+    /// For an array of several kinds: which this entity takes.
+    pub route: Option<Route>,
+}
+
+/// The kinds of elements an entity takes: those named, or (`others`) every kind but those.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub field: String,
+    pub kinds: Vec<String>,
+    pub others: bool,
+}
+
+impl Route {
+    /// Whether an element whose kind field holds `kind` (None: absent or not a string) is taken.
+    pub fn takes(&self, kind: Option<&str>) -> bool {
+        let named = kind.is_some_and(|k| self.kinds.iter().any(|n| n == k));
+        named != self.others
+    }
+}
+
+/// The kinds of an array to split, each with its elements, and the elements of the others.
+struct Split {
+    field: String,
+    kinds: Vec<(String, Node)>,
+    rest: Node,
+}
+
+/// The kinds of `items` with keys of their own: a key in at least half of the kind's elements
+/// and in under a tenth of the others'. None for trees, or when no kind has such a key.
+fn split_by_kind(items: &Node) -> Option<Split> {
+    let kinds = items.kinds.as_deref()?;
+    if kinds.overflow
+        || items.recursive.is_some()
+        || kinds.by.keys().filter(|k| !k.is_empty()).count() < 2
+    {
+        return None;
+    }
+    let all: u64 = kinds.by.values().map(|n| n.objects).sum();
+    // Keys and the keys of objects one level down (`data.text`), with how often each is seen.
+    let leaves = |node: &Node| -> BTreeMap<Vec<String>, u64> {
+        let mut out = BTreeMap::new();
+        for (k, f) in &node.fields {
+            out.insert(vec![k.clone()], f.seen);
+            for (k2, f2) in &f.fields {
+                out.insert(vec![k.clone(), k2.clone()], f2.seen);
+            }
+        }
+        out
+    };
+    let own = |kind: &str, node: &Node| {
+        let others = all - node.objects;
+        leaves(node).into_iter().any(|(path, seen)| {
+            let elsewhere: u64 = kinds
+                .by
+                .iter()
+                .filter(|(k, _)| k.as_str() != kind)
+                .filter_map(|(_, n)| leaves(n).get(&path).copied())
+                .sum();
+            path != [kinds.field.clone()]
+                && seen * 2 >= node.objects
+                && elsewhere * 10 < others.max(1)
+        })
+    };
+    let mut split = Vec::new();
+    let mut rest = Node::default();
+    for (kind, node) in &kinds.by {
+        if !kind.is_empty() && own(kind, node) {
+            split.push((kind.clone(), node.clone()));
+        } else {
+            rest.absorb(node.clone());
+        }
+    }
+    // Two entities cannot read one nested array: a key holding entities in the elements of two
+    // groups keeps the array whole.
+    let mut holders = BTreeSet::new();
+    for node in split.iter().map(|(_, n)| n).chain([&rest]) {
+        for (k, f) in &node.fields {
+            let entities =
+                f.keyed || (f.arrays > 0 && f.items.as_deref().is_some_and(|i| i.strings < i.seen));
+            if entities && !holders.insert(k.clone()) {
+                return None;
+            }
+        }
+    }
+    (!split.is_empty()).then(|| Split {
+        field: kinds.field.clone(),
+        kinds: split,
+        rest,
+    })
+}
+
+/// `comment_card` -> `comment_cards`, `entry` -> `entries`.
+fn plural(name: &str) -> String {
+    if name.ends_with('s') {
+        name.to_string()
+    } else if let Some(s) = name.strip_suffix('y') {
+        format!("{s}ies")
+    } else {
+        format!("{name}s")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +239,7 @@ pub fn entities(root: &Node) -> Vec<Entity> {
         rare: Vec::new(),
         notes: Vec::new(),
         keys: root.fields.keys().cloned().collect(),
+        route: None,
     };
     out.push(root_entity);
     let mut b = Builder {
@@ -213,6 +315,9 @@ impl Builder<'_> {
         };
         let filled = items.seen - items.nulls;
         if items.objects > 0 && items.objects == items.seen {
+            if let Some(split) = split_by_kind(items) {
+                return self.kinds(owner, keys, f, split);
+            }
             let e = self.entity(owner, keys, Shape::Array, items, f);
             self.element(items, e, &[], 0);
         } else if items.objects + items.arrays == 0 && items.strings == items.seen && filled > 0 {
@@ -300,6 +405,42 @@ impl Builder<'_> {
 
     /// A new entity at `keys` within the elements of `owner`, reading the elements of `items`
     /// (the array `holder` holds them).
+    /// An array of several kinds: an entity per kind with keys of its own, and one taking every
+    /// other kind (and any kind seen later).
+    fn kinds(&mut self, owner: usize, keys: &[String], holder: &Node, split: Split) {
+        let Split { field, kinds, rest } = split;
+        let base = snake(keys.last().unwrap());
+        let e = self.entity_named(owner, keys, Shape::Array, &rest, holder, &base);
+        let taken: Vec<String> = kinds.iter().map(|(k, _)| k.clone()).collect();
+        let shown: Vec<String> = taken.iter().map(|k| format!("{k:?}")).collect();
+        self.out[e].notes = vec![format!(
+            "`{field}` splits the elements into kinds: {} go to tables of their own, every \
+             other kind (and one seen later) comes here",
+            shown.join(", ")
+        )];
+        self.out[e].route = Some(Route {
+            field: field.clone(),
+            kinds: taken,
+            others: true,
+        });
+        self.element(&rest, e, &[], 0);
+        for (kind, node) in kinds {
+            let name = plural(&snake(&kind));
+            let k = self.entity_named(owner, keys, Shape::Array, &node, holder, &name);
+            self.out[k].notes = vec![format!(
+                "the elements of `{}` whose `{field}` is {kind:?}: {} of them",
+                FieldPath(keys.to_vec()),
+                node.objects
+            )];
+            self.out[k].route = Some(Route {
+                field: field.clone(),
+                kinds: vec![kind],
+                others: false,
+            });
+            self.element(&node, k, &[], 0);
+        }
+    }
+
     fn entity(
         &mut self,
         owner: usize,
@@ -307,6 +448,19 @@ impl Builder<'_> {
         shape: Shape,
         items: &Node,
         holder: &Node,
+    ) -> usize {
+        let base = snake(keys.last().unwrap());
+        self.entity_named(owner, keys, shape, items, holder, &base)
+    }
+
+    fn entity_named(
+        &mut self,
+        owner: usize,
+        keys: &[String],
+        shape: Shape,
+        items: &Node,
+        holder: &Node,
+        base: &str,
     ) -> usize {
         let o = &self.out[owner];
         let mut levels = o.levels.clone();
@@ -316,8 +470,7 @@ impl Builder<'_> {
             levels.push(keys.to_vec());
         }
         let nested = o.shape != Shape::Root;
-        let base = snake(keys.last().unwrap());
-        let name = unique_name(&base, nested.then_some(o.name.as_str()), self.taken);
+        let name = unique_name(base, nested.then_some(o.name.as_str()), self.taken);
         let recursive = items
             .recursive
             .as_ref()
@@ -340,6 +493,7 @@ impl Builder<'_> {
             rare: Vec::new(),
             notes,
             keys: items.fields.keys().cloned().collect(),
+            route: None,
         });
         self.out.len() - 1
     }

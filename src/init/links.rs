@@ -204,6 +204,7 @@ impl Evidence {
                 rare: Vec::new(),
                 notes: Vec::new(),
                 keys: Default::default(),
+                route: None,
             });
             removed.push((e, c));
         }
@@ -259,6 +260,11 @@ fn expand<'a>(v: &'a Value, ent: &Entity, out: &mut Vec<(Option<&'a str>, &'a Va
         }
         (Shape::Array | Shape::Scalars { keyed: false }, Value::Array(items)) => {
             for item in items {
+                if let Some(r) = &ent.route
+                    && !r.takes(item.get(&r.field).and_then(Value::as_str))
+                {
+                    continue;
+                }
                 out.push((None, item));
                 if let Some((key, _)) = &ent.recursive
                     && let Some(children) = item.get(key)

@@ -90,7 +90,24 @@ pub struct Node {
     pub docs: u64,
     /// The key of the elements' own children, when this is a tree (set by [`Node::fold_trees`]).
     pub recursive: Option<String>,
+    /// For array elements with a field naming their kind (`type`): each kind's elements on their
+    /// own, and those without it; dropped once more than [`MAX_KINDS`] kinds are seen.
+    pub kinds: Option<Box<Kinds>>,
 }
+
+/// Kinds of elements by the value of one field (see [`Node::kinds`]).
+#[derive(Debug, Default, Clone)]
+pub struct Kinds {
+    pub field: String,
+    /// Per kind, its elements; the empty string holds elements without a kind.
+    pub by: BTreeMap<String, Node>,
+    pub overflow: bool,
+}
+
+/// Fields naming an element's kind.
+const KIND_FIELDS: [&str; 5] = ["type", "kind", "action", "event", "op"];
+/// More kinds than this are values, not kinds.
+pub const MAX_KINDS: usize = 8;
 
 impl Node {
     /// Reads one document into the tree rooted here.
@@ -176,6 +193,7 @@ impl Node {
                 let node = self.items.get_or_insert_with(Default::default);
                 for item in items {
                     node.observe(item, &inner, touched);
+                    node.observe_kind(item);
                 }
             }
             Value::Object(map) => {
@@ -210,6 +228,36 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// Notes `item` under its kind, when this place's elements have a kind field.
+    fn observe_kind(&mut self, item: &Value) {
+        let Value::Object(map) = item else { return };
+        if self.kinds.is_none() {
+            let field = map.keys().find(|k| {
+                KIND_FIELDS.contains(&k.to_ascii_lowercase().as_str())
+                    && map[*k]
+                        .as_str()
+                        .is_some_and(|v| !v.is_empty() && v.len() <= 64)
+            });
+            let Some(field) = field else { return };
+            self.kinds = Some(Box::new(Kinds {
+                field: field.clone(),
+                ..Kinds::default()
+            }));
+        }
+        let kinds = self.kinds.as_deref_mut().expect("set above");
+        if kinds.overflow {
+            return;
+        }
+        let kind = map.get(&kinds.field).and_then(Value::as_str).unwrap_or("");
+        if !kinds.by.contains_key(kind) && kinds.by.len() > MAX_KINDS {
+            kinds.overflow = true;
+            kinds.by.clear();
+            return;
+        }
+        let node = kinds.by.entry(kind.to_string()).or_default();
+        node.observe(item, "", &mut HashSet::new());
     }
 
     fn count_epoch(&mut self, i: i64) {
@@ -305,19 +353,37 @@ impl Node {
                 None => self.items = Some(o),
             }
         }
+        match (&mut self.kinds, other.kinds) {
+            (Some(mine), Some(theirs)) if mine.field == theirs.field => {
+                mine.overflow |= theirs.overflow;
+                for (k, n) in theirs.by {
+                    mine.by.entry(k).or_default().absorb(n);
+                }
+                if mine.overflow || mine.by.len() > MAX_KINDS + 1 {
+                    mine.overflow = true;
+                    mine.by.clear();
+                }
+            }
+            (None, Some(theirs)) => self.kinds = Some(theirs),
+            _ => {}
+        }
         if other.keyed && !self.keyed {
             self.make_keyed();
         }
     }
 
-    /// Objects whose keys are ids rather than names: more than one key, each in at most a third
-    /// of the objects, the members all objects or all scalars; or members naming their own key.
+    /// Objects whose keys are ids rather than names: keys on average each in at most a third of
+    /// the objects, over members all objects of one shape or four or more scalars; keys with
+    /// digits over members of one shape; or members naming their own key.
     pub fn fold_keyed(&mut self) {
         for f in self.fields.values_mut() {
             f.fold_keyed();
         }
         if let Some(i) = &mut self.items {
             i.fold_keyed();
+        }
+        if let Some(k) = &mut self.kinds {
+            k.by.values_mut().for_each(Node::fold_keyed);
         }
         if self.keyed || self.objects == 0 || self.fields.len() < 2 {
             return;
@@ -338,7 +404,10 @@ impl Node {
             .filter(|k| k.bytes().any(|b| b.is_ascii_digit()))
             .count();
         let id_like = digits * 5 >= self.fields.len() * 4 && objects && self.one_shape();
-        if named || id_like || (rare && self.objects > 1 && (objects || scalars)) {
+        // Rare keys alone are ids over members of one shape, or over many scalar members (a
+        // few optional fields are not a map).
+        let members = (objects && self.one_shape()) || (scalars && self.fields.len() >= 4);
+        if named || id_like || (rare && self.objects > 1 && members) {
             self.make_keyed();
             // The members merged may now show keyed objects of their own (attachments keyed by
             // id in items keyed by id: one each, until merged).

@@ -114,6 +114,18 @@ fn mapping(e: &Entity, ents: &[Entity]) -> String {
     s.push_str(&format!("entity: {}\ntable: {}\n", e.name, e.name));
     s.push_str("source:\n");
     s.push_str(&format!("  path: {}\n", yaml(&path(e))));
+    if let Some(r) = &e.route {
+        let field = yaml(&shown_key(&r.field));
+        if r.others {
+            s.push_str(&format!("  where: {{ field: {field}, others: take }}\n"));
+        } else {
+            let kinds: Vec<String> = r.kinds.iter().map(|k| yaml(k)).collect();
+            s.push_str(&format!(
+                "  where: {{ field: {field}, in: [{}] }}\n",
+                kinds.join(", ")
+            ));
+        }
+    }
     match e.shape {
         Shape::Keyed | Shape::Scalars { keyed: true } => s.push_str("  keyed: true\n"),
         Shape::Single => s.push_str("  single: true\n"),
