@@ -436,3 +436,21 @@ fn an_array_of_several_kinds_gets_a_table_per_kind() {
         "{report}"
     );
 }
+
+/// Keys named like local state or derived values are offered, in a comment, for `drop`; they stay
+/// in the draft (a column or extra) until someone decides.
+#[test]
+fn keys_that_look_derived_or_local_are_offered_for_drop() {
+    let dir = TempDir::new("init_drop");
+    let plan = init(common::FIXTURE, dir.path(), "draft");
+    let mapping = |m: &str| common::read(plan.parent().unwrap().join(format!("mappings/{m}.yaml")));
+    for (m, key) in [("contents", "renderedHtml"), ("orgs", "_localCache")] {
+        let text = mapping(m);
+        assert!(
+            text.contains(&format!("list them: drop: [{key}]")) && !text.contains("\ndrop:"),
+            "{m}: {text}"
+        );
+    }
+    // Seen in one element of 108, renderedHtml is no column: the comment lists it, in extra.
+    assert!(mapping("contents").contains("kept in extra: renderedHtml (1 of 108)"));
+}

@@ -297,10 +297,10 @@ impl Builder<'_> {
                 } else if depth < 3 {
                     self.element(f, owner, &keys, depth + 1);
                 } else {
-                    self.column(f, owner, &keys);
+                    self.column(f, owner, &keys, node.objects);
                 }
             } else if f.objects + f.arrays == 0 {
-                self.column(f, owner, &keys);
+                self.column(f, owner, &keys, node.objects);
             } else {
                 let c = jsonb(&keys, f, "holds values of several shapes");
                 self.push_column(owner, c);
@@ -368,9 +368,18 @@ impl Builder<'_> {
         self.element(f, e, &[], 0);
     }
 
-    fn column(&mut self, f: &Node, owner: usize, keys: &[String]) {
+    /// A column for the scalars at `f`, of the `objects` elements (or objects) holding them.
+    fn column(&mut self, f: &Node, owner: usize, keys: &[String], objects: u64) {
         let name = snake(keys.last().unwrap());
-        let c = scalar_column(&name, keys, f);
+        let mut c = scalar_column(&name, keys, f);
+        if f.seen >= objects && f.nulls == 0 {
+            c.note.push_str(
+                "; never missing nor null here: `required: true` if the app guarantees it",
+            );
+        } else if f.seen < objects {
+            c.note
+                .push_str(&format!("; missing in {} of {objects}", objects - f.seen));
+        }
         self.push_column(owner, c);
     }
 

@@ -249,10 +249,42 @@ fn mapping(e: &Entity, ents: &[Entity]) -> String {
             &format!("Seen in few elements, kept in extra: {}", listed.join(", ")),
         );
     }
+    let candidates = drop_candidates(e);
+    if !candidates.is_empty() {
+        comment(
+            &mut s,
+            "",
+            &format!(
+                "Drop candidates (names that look like local state or derived values): {}; to \
+                 leave them out, remove their columns and list them: drop: [{}]",
+                candidates.join(", "),
+                candidates.join(", ")
+            ),
+        );
+    }
     if !matches!(e.shape, Shape::Scalars { .. }) {
         s.push_str("extra: extra                  # every key not mapped above, kept as jsonb\n");
     }
     s
+}
+
+/// Top-level keys of the elements named like caches, renders or temporary state.
+fn drop_candidates(e: &Entity) -> Vec<String> {
+    let looks = |k: &str| {
+        let l = k.to_ascii_lowercase();
+        k.starts_with('_')
+            || ["cache", "rendered", "tmp", "temp", "derived", "computed"]
+                .iter()
+                .any(|w| l.contains(w))
+    };
+    let mut out: Vec<String> = e
+        .keys
+        .iter()
+        .filter(|k| looks(k))
+        .map(|k| shown_key(k).into_owned())
+        .collect();
+    out.dedup();
+    out
 }
 
 fn column(c: &Column) -> String {
