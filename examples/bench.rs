@@ -7,6 +7,7 @@
 //!   scripts/bench --graph 2500 5000 10000     # outliner trees: apply and verify per block
 //!   scripts/bench --layouts 2000 10000        # plain tables against tables partitioned by user
 //!   scripts/bench --roundtrip                 # verify --roundtrip per document size and users
+//!   scripts/bench --citus 2000 10000          # Citus, 1 to 3 processes sharing a run
 //!
 //! Both sides run batches of the same size, one transaction per batch, with audit rows. The data
 //! is clean (no messy users): the baseline has no way to survive a bad value.
@@ -448,7 +449,8 @@ fn main() {
     let graph = args.first().is_some_and(|a| a == "--graph");
     let layouts = args.first().is_some_and(|a| a == "--layouts");
     let roundtrip = args.first().is_some_and(|a| a == "--roundtrip");
-    if isolate || verify || graph || layouts || roundtrip {
+    let citus = args.first().is_some_and(|a| a == "--citus");
+    if isolate || verify || graph || layouts || roundtrip || citus {
         args.remove(0);
     }
     let sizes: Vec<u64> = args
@@ -457,7 +459,7 @@ fn main() {
         .collect();
     let sizes = if sizes.is_empty() && graph {
         vec![2_500, 5_000, 10_000]
-    } else if sizes.is_empty() && (isolate || verify || layouts) {
+    } else if sizes.is_empty() && (isolate || verify || layouts || citus) {
         vec![2_000, 10_000]
     } else if sizes.is_empty() {
         vec![2_000, 10_000, 40_000]
@@ -467,6 +469,10 @@ fn main() {
     let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
     let files = pgshred::codegen::render(&plan).unwrap();
     let cluster = TempCluster::start().unwrap();
+    if citus {
+        citus_scale_out(&cluster, &sizes);
+        return;
+    }
     if roundtrip {
         roundtrip_cost(&cluster);
         return;
@@ -763,4 +769,122 @@ fn rollback_run(plan: &str, url: &str) -> f64 {
         .unwrap();
     assert!(status.success(), "rollback failed");
     started.elapsed().as_secs_f64()
+}
+
+const DISTRIBUTED: &str = "plans/user_app_state_distributed.yaml";
+
+/// The distributed plan on a Citus coordinator and two workers, all on this machine, with one,
+/// two and three `apply` processes sharing one run (`--join`), against the plain plan on one
+/// plain PostgreSQL: seconds, users/s, rows/s and seconds per phase summed over the processes.
+fn citus_scale_out(plain: &TempCluster, sizes: &[u64]) {
+    if !pgshred::pgtemp::citus_installed() {
+        eprintln!("Citus is not installed: ../shared/citus/install.sh builds it");
+        std::process::exit(1);
+    }
+    let citus = pgshred::pgtemp::CitusCluster::start(2).unwrap();
+    let url = citus.url();
+    let mut c = Client::connect(&format!("{url}?sslmode=disable"), NoTls).unwrap();
+    c.batch_execute(include_str!("../fixtures/supabase_auth_stub.sql"))
+        .unwrap();
+    let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
+    let files = pgshred::codegen::render(&plan).unwrap();
+    println!(
+        "batches of {BATCH} users, default engine; Citus: a coordinator and 2 workers on this machine ({} cores), the source table on the coordinator",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "{:>7} {:<22} | {:>8} | {:>8} | {:>8} | seconds per phase, summed over the processes",
+        "users", "run", "seconds", "users/s", "rows/s"
+    );
+    for &n in sizes {
+        let plain_url = prepare(plain, &format!("citus_plain_{n}"), n, &files);
+        let (secs, _, summary) = apply_plan(PLAN, &plain_url, &["--format", "json"]);
+        let rows = rows(&plain_url, &plan) as f64;
+        println!(
+            "{n:>7} {:<22} | {secs:>8.2} | {:>8.0} | {:>8.0} | {}",
+            "plain PostgreSQL, 1",
+            n as f64 / secs,
+            rows / secs,
+            phases(&summary)
+        );
+        c.batch_execute("DROP TABLE IF EXISTS public.user_app_state").unwrap();
+        load(&mut c, n, Shape::UserAppState);
+        for processes in 1..=3 {
+            c.batch_execute(
+                "DROP SCHEMA IF EXISTS app_distributed CASCADE; DROP SCHEMA IF EXISTS pgshred CASCADE",
+            )
+            .unwrap();
+            // The schema first, so every process times the same work: a run of no user.
+            let status = pgshred_at(&url)
+                .args(["apply", DISTRIBUTED, "--create-schema", "--user", "nobody"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(!status.success(), "a run of no user stops after the schema");
+            let (secs, summaries) = apply_with_joiners(DISTRIBUTED, &url, processes - 1);
+            let written: i64 = c
+                .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
+                .unwrap()
+                .get(0);
+            assert!(written > 0, "the run wrote rows");
+            println!(
+                "{n:>7} {:<22} | {secs:>8.2} | {:>8.0} | {:>8.0} | {}",
+                format!("Citus, {processes} process{}", if processes > 1 { "es" } else { "" }),
+                n as f64 / secs,
+                rows / secs,
+                summed_phases(&summaries)
+            );
+        }
+    }
+}
+
+/// `apply --format json` and, once its run is planned, `joiners` processes `apply --join`ing
+/// it: seconds until all are done, and each one's summary.
+fn apply_with_joiners(plan: &str, url: &str, joiners: usize) -> (f64, Vec<String>) {
+    let spawn = |more: &[&str]| {
+        pgshred_at(url)
+            .args(["apply", plan, "--batch-size", &BATCH.to_string(), "--format", "json"])
+            .args(more)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    let first = spawn(&[]);
+    let mut c = Client::connect(&format!("{url}?sslmode=disable"), NoTls).unwrap();
+    // --join needs the run planned: its batches in the ledger.
+    while joiners > 0
+        && c
+            .query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
+            .map_or(0, |r| r.get::<_, i64>(0))
+            == 0
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let others: Vec<_> = (0..joiners).map(|_| spawn(&["--join"])).collect();
+    let mut summaries = Vec::new();
+    for child in std::iter::once(first).chain(others) {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "apply failed");
+        summaries.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    (started.elapsed().as_secs_f64(), summaries)
+}
+
+/// The seconds per phase of several `apply --format json` summaries, added up.
+fn summed_phases(summaries: &[String]) -> String {
+    let mut sum: std::collections::BTreeMap<String, f64> = Default::default();
+    for s in summaries {
+        let v: serde_json::Value = serde_json::from_str(s).expect("apply's JSON summary");
+        for (k, v) in v["phases"].as_object().into_iter().flatten() {
+            *sum.entry(k.clone()).or_default() += v.as_f64().unwrap_or(0.0);
+        }
+    }
+    sum.iter()
+        .filter(|(_, v)| **v >= 0.005)
+        .map(|(k, v)| format!("{k} {v:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
