@@ -134,8 +134,10 @@ WITH scope AS MATERIALIZED (
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      WHERE "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id) IN
-           (SELECT p."id" FROM "app_distributed"."personas" AS p WHERE (p."user_id" = ANY ((SELECT s.users FROM scope AS
-               s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL))
+           (SELECT p."id" FROM "app_distributed"."personas" AS p WHERE p."user_id" = ANY ((SELECT s.users FROM scope AS
+               s)::text[])
+            UNION ALL SELECT p."id" FROM "app_distributed"."personas" AS p WHERE (SELECT s.users FROM scope AS s) IS
+                NULL)
      GROUP BY k.user_id
     UNION ALL
     SELECT k.user_id, 'inbox_items'::text AS entity, count(*) AS n
@@ -159,60 +161,95 @@ WITH scope AS MATERIALIZED (
     -- Two branches, one of them empty: without a scope, every row grouped by user; with one, each
     -- scope user's rows counted through the user_id index (a join with the scope's users would be
     -- planned as a scan of the whole table while it is small, and grow with it).
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "app_distributed"."orgs" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
+      FROM "app_distributed"."orgs" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "app_distributed"."personas" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
+      FROM "app_distributed"."personas" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "app_distributed"."contents" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
+      FROM "app_distributed"."contents" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "app_distributed"."accounts" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
+      FROM "app_distributed"."accounts" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "app_distributed"."leads" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
+      FROM "app_distributed"."leads" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "app_distributed"."references" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
      GROUP BY t."user_id"
     UNION ALL
-    -- On Citus, one filter by the distribution column that it routes to the shards (it takes
-    -- neither a correlated subquery over a distributed table nor, in PostgreSQL 15 and 16, a
-    -- qual on no column beside the outer join below).
+    SELECT t."user_id", 'references'::text AS entity, count(*) AS n
+      FROM "app_distributed"."references" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     GROUP BY t."user_id"
+    UNION ALL
+    -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
+    -- subquery over a distributed table): the scope's users through the user_id index, or,
+    -- when there is no scope, everyone.
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "app_distributed"."inbox_items" AS t
-     WHERE (t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[]) OR (SELECT s.users FROM scope AS s) IS NULL)
+     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     GROUP BY t."user_id"
+    UNION ALL
+    SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
+      FROM "app_distributed"."inbox_items" AS t
+     WHERE (SELECT s.users FROM scope AS s) IS NULL
      GROUP BY t."user_id"
 ), written AS (
     -- A batch of `apply --bulk` sets pgshred.batch_written to the rows each entity's COPY wrote, as
