@@ -807,7 +807,8 @@ fn citus_scale_out(plain: &TempCluster, sizes: &[u64]) {
             rows / secs,
             phases(&summary)
         );
-        c.batch_execute("DROP TABLE IF EXISTS public.user_app_state").unwrap();
+        c.batch_execute("DROP TABLE IF EXISTS public.user_app_state")
+            .unwrap();
         load(&mut c, n, Shape::UserAppState);
         for processes in 1..=3 {
             c.batch_execute(
@@ -830,7 +831,10 @@ fn citus_scale_out(plain: &TempCluster, sizes: &[u64]) {
             assert!(written > 0, "the run wrote rows");
             println!(
                 "{n:>7} {:<22} | {secs:>8.2} | {:>8.0} | {:>8.0} | {}",
-                format!("Citus, {processes} process{}", if processes > 1 { "es" } else { "" }),
+                format!(
+                    "Citus, {processes} process{}",
+                    if processes > 1 { "es" } else { "" }
+                ),
                 n as f64 / secs,
                 rows / secs,
                 summed_phases(&summaries)
@@ -844,7 +848,14 @@ fn citus_scale_out(plain: &TempCluster, sizes: &[u64]) {
 fn apply_with_joiners(plan: &str, url: &str, joiners: usize) -> (f64, Vec<String>) {
     let spawn = |more: &[&str]| {
         pgshred_at(url)
-            .args(["apply", plan, "--batch-size", &BATCH.to_string(), "--format", "json"])
+            .args([
+                "apply",
+                plan,
+                "--batch-size",
+                &BATCH.to_string(),
+                "--format",
+                "json",
+            ])
             .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -856,8 +867,7 @@ fn apply_with_joiners(plan: &str, url: &str, joiners: usize) -> (f64, Vec<String
     let mut c = Client::connect(&format!("{url}?sslmode=disable"), NoTls).unwrap();
     // --join needs the run planned: its batches in the ledger.
     while joiners > 0
-        && c
-            .query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
+        && c.query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
             .map_or(0, |r| r.get::<_, i64>(0))
             == 0
     {

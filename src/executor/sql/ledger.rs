@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{Queries, Rework, utc_transaction};
 use crate::Error;
+use crate::ident::quote_ident;
 use crate::pg::Context;
 
 /// A batch to run: its ledger id, sequence number and users.
@@ -283,7 +284,8 @@ impl Queries {
         Ok(())
     }
 
-    /// Appends batches of `size` to a run for the users `selection` picks, in user order
+    /// Appends batches of `size` to a run for the users `selection` picks, in user order (on
+    /// Citus, shard by shard)
     /// (parameters: `$1` the limit, `$2` the plan, and `$7` when `group` is given), each running
     /// `entities` (entity -> checksum) and replacing rows or not, with `plan_batches` of
     /// 02_audit.sql, the one place users are cut into batches. The user list is built in the
@@ -301,10 +303,34 @@ impl Queries {
         replace: bool,
         group: Option<&Value>,
     ) -> Result<i64, Error> {
-        let sql = format!(
-            "SELECT {a}.plan_batches($3, ARRAY(SELECT x.user_id FROM ({selection}) AS x ORDER BY x.user_id), $4, $5, $6)::bigint",
-            a = self.a
-        );
+        let sql = if self.distributed {
+            // On Citus, batches of one shard's users: each shard's users in batches of `size` as
+            // far as they fill them, then what is left of every shard, shard after shard, cut
+            // into batches too (the one place users are cut stays plan_batches, which cuts the
+            // array in the order given). A batch's rows then go to one worker, and its
+            // statements filtered by its users reach one shard per table.
+            format!(
+                "SELECT {a}.plan_batches($3, ARRAY(\
+                   SELECT y.user_id \
+                     FROM (SELECT x.user_id, x.shard, \
+                                  row_number() OVER (PARTITION BY x.shard ORDER BY x.user_id) AS k, \
+                                  count(*) OVER (PARTITION BY x.shard) AS n \
+                             FROM (SELECT s.user_id, get_shard_id_for_distribution_column({anchor}::regclass, s.user_id) AS shard \
+                                     FROM ({selection}) AS s) AS x) AS y \
+                    ORDER BY y.k > y.n / greatest($4, 1) * greatest($4, 1), y.shard, y.user_id), $4, $5, $6)::bigint",
+                a = self.a,
+                anchor = crate::ident::quote_literal(&format!(
+                    "{}.{}",
+                    self.t,
+                    quote_ident(&self.tables[0])
+                )),
+            )
+        } else {
+            format!(
+                "SELECT {a}.plan_batches($3, ARRAY(SELECT x.user_id FROM ({selection}) AS x ORDER BY x.user_id), $4, $5, $6)::bigint",
+                a = self.a
+            )
+        };
         let row = match group {
             Some(g) => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace, g]),
             None => tx.query_one(&sql, &[&limit, &plan, &run, &size, entities, &replace]),
