@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::cast;
 use crate::ir::SqlType;
 
-use super::draft::{Column, Entity, Id, Link, Shape, singular, snake};
+use super::draft::{Column, Entity, Id, Link, Shape};
+use super::names::{singular, snake};
 
 /// Per (entity, column index): values seen, and per target entity the values found.
 #[derive(Debug, Default)]

@@ -10,9 +10,12 @@
 
 mod draft;
 mod ids;
+mod kinds;
 mod links;
+mod names;
 mod profile;
 mod render;
+mod types;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

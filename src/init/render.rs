@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::jsonpath::{FieldPath, shown_key};
 
-use super::draft::{Column, Entity, Id, Link, Shape, singular, type_word};
+use super::draft::{Column, Entity, Id, Link, Shape};
+use super::names::singular;
+use super::types::type_word;
 
 /// Where the documents come from, as the plan's `source:` says.
 #[derive(Debug, Clone)]
