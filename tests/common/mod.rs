@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod layouts;
 pub mod shapes;
 
 use pgshred::pgtemp::TempCluster;
