@@ -142,26 +142,60 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
            AND tgname LIKE '%touch_updated_at'",
     );
     assert_eq!(triggers, 0);
-    // The SQL engine is refused before anything is written.
+    // The SQL engine, the reviewed 03_forward.sql run on the cluster, writes what the default
+    // engine wrote: the same rows, ids and values, in every table.
+    let copied = tables_on_citus(&url);
     ok(
         pgshred(&url, &["rollback", plan, "--run", &run, "--yes"], &[]),
         "rollback",
     );
-    let o = pgshred(
-        &url,
-        &["apply", plan, "--allow-duplicates", "--engine", "sql"],
-        &[],
+    let out = ok(
+        pgshred(
+            &url,
+            &[
+                "apply",
+                plan,
+                "--allow-duplicates",
+                "--engine",
+                "sql",
+                "--batch-size",
+                "4",
+            ],
+            &[],
+        ),
+        "apply --engine sql",
     );
-    let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        !o.status.success() && err.contains("--engine sql does not run on Citus yet"),
-        "{err}"
+        out.contains("357 rows created, verified and committed"),
+        "{out}"
     );
+    assert_eq!(tables_on_citus(&url), copied);
+    rollback_every_run(&url, plan);
     assert_eq!(
         count(&url, "SELECT count(*) FROM app_distributed.contents"),
         0
     );
     operator_steps_on_citus(&url, plan);
+}
+
+/// Every row of the seven distributed tables (without timestamps), one text per table.
+fn tables_on_citus(url: &str) -> Vec<String> {
+    common::TABLES
+        .iter()
+        .map(|t| {
+            let table = pgshred::ident::quote_ident(t);
+            connect(url)
+                .query_one(
+                    &format!(
+                        "SELECT coalesce(string_agg((to_jsonb(x) - 'created_at' - 'updated_at')::text, E'\\n' \
+                                ORDER BY x.id), '') FROM app_distributed.{table} AS x"
+                    ),
+                    &[],
+                )
+                .unwrap()
+                .get(0)
+        })
+        .collect()
 }
 
 /// The run number in an apply's summary ("run 3: ...").
@@ -377,6 +411,21 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
                 colocate_with => 'app_distributed.orgs')",
     )
     .unwrap();
+    // Both engines, the same rows.
+    let out = ok(
+        pgshred(
+            url,
+            &["apply", plan, "--allow-duplicates", "--engine", "sql"],
+            &[],
+        ),
+        "apply --engine sql",
+    );
+    assert!(
+        out.contains("357 rows created, verified and committed"),
+        "{out}"
+    );
+    let by_sql = tables_on_citus(url);
+    rollback_every_run(url, plan);
     let out = ok(
         pgshred(url, &["apply", plan, "--allow-duplicates"], &[]),
         "apply",
@@ -385,6 +434,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         out.contains("357 rows created, verified and committed"),
         "{out}"
     );
+    assert_eq!(tables_on_citus(url), by_sql);
     let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
     assert!(
         out.contains("row counts match for every user and entity"),
@@ -395,6 +445,30 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     assert!(
         out.contains("22 users compared, 9 lost something (9 lost,"),
         "{out}"
+    );
+    // Where the work runs: each batch's documents are read on the workers, shard by shard,
+    // beside their rows (the shredding itself then runs on the coordinator, over what they send).
+    let plan_sql = common::read("generated/user_app_state_distributed/03_forward.sql");
+    let orgs = &plan_sql[plan_sql.find("-- pgshred:entity orgs").unwrap()
+        ..plan_sql.find("-- pgshred:entity personas").unwrap()];
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute(
+        "SET LOCAL citus.propagate_set_commands = 'local'; \
+         SET LOCAL pgshred.batch_users = '{user-03,user-10}'; \
+         SET LOCAL pgshred.run_id = '1'; SET LOCAL pgshred.batch_id = '1'",
+    )
+    .unwrap();
+    let explained: Vec<String> = tx
+        .query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {orgs}"), &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tx.rollback().unwrap();
+    let explained = explained.join("\n");
+    assert!(
+        explained.contains("Task Count: 32") && explained.contains("FROM public.user_app_state_1"),
+        "{explained}"
     );
     // --sync finds the changed document in the distributed source.
     c.batch_execute(

@@ -21,6 +21,12 @@
 --   \i 04_verify.sql      -- must return no rows
 --   COMMIT;
 -- `pgshred apply` does exactly this, batch by batch, with progress kept in pgshred.migration_batches.
+-- On Citus, the workers read the batch's settings too, which begin_batch's set_config does not
+-- send them; after it, as `pgshred apply` does, with the values it set:
+--   SET LOCAL citus.propagate_set_commands = 'local';
+--   SET LOCAL pgshred.batch_users = '{user-1,user-2}'; SET LOCAL pgshred.run_id = '...';
+--   SET LOCAL pgshred.batch_id = '...';
+-- and send the statements one at a time (psql's \i does).
 --
 -- Each entity's statement starts at its `-- pgshred:entity NAME` line. When a mapping is added or
 -- changed after users were migrated, `pgshred apply` runs only the statements of the entities
@@ -280,11 +286,11 @@ WITH doc AS (
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['orgId'], ARRAY[x.elem #> '{"orgId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."orgs" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id,
-                              x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."orgs" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs',
+                 x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'personas', x.legacy_id) ELSE true END
         ON CONFLICT ("user_id", "id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
@@ -434,11 +440,11 @@ WITH doc AS (
                 ELSE x.elem - ARRAY['body', 'createdAt', 'id', 'personaId', 'publishedAt', 'renderedHtml', 'status',
                     'tags', 'title', 'wordCount']::text[] END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."personas" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas',
-                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."personas" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01',
+                 'personas', x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'contents', x.legacy_id) ELSE true END
         ON CONFLICT ("user_id", "id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
@@ -568,11 +574,11 @@ WITH doc AS (
                 ELSE x.elem - ARRAY['accessToken', 'connected', 'connectedAt', 'followers', 'handle', 'id', 'personaId',
                     'platform']::text[] END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."personas" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas',
-                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."personas" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01',
+                 'personas', x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'accounts', x.legacy_id) ELSE true END
         ON CONFLICT ("user_id", "id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
@@ -695,11 +701,11 @@ WITH doc AS (
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."accounts" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts',
-                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."accounts" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01',
+                 'accounts', x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'leads', x.legacy_id) ELSE true END
         ON CONFLICT ("user_id", "id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"
@@ -805,11 +811,11 @@ WITH doc AS (
                                CASE WHEN x.t3 = 'null' THEN 'null'::jsonb END]::jsonb[])
                 ELSE x.elem - ARRAY['addedOn', 'id', 'note', 'personaId', 'title', 'url']::text[] END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."personas" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas',
-                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."personas" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01',
+                 'personas', x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'references', x.legacy_id) ELSE true END
   AND p."id" IS NOT NULL
         ON CONFLICT ("user_id", "id") DO NOTHING
@@ -935,11 +941,11 @@ WITH doc AS (
                           THEN "pgshred".assemble('{}'::jsonb, ARRAY['accountId'], ARRAY[x.elem #> '{"accountId"}'])
                           ELSE '{}'::jsonb END, '{}'::jsonb)
       FROM v AS x
-      -- One primary-key probe per row (LIMIT keeps the planner from hashing the whole parent table).
-      LEFT JOIN LATERAL (SELECT p."id" FROM "app_distributed"."accounts" AS p
-                          WHERE p."user_id" = x.user_id
-                              AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts',
-                              x.user_id, x.parent_legacy_id) LIMIT 1) AS p ON true
+      -- The parent by its key (user_id, id): a join Citus runs on each shard beside its parents
+      -- (it takes no LIMIT in a lateral subquery over a distributed table).
+      LEFT JOIN "app_distributed"."accounts" AS p
+             ON p."user_id" = x.user_id AND p."id" = "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01',
+                 'accounts', x.user_id, x.parent_legacy_id)
 WHERE CASE WHEN x.copies IS NOT NULL THEN "pgshred".duplicate_id(x.user_id, 'inbox_items', x.legacy_id) ELSE true END
         ON CONFLICT ("user_id", "id") DO NOTHING
     RETURNING "id", "user_id", "legacy_id"

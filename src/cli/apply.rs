@@ -93,8 +93,8 @@ pub struct ApplyArgs {
     /// 03_forward.sql in the server. Whichever writes them, each batch is proven before it
     /// commits by 04_verify.sql, which recomputes from the source documents the rows each user
     /// must have; a mismatch rolls the batch back. A document over 2 MB of text is shredded by
-    /// 03_forward.sql in the server either way. On Citus (`target.layout.distribute_by`) only
-    /// `copy` runs yet: `sql` is refused before anything is written.
+    /// 03_forward.sql in the server either way. On Citus (`target.layout.distribute_by`) both
+    /// run; `sql` sends the batch's settings on to the workers with SET LOCAL.
     #[arg(long, value_enum)]
     pub engine: Option<Engine>,
     /// An initial load into empty target tables, at the speed of the server's COPY: their
@@ -122,15 +122,6 @@ pub fn run(args: ApplyArgs) -> Result<ExitCode, Error> {
         ));
     }
     let (p, files) = compile(&args.plan)?;
-    if p.layout == crate::ir::Layout::Distributed && args.engine == Some(Engine::Sql) {
-        // Refused before anything is written, rather than by every batch.
-        return Err(Error::Usage(
-            "--engine sql does not run on Citus yet: 03_forward.sql joins the documents of the \
-             coordinator's source table laterally to distributed tables, which Citus refuses; \
-             the default engine (copy) writes distributed tables"
-                .into(),
-        ));
-    }
     let url = args.db.database_url.clone();
     let json = matches!(args.format, super::Format::Json);
     let opts = args.options(&p);

@@ -83,8 +83,21 @@ impl WritePath for SqlPath<'_> {
         _: Option<Prepared>,
     ) -> Result<Vec<Judgement>, Problem> {
         let t = std::time::Instant::now();
-        tx.batch_execute(&self.files.forward(b.entities.as_deref()))
-            .map_err(Problem::from_db)?;
+        let forward = self.files.forward(b.entities.as_deref());
+        if self
+            .files
+            .plan()
+            .is_some_and(|p| p.layout == crate::ir::Layout::Distributed)
+        {
+            propagate_settings(tx).map_err(Problem::from_db)?;
+            // One statement per message: sent together, Citus ran the plan's begin_forward()
+            // call on a worker, which has no ledger.
+            for statement in crate::statements::split(&forward) {
+                tx.batch_execute(statement).map_err(Problem::from_db)?;
+            }
+        } else {
+            tx.batch_execute(&forward).map_err(Problem::from_db)?;
+        }
         failpoint("forward", b.seq);
         self.phases.lap("forward (sql)", t);
         Ok(vec![Judgement::default()])
@@ -93,6 +106,29 @@ impl WritePath for SqlPath<'_> {
     fn reads_ahead(&self) -> Option<(&Plan, usize)> {
         None
     }
+}
+
+/// On Citus, the batch's settings again as `SET LOCAL`, which Citus sends on to the workers
+/// that run the forward statements on their shards (a `set_config` it keeps on the coordinator,
+/// and the functions reading the settings there would find none).
+fn propagate_settings(tx: &mut Transaction) -> Result<(), postgres::Error> {
+    let row = tx.query_one(
+        "SELECT current_setting('pgshred.run_id'), current_setting('pgshred.batch_id'), \
+                current_setting('pgshred.batch_users')",
+        &[],
+    )?;
+    let set = |name: &str, i: usize| {
+        format!(
+            "SET LOCAL pgshred.{name} = {};",
+            crate::ident::quote_literal(&row.get::<_, String>(i))
+        )
+    };
+    tx.batch_execute(&format!(
+        "SET LOCAL citus.propagate_set_commands = 'local'; {} {} {}",
+        set("run_id", 0),
+        set("batch_id", 1),
+        set("batch_users", 2)
+    ))
 }
 
 /// The evaluator and binary COPY.
