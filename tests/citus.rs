@@ -98,11 +98,7 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         out.contains("357 rows created, verified and committed"),
         "{out}"
     );
-    let out = ok(pgshred(&url, &["verify", plan], &[]), "verify");
-    assert!(
-        out.contains("row counts match for every user and entity"),
-        "{out}"
-    );
+    counts_match(&url, plan);
     ok(
         pgshred(&url, &["rollback", plan, "--run", "1", "--yes"], &[]),
         "rollback",
@@ -198,6 +194,26 @@ fn tables_on_citus(url: &str) -> Vec<String> {
         .collect()
 }
 
+/// `verify` finds every user's row counts right.
+fn counts_match(url: &str, plan: &str) {
+    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
+    assert!(
+        out.contains("row counts match for every user and entity"),
+        "{out}"
+    );
+}
+
+/// `verify --roundtrip` finds what it finds on plain tables: the shipped plan keeps no empty
+/// top-level lists, nor 2024 in a text tag.
+fn loses_what_plain_tables_lose(url: &str, plan: &str) {
+    let o = pgshred(url, &["verify", plan, "--roundtrip"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("22 users compared, 9 lost something (9 lost,"),
+        "{out}"
+    );
+}
+
 /// The run number in an apply's summary ("run 3: ...").
 fn run_of(out: &str) -> String {
     out.split_once("run ")
@@ -272,19 +288,9 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         "retry",
     );
     assert_eq!(rows(), 105);
-    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
-    assert!(
-        out.contains("row counts match for every user and entity"),
-        "{out}"
-    );
-    // The round trip reads the reconstruction view on the coordinator, and finds what it finds
-    // on plain tables: the shipped plan keeps no empty top-level lists, nor 2024 in a text tag.
-    let o = pgshred(url, &["verify", plan, "--roundtrip"], &[]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("22 users compared, 9 lost something (9 lost,"),
-        "{out}"
-    );
+    counts_match(url, plan);
+    // The round trip reads the reconstruction view on the coordinator.
+    loses_what_plain_tables_lose(url, plan);
     let view = count(
         url,
         "SELECT count(*) FROM pgshred.user_app_state_distributed_reconstructed",
@@ -388,11 +394,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         "{joined}"
     );
     assert_eq!(rows(), 105);
-    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
-    assert!(
-        out.contains("row counts match for every user and entity"),
-        "{out}"
-    );
+    counts_match(url, plan);
     rollback_every_run(url, plan);
     bulk_remap_and_status_on_citus(url);
     // The source table itself distributed by user, colocated with the targets (a team already
@@ -435,17 +437,8 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
         "{out}"
     );
     assert_eq!(tables_on_citus(url), by_sql);
-    let out = ok(pgshred(url, &["verify", plan], &[]), "verify");
-    assert!(
-        out.contains("row counts match for every user and entity"),
-        "{out}"
-    );
-    let o = pgshred(url, &["verify", plan, "--roundtrip"], &[]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("22 users compared, 9 lost something (9 lost,"),
-        "{out}"
-    );
+    counts_match(url, plan);
+    loses_what_plain_tables_lose(url, plan);
     // Where the work runs: each batch's documents are read on the workers, shard by shard,
     // beside their rows (the shredding itself then runs on the coordinator, over what they send).
     let plan_sql = common::read("generated/user_app_state_distributed/03_forward.sql");

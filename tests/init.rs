@@ -454,3 +454,31 @@ fn keys_that_look_derived_or_local_are_offered_for_drop() {
     // Seen in one element of 108, renderedHtml is no column: the comment lists it, in extra.
     assert!(mapping("contents").contains("kept in extra: renderedHtml (1 of 108)"));
 }
+
+/// A file of plain documents (no user id, updated_at or state around them) drafts the same
+/// mappings as the same documents in rows.
+#[test]
+fn plain_documents_draft_what_rows_of_them_draft() {
+    let dir = TempDir::new("init_plain");
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&common::read("fixtures/refman.json")).unwrap();
+    // A plain document is an object; rows whose state is not one say nothing of the shapes.
+    let plain: String = rows
+        .iter()
+        .filter(|r| r["state"].is_object())
+        .map(|r| format!("{}\n", r["state"]))
+        .collect();
+    let file = dir.path().join("documents.jsonl");
+    std::fs::write(&file, plain).unwrap();
+    let from_plain = init(file.to_str().unwrap(), dir.path(), "plain");
+    let from_rows = init("fixtures/refman.json", dir.path(), "rows");
+    let o = pgshred(&["validate", from_plain.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let mappings = |plan: &Path| -> Vec<String> {
+        files_under(&plan.parent().unwrap().join("mappings"))
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    };
+    assert_eq!(mappings(&from_plain), mappings(&from_rows));
+}

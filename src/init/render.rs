@@ -6,7 +6,6 @@ use crate::jsonpath::{FieldPath, shown_key};
 
 use super::draft::{Column, Entity, Id, Link, Shape};
 use super::names::singular;
-use super::types::type_word;
 
 /// Where the documents come from, as the plan's `source:` says.
 #[derive(Debug, Clone)]
@@ -297,7 +296,7 @@ fn column(c: &Column) -> String {
             yaml(&FieldPath(c.path.clone()).to_string())
         ));
     }
-    parts.push(format!("type: {}", yaml(type_word(c.ty))));
+    parts.push(format!("type: {}", yaml(c.ty.sql())));
     if let Some(f) = c.format {
         parts.push(format!("format: {f}"));
     }

@@ -189,7 +189,7 @@ pub(super) fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static s
                 note.push_str(&format!(
                     "{} values written otherwise than {} gives them back: keep_original keeps them as written; ",
                     node.inexact[i],
-                    type_name(*ty)
+                    ty.sql()
                 ));
             }
             if mixed {
@@ -207,7 +207,7 @@ pub(super) fn scalar_type(node: &Node, key: &str) -> (SqlType, Option<&'static s
         if node.refused[i] * 5 <= present {
             refusals.push(format!(
                 "{} would refuse {} (e.g. {})",
-                type_name(*ty),
+                ty.sql(),
                 node.refused[i],
                 node.refused_example[i].clone().unwrap_or_default()
             ));
@@ -292,25 +292,6 @@ pub(super) fn seen_note(node: &Node) -> String {
     s
 }
 
-pub(super) fn type_name(ty: SqlType) -> &'static str {
-    match ty {
-        SqlType::Text => "text",
-        SqlType::Integer => "integer",
-        SqlType::Bigint => "bigint",
-        SqlType::Numeric => "numeric",
-        SqlType::Boolean => "boolean",
-        SqlType::Timestamptz => "timestamptz",
-        SqlType::Date => "date",
-        SqlType::Jsonb => "jsonb",
-        SqlType::Uuid => "uuid",
-        SqlType::TextArray => "text[]",
-    }
-}
-
-pub fn type_word(ty: SqlType) -> &'static str {
-    type_name(ty)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,7 +310,7 @@ mod tests {
     fn each_column_gets_the_narrowest_type_holding_every_value() {
         let t = |key: &str, values: Vec<Value>| {
             let (ty, format, keep, _) = drafted(key, values);
-            (type_name(ty), format, keep)
+            (ty.sql(), format, keep)
         };
         assert_eq!(t("n", vec![json!(1), json!(2)]), ("integer", None, false));
         assert_eq!(
