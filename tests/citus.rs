@@ -484,6 +484,60 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
     reading_through_row_level_security_on_citus(url, plan);
+    a_document_too_large_for_the_client(url, plan);
+}
+
+/// A document of over 3 MB, more than the default engine evaluates itself, is shredded by
+/// 03_forward.sql on the cluster, in the same batch, and verified like any other.
+fn a_document_too_large_for_the_client(url: &str, plan: &str) {
+    connect(url)
+        .batch_execute(
+            "INSERT INTO user_app_state (id, user_id, updated_at, state) \
+             SELECT 9999, 'big-user', now(), jsonb_build_object('orgs', jsonb_agg(jsonb_build_object( \
+                    'id', 'org-' || g, 'name', repeat('x', 1000), 'plan', 'free'))) \
+               FROM generate_series(1, 3000) AS g",
+        )
+        .unwrap();
+    let out = ok(
+        pgshred(
+            url,
+            &[
+                "apply",
+                plan,
+                "--allow-duplicates",
+                "--user",
+                "big-user",
+                "--format",
+                "json",
+            ],
+            &[],
+        ),
+        "apply of a large document",
+    );
+    let summary: serde_json::Value = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v.get("phases").is_some())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        summary["phases"].get("forward (sql)").is_some(),
+        "{summary}"
+    );
+    assert_eq!(
+        count(
+            url,
+            "SELECT count(*) FROM app_distributed.orgs WHERE user_id = 'big-user'"
+        ),
+        3000
+    );
+    let out = ok(
+        pgshred(url, &["verify", plan, "--user", "big-user"], &[]),
+        "verify",
+    );
+    assert!(
+        out.contains("row counts match for every user and entity"),
+        "{out}"
+    );
 }
 
 /// Two users whose ids are uuids (what `auth.uid()` returns), migrated, each read through the
