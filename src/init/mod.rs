@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::Error;
-use crate::pg::Context as _;
-use crate::preview::input::{Fields, SourceRow, from_file};
+use crate::preview::input::{Fields, SourceRow, from_file, stream};
 
 pub use render::Source;
 
@@ -202,7 +201,7 @@ fn read(input: &Input, source: &Source, each: &mut dyn FnMut(&str, &Value)) -> R
                 order: crate::ident::quote_ident(&source.order_column),
             };
             // The newest document of each of `sample` users spread over the key space (the
-            // same users in both readings).
+            // same users in every reading).
             let sql = format!(
                 "SELECT DISTINCT ON (s.{k}) s.{k}::text, s.{doc} FROM {table} AS s \
                   WHERE s.{k} IN (SELECT u.k FROM (SELECT DISTINCT s2.{k} AS k FROM {table} AS s2) AS u \
@@ -213,23 +212,13 @@ fn read(input: &Input, source: &Source, each: &mut dyn FnMut(&str, &Value)) -> R
                 table = t.table,
                 order = t.order,
             );
-            const READING: &str = "reading the source table";
-            let mut client = crate::pg::connect(url)?;
-            let mut tx = client.transaction().context(READING)?;
-            let portal = tx.bind(sql.as_str(), &[sample]).context(READING)?;
-            loop {
-                let rows = tx.query_portal(&portal, 200).context(READING)?;
-                if rows.is_empty() {
-                    break;
-                }
-                for r in rows {
-                    row(SourceRow {
-                        user_id: r.get(0),
-                        updated_at: None,
-                        state: crate::json::column(&r, 1),
-                    })?;
-                }
-            }
+            stream(url, &sql, sample, &mut |r| {
+                row(SourceRow {
+                    user_id: r.get(0),
+                    updated_at: None,
+                    state: crate::json::column(r, 1),
+                })
+            })?;
         }
     }
     Ok(())

@@ -199,22 +199,35 @@ pub fn from_database(
     each: &mut dyn FnMut(SourceRow) -> Result<(), Error>,
 ) -> Result<usize, Error> {
     let sql = crate::source::SourceTable::new(plan).all_rows();
+    stream(url, &sql, &limit, &mut |r| {
+        each(SourceRow {
+            user_id: r.get(0),
+            updated_at: r.get(1),
+            state: crate::json::column(r, 2),
+        })
+    })
+}
+
+/// Streams the rows of `sql` (one parameter, `param`) through a server-side portal, a few
+/// hundred at a time, so memory does not grow with the table. Returns how many.
+pub fn stream(
+    url: &str,
+    sql: &str,
+    param: &(dyn postgres::types::ToSql + Sync),
+    each: &mut dyn FnMut(&postgres::Row) -> Result<(), Error>,
+) -> Result<usize, Error> {
     let mut client = crate::pg::connect(url)?;
     const READING: &str = "reading the source table";
     let mut tx = client.transaction().context(READING)?;
-    let portal = tx.bind(sql.as_str(), &[&limit]).context(READING)?;
+    let portal = tx.bind(sql, &[param]).context(READING)?;
     let mut n = 0;
     loop {
         let rows = tx.query_portal(&portal, 500).context(READING)?;
         if rows.is_empty() {
             break;
         }
-        for r in rows {
-            each(SourceRow {
-                user_id: r.get(0),
-                updated_at: r.get(1),
-                state: crate::json::column(&r, 2),
-            })?;
+        for r in &rows {
+            each(r)?;
             n += 1;
         }
     }
