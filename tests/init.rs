@@ -237,69 +237,85 @@ fn on_the_shipped_and_example_fixtures_init_finds_their_entities_ids_parents_and
     );
 }
 
-/// A second `init` into the same directory writes nothing: the same documents propose no
-/// change, and documents with a new key propose it as a patch that `patch` applies.
+/// A second `init` over a draft writes nothing: the same documents propose no change; documents
+/// with a new key, a new array and a value the column's type no longer holds propose just those,
+/// as a patch that `patch` applies, keeping what was edited in the draft since; run again after,
+/// it proposes nothing.
 #[test]
-fn a_second_init_proposes_a_patch_and_overwrites_nothing() {
+fn a_second_init_proposes_what_the_documents_add_and_keeps_the_edits() {
     let dir = TempDir::new("init_again");
-    let plan = init("tests/plans/nested/source.json", dir.path(), "draft");
-    let out = plan.parent().unwrap().to_str().unwrap();
-    let before: Vec<(PathBuf, String)> = files_under(plan.parent().unwrap());
-    let args = |fixture: &str| {
-        vec![
-            "init".to_string(),
-            "--input-file".to_string(),
-            fixture.to_string(),
-            "--out".to_string(),
-            out.to_string(),
-            "--name".to_string(),
-            "draft".to_string(),
-        ]
-    };
-    let run = |fixture: &str| {
-        let a = args(fixture);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        pgshred(&a, None)
-    };
-    let o = run("tests/plans/nested/source.json");
-    assert!(o.status.success());
-    assert!(o.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to change"));
-    // A new key in every element of the top-level array.
-    let mut rows: serde_json::Value =
+    let rows: serde_json::Value =
         serde_json::from_str(&common::read("tests/plans/nested/source.json")).unwrap();
-    let mut added = 0;
-    for row in rows.as_array_mut().unwrap() {
-        for (_, v) in row["state"].as_object_mut().unwrap() {
-            if let Some(items) = v.as_array_mut() {
-                for item in items.iter_mut().filter(|i| i.is_object()) {
-                    item["reviewedAt"] = "2024-05-01T10:00:00Z".into();
-                    added += 1;
-                }
-                break;
-            }
+    // Version 1: every person scored with a whole number.
+    let version = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut rows = rows.clone();
+        for row in rows.as_array_mut().unwrap() {
+            f(&mut row["state"]);
         }
-    }
-    assert!(added > 0);
-    let changed = dir.path().join("changed.json");
-    std::fs::write(&changed, rows.to_string()).unwrap();
-    let o = run(changed.to_str().unwrap());
+        rows
+    };
+    let v1 = version(&|state| {
+        for p in state["people"].as_array_mut().unwrap() {
+            p["score"] = 1.into();
+        }
+    });
+    // Version 2: a score with a fraction, a new key in every person, a new array.
+    let v2 = version(&|state| {
+        for p in state["people"].as_array_mut().unwrap() {
+            p["score"] = 1.5.into();
+            p["reviewedAt"] = "2024-05-01T10:00:00Z".into();
+        }
+        state["labels"] = serde_json::json!([{"id": "l1", "name": "urgent"}]);
+    });
+    let file = |name: &str, rows: &serde_json::Value| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, rows.to_string()).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let (v1, v2) = (file("v1.json", &v1), file("v2.json", &v2));
+    let plan = init(&v1, dir.path(), "draft");
+    let out = plan.parent().unwrap().to_str().unwrap().to_string();
+    let run = |fixture: &str| {
+        pgshred(
+            &[
+                "init",
+                "--input-file",
+                fixture,
+                "--out",
+                &out,
+                "--name",
+                "draft",
+            ],
+            None,
+        )
+    };
+    let o = run(&v1);
+    assert!(o.status.success() && o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to change"));
+    // An edit the next draft must keep.
+    let people = plan.parent().unwrap().join("mappings/people.yaml");
+    let edited = common::read(&people).replace("table: people", "table: persons");
+    std::fs::write(&people, &edited).unwrap();
+    let before = files_under(plan.parent().unwrap());
+    let o = run(&v2);
     assert!(o.status.success());
     let patch = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        patch.contains("+  - { name: reviewed_at, path: reviewedAt, type: timestamptz"),
-        "{patch}"
-    );
+    for wanted in [
+        "+  - { name: reviewed_at, path: reviewedAt, type: timestamptz",
+        "type: \"numeric\"",
+        "+++ b/mappings/labels.yaml",
+        "+  - mappings/labels.yaml",
+    ] {
+        assert!(patch.contains(wanted), "{wanted}: {patch}");
+    }
+    assert!(!patch.contains("persons"), "the edit is kept: {patch}");
     assert_eq!(
         files_under(plan.parent().unwrap()),
         before,
         "nothing written"
     );
-    // The patch applies to the draft, and the result is what a fresh init writes.
-    let patched = dir.path().join("patched");
-    copy_dir(plan.parent().unwrap(), &patched);
     let o = std::process::Command::new("patch")
-        .args(["-p1", "-d", patched.to_str().unwrap()])
+        .args(["-p1", "-d", &out])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -310,24 +326,16 @@ fn a_second_init_proposes_a_patch_and_overwrites_nothing() {
             c.wait_with_output()
         })
         .expect("patch(1)");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let fresh = init(
-        changed.to_str().unwrap(),
-        &dir.path().join("fresh"),
-        "draft",
-    );
-    let relative = |files: Vec<(PathBuf, String)>, base: &Path| -> Vec<(PathBuf, String)> {
-        files
-            .into_iter()
-            .map(|(p, t)| (p.strip_prefix(base).unwrap().to_path_buf(), t))
-            .collect()
-    };
-    assert_eq!(
-        relative(files_under(&patched), &patched),
-        relative(
-            files_under(fresh.parent().unwrap()),
-            fresh.parent().unwrap()
-        )
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(common::read(&people).contains("table: persons"));
+    let o = pgshred(&["validate", plan.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // Patched, the plan says what the documents hold: nothing more to propose.
+    let o = run(&v2);
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
     );
 }
 
@@ -344,19 +352,6 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 /// From the source table, `--sample` users: the same draft as from a file of their documents.

@@ -67,13 +67,13 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     if let Some(patch) = outcome.patch {
         if patch.is_empty() {
             eprintln!(
-                "pgshred: the draft in {} matches these {} documents: nothing to change",
+                "pgshred: the plan in {} reads all that these {} documents hold: nothing to change",
                 args.out.display(),
                 outcome.documents
             );
         } else {
             eprintln!(
-                "pgshred: {out} holds a draft already; what these {} documents would change, as a \
+                "pgshred: {out} holds the plan already; what these {} documents add to it, as a \
                  patch (nothing was written; review it, then apply it with `patch -p1 -d {out}`):",
                 outcome.documents,
                 out = args.out.display(),

@@ -151,7 +151,8 @@ pub enum Command {
     /// trees; each legacy id with its evidence (or the position); parents, references and link
     /// tables with the share of values that resolve; the narrowest column type holding every value,
     /// with what a narrower one would refuse. Every key is a column or kept in `extra`. When
-    /// <OUT> holds a draft already, nothing is written: the difference is printed as a patch.
+    /// <OUT> holds the plan already (edited or not), nothing is written: what the documents add
+    /// to it (new keys, new arrays, a type that no longer holds) is printed as a patch.
     Init(init::InitArgs),
     /// Write N realistic users as JSON lines (the backup format), deterministically, for benchmarks.
     ///

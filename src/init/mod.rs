@@ -5,8 +5,9 @@
 //! from which the entities, their columns and types are drafted ([`draft`]); the second finds
 //! each entity's legacy id ([`ids`]); the third looks the fields named like references up among
 //! the entities' ids ([`links`]). The
-//! files are then written with a comment on every decision ([`render`]), or, where a draft is
-//! already there, the difference is printed as a patch and nothing is written.
+//! files are then written with a comment on every decision ([`render`]), or, where the plan is
+//! there already, what the documents add to it is printed as a patch and nothing is written
+//! ([`review`]).
 
 mod draft;
 mod ids;
@@ -15,6 +16,7 @@ mod links;
 mod names;
 mod profile;
 mod render;
+mod review;
 mod types;
 
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ pub use render::Source;
 pub enum Input<'a> {
     /// JSON lines or a JSON array: rows of `{user_id, updated_at, state}`, or plain documents.
     File(&'a Path),
-    /// The source table, at most `sample` users (the same ones in both readings).
+    /// The source table, at most `sample` users (the same ones in every reading).
     Database { url: &'a str, sample: i64 },
 }
 
@@ -94,7 +96,42 @@ pub fn run(name: &str, input: Input, source: &Source, out: &Path) -> Result<Outc
         not_objects,
     };
     let files = render::files(name, source, &seen, &ents);
+    let plan = out.join(format!("{name}.yaml"));
+    if plan.exists() {
+        // A plan is there, perhaps edited since: only what the documents add to it.
+        let changes = review::changes(&plan, &ents, &files)?;
+        return Ok(Outcome {
+            documents,
+            entities: ents.len(),
+            written: Vec::new(),
+            patch: Some(patch(out, &changes)),
+        });
+    }
     write(out, files, documents, ents.len())
+}
+
+/// The changes as a unified diff, its paths relative to `out` (`patch -p1 -d OUT` applies it).
+fn patch(out: &Path, changes: &review::Changes) -> String {
+    let mut patch = String::new();
+    for (path, (old, new)) in changes {
+        let file = path.strip_prefix(out).unwrap_or(path).display().to_string();
+        let side = |text: &str, prefix: &str| {
+            if text.is_empty() {
+                "/dev/null".to_string()
+            } else {
+                format!("{prefix}/{file}")
+            }
+        };
+        let diff = similar::TextDiff::from_lines(old, new);
+        patch.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&side(old, "a"), &side(new, "b"))
+                .to_string(),
+        );
+    }
+    patch
 }
 
 /// Writes the files, or where any is there already, the patch from them to the draft.

@@ -288,7 +288,7 @@ fn drop_candidates(e: &Entity) -> Vec<String> {
     out
 }
 
-fn column(c: &Column) -> String {
+pub(super) fn column(c: &Column) -> String {
     let mut parts = vec![format!("name: {}", c.name)];
     if !c.path.is_empty() {
         parts.push(format!(
