@@ -111,35 +111,44 @@ fn same_path(written: &str, path: &[String]) -> bool {
 /// The mapping's text with column `c` added at the end of its `columns:` list (or a new list
 /// before `extra:`, or at the end).
 fn with_column(text: &str, c: &Column) -> String {
-    let line = format!(
-        "  # added by init: {}: {}\n  - {}\n",
-        FieldPath(c.path.clone()),
-        c.note.trim(),
-        render::column(c)
-    );
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let start = lines.iter().position(|l| l.trim_end() == "columns:");
-    let at = match start {
-        Some(s) => {
-            // The list ends at the next line that starts a key of its own.
-            let end = lines[s + 1..]
-                .iter()
-                .position(|l| !l.starts_with(' ') && !l.trim().is_empty())
-                .map_or(lines.len(), |i| s + 1 + i);
-            return [lines[..end].concat(), line, lines[end..].concat()].concat();
-        }
-        None => lines
-            .iter()
-            .position(|l| {
-                l.starts_with("extra:") || l.starts_with("drop:") || l.starts_with("indexes:")
-            })
-            .unwrap_or(lines.len()),
+    let entry = |indent: &str| {
+        format!(
+            "{indent}# added by init: {}: {}\n{indent}- {}\n",
+            FieldPath(c.path.clone()),
+            c.note.trim(),
+            render::column(c)
+        )
     };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    if let Some(s) = lines.iter().position(|l| l.trim_end() == "columns:") {
+        // The list ends at the next line that starts a key of its own; its items' indentation
+        // (YAML allows none) is the new item's.
+        let end = lines[s + 1..]
+            .iter()
+            .position(|l| !l.starts_with([' ', '-', '#']) && !l.trim().is_empty())
+            .map_or(lines.len(), |i| s + 1 + i);
+        let indent = lines[s + 1..end]
+            .iter()
+            .find(|l| l.trim_start().starts_with("- "))
+            .map_or("  ", |l| &l[..l.len() - l.trim_start().len()]);
+        return [lines[..end].concat(), entry(indent), lines[end..].concat()].concat();
+    }
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.starts_with("extra:") || l.starts_with("drop:") || l.starts_with("indexes:")
+        })
+        .unwrap_or(lines.len());
     let mut before = lines[..at].concat();
     if !before.is_empty() && !before.ends_with('\n') {
         before.push('\n');
     }
-    [before, format!("columns:\n{line}"), lines[at..].concat()].concat()
+    [
+        before,
+        format!("columns:\n{}", entry("  ")),
+        lines[at..].concat(),
+    ]
+    .concat()
 }
 
 /// The mapping's text with column `name` typed `drafted` where its type `now` no longer holds
@@ -217,4 +226,49 @@ fn add_entity(
         line.insert(0, '\n');
     }
     *plan_text = [lines[..at].concat(), line, lines[at..].concat()].concat();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column() -> Column {
+        Column {
+            name: "seen_at".into(),
+            path: vec!["seenAt".into()],
+            ty: SqlType::Timestamptz,
+            format: None,
+            keep_original: false,
+            note: "(seen 3)".into(),
+            parsed: None,
+        }
+    }
+
+    #[test]
+    fn a_new_column_joins_the_list_as_its_items_are_indented() {
+        let indented = "entity: a\ncolumns:\n  - { name: x, path: x, type: text }\nextra: extra\n";
+        let flush = "entity: a\ncolumns:\n- { name: x, path: x, type: text }\nextra: extra\n";
+        let none = "entity: a\nsource: { path: a, legacy_id: id }\nextra: extra\n";
+        for text in [indented, flush, none] {
+            let changed = with_column(text, &column());
+            let v: serde_yaml::Value = serde_yaml::from_str(&changed).unwrap();
+            let names: Vec<&str> = v["columns"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names.last(), Some(&"seen_at"), "{changed}");
+            assert_eq!(v["extra"].as_str(), Some("extra"), "{changed}");
+        }
+    }
+
+    #[test]
+    fn a_type_changes_only_where_it_no_longer_holds() {
+        let text = "columns:\n  - { name: n, path: n, type: integer }\n";
+        assert!(with_type(text, "n", "integer", SqlType::Numeric).contains("type: \"numeric\""));
+        assert_eq!(with_type(text, "n", "integer", SqlType::Integer), text);
+        let wide = "columns:\n  - { name: n, path: n, type: numeric }\n";
+        assert_eq!(with_type(wide, "n", "numeric", SqlType::Integer), wide);
+    }
 }
