@@ -3,7 +3,78 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value;
+
 use super::profile::Node;
+
+/// Kinds of elements by the value of one field: each kind's elements profiled on their own.
+#[derive(Debug, Default, Clone)]
+pub struct Kinds {
+    pub field: String,
+    /// Per kind, its elements; the empty string holds elements without a kind.
+    pub by: BTreeMap<String, Node>,
+    pub overflow: bool,
+}
+
+/// Fields naming an element's kind.
+const KIND_FIELDS: [&str; 5] = ["type", "kind", "action", "event", "op"];
+/// More kinds than this are values, not kinds.
+pub const MAX_KINDS: usize = 8;
+
+impl Kinds {
+    /// Notes `item`, an element of a place whose kinds are `kinds`, under its kind; the first
+    /// element with a kind field names the field.
+    pub fn note(kinds: &mut Option<Box<Kinds>>, item: &Value) {
+        let Value::Object(map) = item else { return };
+        if kinds.is_none() {
+            let field = map.keys().find(|k| {
+                KIND_FIELDS.contains(&k.to_ascii_lowercase().as_str())
+                    && map[*k]
+                        .as_str()
+                        .is_some_and(|v| !v.is_empty() && v.len() <= 64)
+            });
+            let Some(field) = field else { return };
+            *kinds = Some(Box::new(Kinds {
+                field: field.clone(),
+                ..Kinds::default()
+            }));
+        }
+        let kinds = kinds.as_deref_mut().expect("set above");
+        if kinds.overflow {
+            return;
+        }
+        let kind = map.get(&kinds.field).and_then(Value::as_str).unwrap_or("");
+        if !kinds.by.contains_key(kind) && kinds.by.len() > MAX_KINDS {
+            kinds.overflow = true;
+            kinds.by.clear();
+            return;
+        }
+        kinds
+            .by
+            .entry(kind.to_string())
+            .or_default()
+            .observe_element(item);
+    }
+
+    /// Adds what `other` saw; kinds of another field are left out.
+    pub fn absorb(&mut self, other: Kinds) {
+        if self.field != other.field {
+            return;
+        }
+        self.overflow |= other.overflow;
+        for (k, n) in other.by {
+            self.by.entry(k).or_default().absorb(n);
+        }
+        if self.overflow || self.by.len() > MAX_KINDS + 1 {
+            self.overflow = true;
+            self.by.clear();
+        }
+    }
+
+    pub fn fold_keyed(&mut self) {
+        self.by.values_mut().for_each(Node::fold_keyed);
+    }
+}
 
 /// The kinds of elements an entity takes: those named, or (`others`) every kind but those.
 #[derive(Debug, Clone)]
@@ -50,16 +121,17 @@ pub(super) fn split_by_kind(items: &Node) -> Option<Split> {
         }
         out
     };
-    let own = |kind: &str, node: &Node| {
+    let leaves: BTreeMap<&String, BTreeMap<Vec<String>, u64>> =
+        kinds.by.iter().map(|(k, n)| (k, leaves(n))).collect();
+    let own = |kind: &String, node: &Node| {
         let others = all - node.objects;
-        leaves(node).into_iter().any(|(path, seen)| {
-            let elsewhere: u64 = kinds
-                .by
+        leaves[kind].iter().any(|(path, seen)| {
+            let elsewhere: u64 = leaves
                 .iter()
-                .filter(|(k, _)| k.as_str() != kind)
-                .filter_map(|(_, n)| leaves(n).get(&path).copied())
+                .filter(|(k, _)| *k != &kind)
+                .filter_map(|(_, l)| l.get(path))
                 .sum();
-            path != [kinds.field.clone()]
+            *path != [kinds.field.clone()]
                 && seen * 2 >= node.objects
                 && elsewhere * 10 < others.max(1)
         })

@@ -142,52 +142,33 @@ fn write(
     entities: usize,
 ) -> Result<Outcome, Error> {
     if files.keys().any(|f| out.join(f).exists()) {
-        let mut patch = String::new();
-        // Mappings of the earlier draft that this one no longer has: the patch removes them.
-        let mut gone = BTreeMap::new();
-        if let Ok(dir) = std::fs::read_dir(out.join("mappings")) {
-            for f in dir.flatten() {
-                let name = format!("mappings/{}", f.file_name().to_string_lossy());
-                if name.ends_with(".yaml") && !files.contains_key(&name) {
-                    gone.insert(name, String::new());
-                }
-            }
-        }
-        for (file, text) in files.iter().chain(&gone) {
+        // Mapping files without their plan: the difference from this draft, file by file, and
+        // the earlier draft's mappings this one no longer has removed.
+        let mut changes = review::Changes::new();
+        let gone: Vec<String> = std::fs::read_dir(out.join("mappings"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|f| format!("mappings/{}", f.file_name().to_string_lossy()))
+            .filter(|name| name.ends_with(".yaml") && !files.contains_key(name))
+            .collect();
+        let empty = String::new();
+        for (file, text) in files.iter().chain(gone.iter().map(|g| (g, &empty))) {
             let path = out.join(file);
             let old = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
                 Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
             };
-            if &old == text {
-                continue;
+            if &old != text {
+                changes.insert(path, (old, text.clone()));
             }
-            // Paths relative to the output directory: `patch -p1 -d OUT` applies it.
-            let diff = similar::TextDiff::from_lines(&old, text);
-            let from = if old.is_empty() {
-                "/dev/null".to_string()
-            } else {
-                format!("a/{file}")
-            };
-            let to = if text.is_empty() {
-                "/dev/null".to_string()
-            } else {
-                format!("b/{file}")
-            };
-            patch.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&from, &to)
-                    .to_string(),
-            );
         }
         return Ok(Outcome {
             documents,
             entities,
             written: Vec::new(),
-            patch: Some(patch),
+            patch: Some(patch(out, &changes)),
         });
     }
     let mut written = Vec::new();

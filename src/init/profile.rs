@@ -11,6 +11,8 @@ use serde_json::Value;
 use crate::cast;
 use crate::ir::SqlType;
 
+use super::kinds::Kinds;
+
 /// An object with more distinct keys than this (over every document) is a map keyed by id.
 pub const MAX_FIELDS: usize = 200;
 /// Distinct scalar values remembered per place, for the comments on small value sets.
@@ -91,23 +93,9 @@ pub struct Node {
     /// The key of the elements' own children, when this is a tree (set by [`Node::fold_trees`]).
     pub recursive: Option<String>,
     /// For array elements with a field naming their kind (`type`): each kind's elements on their
-    /// own, and those without it; dropped once more than [`MAX_KINDS`] kinds are seen.
+    /// own, and those without it ([`Kinds`]).
     pub kinds: Option<Box<Kinds>>,
 }
-
-/// Kinds of elements by the value of one field (see [`Node::kinds`]).
-#[derive(Debug, Default, Clone)]
-pub struct Kinds {
-    pub field: String,
-    /// Per kind, its elements; the empty string holds elements without a kind.
-    pub by: BTreeMap<String, Node>,
-    pub overflow: bool,
-}
-
-/// Fields naming an element's kind.
-const KIND_FIELDS: [&str; 5] = ["type", "kind", "action", "event", "op"];
-/// More kinds than this are values, not kinds.
-pub const MAX_KINDS: usize = 8;
 
 impl Node {
     /// Reads one document into the tree rooted here.
@@ -193,7 +181,7 @@ impl Node {
                 let node = self.items.get_or_insert_with(Default::default);
                 for item in items {
                     node.observe(item, &inner, touched);
-                    node.observe_kind(item);
+                    Kinds::note(&mut node.kinds, item);
                 }
             }
             Value::Object(map) => {
@@ -230,34 +218,9 @@ impl Node {
         }
     }
 
-    /// Notes `item` under its kind, when this place's elements have a kind field.
-    fn observe_kind(&mut self, item: &Value) {
-        let Value::Object(map) = item else { return };
-        if self.kinds.is_none() {
-            let field = map.keys().find(|k| {
-                KIND_FIELDS.contains(&k.to_ascii_lowercase().as_str())
-                    && map[*k]
-                        .as_str()
-                        .is_some_and(|v| !v.is_empty() && v.len() <= 64)
-            });
-            let Some(field) = field else { return };
-            self.kinds = Some(Box::new(Kinds {
-                field: field.clone(),
-                ..Kinds::default()
-            }));
-        }
-        let kinds = self.kinds.as_deref_mut().expect("set above");
-        if kinds.overflow {
-            return;
-        }
-        let kind = map.get(&kinds.field).and_then(Value::as_str).unwrap_or("");
-        if !kinds.by.contains_key(kind) && kinds.by.len() > MAX_KINDS {
-            kinds.overflow = true;
-            kinds.by.clear();
-            return;
-        }
-        let node = kinds.by.entry(kind.to_string()).or_default();
-        node.observe(item, "", &mut HashSet::new());
+    /// Reads one element on its own, as a place of its own (the elements of one kind).
+    pub(super) fn observe_element(&mut self, v: &Value) {
+        self.observe(v, "", &mut HashSet::new());
     }
 
     fn count_epoch(&mut self, i: i64) {
@@ -354,16 +317,7 @@ impl Node {
             }
         }
         match (&mut self.kinds, other.kinds) {
-            (Some(mine), Some(theirs)) if mine.field == theirs.field => {
-                mine.overflow |= theirs.overflow;
-                for (k, n) in theirs.by {
-                    mine.by.entry(k).or_default().absorb(n);
-                }
-                if mine.overflow || mine.by.len() > MAX_KINDS + 1 {
-                    mine.overflow = true;
-                    mine.by.clear();
-                }
-            }
+            (Some(mine), Some(theirs)) => mine.absorb(*theirs),
             (None, Some(theirs)) => self.kinds = Some(theirs),
             _ => {}
         }
@@ -383,7 +337,7 @@ impl Node {
             i.fold_keyed();
         }
         if let Some(k) = &mut self.kinds {
-            k.by.values_mut().for_each(Node::fold_keyed);
+            k.fold_keyed();
         }
         if self.keyed || self.objects == 0 || self.fields.len() < 2 {
             return;
