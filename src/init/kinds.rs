@@ -44,7 +44,7 @@ impl Kinds {
             return;
         }
         let kind = map.get(&kinds.field).and_then(Value::as_str).unwrap_or("");
-        if !kinds.by.contains_key(kind) && kinds.by.len() > MAX_KINDS {
+        if !kind.is_empty() && !kinds.by.contains_key(kind) && kinds.named() == MAX_KINDS {
             kinds.overflow = true;
             kinds.by.clear();
             return;
@@ -65,10 +65,15 @@ impl Kinds {
         for (k, n) in other.by {
             self.by.entry(k).or_default().absorb(n);
         }
-        if self.overflow || self.by.len() > MAX_KINDS + 1 {
+        if self.overflow || self.named() > MAX_KINDS {
             self.overflow = true;
             self.by.clear();
         }
+    }
+
+    /// Kinds seen (elements without one aside).
+    fn named(&self) -> usize {
+        self.by.keys().filter(|k| !k.is_empty()).count()
     }
 
     pub fn fold_keyed(&mut self) {
@@ -196,6 +201,19 @@ pub(super) fn kinds_note(items: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_than_eight_kinds_are_values_not_kinds() {
+        let mut kinds = None;
+        for k in 0..8 {
+            Kinds::note(&mut kinds, &json!({"type": format!("k{k}")}));
+        }
+        Kinds::note(&mut kinds, &json!({"id": 1}));
+        let k = kinds.as_deref().unwrap();
+        assert_eq!((k.by.len(), k.overflow), (9, false));
+        Kinds::note(&mut kinds, &json!({"type": "k8"}));
+        assert!(kinds.unwrap().overflow);
+    }
     use serde_json::json;
 
     #[test]

@@ -189,7 +189,8 @@ impl Node {
                 if map.is_empty() {
                     self.empty += 1;
                 }
-                if !self.keyed && self.fields.len() + map.len() > MAX_FIELDS {
+                let new_keys = map.keys().filter(|k| !self.fields.contains_key(*k)).count();
+                if !self.keyed && self.fields.len() + new_keys > MAX_FIELDS {
                     self.make_keyed();
                 }
                 if self.keyed {
@@ -493,6 +494,21 @@ mod tests {
         assert!(root.fields["cards"].keyed);
         assert!(!root.fields["s"].keyed);
         assert_eq!(root.fields["cards"].items.as_ref().unwrap().seen, 3);
+    }
+
+    #[test]
+    fn an_object_of_more_than_200_distinct_keys_is_keyed_at_once() {
+        let mut root = Node::default();
+        let keys = |from: usize, to: usize| -> Value {
+            Value::Object((from..to).map(|k| (format!("k{k}"), json!(1))).collect())
+        };
+        // 200 keys, seen twice: still fields.
+        root.observe_document(&json!({ "m": keys(0, 200) }));
+        root.observe_document(&json!({ "m": keys(0, 200) }));
+        assert!(!root.fields["m"].keyed);
+        root.observe_document(&json!({ "m": keys(200, 201) }));
+        assert!(root.fields["m"].keyed);
+        assert_eq!(root.fields["m"].items.as_ref().unwrap().seen, 401);
     }
 
     #[test]
