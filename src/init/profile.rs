@@ -11,8 +11,6 @@ use serde_json::Value;
 use crate::cast;
 use crate::ir::SqlType;
 
-use super::kinds::Kinds;
-
 /// An object with more distinct keys than this (over every document) is a map keyed by id.
 pub const MAX_FIELDS: usize = 200;
 /// Distinct scalar values remembered per place, for the comments on small value sets.
@@ -95,6 +93,80 @@ pub struct Node {
     /// For array elements with a field naming their kind (`type`): each kind's elements on their
     /// own, and those without it ([`Kinds`]).
     pub kinds: Option<Box<Kinds>>,
+}
+
+/// Kinds of elements by the value of one field: each kind's elements profiled on their own.
+#[derive(Debug, Default, Clone)]
+pub struct Kinds {
+    pub field: String,
+    /// Per kind, its elements; the empty string holds elements without a kind.
+    pub by: BTreeMap<String, Node>,
+    pub overflow: bool,
+}
+
+/// Fields naming an element's kind.
+const KIND_FIELDS: [&str; 5] = ["type", "kind", "action", "event", "op"];
+/// More kinds than this are values, not kinds.
+pub const MAX_KINDS: usize = 8;
+
+impl Kinds {
+    /// Notes `item`, an element of a place whose kinds are `kinds`, under its kind; the first
+    /// element with a kind field names the field.
+    pub fn note(kinds: &mut Option<Box<Kinds>>, item: &Value) {
+        let Value::Object(map) = item else { return };
+        if kinds.is_none() {
+            let field = map.keys().find(|k| {
+                KIND_FIELDS.contains(&k.to_ascii_lowercase().as_str())
+                    && map[*k]
+                        .as_str()
+                        .is_some_and(|v| !v.is_empty() && v.len() <= 64)
+            });
+            let Some(field) = field else { return };
+            *kinds = Some(Box::new(Kinds {
+                field: field.clone(),
+                ..Kinds::default()
+            }));
+        }
+        let kinds = kinds.as_deref_mut().expect("set above");
+        if kinds.overflow {
+            return;
+        }
+        let kind = map.get(&kinds.field).and_then(Value::as_str).unwrap_or("");
+        if !kind.is_empty() && !kinds.by.contains_key(kind) && kinds.named() == MAX_KINDS {
+            kinds.overflow = true;
+            kinds.by.clear();
+            return;
+        }
+        kinds
+            .by
+            .entry(kind.to_string())
+            .or_default()
+            .observe_element(item);
+    }
+
+    /// Adds what `other` saw; kinds of another field are left out.
+    pub fn absorb(&mut self, other: Kinds) {
+        if self.field != other.field {
+            return;
+        }
+        self.overflow |= other.overflow;
+        for (k, n) in other.by {
+            self.by.entry(k).or_default().absorb(n);
+        }
+        if self.overflow || self.named() > MAX_KINDS {
+            self.overflow = true;
+            self.by.clear();
+        }
+    }
+
+    /// Kinds seen (elements without one aside).
+    fn named(&self) -> usize {
+        self.by.keys().filter(|k| !k.is_empty()).count()
+    }
+
+    pub fn fold_keyed(&mut self) {
+        self.by.values_mut().for_each(Node::fold_keyed);
+    }
 }
 
 impl Node {
@@ -509,6 +581,19 @@ mod tests {
         root.observe_document(&json!({ "m": keys(200, 201) }));
         assert!(root.fields["m"].keyed);
         assert_eq!(root.fields["m"].items.as_ref().unwrap().seen, 401);
+    }
+
+    #[test]
+    fn more_than_eight_kinds_are_values_not_kinds() {
+        let mut kinds = None;
+        for k in 0..8 {
+            Kinds::note(&mut kinds, &json!({"type": format!("k{k}")}));
+        }
+        Kinds::note(&mut kinds, &json!({"id": 1}));
+        let k = kinds.as_deref().unwrap();
+        assert_eq!((k.by.len(), k.overflow), (9, false));
+        Kinds::note(&mut kinds, &json!({"type": "k8"}));
+        assert!(kinds.unwrap().overflow);
     }
 
     #[test]
