@@ -83,12 +83,38 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
     // Spread over the two workers.
     let placed: i64 = c
         .query_one(
-            "SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement",
+            "SELECT count(DISTINCT p.nodeport) FROM pg_dist_shard_placement AS p \
+               JOIN pg_dist_shard AS s ON s.shardid = p.shardid \
+              WHERE s.logicalrelid::text LIKE 'app_distributed.%'",
             &[],
         )
         .unwrap()
         .get(0);
     assert_eq!(placed, 2);
+    // The ledger stays on the coordinator, in the cluster's metadata (so every node reaches it),
+    // without the foreign keys between its tables that Citus would not let a batch write under.
+    let ledger: Vec<(String, String, i32)> = c
+        .query(
+            "SELECT p.logicalrelid::text, p.partmethod::text, pl.groupid \
+               FROM pg_dist_partition AS p JOIN pg_dist_shard AS s ON s.logicalrelid = p.logicalrelid \
+               JOIN pg_dist_placement AS pl ON pl.shardid = s.shardid \
+              WHERE p.logicalrelid::text LIKE 'pgshred.%' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(ledger.len(), 8, "{ledger:?}");
+    assert!(ledger.iter().all(|l| l.1 == "n" && l.2 == 0), "{ledger:?}");
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' \
+              AND conrelid = 'pgshred.migration_batches'::regclass"
+        ),
+        0
+    );
     // A run with the default engine, each batch proven by 04_verify.sql; verify; its rollback.
     let out = ok(
         pgshred(&url, &["apply", plan, "--allow-duplicates"], &[]),

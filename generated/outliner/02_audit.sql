@@ -288,6 +288,10 @@ $$;
 -- The executor's ledger operations, kept here so every statement it runs against the ledger can be
 -- reviewed. A run's batches are planned up front; a batch is marked done in the same transaction
 -- that writes its rows, so a crash leaves it pending and a resumed run redoes exactly it.
+-- Those that read or write the ledger are PL/pgSQL: Citus cannot plan a SQL function's parameters
+-- against the ledger once it is in the cluster's metadata, and `#variable_conflict use_column`
+-- resolves a name as a SQL function would. The time a row is stamped with is read first: Citus
+-- takes no volatile function in an UPDATE, nor any but immutable ones in ON CONFLICT DO UPDATE.
 -- Appends batches of at most `batch_size` users to a run, in the order `users` gives, after its
 -- last batch; each runs `entities` (entity -> checksum of its statement; NULL: all) and replaces
 -- the rows its users have of them or not. Returns how many users it planned. The one place a
@@ -327,14 +331,22 @@ $$;
 -- Records the version of each entity's mapping a run applies, on the run and on its batches that
 -- do not say otherwise.
 CREATE OR REPLACE FUNCTION "pgshred".record_versions(run bigint, versions jsonb)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
     UPDATE "pgshred"."migration_runs" SET "entity_checksums" = versions WHERE "id" = run;
     UPDATE "pgshred"."migration_batches" SET "entities" = versions WHERE "run_id" = run AND "entities" IS NULL;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".mark_run_rolled_back(run bigint)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    UPDATE "pgshred"."migration_runs" SET "status" = 'rolled_back', "finished_at" = clock_timestamp() WHERE "id" = run;
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    ended timestamptz := clock_timestamp();
+BEGIN
+    UPDATE "pgshred"."migration_runs" SET "status" = 'rolled_back', "finished_at" = ended WHERE "id" = run;
+END
 $$;
 
 -- `apply --bulk`: records, then drops, the secondary indexes, unique keys and foreign keys of
@@ -410,6 +422,7 @@ $$;
 CREATE OR REPLACE FUNCTION "pgshred".restore_deferred(run bigint, item integer)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    ended timestamptz;
     d record;
 BEGIN
     SELECT x."definition", x."validation" INTO d
@@ -423,24 +436,32 @@ BEGIN
     IF d.validation IS NOT NULL THEN
         EXECUTE d.validation;
     END IF;
-    UPDATE "pgshred"."migration_deferred" SET "restored_at" = clock_timestamp()
+    ended := clock_timestamp();
+    UPDATE "pgshred"."migration_deferred" SET "restored_at" = ended
      WHERE "run_id" = run AND "seq" = item;
 END
 $$;
 
 -- Rows a batch created, per target table, as the audit records them.
 CREATE OR REPLACE FUNCTION "pgshred".batch_rows(batch bigint)
-RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_object_agg(t.target_table, t.n), '{}'::jsonb)
-      FROM (SELECT a."target_table", sum(cardinality(a."target_ids")) AS n
-              FROM "pgshred"."migration_audit_sets" AS a
-             WHERE a."batch_id" = batch
-             GROUP BY a."target_table") AS t
+RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(t.target_table, t.n), '{}'::jsonb)
+          FROM (SELECT a."target_table", sum(cardinality(a."target_ids")) AS n
+                  FROM "pgshred"."migration_audit_sets" AS a
+                 WHERE a."batch_id" = batch
+                 GROUP BY a."target_table") AS t);
+END
 $$;
 
 -- Sets a user aside (see migration_quarantine); `problem` is the error as the executor read it.
 CREATE OR REPLACE FUNCTION "pgshred".quarantine_user(user_id text, batch bigint, problem jsonb)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    stamp timestamptz := now();
+BEGIN
     INSERT INTO "pgshred"."migration_quarantine" AS q
            ("plan", "user_id", "run_id", "batch_id", "entity", "legacy_id", "path", "value", "error", "sqlstate")
     SELECT r."plan", user_id, b."run_id", b."id", problem ->> 'entity', problem ->> 'legacy_id',
@@ -451,7 +472,8 @@ RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
         ON CONFLICT ("plan", "user_id") DO UPDATE
        SET "run_id" = EXCLUDED."run_id", "batch_id" = EXCLUDED."batch_id", "entity" = EXCLUDED."entity",
            "legacy_id" = EXCLUDED."legacy_id", "path" = EXCLUDED."path", "value" = EXCLUDED."value",
-           "error" = EXCLUDED."error", "sqlstate" = EXCLUDED."sqlstate", "quarantined_at" = now();
+           "error" = EXCLUDED."error", "sqlstate" = EXCLUDED."sqlstate", "quarantined_at" = stamp;
+END
 $$;
 
 -- Called at the top of 03_forward.sql, for the users of the batch (or of the part being tried).
@@ -468,16 +490,19 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     batch bigint := "pgshred".batch_id();
     users text[] := "pgshred".batch_users();
+    versions jsonb;
     entities jsonb;
 BEGIN
+    -- Read first, then written: on Citus the ledger and the source may live on different nodes,
+    -- and an UPDATE of one with a subquery over the other is sent back and forth between them.
+    SELECT jsonb_object_agg(v.user_id, v.updated) INTO versions
+      FROM (SELECT s."user_id"::text AS user_id,
+                   max(s."updated_at")::timestamptz AS updated
+              FROM "public"."user_app_state" AS s
+             WHERE s."user_id"::text = ANY (users)
+             GROUP BY 1) AS v;
     UPDATE "pgshred"."migration_batches" AS b
-       SET "source_versions" = coalesce(b."source_versions", '{}'::jsonb) || coalesce(
-               (SELECT jsonb_object_agg(v.user_id, v.updated)
-                  FROM (SELECT s."user_id"::text AS user_id,
-                               max(s."updated_at")::timestamptz AS updated
-                          FROM "public"."user_app_state" AS s
-                         WHERE s."user_id"::text = ANY (users)
-                         GROUP BY 1) AS v), '{}'::jsonb)
+       SET "source_versions" = coalesce(b."source_versions", '{}'::jsonb) || coalesce(versions, '{}'::jsonb)
      WHERE b."id" = batch;
     SELECT b."entities" INTO entities FROM "pgshred"."migration_batches" AS b WHERE b."id" = batch AND b."replace";
     IF NOT FOUND THEN
@@ -612,7 +637,12 @@ $$;
 -- (as outliner_begin_forward noted it); the entry it replaces is kept for rollback; a user whose source row
 -- is gone (a sync) leaves the ledger.
 CREATE OR REPLACE FUNCTION "pgshred".finish_batch(batch bigint, started timestamptz)
-RETURNS jsonb LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    ended timestamptz := clock_timestamp();
+    done jsonb;
+BEGIN
     -- The batch's users are unnested and joined one by one: "user_id = ANY (b.user_ids)" cannot
     -- use the (plan, user_id) key, and read every user of the plan for each batch.
     DELETE FROM "pgshred"."migration_quarantine" AS q
@@ -653,46 +683,66 @@ RETURNS jsonb LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
            "source_updated_at" = EXCLUDED."source_updated_at";
     UPDATE "pgshred"."migration_batches"
        SET "status" = 'done', "rows" = "pgshred".batch_rows(batch), "error" = NULL,
-           "started_at" = started, "finished_at" = clock_timestamp(),
-           "duration_ms" = (extract(epoch FROM clock_timestamp() - started) * 1000)::bigint
+           "started_at" = started, "finished_at" = ended,
+           "duration_ms" = (extract(epoch FROM ended - started) * 1000)::bigint
      WHERE "id" = batch
-    RETURNING "rows"
+    RETURNING "rows" INTO done;
+    RETURN done;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".fail_batch(batch bigint, started timestamptz, problem jsonb)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    ended timestamptz := clock_timestamp();
+BEGIN
     UPDATE "pgshred"."migration_batches"
-       SET "status" = 'failed', "error" = problem, "started_at" = started, "finished_at" = clock_timestamp(),
-           "duration_ms" = (extract(epoch FROM clock_timestamp() - started) * 1000)::bigint
+       SET "status" = 'failed', "error" = problem, "started_at" = started, "finished_at" = ended,
+           "duration_ms" = (extract(epoch FROM ended - started) * 1000)::bigint
      WHERE "id" = batch;
     UPDATE "pgshred"."migration_runs" AS r
        SET "status" = 'failed', "error" = problem ->> 'message'
       FROM "pgshred"."migration_batches" AS b
      WHERE b."id" = batch AND r."id" = b."run_id";
+END
 $$;
 
 -- A signal stopped the run with batches left; `apply --resume` continues it.
 CREATE OR REPLACE FUNCTION "pgshred".stop_run(run bigint)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    UPDATE "pgshred"."migration_runs" SET "status" = 'stopped', "finished_at" = clock_timestamp()
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    ended timestamptz := clock_timestamp();
+BEGIN
+    UPDATE "pgshred"."migration_runs" SET "status" = 'stopped', "finished_at" = ended
      WHERE "id" = run AND "status" = 'running';
+END
 $$;
 
 -- A stopped or failed run taken up again (`apply --resume`, or `--join` leading it).
 CREATE OR REPLACE FUNCTION "pgshred".resume_run(run bigint)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
     UPDATE "pgshred"."migration_runs" SET "status" = 'running', "finished_at" = NULL, "error" = NULL
      WHERE "id" = run AND "status" IN ('stopped', 'failed');
+END
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".finish_run(run bigint)
-RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    ended timestamptz := clock_timestamp();
+BEGIN
     UPDATE "pgshred"."migration_runs"
        SET "status" = CASE WHEN EXISTS (SELECT 1 FROM "pgshred"."migration_batches" AS b
                                          WHERE b."run_id" = run AND b."status" <> 'done')
                                  OR EXISTS (SELECT 1 FROM "pgshred"."migration_deferred" AS d
                                              WHERE d."run_id" = run AND d."restored_at" IS NULL)
                            THEN "status" ELSE 'completed' END,
-           "finished_at" = clock_timestamp(), "error" = NULL
+           "finished_at" = ended, "error" = NULL
      WHERE "id" = run;
+END
 $$;

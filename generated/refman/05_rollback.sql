@@ -23,6 +23,7 @@ DECLARE
     batch bigint;
     only_user text := NULLIF(current_setting('pgshred.rollback_user', true), '');
     blocker record;
+    chosen bigint[];
 BEGIN
     FOR batch IN
         SELECT x.batch_id
@@ -391,11 +392,15 @@ BEGIN
          WHERE q."plan" = 'refman' AND q."batch_id" = batch
            AND (only_user IS NULL OR q."user_id" = only_user);
     END LOOP;
+    -- A whole batch or run rolled back is marked so; a single user's rollback leaves its batch as
+    -- is. (The batches are chosen first: Citus takes no function of a row's columns in an UPDATE
+    -- of the ledger.)
+    IF only_user IS NULL THEN
+        SELECT array_agg(b."id") INTO chosen
+          FROM "pgshred"."migration_batches" AS b
+         WHERE "pgshred".rollback_selected(b."run_id", b."id", NULL);
+        UPDATE "pgshred"."migration_batches" AS b SET "status" = 'rolled_back'
+         WHERE b."id" = ANY (chosen);
+    END IF;
 END
 $rollback$;
-
--- A whole batch or run rolled back is marked so; a single user's rollback leaves its batch as is.
-UPDATE "pgshred"."migration_batches" AS b
-   SET "status" = 'rolled_back'
- WHERE NULLIF(current_setting('pgshred.rollback_user', true), '') IS NULL
-   AND "pgshred".rollback_selected(b."run_id", b."id", NULL);

@@ -11,7 +11,8 @@
 --   orgs, personas, contents, accounts, leads, references, inbox_items
 -- so that each foreign key, which leads with user_id, joins shards on the same node. A batch
 -- writes whole users, so each user's rows of every table land on the node holding that user's
--- shards. The audit schema's tables stay on the coordinator. Row-level security policies are
+-- shards. The audit schema's tables stay on the coordinator (02_audit.sql adds them to the
+-- cluster's metadata, so every node reaches them). Row-level security policies are
 -- created by 01_schema.sql as on PostgreSQL; check that your Citus version propagates them.
 --
 -- Citus does not run updated_at triggers on distributed tables unless citus.enable_unsafe_triggers

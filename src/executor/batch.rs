@@ -9,11 +9,9 @@
 
 use postgres::{Client, Transaction};
 
-use super::ApplyOptions;
 use super::context::Ctx;
 use super::copy::prefetch::{Pipeline, Prepared};
 use super::failure::{Problem, failure_from, failure_from_message};
-use super::guard::Guard;
 use super::report::{BadUser, RowCounts};
 use super::sql::{self, Batch};
 use super::write_path::{Judgement, WritePath, set_batch_users};
@@ -102,7 +100,7 @@ pub(super) fn steps(
         ..
     } = ctx;
     let fail = |e: postgres::Error| Error::Batch(Box::new(failure_from(&e, run, b)));
-    let (started, proven) = begin(tx, opts, guard, run, b.id, &b.users).map_err(fail)?;
+    let (started, proven) = begin(tx, ctx, run, b.id, &b.users).map_err(fail)?;
     if !proven {
         return Err(guard.lost(run));
     }
@@ -354,16 +352,18 @@ pub fn mismatch_line(r: &postgres::Row) -> String {
 
 /// Sets the transaction-local settings a batch runs under and proves the plan's guard (see
 /// [`guard`]); returns when the batch started, as the server's clock has it, and whether the
-/// guard is proven (one round trip for all of it). JIT is off: compiling the long, nested
+/// guard is proven (the gate apart, see [`Guard::pass_gate`]). JIT is off: compiling the long, nested
 /// expressions of the forward and verify statements costs far more than it saves on a batch.
 fn begin(
     tx: &mut Transaction,
-    opts: &ApplyOptions,
-    guard: &Guard,
+    ctx: Ctx,
     run: i64,
     batch: i64,
     users: &[String],
 ) -> Result<(std::time::SystemTime, bool), postgres::Error> {
+    let Ctx {
+        plan, opts, guard, ..
+    } = ctx;
     // The server keeps each foreign key check's plan for the life of the connection: planned
     // while the parent table was small (or analyzed empty), it scans the whole parent for every
     // row. Discarded here, the plans are made again each batch for the tables as they are now.
@@ -374,7 +374,7 @@ fn begin(
             "SELECT clock_timestamp() AS started, set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), \
                     set_config('pgshred.run_id', $3, true), set_config('pgshred.batch_id', $4, true), \
                     set_config('pgshred.batch_users', $5::text[]::text, true), set_config('jit', 'off', true), {}",
-            super::guard::PROOF
+            guard.alive()
         ),
         &[
             &opts.batches.lock_timeout,
@@ -382,13 +382,13 @@ fn begin(
             &run.to_string(),
             &batch.to_string(),
             &users,
-            &super::guard::GATE_CLASS,
             &guard.plan,
             &sql::LOCK_CLASS,
             &guard.pid,
             &guard.started,
         ],
     )?;
-    let proven = row.get::<_, bool>("gate_held") && row.get::<_, bool>("guard_alive");
+    let proven = row.get::<_, bool>("guard_alive")
+        && super::guard::Guard::pass_gate(tx, &plan.audit_schema, run)?;
     Ok((row.get("started"), proven))
 }

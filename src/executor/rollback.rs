@@ -63,7 +63,7 @@ pub fn rollback(
     let mut tx = c.transaction().context("starting the rollback")?;
     // Batches of an apply whose guard was lost may still be in flight: wait for them, so what
     // they commit is rolled back too, and keep new ones from starting.
-    Guard::close_gate(&mut tx, &plan.name)?;
+    Guard::close_gate(&mut tx, &plan.audit_schema, &plan.name)?;
     crate::pg::set_lock_timeout(&mut tx, &plan.batch.lock_timeout)?;
     let run = target.run.map(|r| r.to_string()).unwrap_or_default();
     let batch = target.batch.map(|b| b.to_string()).unwrap_or_default();

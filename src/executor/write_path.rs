@@ -110,25 +110,24 @@ impl WritePath for SqlPath<'_> {
 
 /// On Citus, the batch's settings again as `SET LOCAL`, which Citus sends on to the workers
 /// that run the forward statements on their shards (a `set_config` it keeps on the coordinator,
-/// and the functions reading the settings there would find none).
+/// and the functions reading the settings there would find none). One statement per message:
+/// Citus records the text of the whole message a SET came in and replays it on every connection
+/// it opens later in the transaction, so four SETs in one message were replayed four times each,
+/// and again at every node the ledger's queries pass through, until a backend ran out of memory.
 fn propagate_settings(tx: &mut Transaction) -> Result<(), postgres::Error> {
     let row = tx.query_one(
         "SELECT current_setting('pgshred.run_id'), current_setting('pgshred.batch_id'), \
                 current_setting('pgshred.batch_users')",
         &[],
     )?;
-    let set = |name: &str, i: usize| {
-        format!(
-            "SET LOCAL pgshred.{name} = {};",
+    tx.batch_execute("SET LOCAL citus.propagate_set_commands = 'local'")?;
+    for (i, name) in ["run_id", "batch_id", "batch_users"].iter().enumerate() {
+        tx.batch_execute(&format!(
+            "SET LOCAL pgshred.{name} = {}",
             crate::ident::quote_literal(&row.get::<_, String>(i))
-        )
-    };
-    tx.batch_execute(&format!(
-        "SET LOCAL citus.propagate_set_commands = 'local'; {} {} {}",
-        set("run_id", 0),
-        set("batch_id", 1),
-        set("batch_users", 2)
-    ))
+        ))?;
+    }
+    Ok(())
 }
 
 /// The evaluator and binary COPY.
@@ -149,7 +148,7 @@ impl WritePath for CopyPath<'_> {
         b: &Batch,
         prepared: Option<Prepared>,
     ) -> Result<Vec<Judgement>, Problem> {
-        if super::copy::rows_may_exist(tx, self.plan).map_err(Problem::from_db)? {
+        if super::copy::rows_may_exist(tx, self.plan, b).map_err(Problem::from_db)? {
             return self.sql.write(tx, b, None);
         }
         let written = super::copy::write(

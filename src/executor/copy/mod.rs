@@ -207,16 +207,22 @@ impl Writer<'_> {
 /// Whether some of the batch's users were migrated before and the batch does not replace their
 /// rows (`apply --user` taking migrated users again): their rows may be there already, which
 /// COPY cannot skip. Such a batch runs `03_forward.sql`, whose inserts skip what exists.
-pub(crate) fn rows_may_exist(tx: &mut Transaction, plan: &Plan) -> Result<bool, postgres::Error> {
+pub(crate) fn rows_may_exist(
+    tx: &mut Transaction,
+    plan: &Plan,
+    b: &crate::executor::sql::Batch,
+) -> Result<bool, postgres::Error> {
     let a = quote_ident(&plan.audit_schema);
+    // The batch as parameters, not the settings: on Citus a query of the ledger runs where the
+    // ledger is, which may not be where the settings were made.
     Ok(tx
         .query_one(
             &format!(
                 "SELECT EXISTS (SELECT 1 FROM {a}.\"migration_users\" AS m \
-                  WHERE m.\"plan\" = $1 AND m.\"user_id\" = ANY ({a}.batch_users())) \
-                    AND NOT coalesce((SELECT b.\"replace\" FROM {a}.\"migration_batches\" AS b WHERE b.\"id\" = {a}.batch_id()), false)"
+                  WHERE m.\"plan\" = $1 AND m.\"user_id\" = ANY ($2)) \
+                    AND NOT coalesce((SELECT b.\"replace\" FROM {a}.\"migration_batches\" AS b WHERE b.\"id\" = $3), false)"
             ),
-            &[&plan.name],
+            &[&plan.name, &b.users, &b.id],
         )?
         .get(0))
 }
