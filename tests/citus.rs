@@ -197,7 +197,7 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         count(&url, "SELECT count(*) FROM app_distributed.contents"),
         0
     );
-    operator_steps_on_citus(&url, plan);
+    operator_steps_on_citus(&url, &_cluster.worker_url(0), plan);
 }
 
 /// Every row of the seven distributed tables (without timestamps), one text per table.
@@ -274,7 +274,7 @@ fn rollback_every_run(url: &str, plan: &str) {
 /// The operator's steps on the cluster, as on plain tables: quarantine and retry, a crash and
 /// --resume, a second process joining the run, --sync, the reconstruction view, verify
 /// --roundtrip, and rollbacks of a batch and of a user that say what they removed.
-fn operator_steps_on_citus(url: &str, plan: &str) {
+fn operator_steps_on_citus(url: &str, worker: &str, plan: &str) {
     let rows = || count(url, "SELECT count(*) FROM app_distributed.contents");
     let c = &mut connect(url);
     // A value that cannot be cast quarantines its user; fixed, the user is retried.
@@ -423,6 +423,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     counts_match(url, plan);
     rollback_every_run(url, plan);
     bulk_remap_and_status_on_citus(url);
+    only_joins_from_a_worker(url, worker, plan);
     // The source table itself distributed by user, colocated with the targets (a team already
     // on Citus): a run, verify, the round trip and a rollback, as with a coordinator's table.
     // Its key on `id` alone, which Citus cannot keep on a table split by user, goes first.
@@ -509,6 +510,7 @@ fn operator_steps_on_citus(url: &str, plan: &str) {
     );
     rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
+    joining_from_a_worker(url, worker, plan);
     reading_through_row_level_security_on_citus(url, plan);
     a_document_too_large_for_the_client(url, plan);
 }
@@ -732,4 +734,131 @@ fn bulk_remap_and_status_on_citus(url: &str) {
     );
     rollback_every_run(url, plan);
     assert_eq!(count(url, "SELECT count(*) FROM public.contents"), 0);
+}
+
+/// On a worker node, pgshred neither starts nor rolls back a run (the plan's lock lives on the
+/// coordinator), and a joiner there cannot read a source table local to the coordinator: each is
+/// refused, saying where to run it.
+fn only_joins_from_a_worker(url: &str, worker: &str, plan: &str) {
+    let refused = |args: &[&str], says: &str| {
+        let o = pgshred(worker, args, &[]);
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "{out}{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let on_coordinator = "this server is a worker node of a Citus cluster, and plan user_app_state_distributed's lock lives on the coordinator";
+    refused(&["apply", plan, "--allow-duplicates"], on_coordinator);
+    refused(&["rollback", plan, "--run", "1", "--yes"], on_coordinator);
+    // A run the coordinator leads, which the worker's process cannot help with.
+    let leader = spawn_apply(url, plan, &[]);
+    wait_for_run(url);
+    refused(
+        &["apply", plan, "--join", "--allow-duplicates"],
+        "source table public.user_app_state is not on this worker node",
+    );
+    ok(leader.wait_with_output().unwrap(), "the coordinator's run");
+    rollback_every_run(url, plan);
+}
+
+/// With the source distributed, processes on the coordinator and on a worker share one run: both
+/// commit batches, each proving the coordinator's guard, and the tables are those of one
+/// process. When the guard's session ends, the worker's process stops too, and the run resumes.
+fn joining_from_a_worker(url: &str, worker: &str, plan: &str) {
+    let join = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pgshred"))
+            .args(["apply", plan, "--join", "--allow-duplicates"])
+            .args(["--pause-between", "300ms", "--database-url", url])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let leader = spawn_apply(url, plan, &[]);
+    wait_for_run(url);
+    let joined = ok(
+        join(worker).wait_with_output().unwrap(),
+        "join from a worker",
+    );
+    ok(leader.wait_with_output().unwrap(), "the coordinator's run");
+    let created = |out: &str| -> i64 {
+        let line = out
+            .lines()
+            .find(|l| l.contains("rows created, verified and committed"))
+            .unwrap_or_else(|| panic!("{out}"));
+        line.split(", ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(created(&joined) > 0, "{joined}");
+    assert_eq!(
+        count(url, "SELECT count(*) FROM app_distributed.contents"),
+        105
+    );
+    counts_match(url, plan);
+    rollback_every_run(url, plan);
+    // The guard's session ends while both write: the worker's process stops, as the leader does.
+    let leader = spawn_apply(url, plan, &[]);
+    wait_for_run(url);
+    let joiner = join(worker);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let guard: i32 = connect(url)
+        .query_one(
+            "SELECT l.pid FROM pg_locks AS l WHERE l.locktype = 'advisory' AND l.granted \
+                AND l.classid = $1::int4::oid AND l.objsubid = 2",
+            &[&pgshred::executor::sql::LOCK_CLASS],
+        )
+        .unwrap()
+        .get(0);
+    connect(url)
+        .execute("SELECT pg_terminate_backend($1::int4)", &[&guard])
+        .unwrap();
+    for (who, o) in [
+        ("worker", joiner.wait_with_output().unwrap()),
+        ("leader", leader.wait_with_output().unwrap()),
+    ] {
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(7), "{who}: {out}{err}");
+        assert!(
+            err.contains("stopped: the session holding plan user_app_state_distributed's lock"),
+            "{who}: {err}"
+        );
+    }
+    ok(
+        pgshred(url, &["apply", plan, "--allow-duplicates", "--resume"], &[]),
+        "resume",
+    );
+    counts_match(url, plan);
+    rollback_every_run(url, plan);
+}
+
+/// `apply` of the whole plan on the coordinator, a user per batch with a pause after each, so
+/// that other processes find its run going.
+fn spawn_apply(url: &str, plan: &str, more: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgshred"))
+        .args(["apply", plan, "--allow-duplicates", "--batch-size", "1"])
+        .args(["--pause-between", "300ms", "--database-url", url])
+        .args(more)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until a run of the plan is recorded and its guard held.
+fn wait_for_run(url: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while count(
+        url,
+        "SELECT count(*) FROM pgshred.migration_batches AS b JOIN pgshred.migration_runs AS r \
+            ON r.id = b.run_id WHERE r.status = 'running' AND b.status = 'done'",
+    ) == 0
+    {
+        assert!(std::time::Instant::now() < until, "no run started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -89,14 +89,7 @@ const WHO: &str = "coalesce(nullif(a.application_name, ''), 'no application name
 impl Guard {
     /// Takes the plan's guard on `client`'s session, or refuses naming who holds it.
     pub fn take(client: &mut Client, plan: &str) -> Result<Guard, Error> {
-        if Node::of(client)? == Node::Coordinator {
-            return Err(Error::refused(
-                format!(
-                    "this server is a worker node of a Citus cluster, and plan {plan}'s lock lives on the coordinator"
-                ),
-                "start runs and rollbacks on the coordinator; from a worker node, `apply --join` helps a run the coordinator leads",
-            ));
-        }
+        Self::can_be_taken_here(client, plan)?;
         let taken: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock($1, hashtext($2))",
@@ -135,6 +128,20 @@ impl Guard {
                 "the lock of plan {plan} was taken, yet pg_locks does not list it"
             ))
         })
+    }
+
+    /// Refuses on a worker node of a Citus cluster, where the guard cannot be taken (it lives
+    /// on the coordinator).
+    pub fn can_be_taken_here(client: &mut Client, plan: &str) -> Result<(), Error> {
+        if Node::of(client)? == Node::Coordinator {
+            return Err(Error::refused(
+                format!(
+                    "this server is a worker node of a Citus cluster, and plan {plan}'s lock lives on the coordinator"
+                ),
+                "start runs and rollbacks on the coordinator; from a worker node, `apply --join` helps a run the coordinator leads",
+            ));
+        }
+        Ok(())
     }
 
     /// The guard of a run another process leads (`apply --join`).

@@ -69,6 +69,9 @@ pub fn apply(
     let q = sql::Queries::new(plan);
     let mut client = crate::pg::connect(url)?;
     out.line(&format!("connected to {}", crate::pg::describe(url)));
+    if opts.start != Start::Join {
+        Guard::can_be_taken_here(&mut client, &plan.name)?;
+    }
     first_checks(&mut client, plan, &q, url, opts, out)?;
     // Joiners share a run the lock holder planned; batch claims keep them apart, and their
     // batches prove the leader's guard like the leader's own. A joiner that finds no leader

@@ -77,6 +77,14 @@ pub fn check_source(
     let s = &plan.source;
     let name = format!("{}.{}", s.schema, s.table);
     let Some(cols) = columns(c, &q.source)? else {
+        if super::guard::Node::of(c)? == super::guard::Node::Coordinator {
+            return Err(Error::refused(
+                format!(
+                    "source table {name} is not on this worker node of the Citus cluster (a table local to the coordinator is read there alone)"
+                ),
+                "join the run through the coordinator, or distribute the source table by user, colocated with the plan's tables, so every node reads it (docs/citus.md)",
+            ));
+        }
         return Err(Error::refused(
             format!("source table {name} does not exist"),
             "check source.schema and source.table in the plan, and that DATABASE_URL names the right database",

@@ -59,6 +59,16 @@ impl CitusCluster {
     }
 }
 
+impl CitusCluster {
+    /// Worker `i`'s database `postgres` over TCP, as [`CitusCluster::url`] names the coordinator.
+    pub fn worker_url(&self, i: usize) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres",
+            self.workers[i].port
+        )
+    }
+}
+
 impl TempCluster {
     /// Runs `sql` in the `postgres` database over the Unix socket.
     fn execute(&self, sql: &str) -> Result<(), ClusterError> {
