@@ -22,7 +22,7 @@ fn citus_cluster(test: &str) -> Option<(pgshred::pgtemp::CitusCluster, String)> 
         let _ = writeln!(
             std::io::stderr(),
             "layouts: SKIPPED {test}: Citus is not installed; ../shared/citus/install.sh builds it \
-             (docs/speed.md: What runs on Citus today)"
+             (docs/citus.md: Getting Citus)"
         );
         return None;
     }
@@ -773,6 +773,14 @@ fn joining_from_a_worker(url: &str, worker: &str, plan: &str) {
             .spawn()
             .unwrap()
     };
+    // With no run going, a joiner on a worker does not lead one: the coordinator alone does.
+    let alone = join(worker).wait_with_output().unwrap();
+    let (out, err) = text(&alone);
+    assert!(!alone.status.success(), "{out}{err}");
+    assert!(
+        err.contains("no pgshred holds plan user_app_state_distributed"),
+        "{err}"
+    );
     let leader = spawn_apply(url, plan, &[]);
     wait_for_run(url);
     let joined = ok(

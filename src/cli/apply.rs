@@ -57,7 +57,8 @@ pub struct ApplyArgs {
     /// Help another pgshred (on this or another machine) with its unfinished run: claim its
     /// pending batches without planning a run. Batches commit only while the process holding
     /// the plan's lock lives; with no such process, the joiner takes the lock and leads, as
-    /// --resume would (so the two are not given together).
+    /// --resume would (so the two are not given together). On Citus, a joiner may connect to
+    /// any node (the lock lives on the coordinator, which alone leads; docs/citus.md).
     #[arg(long, conflicts_with_all = ["dry_run", "resume", "limit", "user", "create_schema"])]
     pub join: bool,
     /// lock_timeout inside each batch (default: the plan's batch.lock_timeout).

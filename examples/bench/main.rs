@@ -22,6 +22,8 @@ use pgshred::ident::quote_ident;
 use pgshred::pgtemp::TempCluster;
 use postgres::{Client, NoTls};
 
+mod citus;
+
 const PLAN: &str = "plans/user_app_state.yaml";
 const PARTITIONED: &str = "plans/user_app_state_partitioned.yaml";
 const BATCH: usize = 100;
@@ -56,7 +58,7 @@ fn prepare(
 ) -> String {
     let url = cluster.create_database(name).unwrap();
     let mut c = Client::connect(&url, NoTls).unwrap();
-    c.batch_execute(include_str!("../fixtures/supabase_auth_stub.sql"))
+    c.batch_execute(include_str!("../../fixtures/supabase_auth_stub.sql"))
         .unwrap();
     load(&mut c, users, Shape::UserAppState);
     for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
@@ -87,7 +89,7 @@ fn rows(url: &str, plan: &pgshred::ir::Plan) -> i64 {
 
 /// The baseline, batch by batch; returns seconds.
 fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
-    let statements: Vec<String> = include_str!("../bench/baseline.sql")
+    let statements: Vec<String> = include_str!("../../bench/baseline.sql")
         .split("\n\n")
         .filter(|s| s.trim_start().starts_with("WITH"))
         .map(|s| {
@@ -108,7 +110,7 @@ fn baseline(url: &str, plan: &pgshred::ir::Plan) -> f64 {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let setup = include_str!("../bench/baseline.sql")
+    let setup = include_str!("../../bench/baseline.sql")
         .split("\n\n")
         .find(|s| s.trim_start().starts_with("CREATE TABLE"))
         .expect("baseline.sql creates its audit table");
@@ -470,7 +472,7 @@ fn main() {
     let files = pgshred::codegen::render(&plan).unwrap();
     let cluster = TempCluster::start().unwrap();
     if citus {
-        citus_scale_out(&cluster, &sizes);
+        citus::scale_out(&cluster, &sizes);
         return;
     }
     if roundtrip {
@@ -769,132 +771,4 @@ fn rollback_run(plan: &str, url: &str) -> f64 {
         .unwrap();
     assert!(status.success(), "rollback failed");
     started.elapsed().as_secs_f64()
-}
-
-const DISTRIBUTED: &str = "plans/user_app_state_distributed.yaml";
-
-/// The distributed plan on a Citus coordinator and two workers, all on this machine, with one,
-/// two and three `apply` processes sharing one run (`--join`), against the plain plan on one
-/// plain PostgreSQL: seconds, users/s, rows/s and seconds per phase summed over the processes.
-fn citus_scale_out(plain: &TempCluster, sizes: &[u64]) {
-    if !pgshred::pgtemp::citus_installed() {
-        eprintln!("Citus is not installed: ../shared/citus/install.sh builds it");
-        std::process::exit(1);
-    }
-    let citus = pgshred::pgtemp::CitusCluster::start(2).unwrap();
-    let url = citus.url();
-    let mut c = Client::connect(&format!("{url}?sslmode=disable"), NoTls).unwrap();
-    c.batch_execute(include_str!("../fixtures/supabase_auth_stub.sql"))
-        .unwrap();
-    let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
-    let files = pgshred::codegen::render(&plan).unwrap();
-    println!(
-        "batches of {BATCH} users, default engine; Citus: a coordinator and 2 workers on this machine ({} cores), the source table on the coordinator",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    println!(
-        "{:>7} {:<22} | {:>8} | {:>8} | {:>8} | seconds per phase, summed over the processes",
-        "users", "run", "seconds", "users/s", "rows/s"
-    );
-    for &n in sizes {
-        let plain_url = prepare(plain, &format!("citus_plain_{n}"), n, &files);
-        let (secs, _, summary) = apply_plan(PLAN, &plain_url, &["--format", "json"]);
-        let rows = rows(&plain_url, &plan) as f64;
-        println!(
-            "{n:>7} {:<22} | {secs:>8.2} | {:>8.0} | {:>8.0} | {}",
-            "plain PostgreSQL, 1",
-            n as f64 / secs,
-            rows / secs,
-            phases(&summary)
-        );
-        c.batch_execute("DROP TABLE IF EXISTS public.user_app_state")
-            .unwrap();
-        load(&mut c, n, Shape::UserAppState);
-        for processes in 1..=3 {
-            c.batch_execute(
-                "DROP SCHEMA IF EXISTS app_distributed CASCADE; DROP SCHEMA IF EXISTS pgshred CASCADE",
-            )
-            .unwrap();
-            // The schema first, so every process times the same work: a run of no user.
-            let status = pgshred_at(&url)
-                .args(["apply", DISTRIBUTED, "--create-schema", "--user", "nobody"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(!status.success(), "a run of no user stops after the schema");
-            let (secs, summaries) = apply_with_joiners(DISTRIBUTED, &url, processes - 1);
-            let written: i64 = c
-                .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
-                .unwrap()
-                .get(0);
-            assert!(written > 0, "the run wrote rows");
-            println!(
-                "{n:>7} {:<22} | {secs:>8.2} | {:>8.0} | {:>8.0} | {}",
-                format!(
-                    "Citus, {processes} process{}",
-                    if processes > 1 { "es" } else { "" }
-                ),
-                n as f64 / secs,
-                rows / secs,
-                summed_phases(&summaries)
-            );
-        }
-    }
-}
-
-/// `apply --format json` and, once its run is planned, `joiners` processes `apply --join`ing
-/// it: seconds until all are done, and each one's summary.
-fn apply_with_joiners(plan: &str, url: &str, joiners: usize) -> (f64, Vec<String>) {
-    let spawn = |more: &[&str]| {
-        pgshred_at(url)
-            .args([
-                "apply",
-                plan,
-                "--batch-size",
-                &BATCH.to_string(),
-                "--format",
-                "json",
-            ])
-            .args(more)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let started = Instant::now();
-    let first = spawn(&[]);
-    let mut c = Client::connect(&format!("{url}?sslmode=disable"), NoTls).unwrap();
-    // --join needs the run planned: its batches in the ledger.
-    while joiners > 0
-        && c.query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
-            .map_or(0, |r| r.get::<_, i64>(0))
-            == 0
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let others: Vec<_> = (0..joiners).map(|_| spawn(&["--join"])).collect();
-    let mut summaries = Vec::new();
-    for child in std::iter::once(first).chain(others) {
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "apply failed");
-        summaries.push(String::from_utf8_lossy(&out.stdout).into_owned());
-    }
-    (started.elapsed().as_secs_f64(), summaries)
-}
-
-/// The seconds per phase of several `apply --format json` summaries, added up.
-fn summed_phases(summaries: &[String]) -> String {
-    let mut sum: std::collections::BTreeMap<String, f64> = Default::default();
-    for s in summaries {
-        let v: serde_json::Value = serde_json::from_str(s).expect("apply's JSON summary");
-        for (k, v) in v["phases"].as_object().into_iter().flatten() {
-            *sum.entry(k.clone()).or_default() += v.as_f64().unwrap_or(0.0);
-        }
-    }
-    sum.iter()
-        .filter(|(_, v)| **v >= 0.005)
-        .map(|(k, v)| format!("{k} {v:.2}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
