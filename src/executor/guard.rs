@@ -5,7 +5,7 @@
 //! session, and that session is idle while workers write batches on their own connections: when it
 //! ends (`pg_terminate_backend`, a pooler or network drop, a restart), the lock goes with it and
 //! another `rollback` or `apply --resume` is admitted. So the workers never trust that they hold
-//! it; every batch proves it inside its own transaction, in the statement that starts the batch:
+//! it; every batch proves it inside its own transaction, in the statements that start the batch:
 //!
 //! - the guard's backend (pid and start time, so a reused pid does not pass) still holds the lock;
 //! - the batch holds the *gate*: a key-share lock on its run's row of `migration_runs`, taken
