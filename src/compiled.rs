@@ -12,6 +12,41 @@ use crate::artifacts::Files;
 /// The line each entity's statement starts with in `03_forward.sql`.
 pub const ENTITY_MARK: &str = "-- pgshred:entity ";
 
+/// How a distributed plan's `04_verify.sql` reads the users in scope from its `scope` CTE (the
+/// generated SQL may break it over lines).
+pub const SCOPE_READ: &str = "(SELECT scope.users FROM scope)";
+
+/// `sql` with every occurrence of `words` (words separated by one space) replaced by `with`,
+/// whatever whitespace separates the words there: the generated SQL is wrapped to its width.
+fn replace_spaced(sql: &str, words: &str, with: &str) -> String {
+    let words: Vec<&str> = words.split(' ').collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(i) = rest.find(words[0]) {
+        out.push_str(&rest[..i]);
+        let mut end = Some(i + words[0].len());
+        for w in &words[1..] {
+            end = end.and_then(|j| {
+                let after = rest[j..].trim_start();
+                let gap = rest.len() - j - after.len();
+                (gap > 0 && after.starts_with(w)).then_some(j + gap + w.len())
+            });
+        }
+        match end {
+            Some(j) => {
+                out.push_str(with);
+                rest = &rest[j..];
+            }
+            None => {
+                out.push_str(words[0]);
+                rest = &rest[i + words[0].len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The scripts that set a database up (`apply --create-schema`), in the order they run; a plan
 /// without `01b_distribute.sql` (any but a distributed one) skips it.
 pub const SCHEMA_SCRIPTS: [&str; 4] = [
@@ -98,6 +133,18 @@ impl Compiled {
     /// The per-batch verification query (`04_verify.sql`).
     pub fn verify(&self) -> &str {
         self.file("04_verify.sql")
+    }
+
+    /// `04_verify.sql` as a distributed plan's batches run it: the users in scope bound as `$1`
+    /// (`text[]`, NULL for everyone) wherever the file reads them from its `scope` CTE, which
+    /// holds the same users. Citus prunes shards by a parameter's value, never by a CTE's, so a
+    /// batch's check goes to the shards holding its users instead of to every shard. `None`
+    /// on other layouts, which run the file as it is.
+    pub fn verify_bound(&self) -> Option<String> {
+        let distributed = self
+            .plan()
+            .is_some_and(|p| p.layout == crate::ir::Layout::Distributed);
+        distributed.then(|| replace_spaced(self.verify(), SCOPE_READ, "$1::text[]"))
     }
 
     /// The rollback script (`05_rollback.sql`).
@@ -224,6 +271,16 @@ pub fn versions(files: &Files) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_read_of_the_scope_is_replaced_however_it_is_wrapped() {
+        let sql = "WHERE a = ANY ((SELECT scope.users FROM\n        scope)::text[]) OR (SELECT scope.users FROM scope) IS NULL \
+                   AND (SELECT scope.users FROM other) AND (SELECT x";
+        assert_eq!(
+            super::replace_spaced(sql, super::SCOPE_READ, "$1"),
+            "WHERE a = ANY ($1::text[]) OR $1 IS NULL AND (SELECT scope.users FROM other) AND (SELECT x"
+        );
+    }
 
     #[test]
     fn the_steps_and_preamble_are_the_whole_forward_script() {

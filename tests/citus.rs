@@ -6,6 +6,8 @@
 mod common;
 #[path = "citus/join.rs"]
 mod join;
+#[path = "citus/judge.rs"]
+mod judge;
 #[path = "citus/reading.rs"]
 mod reading;
 #[path = "citus/steps.rs"]

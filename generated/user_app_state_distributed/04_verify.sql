@@ -12,6 +12,9 @@
 WITH scope AS MATERIALIZED (
     -- The users in scope, read here on the coordinator, where the batch's settings are: Citus
     -- would evaluate a call inside a distributed query on the workers, which have none.
+    -- `pgshred apply` and `verify` bind these users as $1 wherever this file reads them from
+    -- here: Citus sends a query to the shards holding the users it names as a parameter, but
+    -- to every shard when they come from a CTE.
     SELECT "pgshred".scope_users() AS users
 ), doc AS (
     -- `#> '{}'` is the document itself, decompressed once here rather than once per entity below.
@@ -22,12 +25,12 @@ WITH scope AS MATERIALIZED (
                     SELECT s."user_id"::text AS user_id, s."state" AS doc,
                            s."updated_at" AS version, s.ctid AS position
                       FROM "public"."user_app_state" AS s
-                     WHERE (SELECT sc.users FROM scope AS sc)::text[] IS NULL
+                     WHERE (SELECT scope.users FROM scope)::text[] IS NULL
                     UNION ALL
                     SELECT s."user_id"::text, s."state",
                            s."updated_at", s.ctid
                       FROM "public"."user_app_state" AS s
-                     WHERE s."user_id" = ANY ((SELECT sc.users FROM scope AS sc)::text[])) AS s
+                     WHERE s."user_id" = ANY ((SELECT scope.users FROM scope)::text[])) AS s
              ORDER BY s.user_id, s.version DESC, s.position DESC) AS d
 ), expected AS (
     SELECT k.user_id, 'orgs'::text AS entity, count(*) AS n
@@ -134,9 +137,9 @@ WITH scope AS MATERIALIZED (
              WHERE x.legacy_id IS NOT NULL
              ORDER BY x.user_id, x.legacy_id, x.ord0) AS k
      WHERE "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', k.user_id, k.parent_legacy_id) IN
-           (SELECT p."id" FROM "app_distributed"."personas" AS p WHERE p."user_id" = ANY ((SELECT s.users FROM scope AS
-               s)::text[])
-            UNION ALL SELECT p."id" FROM "app_distributed"."personas" AS p WHERE (SELECT s.users FROM scope AS s) IS
+           (SELECT p."id" FROM "app_distributed"."personas" AS p WHERE p."user_id" = ANY ((SELECT scope.users FROM
+               scope)::text[])
+            UNION ALL SELECT p."id" FROM "app_distributed"."personas" AS p WHERE (SELECT scope.users FROM scope) IS
                 NULL)
      GROUP BY k.user_id
     UNION ALL
@@ -166,12 +169,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "app_distributed"."orgs" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'orgs'::text AS entity, count(*) AS n
       FROM "app_distributed"."orgs" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -179,12 +182,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "app_distributed"."personas" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'personas'::text AS entity, count(*) AS n
       FROM "app_distributed"."personas" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -192,12 +195,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "app_distributed"."contents" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'contents'::text AS entity, count(*) AS n
       FROM "app_distributed"."contents" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -205,12 +208,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "app_distributed"."accounts" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'accounts'::text AS entity, count(*) AS n
       FROM "app_distributed"."accounts" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -218,12 +221,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "app_distributed"."leads" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'leads'::text AS entity, count(*) AS n
       FROM "app_distributed"."leads" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -231,12 +234,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "app_distributed"."references" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'references'::text AS entity, count(*) AS n
       FROM "app_distributed"."references" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
     UNION ALL
     -- On Citus, each branch one filter that it routes to the shards (it takes no correlated
@@ -244,12 +247,12 @@ WITH scope AS MATERIALIZED (
     -- when there is no scope, everyone.
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "app_distributed"."inbox_items" AS t
-     WHERE t."user_id" = ANY ((SELECT s.users FROM scope AS s)::text[])
+     WHERE t."user_id" = ANY ((SELECT scope.users FROM scope)::text[])
      GROUP BY t."user_id"
     UNION ALL
     SELECT t."user_id", 'inbox_items'::text AS entity, count(*) AS n
       FROM "app_distributed"."inbox_items" AS t
-     WHERE (SELECT s.users FROM scope AS s) IS NULL
+     WHERE (SELECT scope.users FROM scope) IS NULL
      GROUP BY t."user_id"
 ), written AS (
     -- A batch of `apply --bulk` sets pgshred.batch_written to the rows each entity's COPY wrote, as

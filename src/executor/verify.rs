@@ -66,6 +66,25 @@ impl Verdict {
 
 /// A value of a difference in words: its JSON, cut after [`SHOWN`] characters (a difference
 /// between two whole arrays of a large document would otherwise print megabytes per line).
+/// Runs `04_verify.sql` in `tx` for the users in scope (the batch's, or everyone): on a
+/// distributed plan with those users bound as a parameter (see [`Compiled::verify_bound`]).
+pub(super) fn run_04_verify(
+    tx: &mut Transaction,
+    plan: &Plan,
+    files: &Compiled,
+) -> Result<Vec<postgres::Row>, postgres::Error> {
+    let Some(bound) = files.verify_bound() else {
+        return tx.query(files.verify(), &[]);
+    };
+    let scope: Option<Vec<String>> = tx
+        .query_one(
+            &format!("SELECT {}.scope_users()", quote_ident(&plan.audit_schema)),
+            &[],
+        )?
+        .get(0);
+    tx.query(&bound, &[&scope])
+}
+
 fn show(v: &Option<Value>) -> String {
     let Some(v) = v else {
         return "(absent)".into();
@@ -137,9 +156,7 @@ pub fn verify(
         into.push(line);
         written
     };
-    let mismatches = tx
-        .query(files.verify(), &[])
-        .context("running 04_verify.sql")?;
+    let mismatches = run_04_verify(&mut tx, plan, files).context("running 04_verify.sql")?;
     let absent = not_migrated(&mut tx, plan, &mismatches)?;
     for r in &mismatches {
         if r.get::<_, Option<String>>(0)

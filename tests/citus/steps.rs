@@ -243,6 +243,7 @@ pub(super) fn operator_steps_on_citus(url: &str, worker: &str, plan: &str) {
     );
     rollback_every_run(url, plan);
     assert_eq!(rows(), 0);
+    judge::the_judge_on_citus(url, plan);
     join::joining_from_a_worker(url, worker, plan);
     reading::reading_through_row_level_security_on_citus(url, plan);
     reading::a_document_too_large_for_the_client(url, plan);
