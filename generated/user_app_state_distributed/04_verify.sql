@@ -12,9 +12,9 @@
 WITH scope AS MATERIALIZED (
     -- The users in scope, read here on the coordinator, where the batch's settings are: Citus
     -- would evaluate a call inside a distributed query on the workers, which have none.
-    -- `pgshred apply` and `verify` bind these users as $1 wherever this file reads them from
-    -- here: Citus sends a query to the shards holding the users it names as a parameter, but
-    -- to every shard when they come from a CTE.
+    -- With the source table distributed too, `pgshred apply` and `verify` bind these users as
+    -- $1 wherever this file reads them from here: Citus sends a query to the shards holding the
+    -- users it names as a parameter, but to every shard when they come from a CTE.
     SELECT "pgshred".scope_users() AS users
 ), doc AS (
     -- `#> '{}'` is the document itself, decompressed once here rather than once per entity below.
