@@ -146,9 +146,18 @@ impl Guard {
 
     /// The guard of a run another process leads (`apply --join`).
     pub fn find(client: &mut Client, plan: &str) -> Result<Guard, Error> {
-        Self::holder(client, plan)?.map(|(g, _)| g).ok_or_else(|| {
+        let held = Self::holder(client, plan)?;
+        let node = match &held {
+            Some((g, _)) => g.node,
+            None => Node::of(client)?,
+        };
+        let place = match node {
+            Node::Here => "on this database",
+            Node::Coordinator => "on the coordinator of this worker node's Citus cluster",
+        };
+        held.map(|(g, _)| g).ok_or_else(|| {
             Error::refused(
-                format!("no pgshred holds plan {plan} on this database, so there is no run to join"),
+                format!("no pgshred holds plan {plan} {place}, so there is no run to join"),
                 "start the run first (pgshred apply PLAN, on the coordinator of a Citus cluster), then --join from other processes or machines while it runs",
             )
         })

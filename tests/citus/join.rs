@@ -44,7 +44,9 @@ pub(super) fn joining_from_a_worker(url: &str, worker: &str, plan: &str) {
     let (out, err) = text(&alone);
     assert!(!alone.status.success(), "{out}{err}");
     assert!(
-        err.contains("no pgshred holds plan user_app_state_distributed"),
+        err.contains(
+            "no pgshred holds plan user_app_state_distributed on the coordinator of this worker node's Citus cluster"
+        ),
         "{err}"
     );
     let leader = spawn_apply(url, plan, &[]);
