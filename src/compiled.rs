@@ -136,7 +136,7 @@ impl Compiled {
     }
 
     /// `04_verify.sql` as a distributed plan runs it when its source table is distributed too
-    /// (`executor::verify::run_04_verify`): the users in scope bound as `$1`
+    /// (`executor::judge::run_04_verify`): the users in scope bound as `$1`
     /// (`text[]`, NULL for everyone) wherever the file reads them from its `scope` CTE, which
     /// holds the same users. Citus prunes shards by a parameter's value, never by a CTE's, so a
     /// batch's check goes to the shards holding its users instead of to every shard. `None`

@@ -5,7 +5,8 @@
 //! - `PGSHRED_FAILPOINT=<point>:<batch seq>`: the process dies at that point as if killed (no
 //!   unwinding, no goodbye to the server). The points are `claimed`, `forward`, `verified`,
 //!   `finished` (ledger updated, not committed), `committed`, and for `--bulk` `deferred:0` and
-//!   `restored:<n>`. `<point>:<batch seq>:sigint` sends SIGINT there instead (Ctrl-C).
+//!   `restored:<n>`. `<point>:<batch seq>:sigint` sends SIGINT there instead (Ctrl-C), and
+//!   `<point>:<batch seq>:pause` waits 3 seconds there (a slow process).
 //! - `PGSHRED_FAULT=drop-row|add-row|panic`: the evaluator behind the COPY path loses the last
 //!   row of every document it shreds (a leaf's, so no foreign key notices), or adds a copy of the
 //!   first under a new id and legacy id: the bugs the batch's judge (`04_verify.sql`) must catch
@@ -20,13 +21,17 @@ fn var(name: &'static str, cell: &'static OnceLock<Option<String>>) -> Option<&'
 }
 
 /// Dies here when `PGSHRED_FAILPOINT` names this point and batch; with `:sigint` after them,
-/// sends itself SIGINT instead, as an operator's Ctrl-C at that moment would.
+/// sends itself SIGINT instead, as an operator's Ctrl-C at that moment would; with `:pause`,
+/// waits 3 seconds.
 #[cfg(feature = "failpoints")]
 pub(crate) fn failpoint(point: &str, seq: i32) {
     static WANTED: OnceLock<Option<String>> = OnceLock::new();
     let here = format!("{point}:{seq}");
     match var("PGSHRED_FAILPOINT", &WANTED) {
         Some(w) if w == here => std::process::abort(),
+        Some(w) if w.strip_suffix(":pause") == Some(here.as_str()) => {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+        }
         Some(w) if w.strip_suffix(":sigint") == Some(here.as_str()) => {
             // SAFETY: raise only delivers a signal to this process, whose handler sets a flag.
             unsafe { libc::raise(libc::SIGINT) };

@@ -1222,6 +1222,69 @@ mod parallel {
     }
 }
 
+/// The leader keeps the plan's lock until a batch a joiner claimed has ended: here the leader
+/// runs out of batches while the joiner, which claimed the last one, is slow to start it; the
+/// joiner's batch still proves the guard and commits, and both succeed.
+#[test]
+fn the_leader_waits_for_the_batch_a_joiner_claimed() {
+    common::needs_failpoints();
+    let url = source_db("leader_waits");
+    // The schema alone: a run of no user stops after it.
+    pgshred(
+        &url,
+        &[
+            "apply",
+            PLAN,
+            "--create-schema",
+            "--allow-duplicates",
+            "--user",
+            "nobody",
+        ],
+    );
+    let spawn = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pgshred"));
+        c.args(args)
+            .env("DATABASE_URL", &url)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.spawn().unwrap()
+    };
+    // The leader's first batch waits on a lock, so the joiner claims the second.
+    let mut blocker = connect(&url);
+    let mut hold = blocker.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE public.orgs IN EXCLUSIVE MODE")
+        .unwrap();
+    let leader = spawn(
+        &["apply", PLAN, "--allow-duplicates", "--batch-size", "11"],
+        &[],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let joiner = spawn(
+        &["apply", PLAN, "--join", "--allow-duplicates"],
+        &[("PGSHRED_FAILPOINT", "claimed:2:pause")],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    hold.commit().unwrap();
+    for (who, o) in [
+        ("leader", leader.wait_with_output().unwrap()),
+        ("joiner", joiner.wait_with_output().unwrap()),
+    ] {
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{who}: {out}{err}");
+        if who == "joiner" {
+            assert!(
+                out.contains("1 batch,"),
+                "the joiner ran the second batch: {out}"
+            );
+        }
+    }
+    assert_eq!(common::snapshot(&url), reference());
+}
+
 #[test]
 fn apply_status_and_rollback_print_json_for_scripts() {
     let url = source_db("json_results");

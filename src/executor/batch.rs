@@ -249,7 +249,7 @@ fn verify(tx: &mut Transaction, ctx: Ctx, j: &Judgement) -> Result<Vec<String>, 
         )
         .map_err(Problem::from_db)?;
     }
-    let mismatches = super::verify::run_04_verify(tx, ctx.plan, ctx.files)
+    let mismatches = super::judge::run_04_verify(tx, ctx.plan, ctx.files)
         .map_err(Problem::from_db)?
         .iter()
         .map(mismatch_line)

@@ -16,6 +16,7 @@ pub(crate) mod copy;
 mod dry_run;
 mod failure;
 pub mod guard;
+mod judge;
 mod options;
 mod phases;
 mod planning;
@@ -136,6 +137,11 @@ pub fn apply(
         return Err(stopped(&mut client, &q, run, report.batches, e));
     }
     stop_if_interrupted(&mut client, &q, plan, run, planned.1)?;
+    // The guard stays until the batches joiners claimed have ended: one claimed as this
+    // process's workers ran out of batches would otherwise fail its proof once the guard left.
+    if leads {
+        q.wait_for_claimed_batches(&mut client, run)?;
+    }
     if opts.writer == Writer::Bulk && leads {
         bulk::restore(
             &mut client,

@@ -390,6 +390,21 @@ impl Queries {
         Ok(())
     }
 
+    /// Waits until no batch of the run is claimed by another process (`apply --join`): each
+    /// claim holds its batch's row until the batch commits or rolls back.
+    pub fn wait_for_claimed_batches(&self, c: &mut Client, run: i64) -> Result<(), Error> {
+        let sql = format!(
+            "SELECT 1 FROM {}.\"migration_batches\" WHERE \"run_id\" = $1 AND \"status\" <> 'done' FOR UPDATE",
+            self.a
+        );
+        let mut tx = c
+            .transaction()
+            .context("waiting for the joiners' batches")?;
+        tx.execute(&sql, &[&run])
+            .context("waiting for the joiners' batches")?;
+        tx.commit().context("waiting for the joiners' batches")
+    }
+
     pub fn finish_run(&self, c: &mut Client, run: i64) -> Result<(), Error> {
         let sql = format!("SELECT {}.finish_run($1)", self.a);
         c.execute(&sql, &[&run])
