@@ -351,8 +351,9 @@ pub fn mismatch_line(r: &postgres::Row) -> String {
 
 /// Sets the transaction-local settings a batch runs under and proves the plan's guard (see
 /// [`guard`]); returns when the batch started, as the server's clock has it, and whether the
-/// guard is proven (the gate apart, see [`Guard::pass_gate`]). JIT is off: compiling the long, nested
-/// expressions of the forward and verify statements costs far more than it saves on a batch.
+/// guard is proven (its lock still held, and the gate passed in a statement of its own). JIT is
+/// off: compiling the long, nested expressions of the forward and verify statements costs far
+/// more than it saves on a batch.
 fn begin(
     tx: &mut Transaction,
     ctx: Ctx,
