@@ -98,7 +98,7 @@ impl Guard {
             .context("taking the plan's advisory lock")?
             .get(0);
         if !taken {
-            let holder = Self::holder(client, plan).unwrap_or(None);
+            let holder = Self::holder(client, plan, Node::Here).unwrap_or(None);
             if let Some(refusal) = holder
                 .as_ref()
                 .and_then(|(g, _)| orphaned_restore(client, g.pid))
@@ -123,11 +123,13 @@ impl Guard {
                   WHERE current_setting('server_version_num')::int >= 140000",
             )
             .context("keeping the guard's session open")?;
-        Self::holder(client, plan)?.map(|(g, _)| g).ok_or_else(|| {
-            Error::Input(format!(
-                "the lock of plan {plan} was taken, yet pg_locks does not list it"
-            ))
-        })
+        Self::holder(client, plan, Node::Here)?
+            .map(|(g, _)| g)
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "the lock of plan {plan} was taken, yet pg_locks does not list it"
+                ))
+            })
     }
 
     /// Refuses on a worker node of a Citus cluster, where the guard cannot be taken (it lives
@@ -146,11 +148,8 @@ impl Guard {
 
     /// The guard of a run another process leads (`apply --join`).
     pub fn find(client: &mut Client, plan: &str) -> Result<Guard, Error> {
-        let held = Self::holder(client, plan)?;
-        let node = match &held {
-            Some((g, _)) => g.node,
-            None => Node::of(client)?,
-        };
+        let node = Node::of(client)?;
+        let held = Self::holder(client, plan, node)?;
         let place = match node {
             Node::Here => "on this database",
             Node::Coordinator => "on the coordinator of this worker node's Citus cluster",
@@ -164,9 +163,12 @@ impl Guard {
     }
 
     /// The backend holding the guard and what it is, in this database: on this server, or on
-    /// the coordinator of the Citus cluster this server is a worker node of.
-    pub fn holder(client: &mut Client, plan: &str) -> Result<Option<(Guard, String)>, Error> {
-        let node = Node::of(client)?;
+    /// the coordinator of the Citus cluster this server is a worker node of (`node`).
+    fn holder(
+        client: &mut Client,
+        plan: &str,
+        node: Node,
+    ) -> Result<Option<(Guard, String)>, Error> {
         let row = match node {
             Node::Here => client
                 .query_opt(
