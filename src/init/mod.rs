@@ -10,6 +10,7 @@
 //! ([`review`]).
 
 mod draft;
+mod fold;
 mod ids;
 mod kinds;
 mod links;
