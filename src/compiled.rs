@@ -148,6 +148,25 @@ impl Compiled {
         distributed.then(|| replace_spaced(self.verify(), SCOPE_READ, "$1::text[]"))
     }
 
+    /// The forward script for `entities` (see [`Compiled::forward`]) as a distributed plan runs
+    /// it (`--engine sql`): the batch's `users` (a `text[]` literal's text, `{a,b}`) written in
+    /// wherever the script calls `batch_users()`, which returns the same users. Citus prunes an
+    /// INSERT ... SELECT to the shards holding them by a constant, never by a function's value,
+    /// and plans none with a parameter in a statement that writes the ledger too.
+    pub fn forward_pinned(&self, entities: Option<&[String]>, users: &str) -> String {
+        let forward = self.forward(entities);
+        let Some(plan) = self.plan() else {
+            return forward.into_owned();
+        };
+        forward.replace(
+            &format!(
+                "{}.batch_users()",
+                crate::ident::quote_ident(&plan.audit_schema)
+            ),
+            &format!("{}::text[]", crate::ident::quote_literal(users)),
+        )
+    }
+
     /// The rollback script (`05_rollback.sql`).
     pub fn rollback(&self) -> &str {
         self.file("05_rollback.sql")

@@ -4,6 +4,8 @@
 //! PGSHRED_REQUIRE_CITUS is set (as `scripts/test` sets it when it built Citus).
 
 mod common;
+#[path = "citus/forward.rs"]
+mod forward;
 #[path = "citus/join.rs"]
 mod join;
 #[path = "citus/judge.rs"]
@@ -200,12 +202,32 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         "{out}"
     );
     assert_eq!(tables_on_citus(&url), copied);
+    forward::where_the_forward_runs(&url, plan, false);
     rollback_every_run(&url, plan);
     assert_eq!(
         count(&url, "SELECT count(*) FROM app_distributed.contents"),
         0
     );
     steps::operator_steps_on_citus(&url, &_cluster.worker_url(0), plan);
+}
+
+/// Two users or more whose documents and rows share one shard, as a batch planned shard by shard
+/// holds them.
+fn users_of_one_shard(c: &mut postgres::Client) -> Vec<String> {
+    let users: Vec<String> = c
+        .query_one(
+            "SELECT array_agg(u ORDER BY u)::text[] FROM (SELECT DISTINCT user_id AS u, \
+                    get_shard_id_for_distribution_column('app_distributed.orgs', user_id) AS shard \
+               FROM user_app_state) AS x \
+              WHERE shard = (SELECT get_shard_id_for_distribution_column('app_distributed.orgs', user_id) \
+                               FROM user_app_state GROUP BY 1 HAVING count(DISTINCT user_id) > 1 \
+                              ORDER BY 1 LIMIT 1)",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(users.len() > 1, "{users:?}");
+    users
 }
 
 /// Every row of the seven distributed tables (without timestamps), one text per table.

@@ -15,7 +15,8 @@ const DISTRIBUTED: &str = "plans/user_app_state_distributed.yaml";
 /// The distributed plan on a Citus coordinator and two workers, all on this machine, against the
 /// plain plan on one plain PostgreSQL: with the source table on the coordinator and one process,
 /// then with the source distributed by user and one, two and three `apply` processes sharing one
-/// run (`--join`), the first on the coordinator and each other on a worker of its own. Prints
+/// run (`--join`), the first on the coordinator and each other on a worker of its own, then
+/// `--engine sql` with one and three processes. Prints
 /// seconds, users/s, rows/s and seconds per phase summed over the processes.
 pub fn scale_out(plain: &TempCluster, sizes: &[u64]) {
     if !pgshred::pgtemp::citus_installed() {
@@ -31,7 +32,7 @@ pub fn scale_out(plain: &TempCluster, sizes: &[u64]) {
     let plan = pgshred::validate::load_plan(&root().join(PLAN)).unwrap();
     let files = pgshred::codegen::render(&plan).unwrap();
     println!(
-        "batches of {BATCH} users, default engine; Citus: a coordinator and 2 workers on this machine ({} cores)",
+        "batches of {BATCH} users, the default engine unless said; Citus: a coordinator and 2 workers on this machine ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
@@ -53,7 +54,7 @@ pub fn scale_out(plain: &TempCluster, sizes: &[u64]) {
         c.batch_execute("DROP TABLE IF EXISTS public.user_app_state")
             .unwrap();
         load(&mut c, n, Shape::UserAppState);
-        let (secs, summaries) = fresh_run(&mut c, &url, &nodes[..1]);
+        let (secs, summaries) = fresh_run(&mut c, &url, &nodes[..1], &[]);
         line(
             "Citus, source on coordinator, 1 process",
             secs,
@@ -67,10 +68,20 @@ pub fn scale_out(plain: &TempCluster, sizes: &[u64]) {
         )
         .unwrap();
         for processes in 1..=3 {
-            let (secs, summaries) = fresh_run(&mut c, &url, &nodes[..processes]);
+            let (secs, summaries) = fresh_run(&mut c, &url, &nodes[..processes], &[]);
             let on = ["1 process", "2 (+ worker 1)", "3 (+ worker 2)"][processes - 1];
             line(
                 &format!("Citus, source distributed, {on}"),
+                secs,
+                summed_phases(&summaries),
+            );
+        }
+        // The reviewed SQL, each batch's INSERTs run on the worker holding its users.
+        for processes in [1, 3] {
+            let engine = ["--engine", "sql"];
+            let (secs, summaries) = fresh_run(&mut c, &url, &nodes[..processes], &engine);
+            line(
+                &format!("Citus, distributed, --engine sql, {processes} proc."),
                 secs,
                 summed_phases(&summaries),
             );
@@ -80,8 +91,9 @@ pub fn scale_out(plain: &TempCluster, sizes: &[u64]) {
 }
 
 /// The distributed plan's tables made again, empty, then a run led on `nodes[0]` and joined
-/// from each other node: seconds until all are done, and each process's summary.
-fn fresh_run(c: &mut Client, url: &str, nodes: &[String]) -> (f64, Vec<String>) {
+/// from each other node, each `apply` given `more` arguments: seconds until all are done, and
+/// each process's summary.
+fn fresh_run(c: &mut Client, url: &str, nodes: &[String], more: &[&str]) -> (f64, Vec<String>) {
     c.batch_execute(
         "DROP SCHEMA IF EXISTS app_distributed CASCADE; DROP SCHEMA IF EXISTS pgshred CASCADE",
     )
@@ -94,7 +106,7 @@ fn fresh_run(c: &mut Client, url: &str, nodes: &[String]) -> (f64, Vec<String>) 
         .status()
         .unwrap();
     assert!(!status.success(), "a run of no user stops after the schema");
-    let (secs, summaries) = apply_with_joiners(DISTRIBUTED, nodes);
+    let (secs, summaries) = apply_with_joiners(DISTRIBUTED, nodes, more);
     let written: i64 = c
         .query_one("SELECT count(*) FROM pgshred.migration_audit", &[])
         .unwrap()
@@ -104,9 +116,9 @@ fn fresh_run(c: &mut Client, url: &str, nodes: &[String]) -> (f64, Vec<String>) 
 }
 
 /// `apply --format json` on `nodes[0]` and, once its run is planned, an `apply --join` on each
-/// other node: seconds until all are done, and each one's summary.
-fn apply_with_joiners(plan: &str, nodes: &[String]) -> (f64, Vec<String>) {
-    let spawn = |url: &str, more: &[&str]| {
+/// other node, each given `more` arguments: seconds until all are done, and each one's summary.
+fn apply_with_joiners(plan: &str, nodes: &[String], more: &[&str]) -> (f64, Vec<String>) {
+    let spawn = |url: &str, join: &[&str]| {
         pgshred_at(url)
             .args([
                 "apply",
@@ -117,6 +129,7 @@ fn apply_with_joiners(plan: &str, nodes: &[String]) -> (f64, Vec<String>) {
                 "json",
             ])
             .args(more)
+            .args(join)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -44,46 +44,47 @@ SELECT "pgshred"."kanban_begin_forward"();
 -- pgshred:entity board
 -- board -> kanban.boards: one row per element of `$`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'board', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- The document root: the document itself is the one element (when it is an object).
-     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
-                   x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1,
-                   x.elem -> 'createdAt' AS v2, jsonb_typeof(x.elem -> 'createdAt') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."boards" (
         "id", "user_id", "legacy_id", "title", "version", "made_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'board', '$', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- The document root: the document itself is the one element (when it is an object).
+         CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
+                       x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1,
+                       x.elem -> 'createdAt' AS v2, jsonb_typeof(x.elem -> 'createdAt') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'board', x.user_id, x.legacy_id),
            x.user_id,
@@ -153,48 +154,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'board', 'boards
 -- pgshred:entity prefs
 -- prefs -> kanban.board_prefs: one row per element of `prefs`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'background' AS v0, jsonb_typeof(x.elem -> 'background') AS t0,
-                   x.elem -> 'card.covers' AS v1, jsonb_typeof(x.elem -> 'card.covers') AS t1,
-                   x.elem -> 'permissionLevel' AS v2, jsonb_typeof(x.elem -> 'permissionLevel') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."board_prefs" (
         "id", "user_id", "legacy_id", "background", "card_covers", "permission_level", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'background' AS v0, jsonb_typeof(x.elem -> 'background') AS t0,
+                       x.elem -> 'card.covers' AS v1, jsonb_typeof(x.elem -> 'card.covers') AS t1,
+                       x.elem -> 'permissionLevel' AS v2, jsonb_typeof(x.elem -> 'permissionLevel') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'prefs', x.user_id, x.legacy_id),
            x.user_id,
@@ -240,48 +242,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'prefs', 'board_
 -- pgshred:entity lists
 -- lists -> kanban.lists: one row per element of `lists`, legacy id `id`
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'lists', 'lists', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'lists', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'lists', 'lists',
-         NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'closed' AS v1, jsonb_typeof(x.elem -> 'closed') AS t1,
-                   x.elem -> 'wip.limit' AS v2, jsonb_typeof(x.elem -> 'wip.limit') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."lists" (
         "id", "user_id", "legacy_id", "position", "name", "closed", "wip_limit", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'lists', 'lists', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'lists', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'lists',
+             'lists', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'closed' AS v1, jsonb_typeof(x.elem -> 'closed') AS t1,
+                       x.elem -> 'wip.limit' AS v2, jsonb_typeof(x.elem -> 'wip.limit') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'lists', x.user_id, x.legacy_id),
            x.user_id,
@@ -340,60 +343,61 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'lists', 'lists'
 -- labels -> kanban.labels: one row per element of `lists[*].labels`, legacy id ``
 --   parent lists via the enclosing element -> list_id; parent missing: error
 --   duplicate legacy id within a parent: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-               THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'labels', 'lists[*].labels',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE l1.key
-            END AS legacy_id,
-           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
-           -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
-               AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE
-               WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-               THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'labels', 'lists',
-         NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"labels"}', doc.user_id, 'labels',
-         'lists[*].labels', 'lists ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
-         AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END, '?')))
-           WITH ORDINALITY AS l1(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.id_key = src.id_key
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'color' AS v1, jsonb_typeof(x.elem -> 'color') AS t1
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."labels" (
         "id", "user_id", "legacy_id", "position", "list_id", "name", "color", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                   THEN l0.elem #>> '{"id"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'labels', 'lists[*].labels',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE l1.key
+                END AS legacy_id,
+               -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+               -- length first, so no two pairs read alike) and its own.
+               pg_catalog.length(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                   AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END)::text || ':' || CASE
+                   WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
+                   THEN l0.elem #>> '{"id"}' END || ':' || l1.key AS id_key
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"lists"}', doc.user_id, 'labels',
+             'lists', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"labels"}', doc.user_id, 'labels',
+             'lists[*].labels', 'lists ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+             AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' END, '?')))
+               WITH ORDINALITY AS l1(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.id_key = src.id_key
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'color' AS v1, jsonb_typeof(x.elem -> 'color') AS t1
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'labels', x.user_id, x.id_key),
            x.user_id,
@@ -441,55 +445,56 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'labels', 'label
 -- cards -> kanban.cards: one row per element of `cards`, legacy id ``
 --   parent lists via `listId` -> list_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           doc.doc #>> '{"settings","locale"}' AS dv3, -- decides how column 3 is read
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"listId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"listId"}' <> ''
-                THEN l0.elem #>> '{"listId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'cards', 'cards', '#' || l0.ord)
-                ELSE l0.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'cards', 'cards', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
-                   x.elem -> 'desc' AS v1, jsonb_typeof(x.elem -> 'desc') AS t1,
-                   x.elem -> 'due' AS v2, jsonb_typeof(x.elem -> 'due') AS t2,
-                   x.elem -> 'start' AS v3, jsonb_typeof(x.elem -> 'start') AS t3,
-                   x.elem -> 'created' AS v4, jsonb_typeof(x.elem -> 'created') AS t4,
-                   x.elem -> 'labelIds' AS v5, jsonb_typeof(x.elem -> 'labelIds') AS t5,
-                   x.elem #> '{"badges","votes"}' AS v6, jsonb_typeof(x.elem #> '{"badges","votes"}') AS t6
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."cards" (
         "id", "user_id", "legacy_id", "position", "list_id", "title", "body", "due", "start_text", "start_on",
             "opened_at", "label_ids", "votes", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               doc.doc #>> '{"settings","locale"}' AS dv3, -- decides how column 3 is read
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"listId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"listId"}' <> ''
+                    THEN l0.elem #>> '{"listId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'cards', 'cards', '#' || l0.ord)
+                    ELSE l0.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'cards', 'cards', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
+                       x.elem -> 'desc' AS v1, jsonb_typeof(x.elem -> 'desc') AS t1,
+                       x.elem -> 'due' AS v2, jsonb_typeof(x.elem -> 'due') AS t2,
+                       x.elem -> 'start' AS v3, jsonb_typeof(x.elem -> 'start') AS t3,
+                       x.elem -> 'created' AS v4, jsonb_typeof(x.elem -> 'created') AS t4,
+                       x.elem -> 'labelIds' AS v5, jsonb_typeof(x.elem -> 'labelIds') AS t5,
+                       x.elem #> '{"badges","votes"}' AS v6, jsonb_typeof(x.elem #> '{"badges","votes"}') AS t6
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id, x.legacy_id),
            x.user_id,
@@ -661,59 +666,61 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'cards', 'cards'
 -- checklist -> kanban.checklist_items: one row per element of `cards[*].checklist`, legacy id `id`
 --   parent cards via the enclosing element -> card_id; parent missing: error
 --   duplicate legacy id within a parent: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'checklist', 'cards[*].checklist',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-                    THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id',
-                    '#' || l0.ord || '.' || l1.ord) END
-            END AS legacy_id,
-           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
-           -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
-               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-               THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id',
-               '#' || l0.ord || '.' || l1.ord) END AS id_key
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'checklist', 'cards', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"checklist"}', doc.user_id, 'checklist',
-         'cards[*].checklist', 'cards ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.id_key = src.id_key
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'text' AS v0, jsonb_typeof(x.elem -> 'text') AS t0,
-                   x.elem -> 'done' AS v1, jsonb_typeof(x.elem -> 'done') AS t1
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."checklist_items" (
         "id", "user_id", "legacy_id", "position", "card_id", "text", "done", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'checklist', 'cards[*].checklist',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                        AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem,
+                        doc.user_id, 'checklist', 'id', '#' || l0.ord || '.' || l1.ord) END
+                END AS legacy_id,
+               -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+               -- length first, so no two pairs read alike) and its own.
+               pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+                   WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                   THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'checklist', 'id',
+                   '#' || l0.ord || '.' || l1.ord) END AS id_key
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'checklist', 'cards',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"checklist"}', doc.user_id,
+             'checklist', 'cards[*].checklist', 'cards ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.id_key = src.id_key
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'text' AS v0, jsonb_typeof(x.elem -> 'text') AS t0,
+                       x.elem -> 'done' AS v1, jsonb_typeof(x.elem -> 'done') AS t1
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'checklist', x.user_id, x.id_key),
            x.user_id,
@@ -767,47 +774,48 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'checklist', 'ch
 -- pgshred:entity members
 -- members -> kanban.members: one row per element of `members`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'members', 'members', '#' || l0.ord)
-                ELSE l0.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"members"}', doc.user_id, 'members', 'members',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'fullName' AS v0, jsonb_typeof(x.elem -> 'fullName') AS t0,
-                   x.elem -> 'initials' AS v1, jsonb_typeof(x.elem -> 'initials') AS t1,
-                   x.elem -> 'avatar' AS v2, jsonb_typeof(x.elem -> 'avatar') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."members" (
         "id", "user_id", "legacy_id", "position", "full_name", "initials", "avatar", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'members', 'members', '#' || l0.ord)
+                    ELSE l0.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"members"}', doc.user_id, 'members', 'members',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'fullName' AS v0, jsonb_typeof(x.elem -> 'fullName') AS t0,
+                       x.elem -> 'initials' AS v1, jsonb_typeof(x.elem -> 'initials') AS t1,
+                       x.elem -> 'avatar' AS v2, jsonb_typeof(x.elem -> 'avatar') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id, x.legacy_id),
            x.user_id,
@@ -851,55 +859,57 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'members', 'memb
 -- card_members -> kanban.card_members: one row per element of `cards[*].idMembers`, legacy id ``
 --   parent cards via the enclosing element -> card_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           '#' || l0.ord || '.' || l1.ord AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id, 'card_members',
-         'cards[*].idMembers', 'cards ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-     -- member_id: the members row `` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number') AND x.elem #>> '{}' <> ''
-                                     THEN x.elem #>> '{}' END AS ref0
-                          OFFSET 0) AS q0
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."card_members" (
         "id", "user_id", "legacy_id", "position", "card_id", "member_id", "member_key"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               '#' || l0.ord || '.' || l1.ord AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"cards"}', doc.user_id, 'card_members', 'cards',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"idMembers"}', doc.user_id,
+             'card_members', 'cards[*].idMembers', 'cards ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "kanban"."members" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
+         -- member_id: the members row `` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number')
+                                        AND x.elem #>> '{}' <> ''
+                                         THEN x.elem #>> '{}' END AS ref0
+                              OFFSET 0) AS q0
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'card_members', x.user_id, x.legacy_id),
            x.user_id,
@@ -933,70 +943,71 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_members', 
 -- pgshred:entity activity
 -- activity -> kanban.activity: one row per element of `activity`, legacy id `id`
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'activity', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'activity', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity',
-         'activity', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-     -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
-     WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
-         THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
-                ELSE true END
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0, q1.*,
-           (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
-                 q1.ref1) LIMIT 1) AS rid1
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
-                   x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
-                   x.elem -> 'data' AS v2, jsonb_typeof(x.elem -> 'data') AS t2
-                   OFFSET 0) AS c
-     -- card_id: the cards row `cardId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"cardId"}' <> ''
-                                     THEN x.elem #>> '{"cardId"}' END AS ref0
-                          OFFSET 0) AS q0
-     -- member_id: the members row `memberId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"memberId"}' <> ''
-                                     THEN x.elem #>> '{"memberId"}' END AS ref1
-                          OFFSET 0) AS q1
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."activity" (
         "id", "user_id", "legacy_id", "position", "card_id", "member_id", "type", "at", "data", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'activity', 'activity', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'activity', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'activity',
+             'activity', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+         -- One array of many kinds: activity takes no named kind and every kind no other entity takes.
+         WHERE CASE                 WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number',
+             'boolean') THEN l0.elem #>> '{"type"}' END IN ('commentCard', 'moveCard') THEN false
+                    ELSE true END
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "kanban"."cards" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0, q1.*,
+               (SELECT r."id" FROM "kanban"."members" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                     q1.ref1) LIMIT 1) AS rid1
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
+                       x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
+                       x.elem -> 'data' AS v2, jsonb_typeof(x.elem -> 'data') AS t2
+                       OFFSET 0) AS c
+         -- card_id: the cards row `cardId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"cardId"}' <> ''
+                                         THEN x.elem #>> '{"cardId"}' END AS ref0
+                              OFFSET 0) AS q0
+         -- member_id: the members row `memberId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"memberId"}' <> ''
+                                         THEN x.elem #>> '{"memberId"}' END AS ref1
+                              OFFSET 0) AS q1
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'activity', x.user_id, x.legacy_id),
            x.user_id,
@@ -1056,72 +1067,73 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'activity', 'act
 -- pgshred:entity comments
 -- comments -> kanban.card_comments: one row per element of `activity`, legacy id `id`
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'comments', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'comments', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments',
-         'activity', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-     -- One array of many kinds: comments takes `commentCard`.
-     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
-         THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
-                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
-                    THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
-                ELSE false END
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0, q1.*,
-           (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
-                 q1.ref1) LIMIT 1) AS rid1
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
-                   x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
-                   x.elem #> '{"data","text"}' AS v2, jsonb_typeof(x.elem #> '{"data","text"}') AS t2
-                   OFFSET 0) AS c
-     -- card_id: the cards row `cardId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"cardId"}' <> ''
-                                     THEN x.elem #>> '{"cardId"}' END AS ref0
-                          OFFSET 0) AS q0
-     -- author_id: the members row `memberId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"memberId"}' <> ''
-                                     THEN x.elem #>> '{"memberId"}' END AS ref1
-                          OFFSET 0) AS q1
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."card_comments" (
         "id", "user_id", "legacy_id", "position", "card_id", "author_id", "type", "at", "body", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'comments', 'activity', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'comments', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'comments',
+             'activity', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+         -- One array of many kinds: comments takes `commentCard`.
+         WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+             THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN true
+                    WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                        THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN false
+                    ELSE false END
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "kanban"."cards" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0, q1.*,
+               (SELECT r."id" FROM "kanban"."members" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                     q1.ref1) LIMIT 1) AS rid1
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
+                       x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
+                       x.elem #> '{"data","text"}' AS v2, jsonb_typeof(x.elem #> '{"data","text"}') AS t2
+                       OFFSET 0) AS c
+         -- card_id: the cards row `cardId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"cardId"}' <> ''
+                                         THEN x.elem #>> '{"cardId"}' END AS ref0
+                              OFFSET 0) AS q0
+         -- author_id: the members row `memberId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"memberId"}' <> ''
+                                         THEN x.elem #>> '{"memberId"}' END AS ref1
+                              OFFSET 0) AS q1
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'comments', x.user_id, x.legacy_id),
            x.user_id,
@@ -1187,73 +1199,74 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'comments', 'car
 -- pgshred:entity card_moves
 -- card_moves -> kanban.card_moves: one row per element of `activity`, legacy id `id`
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'card_moves', 'activity', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'card_moves', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id, 'card_moves',
-         'activity', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-     -- One array of many kinds: card_moves takes `moveCard`.
-     WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
-         THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
-                WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
-                    THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
-                ELSE false END
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "kanban"."cards" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0, q1.*,
-           (SELECT r."id" FROM "kanban"."members" AS r
-             WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
-                 q1.ref1) LIMIT 1) AS rid1
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
-                   x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
-                   x.elem #> '{"data","from"}' AS v2, jsonb_typeof(x.elem #> '{"data","from"}') AS t2,
-                   x.elem #> '{"data","to"}' AS v3, jsonb_typeof(x.elem #> '{"data","to"}') AS t3
-                   OFFSET 0) AS c
-     -- card_id: the cards row `cardId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"cardId"}' <> ''
-                                     THEN x.elem #>> '{"cardId"}' END AS ref0
-                          OFFSET 0) AS q0
-     -- member_id: the members row `memberId` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"memberId"}' <> ''
-                                     THEN x.elem #>> '{"memberId"}' END AS ref1
-                          OFFSET 0) AS q1
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."card_moves" (
         "id", "user_id", "legacy_id", "position", "card_id", "member_id", "type", "at", "from_list", "to_list", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'card_moves', 'activity', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'card_moves', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"activity"}', doc.user_id,
+             'card_moves', 'activity', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+         -- One array of many kinds: card_moves takes `moveCard`.
+         WHERE CASE WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+             THEN l0.elem #>> '{"type"}' END IN ('moveCard') THEN true
+                    WHEN CASE WHEN jsonb_typeof(l0.elem #> '{"type"}') IN ('string', 'number', 'boolean')
+                        THEN l0.elem #>> '{"type"}' END IN ('commentCard') THEN false
+                    ELSE false END
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "kanban"."cards" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'cards', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0, q1.*,
+               (SELECT r."id" FROM "kanban"."members" AS r
+                 WHERE r."id" = "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'members', x.user_id,
+                     q1.ref1) LIMIT 1) AS rid1
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0,
+                       x.elem -> 'at' AS v1, jsonb_typeof(x.elem -> 'at') AS t1,
+                       x.elem #> '{"data","from"}' AS v2, jsonb_typeof(x.elem #> '{"data","from"}') AS t2,
+                       x.elem #> '{"data","to"}' AS v3, jsonb_typeof(x.elem #> '{"data","to"}') AS t3
+                       OFFSET 0) AS c
+         -- card_id: the cards row `cardId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"cardId"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"cardId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"cardId"}' <> ''
+                                         THEN x.elem #>> '{"cardId"}' END AS ref0
+                              OFFSET 0) AS q0
+         -- member_id: the members row `memberId` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"memberId"}' AS raw1,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"memberId"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"memberId"}' <> ''
+                                         THEN x.elem #>> '{"memberId"}' END AS ref1
+                              OFFSET 0) AS q1
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'card_moves', x.user_id, x.legacy_id),
            x.user_id,
@@ -1326,48 +1339,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'card_moves', 'c
 -- pgshred:entity settings
 -- settings -> kanban.board_settings: one row per element of `settings`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'settings', 'settings', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'theme' AS v0, jsonb_typeof(x.elem -> 'theme') AS t0,
-                   x.elem -> 'ui.density' AS v1, jsonb_typeof(x.elem -> 'ui.density') AS t1,
-                   x.elem -> 'locale' AS v2, jsonb_typeof(x.elem -> 'locale') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."board_settings" (
         "id", "user_id", "legacy_id", "theme", "density", "locale", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'settings', 'settings', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'theme' AS v0, jsonb_typeof(x.elem -> 'theme') AS t0,
+                       x.elem -> 'ui.density' AS v1, jsonb_typeof(x.elem -> 'ui.density') AS t1,
+                       x.elem -> 'locale' AS v2, jsonb_typeof(x.elem -> 'locale') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'settings', x.user_id, x.legacy_id),
            x.user_id,
@@ -1413,49 +1427,51 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'settings', 'boa
 -- shortcuts -> kanban.shortcuts: one row per element of `settings[*].shortcuts`, legacy id ``
 --   parent settings via the enclosing element -> settings_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-               THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
-           '#' || l0.ord || '.' || l1.ord AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"shortcuts"}', doc.user_id, 'shortcuts',
-         'settings[*].shortcuts', 'settings ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string',
-         'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}' ELSE '#' || l0.ord END, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "kanban"."shortcuts" (
         "id", "user_id", "legacy_id", "position", "settings_id", "keys"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                   THEN l0.elem #>> '{}' ELSE '#' || l0.ord END AS parent_legacy_id,
+               '#' || l0.ord || '.' || l1.ord AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"settings"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"shortcuts"}', doc.user_id,
+             'shortcuts', 'settings[*].shortcuts', 'settings ' || coalesce(CASE
+             WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> '' THEN l0.elem #>> '{}'
+             ELSE '#' || l0.ord END, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('6a4e1f0c-2b7d-4c1e-9f3a-8d5b6c7e9f01', 'shortcuts', x.user_id, x.legacy_id),
            x.user_id,

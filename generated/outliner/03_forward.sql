@@ -51,41 +51,42 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
 -- pgshred:entity account
 -- account -> outliner.accounts: one row per element of `$`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'account', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- The document root: the document itself is the one element (when it is an object).
-     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*
-      FROM x
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."accounts" (
         "id", "user_id", "legacy_id", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'account', '$', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- The document root: the document itself is the one element (when it is an object).
+         CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*
+          FROM x
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'account', x.user_id, x.legacy_id),
            x.user_id,
@@ -118,48 +119,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'account', 'acco
 -- pgshred:entity graph
 -- graph -> outliner.graphs: one row per element of `graph`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'graph', 'graph', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"graph"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1,
-                   x.elem -> 'config' AS v2, jsonb_typeof(x.elem -> 'config') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."graphs" (
         "id", "user_id", "legacy_id", "name", "version", "config", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'graph', 'graph', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"graph"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'version' AS v1, jsonb_typeof(x.elem -> 'version') AS t1,
+                       x.elem -> 'config' AS v2, jsonb_typeof(x.elem -> 'config') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'graph', x.user_id, x.legacy_id),
            x.user_id,
@@ -208,45 +210,46 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'graph', 'graphs
 -- pgshred:entity pages
 -- pages -> outliner.pages: one row per element of `pages`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'pages', 'pages', '#' || l0.ord)
-                ELSE l0.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'pages', 'pages', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
-                   x.elem -> 'created' AS v1, jsonb_typeof(x.elem -> 'created') AS t1
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."pages" (
         "id", "user_id", "legacy_id", "position", "title", "written_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'pages', 'pages', '#' || l0.ord)
+                    ELSE l0.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'pages', 'pages', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
+                       x.elem -> 'created' AS v1, jsonb_typeof(x.elem -> 'created') AS t1
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id, x.legacy_id),
            x.user_id,
@@ -294,46 +297,48 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'pages', 'pages'
 -- page_tags -> outliner.page_tags: one row per element of `pages[*].tags`, legacy id ``
 --   parent pages via the enclosing element -> page_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           '#' || l0.ord || '.' || l1.ord AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'page_tags', 'pages', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'page_tags',
-         'pages[*].tags', 'pages ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."page_tags" (
         "id", "user_id", "legacy_id", "position", "page_id", "tag"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               '#' || l0.ord || '.' || l1.ord AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'page_tags', 'pages',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'page_tags',
+             'pages[*].tags', 'pages ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'page_tags', x.user_id, x.legacy_id),
            x.user_id,
@@ -367,106 +372,107 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'page_tags', 'pa
 -- blocks -> outliner.blocks: one row per element of `pages[*].blocks`, legacy id `uid`
 --   parent pages via the enclosing element -> page_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    WITH RECURSIVE tree AS (
-        SELECT t.*, NULL::text AS tree_parent_legacy, 1 AS depth,
-               '#' || t.ord0 || '.' || t.ord1 AS tree_pos,
-               ARRAY[t.ord1]::bigint[] AS tree_path
-          FROM (SELECT doc.user_id,
-                     l1.elem,
-                     l0.ord AS ord0,
-                     l1.ord AS ord1,
-                     l0.key AS parent_legacy_id,
-                     CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                          THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'blocks', 'pages[*].blocks',
-                              '#' || l0.ord || '.' || l1.ord)
-                          ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
-                              AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}'
-                              ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'blocks', 'uid',
-                              '#' || l0.ord || '.' || l1.ord) END
-                      END AS legacy_id
-                FROM doc
-               -- An object keyed by id: each member an element, its key the legacy id.
-               CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks', 'pages',
-                   NULL))
-                     WITH ORDINALITY AS l0(key, elem, ord)
-               CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"blocks"}', doc.user_id,
-                   'blocks', 'pages[*].blocks', 'pages ' || coalesce(l0.key, '?')))
-                     WITH ORDINALITY AS l1(elem, ord)) AS t
-        UNION ALL
-        SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
-               CASE WHEN t.depth >= 64
-                    THEN "pgshred".too_deep(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
-                                         CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
-                                             AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}'
-                                             ELSE t.tree_pos || '.' || c.ord END, 64)
-                    WHEN jsonb_typeof(c.elem) <> 'object'
-                    THEN "pgshred".not_an_object(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
-                        t.tree_pos || '.' || c.ord)
-                    ELSE CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
-                        AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' ELSE "pgshred".missing_id(c.elem,
-                        doc.user_id, 'blocks', 'uid', t.tree_pos || '.' || c.ord) END
-                END,
-               t.legacy_id, t.depth + 1, t.tree_pos || '.' || c.ord, t.tree_path || c.ord
-          FROM tree AS t
-         -- `doc` names the user for the messages of the legacy id check.
-         CROSS JOIN LATERAL (SELECT t.user_id) AS doc(user_id)
-         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(t.elem #> '{"children"}', t.user_id, 'blocks',
-             'pages[*].blocks[*].children',
-                                                  'blocks ' || coalesce(t.legacy_id, '?')))
-               WITH ORDINALITY AS c(elem, ord)
-         WHERE jsonb_typeof(t.elem) = 'object' AND t.depth <= 64
-    )
-    SELECT * FROM tree
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks',
-               x.user_id, q0.ref0) END AS rid0, q1.*,
-           (SELECT r."id" FROM "outliner"."pages" AS r
-             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
-                 q1.ref1) LIMIT 1) AS rid1
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'string' AS v0, jsonb_typeof(x.elem -> 'string') AS t0,
-                   x.elem -> 'heading' AS v1, jsonb_typeof(x.elem -> 'heading') AS t1,
-                   x.elem -> 'open' AS v2, jsonb_typeof(x.elem -> 'open') AS t2,
-                   x.elem -> 'created' AS v3, jsonb_typeof(x.elem -> 'created') AS t3
-                   OFFSET 0) AS c
-     -- embed_block_id: the blocks row `embed` names, among this statement's own elements (a hash join).
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"embed"}' <> ''
-                                     THEN x.elem #>> '{"embed"}' END AS ref0
-                          OFFSET 0) AS q0
-      LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
-             ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
-     -- embed_page_id: the pages row `embed` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw1,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"embed"}' <> ''
-                                     THEN x.elem #>> '{"embed"}' END AS ref1
-                          OFFSET 0) AS q1
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."blocks" (
         "id", "user_id", "legacy_id", "position", "page_id", "parent_block_id", "depth", "embed_block_id",
             "embed_page_id", "text", "heading", "open", "written_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        WITH RECURSIVE tree AS (
+            SELECT t.*, NULL::text AS tree_parent_legacy, 1 AS depth,
+                   '#' || t.ord0 || '.' || t.ord1 AS tree_pos,
+                   ARRAY[t.ord1]::bigint[] AS tree_path
+              FROM (SELECT doc.user_id,
+                         l1.elem,
+                         l0.ord AS ord0,
+                         l1.ord AS ord1,
+                         l0.key AS parent_legacy_id,
+                         CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                              THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'blocks', 'pages[*].blocks',
+                                  '#' || l0.ord || '.' || l1.ord)
+                              ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                                  AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}'
+                                  ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'blocks', 'uid',
+                                  '#' || l0.ord || '.' || l1.ord) END
+                          END AS legacy_id
+                    FROM doc
+                   -- An object keyed by id: each member an element, its key the legacy id.
+                   CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'blocks',
+                       'pages', NULL))
+                         WITH ORDINALITY AS l0(key, elem, ord)
+                   CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"blocks"}', doc.user_id,
+                       'blocks', 'pages[*].blocks', 'pages ' || coalesce(l0.key, '?')))
+                         WITH ORDINALITY AS l1(elem, ord)) AS t
+            UNION ALL
+            SELECT t.user_id, c.elem, t.ord0, c.ord, t.parent_legacy_id,
+                   CASE WHEN t.depth >= 64
+                        THEN "pgshred".too_deep(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
+                                             CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
+                                                 AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}'
+                                                 ELSE t.tree_pos || '.' || c.ord END, 64)
+                        WHEN jsonb_typeof(c.elem) <> 'object'
+                        THEN "pgshred".not_an_object(c.elem, t.user_id, 'blocks', 'pages[*].blocks[*].children',
+                            t.tree_pos || '.' || c.ord)
+                        ELSE CASE WHEN jsonb_typeof(c.elem #> '{"uid"}') IN ('string', 'number')
+                            AND c.elem #>> '{"uid"}' <> '' THEN c.elem #>> '{"uid"}' ELSE "pgshred".missing_id(c.elem,
+                            doc.user_id, 'blocks', 'uid', t.tree_pos || '.' || c.ord) END
+                    END,
+                   t.legacy_id, t.depth + 1, t.tree_pos || '.' || c.ord, t.tree_path || c.ord
+              FROM tree AS t
+             -- `doc` names the user for the messages of the legacy id check.
+             CROSS JOIN LATERAL (SELECT t.user_id) AS doc(user_id)
+             CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(t.elem #> '{"children"}', t.user_id, 'blocks',
+                 'pages[*].blocks[*].children',
+                                                      'blocks ' || coalesce(t.legacy_id, '?')))
+                   WITH ORDINALITY AS c(elem, ord)
+             WHERE jsonb_typeof(t.elem) = 'object' AND t.depth <= 64
+        )
+        SELECT * FROM tree
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03',
+                   'blocks', x.user_id, q0.ref0) END AS rid0, q1.*,
+               (SELECT r."id" FROM "outliner"."pages" AS r
+                 WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                     q1.ref1) LIMIT 1) AS rid1
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'string' AS v0, jsonb_typeof(x.elem -> 'string') AS t0,
+                       x.elem -> 'heading' AS v1, jsonb_typeof(x.elem -> 'heading') AS t1,
+                       x.elem -> 'open' AS v2, jsonb_typeof(x.elem -> 'open') AS t2,
+                       x.elem -> 'created' AS v3, jsonb_typeof(x.elem -> 'created') AS t3
+                       OFFSET 0) AS c
+         -- embed_block_id: the blocks row `embed` names, among this statement's own elements (a hash join).
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"embed"}' <> ''
+                                         THEN x.elem #>> '{"embed"}' END AS ref0
+                              OFFSET 0) AS q0
+          LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
+                 ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
+         -- embed_page_id: the pages row `embed` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"embed"}' AS raw1,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"embed"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"embed"}' <> ''
+                                         THEN x.elem #>> '{"embed"}' END AS ref1
+                              OFFSET 0) AS q1
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id, x.legacy_id),
            x.user_id,
@@ -563,66 +569,67 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'blocks', 'block
 -- block_props -> outliner.block_props: one row per element of `pages[*].blocks[*].props`, legacy id ``
 --   parent blocks via the enclosing element -> block_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l2.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l2.ord AS ord2,
-           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
-               THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l2.elem) <> 'object'
-                THEN "pgshred".not_an_object(l2.elem, doc.user_id, 'block_props', 'pages[*].blocks[*].props',
-                    '#' || l0.ord || '.' || l1.ord || '.' || l2.ord)
-                ELSE CASE WHEN jsonb_typeof(l2.elem #> '{}') IN ('string', 'number') AND l2.elem #>> '{}' <> ''
-                    THEN l2.elem #>> '{}' ELSE '#' || l0.ord || '.' || l1.ord || '.' || l2.ord END
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_props', 'pages',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
-     -- statement, written before this one, checked its shape).
-     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
-                             SELECT a.elem, a.ord::text
-                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
-                                   ORDINALITY AS a(elem, ord)
-                             UNION ALL
-                             SELECT c.elem, n.ord || '.' || c.ord
-                               FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
-                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
-                         ) SELECT n.elem, n.ord FROM n) AS l1
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT l1.elem #> '{"props"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l2
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'status' AS v0, jsonb_typeof(x.elem -> 'status') AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."block_props" (
         "id", "user_id", "legacy_id", "block_id", "status", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l2.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l2.ord AS ord2,
+               CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+                   THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l2.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l2.elem, doc.user_id, 'block_props', 'pages[*].blocks[*].props',
+                        '#' || l0.ord || '.' || l1.ord || '.' || l2.ord)
+                    ELSE CASE WHEN jsonb_typeof(l2.elem #> '{}') IN ('string', 'number') AND l2.elem #>> '{}' <> ''
+                        THEN l2.elem #>> '{}' ELSE '#' || l0.ord || '.' || l1.ord || '.' || l2.ord END
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_props', 'pages',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+         -- statement, written before this one, checked its shape).
+         CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                                 SELECT a.elem, a.ord::text
+                                   FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
+                                       ORDINALITY AS a(elem, ord)
+                                 UNION ALL
+                                 SELECT c.elem, n.ord || '.' || c.ord
+                                   FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                       '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                             ) SELECT n.elem, n.ord FROM n) AS l1
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT l1.elem #> '{"props"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l2
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'status' AS v0, jsonb_typeof(x.elem -> 'status') AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'block_props', x.user_id, x.legacy_id),
            x.user_id,
@@ -660,75 +667,77 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'block_props', '
 -- block_refs -> outliner.block_refs: one row per element of `pages[*].blocks[*].refs`, legacy id ``
 --   parent blocks via the enclosing element -> block_id; parent missing: error
 --   duplicate legacy id within a parent: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l2.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l2.ord AS ord2,
-           CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
-               THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
-           '#' || l2.ord AS legacy_id,
-           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
-           -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
-               AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END)::text || ':' || CASE
-               WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
-               THEN l1.elem #>> '{"uid"}' END || ':' || '#' || l2.ord AS id_key
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_refs', 'pages',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
-     -- statement, written before this one, checked its shape).
-     CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
-                             SELECT a.elem, a.ord::text
-                               FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
-                                   ORDINALITY AS a(elem, ord)
-                             UNION ALL
-                             SELECT c.elem, n.ord || '.' || c.ord
-                               FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
-                                   '{"children"}')) WITH ORDINALITY AS c(elem, ord)
-                         ) SELECT n.elem, n.ord FROM n) AS l1
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l1.elem #> '{"refs"}', doc.user_id, 'block_refs',
-         'pages[*].blocks[*].refs', 'blocks ' || coalesce(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string',
-         'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END, '?')))
-           WITH ORDINALITY AS l2(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.id_key = src.id_key
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "outliner"."blocks" AS r
-             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-     -- ref_block_id: the blocks row `` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number') AND x.elem #>> '{}' <> ''
-                                     THEN x.elem #>> '{}' END AS ref0
-                          OFFSET 0) AS q0
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."block_refs" (
         "id", "user_id", "legacy_id", "position", "block_id", "ref_block_id", "ref_uid"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l2.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l2.ord AS ord2,
+               CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+                   THEN l1.elem #>> '{"uid"}' END AS parent_legacy_id,
+               '#' || l2.ord AS legacy_id,
+               -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+               -- length first, so no two pairs read alike) and its own.
+               pg_catalog.length(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number')
+                   AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END)::text || ':' || CASE
+                   WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string', 'number') AND l1.elem #>> '{"uid"}' <> ''
+                   THEN l1.elem #>> '{"uid"}' END || ':' || '#' || l2.ord AS id_key
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"pages"}', doc.user_id, 'block_refs', 'pages',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         -- Every node of the tree, at any depth, its place the path of its positions (the tree's own
+         -- statement, written before this one, checked its shape).
+         CROSS JOIN LATERAL (WITH RECURSIVE n(elem, ord) AS (
+                                 SELECT a.elem, a.ord::text
+                                   FROM jsonb_array_elements("pgshred".array_or_empty(l0.elem #> '{"blocks"}')) WITH
+                                       ORDINALITY AS a(elem, ord)
+                                 UNION ALL
+                                 SELECT c.elem, n.ord || '.' || c.ord
+                                   FROM n CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_or_empty(n.elem #>
+                                       '{"children"}')) WITH ORDINALITY AS c(elem, ord)
+                             ) SELECT n.elem, n.ord FROM n) AS l1
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l1.elem #> '{"refs"}', doc.user_id, 'block_refs',
+             'pages[*].blocks[*].refs', 'blocks ' || coalesce(CASE WHEN jsonb_typeof(l1.elem #> '{"uid"}') IN ('string',
+             'number') AND l1.elem #>> '{"uid"}' <> '' THEN l1.elem #>> '{"uid"}' END, '?')))
+               WITH ORDINALITY AS l2(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.id_key = src.id_key
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "outliner"."blocks" AS r
+                 WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'blocks', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
+         -- ref_block_id: the blocks row `` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number')
+                                        AND x.elem #>> '{}' <> ''
+                                         THEN x.elem #>> '{}' END AS ref0
+                              OFFSET 0) AS q0
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'block_refs', x.user_id, x.id_key),
            x.user_id,
@@ -765,50 +774,52 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'block_refs', 'b
 -- pgshred:entity daily_notes
 -- daily_notes -> outliner.daily_notes: one row per element of `dailyNotes`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           l0.key AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"dailyNotes"}', doc.user_id, 'daily_notes',
-         'dailyNotes', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "outliner"."pages" AS r
-             WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-     -- page_id: the pages row `` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number') AND x.elem #>> '{}' <> ''
-                                     THEN x.elem #>> '{}' END AS ref0
-                          OFFSET 0) AS q0
-), ins AS (
+WITH ins AS (
     INSERT INTO "outliner"."daily_notes" (
         "id", "user_id", "legacy_id", "position", "page_id", "page_uid"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               l0.key AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"dailyNotes"}', doc.user_id, 'daily_notes',
+             'dailyNotes', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "outliner"."pages" AS r
+                 WHERE r."id" = "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'pages', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
+         -- page_id: the pages row `` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{}') IN ('string', 'number')
+                                        AND x.elem #>> '{}' <> ''
+                                         THEN x.elem #>> '{}' END AS ref0
+                              OFFSET 0) AS q0
     )
     SELECT "pgshred".row_id('3d8f6e4c-9a1b-4c2d-8e7f-6a5b4c3d2e03', 'daily_notes', x.user_id, x.legacy_id),
            x.user_id,

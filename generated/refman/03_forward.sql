@@ -52,45 +52,46 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
 -- pgshred:entity library
 -- library -> refman.libraries: one row per element of `$`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'library', '$', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- The document root: the document itself is the one element (when it is an object).
-     CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'version' AS v0, jsonb_typeof(x.elem -> 'version') AS t0,
-                   x.elem -> 'lastSync' AS v1, jsonb_typeof(x.elem -> 'lastSync') AS t1
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."libraries" (
         "id", "user_id", "legacy_id", "version", "last_sync", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'library', '$', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- The document root: the document itself is the one element (when it is an object).
+         CROSS JOIN LATERAL (SELECT doc.doc AS elem, 1::bigint AS ord WHERE jsonb_typeof(doc.doc) = 'object') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'version' AS v0, jsonb_typeof(x.elem -> 'version') AS t0,
+                       x.elem -> 'lastSync' AS v1, jsonb_typeof(x.elem -> 'lastSync') AS t1
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'library', x.user_id, x.legacy_id),
            x.user_id,
@@ -149,48 +150,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'library', 'libr
 -- pgshred:entity info
 -- info -> refman.library_info: one row per element of `library`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'info', 'library', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"library"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'style' AS v1, jsonb_typeof(x.elem -> 'style') AS t1,
-                   x.elem -> 'locale' AS v2, jsonb_typeof(x.elem -> 'locale') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."library_info" (
         "id", "user_id", "legacy_id", "name", "style", "locale", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'info', 'library', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"library"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'style' AS v1, jsonb_typeof(x.elem -> 'style') AS t1,
+                       x.elem -> 'locale' AS v2, jsonb_typeof(x.elem -> 'locale') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'info', x.user_id, x.legacy_id),
            x.user_id,
@@ -232,56 +234,57 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'info', 'library
 -- pgshred:entity collections
 -- collections -> refman.collections: one row per element of `collections`, legacy id `key`
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'collections', 'collections', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number')
-                    AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' ELSE "pgshred".missing_id(l0.elem,
-                    doc.user_id, 'collections', 'key', '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
-         'collections', 'collections', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02',
-               'collections', x.user_id, q0.ref0) END AS rid0
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0
-                   OFFSET 0) AS c
-     -- parent_id: the collections row `parent` names, among this statement's own elements (a hash join).
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"parent"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"parent"}' <> ''
-                                     THEN x.elem #>> '{"parent"}' END AS ref0
-                          OFFSET 0) AS q0
-      LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
-             ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."collections" (
         "id", "user_id", "legacy_id", "position", "parent_id", "name", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'collections', 'collections', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'collections', 'key', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
+             'collections', 'collections', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               CASE WHEN own0.legacy_id IS NOT NULL THEN "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02',
+                   'collections', x.user_id, q0.ref0) END AS rid0
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0
+                       OFFSET 0) AS c
+         -- parent_id: the collections row `parent` names, among this statement's own elements (a hash join).
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"parent"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"parent"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"parent"}' <> ''
+                                         THEN x.elem #>> '{"parent"}' END AS ref0
+                              OFFSET 0) AS q0
+          LEFT JOIN (SELECT DISTINCT s.user_id, s.legacy_id FROM x AS s) AS own0
+                 ON own0.user_id = x.user_id AND own0.legacy_id = q0.ref0
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collections', x.user_id, x.legacy_id),
            x.user_id,
@@ -327,48 +330,50 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'collections', '
 -- collection_items -> refman.collection_items: one row per element of `collections[*].items`, legacy id ``
 --   parent collections via the enclosing element -> collection_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> ''
-               THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
-           '#' || l0.ord || '.' || l1.ord AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
-         'collection_items', 'collections', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"items"}', doc.user_id, 'collection_items',
-         'collections[*].items', 'collections ' || coalesce(CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string',
-         'number') AND l0.elem #>> '{"key"}' <> '' THEN l0.elem #>> '{"key"}' END, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem AS v0, jsonb_typeof(x.elem) AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."collection_items" (
         "id", "user_id", "legacy_id", "position", "collection_id", "item_key"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> ''
+                   THEN l0.elem #>> '{"key"}' END AS parent_legacy_id,
+               '#' || l0.ord || '.' || l1.ord AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"collections"}', doc.user_id,
+             'collection_items', 'collections', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"items"}', doc.user_id,
+             'collection_items', 'collections[*].items', 'collections ' || coalesce(CASE
+             WHEN jsonb_typeof(l0.elem #> '{"key"}') IN ('string', 'number') AND l0.elem #>> '{"key"}' <> ''
+             THEN l0.elem #>> '{"key"}' END, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem AS v0, jsonb_typeof(x.elem) AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'collection_items', x.user_id, x.legacy_id),
            x.user_id,
@@ -402,53 +407,54 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'collection_item
 -- pgshred:entity items
 -- items -> refman.items: one row per element of `items`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'items', 'items', '#' || l0.ord)
-                ELSE l0.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'items', 'items', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'itemType' AS v0, jsonb_typeof(x.elem -> 'itemType') AS t0,
-                   x.elem -> 'title' AS v1, jsonb_typeof(x.elem -> 'title') AS t1,
-                   x.elem -> 'date' AS v2, jsonb_typeof(x.elem -> 'date') AS t2,
-                   x.elem -> 'dateAdded' AS v3, jsonb_typeof(x.elem -> 'dateAdded') AS t3,
-                   x.elem -> 'DOI' AS v4, jsonb_typeof(x.elem -> 'DOI') AS t4,
-                   x.elem -> 'url' AS v5, jsonb_typeof(x.elem -> 'url') AS t5,
-                   x.elem -> 'pages' AS v6, jsonb_typeof(x.elem -> 'pages') AS t6,
-                   x.elem -> 'volume' AS v7, jsonb_typeof(x.elem -> 'volume') AS t7,
-                   x.elem -> 'extra' AS v8, jsonb_typeof(x.elem -> 'extra') AS t8
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."items" (
         "id", "user_id", "legacy_id", "position", "item_type", "title", "date_text", "published_on",
             "published_precision", "added_at", "doi", "url", "pages", "volume", "note_field", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'items', 'items', '#' || l0.ord)
+                    ELSE l0.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'items', 'items', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'itemType' AS v0, jsonb_typeof(x.elem -> 'itemType') AS t0,
+                       x.elem -> 'title' AS v1, jsonb_typeof(x.elem -> 'title') AS t1,
+                       x.elem -> 'date' AS v2, jsonb_typeof(x.elem -> 'date') AS t2,
+                       x.elem -> 'dateAdded' AS v3, jsonb_typeof(x.elem -> 'dateAdded') AS t3,
+                       x.elem -> 'DOI' AS v4, jsonb_typeof(x.elem -> 'DOI') AS t4,
+                       x.elem -> 'url' AS v5, jsonb_typeof(x.elem -> 'url') AS t5,
+                       x.elem -> 'pages' AS v6, jsonb_typeof(x.elem -> 'pages') AS t6,
+                       x.elem -> 'volume' AS v7, jsonb_typeof(x.elem -> 'volume') AS t7,
+                       x.elem -> 'extra' AS v8, jsonb_typeof(x.elem -> 'extra') AS t8
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'items', x.user_id, x.legacy_id),
            x.user_id,
@@ -632,54 +638,56 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'items', 'items'
 -- creators -> refman.creators: one row per element of `items[*].creators`, legacy id `id`
 --   parent items via the enclosing element -> item_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'creators', 'items[*].creators',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-                    THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'creators', 'items', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"creators"}', doc.user_id, 'creators',
-         'items[*].creators', 'items ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'creatorType' AS v0, jsonb_typeof(x.elem -> 'creatorType') AS t0,
-                   x.elem -> 'firstName' AS v1, jsonb_typeof(x.elem -> 'firstName') AS t1,
-                   x.elem -> 'lastName' AS v2, jsonb_typeof(x.elem -> 'lastName') AS t2,
-                   x.elem -> 'name' AS v3, jsonb_typeof(x.elem -> 'name') AS t3
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."creators" (
         "id", "user_id", "legacy_id", "position", "item_id", "role", "first_name", "last_name", "name", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'creators', 'items[*].creators',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                        AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'creators', 'items',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"creators"}', doc.user_id, 'creators',
+             'items[*].creators', 'items ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'creatorType' AS v0, jsonb_typeof(x.elem -> 'creatorType') AS t0,
+                       x.elem -> 'firstName' AS v1, jsonb_typeof(x.elem -> 'firstName') AS t1,
+                       x.elem -> 'lastName' AS v2, jsonb_typeof(x.elem -> 'lastName') AS t2,
+                       x.elem -> 'name' AS v3, jsonb_typeof(x.elem -> 'name') AS t3
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'creators', x.user_id, x.legacy_id),
            x.user_id,
@@ -738,48 +746,50 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'creators', 'cre
 -- pgshred:entity tag_names
 -- tag_names -> refman.tags: one row per element of `items[*].tags`, legacy id `tag`
 --   duplicate legacy id within a user: keep_first; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tag_names', 'items[*].tags',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"tag"}') IN ('string', 'number')
-                    AND l1.elem #>> '{"tag"}' <> '' THEN l1.elem #>> '{"tag"}' END
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tag_names', 'items', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tag_names',
-         'items[*].tags', 'the element at #' || l0.ord))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
-      FROM src
-     -- A lookup: one row per distinct value, the first; an element without one gives none.
-     WHERE src.legacy_id IS NOT NULL
-     ORDER BY src.user_id, src.legacy_id, src.ord0, src.ord1
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'tag' AS v0, jsonb_typeof(x.elem -> 'tag') AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."tags" (
         "id", "user_id", "legacy_id", "name"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tag_names', 'items[*].tags',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"tag"}') IN ('string', 'number')
+                        AND l1.elem #>> '{"tag"}' <> '' THEN l1.elem #>> '{"tag"}' END
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tag_names', 'items',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tag_names',
+             'items[*].tags', 'the element at #' || l0.ord))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
+          FROM src
+         -- A lookup: one row per distinct value, the first; an element without one gives none.
+         WHERE src.legacy_id IS NOT NULL
+         ORDER BY src.user_id, src.legacy_id, src.ord0, src.ord1
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'tag' AS v0, jsonb_typeof(x.elem -> 'tag') AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tag_names', x.user_id, x.legacy_id),
            x.user_id,
@@ -804,60 +814,61 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'tag_names', 'ta
 -- tags -> refman.item_tags: one row per element of `items[*].tags`, legacy id `id`
 --   parent items via the enclosing element -> item_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tags', 'items[*].tags',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-                    THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tags', 'items', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tags',
-         'items[*].tags', 'items ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*, q0.*,
-           (SELECT r."id" FROM "refman"."tags" AS r
-             WHERE r."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tag_names', x.user_id,
-                 q0.ref0) LIMIT 1) AS rid0
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0
-                   OFFSET 0) AS c
-     -- tag_id: the tag_names row `tag` names.
-     CROSS JOIN LATERAL (SELECT x.elem #> '{"tag"}' AS raw0,
-                                CASE WHEN jsonb_typeof(x.elem #> '{"tag"}') IN ('string', 'number')
-                                    AND x.elem #>> '{"tag"}' <> ''
-                                     THEN x.elem #>> '{"tag"}' END AS ref0
-                          OFFSET 0) AS q0
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."item_tags" (
         "id", "user_id", "legacy_id", "position", "item_id", "tag_id", "kind", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'tags', 'items[*].tags',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                        AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE '#' || l0.ord || '.' || l1.ord END
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'tags', 'items', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"tags"}', doc.user_id, 'tags',
+             'items[*].tags', 'items ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*, q0.*,
+               (SELECT r."id" FROM "refman"."tags" AS r
+                 WHERE r."id" = "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tag_names', x.user_id,
+                     q0.ref0) LIMIT 1) AS rid0
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'type' AS v0, jsonb_typeof(x.elem -> 'type') AS t0
+                       OFFSET 0) AS c
+         -- tag_id: the tag_names row `tag` names.
+         CROSS JOIN LATERAL (SELECT x.elem #> '{"tag"}' AS raw0,
+                                    CASE WHEN jsonb_typeof(x.elem #> '{"tag"}') IN ('string', 'number')
+                                        AND x.elem #>> '{"tag"}' <> ''
+                                         THEN x.elem #>> '{"tag"}' END AS ref0
+                              OFFSET 0) AS q0
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'tags', x.user_id, x.legacy_id),
            x.user_id,
@@ -911,58 +922,59 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'tags', 'item_ta
 -- notes -> refman.notes: one row per element of `items[*].notes`, legacy id `id`
 --   parent items via the enclosing element -> item_id; parent missing: error
 --   duplicate legacy id within a parent: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'notes', 'items[*].notes',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-                    THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id',
-                    '#' || l0.ord || '.' || l1.ord) END
-            END AS legacy_id,
-           -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
-           -- length first, so no two pairs read alike) and its own.
-           pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
-               WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
-               THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id',
-               '#' || l0.ord || '.' || l1.ord) END AS id_key
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'notes', 'items', NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"notes"}', doc.user_id, 'notes',
-         'items[*].notes', 'items ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.id_key = src.id_key
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'html' AS v0, jsonb_typeof(x.elem -> 'html') AS t0
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."notes" (
         "id", "user_id", "legacy_id", "position", "item_id", "html", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'notes', 'items[*].notes',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE CASE WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number')
+                        AND l1.elem #>> '{"id"}' <> '' THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem,
+                        doc.user_id, 'notes', 'id', '#' || l0.ord || '.' || l1.ord) END
+                END AS legacy_id,
+               -- Legacy ids are unique per parent: the key of a row is its parent's legacy id (its
+               -- length first, so no two pairs read alike) and its own.
+               pg_catalog.length(l0.key)::text || ':' || l0.key || ':' || CASE
+                   WHEN jsonb_typeof(l1.elem #> '{"id"}') IN ('string', 'number') AND l1.elem #>> '{"id"}' <> ''
+                   THEN l1.elem #>> '{"id"}' ELSE "pgshred".missing_id(l1.elem, doc.user_id, 'notes', 'id',
+                   '#' || l0.ord || '.' || l1.ord) END AS id_key
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'notes', 'items', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(l0.elem #> '{"notes"}', doc.user_id, 'notes',
+             'items[*].notes', 'items ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.id_key, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.id_key HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.id_key = src.id_key
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'html' AS v0, jsonb_typeof(x.elem -> 'html') AS t0
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'notes', x.user_id, x.id_key),
            x.user_id,
@@ -1006,54 +1018,55 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'notes', 'notes'
 -- attachments -> refman.attachments: one row per element of `items[*].attachments`, legacy id ``
 --   parent items via the enclosing element -> item_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l1.elem,
-           l0.ord AS ord0,
-           l1.ord AS ord1,
-           l0.key AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l1.elem) <> 'object'
-                THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'attachments', 'items[*].attachments',
-                    '#' || l0.ord || '.' || l1.ord)
-                ELSE l1.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'attachments', 'items',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"attachments"}', doc.user_id, 'attachments',
-         'items[*].attachments', 'items ' || coalesce(l0.key, '?')))
-           WITH ORDINALITY AS l1(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'filename' AS v0, jsonb_typeof(x.elem -> 'filename') AS t0,
-                   x.elem -> 'size.bytes' AS v1, jsonb_typeof(x.elem -> 'size.bytes') AS t1,
-                   x.elem -> 'md5' AS v2, jsonb_typeof(x.elem -> 'md5') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."attachments" (
         "id", "user_id", "legacy_id", "position", "item_id", "filename", "size_bytes", "md5", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l1.elem,
+               l0.ord AS ord0,
+               l1.ord AS ord1,
+               l0.key AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l1.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l1.elem, doc.user_id, 'attachments', 'items[*].attachments',
+                        '#' || l0.ord || '.' || l1.ord)
+                    ELSE l1.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"items"}', doc.user_id, 'attachments', 'items',
+             NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(l0.elem #> '{"attachments"}', doc.user_id, 'attachments',
+             'items[*].attachments', 'items ' || coalesce(l0.key, '?')))
+               WITH ORDINALITY AS l1(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'filename' AS v0, jsonb_typeof(x.elem -> 'filename') AS t0,
+                       x.elem -> 'size.bytes' AS v1, jsonb_typeof(x.elem -> 'size.bytes') AS t1,
+                       x.elem -> 'md5' AS v2, jsonb_typeof(x.elem -> 'md5') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'attachments', x.user_id, x.legacy_id),
            x.user_id,
@@ -1108,46 +1121,47 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'attachments', '
 -- pgshred:entity searches
 -- searches -> refman.saved_searches: one row per element of `searches`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'searches', 'searches', '#' || l0.ord)
-                ELSE l0.key
-            END AS legacy_id
-      FROM doc
-     -- An object keyed by id: each member an element, its key the legacy id.
-     CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"searches"}', doc.user_id, 'searches', 'searches',
-         NULL))
-           WITH ORDINALITY AS l0(key, elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'conditions' AS v1, jsonb_typeof(x.elem -> 'conditions') AS t1
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."saved_searches" (
         "id", "user_id", "legacy_id", "position", "name", "conditions", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'searches', 'searches', '#' || l0.ord)
+                    ELSE l0.key
+                END AS legacy_id
+          FROM doc
+         -- An object keyed by id: each member an element, its key the legacy id.
+         CROSS JOIN LATERAL jsonb_each("pgshred".object_at(doc.doc #> '{"searches"}', doc.user_id, 'searches',
+             'searches', NULL))
+               WITH ORDINALITY AS l0(key, elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'conditions' AS v1, jsonb_typeof(x.elem -> 'conditions') AS t1
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'searches', x.user_id, x.legacy_id),
            x.user_id,
@@ -1181,48 +1195,49 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'searches', 'sav
 -- pgshred:entity prefs
 -- prefs -> refman.library_prefs: one row per element of `prefs`, legacy id ``
 --   duplicate legacy id within a user: error; missing legacy id: position
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
-                    THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
-            END AS legacy_id
-      FROM doc
-     -- A single object: the one element of its parent (when it is an object).
-     CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
-                           FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
-                          WHERE jsonb_typeof(o.elem) <> 'null') AS l0
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'citation.style' AS v0, jsonb_typeof(x.elem -> 'citation.style') AS t0,
-                   x.elem #> '{"sync","enabled"}' AS v1, jsonb_typeof(x.elem #> '{"sync","enabled"}') AS t1,
-                   x.elem -> 'export.format' AS v2, jsonb_typeof(x.elem -> 'export.format') AS t2
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "refman"."library_prefs" (
         "id", "user_id", "legacy_id", "citation_style", "sync_enabled", "export_format", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'prefs', 'prefs', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{}') IN ('string', 'number') AND l0.elem #>> '{}' <> ''
+                        THEN l0.elem #>> '{}' ELSE '#' || l0.ord END
+                END AS legacy_id
+          FROM doc
+         -- A single object: the one element of its parent (when it is an object).
+         CROSS JOIN LATERAL (SELECT o.elem, 1::bigint AS ord
+                               FROM (SELECT doc.doc #> '{"prefs"}' AS elem) AS o
+                              WHERE jsonb_typeof(o.elem) <> 'null') AS l0
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'citation.style' AS v0, jsonb_typeof(x.elem -> 'citation.style') AS t0,
+                       x.elem #> '{"sync","enabled"}' AS v1, jsonb_typeof(x.elem #> '{"sync","enabled"}') AS t1,
+                       x.elem -> 'export.format' AS v2, jsonb_typeof(x.elem -> 'export.format') AS t2
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('2c9d7e5a-1f3b-4a6c-8e0d-5b7a9c1e3f02', 'prefs', x.user_id, x.legacy_id),
            x.user_id,

@@ -89,10 +89,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Errors raised while migrating name the user, entity, legacy id, path and value, and carry the
--- same facts as JSON in DETAIL for the executor.
+-- same facts as JSON in DETAIL for the executor. They are STABLE: they change nothing, and Citus
+-- runs an INSERT ... SELECT on the shards only when it calls no volatile function (else it pulls
+-- every row to the coordinator). Each call sits in a value the statement uses, since the planner
+-- may drop an unused column of a subquery, and the check with it.
 CREATE OR REPLACE FUNCTION "pgshred".fail(message text, user_id text, entity text, legacy_id text, path text,
     value jsonb, hint text)
-RETURNS text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION USING
         ERRCODE = '22023',
@@ -107,31 +110,31 @@ $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".cast_failed(value jsonb, type text, user_id text, entity text, legacy_id text,
     path text)
-RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('cannot convert value to ' || type, user_id, entity, legacy_id, path, value,
                         'fix the value in the source document, or change the column type in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_required(user_id text, entity text, legacy_id text, path text)
-RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('required value is missing', user_id, entity, legacy_id, path, NULL,
                         'add the value to the document, give the column a default, or make it optional in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_id(element jsonb, user_id text, entity text, path text, pos text)
-RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('element at ' || pos || ' has no legacy id', user_id, entity, NULL, path, element,
                         'add the id to the document, or set source.on_missing_id: position in the mapping')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".not_an_object(element jsonb, user_id text, entity text, path text, pos text)
-RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('element at ' || pos || ' is not a JSON object', user_id, entity, NULL, path, element,
                         'every element of an entity array must be an object')
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".not_a_document(user_id text, doc jsonb)
-RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('the document is ' || coalesce(jsonb_typeof(doc), 'SQL NULL') || ', not a JSON object',
         user_id, '(document)', NULL, '$', doc,
                         'fix or remove the source row, or set source.not_a_document: '
@@ -141,7 +144,7 @@ $$;
 -- An index entry holds at most 2,704 bytes: a longer legacy id would fail the batch with "index
 -- row size exceeds maximum" and no user named.
 CREATE OR REPLACE FUNCTION "pgshred".id_too_long(user_id text, entity text, legacy_id text)
-RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('legacy id is ' || octet_length(legacy_id) || ' bytes long; at most 1000 fit in an index',
         user_id, entity,
                         left(legacy_id, 40) || '...', 'legacy id', to_jsonb(left(legacy_id, 200)),
@@ -149,7 +152,7 @@ RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".duplicate_id(user_id text, entity text, legacy_id text)
-RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('legacy id appears more than once', user_id, entity, legacy_id, 'legacy id',
         to_jsonb(legacy_id),
                         'run the dedupe step on the document, or set source.on_duplicate_id: keep_first')::boolean
@@ -157,14 +160,14 @@ $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".missing_parent(user_id text, entity text, legacy_id text, parent_entity text,
     path text, parent_legacy_id text)
-RETURNS uuid LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS uuid LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('parent ' || parent_entity || ' not found', user_id, entity, legacy_id, path,
         to_jsonb(parent_legacy_id),
                         'fix the reference, or set parent.on_missing to null or skip in the mapping')::uuid
 $$;
 
 CREATE OR REPLACE FUNCTION "pgshred".unmapped_keys(residual jsonb, user_id text, entity text, legacy_id text)
-RETURNS boolean LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT "pgshred".fail('keys neither mapped nor dropped', user_id, entity, legacy_id, '(element)', residual,
                         'map or drop these keys, or give the mapping an extra column')::boolean
 $$;

@@ -51,46 +51,47 @@ SELECT "pgshred".not_a_document(d.user_id, d.doc)
 -- pgshred:entity orgs
 -- orgs -> app_partitioned.orgs: one row per element of `orgs`, legacy id `id`
 --   duplicate legacy id within a user: keep_first; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'orgs', 'orgs', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'orgs', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs',
-         NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
-      FROM src
-     ORDER BY src.user_id, src.legacy_id, src.ord0
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'plan' AS v1, jsonb_typeof(x.elem -> 'plan') AS t1,
-                   x.elem -> 'seats' AS v2, jsonb_typeof(x.elem -> 'seats') AS t2,
-                   x.elem -> 'settings' AS v3, jsonb_typeof(x.elem -> 'settings') AS t3,
-                   x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."orgs" (
         "id", "user_id", "legacy_id", "position", "name", "plan", "seats", "settings", "source_created_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'orgs', 'orgs', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'orgs', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"orgs"}', doc.user_id, 'orgs', 'orgs',
+             NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        SELECT DISTINCT ON (src.user_id, src.legacy_id) src.*
+          FROM src
+         ORDER BY src.user_id, src.legacy_id, src.ord0
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'plan' AS v1, jsonb_typeof(x.elem -> 'plan') AS t1,
+                       x.elem -> 'seats' AS v2, jsonb_typeof(x.elem -> 'seats') AS t2,
+                       x.elem -> 'settings' AS v3, jsonb_typeof(x.elem -> 'settings') AS t3,
+                       x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'orgs', x.user_id, x.legacy_id),
            x.user_id,
@@ -158,55 +159,57 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'orgs', 'orgs',
 -- personas -> app_partitioned.personas: one row per element of `personas`, legacy id `id`
 --   parent orgs via `orgId` -> org_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"orgId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"orgId"}' <> ''
-                THEN l0.elem #>> '{"orgId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'personas', 'personas', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'personas', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas',
-         'personas', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'tone' AS v1, jsonb_typeof(x.elem -> 'tone') AS t1,
-                   x.elem #> '{"profile","bio"}' AS v2, jsonb_typeof(x.elem #> '{"profile","bio"}') AS t2,
-                   x.elem #> '{"profile","avatarUrl"}' AS v3, jsonb_typeof(x.elem #> '{"profile","avatarUrl"}') AS t3,
-                   x.elem -> 'isDefault' AS v4, jsonb_typeof(x.elem -> 'isDefault') AS t4,
-                   x.elem -> 'createdAt' AS v5, jsonb_typeof(x.elem -> 'createdAt') AS t5
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."personas" (
         "id", "user_id", "legacy_id", "position", "org_id", "name", "tone", "bio", "avatar_url", "is_default",
             "source_created_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"orgId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"orgId"}' <> ''
+                    THEN l0.elem #>> '{"orgId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'personas', 'personas', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'personas', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"personas"}', doc.user_id, 'personas',
+             'personas', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'tone' AS v1, jsonb_typeof(x.elem -> 'tone') AS t1,
+                       x.elem #> '{"profile","bio"}' AS v2, jsonb_typeof(x.elem #> '{"profile","bio"}') AS t2,
+                       x.elem #> '{"profile","avatarUrl"}' AS v3,
+                           jsonb_typeof(x.elem #> '{"profile","avatarUrl"}') AS t3,
+                       x.elem -> 'isDefault' AS v4, jsonb_typeof(x.elem -> 'isDefault') AS t4,
+                       x.elem -> 'createdAt' AS v5, jsonb_typeof(x.elem -> 'createdAt') AS t5
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'personas', x.user_id, x.legacy_id),
            x.user_id,
@@ -300,56 +303,57 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'personas', 'per
 -- contents -> app_partitioned.contents: one row per element of `contents`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"personaId"}' <> ''
-                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'contents', 'contents', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'contents', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents',
-         'contents', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
-                   x.elem -> 'body' AS v1, jsonb_typeof(x.elem -> 'body') AS t1,
-                   x.elem -> 'status' AS v2, jsonb_typeof(x.elem -> 'status') AS t2,
-                   x.elem -> 'tags' AS v3, jsonb_typeof(x.elem -> 'tags') AS t3,
-                   x.elem -> 'wordCount' AS v4, jsonb_typeof(x.elem -> 'wordCount') AS t4,
-                   x.elem -> 'publishedAt' AS v5, jsonb_typeof(x.elem -> 'publishedAt') AS t5,
-                   x.elem -> 'createdAt' AS v6, jsonb_typeof(x.elem -> 'createdAt') AS t6
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."contents" (
         "id", "user_id", "legacy_id", "position", "persona_id", "title", "body", "status", "tags", "word_count",
             "published_at", "source_created_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"personaId"}' <> ''
+                    THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'contents', 'contents', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'contents', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"contents"}', doc.user_id, 'contents',
+             'contents', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'title' AS v0, jsonb_typeof(x.elem -> 'title') AS t0,
+                       x.elem -> 'body' AS v1, jsonb_typeof(x.elem -> 'body') AS t1,
+                       x.elem -> 'status' AS v2, jsonb_typeof(x.elem -> 'status') AS t2,
+                       x.elem -> 'tags' AS v3, jsonb_typeof(x.elem -> 'tags') AS t3,
+                       x.elem -> 'wordCount' AS v4, jsonb_typeof(x.elem -> 'wordCount') AS t4,
+                       x.elem -> 'publishedAt' AS v5, jsonb_typeof(x.elem -> 'publishedAt') AS t5,
+                       x.elem -> 'createdAt' AS v6, jsonb_typeof(x.elem -> 'createdAt') AS t6
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'contents', x.user_id, x.legacy_id),
            x.user_id,
@@ -454,54 +458,55 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'contents', 'con
 -- accounts -> app_partitioned.accounts: one row per element of `accounts`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: error
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"personaId"}' <> ''
-                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'accounts', 'accounts', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'accounts', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts',
-         'accounts', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'platform' AS v0, jsonb_typeof(x.elem -> 'platform') AS t0,
-                   x.elem -> 'handle' AS v1, jsonb_typeof(x.elem -> 'handle') AS t1,
-                   x.elem -> 'followers' AS v2, jsonb_typeof(x.elem -> 'followers') AS t2,
-                   x.elem -> 'connected' AS v3, jsonb_typeof(x.elem -> 'connected') AS t3,
-                   x.elem -> 'connectedAt' AS v4, jsonb_typeof(x.elem -> 'connectedAt') AS t4
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."accounts" (
         "id", "user_id", "legacy_id", "position", "persona_id", "platform", "handle", "followers", "connected",
             "connected_at", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"personaId"}' <> ''
+                    THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'accounts', 'accounts', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'accounts', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"accounts"}', doc.user_id, 'accounts',
+             'accounts', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'platform' AS v0, jsonb_typeof(x.elem -> 'platform') AS t0,
+                       x.elem -> 'handle' AS v1, jsonb_typeof(x.elem -> 'handle') AS t1,
+                       x.elem -> 'followers' AS v2, jsonb_typeof(x.elem -> 'followers') AS t2,
+                       x.elem -> 'connected' AS v3, jsonb_typeof(x.elem -> 'connected') AS t3,
+                       x.elem -> 'connectedAt' AS v4, jsonb_typeof(x.elem -> 'connectedAt') AS t4
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'accounts', x.user_id, x.legacy_id),
            x.user_id,
@@ -588,54 +593,55 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'accounts', 'acc
 -- leads -> app_partitioned.leads: one row per element of `leads`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"accountId"}' <> ''
-                THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'leads', 'leads', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'leads', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads', 'leads',
-         NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
-                   x.elem -> 'email' AS v1, jsonb_typeof(x.elem -> 'email') AS t1,
-                   x.elem -> 'score' AS v2, jsonb_typeof(x.elem -> 'score') AS t2,
-                   x.elem -> 'stage' AS v3, jsonb_typeof(x.elem -> 'stage') AS t3,
-                   x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."leads" (
         "id", "user_id", "legacy_id", "position", "account_id", "name", "email", "score", "stage", "source_created_at",
             "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"accountId"}' <> ''
+                    THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'leads', 'leads', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'leads', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"leads"}', doc.user_id, 'leads',
+             'leads', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'name' AS v0, jsonb_typeof(x.elem -> 'name') AS t0,
+                       x.elem -> 'email' AS v1, jsonb_typeof(x.elem -> 'email') AS t1,
+                       x.elem -> 'score' AS v2, jsonb_typeof(x.elem -> 'score') AS t2,
+                       x.elem -> 'stage' AS v3, jsonb_typeof(x.elem -> 'stage') AS t3,
+                       x.elem -> 'createdAt' AS v4, jsonb_typeof(x.elem -> 'createdAt') AS t4
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'leads', x.user_id, x.legacy_id),
            x.user_id,
@@ -715,52 +721,53 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'leads', 'leads'
 -- references -> app_partitioned.references: one row per element of `references`, legacy id `id`
 --   parent personas via `personaId` -> persona_id; parent missing: skip
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"personaId"}' <> ''
-                THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'references', 'references', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'references', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id, 'references',
-         'references', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'url' AS v0, jsonb_typeof(x.elem -> 'url') AS t0,
-                   x.elem -> 'title' AS v1, jsonb_typeof(x.elem -> 'title') AS t1,
-                   x.elem -> 'note' AS v2, jsonb_typeof(x.elem -> 'note') AS t2,
-                   x.elem -> 'addedOn' AS v3, jsonb_typeof(x.elem -> 'addedOn') AS t3
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."references" (
         "id", "user_id", "legacy_id", "position", "persona_id", "url", "title", "note", "added_on", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"personaId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"personaId"}' <> ''
+                    THEN l0.elem #>> '{"personaId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'references', 'references', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'references', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"references"}', doc.user_id,
+             'references', 'references', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'url' AS v0, jsonb_typeof(x.elem -> 'url') AS t0,
+                       x.elem -> 'title' AS v1, jsonb_typeof(x.elem -> 'title') AS t1,
+                       x.elem -> 'note' AS v2, jsonb_typeof(x.elem -> 'note') AS t2,
+                       x.elem -> 'addedOn' AS v3, jsonb_typeof(x.elem -> 'addedOn') AS t3
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'references', x.user_id, x.legacy_id),
            x.user_id,
@@ -826,54 +833,55 @@ SELECT "pgshred".run_id(), "pgshred".batch_id(), ins."user_id", 'references', 'r
 -- inbox_items -> app_partitioned.inbox_items: one row per element of `inboxItems`, legacy id `id`
 --   parent accounts via `accountId` -> account_id; parent missing: null
 --   duplicate legacy id within a user: error; missing legacy id: error
-WITH doc AS (
-    SELECT DISTINCT ON (s."user_id")
-           s."user_id"::text AS user_id,
-           s."state" AS doc
-      FROM "public"."user_app_state" AS s
-     WHERE s."user_id" = ANY ("pgshred".batch_users())
-     ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
-), src AS (
-    SELECT doc.user_id,
-           l0.elem,
-           l0.ord AS ord0,
-           CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
-                 AND l0.elem #>> '{"accountId"}' <> ''
-                THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
-           CASE WHEN jsonb_typeof(l0.elem) <> 'object'
-                THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'inbox_items', 'inboxItems', '#' || l0.ord)
-                ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number') AND l0.elem #>> '{"id"}' <> ''
-                    THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem, doc.user_id, 'inbox_items', 'id',
-                    '#' || l0.ord) END
-            END AS legacy_id
-      FROM doc
-     CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id, 'inbox_items',
-         'inboxItems', NULL))
-           WITH ORDINALITY AS l0(elem, ord)
-), x AS (
-    -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-    -- sorting whole elements.
-    SELECT src.*, d.copies
-      FROM src
-      LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                  GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-             ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
-), v AS (
-    -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
-    -- from copying the expressions back into every use).
-    SELECT x.*, c.*
-      FROM x
-     CROSS JOIN LATERAL (SELECT
-                   x.elem -> 'from' AS v0, jsonb_typeof(x.elem -> 'from') AS t0,
-                   x.elem -> 'subject' AS v1, jsonb_typeof(x.elem -> 'subject') AS t1,
-                   x.elem -> 'receivedAt' AS v2, jsonb_typeof(x.elem -> 'receivedAt') AS t2,
-                   x.elem -> 'read' AS v3, jsonb_typeof(x.elem -> 'read') AS t3,
-                   x.elem -> 'payload' AS v4, jsonb_typeof(x.elem -> 'payload') AS t4
-                   OFFSET 0) AS c
-), ins AS (
+WITH ins AS (
     INSERT INTO "app_partitioned"."inbox_items" (
         "id", "user_id", "legacy_id", "position", "account_id", "sender", "subject", "received_at", "is_read",
             "payload", "extra"
+    )
+    WITH doc AS (
+        SELECT DISTINCT ON (s."user_id")
+               s."user_id"::text AS user_id,
+               s."state" AS doc
+          FROM "public"."user_app_state" AS s
+         WHERE s."user_id" = ANY ("pgshred".batch_users())
+         ORDER BY s."user_id", s."updated_at" DESC, s.ctid DESC
+    ), src AS (
+        SELECT doc.user_id,
+               l0.elem,
+               l0.ord AS ord0,
+               CASE WHEN jsonb_typeof(l0.elem #> '{"accountId"}') IN ('string', 'number')
+                     AND l0.elem #>> '{"accountId"}' <> ''
+                    THEN l0.elem #>> '{"accountId"}' END AS parent_legacy_id,
+               CASE WHEN jsonb_typeof(l0.elem) <> 'object'
+                    THEN "pgshred".not_an_object(l0.elem, doc.user_id, 'inbox_items', 'inboxItems', '#' || l0.ord)
+                    ELSE CASE WHEN jsonb_typeof(l0.elem #> '{"id"}') IN ('string', 'number')
+                        AND l0.elem #>> '{"id"}' <> '' THEN l0.elem #>> '{"id"}' ELSE "pgshred".missing_id(l0.elem,
+                        doc.user_id, 'inbox_items', 'id', '#' || l0.ord) END
+                END AS legacy_id
+          FROM doc
+         CROSS JOIN LATERAL jsonb_array_elements("pgshred".array_at(doc.doc #> '{"inboxItems"}', doc.user_id,
+             'inbox_items', 'inboxItems', NULL))
+               WITH ORDINALITY AS l0(elem, ord)
+    ), x AS (
+        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
+        -- sorting whole elements.
+        SELECT src.*, d.copies
+          FROM src
+          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
+                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
+                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
+    ), v AS (
+        -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
+        -- from copying the expressions back into every use).
+        SELECT x.*, c.*
+          FROM x
+         CROSS JOIN LATERAL (SELECT
+                       x.elem -> 'from' AS v0, jsonb_typeof(x.elem -> 'from') AS t0,
+                       x.elem -> 'subject' AS v1, jsonb_typeof(x.elem -> 'subject') AS t1,
+                       x.elem -> 'receivedAt' AS v2, jsonb_typeof(x.elem -> 'receivedAt') AS t2,
+                       x.elem -> 'read' AS v3, jsonb_typeof(x.elem -> 'read') AS t3,
+                       x.elem -> 'payload' AS v4, jsonb_typeof(x.elem -> 'payload') AS t4
+                       OFFSET 0) AS c
     )
     SELECT "pgshred".row_id('9b1c0c6e-4f4e-5b7a-9a53-2d7f4e8c1a01', 'inbox_items', x.user_id, x.legacy_id),
            x.user_id,

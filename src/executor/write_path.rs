@@ -83,19 +83,22 @@ impl WritePath for SqlPath<'_> {
         _: Option<Prepared>,
     ) -> Result<Vec<Judgement>, Problem> {
         let t = std::time::Instant::now();
-        let forward = self.files.forward(b.entities.as_deref());
         if self
             .files
             .plan()
             .is_some_and(|p| p.layout == crate::ir::Layout::Distributed)
         {
-            propagate_settings(tx).map_err(Problem::from_db)?;
+            let users = propagate_settings(tx).map_err(Problem::from_db)?;
+            // The users written in: each entity's INSERT then runs on the shards holding them,
+            // where their documents are (with the source distributed too).
+            let forward = self.files.forward_pinned(b.entities.as_deref(), &users);
             // One statement per message: sent together, Citus ran the plan's begin_forward()
             // call on a worker, which has no ledger.
             for statement in crate::statements::split(&forward) {
                 tx.batch_execute(statement).map_err(Problem::from_db)?;
             }
         } else {
+            let forward = self.files.forward(b.entities.as_deref());
             tx.batch_execute(&forward).map_err(Problem::from_db)?;
         }
         failpoint("forward", b.seq);
@@ -114,7 +117,8 @@ impl WritePath for SqlPath<'_> {
 /// Citus records the text of the whole message a SET came in and replays it on every connection
 /// it opens later in the transaction, so four SETs in one message were replayed four times each,
 /// and again at every node the ledger's queries pass through, until a backend ran out of memory.
-fn propagate_settings(tx: &mut Transaction) -> Result<(), postgres::Error> {
+/// Returns the batch's users, as the setting holds them (`{a,b}`).
+fn propagate_settings(tx: &mut Transaction) -> Result<String, postgres::Error> {
     let row = tx.query_one(
         "SELECT current_setting('pgshred.run_id'), current_setting('pgshred.batch_id'), \
                 current_setting('pgshred.batch_users')",
@@ -127,7 +131,7 @@ fn propagate_settings(tx: &mut Transaction) -> Result<(), postgres::Error> {
             crate::ident::quote_literal(&row.get::<_, String>(i))
         ))?;
     }
-    Ok(())
+    Ok(row.get(2))
 }
 
 /// The evaluator and binary COPY.

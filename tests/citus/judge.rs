@@ -33,20 +33,7 @@ pub(super) fn the_judge_on_citus(url: &str, plan: &str) {
         "{bound}"
     );
     let c = &mut connect(url);
-    // Two users of one shard, as a batch planned shard by shard has.
-    let users: Vec<String> = c
-        .query_one(
-            "SELECT array_agg(u ORDER BY u)::text[] FROM (SELECT DISTINCT user_id AS u, \
-                    get_shard_id_for_distribution_column('app_distributed.orgs', user_id) AS shard \
-               FROM user_app_state) AS x \
-              WHERE shard = (SELECT get_shard_id_for_distribution_column('app_distributed.orgs', user_id) \
-                               FROM user_app_state GROUP BY 1 HAVING count(DISTINCT user_id) > 1 \
-                              ORDER BY 1 LIMIT 1)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert!(users.len() > 1, "{users:?}");
+    let users = users_of_one_shard(c);
     let tasks = |rows: Vec<postgres::Row>| -> Vec<String> {
         rows.iter()
             .map(|r| r.get::<_, String>(0))

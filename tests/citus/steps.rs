@@ -199,30 +199,7 @@ pub(super) fn operator_steps_on_citus(url: &str, worker: &str, plan: &str) {
     assert_eq!(tables_on_citus(url), by_sql);
     counts_match(url, plan);
     loses_what_plain_tables_lose(url, plan);
-    // Where the work runs: each batch's documents are read on the workers, shard by shard,
-    // beside their rows (the shredding itself then runs on the coordinator, over what they send).
-    let plan_sql = common::read("generated/user_app_state_distributed/03_forward.sql");
-    let orgs = &plan_sql[plan_sql.find("-- pgshred:entity orgs").unwrap()
-        ..plan_sql.find("-- pgshred:entity personas").unwrap()];
-    let mut tx = c.transaction().unwrap();
-    tx.batch_execute(
-        "SET LOCAL citus.propagate_set_commands = 'local'; \
-         SET LOCAL pgshred.batch_users = '{user-03,user-10}'; \
-         SET LOCAL pgshred.run_id = '1'; SET LOCAL pgshred.batch_id = '1'",
-    )
-    .unwrap();
-    let explained: Vec<String> = tx
-        .query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {orgs}"), &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    tx.rollback().unwrap();
-    let explained = explained.join("\n");
-    assert!(
-        explained.contains("Task Count: 32") && explained.contains("FROM public.user_app_state_1"),
-        "{explained}"
-    );
+    forward::where_the_forward_runs(url, plan, true);
     // --sync finds the changed document in the distributed source.
     c.batch_execute(
         "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"Renamed again\"'), \
