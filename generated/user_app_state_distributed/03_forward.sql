@@ -199,13 +199,10 @@ WITH ins AS (
              'personas', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).
@@ -345,13 +342,10 @@ WITH ins AS (
              'contents', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).
@@ -502,13 +496,10 @@ WITH ins AS (
              'accounts', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).
@@ -639,13 +630,10 @@ WITH ins AS (
              'leads', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).
@@ -768,13 +756,10 @@ WITH ins AS (
              'references', 'references', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).
@@ -883,13 +868,10 @@ WITH ins AS (
              'inbox_items', 'inboxItems', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are found by hashing the narrow (user_id, legacy_id) pairs, not by
-        -- sorting whole elements.
-        SELECT src.*, d.copies
+        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
+        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
-          LEFT JOIN (SELECT s2.user_id, s2.legacy_id, count(*) AS copies FROM src AS s2
-                      GROUP BY s2.user_id, s2.legacy_id HAVING count(*) > 1) AS d
-                 ON d.user_id = src.user_id AND d.legacy_id = src.legacy_id
     ), v AS NOT MATERIALIZED (
         -- Each mapped value and its JSON type, read once per element (OFFSET 0 keeps the planner
         -- from copying the expressions back into every use).

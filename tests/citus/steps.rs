@@ -200,6 +200,7 @@ pub(super) fn operator_steps_on_citus(url: &str, worker: &str, plan: &str) {
     counts_match(url, plan);
     loses_what_plain_tables_lose(url, plan);
     forward::where_the_forward_runs(url, plan, true);
+    forward::an_error_raised_on_a_worker(url, plan);
     // --sync finds the changed document in the distributed source.
     c.batch_execute(
         "UPDATE user_app_state SET state = jsonb_set(state, '{orgs,0,name}', '\"Renamed again\"'), \
