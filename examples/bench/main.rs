@@ -14,7 +14,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use pgshred::generate::Shape;
@@ -23,6 +23,9 @@ use pgshred::pgtemp::TempCluster;
 use postgres::{Client, NoTls};
 
 mod citus;
+mod costs;
+mod documents;
+mod layouts;
 
 const PLAN: &str = "plans/user_app_state.yaml";
 const PARTITIONED: &str = "plans/user_app_state_partitioned.yaml";
@@ -188,97 +191,6 @@ fn measured(url: &str, args: &[&str]) -> (f64, i64, String) {
     (secs, usage.ru_maxrss, summary)
 }
 
-/// One page of `blocks` blocks in trees up to 6 levels deep, up to 8 children each, every 50th
-/// block referencing an earlier one: the shape of `tests/plans/outline/`, as large as asked.
-fn big_page(blocks: usize) -> serde_json::Value {
-    use serde_json::json;
-    fn block(n: &mut usize, max: usize, depth: u32, seed: &mut u64) -> serde_json::Value {
-        *n += 1;
-        let id = *n;
-        let mut b =
-            json!({"uid": format!("b{id}"), "text": format!("block {id} of the page, some words")});
-        if id.is_multiple_of(50) {
-            b["ref"] = json!(format!("b{}", id / 2));
-        }
-        // A small linear congruential generator: the same page every run.
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let kids = if depth < 6 { (*seed >> 33) % 9 } else { 0 };
-        let mut children = Vec::new();
-        for _ in 0..kids {
-            if *n >= max {
-                break;
-            }
-            children.push(block(n, max, depth + 1, seed));
-        }
-        if !children.is_empty() {
-            b["children"] = json!(children);
-        }
-        b
-    }
-    let (mut n, mut seed, mut tops) = (0, 7u64, Vec::new());
-    while n < blocks {
-        tops.push(block(&mut n, blocks, 1, &mut seed));
-    }
-    json!({"pages": [{"id": "p1", "title": "a long page", "blocks": tops}]})
-}
-
-/// `verify --roundtrip`'s time and peak memory per document size and per number of users: one
-/// page of 1,000 to 50,000 blocks, then 1, 3 and 60 users of one size.
-fn roundtrip_cost(cluster: &TempCluster) {
-    const OUTLINE: &str = "tests/plans/outline/plan.yaml";
-    let plan = pgshred::validate::load_plan(&root().join(OUTLINE)).unwrap();
-    let files = pgshred::codegen::render(&plan).unwrap();
-    println!("verify --roundtrip (release build): one page of N blocks per user");
-    println!(
-        "{:>6} {:>7} {:>8} | {:>8} {:>9} {:>9} | {:>7}",
-        "users", "blocks", "doc MB", "seconds", "s/user", "us/block", "peak MB"
-    );
-    let cases = [
-        (1, 1_000),
-        (1, 8_000),
-        (1, 16_000),
-        (1, 50_000),
-        (3, 16_000),
-        (60, 16_000),
-    ];
-    for (users, blocks) in cases {
-        let url = cluster
-            .create_database(&format!("roundtrip_{users}_{blocks}"))
-            .unwrap();
-        let mut c = Client::connect(&url, NoTls).unwrap();
-        c.batch_execute(
-            "CREATE TABLE user_app_state (id bigint PRIMARY KEY, user_id text NOT NULL, updated_at timestamptz NOT NULL, state jsonb);
-             CREATE INDEX ON user_app_state (user_id)",
-        )
-        .unwrap();
-        let doc = big_page(blocks);
-        let text = doc.to_string();
-        for u in 0..users {
-            c.execute(
-                "INSERT INTO user_app_state VALUES ($1, $2, now(), $3::text::jsonb)",
-                &[&(u as i64), &format!("u{u:04}"), &text],
-            )
-            .unwrap();
-        }
-        for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
-            c.batch_execute(&files[f]).unwrap();
-        }
-        apply_plan(OUTLINE, &url, &["--jobs", "1"]);
-        c.batch_execute("ANALYZE").unwrap();
-        let (secs, rss, out) = measured(&url, &["verify", OUTLINE, "--roundtrip"]);
-        assert!(out.contains("0 lost something"), "{out}");
-        println!(
-            "{users:>6} {blocks:>7} {:>8.2} | {secs:>8.2} {:>9.3} {:>9.1} | {:>7.1}",
-            text.len() as f64 / 1e6,
-            secs / users as f64,
-            secs * 1e6 / (users * blocks) as f64,
-            rss as f64 / 1024.0
-        );
-    }
-}
-
 /// The seconds per phase of `apply --format json`'s summary, in words.
 fn phases(summary: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(summary).expect("apply's JSON summary");
@@ -293,142 +205,6 @@ fn phases(summary: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Breaks `k` users spread evenly over the `n` (an uncastable value in their first content).
-fn break_users(url: &str, n: u64, k: u64) {
-    if k == 0 {
-        return;
-    }
-    let mut c = Client::connect(url, NoTls).unwrap();
-    let broken = c
-        .execute(
-            "UPDATE user_app_state SET state = jsonb_set(state, '{contents,0,wordCount}', '\"lots\"') \
-              WHERE id % $1 = 0",
-            &[&((n / k) as i64)],
-        )
-        .unwrap();
-    assert_eq!(broken, k, "{n} users, {k} to break");
-}
-
-/// The cost of isolating k bad users among n: apply --max-bad-users k against apply on clean data.
-/// Seconds `pgshred verify` takes on a migrated database: counts only, and with the round trip.
-fn verify_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, sizes: &[u64]) {
-    println!("verify on migrated users (release build); seconds, and seconds per 10,000 users");
-    println!(
-        "{:>7} | {:>9} {:>9} | {:>12} {:>9}",
-        "users", "counts s", "/10k", "roundtrip s", "/10k"
-    );
-    for &n in sizes {
-        let url = prepare(cluster, &format!("verify_{n}"), n, files);
-        apply(&url, &["--jobs", "2"]);
-        let mut line = format!("{n:>7} |");
-        for extra in [&[][..], &["--roundtrip"][..]] {
-            let started = Instant::now();
-            let o = pgshred_at(&url)
-                .args(["verify", PLAN])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .status()
-                .unwrap();
-            let secs = started.elapsed().as_secs_f64();
-            // The generated users hold top-level empty arrays, lost without a root entity: the
-            // check may fail; what is measured is its time.
-            assert!(o.code().is_some_and(|c| c <= 1), "pgshred verify failed");
-            line.push_str(&format!(
-                " {secs:>9.2} {:>9.2} |",
-                secs * 10_000.0 / n as f64
-            ));
-        }
-        println!("{line}");
-    }
-}
-
-fn quarantine_cost(cluster: &TempCluster, files: &pgshred::artifacts::Files, sizes: &[u64]) {
-    println!(
-        "isolating bad users: apply --jobs 1 --max-bad-users k, batches of {BATCH}, one bad value per bad user"
-    );
-    println!(
-        "{:>7} {:>5} | {:>8} | {:>8} | {:>16}",
-        "users", "bad", "apply s", "extra s", "per bad user ms"
-    );
-    for &n in sizes {
-        let mut clean = 0.0;
-        for k in [0, 1, 10, 50] {
-            let url = prepare(cluster, &format!("q_{n}_{k}"), n, files);
-            break_users(&url, n, k);
-            let (secs, _) = apply(&url, &["--jobs", "1", "--max-bad-users", &k.to_string()]);
-            let mut c = Client::connect(&url, NoTls).unwrap();
-            let quarantined: i64 = c
-                .query_one("SELECT count(*) FROM pgshred.migration_quarantine", &[])
-                .unwrap()
-                .get(0);
-            assert_eq!(quarantined, k as i64, "every broken user, and only they");
-            if k == 0 {
-                clean = secs;
-                println!("{n:>7} {k:>5} | {secs:>8.2} |");
-            } else {
-                println!(
-                    "{n:>7} {k:>5} | {secs:>8.2} | {:>8.2} | {:>16.0}",
-                    secs - clean,
-                    (secs - clean) * 1000.0 / k as f64
-                );
-            }
-        }
-    }
-}
-
-/// Trees of blocks (the outliner example, 100-160 blocks per user, up to 12 levels deep): apply,
-/// verify and verify --roundtrip, in seconds and microseconds per block, to show they grow with
-/// the number of blocks and nothing else.
-fn graph_cost(cluster: &TempCluster, sizes: &[u64]) {
-    const GRAPH: &str = "plans/outliner.yaml";
-    let plan = pgshred::validate::load_plan(&root().join(GRAPH)).unwrap();
-    let files = pgshred::codegen::render(&plan).unwrap();
-    println!(
-        "outliner trees (release build, apply --jobs 1, batches of {BATCH}); seconds, and microseconds per block"
-    );
-    println!(
-        "{:>7} {:>9} {:>5} | {:>8} {:>6} | {:>8} {:>6} | {:>11} {:>6}",
-        "users", "blocks", "depth", "apply s", "us/b", "verify s", "us/b", "roundtrip s", "us/b"
-    );
-    for &n in sizes {
-        let url = cluster.create_database(&format!("graph_{n}")).unwrap();
-        let mut c = Client::connect(&url, NoTls).unwrap();
-        load(&mut c, n, Shape::Outliner);
-        for f in ["01_schema.sql", "02_audit.sql", "06_reconstruct.sql"] {
-            c.batch_execute(&files[f]).unwrap();
-        }
-        let (apply_s, _, _) = apply_plan(GRAPH, &url, &["--jobs", "1"]);
-        // Fresh tables: statistics now, rather than whenever autovacuum gets to them mid-measure.
-        c.batch_execute("ANALYZE").unwrap();
-        let (blocks, depth): (i64, i32) = c
-            .query_one("SELECT count(*), max(depth) FROM outliner.blocks", &[])
-            .map(|r| (r.get(0), r.get(1)))
-            .unwrap();
-        let mut line = format!(
-            "{n:>7} {blocks:>9} {depth:>5} | {apply_s:>8.2} {:>6.1} |",
-            apply_s * 1e6 / blocks as f64
-        );
-        for extra in [&[][..], &["--roundtrip"][..]] {
-            let started = Instant::now();
-            let o = pgshred_at(&url)
-                .args(["verify", GRAPH])
-                .args(extra)
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(o.success(), "pgshred verify {extra:?} failed");
-            let secs = started.elapsed().as_secs_f64();
-            line.push_str(&format!(
-                " {secs:>8.2} {:>6.1} |",
-                secs * 1e6 / blocks as f64
-            ));
-        }
-        println!("{line}");
-    }
-}
-
-/// The release binary beside this example.
 /// `pgshred` against the database at `url`, run from the project root (plans are named from there).
 fn pgshred_at(url: &str) -> Command {
     let mut c = Command::new(pgshred_bin());
@@ -436,6 +212,7 @@ fn pgshred_at(url: &str) -> Command {
     c
 }
 
+/// The release binary beside this example.
 fn pgshred_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent()
@@ -476,23 +253,23 @@ fn main() {
         return;
     }
     if roundtrip {
-        roundtrip_cost(&cluster);
+        documents::roundtrip_cost(&cluster);
         return;
     }
     if graph {
-        graph_cost(&cluster, &sizes);
+        documents::graph_cost(&cluster, &sizes);
         return;
     }
     if layouts {
-        compare_layouts(&cluster, &sizes);
+        layouts::compare_layouts(&cluster, &sizes);
         return;
     }
     if isolate {
-        quarantine_cost(&cluster, &files, &sizes);
+        costs::quarantine_cost(&cluster, &files, &sizes);
         return;
     }
     if verify {
-        verify_cost(&cluster, &files, &sizes);
+        costs::verify_cost(&cluster, &files, &sizes);
         return;
     }
     compare_engines(&cluster, &plan, &files, &sizes);
@@ -667,108 +444,4 @@ fn drop_secondary(c: &mut Client, plan: &pgshred::ir::Plan) -> Vec<String> {
     }
     build.reverse();
     build
-}
-
-/// Plain tables against tables hash-partitioned by user_id (`plans/user_app_state_partitioned.yaml`,
-/// 16 partitions), on the same users: apply with each write path, a second process joining the
-/// run (`--join`, as a worker on another host would), and the rollback of the run.
-fn compare_layouts(cluster: &TempCluster, sizes: &[u64]) {
-    let plans: Vec<(&str, pgshred::ir::Plan)> = [PLAN, PARTITIONED]
-        .into_iter()
-        .map(|p| (p, pgshred::validate::load_plan(&root().join(p)).unwrap()))
-        .collect();
-    let variants: [(&str, &[&str]); 4] = [
-        ("sql -j1", &["--engine", "sql"]),
-        ("copy -j1", &["--engine", "copy"]),
-        ("bulk -j1", &["--bulk"]),
-        ("copy + join", &["--engine", "copy"]),
-    ];
-    println!(
-        "plain tables against tables PARTITION BY HASH (user_id) into 16; batches of {BATCH}; {} cores; seconds, and partitioned / plain",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
-    println!(
-        "{:>7} {:<12} | {:>8} | {:>11} | {:>6} | {:>11} | {:>18} |",
-        "users", "apply", "plain s", "partition s", "ratio", "rollback s", "rollback partition"
-    );
-    for &n in sizes {
-        for (name, args) in variants {
-            let mut secs = Vec::new();
-            let mut rollback = Vec::new();
-            for (path, plan) in &plans {
-                let files = pgshred::codegen::render(plan).unwrap();
-                let db = format!(
-                    "layout_{n}_{}_{}",
-                    plan.name,
-                    name.replace([' ', '-', '+'], "_")
-                );
-                let url = prepare(cluster, &db, n, &files);
-                let s = if name.ends_with("join") {
-                    apply_with_joiner(path, &url, args)
-                } else {
-                    apply_plan(path, &url, args).0
-                };
-                let expected = rows(&url, plan);
-                assert!(expected > 0, "{name} wrote rows");
-                secs.push(s);
-                if name == "sql -j1" {
-                    rollback.push(rollback_run(path, &url));
-                    assert_eq!(rows(&url, plan), 0, "the rollback removed every row");
-                }
-            }
-            let rb = match rollback.as_slice() {
-                [a, b] => format!("{a:>11.2} | {b:>11.2} {:>5.2}x |", b / a),
-                _ => format!("{:>11} | {:>18} |", "", ""),
-            };
-            println!(
-                "{n:>7} {name:<12} | {:>8.2} | {:>11.2} | {:>5.2}x | {rb}",
-                secs[0],
-                secs[1],
-                secs[1] / secs[0]
-            );
-        }
-    }
-}
-
-/// `apply` and, once the run is planned, a second `apply --join` on the same run: seconds until
-/// both are done.
-fn apply_with_joiner(plan: &str, url: &str, args: &[&str]) -> f64 {
-    let spawn = |more: &[&str]| {
-        pgshred_at(url)
-            .args(["apply", plan, "--batch-size", &BATCH.to_string()])
-            .args(args)
-            .args(more)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let started = Instant::now();
-    let mut first = spawn(&[]);
-    let mut c = Client::connect(url, NoTls).unwrap();
-    // --join needs the run planned: its batches in the ledger.
-    while c
-        .query_one("SELECT count(*) FROM pgshred.migration_batches", &[])
-        .map_or(0, |r| r.get::<_, i64>(0))
-        == 0
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut joiner = spawn(&["--join"]);
-    assert!(first.wait().unwrap().success(), "apply failed");
-    assert!(joiner.wait().unwrap().success(), "apply --join failed");
-    started.elapsed().as_secs_f64()
-}
-
-/// `pgshred rollback PLAN --run 1 --yes`; seconds.
-fn rollback_run(plan: &str, url: &str) -> f64 {
-    let started = Instant::now();
-    let status = pgshred_at(url)
-        .args(["rollback", plan, "--run", "1", "--yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "rollback failed");
-    started.elapsed().as_secs_f64()
 }

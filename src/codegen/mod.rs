@@ -18,8 +18,9 @@ use crate::ident::{quote_ident, quote_literal, text_array_literal};
 use crate::ir::{Plan, SqlType};
 use context::template_context;
 
-/// The templates, embedded so the binary is self-contained. Order is the order a DBA applies them.
-const TEMPLATES: [(&str, &str); 11] = [
+/// The templates, embedded so the binary is self-contained: the files in the order a DBA applies
+/// them, and the parts (`.j2`) that files import or include, rendered into no file of their own.
+const TEMPLATES: [(&str, &str); 12] = [
     (
         "macros.sql.j2",
         include_str!("../../templates/macros.sql.j2"),
@@ -35,6 +36,10 @@ const TEMPLATES: [(&str, &str); 11] = [
     (
         "02_audit.sql",
         include_str!("../../templates/02_audit.sql.j2"),
+    ),
+    (
+        "02_audit_functions.sql.j2",
+        include_str!("../../templates/02_audit_functions.sql.j2"),
     ),
     (
         "03_forward.sql",
