@@ -12,6 +12,8 @@ mod join;
 mod judge;
 #[path = "citus/reading.rs"]
 mod reading;
+#[path = "citus/shapes.rs"]
+mod shapes;
 #[path = "citus/steps.rs"]
 mod steps;
 
@@ -209,6 +211,16 @@ fn on_citus_the_tables_are_distributed_by_user_and_colocated() {
         0
     );
     steps::operator_steps_on_citus(&url, &_cluster.worker_url(0), plan);
+}
+
+/// Every shape of document the fixtures under tests/plans/ hold, on a cluster of its own.
+#[test]
+fn on_citus_every_shape_writes_what_plain_tables_hold() {
+    let Some((_cluster, url)) = citus_cluster("on_citus_every_shape_writes_what_plain_tables_hold")
+    else {
+        return;
+    };
+    shapes::every_shape_on_citus(&url);
 }
 
 /// Two users or more whose documents and rows share one shard, as a batch planned shard by shard
