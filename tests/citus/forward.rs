@@ -85,6 +85,20 @@ pub(super) fn where_the_forward_runs(url: &str, plan: &str, source_distributed: 
         *on_a_shard && tasks.contains(&"Task Count: 32".to_string()),
         "{table}: {tasks:?}"
     );
+    // Why the users are written in rather than bound: Citus plans no such statement with them as
+    // a parameter.
+    let orgs = pgshred::statements::split(&files.forward(None))
+        .into_iter()
+        .find(|s| s.contains("INSERT INTO \"app_distributed\".\"orgs\""))
+        .unwrap()
+        .replace("\"pgshred\".batch_users()", "$1::text[]");
+    let refused = tx.query(&format!("EXPLAIN (COSTS OFF) {orgs}"), &[&one_shard]);
+    let err = refused.expect_err("Citus plans the statement with the users bound");
+    assert_eq!(
+        err.as_db_error().map(|e| e.message()),
+        Some("could not create distributed plan"),
+        "{err:?}"
+    );
 }
 
 /// An error raised on a worker, by a function the forward statements call there, names its user
