@@ -199,8 +199,9 @@ WITH ins AS (
              'personas', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
@@ -342,8 +343,9 @@ WITH ins AS (
              'contents', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
@@ -496,8 +498,9 @@ WITH ins AS (
              'accounts', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
@@ -630,8 +633,9 @@ WITH ins AS (
              'leads', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
@@ -756,8 +760,9 @@ WITH ins AS (
              'references', 'references', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
@@ -868,8 +873,9 @@ WITH ins AS (
              'inbox_items', 'inboxItems', NULL))
                WITH ORDINALITY AS l0(elem, ord)
     ), x AS NOT MATERIALIZED (
-        -- Duplicate legacy ids are counted by a window over each user's: Citus runs it on the
-        -- shards, where it brings the join of the elements with their counts to the coordinator.
+        -- Duplicate legacy ids are counted by a window over each user's elements: Citus runs it on
+        -- the shards, where it would bring a join of the elements with their counts to the
+        -- coordinator.
         SELECT src.*, NULLIF(count(*) OVER (PARTITION BY src.user_id, src.legacy_id), 1) AS copies
           FROM src
     ), v AS NOT MATERIALIZED (
