@@ -87,9 +87,9 @@ fn is_guard(class: &str, plan: &str) -> String {
 const WHO: &str = "coalesce(nullif(a.application_name, ''), 'no application name') || ' as ' || coalesce(a.usename::text, '?')";
 
 impl Guard {
-    /// Takes the plan's guard on `client`'s session, or refuses naming who holds it.
+    /// Takes the plan's guard on `client`'s session, or refuses naming who holds it; on a
+    /// server where it can be taken (see [`Guard::can_be_taken_here`]).
     pub fn take(client: &mut Client, plan: &str) -> Result<Guard, Error> {
-        Self::can_be_taken_here(client, plan)?;
         let taken: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock($1, hashtext($2))",
@@ -132,10 +132,10 @@ impl Guard {
             })
     }
 
-    /// Refuses on a worker node of a Citus cluster, where the guard cannot be taken (it lives
-    /// on the coordinator).
-    pub fn can_be_taken_here(client: &mut Client, plan: &str) -> Result<(), Error> {
-        if Node::of(client)? == Node::Coordinator {
+    /// Refuses on a worker node of a Citus cluster (`node` is where the guard is found), where
+    /// the guard cannot be taken: it lives on the coordinator.
+    pub fn can_be_taken_here(node: Node, plan: &str) -> Result<(), Error> {
+        if node == Node::Coordinator {
             return Err(Error::refused(
                 format!(
                     "this server is a worker node of a Citus cluster, and plan {plan}'s lock lives on the coordinator"
@@ -146,9 +146,8 @@ impl Guard {
         Ok(())
     }
 
-    /// The guard of a run another process leads (`apply --join`).
-    pub fn find(client: &mut Client, plan: &str) -> Result<Guard, Error> {
-        let node = Node::of(client)?;
+    /// The guard of a run another process leads (`apply --join`), found at `node`.
+    pub fn find(client: &mut Client, plan: &str, node: Node) -> Result<Guard, Error> {
         let held = Self::holder(client, plan, node)?;
         let place = match node {
             Node::Here => "on this database",

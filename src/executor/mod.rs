@@ -70,18 +70,22 @@ pub fn apply(
     let q = sql::Queries::new(plan);
     let mut client = crate::pg::connect(url)?;
     out.line(&format!("connected to {}", crate::pg::describe(url)));
+    let node = guard::Node::of(&mut client)?;
     if opts.start != Start::Join {
-        Guard::can_be_taken_here(&mut client, &plan.name)?;
+        Guard::can_be_taken_here(node, &plan.name)?;
     }
     first_checks(&mut client, plan, &q, url, opts, out)?;
     // Joiners share a run the lock holder planned; batch claims keep them apart, and their
     // batches prove the leader's guard like the leader's own. A joiner that finds no leader
-    // leads the unfinished run itself.
-    let (guard, leads) = match Guard::take(&mut client, &plan.name) {
-        Err(Error::Refused { .. }) if opts.start == Start::Join => {
-            (Guard::find(&mut client, &plan.name)?, false)
-        }
-        taken => (taken?, true),
+    // leads the unfinished run itself, unless it is on a Citus worker node, where none leads.
+    let (guard, leads) = match node {
+        guard::Node::Coordinator => (Guard::find(&mut client, &plan.name, node)?, false),
+        guard::Node::Here => match Guard::take(&mut client, &plan.name) {
+            Err(Error::Refused { .. }) if opts.start == Start::Join => {
+                (Guard::find(&mut client, &plan.name, node)?, false)
+            }
+            taken => (taken?, true),
+        },
     };
     // Decided before the schema changes, so a refused run leaves the database as it was.
     let versions = Versions::compiled(plan, files);

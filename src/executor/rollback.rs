@@ -42,6 +42,7 @@ pub fn rollback(
     }
     let q = Queries::new(plan);
     let mut c = crate::pg::connect(url)?;
+    Guard::can_be_taken_here(super::guard::Node::of(&mut c)?, &plan.name)?;
     let _guard = Guard::take(&mut c, &plan.name)?;
     // A mistyped id would otherwise roll back nothing and say so quietly.
     if let Some(r) = target.run
